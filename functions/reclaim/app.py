@@ -1,0 +1,18 @@
+"""Reclaim Lambda: every minute, take back leads nobody cared for and give them to someone new."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadrouter.logic.reclaim import sweep_idle_leads
+from leadrouter.logic.scheduled import run_scheduled
+from leadrouter.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return run_scheduled("reclaim", sweep_idle_leads, event, context)

@@ -1,0 +1,23 @@
+"""Domain errors: raised by logic, mapped to transport (HTTP status, log level) in one place each."""
+
+from __future__ import annotations
+
+
+class LeadRouterError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class NotFound(LeadRouterError):
+    """The tenant, lead, rule or staff member does not exist (or is not visible to the caller)."""
+
+
+class Conflict(LeadRouterError):
+    """The state changed under the caller (a conditional write lost); re-read and decide again."""
+
+
+class InvalidInput(LeadRouterError):
+    """Input that passed the schema but breaks a domain rule; ``fields`` names each offender."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or {}

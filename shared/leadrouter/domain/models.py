@@ -1,0 +1,300 @@
+"""The domain's nouns: tenants, staff, rules and leads (pydantic v2).
+
+Validation errors carry the field's location (``staff.1.weight``, ``window.end``), so an admin who
+writes a bad rule is told exactly which field to fix. Models are storage-agnostic: the data-access
+layer adds index attributes and maps them to and from DynamoDB items.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from leadrouter.clock import to_iso
+from leadrouter.domain.rotation import build_cycle
+
+DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+#: Every stored timestamp: aware, written as fixed-width UTC text so that string order is time order
+#: (they are index sort keys). pydantic's own JSON form drops zero microseconds and would break that.
+Moment = Annotated[AwareDatetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
+Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RuleKind(StrEnum):
+    """The seed's three kinds: "Chia cơ hội xoay vòng", "… theo tỷ trọng", "Thu hồi cơ hội"."""
+
+    ROUND_ROBIN = "round_robin"
+    WEIGHTED = "weighted"
+    RECLAIM = "reclaim"
+
+
+class LeadStatus(StrEnum):
+    PENDING = "pending"
+    ASSIGNED = "assigned"
+    ESCALATED = "escalated"
+
+
+#: The labels the seed users know (CRMOnline "Tình trạng chăm sóc").
+STATUS_LABELS_VI: dict[LeadStatus, str] = {
+    LeadStatus.PENDING: "Lead gán tự động",
+    LeadStatus.ASSIGNED: "Lead đã được gán",
+    LeadStatus.ESCALATED: "Cần xử lý thủ công",
+}
+
+
+def scope_key(*, pool: str | None, step: str | None, campaign: str | None) -> str:
+    """The one rule scope a lead (or rule) belongs to.
+
+    Campaign membership wins over data pool + pipeline step (CRMOnline's campaign split is an explicit
+    admin action, so it overrides the pool's standing rule); a lead therefore sits in exactly one
+    "due" partition and no two rules race for it.
+    """
+    if campaign:
+        return f"campaign#{campaign}"
+    if pool and step:
+        return f"pool#{pool}#step#{step}"
+    raise ValueError("a scope needs a campaign, or both a data pool and a pipeline step")
+
+
+class Scope(_Model):
+    """Which leads a rule covers: a data pool + pipeline step ("Kho dữ liệu" + "Bước"), or a campaign."""
+
+    pool: Ident | None = None
+    step: Ident | None = None
+    campaign: Ident | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if self.campaign and (self.pool or self.step):
+            raise ValueError("give either a campaign or a data pool + pipeline step, not both")
+        if not self.campaign and not (self.pool and self.step):
+            raise ValueError("give a campaign, or both a data pool (pool) and a pipeline step (step)")
+        return self
+
+    @property
+    def key(self) -> str:
+        return scope_key(pool=self.pool, step=self.step, campaign=self.campaign)
+
+
+class Tenant(_Model):
+    tenant_id: Ident
+    name: Name
+    time_zone: str = DEFAULT_TIME_ZONE
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Ho_Chi_Minh)") from exc
+    return value
+
+
+class WorkingHours(_Model):
+    """One shift in the staff member's local time; days are ISO weekdays 1 (Monday) … 7 (Sunday)."""
+
+    days: list[Annotated[int, Field(ge=1, le=7)]] = Field(default_factory=lambda: [1, 2, 3, 4, 5, 6, 7])
+    start: time
+    end: time
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: time, info: ValidationInfo) -> time:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError("end must be after start (split a night shift into two shifts)")
+        return end
+
+
+class StaffMember(_Model):
+    tenant_id: Ident
+    staff_id: Ident
+    name: Name
+    team: Ident | None = None
+    active: bool = True
+    paused: bool = False
+    max_open_leads: Annotated[int, Field(ge=1)] | None = None
+    max_leads_per_day: Annotated[int, Field(ge=1)] | None = None
+    time_zone: str = DEFAULT_TIME_ZONE
+    #: Empty means "any time": most SMB teams answer leads whenever they come.
+    working_hours: list[WorkingHours] = Field(default_factory=list)
+    leave_dates: list[date] = Field(default_factory=list)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+class RuleStaff(_Model):
+    staff_id: Ident
+    weight: StrictInt = Field(default=1, ge=1, le=1000)
+
+
+class ScheduleWindow(_Model):
+    """When the rule runs: between start and end (open-ended if absent), every ``interval_minutes``.
+
+    ``interval_minutes = 0`` is the seed's "gán liên tục" (continuous: every scheduler tick).
+    """
+
+    start: Moment | None = None
+    end: Moment | None = None
+    interval_minutes: StrictInt = Field(default=0, ge=0, le=24 * 60)
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("start")
+        if end is not None and start is not None and end <= start:
+            raise ValueError("end must be after start")
+        return end
+
+    def is_open(self, now: datetime) -> bool:
+        return (self.start is None or self.start <= now) and (self.end is None or now < self.end)
+
+
+class Rule(_Model):
+    """An admin's distribution rule. Editing it makes a new ``version`` with a fresh cycle."""
+
+    tenant_id: Ident
+    rule_id: Ident
+    name: Name
+    kind: RuleKind
+    scope: Scope
+    delay_minutes: StrictInt = Field(default=0, ge=0, le=30 * 24 * 60)
+    staff: list[RuleStaff] = Field(min_length=1, max_length=200)
+    reclaim_after_minutes: StrictInt | None = Field(
+        default=None, ge=1, le=365 * 24 * 60, validate_default=True
+    )
+    max_reclaims: StrictInt = Field(default=2, ge=0, le=100)
+    #: How long a due lead may wait for someone on shift / under their cap before it is escalated.
+    escalate_after_minutes: StrictInt = Field(default=120, ge=1, le=30 * 24 * 60)
+    active: bool = True
+    priority: StrictInt = 0
+    window: ScheduleWindow = Field(default_factory=ScheduleWindow)
+    version: StrictInt = Field(default=1, ge=1)
+    #: Staff ids in rotation order, one per slot; computed from the weights once per version.
+    cycle: tuple[str, ...] = ()
+
+    @field_validator("staff")
+    @classmethod
+    def _staff_fit_kind(cls, staff: list[RuleStaff], info: ValidationInfo) -> list[RuleStaff]:
+        ids = [s.staff_id for s in staff]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"each staff member may appear once (repeated: {', '.join(repeated)})")
+        if info.data.get("kind") is RuleKind.ROUND_ROBIN and any(s.weight != 1 for s in staff):
+            raise ValueError("a round_robin rule gives everyone weight 1; use kind 'weighted' for weights")
+        return staff
+
+    @field_validator("reclaim_after_minutes")
+    @classmethod
+    def _reclaim_fits_kind(cls, minutes: int | None, info: ValidationInfo) -> int | None:
+        kind = info.data.get("kind")
+        if kind is RuleKind.RECLAIM and minutes is None:
+            raise ValueError("a reclaim rule needs the idle time (minutes) after which leads are taken back")
+        if kind is not None and kind is not RuleKind.RECLAIM and minutes is not None:
+            raise ValueError("only a reclaim rule takes leads back; create a rule of kind 'reclaim'")
+        return minutes
+
+    @model_validator(mode="after")
+    def _derive_cycle(self) -> Self:
+        expected = self._compute_cycle()
+        if self.cycle and self.cycle != expected:
+            raise ValueError("cycle is computed from the weights and cannot be set")
+        self.cycle = expected
+        return self
+
+    def _compute_cycle(self) -> tuple[str, ...]:
+        order = build_cycle([s.weight for s in self.staff])
+        return tuple(self.staff[i].staff_id for i in order)
+
+    @property
+    def weights(self) -> dict[str, int]:
+        return {s.staff_id: s.weight for s in self.staff}
+
+    @property
+    def action(self) -> Literal["assign", "reclaim"]:
+        """Which sweep runs this rule: the assign Lambda or the reclaim Lambda."""
+        return "reclaim" if self.kind is RuleKind.RECLAIM else "assign"
+
+
+class SkipRecord(_Model):
+    staff_id: str
+    reason: str
+
+
+class Decision(_Model):
+    """Why a lead went where it went: written in the same conditional write as the change itself."""
+
+    at: Moment
+    action: Literal["assigned", "reclaimed", "escalated", "manual"]
+    rule_id: str | None = None
+    rule_version: int | None = None
+    slot: int | None = None
+    staff_id: str | None = None
+    previous_owner: str | None = None
+    skipped: list[SkipRecord] = Field(default_factory=list)
+    reason: str | None = None
+    by: str | None = None
+
+
+class Lead(_Model):
+    tenant_id: Ident
+    lead_id: Ident
+    name: Name
+    phone: str | None = None
+    email: str | None = None
+    pool: Ident
+    step: Ident
+    campaign: Ident | None = None
+    source: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    status: LeadStatus = LeadStatus.PENDING
+    owner: str | None = None
+    assignees: list[str] = Field(default_factory=list)
+    held_by: list[str] = Field(default_factory=list)
+    received_at: Moment
+    #: When the lead entered its current scope while pending; the rule's delay counts from here.
+    queued_at: Moment
+    assigned_at: Moment | None = None
+    idle_since: Moment | None = None
+    last_activity_at: Moment | None = None
+    escalated_at: Moment | None = None
+    reclaim_count: int = 0
+    rule_id: str | None = None
+    rule_version: int | None = None
+    decisions: list[Decision] = Field(default_factory=list)
+
+    @property
+    def scope_key(self) -> str:
+        return scope_key(pool=self.pool, step=self.step, campaign=self.campaign)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS_VI[self.status]

@@ -1,0 +1,1 @@
+"""Use cases: what the Lambdas (and the API) do, over the domain and the data-access layer."""

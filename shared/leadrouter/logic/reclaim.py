@@ -1,0 +1,110 @@
+"""The reclaim sweep ("Thu hồi cơ hội"): leads nobody cared for go to someone who never held them.
+
+A lead is idle when no care activity (note, call, step change) touched it for the rule's
+``reclaim_after_minutes``. Each move is a conditional write on (status, owner, idle_since) as read,
+so a care activity that lands while the sweep runs wins: the write fails and the lead stays put.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from leadrouter.data.repository import Repository
+from leadrouter.domain.eligibility import HELD_BEFORE
+from leadrouter.domain.models import Decision, Lead, Rule, SkipRecord
+from leadrouter.domain.rotation import Pick, allocate_block
+from leadrouter.logic.sweeps import (
+    PAGE_SIZE,
+    SAFETY_MARGIN_SECONDS,
+    StaffSnapshot,
+    SweepReport,
+    nobody_ever,
+    staff_snapshot,
+)
+
+
+def sweep_idle_leads(
+    repo: Repository,
+    rule: Rule,
+    now: datetime,
+    time_left: Callable[[], float] = lambda: float("inf"),
+    page_size: int = PAGE_SIZE,
+) -> SweepReport:
+    if rule.reclaim_after_minutes is None:
+        raise ValueError(f"rule {rule.rule_id} is not a reclaim rule")
+    report = SweepReport(tenant_id=rule.tenant_id, rule_id=rule.rule_id, rule_version=rule.version)
+    staff = staff_snapshot(repo, rule, now)
+    cutoff = now - timedelta(minutes=rule.reclaim_after_minutes)
+    start = None
+    while True:
+        if time_left() < SAFETY_MARGIN_SECONDS:
+            report.complete = False
+            break
+        leads, start = repo.idle_leads(rule.tenant_id, rule.scope.key, cutoff, page_size, start)
+        report.seen += len(leads)
+        _reclaim_page(repo, rule, leads, staff, now, report)
+        if start is None:
+            break
+    return report
+
+
+def _reclaim_page(
+    repo: Repository, rule: Rule, leads: list[Lead], staff: StaffSnapshot, now: datetime, report: SweepReport
+) -> None:
+    movable: list[Lead] = []
+    for lead in leads:
+        if lead.reclaim_count >= rule.max_reclaims:
+            report.record(_escalate(repo, rule, lead, now, "reclaim_limit", []))
+        else:
+            movable.append(lead)
+    if not movable:
+        return
+    excluded = [dict.fromkeys(lead.held_by, HELD_BEFORE) for lead in movable]
+    first = repo.claim_slots(rule, len(movable))
+    report.slots_claimed += len(movable)
+    picks = allocate_block(rule.cycle, first, len(movable), staff.unavailable, staff.capacity, excluded)
+    for lead, pick in zip(movable, picks, strict=True):
+        outcome = _settle(repo, rule, lead, pick, now)
+        report.record(outcome, (s.reason for s in pick.skipped))
+        if outcome == "assigned" and pick.staff_id is not None:
+            staff.consume(pick.staff_id)
+
+
+def _settle(repo: Repository, rule: Rule, lead: Lead, pick: Pick, now: datetime) -> str:
+    skipped = [SkipRecord(staff_id=s.staff_id, reason=s.reason) for s in pick.skipped]
+    if pick.staff_id is not None:
+        decision = Decision(
+            at=now,
+            action="reclaimed",
+            rule_id=rule.rule_id,
+            rule_version=rule.version,
+            slot=pick.slot,
+            staff_id=pick.staff_id,
+            previous_owner=lead.owner,
+            skipped=skipped,
+        )
+        return "assigned" if repo.reclaim_assigned(lead, pick.staff_id, decision) else "lost"
+    overdue = now - (lead.idle_since or now) >= timedelta(
+        minutes=(rule.reclaim_after_minutes or 0) + rule.escalate_after_minutes
+    )
+    if nobody_ever([s.reason for s in pick.skipped]) or overdue:
+        return _escalate(
+            repo, rule, lead, now, "waited_too_long" if overdue else "no_eligible_staff", skipped
+        )
+    return "waiting"  # stays with its owner until someone who never held it is on shift
+
+
+def _escalate(
+    repo: Repository, rule: Rule, lead: Lead, now: datetime, reason: str, skipped: list[SkipRecord]
+) -> str:
+    decision = Decision(
+        at=now,
+        action="escalated",
+        rule_id=rule.rule_id,
+        rule_version=rule.version,
+        previous_owner=lead.owner,
+        reason=reason,
+        skipped=skipped,
+    )
+    return "escalated" if repo.escalate_assigned(lead, decision) else "lost"

@@ -1,0 +1,44 @@
+"""Suite-wide settings: no real AWS is ever reachable from a test, and Powertools stays quiet."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from leadrouter.data.repository import Repository
+from leadrouter.settings import Settings
+from leadrouter_local.template import create_tables, table_env
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ["POWERTOOLS_TRACE_DISABLED"] = "1"
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "leadrouter")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "LeadRouterTest")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+
+@pytest.fixture
+def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto tables created from template.yaml: fast, single-threaded unit tests only.
+
+    moto is not atomic under concurrent requests, so nothing concurrent is ever asserted on it.
+    """
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    monkeypatch.setattr("leadrouter.logic.assign.WRITE_CONCURRENCY", 1)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        names = create_tables(boto3.client("dynamodb", region_name="ap-southeast-1"))
+        for var, name in table_env(names).items():
+            monkeypatch.setenv(var, name)
+        yield names
+
+
+@pytest.fixture
+def moto_repo(moto_tables: dict[str, str]) -> Repository:
+    return Repository(Settings.from_env())
