@@ -36,7 +36,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy shared functions tests bench
+	$(VENV)/bin/mypy shared functions leadrouter_local tests bench
 
 cfn-lint: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml

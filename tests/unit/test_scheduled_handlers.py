@@ -1,0 +1,66 @@
+"""The Lambda handlers, called as EventBridge Scheduler would call them (moto)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from functions.assign import app as assign_app
+from functions.reclaim import app as reclaim_app
+from leadrouter.data.repository import Repository
+from leadrouter.domain.models import LeadStatus, RuleKind
+from tests.support.builders import NOW, TENANT, add_leads, rule, seed
+
+SCHEDULED_EVENT = {
+    "trigger": "schedule",
+    "scheduled_time": "2026-11-24T02:01:00Z",
+    "execution_id": "c0ffee00-1111-2222-3333-444455556666",
+}
+
+
+@dataclass
+class FakeContext:
+    function_name: str = "leadrouter-assign"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:ap-southeast-1:123456789012:function:leadrouter-assign"
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 110_000
+
+
+def test_assign_handler_assigns_emits_metrics_and_logs_no_pii(
+    moto_repo: Repository, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="leadrouter")
+    seed(moto_repo, rule())
+    leads = add_leads(moto_repo, 12, received_at=NOW - timedelta(minutes=5), phone="+84912345678")
+    summary = assign_app.handler(SCHEDULED_EVENT, FakeContext())
+    assert summary["totals"]["assigned"] == 12 and summary["rules_swept"] == ["r-web"]
+    assert moto_repo.get_lead(TENANT, leads[0].lead_id).status is LeadStatus.ASSIGNED  # type: ignore[union-attr]
+    out = capsys.readouterr().out
+    (emf,) = [json.loads(line) for line in out.splitlines() if '"_aws"' in line]
+    assert emf["LeadsAssigned"] == [12.0] and emf["RulesSwept"] == [1.0]
+    (tick,) = [r for r in caplog.records if r.getMessage() == "assign tick done"]
+    assert tick.execution_id == SCHEDULED_EVENT["execution_id"]  # type: ignore[attr-defined]
+    assert tick.totals["assigned"] == 12  # type: ignore[attr-defined]
+    assert "912345678" not in caplog.text + out
+
+
+def test_replayed_schedule_event_assigns_nothing_more(moto_repo: Repository) -> None:
+    seed(moto_repo, rule(weights={"A": 1, "B": 1}))
+    add_leads(moto_repo, 10, received_at=NOW - timedelta(minutes=5))
+    first = assign_app.handler(SCHEDULED_EVENT, FakeContext())
+    again = assign_app.handler(SCHEDULED_EVENT, FakeContext())
+    assert first["totals"]["assigned"] == 10
+    assert again["totals"].get("assigned", 0) == 0
+
+
+def test_reclaim_handler_runs_reclaim_rules_only(moto_repo: Repository) -> None:
+    seed(moto_repo, rule(weights={"A": 1}))
+    seed(moto_repo, rule("r-back", weights={"B": 1}, kind=RuleKind.RECLAIM, reclaim_after_minutes=1))
+    summary = reclaim_app.handler(SCHEDULED_EVENT, FakeContext())
+    assert summary["action"] == "reclaim" and summary["rules_active"] == 1
