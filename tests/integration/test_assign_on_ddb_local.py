@@ -10,7 +10,9 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,9 +44,15 @@ def _assert_each_assigned_exactly_once(leads: list[Lead], expected: int) -> None
     assert Counter(x.status for x in leads) == {LeadStatus.ASSIGNED: expected}
     # exactly one decision per lead: no lead was written twice
     assert Counter(len(x.decisions) for x in leads) == {1: expected}
-    slots = [x.decisions[0].slot for x in leads]
+    slots = [_slot(x) for x in leads]
     # no slot was handed out twice
     assert len(set(slots)) == expected
+
+
+def _slot(lead: Lead) -> int:
+    slot = lead.decisions[0].slot
+    assert slot is not None
+    return slot
 
 
 def _deviation_from_ideal(leads: list[Lead], weights: dict[str, int]) -> dict[str, float]:
@@ -60,7 +68,7 @@ def _record(name: str, value: object) -> None:
     STATS.write_text(json.dumps(data, indent=2))
 
 
-def _in_parallel(n: int, work) -> list:
+def _in_parallel(n: int, work) -> list[object]:
     barrier = threading.Barrier(n)
 
     def run(i: int):
@@ -76,7 +84,7 @@ def test_eight_parallel_ticks_assign_2000_leads_exactly_once_and_fairly(repo: Re
     seed(repo, rule())
     add_leads(repo, 2000)
     # When eight scheduled invocations start at the same instant (each with its own client)
-    reports = _in_parallel(
+    reports: list[Any] = _in_parallel(
         8,
         lambda i: run_sweeps(
             Repository(Settings.from_env()), "assign", sweep_due_leads, DUE, LEASE, owner=f"invocation-{i}"
@@ -87,7 +95,7 @@ def test_eight_parallel_ticks_assign_2000_leads_exactly_once_and_fairly(repo: Re
     _assert_each_assigned_exactly_once(leads, 2000)
     assert sum(r.totals()["assigned"] for r in reports) == 2000
     # …the lease let exactly one invocation sweep the rule, so the slots are exactly 0..1999
-    assert sorted(x.decisions[0].slot for x in leads) == list(range(2000))
+    assert sorted(_slot(x) for x in leads) == list(range(2000))
     # …and everyone's count is within 2 of the ideal share (here: exact up to rounding)
     deviation = _deviation_from_ideal(leads, SEED_WEIGHTS)
     assert all(abs(d) <= 2 for d in deviation.values()), deviation
@@ -99,7 +107,9 @@ def test_overlapping_sweeps_without_a_lease_still_assign_exactly_once(repo: Repo
     # (what would happen if a sweep outlived its lease): only conditional writes stand between them
     the_rule = seed(repo, rule())
     add_leads(repo, 2000)
-    reports = _in_parallel(8, lambda i: sweep_due_leads(Repository(Settings.from_env()), the_rule, DUE))
+    reports: list[Any] = _in_parallel(
+        8, lambda i: sweep_due_leads(Repository(Settings.from_env()), the_rule, DUE)
+    )
     leads = _all(repo)
     # Then still: every lead exactly once, no slot twice, none lost
     _assert_each_assigned_exactly_once(leads, 2000)
@@ -202,12 +212,8 @@ def test_seed_example_3_4_5_is_exact_and_interleaved(repo: Repository) -> None:
     # Then they get exactly 3, 4 and 5 parts
     assert Counter(x.owner for x in leads) == {"A": 300, "B": 400, "C": 500}
     # …interleaved: in slot order nobody gets more than 2 in a row
-    in_order = [x.owner for x in sorted(leads, key=lambda x: x.decisions[0].slot or 0)]
-    longest, run = 1, 1
-    for before, after in zip(in_order, in_order[1:], strict=False):
-        run = run + 1 if after == before else 1
-        longest = max(longest, run)
-    assert longest <= 2
+    in_order = [x.owner for x in sorted(leads, key=_slot)]
+    assert max(len(list(run)) for _, run in groupby(in_order)) <= 2
     # …and in arrival order too (oldest lead, first slot)
     by_arrival = [x.owner for x in sorted(leads, key=lambda x: x.received_at)]
     assert by_arrival == in_order

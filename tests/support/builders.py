@@ -73,7 +73,8 @@ def seed(
     for entry in the_rule.staff:
         if entry.staff_id in absent:
             continue
-        repo.put_staff(given.pop(entry.staff_id, None) or staff(entry.staff_id, tenant_id=the_rule.tenant_id))
+        member = given.pop(entry.staff_id) if entry.staff_id in given else None
+        repo.put_staff(member or staff(entry.staff_id, tenant_id=the_rule.tenant_id))
     for extra in given.values():
         repo.put_staff(extra)
     repo.create_rule(the_rule)
