@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Lead, RuleKind
+from leadrouter.domain.models import Decision, Lead, RuleKind
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.reclaim import sweep_idle_leads
 from leadrouter.logic.sweeps import run_sweeps
@@ -43,7 +43,7 @@ def test_care_written_while_reclaim_decides_keeps_the_lead_with_its_owner(
     cared = {x.lead_id for x in leads[::2]}
     real = repo.reclaim_assigned
 
-    def call_lands_first(lead: Lead, new_owner: str, decision):  # type: ignore[no-untyped-def]
+    def call_lands_first(lead: Lead, new_owner: str, decision: Decision) -> bool:
         if lead.lead_id in cared:
             assert repo.record_care(TENANT, lead.lead_id, CARE_AT)
         return real(lead, new_owner, decision)
