@@ -27,8 +27,19 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from leadrouter.clock import to_iso
-from leadrouter.domain.errors import Conflict
-from leadrouter.domain.models import Decision, Lead, LeadStatus, Rule, StaffMember, Tenant
+from leadrouter.domain.errors import Conflict, NotFound
+from leadrouter.domain.ids import id_floor, new_id
+from leadrouter.domain.models import (
+    Decision,
+    FormSource,
+    Lead,
+    LeadEvent,
+    LeadStatus,
+    PoolSettings,
+    Rule,
+    StaffMember,
+    Tenant,
+)
 from leadrouter.settings import Settings
 
 Item = dict[str, Any]
@@ -90,6 +101,7 @@ class Repository:
         )
         self._leads = settings.leads_table
         self._config = settings.config_table
+        self._events = settings.events_table
 
     # ------------------------------------------------------------------ tenants and staff
     def put_tenant(self, tenant: Tenant) -> None:
@@ -347,11 +359,12 @@ class Repository:
                 " assigned_at = :now, idle_since = :now, idle_scope = :scope, rule_id = :rule_id,"
                 " rule_version = :rule_version,"
                 " held_by = list_append(if_not_exists(held_by, :empty), :staff_list),"
-                " decisions = list_append(if_not_exists(decisions, :empty), :decision)"
+                " decisions = list_append(if_not_exists(decisions, :empty), :decision), rev = rev + :one"
                 " REMOVE due_scope"
             ),
             condition="#status = :pending AND due_scope = :scope",
             values=_values(
+                one=1,
                 assigned=LeadStatus.ASSIGNED.value,
                 pending=LeadStatus.PENDING.value,
                 staff=staff_id,
@@ -372,11 +385,12 @@ class Repository:
         return self._conditional_update(
             lead,
             update=(
-                "SET #status = :escalated, escalated_at = :now,"
+                "SET #status = :escalated, escalated_at = :now, rev = rev + :one,"
                 " decisions = list_append(if_not_exists(decisions, :empty), :decision) REMOVE due_scope"
             ),
             condition="#status = :pending AND due_scope = :scope",
             values=_values(
+                one=1,
                 escalated=LeadStatus.ESCALATED.value,
                 pending=LeadStatus.PENDING.value,
                 now=to_iso(decision.at),
@@ -395,7 +409,8 @@ class Repository:
             lead,
             update=(
                 "SET #owner = :staff, assignees = :staff_list, owner_key = :owner_key, assigned_at = :now,"
-                " idle_since = :now, reclaim_count = if_not_exists(reclaim_count, :zero) + :one,"
+                " idle_since = :now, rev = rev + :one,"
+                " reclaim_count = if_not_exists(reclaim_count, :zero) + :one,"
                 " held_by = list_append(if_not_exists(held_by, :empty), :staff_list),"
                 " decisions = list_append(if_not_exists(decisions, :empty), :decision)"
             ),
@@ -422,12 +437,13 @@ class Repository:
         return self._conditional_update(
             lead,
             update=(
-                "SET #status = :escalated, escalated_at = :now,"
+                "SET #status = :escalated, escalated_at = :now, rev = rev + :one,"
                 " decisions = list_append(if_not_exists(decisions, :empty), :decision)"
                 " REMOVE idle_scope, owner_key"
             ),
             condition="#status = :assigned AND #owner = :previous AND idle_since = :seen",
             values=_values(
+                one=1,
                 escalated=LeadStatus.ESCALATED.value,
                 assigned=LeadStatus.ASSIGNED.value,
                 now=to_iso(decision.at),
@@ -445,10 +461,10 @@ class Repository:
             self._client.update_item(
                 TableName=self._leads,
                 Key=to_item({"tenant_id": tenant_id, "lead_id": lead_id}),
-                UpdateExpression="SET idle_since = :at, last_activity_at = :at",
+                UpdateExpression="SET idle_since = :at, last_activity_at = :at, rev = rev + :one",
                 ConditionExpression="#status = :assigned",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_values(at=to_iso(at), assigned=LeadStatus.ASSIGNED.value),
+                ExpressionAttributeValues=_values(at=to_iso(at), assigned=LeadStatus.ASSIGNED.value, one=1),
             )
         except ClientError as error:
             if _is_condition_failure(error):
@@ -481,6 +497,268 @@ class Repository:
             if "LastEvaluatedKey" not in response:
                 return total
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # ------------------------------------------------------------------ API: leads, history, contacts
+    def create_lead(self, lead: Lead, contacts: Sequence[str], claim_contacts: bool) -> str | None:
+        """Insert a new lead; with ``claim_contacts``, atomically claim its phone/email in the tenant.
+
+        Returns None when created, or the id of the lead that already holds one of the contacts (nothing
+        is written then). The claim and the insert are one transaction, so two simultaneous submissions
+        of the same phone can never both enter rotation.
+        """
+        operations: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._leads,
+                    "Item": to_item(lead_item(lead)),
+                    "ConditionExpression": "attribute_not_exists(lead_id)",
+                }
+            }
+        ]
+        if claim_contacts:
+            operations += [
+                {
+                    "Put": {
+                        "TableName": self._config,
+                        "Item": to_item(
+                            {"pk": _tenant_pk(lead.tenant_id), "sk": f"CONTACT#{c}", "lead_id": lead.lead_id}
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for c in dict.fromkeys(contacts)
+            ]
+        try:
+            self._client.transact_write_items(TransactItems=operations)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            for contact in contacts:
+                holder = self.contact_holder(lead.tenant_id, contact)
+                if holder is not None:
+                    return holder
+            raise Conflict(f"lead {lead.lead_id} could not be created; retry") from error
+        return None
+
+    def contact_holder(self, tenant_id: str, contact: str) -> str | None:
+        """The lead that first came in with this normalised phone or email, if any."""
+        item = self._get_config(tenant_id, f"CONTACT#{contact}")
+        return str(item["lead_id"]) if item else None
+
+    def save_lead(self, before: Lead, after: Lead, event: LeadEvent | None = None) -> Lead:
+        """Write an edited lead if nobody changed it since ``before`` was read, with its history event.
+
+        The sparse index attributes are recomputed from the new status (a lead moved to another step
+        moves to that step's due/idle partition). Raises Conflict when the lead changed meanwhile.
+        """
+        stored = after.model_copy(update={"rev": before.rev + 1})
+        operations: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._leads,
+                    "Item": to_item(lead_item(stored)),
+                    "ConditionExpression": "rev = :rev",
+                    "ExpressionAttributeValues": _values(rev=before.rev),
+                }
+            }
+        ]
+        if event is not None:
+            operations.append(
+                {"Put": {"TableName": self._events, "Item": to_item(self._event_item(stored, event))}}
+            )
+        try:
+            self._client.transact_write_items(TransactItems=operations)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                raise Conflict(f"lead {before.lead_id} changed meanwhile; reload it and retry") from error
+            raise
+        return stored
+
+    def add_event(self, lead: Lead, event: LeadEvent) -> None:
+        self._client.put_item(TableName=self._events, Item=to_item(self._event_item(lead, event)))
+
+    def lead_events(self, tenant_id: str, lead_id: str) -> list[LeadEvent]:
+        return [
+            LeadEvent.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
+            for item in self._paginate_query(
+                TableName=self._events,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=_values(pk=f"{tenant_id}#{lead_id}"),
+            )
+        ]
+
+    @staticmethod
+    def _event_item(lead: Lead, event: LeadEvent) -> Item:
+        return {
+            "pk": f"{lead.tenant_id}#{lead.lead_id}",
+            "sk": f"{to_iso(event.at)}#{new_id()}",
+            **event.model_dump(mode="json", exclude_none=True),
+        }
+
+    def owner_leads(self, tenant_id: str, staff_id: str) -> list[Lead]:
+        """Open leads a staff member holds (sparse ``by_owner`` index), oldest assignment first."""
+        return [
+            lead_from_item(item)
+            for item in self._paginate_query(
+                TableName=self._leads,
+                IndexName="by_owner",
+                KeyConditionExpression="owner_key = :o",
+                ExpressionAttributeValues=_values(o=owner_partition(tenant_id, staff_id)),
+            )
+        ]
+
+    def list_leads(
+        self,
+        tenant_id: str,
+        *,
+        received_from: datetime | None,
+        received_to: datetime | None,
+        filters: Mapping[str, str],
+        limit: int,
+        start: PageKey = None,
+        max_evaluated: int = 2000,
+    ) -> tuple[list[Lead], PageKey]:
+        """A page of a tenant's leads, newest first, filtered; a Query on the key, never a Scan.
+
+        Lead ids begin with their creation time, so a date range is a key range. Filters are applied by
+        DynamoDB after the key range, so one call reads at most ``max_evaluated`` items and returns a
+        cursor to continue.
+        """
+        low = id_floor(received_from) if received_from else "L"
+        high = id_floor(received_to) + "~" if received_to else "L~"
+        names: dict[str, str] = {}
+        values = _values(t=tenant_id, low=low, high=high)
+        clauses: list[str] = []
+        for n, (field_name, wanted) in enumerate(sorted(filters.items())):
+            names[f"#f{n}"] = field_name
+            values.update(_values(**{f"f{n}": wanted}))
+            clauses.append(f"#f{n} = :f{n}")
+        kwargs: dict[str, Any] = {
+            "TableName": self._leads,
+            "KeyConditionExpression": "tenant_id = :t AND lead_id BETWEEN :low AND :high",
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if clauses:
+            kwargs["FilterExpression"] = " AND ".join(clauses)
+            kwargs["ExpressionAttributeNames"] = names
+        found: list[Lead] = []
+        evaluated = 0
+        while True:
+            kwargs["Limit"] = (
+                min(limit - len(found), max_evaluated - evaluated) if clauses else limit - len(found)
+            )
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = self._client.query(**kwargs)
+            found += [lead_from_item(from_item(raw)) for raw in response.get("Items", [])]
+            evaluated += int(response.get("ScannedCount", 0))
+            start = response.get("LastEvaluatedKey")
+            if start is None or len(found) >= limit or evaluated >= max_evaluated:
+                return found, start
+
+    def leads_received_between(self, tenant_id: str, start: datetime, end: datetime) -> Iterator[Lead]:
+        """Every lead created in [start, end), oldest first (reports): a key-range Query."""
+        for item in self._paginate_query(
+            TableName=self._leads,
+            KeyConditionExpression="tenant_id = :t AND lead_id BETWEEN :low AND :high",
+            ExpressionAttributeValues=_values(t=tenant_id, low=id_floor(start), high=id_floor(end)),
+        ):
+            yield lead_from_item(item)
+
+    # ------------------------------------------------------------------ API: rules admin
+    def set_rule_active(self, tenant_id: str, rule_id: str, active: bool) -> Rule:
+        """Enable or disable without a new version (the rotation keeps its place)."""
+        rule = self.get_rule(tenant_id, rule_id)
+        if rule is None:
+            raise NotFound(f"rule {rule_id} not found")
+        changed = rule.model_copy(update={"active": active})
+        try:
+            self._client.put_item(
+                TableName=self._config,
+                Item=to_item(self._rule_item(changed)),
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues=_values(v=rule.version),
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise Conflict(f"rule {rule_id} changed meanwhile; retry") from error
+            raise
+        return changed
+
+    def delete_rule(self, tenant_id: str, rule_id: str) -> None:
+        """Remove a rule (leads it assigned keep its id and version in their decision records)."""
+        try:
+            self._client.delete_item(
+                TableName=self._config,
+                Key=to_item({"pk": _tenant_pk(tenant_id), "sk": f"RULE#{rule_id}"}),
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise NotFound(f"rule {rule_id} not found") from error
+            raise
+
+    # ------------------------------------------------------------------ API: form sources, pools, rate limits
+    def put_form_source(self, source: FormSource, key_hash: str) -> None:
+        """Store a form source and its key lookup together (the key itself is never stored)."""
+        body = source.model_dump(mode="json")
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._config,
+                        "Item": to_item(
+                            {"pk": _tenant_pk(source.tenant_id), "sk": f"SOURCE#{source.source_id}", **body}
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._config,
+                        "Item": to_item({"pk": f"FORMKEY#{key_hash}", "sk": "FORMKEY", **body}),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    def form_source_by_key_hash(self, key_hash: str) -> FormSource | None:
+        response = self._client.get_item(
+            TableName=self._config, Key=to_item({"pk": f"FORMKEY#{key_hash}", "sk": "FORMKEY"})
+        )
+        raw = response.get("Item")
+        return FormSource.model_validate(_strip_keys(from_item(raw))) if raw else None
+
+    def list_form_sources(self, tenant_id: str) -> list[FormSource]:
+        return [FormSource.model_validate(i) for i in self._query_config_prefix(tenant_id, "SOURCE#")]
+
+    def take_rate_token(self, source: FormSource, now: datetime) -> bool:
+        """Fixed one-minute window per form source: True while under its ``rate_per_minute``."""
+        window = now.replace(second=0, microsecond=0)
+        try:
+            self._client.update_item(
+                TableName=self._config,
+                Key=to_item({"pk": f"RATE#{source.tenant_id}#{source.source_id}", "sk": to_iso(window)}),
+                UpdateExpression="ADD hits :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+                ExpressionAttributeValues=_values(
+                    one=1, limit=source.rate_per_minute, expires=int(window.timestamp()) + 3600
+                ),
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def get_pool_settings(self, tenant_id: str, pool: str) -> PoolSettings:
+        item = self._get_config(tenant_id, f"POOL#{pool}")
+        return PoolSettings.model_validate(item) if item else PoolSettings(tenant_id=tenant_id, pool=pool)
+
+    def put_pool_settings(self, settings: PoolSettings) -> None:
+        item = {"pk": _tenant_pk(settings.tenant_id), "sk": f"POOL#{settings.pool}", **settings.model_dump()}
+        self._client.put_item(TableName=self._config, Item=to_item(item))
 
     # ------------------------------------------------------------------ helpers
     def _conditional_update(

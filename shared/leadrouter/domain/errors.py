@@ -11,6 +11,10 @@ class NotFound(LeadRouterError):
     """The tenant, lead, rule or staff member does not exist (or is not visible to the caller)."""
 
 
+class NotAllowed(LeadRouterError):
+    """The caller's role does not allow this action (HTTP 403)."""
+
+
 class Conflict(LeadRouterError):
     """The state changed under the caller (a conditional write lost); re-read and decide again."""
 

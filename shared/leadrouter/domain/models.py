@@ -52,6 +52,7 @@ class LeadStatus(StrEnum):
     PENDING = "pending"
     ASSIGNED = "assigned"
     ESCALATED = "escalated"
+    DELETED = "deleted"
 
 
 #: The labels the seed users know (CRMOnline "Tình trạng chăm sóc").
@@ -59,6 +60,7 @@ STATUS_LABELS_VI: dict[LeadStatus, str] = {
     LeadStatus.PENDING: "Lead gán tự động",
     LeadStatus.ASSIGNED: "Lead đã được gán",
     LeadStatus.ESCALATED: "Cần xử lý thủ công",
+    LeadStatus.DELETED: "Đã xóa",
 }
 
 
@@ -253,7 +255,7 @@ class Decision(_Model):
     """Why a lead went where it went: written in the same conditional write as the change itself."""
 
     at: Moment
-    action: Literal["assigned", "reclaimed", "escalated", "manual"]
+    action: Literal["assigned", "reclaimed", "escalated", "manual", "released"]
     rule_id: str | None = None
     rule_version: int | None = None
     slot: int | None = None
@@ -286,7 +288,11 @@ class Lead(_Model):
     idle_since: Moment | None = None
     last_activity_at: Moment | None = None
     escalated_at: Moment | None = None
+    deleted_at: Moment | None = None
     reclaim_count: int = 0
+    #: Bumped by every write; API edits are conditioned on the revision they read.
+    rev: int = 0
+    duplicate_of: str | None = None
     rule_id: str | None = None
     rule_version: int | None = None
     decisions: list[Decision] = Field(default_factory=list)
@@ -298,3 +304,64 @@ class Lead(_Model):
     @property
     def status_label(self) -> str:
         return STATUS_LABELS_VI[self.status]
+
+
+class LeadEvent(_Model):
+    """One line of a lead's history ("Tab Hệ thống"): care activities and manual changes.
+
+    Rotation decisions live on the lead itself (written with the change); these are everything else.
+    """
+
+    at: Moment
+    kind: Literal[
+        "note",
+        "call",
+        "step_change",
+        "edited",
+        "manual_assign",
+        "deleted",
+        "resubmitted",
+        "campaign",
+        "released",
+    ]
+    by: str | None = None
+    text: str | None = None
+    data: dict[str, str | int | None] = Field(default_factory=dict)
+
+
+class FormSource(_Model):
+    """A web form or CRM that posts leads into one data pool with a public (non-secret) form key."""
+
+    tenant_id: Ident
+    source_id: Ident
+    name: Name
+    pool: Ident
+    step: Ident = "new"
+    rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
+    active: bool = True
+
+
+class PoolSettings(_Model):
+    """Per data pool: what a lead whose phone or email is already known does."""
+
+    tenant_id: Ident
+    pool: Ident
+    #: "link": attach to the existing lead and its owner; "rotate": enter rotation anyway.
+    on_duplicate: Literal["link", "rotate"] = "link"
+
+
+class Caller(_Model):
+    """Who is acting, as established by authentication (never by the request body).
+
+    Roles: ``admin`` (the whole tenant), ``team_lead`` (leads held by their team), ``staff`` (their own).
+    """
+
+    tenant_id: Ident
+    role: Literal["admin", "team_lead", "staff"]
+    staff_id: Ident | None = None
+    team: Ident | None = None
+    subject: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.staff_id or self.subject or self.role

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from functools import cache
 from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from leadrouter.clock import utc_now
-from leadrouter.data.repository import Repository
 from leadrouter.logic.sweeps import RunReport, SweepFn, run_sweeps
 from leadrouter.observability import logger, metrics
+from leadrouter.runtime import repository
 from leadrouter.settings import Settings
 
 
 class _Context(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
-
-
-@cache
-def repository(settings: Settings) -> Repository:
-    """One client per container and table set (reused across warm invocations)."""
-    return Repository(settings)
 
 
 def run_scheduled(action: str, sweep: SweepFn, event: Mapping[str, Any], context: _Context) -> dict[str, Any]:
@@ -32,7 +25,7 @@ def run_scheduled(action: str, sweep: SweepFn, event: Mapping[str, Any], context
     started = utc_now()
     time_left: Callable[[], float] = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
     report = run_sweeps(
-        repository(settings),
+        repository(),
         action,
         sweep,
         started,

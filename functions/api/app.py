@@ -1,0 +1,22 @@
+"""API Lambda: API Gateway REST proxy events → the leadrouter resolver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadrouter.api.app import create_app
+from leadrouter.api.routes.intake import IDEMPOTENCY_CONFIG
+from leadrouter.observability import logger, metrics, tracer
+
+app = create_app()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    IDEMPOTENCY_CONFIG.register_lambda_context(context)
+    return app.resolve(event, context)

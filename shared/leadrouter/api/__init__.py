@@ -1,0 +1,1 @@
+"""The HTTP API (API Gateway REST → one Lambda): routers, auth, error mapping."""

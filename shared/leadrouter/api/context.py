@@ -1,0 +1,48 @@
+"""Per-request helpers shared by the routers: the caller, the clock, cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any, cast
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from leadrouter.api.auth import caller_from_claims
+from leadrouter.clock import utc_now
+from leadrouter.data.repository import PageKey
+from leadrouter.domain.errors import InvalidInput
+from leadrouter.domain.models import Caller
+
+
+def caller_of(router: Router) -> Caller:
+    """The authenticated caller: API Gateway's Cognito authorizer put the JWT claims in the event."""
+    event = cast(APIGatewayProxyEvent, router.current_event)
+    authorizer = event.request_context.authorizer
+    return caller_from_claims(authorizer.claims if authorizer else None)
+
+
+def now() -> datetime:
+    return utc_now()
+
+
+def encode_cursor(key: PageKey) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, tenant_id: str) -> PageKey:
+    """An opaque cursor back to a DynamoDB start key; one from another tenant is refused."""
+    if not cursor:
+        return None
+    try:
+        key: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError) as error:
+        raise InvalidInput("bad cursor", {"cursor": "not a cursor this API returned"}) from error
+    if not isinstance(key, dict) or key.get("tenant_id") != {"S": tenant_id}:
+        raise InvalidInput("bad cursor", {"cursor": "not a cursor this API returned"})
+    return key

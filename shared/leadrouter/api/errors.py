@@ -1,0 +1,49 @@
+"""Domain and validation errors → HTTP, in one place. Bad input is always a 4xx listing every field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from leadrouter.observability import logger
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] or parts
+    return ".".join(parts) or "body"
+
+
+def register(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+        errors = [
+            {"field": _field(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in error.errors()
+        ]
+        return _json(422, {"message": "invalid request", "errors": errors})
+
+    @app.exception_handler(InvalidInput)
+    def invalid_input(error: InvalidInput) -> Response[dict[str, Any]]:
+        errors = [{"field": f, "message": m} for f, m in error.fields.items()]
+        return _json(422, {"message": str(error), "errors": errors})
+
+    @app.exception_handler(NotFound)
+    def not_found(error: NotFound) -> Response[dict[str, Any]]:
+        return _json(404, {"message": str(error)})
+
+    @app.exception_handler(NotAllowed)
+    def not_allowed(error: NotAllowed) -> Response[dict[str, Any]]:
+        return _json(403, {"message": str(error)})
+
+    @app.exception_handler(Conflict)
+    def conflict(error: Conflict) -> Response[dict[str, Any]]:
+        logger.info("conflict", extra={"reason": str(error)})
+        return _json(409, {"message": str(error)})

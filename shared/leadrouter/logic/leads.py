@@ -1,0 +1,264 @@
+"""Lead use cases behind the API: read with history, edit, manual assignment, steps, care, campaigns.
+
+Every change reads the lead, builds the new state with the domain models, and saves it conditioned
+on the revision it read (``Repository.save_lead``), together with its history event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadrouter.data.repository import PageKey, Repository
+from leadrouter.domain.contacts import contact_keys, normalise_email, normalise_phone
+from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from leadrouter.domain.models import Caller, Decision, Lead, LeadEvent, LeadStatus, Name, StaffMember
+
+MAX_BATCH = 500
+
+
+class LeadEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Name | None = None
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    attributes: dict[str, str] | None = Field(default=None, max_length=30)
+
+
+def _holders(lead: Lead) -> set[str]:
+    return set(lead.assignees) | ({lead.owner} if lead.owner else set())
+
+
+def visible(repo: Repository, caller: Caller, lead: Lead) -> bool:
+    """Admins: the tenant's leads. Team leads: leads held by their team. Staff: leads they hold."""
+    if lead.tenant_id != caller.tenant_id:
+        return False
+    if caller.role == "admin":
+        return True
+    holders = _holders(lead)
+    if caller.role == "staff":
+        return caller.staff_id in holders
+    if caller.team is None or not holders:
+        return False
+    return any(m.team == caller.team for m in repo.get_staff(caller.tenant_id, sorted(holders)).values())
+
+
+def get_lead(repo: Repository, caller: Caller, lead_id: str) -> Lead:
+    """The lead if the caller may see it; otherwise 'not found' (existence is not leaked)."""
+    lead = repo.get_lead(caller.tenant_id, lead_id)
+    if lead is None or lead.status is LeadStatus.DELETED or not visible(repo, caller, lead):
+        raise NotFound(f"lead {lead_id} not found")
+    return lead
+
+
+def history(repo: Repository, lead: Lead) -> list[dict[str, Any]]:
+    """Every decision and every event, oldest first: the seed's "Tab Hệ thống"."""
+    entries = [{"type": "decision", **d.model_dump(mode="json", exclude_none=True)} for d in lead.decisions]
+    entries += [
+        {"type": "event", **e.model_dump(mode="json", exclude_none=True)}
+        for e in repo.lead_events(lead.tenant_id, lead.lead_id)
+    ]
+    return sorted(entries, key=lambda e: str(e["at"]))
+
+
+def edit_lead(repo: Repository, caller: Caller, lead_id: str, edit: LeadEdit, now: datetime) -> Lead:
+    lead = get_lead(repo, caller, lead_id)
+    changes: dict[str, Any] = edit.model_dump(exclude_unset=True)
+    problems: dict[str, str] = {}
+    if changes.get("phone"):
+        try:
+            changes["phone"] = normalise_phone(changes["phone"])
+        except ValueError as error:
+            problems["phone"] = str(error)
+    if changes.get("email"):
+        try:
+            changes["email"] = normalise_email(changes["email"])
+        except ValueError as error:
+            problems["email"] = str(error)
+    if problems:
+        raise InvalidInput("invalid contact fields", problems)
+    after = lead.model_copy(update=changes)
+    if not (after.phone or after.email):
+        raise InvalidInput("a lead needs a phone number or an email", {"phone": "required if no email"})
+    if contact_keys(after.phone, after.email) != contact_keys(lead.phone, lead.email):
+        for key in contact_keys(after.phone, after.email):
+            holder = repo.contact_holder(lead.tenant_id, key)
+            if holder not in (None, lead.lead_id):
+                raise Conflict(f"{key.split('#')[0]} already belongs to lead {holder}")
+    event = LeadEvent(at=now, kind="edited", by=caller.label, data={"fields": ",".join(sorted(changes))})
+    return repo.save_lead(lead, after, event)
+
+
+def _active_staff(repo: Repository, tenant_id: str, staff_ids: Sequence[str]) -> dict[str, StaffMember]:
+    members = repo.get_staff(tenant_id, staff_ids)
+    problems = {
+        f"staff_ids.{i}": "unknown staff member" if sid not in members else "staff member is inactive"
+        for i, sid in enumerate(staff_ids)
+        if sid not in members or not members[sid].active
+    }
+    if problems:
+        raise InvalidInput("cannot assign to these staff members", problems)
+    return members
+
+
+def assign_manually(
+    repo: Repository, caller: Caller, lead_id: str, staff_ids: Sequence[str], now: datetime
+) -> Lead:
+    """CRMOnline's "giao cho": one or several staff; the first is the owner the reclaim clock watches."""
+    if caller.role == "staff":
+        raise NotAllowed("staff cannot reassign leads")
+    lead = get_lead(repo, caller, lead_id)
+    members = _active_staff(repo, caller.tenant_id, staff_ids)
+    if caller.role == "team_lead" and any(members[s].team != caller.team for s in staff_ids):
+        raise NotAllowed("a team lead assigns within their own team")
+    if lead.status is LeadStatus.DELETED:
+        raise NotFound(f"lead {lead_id} not found")
+    ids = list(dict.fromkeys(staff_ids))
+    after = lead.model_copy(
+        update={
+            "status": LeadStatus.ASSIGNED,
+            "owner": ids[0],
+            "assignees": ids,
+            "assigned_at": now,
+            "idle_since": now,
+            "held_by": lead.held_by + [s for s in ids if s not in lead.held_by],
+            "decisions": [
+                *lead.decisions,
+                Decision(
+                    at=now, action="manual", staff_id=ids[0], previous_owner=lead.owner, by=caller.label
+                ),
+            ],
+        }
+    )
+    event = LeadEvent(at=now, kind="manual_assign", by=caller.label, data={"staff": ",".join(ids)})
+    return repo.save_lead(lead, after, event)
+
+
+def move_step(repo: Repository, caller: Caller, lead_id: str, step: str, now: datetime) -> Lead:
+    """ "Chuyển bước": the lead moves to the new step's scope; for its holder it counts as care."""
+    lead = get_lead(repo, caller, lead_id)
+    update: dict[str, Any] = {"step": step}
+    if lead.status is LeadStatus.PENDING:
+        update["queued_at"] = now  # it waits in the new step's queue from now
+    elif lead.status is LeadStatus.ASSIGNED:
+        update |= {"idle_since": now, "last_activity_at": now}
+    event = LeadEvent(at=now, kind="step_change", by=caller.label, data={"from": lead.step, "to": step})
+    return repo.save_lead(lead, lead.model_copy(update=update), event)
+
+
+def add_activity(
+    repo: Repository,
+    caller: Caller,
+    lead_id: str,
+    kind: Literal["note", "call"],
+    text: str,
+    now: datetime,
+) -> Lead:
+    """A note or a call: recorded in the history, and it restarts the lead's reclaim clock."""
+    lead = get_lead(repo, caller, lead_id)
+    update: dict[str, Any] = {"last_activity_at": now}
+    if lead.status is LeadStatus.ASSIGNED:
+        update["idle_since"] = now
+    event = LeadEvent(at=now, kind=kind, by=caller.label, text=text)
+    return repo.save_lead(lead, lead.model_copy(update=update), event)
+
+
+def delete_lead(repo: Repository, caller: Caller, lead_id: str, now: datetime) -> Lead:
+    """Soft delete: the lead leaves every queue and listing; the record and its history stay."""
+    lead = get_lead(repo, caller, lead_id)
+    after = lead.model_copy(update={"status": LeadStatus.DELETED, "deleted_at": now})
+    return repo.save_lead(lead, after, LeadEvent(at=now, kind="deleted", by=caller.label))
+
+
+def put_in_campaign(
+    repo: Repository, caller: Caller, campaign: str, lead_ids: Sequence[str], now: datetime
+) -> dict[str, Any]:
+    """CRMOnline's mass update: the leads join the campaign as "Lead gán tự động" for its rule to split.
+
+    Each lead is its own conditional write, so one that changed meanwhile is reported, not clobbered.
+    """
+    if caller.role == "staff":
+        raise NotAllowed("staff cannot run a mass update")
+    if len(lead_ids) > MAX_BATCH:
+        raise InvalidInput("too many leads", {"lead_ids": f"at most {MAX_BATCH} per request"})
+    updated: list[str] = []
+    skipped: list[dict[str, str]] = []
+    for lead_id in dict.fromkeys(lead_ids):
+        try:
+            lead = get_lead(repo, caller, lead_id)
+            after = lead.model_copy(
+                update={
+                    "campaign": campaign,
+                    "status": LeadStatus.PENDING,
+                    "owner": None,
+                    "assignees": [],
+                    "queued_at": now,
+                }
+            )
+            data: dict[str, str | int | None] = {"campaign": campaign, "from_owner": lead.owner}
+            event = LeadEvent(at=now, kind="campaign", by=caller.label, data=data)
+            repo.save_lead(lead, after, event)
+            updated.append(lead_id)
+        except (NotFound, Conflict) as error:
+            skipped.append({"lead_id": lead_id, "reason": str(error)})
+    return {"campaign": campaign, "updated": len(updated), "lead_ids": updated, "skipped": skipped}
+
+
+def release_leads_of(repo: Repository, tenant_id: str, staff_id: str, reason: str, now: datetime) -> int:
+    """Put a staff member's open leads back into rotation (e.g. when they are deactivated).
+
+    Each goes back to pending in its own scope with a "released" decision; the rule in charge gives it
+    to someone else on its next tick. Returns how many were released.
+    """
+    released = 0
+    for lead in repo.owner_leads(tenant_id, staff_id):
+        after = lead.model_copy(
+            update={
+                "status": LeadStatus.PENDING,
+                "owner": None,
+                "assignees": [],
+                "queued_at": now,
+                "decisions": [
+                    *lead.decisions,
+                    Decision(at=now, action="released", previous_owner=staff_id, reason=reason),
+                ],
+            }
+        )
+        try:
+            repo.save_lead(lead, after, LeadEvent(at=now, kind="released", data={"reason": reason}))
+            released += 1
+        except Conflict:
+            continue  # changed meanwhile (reassigned, cared for): no longer this staff member's to release
+    return released
+
+
+def list_leads(
+    repo: Repository,
+    caller: Caller,
+    filters: dict[str, str],
+    received_from: datetime | None,
+    received_to: datetime | None,
+    limit: int,
+    cursor: PageKey,
+) -> tuple[list[Lead], PageKey]:
+    """A page of the leads the caller may see. Staff see only theirs: the owner filter is forced."""
+    if caller.role == "staff":
+        if filters.get("owner") not in (None, caller.staff_id):
+            return [], None
+        filters = {**filters, "owner": caller.staff_id or ""}
+    leads, cursor = repo.list_leads(
+        caller.tenant_id,
+        received_from=received_from,
+        received_to=received_to,
+        filters=filters,
+        limit=limit,
+        start=cursor,
+    )
+    shown = [x for x in leads if x.status is not LeadStatus.DELETED or filters.get("status") == "deleted"]
+    if caller.role == "team_lead":
+        shown = [x for x in shown if visible(repo, caller, x)]
+    return shown, cursor

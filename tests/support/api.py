@@ -1,0 +1,95 @@
+"""Minimal API Gateway REST proxy events and a client that drives the real Lambda handler."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, parse_qsl
+
+from leadrouter.api.auth import hash_form_key
+from leadrouter.data.repository import Repository
+from leadrouter.domain.models import FormSource
+from tests.support.builders import TENANT
+from tests.unit.test_scheduled_handlers import FakeContext
+
+FORM_KEY = "fk_test_web_form_0001"
+
+
+def claims(role: str = "admin", tenant: str = TENANT, staff_id: str | None = None, team: str | None = None):
+    data = {"sub": f"user-{role}-{staff_id or 'x'}", "custom:tenant_id": tenant, "custom:role": role}
+    if staff_id:
+        data["custom:staff_id"] = staff_id
+    if team:
+        data["custom:team"] = team
+    return data
+
+
+ADMIN = claims("admin")
+
+
+def event(
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    claims: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> dict[str, Any]:
+    url = urlsplit(path)
+    query = dict(parse_qsl(url.query)) or None
+    text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    return {
+        "resource": url.path,
+        "path": url.path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "stage": "test",
+            "path": url.path,
+            "httpMethod": method,
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {"claims": claims} if claims else None,
+        },
+        "body": text,
+        "isBase64Encoded": False,
+    }
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def call(ev: dict[str, Any]) -> Reply:
+    from functions.api import app as api_app
+
+    raw = api_app.handler(ev, FakeContext(function_name="leadrouter-api"))
+    body = raw.get("body")
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed = body
+    return Reply(status=raw["statusCode"], body=parsed, headers=raw.get("headers") or {})
+
+
+def add_form_source(repo: Repository, key: str = FORM_KEY, **fields: Any) -> FormSource:
+    source = FormSource(
+        tenant_id=fields.pop("tenant_id", TENANT),
+        source_id=fields.pop("source_id", "web-form"),
+        name="Website form",
+        pool=fields.pop("pool", "web"),
+        **fields,
+    )
+    repo.put_form_source(source, hash_form_key(key))
+    return source
