@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadrouter.api.app import create_app
+from leadrouter.api.app import create_app, reject_oversized
 from leadrouter.api.routes.intake import IDEMPOTENCY_CONFIG
 from leadrouter.observability import logger, metrics, tracer
 
@@ -19,4 +19,4 @@ app = create_app()
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY_CONFIG.register_lambda_context(context)
-    return app.resolve(event, context)
+    return reject_oversized(event) or app.resolve(event, context)

@@ -6,7 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from leadrouter.api.auth import hash_form_key
 from leadrouter.data.repository import Repository

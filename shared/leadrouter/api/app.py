@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from leadrouter.api import errors
 from leadrouter.api.routes import campaigns, intake, leads, reports, rules, sources, staff
@@ -17,19 +17,31 @@ VERSION = "1.0.0"
 SUMMARY = "Fair, fast, exactly-once lead distribution: intake, leads, rules, staff, reports."
 
 
-def _limit_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    body = app.current_event.body or ""
-    if len(body.encode()) > MAX_BODY_BYTES:
-        return Response(
-            status_code=413,
-            content_type=content_types.APPLICATION_JSON,
-            body={"message": f"request body over {MAX_BODY_BYTES} bytes"},
-        )
-    return next_middleware(app)
+def reject_oversized(event: dict[str, Any]) -> dict[str, Any] | None:
+    """413 for bodies over MAX_BODY_BYTES, checked before anything parses them.
+
+    Powertools validates the body before any middleware runs, so this sits in front of ``resolve``.
+    """
+    body = event.get("body") or ""
+    if len(body.encode()) <= MAX_BODY_BYTES:
+        return None
+    return {
+        "statusCode": 413,
+        "headers": {
+            "Content-Type": content_types.APPLICATION_JSON,
+            "Access-Control-Allow-Origin": _origins()[0],
+        },
+        "body": json.dumps({"message": f"request body over {MAX_BODY_BYTES} bytes"}),
+        "isBase64Encoded": False,
+    }
+
+
+def _origins() -> list[str]:
+    return [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "*").split(",") if o.strip()] or ["*"]
 
 
 def create_app() -> APIGatewayRestResolver:
-    origins = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "*").split(",") if o.strip()]
+    origins = _origins()
     app = APIGatewayRestResolver(
         enable_validation=True,
         cors=CORSConfig(
@@ -39,7 +51,6 @@ def create_app() -> APIGatewayRestResolver:
             max_age=600,
         ),
     )
-    app.use(middlewares=[_limit_body])
     app.configure_openapi(title=TITLE, version=VERSION, summary=SUMMARY)
     app.enable_swagger(path="/swagger", title=TITLE, version=VERSION)
     for module in ROUTERS:

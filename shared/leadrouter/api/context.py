@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -25,8 +26,12 @@ def caller_of(router: Router) -> Caller:
     return caller_from_claims(authorizer.claims if authorizer else None)
 
 
+#: The API's clock; tests replace it to place API actions on the same timeline as sweeps.
+clock: Callable[[], datetime] = utc_now
+
+
 def now() -> datetime:
-    return utc_now()
+    return clock()
 
 
 def encode_cursor(key: PageKey) -> str | None:

@@ -26,7 +26,12 @@ def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
         errors = [
-            {"field": _field(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in error.errors()
+            {
+                # a JSON syntax error's location is a character offset: name the body instead
+                "field": "body" if e.get("type") == "json_invalid" else _field(e.get("loc", ())),
+                "message": str(e.get("msg", "")),
+            }
+            for e in error.errors()
         ]
         return _json(422, {"message": "invalid request", "errors": errors})
 

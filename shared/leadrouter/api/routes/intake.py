@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -20,7 +21,7 @@ from leadrouter.api.auth import FORM_KEY_HEADER, form_source
 from leadrouter.api.context import now
 from leadrouter.domain.models import FormSource
 from leadrouter.logic.intake import IntakeRequest, IntakeResult, submit_lead
-from leadrouter.observability import logger, mask_email, mask_phone
+from leadrouter.observability import logger, mask_email, mask_phone, metrics
 from leadrouter.runtime import repository
 from leadrouter.settings import Settings
 
@@ -41,6 +42,9 @@ def _idempotent_submit(table_name: str) -> Callable[..., dict[str, Any]]:
     )
     def submit(submission: dict[str, str], request: IntakeRequest, source: FormSource) -> dict[str, Any]:
         result = submit_lead(repository(), source, request, now())
+        metrics.add_metric(
+            name="LeadsLinked" if result.linked else "LeadsReceived", unit=MetricUnit.Count, value=1
+        )
         logger.info(
             "lead received",
             extra={
