@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import LeadStatus, PoolSettings
+from leadrouter.domain.models import Lead, LeadStatus, PoolSettings
 from tests.support.api import FORM_KEY, add_form_source, call, event
 from tests.support.builders import TENANT
 
@@ -15,7 +15,7 @@ def _post(body: object, key: str | None = FORM_KEY, **headers: str):
     return call(event("POST", "/intake/leads", body, headers={**hdrs, **headers}))
 
 
-def _stored(repo: Repository) -> list:
+def _stored(repo: Repository) -> list[Lead]:
     return list(repo.tenant_leads(TENANT))
 
 

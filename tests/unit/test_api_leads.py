@@ -12,7 +12,7 @@ from leadrouter.domain.models import LeadStatus, RuleKind
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.reclaim import sweep_idle_leads
 from leadrouter.logic.sweeps import run_sweeps
-from tests.support.api import ADMIN, call, claims, event
+from tests.support.api import ADMIN, FORM_KEY, add_form_source, call, claims, event
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 
 LEASE = timedelta(minutes=3)
@@ -21,6 +21,7 @@ STAFF_A = claims("staff", staff_id="A")
 STAFF_B = claims("staff", staff_id="B")
 LEAD_OF_TEAM_RED = claims("team_lead", staff_id="lead-red", team="red")
 OTHER_TENANT_ADMIN = claims("admin", tenant="globex")
+FORM = {"X-Form-Key": FORM_KEY}
 
 
 @pytest.fixture
@@ -98,8 +99,8 @@ def test_a_cursor_from_another_tenant_is_refused(moto_repo: Repository) -> None:
     assert call(event("GET", "/leads?limit=0&status=lost", claims=ADMIN)).status == 422
 
 
-def test_edit_normalises_and_refuses_bad_or_taken_contacts(moto_repo: Repository, api_clock) -> None:
-    (lead, other) = _assigned(moto_repo, {"A": 1}, 2)
+def test_edit_normalises_and_refuses_bad_contacts(moto_repo: Repository, api_clock) -> None:
+    (lead,) = _assigned(moto_repo, {"A": 1}, 1)
     ok = call(event("PATCH", f"/leads/{lead.lead_id}", {"phone": "0987 654 321"}, claims=ADMIN))
     assert ok.status == 200 and ok.body["lead"]["phone"] == "+84987654321"
     bad = call(event("PATCH", f"/leads/{lead.lead_id}", {"phone": "123", "email": "x"}, claims=ADMIN))
@@ -107,6 +108,15 @@ def test_edit_normalises_and_refuses_bad_or_taken_contacts(moto_repo: Repository
     unknown = call(event("PATCH", f"/leads/{lead.lead_id}", {"owner": "B"}, claims=ADMIN))
     assert unknown.status == 422 and unknown.body["errors"][0]["field"] == "owner"
     assert moto_repo.get_lead(TENANT, lead.lead_id).phone == "+84987654321"  # type: ignore[union-attr]
+
+
+def test_edit_to_a_phone_another_lead_holds_is_a_conflict(moto_repo: Repository) -> None:
+    add_form_source(moto_repo)
+    first = call(event("POST", "/intake/leads", {"name": "An", "phone": "0912345678"}, headers=FORM))
+    second = call(event("POST", "/intake/leads", {"name": "Bình", "phone": "0987654321"}, headers=FORM))
+    taken = call(event("PATCH", f"/leads/{second.body['lead_id']}", {"phone": "+84912345678"}, claims=ADMIN))
+    assert taken.status == 409 and first.body["lead_id"] in taken.body["message"]
+    assert moto_repo.get_lead(TENANT, second.body["lead_id"]).phone == "+84987654321"  # type: ignore[union-attr]
 
 
 def test_manual_assignment_to_several_staff(moto_repo: Repository, api_clock) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler.api_gateway import Router

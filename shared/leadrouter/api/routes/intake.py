@@ -9,8 +9,8 @@ from functools import cache
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
