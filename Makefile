@@ -43,8 +43,25 @@ cfn-lint: $(STAMP)
 
 check: lint typecheck cfn-lint
 
+## Regenerate docs/openapi.json from the API's routes and models (tests/unit/test_openapi.py fails while it is stale).
+.PHONY: openapi
+openapi: $(STAMP)
+	$(PY) -m leadrouter_local.openapi
+
 lock: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]' && { echo "# Full pinned environment for tests and tooling (pip freeze of pyproject's dev extra). Regenerate: make lock"; $(PY) -m pip freeze --exclude-editable; } > requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
+
+## The whole service locally: DynamoDB Local (data kept in .local/), the API on :$(PORT), schedules.
+PORT ?= 3000
+run: deps
+	@PYTHONPATH=shared:. $(PY) -m leadrouter_local.runner --port $(PORT)
+
+## A guided demo on a fresh in-memory stack; exits non-zero if anything is off.
+demo: deps
+	@PYTHONPATH=shared:. $(PY) -m leadrouter_local.demo
+
+bench: deps
+	@PYTHONPATH=shared:. $(PY) bench/rotation_bench.py

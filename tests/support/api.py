@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from leadrouter.api.auth import hash_form_key
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import FormSource
+from leadrouter_local.apigw import proxy_event
 from tests.support.builders import TENANT
 from tests.unit.test_scheduled_handlers import FakeContext
 
@@ -38,30 +37,8 @@ def event(
     headers: dict[str, str] | None = None,
     raw_body: str | None = None,
 ) -> dict[str, Any]:
-    url = urlsplit(path)
-    query = dict(parse_qsl(url.query)) or None
     text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
-    return {
-        "resource": url.path,
-        "path": url.path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json", **(headers or {})},
-        "multiValueHeaders": {},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "requestId": str(uuid.uuid4()),
-            "stage": "test",
-            "path": url.path,
-            "httpMethod": method,
-            "identity": {"sourceIp": "127.0.0.1"},
-            "authorizer": {"claims": claims} if claims else None,
-        },
-        "body": text,
-        "isBase64Encoded": False,
-    }
+    return proxy_event(method, path, text, headers=headers, claims=claims)
 
 
 @dataclass

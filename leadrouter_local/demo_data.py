@@ -1,0 +1,88 @@
+"""The demo tenant `make run` creates on first start, its emulated tokens, and the start-up banner.
+
+Everything here is local-only: the keys and tokens are fixed strings that mean nothing on AWS.
+"""
+
+from __future__ import annotations
+
+from leadrouter.api.auth import hash_form_key
+from leadrouter.domain.models import FormSource, Rule, StaffMember, Tenant
+from leadrouter.runtime import repository
+
+TENANT = "demo"
+FORM_KEY = "fk_demo_local_web_form"
+STAFF = {"A": ("An", 3), "B": ("Bình", 4), "C": ("Chi", 5)}
+DEMO_TOKENS: dict[str, dict[str, str]] = {
+    "demo-admin": {"sub": "demo-admin", "custom:tenant_id": TENANT, "custom:role": "admin"},
+    **{
+        f"demo-staff-{sid.lower()}": {
+            "sub": f"demo-staff-{sid.lower()}",
+            "custom:tenant_id": TENANT,
+            "custom:role": "staff",
+            "custom:staff_id": sid,
+        }
+        for sid in STAFF
+    },
+}
+ASSIGN_RULE = "web-new-weighted"
+RECLAIM_RULE = "web-new-reclaim"
+
+
+def seed_demo(reclaim_after_minutes: int = 30) -> dict[str, str]:
+    """Create the demo tenant once (a restart keeps whatever the user changed)."""
+    repo = repository()
+    if repo.get_tenant(TENANT) is None:
+        repo.put_tenant(Tenant(tenant_id=TENANT, name="Demo Co."))
+        for sid, (name, _) in STAFF.items():
+            repo.put_staff(StaffMember(tenant_id=TENANT, staff_id=sid, name=name))
+        scope = {"pool": "web", "step": "new"}
+        repo.create_rule(
+            Rule(
+                tenant_id=TENANT,
+                rule_id=ASSIGN_RULE,
+                name="Website leads, 3:4:5",
+                kind="weighted",
+                scope=scope,
+                staff=[{"staff_id": sid, "weight": w} for sid, (_, w) in STAFF.items()],
+            )
+        )
+        repo.create_rule(
+            Rule(
+                tenant_id=TENANT,
+                rule_id=RECLAIM_RULE,
+                name="Take back website leads nobody called",
+                kind="reclaim",
+                scope=scope,
+                staff=[{"staff_id": sid, "weight": 1} for sid in STAFF],
+                reclaim_after_minutes=reclaim_after_minutes,
+            )
+        )
+        source = FormSource(
+            tenant_id=TENANT, source_id="website", name="Website form", pool="web", rate_per_minute=1000
+        )
+        repo.put_form_source(source, hash_form_key(FORM_KEY))
+    return {"tenant": TENANT, "form_key": FORM_KEY, "admin_token": "demo-admin"}
+
+
+def banner(url: str, demo: dict[str, str], seconds: float) -> str:
+    if not demo:
+        return f"leadrouter is running on {url} (ready in {seconds:.1f} s). Ctrl-C stops it."
+    key, token = demo["form_key"], demo["admin_token"]
+    return f"""
+leadrouter is running on {url}  (ready in {seconds:.1f} s; Ctrl-C stops everything)
+
+  demo tenant: {demo["tenant"]}   staff A, B, C weighted 3:4:5   reclaim after 30 min
+  form key:    {key}      (X-Form-Key header: can only add leads to pool "web")
+  tokens:      {token} (admin), demo-staff-a / -b / -c (staff)   (Authorization: Bearer …)
+
+  # post a lead (the assign schedule picks it up within its rate)
+  curl -s -X POST {url}/intake/leads -H 'X-Form-Key: {key}' -H 'Content-Type: application/json' \\
+       -d '{{"name": "Nguyễn Văn An", "phone": "0912 345 678"}}'
+  # list leads, see one with its history, see the split
+  curl -s {url}/leads -H 'Authorization: Bearer {token}'
+  curl -s {url}/leads/<lead_id> -H 'Authorization: Bearer {token}'
+  curl -s '{url}/reports/distribution?received_from=2026-01-01T00:00:00Z&received_to=2030-01-01T00:00:00Z' \\
+       -H 'Authorization: Bearer {token}'
+  # API docs
+  open {url}/swagger
+"""

