@@ -5,6 +5,8 @@ Everything here is local-only: the keys and tokens are fixed strings that mean n
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from leadrouter.api.auth import hash_form_key
 from leadrouter.domain.models import FormSource, Rule, StaffMember, Tenant
 from leadrouter.runtime import repository
@@ -68,6 +70,9 @@ def banner(url: str, demo: dict[str, str], seconds: float) -> str:
     if not demo:
         return f"leadrouter is running on {url} (ready in {seconds:.1f} s). Ctrl-C stops it."
     key, token = demo["form_key"], demo["admin_token"]
+    today = datetime.now(UTC).date()
+    since, until = today - timedelta(days=7), today + timedelta(days=1)
+    period = f"received_from={since}T00:00:00Z&received_to={until}T00:00:00Z"
     return f"""
 leadrouter is running on {url}  (ready in {seconds:.1f} s; Ctrl-C stops everything)
 
@@ -81,7 +86,7 @@ leadrouter is running on {url}  (ready in {seconds:.1f} s; Ctrl-C stops everythi
   # list leads, see one with its history, see the split
   curl -s {url}/leads -H 'Authorization: Bearer {token}'
   curl -s {url}/leads/<lead_id> -H 'Authorization: Bearer {token}'
-  curl -s '{url}/reports/distribution?received_from=2026-01-01T00:00:00Z&received_to=2030-01-01T00:00:00Z' \\
+  curl -s '{url}/reports/distribution?{period}' \\
        -H 'Authorization: Bearer {token}'
   # API docs
   open {url}/swagger
