@@ -65,3 +65,4 @@ demo: deps
 
 bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/rotation_bench.py
+	@PYTHONPATH=shared:. $(PY) bench/sweep_bench.py
