@@ -1,7 +1,39 @@
-"""Reports routes (admin). Filled in by the admin-API change."""
+"""Reports (admins and team leads): distribution per rule and staff member over a period."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from leadrouter.api.auth import require_role
+from leadrouter.api.context import caller_of
+from leadrouter.domain.models import Ident
+from leadrouter.logic import reports as logic
+from leadrouter.runtime import repository
 
 router = Router()
+
+
+@router.get(
+    "/reports/distribution",
+    summary="Distribution per rule and staff: actual vs ideal share, reclaims, escalations, speed-to-lead",
+    description=(
+        "Over the leads received in [received_from, received_to) (both required, with a time zone; at most "
+        "92 days). Counts come from the decision records: 'assigned' per rule/version/staff, ideal = the "
+        "rule's current weight / W × its total, 'reclaimed' and 'escalated' per rule. Speed-to-lead is "
+        "received → first assigned or manual decision, in seconds: median (mean of the middle two for an "
+        "even count) and p95 by nearest rank."
+    ),
+    tags=["reports"],
+)
+def distribution(
+    received_from: Annotated[datetime, Query()],
+    received_to: Annotated[datetime, Query()],
+    rule_id: Annotated[Ident | None, Query()] = None,
+) -> logic.DistributionReport:
+    caller = caller_of(router)
+    require_role(caller, "admin", "team_lead")
+    return logic.distribution_report(repository(), caller, received_from, received_to, rule_id)

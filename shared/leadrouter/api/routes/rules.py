@@ -1,7 +1,109 @@
-"""Rules routes (admin). Filled in by the admin-API change."""
+"""Rules (admin only): create, read, list, replace (a new version), enable/disable, delete, preview.
+
+Validation errors name the field (``staff.0.weight``, ``window.end``, ``staff.2.staff_id`` for a staff
+member that was never created) and nothing is written. Editing a rule makes a new version whose
+rotation cycle starts over; leads already assigned keep the version that assigned them.
+"""
 
 from __future__ import annotations
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel
+
+from leadrouter.api.auth import require_role
+from leadrouter.api.context import caller_of
+from leadrouter.domain.models import Rule
+from leadrouter.logic import admin as logic
+from leadrouter.logic.preview import PreviewRequest, RulePreview, preview_rule
+from leadrouter.runtime import repository
 
 router = Router()
+
+
+class RuleList(BaseModel):
+    items: list[Rule]
+
+
+@router.post(
+    "/rules",
+    summary="Create a rule (version 1)",
+    description="The tenant comes from the token; rule_id is generated (R…) when absent. 409 if it exists.",
+    responses={201: {"description": "rule created"}},
+    tags=["rules"],
+)
+def create_rule(body: logic.RuleDraft) -> Response[Rule]:
+    caller = caller_of(router)
+    require_role(caller, "admin")
+    rule = logic.create_rule(repository(), caller, body)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=rule)
+
+
+@router.post(
+    "/rules/preview",
+    summary="Dry run: the next N assignees of a draft rule and the shares they converge to",
+    description="Same body as POST /rules plus `count` (1..1000, default 24). Writes nothing.",
+    tags=["rules"],
+)
+def preview(body: PreviewRequest) -> RulePreview:
+    caller = caller_of(router)
+    require_role(caller, "admin")
+    return preview_rule(repository(), caller, body)
+
+
+@router.get("/rules", summary="List the tenant's rules", tags=["rules"])
+def list_rules() -> RuleList:
+    caller = caller_of(router)
+    require_role(caller, "admin")
+    return RuleList(items=logic.list_rules(repository(), caller))
+
+
+@router.get("/rules/<rule_id>", summary="One rule (current version)", tags=["rules"])
+def get_rule(rule_id: str) -> Rule:
+    caller = caller_of(router)
+    require_role(caller, "admin")
+    return logic.get_rule(repository(), caller, rule_id)
+
+
+@router.put(
+    "/rules/<rule_id>",
+    summary="Replace a rule: a new version whose rotation starts a fresh cycle",
+    description=(
+        "Same body as POST /rules without rule_id, plus optional expected_version (409 if the rule moved "
+        "on). `active` keeps its value unless given. 404 if the rule does not exist."
+    ),
+    tags=["rules"],
+)
+def replace_rule(rule_id: str, body: logic.RuleReplacement) -> Rule:
+    caller = caller_of(router)
+    require_role(caller, "admin")
+    return logic.replace_rule(repository(), caller, rule_id, body)
+
+
+@router.post(
+    "/rules/<rule_id>/enable", summary="Enable (same version: the rotation keeps its place)", tags=["rules"]
+)
+def enable_rule(rule_id: str) -> Rule:
+    caller = caller_of(router)
+    require_role(caller, "admin")
+    return logic.set_rule_active(repository(), caller, rule_id, True)
+
+
+@router.post("/rules/<rule_id>/disable", summary="Disable (same version: no sweep runs it)", tags=["rules"])
+def disable_rule(rule_id: str) -> Rule:
+    caller = caller_of(router)
+    require_role(caller, "admin")
+    return logic.set_rule_active(repository(), caller, rule_id, False)
+
+
+@router.delete(
+    "/rules/<rule_id>",
+    summary="Delete a rule (leads it assigned keep its id and version in their decisions)",
+    responses={204: {"description": "deleted"}},
+    tags=["rules"],
+)
+def delete_rule(rule_id: str) -> Response[None]:
+    caller = caller_of(router)
+    require_role(caller, "admin")
+    logic.delete_rule(repository(), caller, rule_id)
+    return Response(status_code=204)

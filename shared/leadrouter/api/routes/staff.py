@@ -1,7 +1,76 @@
-"""Staff routes (admin). Filled in by the admin-API change."""
+"""Staff: create, read, list, update (admins write; team leads read; staff read only themselves)."""
 
 from __future__ import annotations
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel, Field
+
+from leadrouter.api.auth import require_role
+from leadrouter.api.context import caller_of, now
+from leadrouter.domain.models import StaffMember
+from leadrouter.logic import admin as logic
+from leadrouter.runtime import repository
 
 router = Router()
+
+
+class StaffList(BaseModel):
+    items: list[StaffMember]
+
+
+class StaffUpdated(BaseModel):
+    staff: StaffMember
+    released_leads: int = Field(
+        description="open leads put back into rotation because this update deactivated the member"
+    )
+
+
+@router.post(
+    "/staff",
+    summary="Create a staff member",
+    description="The tenant comes from the token; staff_id is generated (S…) when absent. 409 if it exists.",
+    responses={201: {"description": "staff member created"}},
+    tags=["staff"],
+)
+def create_staff(body: logic.StaffCreate) -> Response[StaffMember]:
+    caller = caller_of(router)
+    require_role(caller, "admin")
+    member = logic.create_staff(repository(), caller, body)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=member)
+
+
+@router.get("/staff", summary="List the tenant's staff (admins and team leads)", tags=["staff"])
+def list_staff() -> StaffList:
+    caller = caller_of(router)
+    require_role(caller, "admin", "team_lead")
+    return StaffList(items=logic.list_staff(repository(), caller))
+
+
+@router.get(
+    "/staff/<staff_id>",
+    summary="One staff member (admins and team leads: anyone; staff: only themselves)",
+    tags=["staff"],
+)
+def get_staff(staff_id: str) -> StaffMember:
+    return logic.get_staff(repository(), caller_of(router), staff_id)
+
+
+@router.patch(
+    "/staff/<staff_id>",
+    summary="Update a staff member (active, paused, caps, working hours, leave, time zone, team, name)",
+    description=(
+        "Only the fields given change; null clears a cap or the team. Deactivating (active: false) never "
+        "strands leads: each open lead the member holds goes back to pending (Lead gán tự động) with a "
+        "'released' decision, and the rule in charge of its scope reassigns it on its next tick; "
+        "`released_leads` says how many. Sending active: false again releases any left over. Pausing "
+        "does NOT release: a paused member keeps their leads (the reclaim rule takes back the ones left "
+        "idle) and gets no new ones until unpaused."
+    ),
+    tags=["staff"],
+)
+def update_staff(staff_id: str, body: logic.StaffPatch) -> StaffUpdated:
+    caller = caller_of(router)
+    require_role(caller, "admin")
+    member, released = logic.update_staff(repository(), caller, staff_id, body, now())
+    return StaffUpdated(staff=member, released_leads=released)

@@ -1,0 +1,340 @@
+"""Administration use cases behind the API: rules, staff, form sources and data-pool settings.
+
+Request models here carry only what an admin may set: the tenant always comes from the caller's
+token, and a rule's ``version`` and rotation ``cycle`` are the server's. Every model is rebuilt with
+the domain model (``Rule``, ``StaffMember``, …) before anything is written, and a validation failure
+becomes ``InvalidInput`` naming each field (``staff.0.weight``, ``window.end``), so a bad request
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    TypeAdapter,
+    ValidationError,
+)
+
+from leadrouter.api.auth import hash_form_key
+from leadrouter.data.repository import Repository
+from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from leadrouter.domain.ids import new_id
+from leadrouter.domain.models import (
+    DEFAULT_TIME_ZONE,
+    Caller,
+    FormSource,
+    Ident,
+    Name,
+    PoolSettings,
+    Rule,
+    RuleKind,
+    RuleStaff,
+    ScheduleWindow,
+    Scope,
+    StaffMember,
+    WorkingHours,
+)
+from leadrouter.domain.rotation import normalise_weights
+from leadrouter.logic.leads import release_leads_of
+
+M = TypeVar("M", bound=BaseModel)
+
+#: A rule item holds its whole cycle; DynamoDB items stop at 400 KB, so a cycle is kept well below.
+MAX_CYCLE_BYTES = 300_000
+#: The reason written on each lead given back to rotation when its owner is deactivated.
+DEACTIVATED = "owner_deactivated"
+FORM_KEY_PREFIX = "fk_"
+
+_IDENT: TypeAdapter[str] = TypeAdapter(Ident)
+
+
+# ------------------------------------------------------------------ helpers
+def invalid(error: ValidationError, message: str) -> InvalidInput:
+    """A pydantic error as InvalidInput: one entry per dotted field location, every message kept."""
+    fields: dict[str, str] = {}
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "body"
+        fields[where] = f"{fields[where]}; {problem['msg']}" if where in fields else problem["msg"]
+    return InvalidInput(message, fields)
+
+
+def validated(model: type[M], data: dict[str, Any], message: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise invalid(error, message) from error
+
+
+def _known_id(value: str, what: str) -> str:
+    """Ids from a path: one that could never have been created is simply not found (never a 5xx)."""
+    try:
+        return _IDENT.validate_python(value)
+    except ValidationError as error:
+        raise NotFound(f"{what} {value[:64]!r} not found") from error
+
+
+# ------------------------------------------------------------------ rules
+class RuleFields(BaseModel):
+    """A rule as an admin writes it: everything except tenant_id (from the token), version and cycle.
+
+    The constraints mirror ``Rule`` (a test keeps them in step); the cross-field checks (weights that fit
+    the kind, reclaim time only on reclaim rules, repeated staff) run when the ``Rule`` is built.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Name
+    kind: RuleKind
+    scope: Scope
+    delay_minutes: StrictInt = Field(default=0, ge=0, le=30 * 24 * 60)
+    staff: list[RuleStaff] = Field(min_length=1, max_length=200)
+    reclaim_after_minutes: StrictInt | None = Field(default=None, ge=1, le=365 * 24 * 60)
+    max_reclaims: StrictInt = Field(default=2, ge=0, le=100)
+    escalate_after_minutes: StrictInt = Field(default=120, ge=1, le=30 * 24 * 60)
+    active: bool = True
+    priority: StrictInt = 0
+    window: ScheduleWindow = Field(default_factory=ScheduleWindow)
+
+
+class RuleDraft(RuleFields):
+    rule_id: Ident | None = Field(default=None, description="optional; generated (R…) when absent")
+
+
+class RuleReplacement(RuleFields):
+    expected_version: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        description="the version you edited: if the rule has moved on meanwhile the answer is 409",
+    )
+
+
+def build_rule(
+    repo: Repository, tenant_id: str, rule_id: str, fields: RuleFields, version: int, **overrides: Any
+) -> Rule:
+    """The domain rule for a draft, or InvalidInput listing every bad field (including unknown staff)."""
+    data = fields.model_dump(include=set(RuleFields.model_fields), exclude_unset=True)
+    data |= {"tenant_id": tenant_id, "rule_id": rule_id, "version": version, **overrides}
+    problems: dict[str, str] = {}
+    rule: Rule | None = None
+    try:
+        rule = Rule.model_validate(data)
+    except ValidationError as error:
+        problems |= invalid(error, "").fields
+    known = repo.get_staff(tenant_id, [s.staff_id for s in fields.staff])
+    for index, entry in enumerate(fields.staff):
+        if entry.staff_id not in known:
+            problems[f"staff.{index}.staff_id"] = (
+                f"unknown staff member {entry.staff_id!r}: create it with POST /staff first"
+            )
+    if rule is not None and not problems:
+        size = sum(
+            weight * (len(entry.staff_id.encode()) + 3)
+            for weight, entry in zip(
+                normalise_weights([s.weight for s in rule.staff]), rule.staff, strict=True
+            )
+        )
+        if size > MAX_CYCLE_BYTES:
+            problems["staff"] = (
+                f"these weights make a rotation cycle of {len(rule.cycle)} slots, too long to store;"
+                " use smaller weights (3:4:5 and 300:400:500 split leads the same way)"
+            )
+    if problems or rule is None:
+        raise InvalidInput("invalid rule", problems)
+    return rule
+
+
+def create_rule(repo: Repository, caller: Caller, draft: RuleDraft) -> Rule:
+    rule = build_rule(repo, caller.tenant_id, draft.rule_id or new_id("R"), draft, version=1)
+    repo.create_rule(rule)  # Conflict (409) if the id is taken
+    return rule
+
+
+def get_rule(repo: Repository, caller: Caller, rule_id: str) -> Rule:
+    rule = repo.get_rule(caller.tenant_id, _known_id(rule_id, "rule"))
+    if rule is None:
+        raise NotFound(f"rule {rule_id} not found")
+    return rule
+
+
+def list_rules(repo: Repository, caller: Caller) -> list[Rule]:
+    return repo.list_rules(caller.tenant_id)
+
+
+def replace_rule(repo: Repository, caller: Caller, rule_id: str, body: RuleReplacement) -> Rule:
+    """Save the body as the next version: a fresh cycle whose rotation starts again at slot 0.
+
+    Leads already assigned keep the version that assigned them. ``active`` keeps its current value
+    unless the body sets it, so editing a disabled rule does not switch it on by accident.
+    """
+    current = get_rule(repo, caller, rule_id)
+    if body.expected_version is not None and body.expected_version != current.version:
+        raise Conflict(
+            f"rule {rule_id} is at version {current.version}, not {body.expected_version}; reload it"
+        )
+    keep = {} if "active" in body.model_fields_set else {"active": current.active}
+    rule = build_rule(repo, caller.tenant_id, current.rule_id, body, version=current.version + 1, **keep)
+    repo.replace_rule(rule)  # Conflict (409) if another version was saved in between
+    return rule
+
+
+def set_rule_active(repo: Repository, caller: Caller, rule_id: str, active: bool) -> Rule:
+    """Enable or disable in place: no new version, so the rotation keeps its place in the cycle."""
+    return repo.set_rule_active(caller.tenant_id, _known_id(rule_id, "rule"), active)
+
+
+def delete_rule(repo: Repository, caller: Caller, rule_id: str) -> None:
+    repo.delete_rule(caller.tenant_id, _known_id(rule_id, "rule"))
+
+
+# ------------------------------------------------------------------ staff
+def _known_zone(value: str) -> str:
+    """Checked here too (not only by StaffMember) so a bad zone is listed with the other bad fields."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Ho_Chi_Minh)") from exc
+    return value
+
+
+Cap = Annotated[int, Field(ge=1)]
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_known_zone)]
+Shifts = Annotated[list[WorkingHours], Field(max_length=21)]
+LeaveDates = Annotated[list[date], Field(max_length=400)]
+
+
+class StaffFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Name
+    team: Ident | None = None
+    active: bool = True
+    paused: bool = False
+    max_open_leads: Cap | None = None
+    max_leads_per_day: Cap | None = None
+    time_zone: TimeZoneName = DEFAULT_TIME_ZONE
+    working_hours: Shifts = Field(default_factory=list)
+    leave_dates: LeaveDates = Field(default_factory=list)
+
+
+class StaffCreate(StaffFields):
+    staff_id: Ident | None = Field(
+        default=None, description="optional (generated S… when absent); the id the staff's token carries"
+    )
+
+
+class StaffPatch(BaseModel):
+    """Only the fields given change; ``null`` clears a cap or the team."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Name | None = None
+    team: Ident | None = None
+    active: bool | None = None
+    paused: bool | None = None
+    max_open_leads: Cap | None = None
+    max_leads_per_day: Cap | None = None
+    time_zone: TimeZoneName | None = None
+    working_hours: Shifts | None = None
+    leave_dates: LeaveDates | None = None
+
+
+def create_staff(repo: Repository, caller: Caller, body: StaffCreate) -> StaffMember:
+    staff_id = body.staff_id or new_id("S")
+    data = body.model_dump(exclude={"staff_id"}) | {"tenant_id": caller.tenant_id, "staff_id": staff_id}
+    member = validated(StaffMember, data, "invalid staff member")
+    repo.put_staff(member, new=True)
+    return member
+
+
+def get_staff(repo: Repository, caller: Caller, staff_id: str) -> StaffMember:
+    """Admins and team leads read any staff member of their tenant; staff read only themselves."""
+    if caller.role == "staff" and caller.staff_id != staff_id:
+        raise NotAllowed("staff may read only their own profile")
+    member = repo.get_staff(caller.tenant_id, [_known_id(staff_id, "staff member")]).get(staff_id)
+    if member is None:
+        raise NotFound(f"staff member {staff_id} not found")
+    return member
+
+
+def list_staff(repo: Repository, caller: Caller) -> list[StaffMember]:
+    if caller.role == "staff":
+        raise NotAllowed("staff may read only their own profile")
+    return repo.list_staff(caller.tenant_id)
+
+
+def update_staff(
+    repo: Repository, caller: Caller, staff_id: str, patch: StaffPatch, now: datetime
+) -> tuple[StaffMember, int]:
+    """Apply the patch; setting ``active: false`` puts the member's open leads back into rotation.
+
+    The member is saved first (so no sweep gives them new leads), then each open lead goes back to
+    pending with a "released" decision for the rule in charge of its scope to reassign on its next tick.
+    Sending ``active: false`` again releases anything left over. Pausing releases nothing: a paused
+    member keeps their leads (the reclaim rule takes back the ones nobody cares for) and simply gets
+    no new ones. Returns the saved member and how many leads were released.
+    """
+    current = get_staff(repo, caller, staff_id)
+    changes = patch.model_dump(exclude_unset=True)
+    member = validated(StaffMember, current.model_dump() | changes, "invalid staff member")
+    if member != current:
+        repo.put_staff(member)
+    released = 0
+    if "active" in changes and not member.active:
+        released = release_leads_of(repo, caller.tenant_id, member.staff_id, DEACTIVATED, now)
+    return member, released
+
+
+# ------------------------------------------------------------------ sources, pools
+class FormSourceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Name
+    pool: Ident
+    step: Ident = "new"
+    rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
+
+
+class PoolSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on_duplicate: Literal["link", "rotate"] = Field(
+        description="a lead whose phone/email is known: 'link' to the existing lead and its owner, "
+        "or 'rotate' (enter rotation anyway, marked duplicate_of)"
+    )
+
+
+def create_form_source(repo: Repository, caller: Caller, body: FormSourceCreate) -> tuple[FormSource, str]:
+    """A new source and its form key. Only the key's hash is stored: this is the one time it is seen."""
+    source = FormSource(tenant_id=caller.tenant_id, source_id=new_id("F"), **body.model_dump())
+    key = FORM_KEY_PREFIX + secrets.token_urlsafe(24)
+    repo.put_form_source(source, hash_form_key(key))
+    return source, key
+
+
+def list_form_sources(repo: Repository, caller: Caller) -> list[FormSource]:
+    return repo.list_form_sources(caller.tenant_id)
+
+
+def _pool(caller: Caller, pool: str, on_duplicate: str = "link") -> PoolSettings:
+    data = {"tenant_id": caller.tenant_id, "pool": pool, "on_duplicate": on_duplicate}
+    return validated(PoolSettings, data, "invalid data pool")
+
+
+def get_pool_settings(repo: Repository, caller: Caller, pool: str) -> PoolSettings:
+    """The pool's settings (defaults when never set: duplicates link to the existing lead)."""
+    return repo.get_pool_settings(caller.tenant_id, _pool(caller, pool).pool)
+
+
+def put_pool_settings(repo: Repository, caller: Caller, pool: str, body: PoolSettingsIn) -> PoolSettings:
+    settings = _pool(caller, pool, body.on_duplicate)
+    repo.put_pool_settings(settings)
+    return settings
