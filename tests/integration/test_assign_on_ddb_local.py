@@ -23,7 +23,8 @@ from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.sweeps import run_sweeps
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, SEED_WEIGHTS, TENANT, add_leads, rule, seed
-from tests.unit.test_scheduled_handlers import SCHEDULED_EVENT, FakeContext
+from tests.support.lambda_context import FakeContext
+from tests.unit.test_scheduled_handlers import SCHEDULED_EVENT
 
 LEASE = timedelta(minutes=3)
 DUE = NOW + timedelta(seconds=5)

@@ -11,7 +11,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.models import FormSource
 from leadrouter_local.apigw import proxy_event
 from tests.support.builders import TENANT
-from tests.unit.test_scheduled_handlers import FakeContext
+from tests.support.lambda_context import FakeContext
 
 FORM_KEY = "fk_test_web_form_0001"
 

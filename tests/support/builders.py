@@ -50,7 +50,7 @@ def lead(
 ) -> Lead:
     return Lead(
         tenant_id=tenant_id,
-        lead_id=fields.pop("lead_id", None) or new_id("L"),
+        lead_id=fields.pop("lead_id", None) or new_id("L", received_at),
         name=fields.pop("name", "Nguyễn Văn An"),
         pool=pool,
         step=step,

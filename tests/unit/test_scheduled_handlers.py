@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -13,23 +12,13 @@ from functions.reclaim import app as reclaim_app
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus, RuleKind
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
+from tests.support.lambda_context import FakeContext
 
 SCHEDULED_EVENT = {
     "trigger": "schedule",
     "scheduled_time": "2026-11-24T02:01:00Z",
     "execution_id": "c0ffee00-1111-2222-3333-444455556666",
 }
-
-
-@dataclass
-class FakeContext:
-    function_name: str = "leadrouter-assign"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:ap-southeast-1:123456789012:function:leadrouter-assign"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 110_000
 
 
 def test_assign_handler_assigns_emits_metrics_and_logs_no_pii(

@@ -112,13 +112,20 @@ class Repository:
         item = self._get_config(tenant_id, "TENANT")
         return Tenant.model_validate(item) if item else None
 
-    def put_staff(self, member: StaffMember) -> None:
+    def put_staff(self, member: StaffMember, *, new: bool = False) -> None:
+        """Store a staff member; with ``new``, refuse (Conflict) if the id is already taken."""
         item = {
             "pk": _tenant_pk(member.tenant_id),
             "sk": f"STAFF#{member.staff_id}",
             **member.model_dump(mode="json"),
         }
-        self._client.put_item(TableName=self._config, Item=to_item(item))
+        condition = {"ConditionExpression": "attribute_not_exists(pk)"} if new else {}
+        try:
+            self._client.put_item(TableName=self._config, Item=to_item(item), **condition)
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise Conflict(f"staff member {member.staff_id} already exists") from error
+            raise
 
     def get_staff(self, tenant_id: str, staff_ids: Sequence[str]) -> dict[str, StaffMember]:
         """Staff members by id (missing ids are absent), with BatchGetItem in pages of 100."""
@@ -703,6 +710,14 @@ class Repository:
     def put_form_source(self, source: FormSource, key_hash: str) -> None:
         """Store a form source and its key lookup together (the key itself is never stored)."""
         body = source.model_dump(mode="json")
+        try:
+            self._put_source_items(source, key_hash, body)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                raise Conflict("form source or key already exists; retry with a new key") from error
+            raise
+
+    def _put_source_items(self, source: FormSource, key_hash: str, body: Item) -> None:
         self._client.transact_write_items(
             TransactItems=[
                 {

@@ -7,9 +7,13 @@ import time
 from datetime import datetime
 
 
-def new_id(prefix: str = "") -> str:
-    """48-bit millisecond clock + 64 random bits, hex: time-ordered, unguessable, URL-safe."""
-    return f"{prefix}{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+def new_id(prefix: str = "", at: datetime | None = None) -> str:
+    """48-bit millisecond time + 64 random bits, hex: time-ordered, unguessable, URL-safe.
+
+    A lead's id is made from its received time (``at``), so a date range of leads is a key range.
+    """
+    millis = int((at.timestamp() if at else time.time()) * 1000)
+    return f"{prefix}{millis:012x}{secrets.token_hex(8)}"
 
 
 def id_floor(moment: datetime, prefix: str = "L") -> str:

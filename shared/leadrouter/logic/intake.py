@@ -56,7 +56,7 @@ def submit_lead(repo: Repository, source: FormSource, request: IntakeRequest, no
     """Create the lead, or link it to the lead that already has this phone/email (per pool setting)."""
     lead = Lead(
         tenant_id=source.tenant_id,
-        lead_id=new_id("L"),
+        lead_id=new_id("L", now),
         name=request.name,
         phone=request.phone,
         email=request.email,

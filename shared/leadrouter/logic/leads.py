@@ -221,7 +221,7 @@ def release_leads_of(repo: Repository, tenant_id: str, staff_id: str, reason: st
                 "status": LeadStatus.PENDING,
                 "owner": None,
                 "assignees": [],
-                "queued_at": now,
+                # queued_at is kept: the lead already waited its delay, so it is due at once
                 "decisions": [
                     *lead.decisions,
                     Decision(at=now, action="released", previous_owner=staff_id, reason=reason),
