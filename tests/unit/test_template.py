@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from leadrouter_local.template import TEMPLATE_PATH, functions, load_template
+from leadrouter_local.template import TEMPLATE_PATH, functions, load_template, ttl_attribute
 
 REPO_ROOT = TEMPLATE_PATH.parent
 TEMPLATE = load_template()
@@ -234,3 +236,265 @@ def test_the_loader_maps_every_short_tag_to_its_long_form(tmp_path):
         "o": {"Fn::Cidr": ["10.0.0.0/16", 4, 8]},
         "p": "2024-01-01",
     }
+
+
+# ---------------------------------------------------------------------------------------------- API
+API: dict[str, Any] = RESOURCES["Api"]["Properties"]
+API_FUNCTION: dict[str, Any] = FUNCTIONS["ApiFunction"]["Properties"]
+API_EVENTS: dict[str, dict[str, Any]] = {
+    name: event["Properties"] for name, event in API_FUNCTION["Events"].items() if event["Type"] == "Api"
+}
+#: The only routes API Gateway lets through without a Cognito token: intake checks its form key in
+#: code (per-key rate limit included), the two documentation routes are public.
+PUBLIC_ROUTES = {("POST", "/intake/leads"), ("GET", "/openapi.json"), ("GET", "/swagger")}
+#: Claims the API authorises on; a user must never be able to write them on their own account.
+AUTHORISING_ATTRIBUTES = {"custom:tenant_id", "custom:role", "custom:staff_id", "custom:team"}
+
+
+def _app_routes() -> set[tuple[str, str]]:
+    """(METHOD, path in API Gateway's {param} syntax) of every route the API resolver serves.
+
+    Powertools keeps the registered routes (routers included once ``include_router`` ran) in
+    ``_static_routes`` and ``_dynamic_routes``; ``Route.openapi_path`` is ``path`` with ``<p>`` → ``{p}``.
+    """
+    from leadrouter.api.app import create_app
+
+    app = create_app()
+    registered = [*getattr(app, "_static_routes", []), *getattr(app, "_dynamic_routes", [])]
+    routes = {(str(r.method).upper(), str(r.openapi_path)) for r in registered}
+    # Guard against a Powertools upgrade renaming the attributes: an empty set would pass vacuously.
+    assert routes >= PUBLIC_ROUTES, f"could not read the resolver's routes (found {sorted(routes)})"
+    return routes
+
+
+def _event_routes() -> list[tuple[str, str]]:
+    return [(str(p["Method"]).upper(), str(p["Path"])) for p in API_EVENTS.values()]
+
+
+def test_every_route_the_api_serves_has_exactly_one_api_event_and_vice_versa():
+    # Given the routes of the resolver and the Api events of ApiFunction
+    served = _app_routes()
+    events = _event_routes()
+
+    # Then no route is declared twice ...
+    assert sorted(events) == sorted(set(events)), "duplicate Api events for one route"
+    # ... every served route is reachable through API Gateway ...
+    missing = served - set(events)
+    assert not missing, f"routes the app serves but template.yaml does not route: {sorted(missing)}"
+    # ... and API Gateway routes nothing the app does not serve
+    extra = set(events) - served
+    assert not extra, f"Api events with no route in the app: {sorted(extra)}"
+
+
+def test_only_the_api_function_has_api_events_and_all_go_to_the_one_api():
+    # An Api event without RestApiId would land on SAM's implicit API, which has no authorizer.
+    assert [lid for lid, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Api"] == ["Api"]
+    for lid, fn in functions(TEMPLATE).items():
+        api_events = [e for e in fn["events"].values() if e["type"] == "Api"]
+        if lid != "ApiFunction":
+            assert not api_events, lid
+    for name, props in API_EVENTS.items():
+        assert props["RestApiId"] == {"Ref": "Api"}, name
+
+
+def test_only_intake_and_the_docs_are_unauthenticated():
+    # Given each event's authorizer (absent = the Api's default)
+    public = {
+        (str(p["Method"]).upper(), str(p["Path"]))
+        for p in API_EVENTS.values()
+        if (p.get("Auth") or {}).get("Authorizer") == "NONE"
+    }
+    overridden = {
+        name: p["Auth"]["Authorizer"]
+        for name, p in API_EVENTS.items()
+        if (p.get("Auth") or {}).get("Authorizer") not in (None, "NONE")
+    }
+
+    # Then exactly the public routes opt out, and nobody swaps in another authorizer
+    assert public == PUBLIC_ROUTES
+    assert overridden == {}
+    assert not any("ApiKeyRequired" in (p.get("Auth") or {}) for p in API_EVENTS.values())
+
+
+def test_the_api_defaults_to_the_cognito_authorizer_of_this_stacks_user_pool():
+    auth = API["Auth"]
+    assert auth["DefaultAuthorizer"] == "CognitoAuth"
+    assert set(auth["Authorizers"]) == {"CognitoAuth"}
+    assert auth["Authorizers"]["CognitoAuth"]["UserPoolArn"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
+    # CORS preflights (OPTIONS) carry no token: they must not need one
+    assert auth["AddDefaultAuthorizerToCorsPreflight"] is False
+    assert API["StageName"] == {"Ref": "Stage"}
+    assert API["TracingEnabled"] is True
+
+
+def test_api_gateway_path_parameters_agree_at_each_level():
+    # API Gateway rejects sibling resources with different parameter names (/leads/{id}, /leads/{lead_id})
+    seen: dict[tuple[str, ...], set[str]] = {}
+    for _, path in _event_routes():
+        segments = path.strip("/").split("/")
+        for depth, segment in enumerate(segments):
+            if segment.startswith("{"):
+                parent = tuple("{}" if s.startswith("{") else s for s in segments[:depth])
+                seen.setdefault(parent, set()).add(segment)
+    assert {parent: names for parent, names in seen.items() if len(names) > 1} == {}
+
+
+def test_the_user_pool_keeps_tenant_and_role_out_of_users_hands():
+    # Given the pool's custom attributes and the web client
+    pool = RESOURCES["UserPool"]["Properties"]
+    client = RESOURCES["UserPoolClient"]["Properties"]
+    schema = {attr["Name"]: attr for attr in pool["Schema"]}
+
+    # Then every claim the API reads exists (Cognito prefixes custom attributes with custom:) ...
+    assert {f"custom:{name}" for name in schema} >= AUTHORISING_ATTRIBUTES
+    assert all(
+        schema[name]["AttributeDataType"] == "String" for name in ("tenant_id", "role", "staff_id", "team")
+    )
+    # ... the tenant is fixed when the user is created, and only admins create users ...
+    assert schema["tenant_id"]["Mutable"] is False
+    assert all(schema[name]["Mutable"] is True for name in ("role", "staff_id", "team"))
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    # ... the client is public (no secret), SRP + refresh only ...
+    assert client["UserPoolId"] == {"Ref": "UserPool"}
+    assert client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    # ... it can read the claims but write none of them
+    assert set(client["ReadAttributes"]) >= AUTHORISING_ATTRIBUTES
+    assert not set(client["WriteAttributes"]) & AUTHORISING_ATTRIBUTES
+    assert {"custom:tenant_id", "custom:role"}.isdisjoint(client["WriteAttributes"])
+
+
+def test_the_auth_code_reads_only_claims_the_user_pool_defines():
+    # Given the claim names leadrouter.api.auth looks up
+    source = (REPO_ROOT / "shared" / "leadrouter" / "api" / "auth.py").read_text(encoding="utf-8")
+    claims = set(re.findall(r"[\"'](custom:\w+)[\"']", source))
+
+    # Then each one is a custom attribute of the pool that users cannot write
+    assert claims, "no custom: claims found in auth.py"
+    assert claims <= AUTHORISING_ATTRIBUTES
+
+
+def test_cors_matches_the_app_and_covers_api_gateway_errors():
+    from leadrouter.api.auth import FORM_KEY_HEADER
+    from leadrouter.api.routes.intake import IDEMPOTENCY_HEADER
+
+    # Given one origin parameter feeding API Gateway and the function
+    cors = API["Cors"]
+    origin = {"Fn::Sub": "'${AllowedOrigins}'"}
+    assert "AllowedOrigins" in TEMPLATE["Parameters"]
+    assert cors["AllowOrigin"] == origin
+    assert API_FUNCTION["Environment"]["Variables"]["ALLOWED_ORIGINS"] == {"Ref": "AllowedOrigins"}
+
+    # Then preflights allow the headers the API reads ...
+    allowed = {h.strip().lower() for h in cors["AllowHeaders"].strip("'").split(",")}
+    assert {"content-type", "authorization", FORM_KEY_HEADER, IDEMPOTENCY_HEADER} <= allowed
+    methods = set(cors["AllowMethods"].strip("'").split(","))
+    assert {m for m, _ in _event_routes()} <= methods
+    # ... and API Gateway's own 4xx/5xx (authorizer 401, throttling 429, ...) are readable by a browser
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        headers = API["GatewayResponses"][kind]["ResponseParameters"]["Headers"]
+        assert headers["Access-Control-Allow-Origin"] == origin
+        assert headers["Access-Control-Allow-Headers"] == cors["AllowHeaders"]
+
+
+def test_the_stage_is_throttled_and_intake_more_strictly():
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in API["MethodSettings"]}
+    default = settings[("/*", "*")]
+    intake = settings[("/~1intake~1leads", "POST")]  # "/" is written "~1" in a method setting path
+    assert default["ThrottlingBurstLimit"] > 0
+    assert default["ThrottlingRateLimit"] > 0
+    assert 0 < intake["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
+    assert 0 < intake["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
+    # Per-form-key limits live in the function; their counters expire through the config table's TTL
+    assert ttl_attribute(TEMPLATE, "ConfigTable") == "expires_at"
+
+
+def test_the_stage_writes_json_access_logs_without_contact_data():
+    access = API["AccessLogSetting"]
+    assert access["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    fields = json.loads(access["Format"])
+    assert "$context.requestId" in fields.values()
+    # No body, query string or header variable: those could carry a phone number or an email
+    assert not [v for v in fields.values() if re.search(r"input\.|requestOverride|querystring|header", v)]
+
+
+def test_the_api_function_fits_api_gateways_timeout():
+    assert API_FUNCTION["CodeUri"] == "functions/api/"
+    assert API_FUNCTION["Handler"] == "app.handler"
+    assert int(API_FUNCTION["Timeout"]) <= 29
+
+
+def _statements(policies: Any) -> list[dict[str, Any]]:
+    return [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _resource_key(resource: Any) -> str:
+    """``!GetAtt T.Arn`` → ``T``; ``!Sub ${T.Arn}/index/x`` → ``T/index/x``."""
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        lid, attribute = resource["Fn::GetAtt"]
+        assert attribute == "Arn", resource
+        return str(lid)
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        return re.sub(r"\$\{(\w+)\.Arn\}", r"\1", str(resource["Fn::Sub"]))
+    raise AssertionError(f"unexpected policy resource {resource!r}")
+
+
+def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
+    # Given what the API's code paths call (leadrouter.data.repository + Powertools idempotency).
+    # TransactWriteItems has no IAM action of its own: each Put/Update/ConditionCheck in a transaction
+    # is authorised as PutItem/UpdateItem/ConditionCheckItem on its table (intake claims contacts in
+    # the config table, edits write the lead and its history event together).
+    expected = {
+        "LeadsTable": {"GetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "Query"},
+        "LeadsTable/index/by_owner": {"Query"},
+        "ConfigTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem", "Query"},
+        "EventsTable": {"PutItem", "Query"},
+        "IdempotencyTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+    }
+
+    # When the inline statements are folded per resource
+    policies = API_FUNCTION["Policies"]
+    assert all(isinstance(p, dict) and set(p) == {"Statement"} for p in policies), "inline statements only"
+    granted: dict[str, set[str]] = {}
+    for statement in _statements(policies):
+        assert statement["Effect"] == "Allow"
+        for resource in _as_list(statement["Resource"]):
+            for action in _as_list(statement["Action"]):
+                service, _, name = str(action).partition(":")
+                assert service == "dynamodb", action
+                granted.setdefault(_resource_key(resource), set()).add(name)
+
+    # Then it is exactly that: nothing missing (a transaction would fail), nothing more
+    assert granted == expected
+
+
+def test_no_policy_in_the_template_allows_a_scan_or_a_wildcard_dynamodb_action():
+    # Every IAM statement anywhere: function policies and plain roles alike
+    actions = [
+        str(action)
+        for value in _walk(TEMPLATE["Resources"])
+        if isinstance(value, dict) and isinstance(value.get("Statement"), list)
+        for statement in value["Statement"]
+        if isinstance(statement, dict)
+        for action in _as_list(statement.get("Action", []))
+    ]
+    assert actions
+    assert not [a for a in actions if fnmatch.fnmatchcase("dynamodb:Scan", a)], "Scan (or a wildcard) allowed"
+    assert not [a for a in actions if a.startswith("dynamodb:") and "*" in a]
+    assert "dynamodb:Scan" not in TEMPLATE_PATH.read_text(encoding="utf-8")
+    # SAM's DynamoDB policy templates all include Scan
+    templates = {k for v in _walk(TEMPLATE["Resources"]) if isinstance(v, dict) for k in v}
+    assert not {t for t in templates if t.startswith("DynamoDB") and t.endswith("Policy")}
+
+
+def test_the_stack_exports_the_api_url_and_the_user_pool():
+    outputs = TEMPLATE["Outputs"]
+    assert outputs["ApiUrl"]["Value"] == {
+        "Fn::Sub": "https://${Api}.execute-api.${AWS::Region}.amazonaws.com/${Stage}"
+    }
+    assert outputs["UserPoolId"]["Value"] == {"Ref": "UserPool"}
+    assert outputs["UserPoolClientId"]["Value"] == {"Ref": "UserPoolClient"}
