@@ -7,6 +7,8 @@ What it emulates, all read from template.yaml so the two cannot drift apart:
   at start-up (unknown or missing token: 401, as API Gateway answers);
 * EventBridge Scheduler: every ``ScheduleV2`` event invokes its handler with the template's ``Input``
   at its rate (``--schedule-seconds`` shortens all rates for demos and tests);
+* DynamoDB Streams → Lambda: every ``DynamoDB`` event polls DynamoDB Local's stream of its table,
+  applies the event's filter patterns and invokes the handler with stream-shaped batches;
 * Lambda: each invocation gets a context with the function's timeout; one invocation at a time.
 """
 
@@ -326,6 +328,157 @@ def readable_console(quiet: bool = False) -> None:
     logger.registered_handler.setFormatter(ConsoleFormatter())
 
 
+@dataclass(frozen=True)
+class StreamTrigger:
+    function: str
+    table: str  # logical id of the table whose stream feeds the function
+    batch_size: int
+    patterns: tuple[dict[str, Any], ...]
+
+
+def stream_triggers(template: dict[str, Any]) -> list[StreamTrigger]:
+    """Every ``DynamoDB`` event: which table's stream, batch size and event-filter patterns."""
+    found = []
+    for logical_id, fn in functions(template).items():
+        for event in fn["events"].values():
+            if event["type"] != "DynamoDB":
+                continue
+            props = event["properties"]
+            stream = props["Stream"]
+            table = stream["Fn::GetAtt"][0] if isinstance(stream, dict) else str(stream).split(".")[0]
+            filters = (props.get("FilterCriteria") or {}).get("Filters") or []
+            found.append(
+                StreamTrigger(
+                    function=logical_id,
+                    table=table,
+                    batch_size=int(props.get("BatchSize", 100)),
+                    patterns=tuple(json.loads(f["Pattern"]) for f in filters),
+                )
+            )
+    return found
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda event filtering, for the pattern forms we use: nested keys, lists of allowed values."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            k in value and matches(p, value[k]) for k, p in pattern.items()
+        )
+    if isinstance(pattern, list):
+        return value in pattern
+    return bool(pattern == value)
+
+
+class StreamPoller:
+    """Lambda's DynamoDB event source mapping, locally: reads the table's stream, filters, invokes."""
+
+    def __init__(
+        self,
+        triggers: list[StreamTrigger],
+        tables: dict[str, str],
+        endpoint: str,
+        invoke: Callable[[str, dict[str, Any]], Any],
+        log: Callable[[str], None],
+    ) -> None:
+        import boto3
+
+        self._client = boto3.client("dynamodbstreams", endpoint_url=endpoint)
+        self._ddb = boto3.client("dynamodb", endpoint_url=endpoint)
+        self._triggers = triggers
+        self._tables = tables
+        self._invoke = invoke
+        self._log = log
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for trigger in self._triggers:
+            name = f"stream-{trigger.function}"
+            thread = threading.Thread(target=self._run, args=(trigger,), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _run(self, trigger: StreamTrigger) -> None:
+        arn = self._ddb.describe_table(TableName=self._tables[trigger.table])["Table"]["LatestStreamArn"]
+        iterators: dict[str, str | None] = {}
+        while not self._stop.is_set():
+            try:
+                self._poll(trigger, arn, iterators)
+            except Exception as error:
+                self._log(f"stream → {trigger.function} failed: {type(error).__name__}: {error}")
+            self._stop.wait(0.25)
+
+    def _poll(self, trigger: StreamTrigger, arn: str, iterators: dict[str, str | None]) -> None:
+        # TRIM_HORIZON, not LATEST: DynamoDB Local rejects LATEST iterators on quiet shards
+        # (TrimmedDataAccessException). Replaying older records only re-sweeps their scopes: idempotent.
+        for shard in self._client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            if shard["ShardId"] not in iterators:
+                iterators[shard["ShardId"]] = self._iterator(arn, shard["ShardId"])
+        for shard_id, iterator in list(iterators.items()):
+            if iterator is None:
+                continue
+            try:
+                response = self._client.get_records(ShardIterator=iterator, Limit=trigger.batch_size)
+            except self._client.exceptions.TrimmedDataAccessException:
+                iterators[shard_id] = self._iterator(arn, shard_id)
+                continue
+            iterators[shard_id] = response.get("NextShardIterator")
+            records = [
+                {**record, "eventSourceARN": arn, "dynamodb": _repair_images(record.get("dynamodb", {}))}
+                for record in response.get("Records", [])
+                if not trigger.patterns or any(matches(p, record) for p in trigger.patterns)
+            ]
+            if records:
+                result = self._invoke(trigger.function, {"Records": _jsonable(records)})
+                failed = (result or {}).get("batchItemFailures") or []
+                if failed:
+                    self._log(
+                        f"{trigger.function}: {len(failed)} stream records failed (not redelivered locally)"
+                    )
+
+    def _iterator(self, arn: str, shard_id: str) -> str:
+        response = self._client.get_shard_iterator(
+            StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+        )
+        iterator: str = response["ShardIterator"]
+        return iterator
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+
+def _repair_images(change: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB Local's stream reads back an empty map attribute as ``{}``; Lambda delivers ``{"M": {}}``."""
+
+    def attribute(value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            return {"M": {}}
+        if "M" in value:
+            return {"M": {k: attribute(v) for k, v in value["M"].items()}}
+        if "L" in value:
+            return {"L": [attribute(v) for v in value["L"]]}
+        return value
+
+    repaired = dict(change)
+    for key in ("Keys", "NewImage", "OldImage"):
+        if key in change:
+            repaired[key] = {name: attribute(v) for name, v in change[key].items()}
+    return repaired
+
+
+def _jsonable(value: Any) -> Any:
+    """boto3 parses stream timestamps into datetimes; Lambda delivers them as epoch seconds."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return value
+
+
 def port_is_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
@@ -342,12 +495,14 @@ class Stack:
     ddb: DynamoDBLocal
     server: ThreadingHTTPServer
     scheduler: Scheduler
+    streams: StreamPoller
     url: str
     tables: dict[str, str]
     demo: dict[str, str]
 
     def stop(self) -> None:
         self.scheduler.stop()
+        self.streams.stop()
         self.server.shutdown()
         self.server.server_close()
         self.ddb.stop()
@@ -406,8 +561,16 @@ def start_stack(
     threading.Thread(target=server.serve_forever, name="api-gateway", daemon=True).start()
     scheduler = Scheduler(schedules(template), fns.invoke, log, schedule_seconds)
     scheduler.start()
+    streams = StreamPoller(stream_triggers(template), tables, endpoint, fns.invoke, log)
+    streams.start()
     return Stack(
-        ddb=ddb, server=server, scheduler=scheduler, url=f"http://{host}:{port}", tables=tables, demo=demo
+        ddb=ddb,
+        server=server,
+        scheduler=scheduler,
+        streams=streams,
+        url=f"http://{host}:{port}",
+        tables=tables,
+        demo=demo,
     )
 
 

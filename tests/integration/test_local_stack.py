@@ -76,26 +76,39 @@ def _start(port: int, *extra: str) -> subprocess.Popen[str]:
 
 
 @pytest.fixture
-def stack() -> Iterator[str]:
-    port = _free_port()
-    process = _start(port, "--schedule-seconds", "1")
-    url = f"http://127.0.0.1:{port}"
+def launch() -> Iterator[Callable[..., str]]:
+    """Start stacks (stopped with Ctrl-C at the end, which must exit cleanly); returns their URLs."""
+    processes: list[subprocess.Popen[str]] = []
 
-    def ready() -> bool:
-        if process.poll() is not None:
-            pytest.fail(f"stack exited early: {process.stdout.read() if process.stdout else ''}")
-        try:
-            return _request(f"{url}/openapi.json")[0] == 200
-        except OSError:
-            return False
+    def start(*extra: str) -> str:
+        port = _free_port()
+        process = _start(port, *extra)
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
 
-    _until(ready, 60, "the local stack to answer")
-    yield url
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, output
-    assert "stopped." in output
-    assert "Traceback" not in output
+        def ready() -> bool:
+            if process.poll() is not None:
+                pytest.fail(f"stack exited early: {process.stdout.read() if process.stdout else ''}")
+            try:
+                return _request(f"{url}/openapi.json")[0] == 200
+            except OSError:
+                return False
+
+        _until(ready, 60, "the local stack to answer")
+        return url
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, output
+        assert "stopped." in output
+        assert "Traceback" not in output
+
+
+@pytest.fixture
+def stack(launch: Callable[..., str]) -> str:
+    return launch("--schedule-seconds", "1")
 
 
 def test_leads_posted_over_http_are_assigned_by_the_schedule(stack: str) -> None:
@@ -144,3 +157,21 @@ def test_a_busy_port_gives_one_clear_line() -> None:
     assert process.returncode != 0
     assert f"port {port}" in output and "busy" in output
     assert "Traceback" not in output
+
+
+def test_a_lead_is_assigned_on_arrival_through_the_emulated_stream(launch: Callable[..., str]) -> None:
+    # Given a stack whose schedules would not fire for an hour: only the stream trigger can assign
+    url = launch("--schedule-seconds", "3600")
+    status, body = _request(
+        f"{url}/intake/leads", "POST", {"name": "An", "phone": "0912345678"}, {"X-Form-Key": FORM_KEY}
+    )
+    assert status == 201
+
+    def assigned() -> bool:
+        status: str = _request(f"{url}/leads/{body['lead_id']}", headers=ADMIN)[1]["lead"]["status"]
+        return status == "assigned"
+
+    _until(assigned, 20, "the stream-triggered assignment")
+    _, detail = _request(f"{url}/leads/{body['lead_id']}", headers=ADMIN)
+    assert detail["lead"]["owner"] in {"A", "B", "C"}
+    assert [h["action"] for h in detail["history"] if h["type"] == "decision"] == ["assigned"]

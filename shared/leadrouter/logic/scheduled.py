@@ -7,9 +7,11 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from leadrouter.clock import utc_now
-from leadrouter.logic.sweeps import RunReport, SweepFn, run_sweeps
+from leadrouter.logic.instant import ArrivalSweeper
+from leadrouter.logic.sweeps import RunReport, SweepFn, SweepReport, run_sweeps
 from leadrouter.observability import logger, metrics
 from leadrouter.runtime import repository
 from leadrouter.settings import Settings
@@ -70,3 +72,28 @@ def publish_metrics(report: RunReport, elapsed_ms: float) -> None:
     metrics.add_metric(name="StaffSkipped", unit=MetricUnit.Count, value=skipped)
     metrics.add_metric(name="RulesSwept", unit=MetricUnit.Count, value=len(report.swept))
     metrics.add_metric(name="SweepDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+
+
+def run_arrivals(context: _Context) -> Callable[[DynamoDBRecord], str]:
+    """A stream-record handler for one invocation: sweeps each arriving lead's scope once."""
+    settings = Settings.from_env()
+    sweeper = ArrivalSweeper(
+        repository(),
+        utc_now(),
+        lease=timedelta(seconds=settings.lease_seconds),
+        time_left=lambda: context.get_remaining_time_in_millis() / 1000,
+    )
+
+    def on_record(record: DynamoDBRecord) -> str:
+        image = record.dynamodb.new_image if record.dynamodb else {}
+        tenant_id, scope = image.get("tenant_id"), image.get("due_scope")
+        if not tenant_id or not scope or not str(scope).startswith(f"{tenant_id}#"):
+            return "not_pending"
+        outcome = sweeper.arrived(str(tenant_id), str(scope)[len(str(tenant_id)) + 1 :])
+        if isinstance(outcome, SweepReport):
+            metrics.add_metric(name="LeadsAssignedOnArrival", unit=MetricUnit.Count, value=outcome.assigned)
+            logger.info("arrival sweep", extra={"rule_id": outcome.rule_id, "assigned": outcome.assigned})
+            return "swept"
+        return outcome
+
+    return on_record

@@ -1,0 +1,67 @@
+"""Instant assignment: a lead that arrives pending is assigned within seconds, not at the next tick.
+
+The leads table's stream delivers each new pending lead; if the rule in charge of its scope has no
+delay and runs continuously ("gán liên tục"), that rule is swept at once, under the same lease and
+the same conditional writes as the scheduled sweep. Rules with a delay or an interval are left to the
+schedule: the admin asked for them to wait or to batch. Sweeping a scope assigns every due lead in it,
+so one sweep serves all the stream records of that scope in a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from leadrouter.data.repository import Repository
+from leadrouter.domain.models import Rule
+from leadrouter.domain.precedence import rules_in_charge
+from leadrouter.logic.assign import sweep_due_leads
+from leadrouter.logic.sweeps import SweepReport, default_owner
+
+
+def is_instant(rule: Rule, now: datetime) -> bool:
+    return rule.delay_minutes == 0 and rule.window.interval_minutes == 0 and rule.window.is_open(now)
+
+
+@dataclass
+class ArrivalSweeper:
+    """Sweeps each arriving lead's scope at most once per invocation (one stream batch)."""
+
+    repo: Repository
+    now: datetime
+    lease: timedelta
+    time_left: Callable[[], float] = lambda: float("inf")
+    owner: str = field(default_factory=default_owner)
+    swept: dict[tuple[str, str], SweepReport | str] = field(default_factory=dict)
+    _rules: dict[tuple[str, str], Rule] | None = None
+
+    def rule_for(self, tenant_id: str, scope_key: str) -> Rule | None:
+        if self._rules is None:
+            in_charge, _ = rules_in_charge(self.repo.active_rules("assign"))
+            self._rules = {(r.tenant_id, r.scope.key): r for r in in_charge}
+        return self._rules.get((tenant_id, scope_key))
+
+    def arrived(self, tenant_id: str, scope_key: str) -> SweepReport | str:
+        """Sweep the scope a pending lead arrived in; returns the report or why it was left to the tick.
+
+        An exception propagates (the stream record is reported failed and redelivered); the memo only
+        keeps outcomes, so a later record of the same scope in the batch tries again.
+        """
+        key = (tenant_id, scope_key)
+        if key in self.swept:
+            return self.swept[key]
+        rule = self.rule_for(tenant_id, scope_key)
+        if rule is None:
+            outcome: SweepReport | str = "no_rule"
+        elif not is_instant(rule, self.now):
+            outcome = "scheduled"
+        elif not self.repo.acquire_lease(rule, self.owner, self.now, self.lease, timedelta(0)):
+            outcome = "busy"  # another sweep holds the rule; it or the next tick takes this lead
+        else:
+            try:
+                outcome = sweep_due_leads(self.repo, rule, self.now, self.time_left)
+            finally:
+                self.repo.release_lease(rule, self.owner)
+        self.swept[key] = outcome
+        return outcome
