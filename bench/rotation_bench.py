@@ -12,36 +12,22 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "shared"), str(Path(__file__).resolve().parents[1])]
 
-from leadrouter.domain.rotation import (  # found via the path above when run as a script
+from leadrouter.domain.rotation import (  # noqa: E402 (found via the path above when run as a script)
     build_cycle,
     max_prefix_deviation,
     normalise_weights,
     optimal_deviation,
 )
+from tests.support.reference import smooth_wrr  # noqa: E402
 
 SEED = 1993
 SAMPLES = 300
 STAFF = 12
-
-
-def smooth_wrr(weights: Sequence[int], n: int) -> list[int]:
-    """nginx's smooth weighted round-robin (a copy of the tests' reference: tests must not import bench)."""
-    total = sum(weights)
-    current = [0] * len(weights)
-    sequence = []
-    for _ in range(n):
-        for i, weight in enumerate(weights):
-            current[i] += weight
-        best = max(range(len(weights)), key=lambda i: current[i])
-        current[best] -= total
-        sequence.append(best)
-    return sequence
 
 
 def fairness() -> None:

@@ -31,6 +31,7 @@ from leadrouter.domain.rotation import (
     optimal_deviation,
     pick_for_slot,
 )
+from tests.support.reference import smooth_wrr
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STATS_SEED = 1993  # Steiner & Yeomans; the bench uses the same seed and generator, so numbers match
@@ -39,20 +40,6 @@ STATS_STAFF = 12
 
 
 # --- references (test-only) -------------------------------------------------------------------------
-
-
-def smooth_wrr(weights: Sequence[int], n: int) -> list[int]:
-    """nginx's smooth weighted round-robin: add weights, take the (first) largest, subtract the total."""
-    total = sum(weights)
-    current = [0] * len(weights)
-    sequence = []
-    for _ in range(n):
-        for i, weight in enumerate(weights):
-            current[i] += weight
-        best = max(range(len(weights)), key=lambda i: current[i])  # first maximum, as nginx's strict `>`
-        current[best] -= total
-        sequence.append(best)
-    return sequence
 
 
 def exhaustive_optimum(weights: Sequence[int]) -> Fraction:
