@@ -251,11 +251,14 @@ class SkipRecord(_Model):
     reason: str
 
 
+DecisionAction = Literal["assigned", "reclaimed", "escalated", "manual", "released"]
+
+
 class Decision(_Model):
     """Why a lead went where it went: written in the same conditional write as the change itself."""
 
     at: Moment
-    action: Literal["assigned", "reclaimed", "escalated", "manual", "released"]
+    action: DecisionAction
     rule_id: str | None = None
     rule_version: int | None = None
     slot: int | None = None

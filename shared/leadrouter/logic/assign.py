@@ -12,15 +12,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Decision, Lead, Rule, SkipRecord
+from leadrouter.domain.models import Lead, Rule
 from leadrouter.domain.rotation import Pick, Skip, allocate_block
 from leadrouter.logic.sweeps import (
     PAGE_SIZE,
     SAFETY_MARGIN_SECONDS,
     StaffSnapshot,
     SweepReport,
-    nobody_ever,
+    decision_for,
+    escalation_reason,
     staff_snapshot,
+    tally,
 )
 
 #: Conditional writes of one page run in parallel; slots are fixed before writing, so order is free.
@@ -76,34 +78,16 @@ def _assign_page(
         return _settle(repo, rule, lead, pick, now)
 
     for pick, outcome in zip(picks, pool.map(write, leads, picks), strict=True):
-        report.record(outcome, (s.reason for s in pick.skipped))
-        if outcome == "assigned" and pick.staff_id is not None:
-            staff.consume(pick.staff_id)
+        tally(report, staff, pick, outcome)
 
 
 def _settle(repo: Repository, rule: Rule, lead: Lead, pick: Pick, now: datetime) -> str:
-    skipped = [SkipRecord(staff_id=s.staff_id, reason=s.reason) for s in pick.skipped]
     if pick.staff_id is not None:
-        decision = Decision(
-            at=now,
-            action="assigned",
-            rule_id=rule.rule_id,
-            rule_version=rule.version,
-            slot=pick.slot,
-            staff_id=pick.staff_id,
-            skipped=skipped,
-        )
+        decision = decision_for(rule, now, "assigned", pick)
         return "assigned" if repo.assign_pending(lead, pick.staff_id, rule, decision) else "lost"
     due_since = lead.queued_at + timedelta(minutes=rule.delay_minutes)
-    waited_too_long = now - due_since >= timedelta(minutes=rule.escalate_after_minutes)
-    if not (nobody_ever([s.reason for s in pick.skipped]) or waited_too_long):
+    reason = escalation_reason(pick, now - due_since, timedelta(minutes=rule.escalate_after_minutes))
+    if reason is None:
         return "waiting"
-    decision = Decision(
-        at=now,
-        action="escalated",
-        rule_id=rule.rule_id,
-        rule_version=rule.version,
-        reason="waited_too_long" if waited_too_long else "no_eligible_staff",
-        skipped=skipped,
-    )
-    return "escalated" if repo.escalate_pending(lead, decision) else "lost"
+    escalated = repo.escalate_pending(lead, decision_for(rule, now, "escalated", pick, reason=reason))
+    return "escalated" if escalated else "lost"

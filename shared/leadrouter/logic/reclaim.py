@@ -12,15 +12,17 @@ from datetime import datetime, timedelta
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.eligibility import HELD_BEFORE
-from leadrouter.domain.models import Decision, Lead, Rule, SkipRecord
+from leadrouter.domain.models import Lead, Rule
 from leadrouter.domain.rotation import Pick, allocate_block
 from leadrouter.logic.sweeps import (
     PAGE_SIZE,
     SAFETY_MARGIN_SECONDS,
     StaffSnapshot,
     SweepReport,
-    nobody_ever,
+    decision_for,
+    escalation_reason,
     staff_snapshot,
+    tally,
 )
 
 
@@ -55,7 +57,7 @@ def _reclaim_page(
     movable: list[Lead] = []
     for lead in leads:
         if lead.reclaim_count >= rule.max_reclaims:
-            report.record(_escalate(repo, rule, lead, now, "reclaim_limit", []))
+            report.record(_escalate(repo, rule, lead, now, "reclaim_limit", None))
         else:
             movable.append(lead)
     if not movable:
@@ -65,46 +67,20 @@ def _reclaim_page(
     report.slots_claimed += len(movable)
     picks = allocate_block(rule.cycle, first, len(movable), staff.unavailable, staff.capacity, excluded)
     for lead, pick in zip(movable, picks, strict=True):
-        outcome = _settle(repo, rule, lead, pick, now)
-        report.record(outcome, (s.reason for s in pick.skipped))
-        if outcome == "assigned" and pick.staff_id is not None:
-            staff.consume(pick.staff_id)
+        tally(report, staff, pick, _settle(repo, rule, lead, pick, now))
 
 
 def _settle(repo: Repository, rule: Rule, lead: Lead, pick: Pick, now: datetime) -> str:
-    skipped = [SkipRecord(staff_id=s.staff_id, reason=s.reason) for s in pick.skipped]
     if pick.staff_id is not None:
-        decision = Decision(
-            at=now,
-            action="reclaimed",
-            rule_id=rule.rule_id,
-            rule_version=rule.version,
-            slot=pick.slot,
-            staff_id=pick.staff_id,
-            previous_owner=lead.owner,
-            skipped=skipped,
-        )
+        decision = decision_for(rule, now, "reclaimed", pick, previous_owner=lead.owner)
         return "assigned" if repo.reclaim_assigned(lead, pick.staff_id, decision) else "lost"
-    overdue = now - (lead.idle_since or now) >= timedelta(
-        minutes=(rule.reclaim_after_minutes or 0) + rule.escalate_after_minutes
-    )
-    if nobody_ever([s.reason for s in pick.skipped]) or overdue:
-        return _escalate(
-            repo, rule, lead, now, "waited_too_long" if overdue else "no_eligible_staff", skipped
-        )
-    return "waiting"  # stays with its owner until someone who never held it is on shift
+    limit = timedelta(minutes=(rule.reclaim_after_minutes or 0) + rule.escalate_after_minutes)
+    reason = escalation_reason(pick, now - (lead.idle_since or now), limit)
+    if reason is None:
+        return "waiting"  # stays with its owner until someone who never held it is on shift
+    return _escalate(repo, rule, lead, now, reason, pick)
 
 
-def _escalate(
-    repo: Repository, rule: Rule, lead: Lead, now: datetime, reason: str, skipped: list[SkipRecord]
-) -> str:
-    decision = Decision(
-        at=now,
-        action="escalated",
-        rule_id=rule.rule_id,
-        rule_version=rule.version,
-        previous_owner=lead.owner,
-        reason=reason,
-        skipped=skipped,
-    )
+def _escalate(repo: Repository, rule: Rule, lead: Lead, now: datetime, reason: str, pick: Pick | None) -> str:
+    decision = decision_for(rule, now, "escalated", pick, previous_owner=lead.owner, reason=reason)
     return "escalated" if repo.escalate_assigned(lead, decision) else "lost"

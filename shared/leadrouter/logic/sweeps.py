@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.eligibility import (
@@ -20,8 +21,9 @@ from leadrouter.domain.eligibility import (
     remaining_capacity,
     unavailable_staff,
 )
-from leadrouter.domain.models import Rule
+from leadrouter.domain.models import Decision, DecisionAction, Rule, SkipRecord
 from leadrouter.domain.precedence import rules_in_charge
+from leadrouter.domain.rotation import Pick
 
 #: Reasons that will not go away by waiting: a lead nobody can ever take is escalated at once.
 PERMANENT_REASONS = frozenset({UNKNOWN, INACTIVE, "held_before"})
@@ -173,3 +175,35 @@ def staff_snapshot(repo: Repository, rule: Rule, now: datetime) -> StaffSnapshot
 def nobody_ever(reasons: list[str]) -> bool:
     """True when every staff member is out for a reason that waiting will not fix."""
     return bool(reasons) and all(reason in PERMANENT_REASONS for reason in reasons)
+
+
+def decision_for(
+    rule: Rule, now: datetime, action: DecisionAction, pick: Pick | None = None, **fields: Any
+) -> Decision:
+    """The record written with a lead's change: which rule and version, slot, who, who was skipped."""
+    chosen = pick is not None and pick.staff_id is not None
+    return Decision(
+        at=now,
+        action=action,
+        rule_id=rule.rule_id,
+        rule_version=rule.version,
+        slot=pick.slot if chosen and pick else None,
+        staff_id=pick.staff_id if pick else None,
+        skipped=[SkipRecord(staff_id=s.staff_id, reason=s.reason) for s in (pick.skipped if pick else ())],
+        **fields,
+    )
+
+
+def escalation_reason(pick: Pick, waited: timedelta, limit: timedelta) -> str | None:
+    """Why a lead nobody can take now should be escalated, or None if it should keep waiting."""
+    if waited >= limit:
+        return "waited_too_long"
+    if nobody_ever([s.reason for s in pick.skipped]):
+        return "no_eligible_staff"
+    return None
+
+
+def tally(report: SweepReport, staff: StaffSnapshot, pick: Pick, outcome: str) -> None:
+    report.record(outcome, (s.reason for s in pick.skipped))
+    if outcome == "assigned" and pick.staff_id is not None:
+        staff.consume(pick.staff_id)
