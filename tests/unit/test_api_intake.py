@@ -45,6 +45,7 @@ def test_vietnamese_phone_spellings_are_one_number(moto_repo: Repository, phone:
         ({"name": "An", "phone": "12345"}, {"phone"}),
         ({"name": "An", "email": "not-an-email"}, {"email"}),
         ({"name": "An", "phone": "0912345678", "tenant_id": "other"}, {"tenant_id"}),
+        ({"name": "An", "phone": "0912345678", "campaign": "vip"}, {"campaign"}),
         ({"name": "x" * 201, "phone": "0912345678"}, {"name"}),
         ({"name": "An", "phone": "0912345678", "fields": {"k": "v" * 1001}}, {"fields.k"}),
         ({"name": "An", "phone": "0912345678", "fields": {f"k{i}": "v" for i in range(31)}}, {"fields"}),
@@ -140,3 +141,13 @@ def test_pool_set_to_rotate_enters_duplicates_into_rotation(moto_repo: Repositor
     assert again.body["duplicate_of"] == first.body["lead_id"] and again.body["linked"] is False
     assert {x.status for x in _stored(moto_repo)} == {LeadStatus.PENDING}
     assert len(_stored(moto_repo)) == 2
+
+
+def test_a_forms_campaign_is_set_by_the_admin_not_by_the_page(moto_repo: Repository) -> None:
+    # Given a form source that the admin tied to the "tet" campaign
+    add_form_source(moto_repo, campaign="tet")
+    # When a lead comes in through it
+    reply = _post({"name": "An", "phone": "0912345678"})
+    # Then it sits in the campaign's scope (and a body cannot choose another: see the 422 cases)
+    (lead,) = _stored(moto_repo)
+    assert reply.status == 201 and lead.campaign == "tet" and lead.scope_key == "campaign#tet"

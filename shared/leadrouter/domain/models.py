@@ -340,6 +340,8 @@ class FormSource(_Model):
     name: Name
     pool: Ident
     step: Ident = "new"
+    #: Set by the admin (an ad campaign's form); a form cannot pick a campaign, or a rule, itself.
+    campaign: Ident | None = None
     rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
     active: bool = True
 

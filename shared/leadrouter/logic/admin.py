@@ -300,6 +300,7 @@ class FormSourceCreate(BaseModel):
     name: Name
     pool: Ident
     step: Ident = "new"
+    campaign: Ident | None = Field(default=None, description="put every lead from this form into a campaign")
     rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
 
 

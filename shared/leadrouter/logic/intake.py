@@ -25,7 +25,6 @@ class IntakeRequest(BaseModel):
     phone: Annotated[str, Field(max_length=32)] | None = None
     email: Annotated[str, Field(max_length=254)] | None = Field(default=None, validate_default=True)
     step: Ident | None = None
-    campaign: Ident | None = None
     submission_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     fields: dict[FieldName, FieldValue] = Field(default_factory=dict, max_length=30)
 
@@ -62,7 +61,7 @@ def submit_lead(repo: Repository, source: FormSource, request: IntakeRequest, no
         email=request.email,
         pool=source.pool,
         step=request.step or source.step,
-        campaign=request.campaign,
+        campaign=source.campaign,
         source=source.source_id,
         attributes=request.fields,
         received_at=now,
