@@ -627,27 +627,36 @@ class Repository:
     ) -> tuple[list[Lead], PageKey]:
         """A page of a tenant's leads, newest first, filtered; a Query on the key, never a Scan.
 
-        Lead ids begin with their creation time, so a date range is a key range. Filters are applied by
-        DynamoDB after the key range, so one call reads at most ``max_evaluated`` items and returns a
-        cursor to continue.
+        Lead ids begin with their receipt time, so a date range is a key range. With an ``owner`` filter
+        the query runs on the sparse ``by_owner`` index instead (that owner's open leads, newest
+        assignment first), so a salesperson's list costs their own leads, not the tenant's. Other filters
+        are applied by DynamoDB after the key condition, so one call reads at most ``max_evaluated``
+        items and returns a cursor to continue.
         """
         low = id_floor(received_from) if received_from else "L"
         high = id_floor(received_to) + "~" if received_to else "L~"
+        wanted = dict(filters)
+        owner = wanted.pop("owner", None)
         names: dict[str, str] = {}
-        values = _values(t=tenant_id, low=low, high=high)
+        values = _values(low=low, high=high)
         clauses: list[str] = []
-        for n, (field_name, wanted) in enumerate(sorted(filters.items())):
+        for n, (field_name, value) in enumerate(sorted(wanted.items())):
             names[f"#f{n}"] = field_name
-            values.update(_values(**{f"f{n}": wanted}))
+            values.update(_values(**{f"f{n}": value}))
             clauses.append(f"#f{n} = :f{n}")
-        kwargs: dict[str, Any] = {
-            "TableName": self._leads,
-            "KeyConditionExpression": "tenant_id = :t AND lead_id BETWEEN :low AND :high",
-            "ExpressionAttributeValues": values,
-            "ScanIndexForward": False,
-        }
+        kwargs: dict[str, Any] = {"TableName": self._leads, "ScanIndexForward": False}
+        if owner is None:
+            values.update(_values(t=tenant_id))
+            kwargs["KeyConditionExpression"] = "tenant_id = :t AND lead_id BETWEEN :low AND :high"
+        else:
+            values.update(_values(o=owner_partition(tenant_id, owner)))
+            kwargs["IndexName"] = "by_owner"
+            kwargs["KeyConditionExpression"] = "owner_key = :o"
+            clauses.append("lead_id BETWEEN :low AND :high")
+        kwargs["ExpressionAttributeValues"] = values
         if clauses:
             kwargs["FilterExpression"] = " AND ".join(clauses)
+        if names:
             kwargs["ExpressionAttributeNames"] = names
         found: list[Lead] = []
         evaluated = 0
