@@ -604,11 +604,10 @@ def main(argv: list[str] | None = None) -> None:
 
     print(banner(stack.url, stack.demo, time.monotonic() - started), flush=True)
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    try:
-        while not stopping.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    # Explicit handlers: a shell starts background jobs with SIGINT ignored, and Python inherits that.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stopping.set())
+    while not stopping.wait(0.5):
         pass
     print("stopping…", flush=True)
     stack.stop()
