@@ -140,7 +140,10 @@ def test_leads_posted_over_http_are_assigned_by_the_schedule(stack: str) -> None
     period = f"received_from={since}T00:00:00Z&received_to={until}T00:00:00Z"
     status, report = _request(f"{stack}/reports/distribution?{period}", headers=ADMIN)
     assert status == 200, report
-    assert "24" in json.dumps(report)
+    assert report["leads"] == 24 and report["speed_to_lead"]["leads"] == 24
+    (row,) = [r for r in report["rules"] if r["rule_id"] == "web-new-weighted"]
+    assert row["assigned"] == 24 and row["max_abs_deviation"] == 0
+    assert {s["staff_id"]: s["assigned"] for s in row["staff"]} == {"A": 6, "B": 8, "C": 10}
     # …and the emulated authorizer rejects what API Gateway would
     assert _request(f"{stack}/leads")[0] == 401
     assert _request(f"{stack}/leads", headers={"Authorization": "Bearer forged"})[0] == 401
