@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
+
 from leadrouter.api.auth import hash_form_key
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import FormSource
@@ -70,3 +72,15 @@ def add_form_source(repo: Repository, key: str = FORM_KEY, **fields: Any) -> For
     )
     repo.put_form_source(source, hash_form_key(key))
     return source
+
+
+def call_as(method: str, path: str, body: Any = None, who: dict[str, str] | None = ADMIN, **kw: Any) -> Reply:
+    """Call the API as ``who`` (JWT claims; None = no token)."""
+    return call(event(method, path, body, claims=who, **kw))
+
+
+def config_items(tables: dict[str, str]) -> list[dict[str, Any]]:
+    """Every item of the config table, for 'nothing was written' checks (a test may Scan)."""
+    client = boto3.client("dynamodb", region_name="ap-southeast-1")
+    items = client.scan(TableName=tables["ConfigTable"])["Items"]
+    return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))

@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from leadrouter.data.repository import Repository
@@ -14,7 +13,7 @@ from leadrouter.domain.models import Rule
 from leadrouter.logic.admin import RuleFields
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.sweeps import run_sweeps
-from tests.support.api import ADMIN, call, claims, event
+from tests.support.api import call_as, claims, config_items
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 
 OTHER = "globex"
@@ -36,17 +35,6 @@ def _body(**fields: Any) -> dict[str, Any]:
     return body | fields
 
 
-def _as(method: str, path: str, body: Any = None, who: dict[str, str] | None = ADMIN, **kw: Any):
-    return call(event(method, path, body, claims=who, **kw))
-
-
-def _config(tables: dict[str, str]) -> list[dict[str, Any]]:
-    """Every item of the config table, for 'nothing was written' checks (a test may Scan)."""
-    client = boto3.client("dynamodb", region_name="ap-southeast-1")
-    items = client.scan(TableName=tables["ConfigTable"])["Items"]
-    return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-
-
 @pytest.fixture
 def team(moto_repo: Repository) -> Repository:
     """Staff A, B, C (and D) exist in the caller's tenant; another tenant has its own rule."""
@@ -65,7 +53,7 @@ def _sweep(repo: Repository, at=NOW + timedelta(seconds=1)):
 def test_create_stores_version_1_with_the_optimal_cycle_and_the_token_tenant(team: Repository) -> None:
     # Given an admin of tenant acme
     # When they create the seed's 3:4:5 rule
-    reply = _as("POST", "/rules", _body(rule_id="r-web"))
+    reply = call_as("POST", "/rules", _body(rule_id="r-web"))
     # Then it is created as version 1 with the fairest cycle, in the caller's tenant
     assert reply.status == 201
     assert reply.body["rule_id"] == "r-web" and reply.body["version"] == 1
@@ -77,18 +65,18 @@ def test_create_stores_version_1_with_the_optimal_cycle_and_the_token_tenant(tea
 
 def test_create_without_an_id_generates_one(team: Repository) -> None:
     # Given a draft without rule_id / When it is created
-    reply = _as("POST", "/rules", _body())
+    reply = call_as("POST", "/rules", _body())
     # Then an R-prefixed id was generated and the rule can be read back by it
     rule_id = reply.body["rule_id"]
     assert reply.status == 201 and rule_id.startswith("R")
-    assert _as("GET", f"/rules/{rule_id}").body["name"] == "Web leads"
+    assert call_as("GET", f"/rules/{rule_id}").body["name"] == "Web leads"
 
 
 def test_create_with_a_taken_id_is_409_and_keeps_the_original(team: Repository) -> None:
     # Given rule r-web exists
-    assert _as("POST", "/rules", _body(rule_id="r-web")).status == 201
+    assert call_as("POST", "/rules", _body(rule_id="r-web")).status == 201
     # When another rule is created with the same id
-    reply = _as("POST", "/rules", _body(rule_id="r-web", name="Impostor"))
+    reply = call_as("POST", "/rules", _body(rule_id="r-web", name="Impostor"))
     # Then 409, and the original is untouched
     assert reply.status == 409
     assert team.get_rule(TENANT, "r-web").name == "Web leads"  # type: ignore[union-attr]
@@ -129,21 +117,21 @@ def test_invalid_rules_are_422_naming_every_field_and_write_nothing(
     team: Repository, moto_tables: dict[str, str], overrides: dict[str, Any], fields: set[str]
 ) -> None:
     # Given the config table as it is
-    before = _config(moto_tables)
+    before = config_items(moto_tables)
     # When an admin posts a rule that is wrong in the given fields
-    reply = _as("POST", "/rules", _body(**overrides))
+    reply = call_as("POST", "/rules", _body(**overrides))
     # Then 422 names exactly those fields, and nothing was written
     assert reply.status == 422, reply.body
     assert {e["field"] for e in reply.body["errors"]} == fields
     assert all(e["message"] for e in reply.body["errors"])
-    assert _config(moto_tables) == before
+    assert config_items(moto_tables) == before
 
 
 def test_malformed_json_is_422_and_writes_nothing(team: Repository, moto_tables: dict[str, str]) -> None:
-    before = _config(moto_tables)
-    reply = _as("POST", "/rules", raw_body='{"name": "Web", ')
+    before = config_items(moto_tables)
+    reply = call_as("POST", "/rules", raw_body='{"name": "Web", ')
     assert reply.status == 422 and reply.body["errors"][0]["field"] == "body"
-    assert _config(moto_tables) == before
+    assert config_items(moto_tables) == before
 
 
 def test_weights_whose_cycle_is_too_long_to_store_are_422_on_staff(
@@ -153,14 +141,14 @@ def test_weights_whose_cycle_is_too_long_to_store_are_422_on_staff(
     ids = [f"{n}{'s' * 63}" for n in range(6)]
     for sid in ids:
         moto_repo.put_staff(staff(sid))
-    before = _config(moto_tables)
+    before = config_items(moto_tables)
     # When their weights are nearly coprime thousands (a cycle of ~6,000 long ids)
     members = [{"staff_id": sid, "weight": 1000 - n} for n, sid in enumerate(ids)]
-    reply = _as("POST", "/rules", _body(staff=members))
+    reply = call_as("POST", "/rules", _body(staff=members))
     # Then the rule is refused on `staff` (instead of DynamoDB failing with a 5xx), nothing written
     assert reply.status == 422
     assert [e["field"] for e in reply.body["errors"]] == ["staff"]
-    assert _config(moto_tables) == before
+    assert config_items(moto_tables) == before
 
 
 def test_the_request_model_keeps_the_rule_models_constraints() -> None:
@@ -181,25 +169,25 @@ def test_the_request_model_keeps_the_rule_models_constraints() -> None:
 # ------------------------------------------------------------------ read
 def test_list_and_get_show_only_the_callers_tenant(team: Repository) -> None:
     # Given a rule in acme (and r-theirs in globex)
-    _as("POST", "/rules", _body(rule_id="r-web"))
+    call_as("POST", "/rules", _body(rule_id="r-web"))
     # When acme's admin lists and reads
-    listed = _as("GET", "/rules")
+    listed = call_as("GET", "/rules")
     # Then only acme's rule is visible; globex's id is not found
     assert listed.status == 200 and [r["rule_id"] for r in listed.body["items"]] == ["r-web"]
-    assert _as("GET", "/rules/r-web").body["cycle"] == SEED_CYCLE
-    assert _as("GET", "/rules/r-theirs").status == 404
-    assert _as("GET", "/rules/missing").status == 404
-    assert _as("GET", f"/rules/{'x' * 2000}").status == 404  # an impossible id is simply not found
+    assert call_as("GET", "/rules/r-web").body["cycle"] == SEED_CYCLE
+    assert call_as("GET", "/rules/r-theirs").status == 404
+    assert call_as("GET", "/rules/missing").status == 404
+    assert call_as("GET", f"/rules/{'x' * 2000}").status == 404  # an impossible id is simply not found
 
 
 # ------------------------------------------------------------------ replace
 def test_put_makes_a_new_version_whose_cycle_starts_at_slot_zero(team: Repository) -> None:
     # Given r-web (A:B = 1:1) has assigned 3 leads
-    _as("POST", "/rules", _body(rule_id="r-web", staff=[{"staff_id": "A"}, {"staff_id": "B"}]))
+    call_as("POST", "/rules", _body(rule_id="r-web", staff=[{"staff_id": "A"}, {"staff_id": "B"}]))
     old = add_leads(team, 3)
     _sweep(team)
     # When the admin replaces it with A:D = 1:2
-    reply = _as("PUT", "/rules/r-web", _body(staff=[{"staff_id": "A"}, {"staff_id": "D", "weight": 2}]))
+    reply = call_as("PUT", "/rules/r-web", _body(staff=[{"staff_id": "A"}, {"staff_id": "D", "weight": 2}]))
     # Then it is version 2 with the new cycle
     assert reply.status == 200 and reply.body["version"] == 2
     assert Counter(reply.body["cycle"]) == {"A": 1, "D": 2}
@@ -215,21 +203,21 @@ def test_put_makes_a_new_version_whose_cycle_starts_at_slot_zero(team: Repositor
 
 def test_put_keeps_a_disabled_rule_disabled_unless_told(team: Repository) -> None:
     # Given a disabled rule
-    _as("POST", "/rules", _body(rule_id="r-web"))
-    _as("POST", "/rules/r-web/disable")
+    call_as("POST", "/rules", _body(rule_id="r-web"))
+    call_as("POST", "/rules/r-web/disable")
     # When it is edited without `active`
-    edited = _as("PUT", "/rules/r-web", _body(name="Renamed"))
+    edited = call_as("PUT", "/rules/r-web", _body(name="Renamed"))
     # Then it stays disabled; saying active: true enables it
     assert edited.status == 200 and edited.body["active"] is False and edited.body["name"] == "Renamed"
-    assert _as("PUT", "/rules/r-web", _body(active=True)).body["active"] is True
+    assert call_as("PUT", "/rules/r-web", _body(active=True)).body["active"] is True
 
 
 def test_put_with_a_stale_expected_version_is_409_and_changes_nothing(team: Repository) -> None:
     # Given r-web is already at version 2
-    _as("POST", "/rules", _body(rule_id="r-web"))
-    _as("PUT", "/rules/r-web", _body(name="Second"))
+    call_as("POST", "/rules", _body(rule_id="r-web"))
+    call_as("PUT", "/rules/r-web", _body(name="Second"))
     # When an admin who edited version 1 saves
-    reply = _as("PUT", "/rules/r-web", _body(name="Third", expected_version=1))
+    reply = call_as("PUT", "/rules/r-web", _body(name="Third", expected_version=1))
     # Then 409 and the stored rule is still version 2
     assert reply.status == 409
     stored = team.get_rule(TENANT, "r-web")
@@ -238,12 +226,12 @@ def test_put_with_a_stale_expected_version_is_409_and_changes_nothing(team: Repo
 
 def test_a_concurrent_save_in_between_is_409(team: Repository, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given r-web at version 1, and a second admin who saves version 2 right after we read version 1
-    _as("POST", "/rules", _body(rule_id="r-web"))
+    call_as("POST", "/rules", _body(rule_id="r-web"))
     stale = team.get_rule(TENANT, "r-web")
     team.replace_rule(rule("r-web", weights={"A": 1, "B": 1}, version=2))
     monkeypatch.setattr(Repository, "get_rule", lambda self, tenant_id, rule_id: stale)
     # When our PUT (built on version 1) is saved
-    reply = _as("PUT", "/rules/r-web", _body(name="Mine"))
+    reply = call_as("PUT", "/rules/r-web", _body(name="Mine"))
     # Then the conditional write refuses it: 409, and the other admin's version 2 stands
     assert reply.status == 409
     monkeypatch.undo()
@@ -254,15 +242,15 @@ def test_a_concurrent_save_in_between_is_409(team: Repository, monkeypatch: pyte
 def test_put_on_a_missing_or_foreign_rule_is_404_and_writes_nothing(
     team: Repository, moto_tables: dict[str, str]
 ) -> None:
-    before = _config(moto_tables)
-    assert _as("PUT", "/rules/missing", _body()).status == 404
-    assert _as("PUT", "/rules/r-theirs", _body()).status == 404
-    assert _config(moto_tables) == before
+    before = config_items(moto_tables)
+    assert call_as("PUT", "/rules/missing", _body()).status == 404
+    assert call_as("PUT", "/rules/r-theirs", _body()).status == 404
+    assert config_items(moto_tables) == before
 
 
 def test_invalid_put_is_422_and_the_rule_stays_at_its_version(team: Repository) -> None:
-    _as("POST", "/rules", _body(rule_id="r-web"))
-    reply = _as("PUT", "/rules/r-web", _body(rule_id="r-web", staff=[{"staff_id": "A", "weight": -1}]))
+    call_as("POST", "/rules", _body(rule_id="r-web"))
+    reply = call_as("PUT", "/rules/r-web", _body(rule_id="r-web", staff=[{"staff_id": "A", "weight": -1}]))
     assert reply.status == 422
     assert {e["field"] for e in reply.body["errors"]} == {"rule_id", "staff.0.weight"}
     assert team.get_rule(TENANT, "r-web").version == 1  # type: ignore[union-attr]
@@ -271,24 +259,24 @@ def test_invalid_put_is_422_and_the_rule_stays_at_its_version(team: Repository) 
 # ------------------------------------------------------------------ enable, disable, delete
 def test_disable_stops_sweeps_and_enable_resumes_without_a_new_version(team: Repository) -> None:
     # Given r-web and two due leads
-    _as("POST", "/rules", _body(rule_id="r-web"))
+    call_as("POST", "/rules", _body(rule_id="r-web"))
     add_leads(team, 2)
     # When it is disabled, a tick sweeps nothing
-    off = _as("POST", "/rules/r-web/disable")
+    off = call_as("POST", "/rules/r-web/disable")
     assert off.status == 200 and off.body["active"] is False and off.body["version"] == 1
     assert _sweep(team).totals()["assigned"] == 0
     # When it is enabled again, the next tick assigns them, still with version 1
-    on = _as("POST", "/rules/r-web/enable")
+    on = call_as("POST", "/rules/r-web/enable")
     assert on.body["active"] is True and on.body["version"] == 1
     assert _sweep(team, NOW + timedelta(minutes=1)).totals()["assigned"] == 2
 
 
 def test_delete_removes_the_rule_and_a_second_delete_is_404(team: Repository) -> None:
-    _as("POST", "/rules", _body(rule_id="r-web"))
-    reply = _as("DELETE", "/rules/r-web")
+    call_as("POST", "/rules", _body(rule_id="r-web"))
+    reply = call_as("DELETE", "/rules/r-web")
     assert reply.status == 204 and reply.body is None
     assert team.get_rule(TENANT, "r-web") is None
-    assert _as("DELETE", "/rules/r-web").status == 404
+    assert call_as("DELETE", "/rules/r-web").status == 404
 
 
 @pytest.mark.parametrize(
@@ -299,9 +287,9 @@ def test_delete_removes_the_rule_and_a_second_delete_is_404(team: Repository) ->
 def test_another_tenants_rule_is_404_and_untouched(
     team: Repository, moto_tables: dict[str, str], method: str, path: str
 ) -> None:
-    before = _config(moto_tables)
-    assert _as(method, path).status == 404
-    assert _config(moto_tables) == before
+    before = config_items(moto_tables)
+    assert call_as(method, path).status == 404
+    assert config_items(moto_tables) == before
     assert team.get_rule(OTHER, "r-theirs") is not None
 
 
@@ -333,17 +321,17 @@ def test_only_admins_may_touch_rules_and_refusals_write_nothing(
     status: int,
 ) -> None:
     # Given r-web exists
-    _as("POST", "/rules", _body(rule_id="r-web"))
-    before = _config(moto_tables)
+    call_as("POST", "/rules", _body(rule_id="r-web"))
+    before = config_items(moto_tables)
     # When someone without a token, or with a staff / team-lead token, calls a rules route
-    reply = _as(method, path, body, who=who)
+    reply = call_as(method, path, body, who=who)
     # Then 401 / 403, and nothing changed
     assert reply.status == status
-    assert _config(moto_tables) == before
+    assert config_items(moto_tables) == before
 
 
 def test_a_token_without_a_tenant_is_401(team: Repository) -> None:
-    assert _as("GET", "/rules", who={"sub": "u1", "custom:role": "admin"}).status == 401
+    assert call_as("GET", "/rules", who={"sub": "u1", "custom:role": "admin"}).status == 401
 
 
 # ------------------------------------------------------------------ preview
@@ -351,9 +339,9 @@ def test_preview_shows_the_next_assignees_and_their_shares_and_writes_nothing(
     team: Repository, moto_tables: dict[str, str]
 ) -> None:
     # Given the config table as it is
-    before = _config(moto_tables)
+    before = config_items(moto_tables)
     # When an admin previews the 3:4:5 draft for 24 leads
-    reply = _as("POST", "/rules/preview", _body(count=24))
+    reply = call_as("POST", "/rules/preview", _body(count=24))
     # Then the next 24 assignees are two full cycles from slot 0, totals 6/8/10
     assert reply.status == 200
     preview = reply.body
@@ -365,12 +353,12 @@ def test_preview_shows_the_next_assignees_and_their_shares_and_writes_nothing(
     assert preview["max_prefix_deviation_fraction"] == "7/12"
     assert preview["max_prefix_deviation"] == pytest.approx(7 / 12)
     # …and nothing was written (no rule, no counter)
-    assert _config(moto_tables) == before
+    assert config_items(moto_tables) == before
 
 
 def test_preview_defaults_to_24_and_handles_a_partial_cycle(team: Repository) -> None:
-    assert len(_as("POST", "/rules/preview", _body()).body["assignees"]) == 24
-    five = _as("POST", "/rules/preview", _body(count=5)).body
+    assert len(call_as("POST", "/rules/preview", _body()).body["assignees"]) == 24
+    five = call_as("POST", "/rules/preview", _body(count=5)).body
     assert five["assignees"] == SEED_CYCLE[:5] and five["totals"] == {"A": 1, "B": 2, "C": 2}
 
 
@@ -387,15 +375,15 @@ def test_preview_defaults_to_24_and_handles_a_partial_cycle(team: Repository) ->
 def test_invalid_previews_are_422_and_write_nothing(
     team: Repository, moto_tables: dict[str, str], overrides: dict[str, Any], fields: set[str]
 ) -> None:
-    before = _config(moto_tables)
-    reply = _as("POST", "/rules/preview", _body(**overrides))
+    before = config_items(moto_tables)
+    reply = call_as("POST", "/rules/preview", _body(**overrides))
     assert reply.status == 422 and {e["field"] for e in reply.body["errors"]} == fields
-    assert _config(moto_tables) == before
+    assert config_items(moto_tables) == before
 
 
 def test_seeded_rule_round_trips_through_get(moto_repo: Repository) -> None:
     # Given a rule stored by the engine's own seeding
     seed(moto_repo, rule())
     # When read through the API / Then it is the same rule
-    reply = _as("GET", "/rules/r-web")
+    reply = call_as("GET", "/rules/r-web")
     assert Rule.model_validate(reply.body) == moto_repo.get_rule(TENANT, "r-web")

@@ -5,26 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 
 from leadrouter.api.auth import hash_form_key
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus
-from tests.support.api import ADMIN, call, claims, event
+from tests.support.api import call, call_as, claims, config_items, event
 from tests.support.builders import TENANT
 
 OTHER_ADMIN = claims("admin", tenant="globex")
-
-
-def _as(method: str, path: str, body: Any = None, who: dict[str, str] | None = ADMIN, **kw: Any):
-    return call(event(method, path, body, claims=who, **kw))
-
-
-def _config(tables: dict[str, str]) -> list[dict[str, Any]]:
-    client = boto3.client("dynamodb", region_name="ap-southeast-1")
-    items = client.scan(TableName=tables["ConfigTable"])["Items"]
-    return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
 
 
 def _intake(key: str, body: dict[str, Any]) -> Any:
@@ -36,7 +25,9 @@ def test_the_key_is_returned_once_works_on_intake_and_lands_in_the_sources_pool(
     moto_repo: Repository, moto_tables: dict[str, str]
 ) -> None:
     # Given an admin creates a source for pool "facebook-ads", step "contacted"
-    reply = _as("POST", "/form-sources", {"name": "FB lead ads", "pool": "facebook-ads", "step": "contacted"})
+    reply = call_as(
+        "POST", "/form-sources", {"name": "FB lead ads", "pool": "facebook-ads", "step": "contacted"}
+    )
     assert reply.status == 201
     key = reply.body["form_key"]
     source = reply.body["source"]
@@ -50,29 +41,30 @@ def test_the_key_is_returned_once_works_on_intake_and_lands_in_the_sources_pool(
     assert stored is not None and stored.status is LeadStatus.PENDING
     assert (stored.pool, stored.step, stored.source) == ("facebook-ads", "contacted", source["source_id"])
     # …and the table holds only the key's hash, never the key
-    dump = json.dumps(_config(moto_tables))
+    dump = json.dumps(config_items(moto_tables))
     assert key not in dump and hash_form_key(key) in dump
 
 
 def test_listing_never_shows_a_key(moto_repo: Repository) -> None:
     # Given two sources
     keys = [
-        _as("POST", "/form-sources", {"name": f"Form {n}", "pool": "web"}).body["form_key"] for n in (1, 2)
+        call_as("POST", "/form-sources", {"name": f"Form {n}", "pool": "web"}).body["form_key"]
+        for n in (1, 2)
     ]
     # When they are listed
-    listed = _as("GET", "/form-sources")
+    listed = call_as("GET", "/form-sources")
     # Then both appear, with neither key nor hash anywhere in the answer
     assert listed.status == 200 and sorted(s["name"] for s in listed.body["items"]) == ["Form 1", "Form 2"]
     text = json.dumps(listed.body)
     assert all(k not in text and hash_form_key(k) not in text for k in keys)
     assert "form_key" not in text
     # …and another tenant sees none of them
-    assert _as("GET", "/form-sources", who=OTHER_ADMIN).body["items"] == []
+    assert call_as("GET", "/form-sources", who=OTHER_ADMIN).body["items"] == []
 
 
 def test_each_source_gets_its_own_key(moto_repo: Repository) -> None:
-    first = _as("POST", "/form-sources", {"name": "A", "pool": "web"}).body
-    second = _as("POST", "/form-sources", {"name": "B", "pool": "web"}).body
+    first = call_as("POST", "/form-sources", {"name": "A", "pool": "web"}).body
+    second = call_as("POST", "/form-sources", {"name": "B", "pool": "web"}).body
     assert first["form_key"] != second["form_key"]
     assert first["source"]["source_id"] != second["source"]["source_id"]
 
@@ -91,10 +83,10 @@ def test_each_source_gets_its_own_key(moto_repo: Repository) -> None:
 def test_invalid_sources_are_422_naming_every_field_and_write_nothing(
     moto_repo: Repository, moto_tables: dict[str, str], body: dict[str, Any], fields: set[str]
 ) -> None:
-    before = _config(moto_tables)
-    reply = _as("POST", "/form-sources", body)
+    before = config_items(moto_tables)
+    reply = call_as("POST", "/form-sources", body)
     assert reply.status == 422 and {e["field"] for e in reply.body["errors"]} == fields
-    assert _config(moto_tables) == before
+    assert config_items(moto_tables) == before
 
 
 @pytest.mark.parametrize(
@@ -119,28 +111,28 @@ def test_only_admins_manage_sources_and_pools_and_refusals_write_nothing(
     who: dict[str, str] | None,
     status: int,
 ) -> None:
-    before = _config(moto_tables)
-    assert _as(method, path, body, who=who).status == status
-    assert _config(moto_tables) == before
+    before = config_items(moto_tables)
+    assert call_as(method, path, body, who=who).status == status
+    assert config_items(moto_tables) == before
 
 
 # ------------------------------------------------------------------ pools
 def test_pool_settings_default_to_link_and_are_per_tenant(moto_repo: Repository) -> None:
     # Given nothing was ever set / Then duplicates link
-    assert _as("GET", "/pools/web").body == {"tenant_id": TENANT, "pool": "web", "on_duplicate": "link"}
+    assert call_as("GET", "/pools/web").body == {"tenant_id": TENANT, "pool": "web", "on_duplicate": "link"}
     # When acme sets rotate for pool web
-    reply = _as("PUT", "/pools/web", {"on_duplicate": "rotate"})
+    reply = call_as("PUT", "/pools/web", {"on_duplicate": "rotate"})
     # Then acme reads rotate; another tenant's pool of the same name is unaffected
     assert reply.status == 200 and reply.body["on_duplicate"] == "rotate"
-    assert _as("GET", "/pools/web").body["on_duplicate"] == "rotate"
-    assert _as("GET", "/pools/web", who=OTHER_ADMIN).body["on_duplicate"] == "link"
+    assert call_as("GET", "/pools/web").body["on_duplicate"] == "rotate"
+    assert call_as("GET", "/pools/web", who=OTHER_ADMIN).body["on_duplicate"] == "link"
     assert moto_repo.get_pool_settings(TENANT, "web").on_duplicate == "rotate"
 
 
 def test_rotate_makes_a_known_contact_enter_rotation_again(moto_repo: Repository) -> None:
     # Given a source for pool web, whose pool is set to rotate, and a first lead
-    key = _as("POST", "/form-sources", {"name": "Form", "pool": "web"}).body["form_key"]
-    _as("PUT", "/pools/web", {"on_duplicate": "rotate"})
+    key = call_as("POST", "/form-sources", {"name": "Form", "pool": "web"}).body["form_key"]
+    call_as("PUT", "/pools/web", {"on_duplicate": "rotate"})
     first = _intake(key, {"name": "An", "phone": "0912345678"}).body
     # When the same phone comes in again
     second = _intake(key, {"name": "An", "phone": "+84 912 345 678", "submission_id": "s2"}).body
@@ -161,12 +153,12 @@ def test_rotate_makes_a_known_contact_enter_rotation_again(moto_repo: Repository
 def test_invalid_pool_settings_are_422_and_write_nothing(
     moto_repo: Repository, moto_tables: dict[str, str], path: str, body: dict[str, Any], fields: set[str]
 ) -> None:
-    before = _config(moto_tables)
-    reply = _as("PUT", path, body)
+    before = config_items(moto_tables)
+    reply = call_as("PUT", path, body)
     assert reply.status == 422 and {e["field"] for e in reply.body["errors"]} == fields
-    assert _config(moto_tables) == before
+    assert config_items(moto_tables) == before
 
 
 def test_reading_an_impossible_pool_name_is_422(moto_repo: Repository) -> None:
-    reply = _as("GET", f"/pools/{'p' * 65}")
+    reply = call_as("GET", f"/pools/{'p' * 65}")
     assert reply.status == 422 and [e["field"] for e in reply.body["errors"]] == ["pool"]

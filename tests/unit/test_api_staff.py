@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from leadrouter.api.routes import staff as staff_routes
@@ -14,22 +13,12 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.sweeps import run_sweeps
-from tests.support.api import ADMIN, call, claims, event
+from tests.support.api import ADMIN, call_as, claims, config_items
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 
 OTHER = "globex"
 STAFF_A = claims("staff", staff_id="A")
 TEAM_LEAD = claims("team_lead", staff_id="L", team="north")
-
-
-def _as(method: str, path: str, body: Any = None, who: dict[str, str] | None = ADMIN, **kw: Any):
-    return call(event(method, path, body, claims=who, **kw))
-
-
-def _config(tables: dict[str, str]) -> list[dict[str, Any]]:
-    client = boto3.client("dynamodb", region_name="ap-southeast-1")
-    items = client.scan(TableName=tables["ConfigTable"])["Items"]
-    return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
 
 
 def _sweep(repo: Repository, at):
@@ -57,7 +46,7 @@ def test_create_stores_the_member_in_the_callers_tenant(moto_repo: Repository) -
         "leave_dates": ["2026-12-24"],
     }
     # When they create a staff member
-    reply = _as("POST", "/staff", body)
+    reply = call_as("POST", "/staff", body)
     # Then it is stored in acme with the given fields and the defaults
     assert reply.status == 201 and reply.body["tenant_id"] == TENANT
     stored = moto_repo.get_staff(TENANT, ["A"])["A"]
@@ -67,13 +56,13 @@ def test_create_stores_the_member_in_the_callers_tenant(moto_repo: Repository) -
 
 
 def test_create_without_an_id_generates_one(moto_repo: Repository) -> None:
-    reply = _as("POST", "/staff", {"name": "Lan"})
+    reply = call_as("POST", "/staff", {"name": "Lan"})
     assert reply.status == 201 and reply.body["staff_id"].startswith("S")
-    assert _as("GET", f"/staff/{reply.body['staff_id']}").body["name"] == "Lan"
+    assert call_as("GET", f"/staff/{reply.body['staff_id']}").body["name"] == "Lan"
 
 
 def test_create_with_a_taken_id_is_409_and_keeps_the_original(people: Repository) -> None:
-    reply = _as("POST", "/staff", {"staff_id": "A", "name": "Impostor"})
+    reply = call_as("POST", "/staff", {"staff_id": "A", "name": "Impostor"})
     assert reply.status == 409
     assert people.get_staff(TENANT, ["A"])["A"].name == "Staff A"
 
@@ -97,44 +86,44 @@ def test_invalid_staff_is_422_naming_every_field_and_writes_nothing(
     moto_repo: Repository, moto_tables: dict[str, str], body: dict[str, Any], fields: set[str]
 ) -> None:
     # Given the config table as it is
-    before = _config(moto_tables)
+    before = config_items(moto_tables)
     # When an admin posts a staff member wrong in the given fields
-    reply = _as("POST", "/staff", body)
+    reply = call_as("POST", "/staff", body)
     # Then 422 names exactly those fields, and nothing was written
     assert reply.status == 422, reply.body
     assert {e["field"] for e in reply.body["errors"]} == fields
-    assert _config(moto_tables) == before
+    assert config_items(moto_tables) == before
 
 
 def test_malformed_json_is_422(moto_repo: Repository, moto_tables: dict[str, str]) -> None:
-    before = _config(moto_tables)
-    reply = _as("POST", "/staff", raw_body="[not json")
+    before = config_items(moto_tables)
+    reply = call_as("POST", "/staff", raw_body="[not json")
     assert reply.status == 422 and reply.body["errors"][0]["field"] == "body"
-    assert _config(moto_tables) == before
+    assert config_items(moto_tables) == before
 
 
 # ------------------------------------------------------------------ read
 def test_admins_and_team_leads_list_their_tenants_staff(people: Repository) -> None:
     for who in (ADMIN, TEAM_LEAD):
-        reply = _as("GET", "/staff", who=who)
+        reply = call_as("GET", "/staff", who=who)
         assert reply.status == 200 and [m["staff_id"] for m in reply.body["items"]] == ["A", "B"]
 
 
 def test_staff_read_only_themselves(people: Repository) -> None:
     # Given staff member A's token
     # When A reads themselves, B, and the list
-    own = _as("GET", "/staff/A", who=STAFF_A)
+    own = call_as("GET", "/staff/A", who=STAFF_A)
     # Then only their own profile is readable
     assert own.status == 200 and own.body["staff_id"] == "A"
-    assert _as("GET", "/staff/B", who=STAFF_A).status == 403
-    assert _as("GET", "/staff", who=STAFF_A).status == 403
+    assert call_as("GET", "/staff/B", who=STAFF_A).status == 403
+    assert call_as("GET", "/staff", who=STAFF_A).status == 403
 
 
 def test_another_tenants_or_an_unknown_staff_id_is_404(people: Repository) -> None:
-    assert _as("GET", "/staff/Z").status == 404
-    assert _as("GET", "/staff/nobody").status == 404
-    assert _as("GET", f"/staff/{'x' * 2000}").status == 404
-    assert _as("GET", "/staff/B", who=TEAM_LEAD).body["team"] == "south"
+    assert call_as("GET", "/staff/Z").status == 404
+    assert call_as("GET", "/staff/nobody").status == 404
+    assert call_as("GET", f"/staff/{'x' * 2000}").status == 404
+    assert call_as("GET", "/staff/B", who=TEAM_LEAD).body["team"] == "south"
 
 
 # ------------------------------------------------------------------ update
@@ -149,7 +138,7 @@ def test_patch_changes_only_the_fields_given(people: Repository) -> None:
         "leave_dates": ["2026-12-31"],
         "time_zone": "Asia/Bangkok",
     }
-    reply = _as("PATCH", "/staff/A", patch)
+    reply = call_as("PATCH", "/staff/A", patch)
     # Then those change, the rest stays, and nothing was released (pausing keeps leads)
     assert reply.status == 200 and reply.body["released_leads"] == 0
     stored = people.get_staff(TENANT, ["A"])["A"]
@@ -157,7 +146,7 @@ def test_patch_changes_only_the_fields_given(people: Repository) -> None:
     assert len(stored.working_hours) == 2 and stored.time_zone == "Asia/Bangkok"
     assert stored.name == "Staff A" and stored.team == "north" and stored.active
     # …and null clears a cap and the team
-    cleared = _as("PATCH", "/staff/A", {"max_open_leads": None, "team": None, "name": "An"}).body["staff"]
+    cleared = call_as("PATCH", "/staff/A", {"max_open_leads": None, "team": None, "name": "An"}).body["staff"]
     assert (cleared["max_open_leads"], cleared["team"], cleared["name"]) == (None, None, "An")
     assert cleared["max_leads_per_day"] == 12
 
@@ -175,11 +164,11 @@ def test_patch_changes_only_the_fields_given(people: Repository) -> None:
 def test_invalid_patch_is_422_and_writes_nothing(
     people: Repository, moto_tables: dict[str, str], body: dict[str, Any], fields: set[str]
 ) -> None:
-    before = _config(moto_tables)
-    reply = _as("PATCH", "/staff/A", body)
+    before = config_items(moto_tables)
+    reply = call_as("PATCH", "/staff/A", body)
     assert reply.status == 422, reply.body
     assert {e["field"] for e in reply.body["errors"]} == fields
-    assert _config(moto_tables) == before
+    assert config_items(moto_tables) == before
 
 
 @pytest.mark.parametrize(
@@ -190,14 +179,14 @@ def test_invalid_patch_is_422_and_writes_nothing(
 def test_patch_refusals_write_nothing(
     people: Repository, moto_tables: dict[str, str], who: dict[str, str] | None, path: str, status: int
 ) -> None:
-    before = _config(moto_tables)
-    assert _as("PATCH", path, {"active": False}, who=who).status == status
-    assert _config(moto_tables) == before
+    before = config_items(moto_tables)
+    assert call_as("PATCH", path, {"active": False}, who=who).status == status
+    assert config_items(moto_tables) == before
 
 
 @pytest.mark.parametrize(("who", "status"), [(None, 401), (STAFF_A, 403), (TEAM_LEAD, 403)])
 def test_only_admins_create_staff(moto_repo: Repository, who: dict[str, str] | None, status: int) -> None:
-    assert _as("POST", "/staff", {"staff_id": "N", "name": "New"}, who=who).status == status
+    assert call_as("POST", "/staff", {"staff_id": "N", "name": "New"}, who=who).status == status
     assert moto_repo.get_staff(TENANT, ["N"]) == {}
 
 
@@ -214,7 +203,7 @@ def test_deactivating_an_owner_releases_their_leads_and_the_next_tick_reassigns_
     held_by_a = [x.lead_id for x in leads if moto_repo.get_lead(TENANT, x.lead_id).owner == "A"]  # type: ignore[union-attr]
     assert len(held_by_a) == 3
     # When the admin deactivates A through the API
-    reply = _as("PATCH", "/staff/A", {"active": False})
+    reply = call_as("PATCH", "/staff/A", {"active": False})
     # Then the answer says 3 leads were released, and A is inactive
     assert reply.status == 200 and reply.body["released_leads"] == 3
     assert reply.body["staff"]["active"] is False
@@ -255,10 +244,10 @@ def test_pausing_does_not_release_and_deactivating_again_is_harmless(moto_repo: 
     _sweep(moto_repo, NOW + timedelta(seconds=1))
     assert len(moto_repo.owner_leads(TENANT, "A")) == 2
     # When A is paused, A keeps them
-    assert _as("PATCH", "/staff/A", {"paused": True}).body["released_leads"] == 0
+    assert call_as("PATCH", "/staff/A", {"paused": True}).body["released_leads"] == 0
     assert len(moto_repo.owner_leads(TENANT, "A")) == 2
     # When A is deactivated, both go back; deactivating again finds nothing left
-    assert _as("PATCH", "/staff/A", {"active": False}).body["released_leads"] == 2
-    assert _as("PATCH", "/staff/A", {"active": False}).body["released_leads"] == 0
+    assert call_as("PATCH", "/staff/A", {"active": False}).body["released_leads"] == 2
+    assert call_as("PATCH", "/staff/A", {"active": False}).body["released_leads"] == 0
     # …and re-activating releases nothing either
-    assert _as("PATCH", "/staff/A", {"active": True}).body["released_leads"] == 0
+    assert call_as("PATCH", "/staff/A", {"active": True}).body["released_leads"] == 0

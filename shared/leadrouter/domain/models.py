@@ -106,10 +106,11 @@ class Tenant(_Model):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        return _check_zone(value)
+        return check_zone(value)
 
 
-def _check_zone(value: str) -> str:
+def check_zone(value: str) -> str:
+    """An IANA time zone name, or a ValueError that says what is expected."""
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -150,7 +151,7 @@ class StaffMember(_Model):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        return _check_zone(value)
+        return check_zone(value)
 
 
 class RuleStaff(_Model):

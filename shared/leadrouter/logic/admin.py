@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -42,6 +41,7 @@ from leadrouter.domain.models import (
     Scope,
     StaffMember,
     WorkingHours,
+    check_zone,
 )
 from leadrouter.domain.rotation import normalise_weights
 from leadrouter.logic.leads import release_leads_of
@@ -196,17 +196,8 @@ def delete_rule(repo: Repository, caller: Caller, rule_id: str) -> None:
 
 
 # ------------------------------------------------------------------ staff
-def _known_zone(value: str) -> str:
-    """Checked here too (not only by StaffMember) so a bad zone is listed with the other bad fields."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Ho_Chi_Minh)") from exc
-    return value
-
-
 Cap = Annotated[int, Field(ge=1)]
-TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_known_zone)]
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_zone)]
 Shifts = Annotated[list[WorkingHours], Field(max_length=21)]
 LeaveDates = Annotated[list[date], Field(max_length=400)]
 
