@@ -12,18 +12,24 @@ from typing import Any, cast
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from leadrouter.api.auth import caller_from_claims
+from leadrouter.api.auth import caller_from_claims, require_role
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import PageKey
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.models import Caller
 
 
-def caller_of(router: Router) -> Caller:
-    """The authenticated caller: API Gateway's Cognito authorizer put the JWT claims in the event."""
+def caller_of(router: Router, *roles: str) -> Caller:
+    """The authenticated caller (API Gateway's Cognito authorizer put the JWT claims in the event).
+
+    With ``roles``, a caller of any other role is refused (403) before the route does anything.
+    """
     event = cast(APIGatewayProxyEvent, router.current_event)
     authorizer = event.request_context.authorizer
-    return caller_from_claims(authorizer.claims if authorizer else None)
+    caller = caller_from_claims(authorizer.claims if authorizer else None)
+    if roles:
+        require_role(caller, *roles)
+    return caller
 
 
 #: The API's clock; tests replace it to place API actions on the same timeline as sweeps.

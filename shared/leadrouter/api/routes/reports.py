@@ -8,7 +8,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from leadrouter.api.auth import require_role
 from leadrouter.api.context import caller_of
 from leadrouter.domain.models import Ident
 from leadrouter.logic import reports as logic
@@ -34,6 +33,5 @@ def distribution(
     received_to: Annotated[datetime, Query()],
     rule_id: Annotated[Ident | None, Query()] = None,
 ) -> logic.DistributionReport:
-    caller = caller_of(router)
-    require_role(caller, "admin", "team_lead")
+    caller = caller_of(router, "admin", "team_lead")
     return logic.distribution_report(repository(), caller, received_from, received_to, rule_id)

@@ -11,7 +11,6 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel
 
-from leadrouter.api.auth import require_role
 from leadrouter.api.context import caller_of
 from leadrouter.domain.models import Rule
 from leadrouter.logic import admin as logic
@@ -33,8 +32,7 @@ class RuleList(BaseModel):
     tags=["rules"],
 )
 def create_rule(body: logic.RuleDraft) -> Response[Rule]:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     rule = logic.create_rule(repository(), caller, body)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=rule)
 
@@ -46,22 +44,19 @@ def create_rule(body: logic.RuleDraft) -> Response[Rule]:
     tags=["rules"],
 )
 def preview(body: PreviewRequest) -> RulePreview:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     return preview_rule(repository(), caller, body)
 
 
 @router.get("/rules", summary="List the tenant's rules", tags=["rules"])
 def list_rules() -> RuleList:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     return RuleList(items=logic.list_rules(repository(), caller))
 
 
 @router.get("/rules/<rule_id>", summary="One rule (current version)", tags=["rules"])
 def get_rule(rule_id: str) -> Rule:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     return logic.get_rule(repository(), caller, rule_id)
 
 
@@ -75,8 +70,7 @@ def get_rule(rule_id: str) -> Rule:
     tags=["rules"],
 )
 def replace_rule(rule_id: str, body: logic.RuleReplacement) -> Rule:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     return logic.replace_rule(repository(), caller, rule_id, body)
 
 
@@ -84,15 +78,13 @@ def replace_rule(rule_id: str, body: logic.RuleReplacement) -> Rule:
     "/rules/<rule_id>/enable", summary="Enable (same version: the rotation keeps its place)", tags=["rules"]
 )
 def enable_rule(rule_id: str) -> Rule:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     return logic.set_rule_active(repository(), caller, rule_id, True)
 
 
 @router.post("/rules/<rule_id>/disable", summary="Disable (same version: no sweep runs it)", tags=["rules"])
 def disable_rule(rule_id: str) -> Rule:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     return logic.set_rule_active(repository(), caller, rule_id, False)
 
 
@@ -103,7 +95,6 @@ def disable_rule(rule_id: str) -> Rule:
     tags=["rules"],
 )
 def delete_rule(rule_id: str) -> Response[None]:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     logic.delete_rule(repository(), caller, rule_id)
     return Response(status_code=204)

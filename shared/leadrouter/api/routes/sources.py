@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, Field
 
-from leadrouter.api.auth import require_role
 from leadrouter.api.context import caller_of
 from leadrouter.domain.models import FormSource, PoolSettings
 from leadrouter.logic import admin as logic
@@ -35,8 +34,7 @@ class FormSourceList(BaseModel):
     tags=["form sources"],
 )
 def create_source(body: logic.FormSourceCreate) -> Response[NewFormSource]:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     source, key = logic.create_form_source(repository(), caller, body)
     return Response(
         status_code=201,
@@ -47,15 +45,13 @@ def create_source(body: logic.FormSourceCreate) -> Response[NewFormSource]:
 
 @router.get("/form-sources", summary="List form sources (never their keys)", tags=["form sources"])
 def list_sources() -> FormSourceList:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     return FormSourceList(items=logic.list_form_sources(repository(), caller))
 
 
 @router.get("/pools/<pool>", summary="A data pool's settings (defaults if never set)", tags=["form sources"])
 def get_pool(pool: str) -> PoolSettings:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     return logic.get_pool_settings(repository(), caller, pool)
 
 
@@ -65,6 +61,5 @@ def get_pool(pool: str) -> PoolSettings:
     tags=["form sources"],
 )
 def put_pool(pool: str, body: logic.PoolSettingsIn) -> PoolSettings:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     return logic.put_pool_settings(repository(), caller, pool, body)

@@ -6,7 +6,6 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, Field
 
-from leadrouter.api.auth import require_role
 from leadrouter.api.context import caller_of, now
 from leadrouter.domain.models import StaffMember
 from leadrouter.logic import admin as logic
@@ -34,16 +33,14 @@ class StaffUpdated(BaseModel):
     tags=["staff"],
 )
 def create_staff(body: logic.StaffCreate) -> Response[StaffMember]:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     member = logic.create_staff(repository(), caller, body)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=member)
 
 
 @router.get("/staff", summary="List the tenant's staff (admins and team leads)", tags=["staff"])
 def list_staff() -> StaffList:
-    caller = caller_of(router)
-    require_role(caller, "admin", "team_lead")
+    caller = caller_of(router, "admin", "team_lead")
     return StaffList(items=logic.list_staff(repository(), caller))
 
 
@@ -70,7 +67,6 @@ def get_staff(staff_id: str) -> StaffMember:
     tags=["staff"],
 )
 def update_staff(staff_id: str, body: logic.StaffPatch) -> StaffUpdated:
-    caller = caller_of(router)
-    require_role(caller, "admin")
+    caller = caller_of(router, "admin")
     member, released = logic.update_staff(repository(), caller, staff_id, body, now())
     return StaffUpdated(staff=member, released_leads=released)
