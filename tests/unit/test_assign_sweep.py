@@ -156,3 +156,15 @@ def test_editing_a_rule_restarts_its_cycle_and_keeps_old_versions_on_old_leads(m
     assert min(s.decisions[0].slot or 0 for s in stored_new if s) == 0
     assert Counter(s.owner for s in stored_new) == {"A": 2, "C": 4}  # type: ignore[union-attr]
     assert v2.kind is RuleKind.WEIGHTED
+
+
+def test_a_sweep_short_of_time_stops_between_pages_and_says_so(moto_repo: Repository) -> None:
+    # Given 250 due leads (3 pages of 100) and an invocation whose time runs low after the first page
+    the_rule = seed(moto_repo, rule())
+    add_leads(moto_repo, 250)
+    budget = iter([60.0, 5.0])  # seconds left before page 1, then before page 2
+    # When the sweep runs
+    report = sweep_due_leads(moto_repo, the_rule, NOW + timedelta(seconds=1), time_left=lambda: next(budget))
+    # Then it did one page, marked itself incomplete, and the next tick finishes the rest
+    assert (report.seen, report.assigned, report.complete) == (100, 100, False)
+    assert _tick(moto_repo, NOW + timedelta(minutes=1)).totals()["assigned"] == 150

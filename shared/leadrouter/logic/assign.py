@@ -16,11 +16,11 @@ from leadrouter.domain.models import Lead, Rule
 from leadrouter.domain.rotation import Pick, Skip, allocate_block
 from leadrouter.logic.sweeps import (
     PAGE_SIZE,
-    SAFETY_MARGIN_SECONDS,
     StaffSnapshot,
     SweepReport,
     decision_for,
     escalation_reason,
+    page_through,
     staff_snapshot,
     tally,
 )
@@ -40,19 +40,14 @@ def sweep_due_leads(
     report = SweepReport(tenant_id=rule.tenant_id, rule_id=rule.rule_id, rule_version=rule.version)
     staff = staff_snapshot(repo, rule, now)
     cutoff = now - timedelta(minutes=rule.delay_minutes)
-    start = None
-    # Read at call time so single-threaded tests (moto is not thread-safe) can set it to 1.
+    # WRITE_CONCURRENCY is read at call time so single-threaded tests (moto) can set it to 1.
     with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
-        while True:
-            if time_left() < SAFETY_MARGIN_SECONDS:
-                report.complete = False
-                break
-            leads, start = repo.due_leads(rule.tenant_id, rule.scope.key, cutoff, page_size, start)
-            report.seen += len(leads)
-            if leads:
-                _assign_page(repo, rule, leads, staff, now, report, pool)
-            if start is None:
-                break
+        page_through(
+            report,
+            lambda start: repo.due_leads(rule.tenant_id, rule.scope.key, cutoff, page_size, start),
+            lambda leads: _assign_page(repo, rule, leads, staff, now, report, pool),
+            time_left,
+        )
     return report
 
 

@@ -16,11 +16,11 @@ from leadrouter.domain.models import Lead, Rule
 from leadrouter.domain.rotation import Pick, allocate_block
 from leadrouter.logic.sweeps import (
     PAGE_SIZE,
-    SAFETY_MARGIN_SECONDS,
     StaffSnapshot,
     SweepReport,
     decision_for,
     escalation_reason,
+    page_through,
     staff_snapshot,
     tally,
 )
@@ -38,16 +38,12 @@ def sweep_idle_leads(
     report = SweepReport(tenant_id=rule.tenant_id, rule_id=rule.rule_id, rule_version=rule.version)
     staff = staff_snapshot(repo, rule, now)
     cutoff = now - timedelta(minutes=rule.reclaim_after_minutes)
-    start = None
-    while True:
-        if time_left() < SAFETY_MARGIN_SECONDS:
-            report.complete = False
-            break
-        leads, start = repo.idle_leads(rule.tenant_id, rule.scope.key, cutoff, page_size, start)
-        report.seen += len(leads)
-        _reclaim_page(repo, rule, leads, staff, now, report)
-        if start is None:
-            break
+    page_through(
+        report,
+        lambda start: repo.idle_leads(rule.tenant_id, rule.scope.key, cutoff, page_size, start),
+        lambda leads: _reclaim_page(repo, rule, leads, staff, now, report),
+        time_left,
+    )
     return report
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from leadrouter.data.repository import Repository
+from leadrouter.data.repository import PageKey, Repository
 from leadrouter.domain.eligibility import (
     INACTIVE,
     UNKNOWN,
@@ -21,7 +21,7 @@ from leadrouter.domain.eligibility import (
     remaining_capacity,
     unavailable_staff,
 )
-from leadrouter.domain.models import Decision, DecisionAction, Rule, SkipRecord
+from leadrouter.domain.models import Decision, DecisionAction, Lead, Rule, SkipRecord
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.rotation import Pick
 
@@ -207,3 +207,26 @@ def tally(report: SweepReport, staff: StaffSnapshot, pick: Pick, outcome: str) -
     report.record(outcome, (s.reason for s in pick.skipped))
     if outcome == "assigned" and pick.staff_id is not None:
         staff.consume(pick.staff_id)
+
+
+def page_through(
+    report: SweepReport,
+    fetch: Callable[[PageKey], tuple[list[Lead], PageKey]],
+    handle: Callable[[list[Lead]], None],
+    time_left: Callable[[], float],
+) -> None:
+    """Walk an index query page by page, handling each non-empty page, until it ends or time runs low.
+
+    Stopping early marks the report incomplete; the lease's expiry and the next tick pick up the rest.
+    """
+    start: PageKey = None
+    while True:
+        if time_left() < SAFETY_MARGIN_SECONDS:
+            report.complete = False
+            return
+        leads, start = fetch(start)
+        report.seen += len(leads)
+        if leads:
+            handle(leads)
+        if start is None:
+            return
