@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 from leadrouter.data.repository import Repository  # noqa: E402
-from leadrouter.domain.models import FormSource, Rule, StaffMember, Tenant  # noqa: E402
+from leadrouter.domain.models import FormSource, StaffMember, Tenant  # noqa: E402
+from leadrouter.domain.rules import new_rule  # noqa: E402
 from leadrouter.logic.assign import sweep_due_leads  # noqa: E402
 from leadrouter.logic.intake import IntakeRequest, submit_lead  # noqa: E402
 from leadrouter.logic.sweeps import run_sweeps  # noqa: E402
@@ -53,13 +54,15 @@ def main() -> None:
         repo.put_tenant(Tenant(tenant_id="bench", name="Bench"))
         for sid in "ABC":
             repo.put_staff(StaffMember(tenant_id="bench", staff_id=sid, name=sid))
-        rule = Rule(
-            tenant_id="bench",
-            rule_id="r",
-            name="bench",
-            kind="weighted",
-            scope={"pool": "web", "step": "new"},
-            staff=[{"staff_id": s, "weight": w} for s, w in zip("ABC", (3, 4, 5), strict=True)],
+        rule = new_rule(
+            dict(
+                tenant_id="bench",
+                rule_id="r",
+                name="bench",
+                kind="weighted",
+                scope={"pool": "web", "step": "new"},
+                staff=[{"staff_id": s, "weight": w} for s, w in zip("ABC", (3, 4, 5), strict=True)],
+            )
         )
         repo.create_rule(rule)
         add_leads(repo, args.leads, received_at=NOW, tenant_id="bench")

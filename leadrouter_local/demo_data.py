@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from leadrouter.api.auth import hash_form_key
-from leadrouter.domain.models import FormSource, Rule, StaffMember, Tenant
+from leadrouter.domain.models import FormSource, StaffMember, Tenant
+from leadrouter.domain.rules import new_rule
 from leadrouter.runtime import repository
 
 TENANT = "demo"
@@ -39,24 +40,28 @@ def seed_demo(reclaim_after_minutes: int = 30) -> dict[str, str]:
             repo.put_staff(StaffMember(tenant_id=TENANT, staff_id=sid, name=name))
         scope = {"pool": "web", "step": "new"}
         repo.create_rule(
-            Rule(
-                tenant_id=TENANT,
-                rule_id=ASSIGN_RULE,
-                name="Website leads, 3:4:5",
-                kind="weighted",
-                scope=scope,
-                staff=[{"staff_id": sid, "weight": w} for sid, (_, w) in STAFF.items()],
+            new_rule(
+                dict(
+                    tenant_id=TENANT,
+                    rule_id=ASSIGN_RULE,
+                    name="Website leads, 3:4:5",
+                    kind="weighted",
+                    scope=scope,
+                    staff=[{"staff_id": sid, "weight": w} for sid, (_, w) in STAFF.items()],
+                )
             )
         )
         repo.create_rule(
-            Rule(
-                tenant_id=TENANT,
-                rule_id=RECLAIM_RULE,
-                name="Take back website leads nobody called",
-                kind="reclaim",
-                scope=scope,
-                staff=[{"staff_id": sid, "weight": 1} for sid in STAFF],
-                reclaim_after_minutes=reclaim_after_minutes,
+            new_rule(
+                dict(
+                    tenant_id=TENANT,
+                    rule_id=RECLAIM_RULE,
+                    name="Take back website leads nobody called",
+                    kind="reclaim",
+                    scope=scope,
+                    staff=[{"staff_id": sid, "weight": 1} for sid in STAFF],
+                    reclaim_after_minutes=reclaim_after_minutes,
+                )
             )
         )
         source = FormSource(

@@ -9,6 +9,7 @@ from typing import Any
 from leadrouter.data.repository import Repository
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.models import Lead, Rule, RuleKind, StaffMember, Tenant
+from leadrouter.domain.rules import new_rule
 
 TENANT = "acme"
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 09:00 in Ho Chi Minh City, a Tuesday
@@ -29,14 +30,16 @@ def rule(
 ) -> Rule:
     if kind is None:
         kind = RuleKind.ROUND_ROBIN if set(weights.values()) == {1} else RuleKind.WEIGHTED
-    return Rule(
-        tenant_id=tenant_id,
-        rule_id=rule_id,
-        name=f"Rule {rule_id}",
-        kind=kind,
-        scope=dict(scope or {"pool": "web", "step": "new"}),
-        staff=[{"staff_id": sid, "weight": w} for sid, w in weights.items()],
-        **fields,
+    return new_rule(
+        {
+            "tenant_id": tenant_id,
+            "rule_id": rule_id,
+            "name": f"Rule {rule_id}",
+            "kind": kind,
+            "scope": dict(scope or {"pool": "web", "step": "new"}),
+            "staff": [{"staff_id": sid, "weight": w} for sid, w in weights.items()],
+            **fields,
+        }
     )
 
 

@@ -160,6 +160,7 @@ def test_the_request_model_keeps_the_rule_models_constraints() -> None:
         "tenant_id",
         "rule_id",
         "version",
+        "rev",
         "cycle",
     }
     for name, schema in draft["properties"].items():
@@ -228,7 +229,8 @@ def test_a_concurrent_save_in_between_is_409(team: Repository, monkeypatch: pyte
     # Given r-web at version 1, and a second admin who saves version 2 right after we read version 1
     call_as("POST", "/rules", _body(rule_id="r-web"))
     stale = team.get_rule(TENANT, "r-web")
-    team.replace_rule(rule("r-web", weights={"A": 1, "B": 1}, version=2))
+    assert stale is not None
+    team.save_rule(stale, rule("r-web", weights={"A": 1, "B": 1}, version=2))
     monkeypatch.setattr(Repository, "get_rule", lambda self, tenant_id, rule_id: stale)
     # When our PUT (built on version 1) is saved
     reply = call_as("PUT", "/rules/r-web", _body(name="Mine"))

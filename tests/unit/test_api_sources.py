@@ -119,12 +119,18 @@ def test_only_admins_manage_sources_and_pools_and_refusals_write_nothing(
 # ------------------------------------------------------------------ pools
 def test_pool_settings_default_to_link_and_are_per_tenant(moto_repo: Repository) -> None:
     # Given nothing was ever set / Then duplicates link
-    assert call_as("GET", "/pools/web").body == {"tenant_id": TENANT, "pool": "web", "on_duplicate": "link"}
+    assert call_as("GET", "/pools/web").body == {
+        "tenant_id": TENANT,
+        "pool": "web",
+        "on_duplicate": "link",
+        "rev": 0,
+    }
     # When acme sets rotate for pool web
     reply = call_as("PUT", "/pools/web", {"on_duplicate": "rotate"})
     # Then acme reads rotate; another tenant's pool of the same name is unaffected
     assert reply.status == 200 and reply.body["on_duplicate"] == "rotate"
     assert call_as("GET", "/pools/web").body["on_duplicate"] == "rotate"
+    assert moto_repo.get_pool_settings(TENANT, "web").rev == 1
     assert call_as("GET", "/pools/web", who=OTHER_ADMIN).body["on_duplicate"] == "link"
     assert moto_repo.get_pool_settings(TENANT, "web").on_duplicate == "rotate"
 

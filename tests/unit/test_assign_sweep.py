@@ -146,7 +146,9 @@ def test_editing_a_rule_restarts_its_cycle_and_keeps_old_versions_on_old_leads(m
     _tick(moto_repo, NOW + timedelta(seconds=1))
     v2 = rule(weights={"A": 1, "C": 2}, version=2)
     moto_repo.put_staff(staff("C"))
-    moto_repo.replace_rule(v2)
+    v1 = moto_repo.get_rule(TENANT, v2.rule_id)
+    assert v1 is not None
+    moto_repo.save_rule(v1, v2)
     new = add_leads(moto_repo, 6, received_at=NOW + timedelta(minutes=1))
     _tick(moto_repo, NOW + timedelta(minutes=2))
     assert {moto_repo.get_lead(TENANT, x.lead_id).rule_version for x in old} == {1}  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -25,11 +26,23 @@ from pydantic import (
 )
 
 from leadrouter.clock import to_iso
-from leadrouter.domain.rotation import build_cycle
+from leadrouter.domain.rotation import normalise_weights
+from leadrouter.domain.text import check_label, check_text
 
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
+#: A rule's rotation cycle has W = Σ(weights / gcd) slots; beyond this, building and storing it costs too
+#: much (and no sales team needs finer shares than 1 in 5,000).
+MAX_CYCLE_SLOTS = 5000
+#: Bounds on admin-set numbers: every one fits a DynamoDB number (38 digits) with room to spare.
+MAX_CAP = 100_000
+MAX_PRIORITY = 1_000_000
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+#: A person's or rule's name: any script, NFC, no control or bidi-override characters, something visible.
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_text)]
+#: What admins call data pools, pipeline steps and campaigns ("Kho dữ liệu", "Bước", "Chiến dịch"):
+#: Vietnamese with spaces is fine ("Tết 2027"); '#', '/', '\\' and '%' are not (they delimit keys and
+#: paths), nor are control, bidi or zero-width characters. Compared after NFC normalisation.
+Label = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_label)]
 #: Every stored timestamp: aware, written as fixed-width UTC text so that string order is time order
 #: (they are index sort keys). pydantic's own JSON form drops zero microseconds and would break that.
 Moment = Annotated[AwareDatetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
@@ -81,9 +94,9 @@ def scope_key(*, pool: str | None, step: str | None, campaign: str | None) -> st
 class Scope(_Model):
     """Which leads a rule covers: a data pool + pipeline step ("Kho dữ liệu" + "Bước"), or a campaign."""
 
-    pool: Ident | None = None
-    step: Ident | None = None
-    campaign: Ident | None = None
+    pool: Label | None = None
+    step: Label | None = None
+    campaign: Label | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
@@ -102,6 +115,10 @@ class Tenant(_Model):
     tenant_id: Ident
     name: Name
     time_zone: str = DEFAULT_TIME_ZONE
+    #: A pending lead that no rule is in charge of (no rule for its scope, window closed) is escalated
+    #: after this long, with the reason, instead of waiting silently.
+    escalate_after_minutes: StrictInt = Field(default=120, ge=1, le=30 * 24 * 60)
+    rev: int = 0
 
     @field_validator("time_zone")
     @classmethod
@@ -121,7 +138,9 @@ def check_zone(value: str) -> str:
 class WorkingHours(_Model):
     """One shift in the staff member's local time; days are ISO weekdays 1 (Monday) … 7 (Sunday)."""
 
-    days: list[Annotated[int, Field(ge=1, le=7)]] = Field(default_factory=lambda: [1, 2, 3, 4, 5, 6, 7])
+    days: list[Annotated[int, Field(ge=1, le=7)]] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5, 6, 7], min_length=1, max_length=7
+    )
     start: time
     end: time
 
@@ -141,12 +160,16 @@ class StaffMember(_Model):
     team: Ident | None = None
     active: bool = True
     paused: bool = False
-    max_open_leads: Annotated[int, Field(ge=1)] | None = None
-    max_leads_per_day: Annotated[int, Field(ge=1)] | None = None
+    max_open_leads: Annotated[int, Field(ge=1, le=MAX_CAP)] | None = None
+    max_leads_per_day: Annotated[int, Field(ge=1, le=MAX_CAP)] | None = None
     time_zone: str = DEFAULT_TIME_ZONE
     #: Empty means "any time": most SMB teams answer leads whenever they come.
-    working_hours: list[WorkingHours] = Field(default_factory=list)
-    leave_dates: list[date] = Field(default_factory=list)
+    working_hours: list[WorkingHours] = Field(default_factory=list, max_length=21)
+    leave_dates: list[date] = Field(default_factory=list, max_length=400)
+    #: When the member was last deactivated: sweeps release leads a racing sweep still gave them.
+    deactivated_at: Moment | None = None
+    #: Bumped by every write; an update is conditioned on the revision it read (409 otherwise).
+    rev: int = 0
 
     @field_validator("time_zone")
     @classmethod
@@ -198,11 +221,14 @@ class Rule(_Model):
     #: How long a due lead may wait for someone on shift / under their cap before it is escalated.
     escalate_after_minutes: StrictInt = Field(default=120, ge=1, le=30 * 24 * 60)
     active: bool = True
-    priority: StrictInt = 0
+    priority: StrictInt = Field(default=0, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     window: ScheduleWindow = Field(default_factory=ScheduleWindow)
     version: StrictInt = Field(default=1, ge=1)
-    #: Staff ids in rotation order, one per slot; computed from the weights once per version.
-    cycle: tuple[str, ...] = ()
+    #: Bumped by every write (edit, enable, disable); writes are conditioned on the revision read.
+    rev: int = 0
+    #: Staff ids in rotation order, one per slot: built once per version (``domain.rules.new_rule``)
+    #: and stored; loading a rule only checks it against the weights.
+    cycle: tuple[str, ...] = Field(min_length=1, max_length=MAX_CYCLE_SLOTS)
 
     @field_validator("staff")
     @classmethod
@@ -213,6 +239,12 @@ class Rule(_Model):
             raise ValueError(f"each staff member may appear once (repeated: {', '.join(repeated)})")
         if info.data.get("kind") is RuleKind.ROUND_ROBIN and any(s.weight != 1 for s in staff):
             raise ValueError("a round_robin rule gives everyone weight 1; use kind 'weighted' for weights")
+        slots = sum(normalise_weights([s.weight for s in staff]))
+        if slots > MAX_CYCLE_SLOTS:
+            raise ValueError(
+                f"these weights make a rotation cycle of {slots} slots (at most {MAX_CYCLE_SLOTS});"
+                " use smaller weights (3:4:5 and 300:400:500 split leads the same way)"
+            )
         return staff
 
     @field_validator("reclaim_after_minutes")
@@ -226,16 +258,25 @@ class Rule(_Model):
         return minutes
 
     @model_validator(mode="after")
-    def _derive_cycle(self) -> Self:
-        expected = self._compute_cycle()
-        if self.cycle and self.cycle != expected:
-            raise ValueError("cycle is computed from the weights and cannot be set")
-        self.cycle = expected
+    def _cycle_fits_weights(self, info: ValidationInfo) -> Self:
+        """Check (never rebuild) the stored cycle: each member appears weight/gcd times, nobody else."""
+        if info.context == {"cycle": "build"}:
+            return self
+        expected = dict(
+            zip(
+                (s.staff_id for s in self.staff),
+                normalise_weights([s.weight for s in self.staff]),
+                strict=True,
+            )
+        )
+        counts: dict[str, int] = {}
+        for staff_id in self.cycle:
+            counts[staff_id] = counts.get(staff_id, 0) + 1
+        if counts != expected:
+            raise ValueError(
+                "cycle does not match the weights; it is built from them (domain.rules.new_rule)"
+            )
         return self
-
-    def _compute_cycle(self) -> tuple[str, ...]:
-        order = build_cycle([s.weight for s in self.staff])
-        return tuple(self.staff[i].staff_id for i in order)
 
     @property
     def weights(self) -> dict[str, int]:
@@ -270,17 +311,23 @@ class Decision(_Model):
     by: str | None = None
 
 
+AttributeName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_label)]
+AttributeValue = Annotated[str, Field(max_length=1000)]
+#: Free-form form fields kept on a lead (utm_source, "Sản phẩm quan tâm", …): bounded in count and size.
+Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=30)]
+
+
 class Lead(_Model):
     tenant_id: Ident
     lead_id: Ident
     name: Name
-    phone: str | None = None
-    email: str | None = None
-    pool: Ident
-    step: Ident
-    campaign: Ident | None = None
+    phone: Annotated[str, Field(max_length=32)] | None = None
+    email: Annotated[str, Field(max_length=254)] | None = None
+    pool: Label
+    step: Label
+    campaign: Label | None = None
     source: str | None = None
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: Attributes = Field(default_factory=dict)
     status: LeadStatus = LeadStatus.PENDING
     owner: str | None = None
     assignees: list[str] = Field(default_factory=list)
@@ -300,6 +347,9 @@ class Lead(_Model):
     rule_id: str | None = None
     rule_version: int | None = None
     decisions: list[Decision] = Field(default_factory=list)
+    #: Sweep writes on this lead that raised (not lost races); after a few it is quarantined (escalated).
+    failed_attempts: int = 0
+    last_failure: str | None = None
 
     @property
     def scope_key(self) -> str:
@@ -339,10 +389,13 @@ class FormSource(_Model):
     tenant_id: Ident
     source_id: Ident
     name: Name
-    pool: Ident
-    step: Ident = "new"
+    pool: Label
+    step: Label = "new"
+    #: Other steps a form may ask for (its ``step`` field); any other step is refused, so a public form
+    #: key can only route leads into scopes its admin chose.
+    steps: list[Label] = Field(default_factory=list, max_length=20)
     #: Set by the admin (an ad campaign's form); a form cannot pick a campaign, or a rule, itself.
-    campaign: Ident | None = None
+    campaign: Label | None = None
     rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
     active: bool = True
 
@@ -351,9 +404,10 @@ class PoolSettings(_Model):
     """Per data pool: what a lead whose phone or email is already known does."""
 
     tenant_id: Ident
-    pool: Ident
+    pool: Label
     #: "link": attach to the existing lead and its owner; "rotate": enter rotation anyway.
     on_duplicate: Literal["link", "rotate"] = "link"
+    rev: int = 0
 
 
 class Caller(_Model):

@@ -29,6 +29,7 @@ from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFoun
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.models import (
     DEFAULT_TIME_ZONE,
+    MAX_PRIORITY,
     Caller,
     FormSource,
     Ident,
@@ -44,6 +45,7 @@ from leadrouter.domain.models import (
     check_zone,
 )
 from leadrouter.domain.rotation import normalise_weights
+from leadrouter.domain.rules import draft_rule, rule_with, with_cycle
 from leadrouter.logic.leads import release_leads_of
 
 M = TypeVar("M", bound=BaseModel)
@@ -101,7 +103,7 @@ class RuleFields(BaseModel):
     max_reclaims: StrictInt = Field(default=2, ge=0, le=100)
     escalate_after_minutes: StrictInt = Field(default=120, ge=1, le=30 * 24 * 60)
     active: bool = True
-    priority: StrictInt = 0
+    priority: StrictInt = Field(default=0, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     window: ScheduleWindow = Field(default_factory=ScheduleWindow)
 
 
@@ -120,13 +122,17 @@ class RuleReplacement(RuleFields):
 def build_rule(
     repo: Repository, tenant_id: str, rule_id: str, fields: RuleFields, version: int, **overrides: Any
 ) -> Rule:
-    """The domain rule for a draft, or InvalidInput listing every bad field (including unknown staff)."""
+    """The domain rule for a draft, or InvalidInput listing every bad field (including unknown staff).
+
+    Cheap checks run first (types, bounds, Σweights, staff that exist); only a draft that passes them
+    pays for building its rotation cycle.
+    """
     data = fields.model_dump(include=set(RuleFields.model_fields), exclude_unset=True)
     data |= {"tenant_id": tenant_id, "rule_id": rule_id, "version": version, **overrides}
     problems: dict[str, str] = {}
-    rule: Rule | None = None
+    draft: Rule | None = None
     try:
-        rule = Rule.model_validate(data)
+        draft = draft_rule(data)
     except ValidationError as error:
         problems |= invalid(error, "").fields
     known = repo.get_staff(tenant_id, [s.staff_id for s in fields.staff])
@@ -135,21 +141,21 @@ def build_rule(
             problems[f"staff.{index}.staff_id"] = (
                 f"unknown staff member {entry.staff_id!r}: create it with POST /staff first"
             )
-    if rule is not None and not problems:
+    if draft is not None and not problems:
         size = sum(
             weight * (len(entry.staff_id.encode()) + 3)
             for weight, entry in zip(
-                normalise_weights([s.weight for s in rule.staff]), rule.staff, strict=True
+                normalise_weights([s.weight for s in draft.staff]), draft.staff, strict=True
             )
         )
         if size > MAX_CYCLE_BYTES:
             problems["staff"] = (
-                f"these weights make a rotation cycle of {len(rule.cycle)} slots, too long to store;"
+                f"these weights make a rotation cycle of {size} bytes, too long to store;"
                 " use smaller weights (3:4:5 and 300:400:500 split leads the same way)"
             )
-    if problems or rule is None:
+    if problems or draft is None:
         raise InvalidInput("invalid rule", problems)
-    return rule
+    return with_cycle(draft)
 
 
 def create_rule(repo: Repository, caller: Caller, draft: RuleDraft) -> Rule:
@@ -182,13 +188,13 @@ def replace_rule(repo: Repository, caller: Caller, rule_id: str, body: RuleRepla
         )
     keep = {} if "active" in body.model_fields_set else {"active": current.active}
     rule = build_rule(repo, caller.tenant_id, current.rule_id, body, version=current.version + 1, **keep)
-    repo.replace_rule(rule)  # Conflict (409) if another version was saved in between
-    return rule
+    return repo.save_rule(current, rule)  # Conflict (409) if anyone wrote the rule since we read it
 
 
 def set_rule_active(repo: Repository, caller: Caller, rule_id: str, active: bool) -> Rule:
     """Enable or disable in place: no new version, so the rotation keeps its place in the cycle."""
-    return repo.set_rule_active(caller.tenant_id, _known_id(rule_id, "rule"), active)
+    current = get_rule(repo, caller, rule_id)
+    return repo.save_rule(current, rule_with(current, active=active))
 
 
 def delete_rule(repo: Repository, caller: Caller, rule_id: str) -> None:
@@ -275,9 +281,11 @@ def update_staff(
     """
     current = get_staff(repo, caller, staff_id)
     changes = patch.model_dump(exclude_unset=True)
+    if changes.get("active") is False and current.active:
+        changes["deactivated_at"] = now  # sweeps that raced this change give back what they assigned
     member = validated(StaffMember, current.model_dump() | changes, "invalid staff member")
     if member != current:
-        repo.put_staff(member)
+        member = repo.update_staff(current, member)  # Conflict (409) if it changed since we read it
     released = 0
     if "active" in changes and not member.active:
         released = release_leads_of(repo, caller.tenant_id, member.staff_id, DEACTIVATED, now)
@@ -327,6 +335,5 @@ def get_pool_settings(repo: Repository, caller: Caller, pool: str) -> PoolSettin
 
 
 def put_pool_settings(repo: Repository, caller: Caller, pool: str, body: PoolSettingsIn) -> PoolSettings:
-    settings = _pool(caller, pool, body.on_duplicate)
-    repo.put_pool_settings(settings)
-    return settings
+    current = get_pool_settings(repo, caller, pool)
+    return repo.save_pool_settings(current, _pool(caller, pool, body.on_duplicate))

@@ -1,0 +1,268 @@
+"""Configuration: tenants, staff, rules, form sources, data-pool settings and form-key rate limits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from leadrouter.clock import to_iso
+from leadrouter.data.items import (
+    BATCH_GET_LIMIT,
+    Item,
+    Store,
+    expr_values,
+    from_item,
+    is_condition_failure,
+    strip_keys,
+    strip_rule,
+    tenant_pk,
+    to_item,
+)
+from leadrouter.domain.errors import Conflict, NotFound
+from leadrouter.domain.models import (
+    FormSource,
+    PoolSettings,
+    Rule,
+    StaffMember,
+    Tenant,
+)
+
+
+class ConfigStore(Store):
+    """Items of the config table other than rotation state."""
+
+    # ------------------------------------------------------------------ tenants and staff
+    def put_tenant(self, tenant: Tenant) -> None:
+        item = {"pk": tenant_pk(tenant.tenant_id), "sk": "TENANT", **tenant.model_dump(mode="json")}
+        self._client.put_item(TableName=self._config, Item=to_item(item))
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        item = self._get_config(tenant_id, "TENANT")
+        return Tenant.model_validate(item) if item else None
+
+    def put_staff(self, member: StaffMember, *, new: bool = False) -> None:
+        """Store a staff member; with ``new``, refuse (Conflict) if the id is already taken.
+
+        Without ``new`` this overwrites (seeding, tests); the API uses ``update_staff``.
+        """
+        item = {
+            "pk": tenant_pk(member.tenant_id),
+            "sk": f"STAFF#{member.staff_id}",
+            **member.model_dump(mode="json"),
+        }
+        condition = {"ConditionExpression": "attribute_not_exists(pk)"} if new else {}
+        try:
+            self._client.put_item(TableName=self._config, Item=to_item(item), **condition)
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise Conflict(f"staff member {member.staff_id} already exists") from error
+            raise
+
+    def update_staff(self, before: StaffMember, after: StaffMember) -> StaffMember:
+        """Save ``after`` if the member is still at the revision ``before`` was read at (else Conflict)."""
+        stored = StaffMember.model_validate({**after.model_dump(), "rev": before.rev + 1})
+        item = {
+            "pk": tenant_pk(stored.tenant_id),
+            "sk": f"STAFF#{stored.staff_id}",
+            **stored.model_dump(mode="json"),
+        }
+        self._put_at_revision(item, before.rev, f"staff member {stored.staff_id}")
+        return stored
+
+    def get_staff(self, tenant_id: str, staff_ids: Sequence[str]) -> dict[str, StaffMember]:
+        """Staff members by id (missing ids are absent), with BatchGetItem in pages of 100."""
+        found: dict[str, StaffMember] = {}
+        unique = list(dict.fromkeys(staff_ids))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            keys = [
+                to_item({"pk": tenant_pk(tenant_id), "sk": f"STAFF#{sid}"})
+                for sid in unique[start : start + BATCH_GET_LIMIT]
+            ]
+            request: dict[str, Any] = {self._config: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self._config, []):
+                    member = StaffMember.model_validate(strip_keys(from_item(raw)))
+                    found[member.staff_id] = member
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def list_staff(self, tenant_id: str) -> list[StaffMember]:
+        return [
+            StaffMember.model_validate(strip_keys(item))
+            for item in self._query_config_prefix(tenant_id, "STAFF#")
+        ]
+
+    # ------------------------------------------------------------------ rules
+    def create_rule(self, rule: Rule) -> None:
+        """Store a new rule (version 1); refuses to overwrite an existing id."""
+        try:
+            self._client.put_item(
+                TableName=self._config,
+                Item=to_item(self._rule_item(rule)),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise Conflict(f"rule {rule.rule_id} already exists") from error
+            raise
+
+    def save_rule(self, before: Rule, after: Rule) -> Rule:
+        """Store ``after`` (a new version, or the same one enabled/disabled) if nobody wrote the rule
+        since ``before`` was read; otherwise Conflict, so an edit never undoes a concurrent disable."""
+        stored = Rule.model_validate({**after.model_dump(), "rev": before.rev + 1})
+        self._put_at_revision(self._rule_item(stored), before.rev, f"rule {stored.rule_id}")
+        return stored
+
+    def _put_at_revision(self, item: Item, rev: int, what: str) -> None:
+        """Put a config item only if it still exists at revision ``rev`` (items from before revisions
+        existed count as revision 0)."""
+        condition = "attribute_exists(pk) AND (rev = :rev" + (
+            " OR attribute_not_exists(rev))" if rev == 0 else ")"
+        )
+        try:
+            self._client.put_item(
+                TableName=self._config,
+                Item=to_item(item),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=expr_values(rev=rev),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise Conflict(f"{what} changed meanwhile; reload it and retry") from error
+            raise
+
+    def get_rule(self, tenant_id: str, rule_id: str) -> Rule | None:
+        item = self._get_config(tenant_id, f"RULE#{rule_id}")
+        return Rule.model_validate(strip_rule(item)) if item else None
+
+    def list_rules(self, tenant_id: str) -> list[Rule]:
+        return [Rule.model_validate(strip_rule(i)) for i in self._query_config_prefix(tenant_id, "RULE#")]
+
+    def active_rules(self, action: str) -> list[Rule]:
+        """Every active rule of one action, across tenants, from the sparse ``active_rules`` index."""
+        rules: list[Rule] = []
+        for item in self._paginate_query(
+            TableName=self._config,
+            IndexName="active_rules",
+            KeyConditionExpression="active_kind = :kind",
+            ExpressionAttributeValues=expr_values(kind=action),
+        ):
+            rules.append(Rule.model_validate(strip_rule(item)))
+        return rules
+
+    @staticmethod
+    def _rule_item(rule: Rule) -> Item:
+        item: Item = {"pk": tenant_pk(rule.tenant_id), "sk": f"RULE#{rule.rule_id}"}
+        item.update(rule.model_dump(mode="json"))
+        if rule.active:
+            item["active_kind"] = rule.action
+            item["rule_ref"] = f"{rule.tenant_id}#{rule.rule_id}"
+        return item
+
+    # ------------------------------------------------------------------ API: rules admin
+    def delete_rule(self, tenant_id: str, rule_id: str) -> None:
+        """Remove a rule (leads it assigned keep its id and version in their decision records)."""
+        try:
+            self._client.delete_item(
+                TableName=self._config,
+                Key=to_item({"pk": tenant_pk(tenant_id), "sk": f"RULE#{rule_id}"}),
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise NotFound(f"rule {rule_id} not found") from error
+            raise
+
+    # ------------------------------------------------------------------ API: form sources, pools, rate limits
+    def put_form_source(self, source: FormSource, key_hash: str) -> None:
+        """Store a form source and its key lookup together (the key itself is never stored)."""
+        body = source.model_dump(mode="json")
+        try:
+            self._put_source_items(source, key_hash, body)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                raise Conflict("form source or key already exists; retry with a new key") from error
+            raise
+
+    def _put_source_items(self, source: FormSource, key_hash: str, body: Item) -> None:
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._config,
+                        "Item": to_item(
+                            {"pk": tenant_pk(source.tenant_id), "sk": f"SOURCE#{source.source_id}", **body}
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._config,
+                        "Item": to_item({"pk": f"FORMKEY#{key_hash}", "sk": "FORMKEY", **body}),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    def form_source_by_key_hash(self, key_hash: str) -> FormSource | None:
+        response = self._client.get_item(
+            TableName=self._config, Key=to_item({"pk": f"FORMKEY#{key_hash}", "sk": "FORMKEY"})
+        )
+        raw = response.get("Item")
+        return FormSource.model_validate(strip_keys(from_item(raw))) if raw else None
+
+    def list_form_sources(self, tenant_id: str) -> list[FormSource]:
+        return [FormSource.model_validate(i) for i in self._query_config_prefix(tenant_id, "SOURCE#")]
+
+    def take_rate_token(self, source: FormSource, now: datetime) -> bool:
+        """Fixed one-minute window per form source: True while under its ``rate_per_minute``."""
+        window = now.replace(second=0, microsecond=0)
+        try:
+            self._client.update_item(
+                TableName=self._config,
+                Key=to_item({"pk": f"RATE#{source.tenant_id}#{source.source_id}", "sk": to_iso(window)}),
+                UpdateExpression="ADD hits :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+                ExpressionAttributeValues=expr_values(
+                    one=1, limit=source.rate_per_minute, expires=int(window.timestamp()) + 3600
+                ),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def get_pool_settings(self, tenant_id: str, pool: str) -> PoolSettings:
+        item = self._get_config(tenant_id, f"POOL#{pool}")
+        return PoolSettings.model_validate(item) if item else PoolSettings(tenant_id=tenant_id, pool=pool)
+
+    def save_pool_settings(self, before: PoolSettings, after: PoolSettings) -> PoolSettings:
+        """Store ``after`` if the pool's settings are still at ``before``'s revision (else Conflict)."""
+        stored = PoolSettings.model_validate({**after.model_dump(), "rev": before.rev + 1})
+        item = {"pk": tenant_pk(stored.tenant_id), "sk": f"POOL#{stored.pool}", **stored.model_dump()}
+        if before.rev == 0:
+            condition = "attribute_not_exists(pk) OR rev = :rev OR attribute_not_exists(rev)"
+        else:
+            condition = "rev = :rev"
+        try:
+            self._client.put_item(
+                TableName=self._config,
+                Item=to_item(item),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=expr_values(rev=before.rev),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise Conflict(f"data pool {stored.pool} settings changed meanwhile; retry") from error
+            raise
+        return stored
+
+    def put_pool_settings(self, settings: PoolSettings) -> None:
+        item = {"pk": tenant_pk(settings.tenant_id), "sk": f"POOL#{settings.pool}", **settings.model_dump()}
+        self._client.put_item(TableName=self._config, Item=to_item(item))

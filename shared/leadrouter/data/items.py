@@ -1,0 +1,153 @@
+"""Shared by every store: item (de)serialisation, key layout and the paging/conditional-write helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from leadrouter.clock import to_iso
+from leadrouter.domain.models import (
+    Lead,
+    LeadStatus,
+)
+from leadrouter.settings import Settings
+
+Item = dict[str, Any]
+PageKey = dict[str, Any] | None
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+LEAD_INDEX_ATTRS = ("due_scope", "idle_scope", "owner_key")
+BATCH_GET_LIMIT = 100
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; the models want int (all our numbers are integral)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in data.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> Item:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def expr_values(**values: Any) -> dict[str, Any]:
+    return {f":{k}": _serializer.serialize(v) for k, v in values.items()}
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    code: str = error.response.get("Error", {}).get("Code", "")
+    return code == "ConditionalCheckFailedException"
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+def scope_partition(tenant_id: str, scope_key: str) -> str:
+    return f"{tenant_id}#{scope_key}"
+
+
+def owner_partition(tenant_id: str, staff_id: str) -> str:
+    return f"{tenant_id}#{staff_id}"
+
+
+class Store:
+    """The client and table names every store uses. Thread-safe (it holds only a boto3 client)."""
+
+    def __init__(self, settings: Settings, client: Any | None = None) -> None:
+        retries: Any = {"mode": "standard", "max_attempts": 6}
+        self._client = client or boto3.client(
+            "dynamodb", config=Config(retries=retries, max_pool_connections=16)
+        )
+        self._leads = settings.leads_table
+        self._config = settings.config_table
+        self._events = settings.events_table
+
+    def _conditional_update(
+        self, lead: Lead, *, update: str, condition: str, values: dict[str, Any], names: dict[str, str]
+    ) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._leads,
+                Key=to_item({"tenant_id": lead.tenant_id, "lead_id": lead.lead_id}),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def _get_config(self, tenant_id: str, sk: str) -> Item | None:
+        response = self._client.get_item(
+            TableName=self._config, Key=to_item({"pk": tenant_pk(tenant_id), "sk": sk}), ConsistentRead=True
+        )
+        raw = response.get("Item")
+        return strip_keys(from_item(raw)) if raw else None
+
+    def _query_config_prefix(self, tenant_id: str, prefix: str) -> Iterator[Item]:
+        for item in self._paginate_query(
+            TableName=self._config,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=expr_values(pk=tenant_pk(tenant_id), prefix=prefix),
+        ):
+            yield strip_keys(item)
+
+    def _paginate_query(self, **kwargs: Any) -> Iterator[Item]:
+        while True:
+            response = self._client.query(**kwargs)
+            for raw in response.get("Items", []):
+                yield from_item(raw)
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def holding(lead: Lead) -> tuple[str, str]:
+    """The (owner, idle_since) a reclaim write is conditioned on."""
+    if lead.owner is None or lead.idle_since is None:
+        raise ValueError(f"lead {lead.lead_id} is not held by anyone")
+    return lead.owner, to_iso(lead.idle_since)
+
+
+def strip_keys(item: Item) -> Item:
+    return {k: v for k, v in item.items() if k not in ("pk", "sk")}
+
+
+def strip_rule(item: Item) -> Item:
+    return {k: v for k, v in item.items() if k not in ("pk", "sk", "active_kind", "rule_ref")}
+
+
+def lead_item(lead: Lead) -> Item:
+    """The stored form of a lead: its fields plus the sparse index attributes its status calls for."""
+    item: Item = lead.model_dump(mode="json", exclude_none=True)
+    partition = scope_partition(lead.tenant_id, lead.scope_key)
+    if lead.status is LeadStatus.PENDING:
+        item["due_scope"] = partition
+    elif lead.status is LeadStatus.ASSIGNED and lead.owner:
+        item["idle_scope"] = partition
+        item["owner_key"] = owner_partition(lead.tenant_id, lead.owner)
+    return item
+
+
+def lead_from_item(item: Item) -> Lead:
+    return Lead.model_validate({k: v for k, v in item.items() if k not in LEAD_INDEX_ATTRS})

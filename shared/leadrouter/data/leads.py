@@ -1,0 +1,276 @@
+"""Leads and their indexes: insert, read, list, page the due/idle/by_owner indexes, history events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from leadrouter.clock import to_iso
+from leadrouter.data.items import (
+    Item,
+    PageKey,
+    Store,
+    expr_values,
+    from_item,
+    is_condition_failure,
+    lead_from_item,
+    lead_item,
+    owner_partition,
+    scope_partition,
+    to_item,
+)
+from leadrouter.domain.errors import Conflict
+from leadrouter.domain.ids import id_floor, new_id
+from leadrouter.domain.models import (
+    Lead,
+    LeadEvent,
+)
+
+
+class LeadStore(Store):
+    """Reads of leads and the API's revision-checked saves."""
+
+    # ------------------------------------------------------------------ leads
+    def put_new_lead(self, lead: Lead) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._leads,
+                Item=to_item(lead_item(lead)),
+                ConditionExpression="attribute_not_exists(lead_id)",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise Conflict(f"lead {lead.lead_id} already exists") from error
+            raise
+
+    def import_leads(self, leads: Sequence[Lead]) -> None:
+        """Bulk-load new leads (Excel import, tests): BatchWriteItem in 25s, unprocessed items retried.
+
+        Unconditional by nature (BatchWriteItem takes no conditions), so callers pass fresh ids only.
+        """
+        for start in range(0, len(leads), 25):
+            request: dict[str, Any] = {
+                self._leads: [
+                    {"PutRequest": {"Item": to_item(lead_item(lead))}} for lead in leads[start : start + 25]
+                ]
+            }
+            while request:
+                response = self._client.batch_write_item(RequestItems=request)
+                request = response.get("UnprocessedItems") or {}
+
+    def get_lead(self, tenant_id: str, lead_id: str) -> Lead | None:
+        response = self._client.get_item(
+            TableName=self._leads,
+            Key=to_item({"tenant_id": tenant_id, "lead_id": lead_id}),
+            ConsistentRead=True,
+        )
+        raw = response.get("Item")
+        return lead_from_item(from_item(raw)) if raw else None
+
+    def tenant_leads(self, tenant_id: str) -> Iterator[Lead]:
+        """Every lead of a tenant (admin listings, exports, tests): a Query on the key, never a Scan."""
+        for item in self._paginate_query(
+            TableName=self._leads,
+            KeyConditionExpression="tenant_id = :t",
+            ExpressionAttributeValues=expr_values(t=tenant_id),
+        ):
+            yield lead_from_item(item)
+
+    def due_leads(
+        self, tenant_id: str, scope_key: str, queued_before: datetime, limit: int, start: PageKey = None
+    ) -> tuple[list[Lead], PageKey]:
+        """One page of pending leads of a scope that have waited long enough, oldest first."""
+        return self._index_page(
+            index="due",
+            condition="due_scope = :p AND queued_at <= :cutoff",
+            values=expr_values(p=scope_partition(tenant_id, scope_key), cutoff=to_iso(queued_before)),
+            limit=limit,
+            start=start,
+        )
+
+    def idle_leads(
+        self, tenant_id: str, scope_key: str, idle_before: datetime, limit: int, start: PageKey = None
+    ) -> tuple[list[Lead], PageKey]:
+        """One page of assigned leads of a scope untouched since before ``idle_before``, stalest first."""
+        return self._index_page(
+            index="idle",
+            condition="idle_scope = :p AND idle_since <= :cutoff",
+            values=expr_values(p=scope_partition(tenant_id, scope_key), cutoff=to_iso(idle_before)),
+            limit=limit,
+            start=start,
+        )
+
+    def _index_page(
+        self, *, index: str, condition: str, values: dict[str, Any], limit: int, start: PageKey
+    ) -> tuple[list[Lead], PageKey]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._leads,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "Limit": limit,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        response = self._client.query(**kwargs)
+        leads = [lead_from_item(from_item(raw)) for raw in response.get("Items", [])]
+        return leads, response.get("LastEvaluatedKey")
+
+    def count_open(self, tenant_id: str, staff_id: str) -> int:
+        """Open (assigned) leads a staff member holds, counted on the sparse ``by_owner`` index."""
+        return self._count("owner_key = :o", expr_values(o=owner_partition(tenant_id, staff_id)))
+
+    def count_assigned_since(self, tenant_id: str, staff_id: str, since: datetime) -> int:
+        return self._count(
+            "owner_key = :o AND assigned_at >= :since",
+            expr_values(o=owner_partition(tenant_id, staff_id), since=to_iso(since)),
+        )
+
+    def _count(self, condition: str, values: dict[str, Any]) -> int:
+        total = 0
+        kwargs: dict[str, Any] = {
+            "TableName": self._leads,
+            "IndexName": "by_owner",
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "Select": "COUNT",
+        }
+        while True:
+            response = self._client.query(**kwargs)
+            total += int(response["Count"])
+            if "LastEvaluatedKey" not in response:
+                return total
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def save_lead(self, before: Lead, after: Lead, event: LeadEvent | None = None) -> Lead:
+        """Write an edited lead if nobody changed it since ``before`` was read, with its history event.
+
+        The sparse index attributes are recomputed from the new status (a lead moved to another step
+        moves to that step's due/idle partition). Raises Conflict when the lead changed meanwhile.
+        """
+        stored = after.model_copy(update={"rev": before.rev + 1})
+        operations: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._leads,
+                    "Item": to_item(lead_item(stored)),
+                    "ConditionExpression": "rev = :rev",
+                    "ExpressionAttributeValues": expr_values(rev=before.rev),
+                }
+            }
+        ]
+        if event is not None:
+            operations.append(
+                {"Put": {"TableName": self._events, "Item": to_item(self._event_item(stored, event))}}
+            )
+        try:
+            self._client.transact_write_items(TransactItems=operations)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                raise Conflict(f"lead {before.lead_id} changed meanwhile; reload it and retry") from error
+            raise
+        return stored
+
+    def add_event(self, lead: Lead, event: LeadEvent) -> None:
+        self._client.put_item(TableName=self._events, Item=to_item(self._event_item(lead, event)))
+
+    def lead_events(self, tenant_id: str, lead_id: str) -> list[LeadEvent]:
+        return [
+            LeadEvent.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
+            for item in self._paginate_query(
+                TableName=self._events,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=expr_values(pk=f"{tenant_id}#{lead_id}"),
+            )
+        ]
+
+    @staticmethod
+    def _event_item(lead: Lead, event: LeadEvent) -> Item:
+        return {
+            "pk": f"{lead.tenant_id}#{lead.lead_id}",
+            "sk": f"{to_iso(event.at)}#{new_id()}",
+            **event.model_dump(mode="json", exclude_none=True),
+        }
+
+    def owner_leads(self, tenant_id: str, staff_id: str) -> list[Lead]:
+        """Open leads a staff member holds (sparse ``by_owner`` index), oldest assignment first."""
+        return [
+            lead_from_item(item)
+            for item in self._paginate_query(
+                TableName=self._leads,
+                IndexName="by_owner",
+                KeyConditionExpression="owner_key = :o",
+                ExpressionAttributeValues=expr_values(o=owner_partition(tenant_id, staff_id)),
+            )
+        ]
+
+    def list_leads(
+        self,
+        tenant_id: str,
+        *,
+        received_from: datetime | None,
+        received_to: datetime | None,
+        filters: Mapping[str, str],
+        limit: int,
+        start: PageKey = None,
+        max_evaluated: int = 2000,
+    ) -> tuple[list[Lead], PageKey]:
+        """A page of a tenant's leads, newest first, filtered; a Query on the key, never a Scan.
+
+        Lead ids begin with their receipt time, so a date range is a key range. With an ``owner`` filter
+        the query runs on the sparse ``by_owner`` index instead (that owner's open leads, newest
+        assignment first), so a salesperson's list costs their own leads, not the tenant's. Other filters
+        are applied by DynamoDB after the key condition, so one call reads at most ``max_evaluated``
+        items and returns a cursor to continue.
+        """
+        low = id_floor(received_from) if received_from else "L"
+        high = id_floor(received_to) + "~" if received_to else "L~"
+        wanted = dict(filters)
+        owner = wanted.pop("owner", None)
+        names: dict[str, str] = {}
+        values = expr_values(low=low, high=high)
+        clauses: list[str] = []
+        for n, (field_name, value) in enumerate(sorted(wanted.items())):
+            names[f"#f{n}"] = field_name
+            values.update(expr_values(**{f"f{n}": value}))
+            clauses.append(f"#f{n} = :f{n}")
+        kwargs: dict[str, Any] = {"TableName": self._leads, "ScanIndexForward": False}
+        if owner is None:
+            values.update(expr_values(t=tenant_id))
+            kwargs["KeyConditionExpression"] = "tenant_id = :t AND lead_id BETWEEN :low AND :high"
+        else:
+            values.update(expr_values(o=owner_partition(tenant_id, owner)))
+            kwargs["IndexName"] = "by_owner"
+            kwargs["KeyConditionExpression"] = "owner_key = :o"
+            clauses.append("lead_id BETWEEN :low AND :high")
+        kwargs["ExpressionAttributeValues"] = values
+        if clauses:
+            kwargs["FilterExpression"] = " AND ".join(clauses)
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        found: list[Lead] = []
+        evaluated = 0
+        while True:
+            kwargs["Limit"] = (
+                min(limit - len(found), max_evaluated - evaluated) if clauses else limit - len(found)
+            )
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = self._client.query(**kwargs)
+            found += [lead_from_item(from_item(raw)) for raw in response.get("Items", [])]
+            evaluated += int(response.get("ScannedCount", 0))
+            start = response.get("LastEvaluatedKey")
+            if start is None or len(found) >= limit or evaluated >= max_evaluated:
+                return found, start
+
+    def leads_received_between(self, tenant_id: str, start: datetime, end: datetime) -> Iterator[Lead]:
+        """Every lead created in [start, end), oldest first (reports): a key-range Query."""
+        for item in self._paginate_query(
+            TableName=self._leads,
+            KeyConditionExpression="tenant_id = :t AND lead_id BETWEEN :low AND :high",
+            ExpressionAttributeValues=expr_values(t=tenant_id, low=id_floor(start), high=id_floor(end)),
+        ):
+            yield lead_from_item(item)
