@@ -16,6 +16,7 @@ from leadrouter.data.items import (
     expr_values,
     from_item,
     is_condition_failure,
+    read_model,
     strip_keys,
     strip_rule,
     tenant_pk,
@@ -30,6 +31,8 @@ from leadrouter.domain.models import (
     Tenant,
 )
 
+_STAFF_PLACEHOLDERS = {"name": "(unreadable)"}
+
 
 class ConfigStore(Store):
     """Items of the config table other than rotation state."""
@@ -41,7 +44,7 @@ class ConfigStore(Store):
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         item = self._get_config(tenant_id, "TENANT")
-        return Tenant.model_validate(item) if item else None
+        return read_model(Tenant, item, {"name": tenant_id}) if item else None
 
     def put_staff(self, member: StaffMember, *, new: bool = False) -> None:
         """Store a staff member; with ``new``, refuse (Conflict) if the id is already taken.
@@ -85,16 +88,18 @@ class ConfigStore(Store):
             while request:
                 response = self._client.batch_get_item(RequestItems=request)
                 for raw in response.get("Responses", {}).get(self._config, []):
-                    member = StaffMember.model_validate(strip_keys(from_item(raw)))
-                    found[member.staff_id] = member
+                    member = read_model(StaffMember, strip_keys(from_item(raw)), _STAFF_PLACEHOLDERS)
+                    if member is not None:
+                        found[member.staff_id] = member
                 request = response.get("UnprocessedKeys") or {}
         return found
 
     def list_staff(self, tenant_id: str) -> list[StaffMember]:
-        return [
-            StaffMember.model_validate(strip_keys(item))
-            for item in self._query_config_prefix(tenant_id, "STAFF#")
-        ]
+        found = (
+            read_model(StaffMember, i, _STAFF_PLACEHOLDERS)
+            for i in self._query_config_prefix(tenant_id, "STAFF#")
+        )
+        return [member for member in found if member is not None]
 
     # ------------------------------------------------------------------ rules
     def create_rule(self, rule: Rule) -> None:
@@ -137,10 +142,11 @@ class ConfigStore(Store):
 
     def get_rule(self, tenant_id: str, rule_id: str) -> Rule | None:
         item = self._get_config(tenant_id, f"RULE#{rule_id}")
-        return Rule.model_validate(strip_rule(item)) if item else None
+        return read_model(Rule, strip_rule(item)) if item else None
 
     def list_rules(self, tenant_id: str) -> list[Rule]:
-        return [Rule.model_validate(strip_rule(i)) for i in self._query_config_prefix(tenant_id, "RULE#")]
+        found = (read_model(Rule, strip_rule(i)) for i in self._query_config_prefix(tenant_id, "RULE#"))
+        return [rule for rule in found if rule is not None]
 
     def active_rules(self, action: str) -> list[Rule]:
         """Every active rule of one action, across tenants, from the sparse ``active_rules`` index."""
@@ -151,7 +157,9 @@ class ConfigStore(Store):
             KeyConditionExpression="active_kind = :kind",
             ExpressionAttributeValues=expr_values(kind=action),
         ):
-            rules.append(Rule.model_validate(strip_rule(item)))
+            rule = read_model(Rule, strip_rule(item))  # an unreadable rule is skipped, never the tick
+            if rule is not None:
+                rules.append(rule)
         return rules
 
     @staticmethod
@@ -214,10 +222,11 @@ class ConfigStore(Store):
             TableName=self._config, Key=to_item({"pk": f"FORMKEY#{key_hash}", "sk": "FORMKEY"})
         )
         raw = response.get("Item")
-        return FormSource.model_validate(strip_keys(from_item(raw))) if raw else None
+        return read_model(FormSource, strip_keys(from_item(raw))) if raw else None
 
     def list_form_sources(self, tenant_id: str) -> list[FormSource]:
-        return [FormSource.model_validate(i) for i in self._query_config_prefix(tenant_id, "SOURCE#")]
+        found = (read_model(FormSource, i) for i in self._query_config_prefix(tenant_id, "SOURCE#"))
+        return [source for source in found if source is not None]
 
     def take_rate_token(self, source: FormSource, now: datetime) -> bool:
         """Fixed one-minute window per form source: True while under its ``rate_per_minute``."""
@@ -240,7 +249,8 @@ class ConfigStore(Store):
 
     def get_pool_settings(self, tenant_id: str, pool: str) -> PoolSettings:
         item = self._get_config(tenant_id, f"POOL#{pool}")
-        return PoolSettings.model_validate(item) if item else PoolSettings(tenant_id=tenant_id, pool=pool)
+        stored = read_model(PoolSettings, item) if item else None
+        return stored or PoolSettings(tenant_id=tenant_id, pool=pool)
 
     def save_pool_settings(self, before: PoolSettings, after: PoolSettings) -> PoolSettings:
         """Store ``after`` if the pool's settings are still at ``before``'s revision (else Conflict)."""

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, ValidationError
 
 from leadrouter.clock import to_iso
 from leadrouter.domain.models import (
     Lead,
     LeadStatus,
 )
+from leadrouter.observability import logger
 from leadrouter.settings import Settings
+
+M = TypeVar("M", bound=BaseModel)
 
 Item = dict[str, Any]
 PageKey = dict[str, Any] | None
@@ -137,9 +141,48 @@ def strip_rule(item: Item) -> Item:
     return {k: v for k, v in item.items() if k not in ("pk", "sk", "active_kind", "rule_ref")}
 
 
+def read_model(
+    model: type[M], data: Mapping[str, Any], placeholders: Mapping[str, Any] | None = None
+) -> M | None:
+    """A stored item as ``model``, never raising: the service must stay up whatever is in the table.
+
+    Every write validates, so this only matters for items from older code or hand edits. Invalid fields
+    are dropped (defaults apply) or, when required, replaced by ``placeholders``; an item that still
+    fails is skipped (None). Either way it is logged (field names only, never values: they may be PII).
+    """
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as error:
+        bad = sorted({str(problem["loc"][0]) for problem in error.errors() if problem["loc"]})
+    repaired = {k: v for k, v in data.items() if k not in bad}
+    repaired |= {k: v for k, v in (placeholders or {}).items() if k in bad}
+    what = {"model": model.__name__, "fields": bad, "key": _identity(data)}
+    try:
+        salvaged = model.model_validate(repaired)
+    except ValidationError:
+        logger.error("stored item unreadable; skipped", extra=what)
+        return None
+    logger.warning("stored item had invalid fields; read without them", extra=what)
+    return salvaged
+
+
+def _identity(data: Mapping[str, Any]) -> str:
+    keys = ("tenant_id", "lead_id", "rule_id", "staff_id", "source_id", "pool")
+    return "/".join(str(data[k])[:80] for k in keys if k in data)
+
+
+#: What a lead's required fields read as when the stored value is unreadable (PATCH can fix them).
+LEAD_PLACEHOLDERS = {"name": "(unreadable)", "pool": "unreadable", "step": "unreadable"}
+
+
 def lead_item(lead: Lead) -> Item:
-    """The stored form of a lead: its fields plus the sparse index attributes its status calls for."""
-    item: Item = lead.model_dump(mode="json", exclude_none=True)
+    """The stored form of a lead: its fields plus the sparse index attributes its status calls for.
+
+    The lead is validated again first: a model built without validation (``model_copy``) can never
+    put a value into the table that a read would refuse.
+    """
+    checked = Lead.model_validate(lead.model_dump())
+    item: Item = checked.model_dump(mode="json", exclude_none=True, exclude={"damaged_fields"})
     partition = scope_partition(lead.tenant_id, lead.scope_key)
     if lead.status is LeadStatus.PENDING:
         item["due_scope"] = partition
@@ -150,4 +193,13 @@ def lead_item(lead: Lead) -> Item:
 
 
 def lead_from_item(item: Item) -> Lead:
-    return Lead.model_validate({k: v for k, v in item.items() if k not in LEAD_INDEX_ATTRS})
+    """A stored lead; one with unreadable fields comes back with placeholders and ``damaged_fields``."""
+    data = {k: v for k, v in item.items() if k not in LEAD_INDEX_ATTRS}
+    try:
+        return Lead.model_validate(data)
+    except ValidationError as error:
+        bad = sorted({str(problem["loc"][0]) for problem in error.errors() if problem["loc"]})
+    lead = read_model(Lead, data, LEAD_PLACEHOLDERS)
+    if lead is None:  # even the keys are unusable: show what there is rather than fail the listing
+        lead = Lead.model_construct(**{k: v for k, v in data.items() if k in Lead.model_fields})
+    return lead.model_copy(update={"damaged_fields": bad})

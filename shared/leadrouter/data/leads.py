@@ -12,16 +12,18 @@ from leadrouter.clock import to_iso
 from leadrouter.data.items import (
     Item,
     PageKey,
-    Store,
     expr_values,
     from_item,
     is_condition_failure,
     lead_from_item,
     lead_item,
     owner_partition,
+    read_model,
     scope_partition,
+    strip_keys,
     to_item,
 )
+from leadrouter.data.scopes import ScopeStore
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.ids import id_floor, new_id
 from leadrouter.domain.models import (
@@ -30,11 +32,12 @@ from leadrouter.domain.models import (
 )
 
 
-class LeadStore(Store):
+class LeadStore(ScopeStore):
     """Reads of leads and the API's revision-checked saves."""
 
     # ------------------------------------------------------------------ leads
     def put_new_lead(self, lead: Lead) -> None:
+        self.mark_lead_scope(lead)
         try:
             self._client.put_item(
                 TableName=self._leads,
@@ -51,6 +54,8 @@ class LeadStore(Store):
 
         Unconditional by nature (BatchWriteItem takes no conditions), so callers pass fresh ids only.
         """
+        for lead in leads:
+            self.mark_lead_scope(lead)
         for start in range(0, len(leads), 25):
             request: dict[str, Any] = {
                 self._leads: [
@@ -178,14 +183,13 @@ class LeadStore(Store):
         self._client.put_item(TableName=self._events, Item=to_item(self._event_item(lead, event)))
 
     def lead_events(self, tenant_id: str, lead_id: str) -> list[LeadEvent]:
-        return [
-            LeadEvent.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
-            for item in self._paginate_query(
-                TableName=self._events,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues=expr_values(pk=f"{tenant_id}#{lead_id}"),
-            )
-        ]
+        items = self._paginate_query(
+            TableName=self._events,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=expr_values(pk=f"{tenant_id}#{lead_id}"),
+        )
+        found = (read_model(LeadEvent, strip_keys(item)) for item in items)
+        return [event for event in found if event is not None]
 
     @staticmethod
     def _event_item(lead: Lead, event: LeadEvent) -> Item:

@@ -33,6 +33,7 @@ from leadrouter.data.items import (
 )
 from leadrouter.data.leads import LeadStore
 from leadrouter.data.rotation import RotationStore
+from leadrouter.data.scopes import ScopeStore
 from leadrouter.data.transitions import TransitionStore
 
 __all__ = [
@@ -48,5 +49,5 @@ __all__ = [
 ]
 
 
-class Repository(LeadStore, TransitionStore, ContactStore, RotationStore, ConfigStore):
+class Repository(LeadStore, TransitionStore, ContactStore, ScopeStore, RotationStore, ConfigStore):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""

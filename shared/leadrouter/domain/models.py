@@ -350,6 +350,9 @@ class Lead(_Model):
     #: Sweep writes on this lead that raised (not lost races); after a few it is quarantined (escalated).
     failed_attempts: int = 0
     last_failure: str | None = None
+    #: Set only on read: stored fields that failed validation and were read as placeholders. Saving
+    #: the lead (PATCH) writes valid values back; never stored itself.
+    damaged_fields: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     @property
     def scope_key(self) -> str:

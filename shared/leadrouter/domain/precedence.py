@@ -9,8 +9,13 @@ action ever sweeps it, so two rules never race for the same lead.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from leadrouter.domain.models import Rule
+
+#: Why a scope's pending leads are not being assigned by any rule (decision reasons when escalated).
+NO_RULE = "no_rule"
+WINDOW_CLOSED = "window_closed"
 
 
 def rules_in_charge(rules: Iterable[Rule]) -> tuple[list[Rule], list[Rule]]:
@@ -24,3 +29,18 @@ def rules_in_charge(rules: Iterable[Rule]) -> tuple[list[Rule], list[Rule]]:
         else:
             best[key] = rule
     return list(best.values()), shadowed
+
+
+def routing_gap(rule_in_charge: Rule | None, now: datetime) -> str | None:
+    """Why nobody assigns a scope's pending leads at ``now`` (None: its rule is in charge and open).
+
+    A scope's leads are swept by the active assign rule in charge of it, while its window is open; a
+    reclaim rule never assigns pending leads. A closed window counts whether it has not opened yet or
+    has ended: either way leads wait, so they are shown and, after the tenant's escalation time,
+    escalated with this reason.
+    """
+    if rule_in_charge is None:
+        return NO_RULE
+    if not rule_in_charge.window.is_open(now):
+        return WINDOW_CLOSED
+    return None
