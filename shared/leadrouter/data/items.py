@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
 from leadrouter.clock import to_iso
+from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.models import (
     Lead,
     LeadStatus,
@@ -179,9 +180,13 @@ def lead_item(lead: Lead) -> Item:
     """The stored form of a lead: its fields plus the sparse index attributes its status calls for.
 
     The lead is validated again first: a model built without validation (``model_copy``) can never
-    put a value into the table that a read would refuse.
+    put a value into the table that a read would refuse (InvalidInput, a 422, instead).
     """
-    checked = Lead.model_validate(lead.model_dump())
+    try:
+        checked = Lead.model_validate(lead.model_dump())
+    except ValidationError as error:
+        fields = {".".join(str(p) for p in e["loc"]) or "lead": e["msg"] for e in error.errors()}
+        raise InvalidInput("the lead would not be readable; nothing was written", fields) from error
     item: Item = checked.model_dump(mode="json", exclude_none=True, exclude={"damaged_fields"})
     partition = scope_partition(lead.tenant_id, lead.scope_key)
     if lead.status is LeadStatus.PENDING:

@@ -11,6 +11,8 @@ only fetches them. Definitions:
   weights are the yardstick for all of them.
 * **reclaims** / **escalations**: decisions with action "reclaimed" / "escalated", counted for the rule
   in the decision; per staff member, ``reclaimed_from`` counts leads taken back from them.
+* **unrouted**: leads of the period still pending in a scope no open rule is in charge of, by reason
+  (``no_rule``, ``window_closed``); **escalated_unrouted**: leads escalated for those reasons.
 * **speed-to-lead**: seconds from ``received_at`` to the lead's first "assigned" or "manual" decision,
   over the leads that have one; a rule's figure covers the leads whose first assignment was its own.
   Median: ``statistics.median`` (mean of the two middle values for an even count). p95: nearest rank,
@@ -22,16 +24,18 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
 from pydantic import BaseModel, Field
 
+from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import InvalidInput
-from leadrouter.domain.models import Caller, Decision, Lead, Rule
+from leadrouter.domain.models import Caller, Decision, Lead, LeadStatus, Rule
+from leadrouter.logic.unrouted import tenant_gaps
 
 MAX_PERIOD = timedelta(days=92)
 ASSIGNING_ACTIONS = frozenset({"assigned", "manual"})
@@ -76,6 +80,13 @@ class DistributionReport(BaseModel):
     speed_to_lead: Speed
     p95_method: str = P95_METHOD
     rules: list[RuleDistribution]
+    unrouted: dict[str, int] = Field(
+        default_factory=dict,
+        description="pending leads no rule will assign now, by reason (no_rule, window_closed)",
+    )
+    escalated_unrouted: dict[str, int] = Field(
+        default_factory=dict, description="leads escalated because no rule would assign them, by reason"
+    )
 
 
 def check_period(received_from: datetime, received_to: datetime) -> None:
@@ -99,11 +110,15 @@ def distribution_report(
     received_from: datetime,
     received_to: datetime,
     rule_id: str | None = None,
+    now: datetime | None = None,
 ) -> DistributionReport:
     """Fetch the period's leads (a key-range Query) and the tenant's rules, then compute."""
     check_period(received_from, received_to)
     leads = repo.leads_received_between(caller.tenant_id, received_from, received_to)
-    return distribution(leads, repo.list_rules(caller.tenant_id), received_from, received_to, rule_id)
+    unrouted = tenant_gaps(repo, caller.tenant_id, now or utc_now())
+    return distribution(
+        leads, repo.list_rules(caller.tenant_id), received_from, received_to, rule_id, unrouted
+    )
 
 
 @dataclass
@@ -122,10 +137,17 @@ def distribution(
     received_from: datetime,
     received_to: datetime,
     rule_id: str | None = None,
+    unrouted_scopes: Mapping[str, str] | None = None,
 ) -> DistributionReport:
-    """Pure: the report over the leads received in [received_from, received_to)."""
+    """Pure: the report over the leads received in [received_from, received_to).
+
+    ``unrouted_scopes`` maps the scope keys no open rule is in charge of to the reason.
+    """
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     speeds: list[float] = []
+    unrouted: Counter[str] = Counter()
+    escalated_unrouted: Counter[str] = Counter()
+    gaps_now = unrouted_scopes or {}
     count = 0
     for lead in leads:
         if not received_from <= lead.received_at < received_to:
@@ -133,9 +155,13 @@ def distribution(
         if rule_id is not None and not any(d.rule_id == rule_id for d in lead.decisions):
             continue
         count += 1
+        if lead.status is LeadStatus.PENDING and lead.scope_key in gaps_now:
+            unrouted[gaps_now[lead.scope_key]] += 1
         for decision in lead.decisions:
             if decision.rule_id is not None:
                 _count(tallies[decision.rule_id], decision)
+            elif decision.action == "escalated" and decision.reason:
+                escalated_unrouted[decision.reason] += 1
         first = next((d for d in lead.decisions if d.action in ASSIGNING_ACTIONS), None)
         if first is not None:
             seconds = (first.at - lead.received_at).total_seconds()
@@ -152,6 +178,8 @@ def distribution(
         leads=count,
         speed_to_lead=speed(speeds),
         rules=rows,
+        unrouted=dict(unrouted),
+        escalated_unrouted=dict(escalated_unrouted),
     )
 
 

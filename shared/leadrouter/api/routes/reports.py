@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from leadrouter.api.context import caller_of
+from leadrouter.api.context import caller_of, now
 from leadrouter.domain.models import Ident
 from leadrouter.logic import reports as logic
 from leadrouter.runtime import repository
@@ -34,4 +34,4 @@ def distribution(
     rule_id: Annotated[Ident | None, Query()] = None,
 ) -> logic.DistributionReport:
     caller = caller_of(router, "admin", "team_lead")
-    return logic.distribution_report(repository(), caller, received_from, received_to, rule_id)
+    return logic.distribution_report(repository(), caller, received_from, received_to, rule_id, now())
