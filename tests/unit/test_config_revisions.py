@@ -6,6 +6,8 @@ stale read restored ``active: true`` after a disable; two pool-setting writes ov
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from leadrouter.data.repository import Repository
@@ -14,8 +16,8 @@ from tests.support.api import call_as
 from tests.support.builders import TENANT, rule, seed, staff
 
 
-def _rule_body(**fields):
-    body = {"name": "Web", "kind": "round_robin", "scope": {"pool": "web", "step": "new"}}
+def _rule_body(**fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": "Web", "kind": "round_robin", "scope": {"pool": "web", "step": "new"}}
     body["staff"] = [{"staff_id": "A"}, {"staff_id": "B"}]
     return body | fields
 

@@ -4,6 +4,7 @@ is capped with a clear 422, weights are reduced by their gcd, and a stored cycle
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ def no_cycle_building(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rules_module, "build_cycle", forbidden)
 
 
-def _draft(staff_entries, **fields):
+def _draft(staff_entries: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
     body = {
         "name": "Big",
         "kind": "weighted",
@@ -53,9 +54,9 @@ def test_weights_whose_cycle_is_too_long_are_a_422_naming_staff(
     moto_repo: Repository, no_cycle_building: None
 ) -> None:
     # Given six members with weights 1000, 999, …, 995 (Σ = 5985 slots, gcd 1)
-    entries = [{"staff_id": sid, "weight": 1000 - i} for i, sid in enumerate("ABCDEF")]
-    for entry in entries:
-        moto_repo.put_staff(staff(entry["staff_id"]))
+    entries: list[dict[str, Any]] = [{"staff_id": s, "weight": 1000 - i} for i, s in enumerate("ABCDEF")]
+    for sid in "ABCDEF":
+        moto_repo.put_staff(staff(sid))
     # When an admin creates the rule / Then 422 names `staff`, says why, and nothing is stored
     reply = call_as("POST", "/rules", _draft(entries))
     assert reply.status == 422

@@ -3,6 +3,8 @@ data never raises (a bad item is read with placeholders and ``damaged_fields``, 
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 
@@ -16,7 +18,7 @@ from tests.support.builders import NOW, TENANT, add_leads, lead, staff
 ADMIN = Caller(tenant_id=TENANT, role="admin", subject="admin")
 
 
-def _put_raw(tables: dict[str, str], item: dict) -> None:
+def _put_raw(tables: dict[str, str], item: dict[str, Any]) -> None:
     boto3.client("dynamodb", region_name="ap-southeast-1").put_item(
         TableName=tables["LeadsTable"], Item=to_item(item)
     )
