@@ -8,18 +8,18 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from leadrouter.data.items import (
-    Store,
     lead_item,
     tenant_pk,
     to_item,
 )
+from leadrouter.data.scopes import ScopeStore
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.models import (
     Lead,
 )
 
 
-class ContactStore(Store):
+class ContactStore(ScopeStore):
     """The CONTACT# items of the config table."""
 
     # ------------------------------------------------------------------ API: leads, history, contacts
@@ -30,6 +30,7 @@ class ContactStore(Store):
         is written then). The claim and the insert are one transaction, so two simultaneous submissions
         of the same phone can never both enter rotation.
         """
+        self.mark_lead_scope(lead)
         operations: list[dict[str, Any]] = [
             {
                 "Put": {

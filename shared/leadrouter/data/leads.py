@@ -156,6 +156,7 @@ class LeadStore(ScopeStore):
         The sparse index attributes are recomputed from the new status (a lead moved to another step
         moves to that step's due/idle partition). Raises Conflict when the lead changed meanwhile.
         """
+        self.mark_lead_scope(after)
         stored = after.model_copy(update={"rev": before.rev + 1})
         operations: list[dict[str, Any]] = [
             {
