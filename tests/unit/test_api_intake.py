@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Lead, LeadStatus, PoolSettings
-from tests.support.api import FORM_KEY, add_form_source, call, event
+from leadrouter.logic.intake import submit_lead
+from tests.support.api import FORM_KEY, add_form_source, call, call_as, event
 from tests.support.builders import TENANT
 
 
@@ -107,11 +110,99 @@ def test_double_submitted_form_creates_one_lead_and_both_get_the_same_answer(mot
 def test_idempotency_key_header_wins_over_the_payload(moto_repo: Repository) -> None:
     add_form_source(moto_repo)
     first = _post({"name": "An", "phone": "0912345678"}, **{"Idempotency-Key": "sub-1"})
-    retry = _post({"name": "An (edited)", "phone": "0912345678"}, **{"Idempotency-Key": "sub-1"})
+    retry = _post({"name": "An", "phone": "0912 345 678"}, **{"Idempotency-Key": "sub-1"})
     assert retry.body == first.body
     other = _post({"name": "Bình", "email": "binh@example.vn"}, **{"Idempotency-Key": "sub-2"})
     assert other.body["lead_id"] != first.body["lead_id"]
     assert len(_stored(moto_repo)) == 2
+
+
+def test_an_idempotency_key_reused_for_another_person_is_refused_not_answered(moto_repo: Repository) -> None:
+    # Given a CRM that posted An with Idempotency-Key crm-42
+    add_form_source(moto_repo)
+    first = _post({"name": "An", "phone": "0912345678"}, **{"Idempotency-Key": "crm-42"})
+    # When it reuses the key for a different person
+    reused = _post({"name": "Bình", "phone": "0987654321"}, **{"Idempotency-Key": "crm-42"})
+    # Then it is told so (422 naming the header), instead of getting An's lead id back
+    assert first.status == 201
+    assert reused.status == 422
+    assert [e["field"] for e in reused.body["errors"]] == ["Idempotency-Key"]
+    assert "different submission" in reused.body["message"]
+    # and Bình is not silently dropped: with a new key, Bình is stored
+    fresh = _post({"name": "Bình", "phone": "0987654321"}, **{"Idempotency-Key": "crm-43"})
+    assert fresh.status == 201 and fresh.body["lead_id"] != first.body["lead_id"]
+    assert len(_stored(moto_repo)) == 2
+
+
+def test_a_submission_id_in_the_body_is_the_key_when_there_is_no_header(moto_repo: Repository) -> None:
+    add_form_source(moto_repo)
+    first = _post({"name": "An", "phone": "0912345678", "submission_id": "s-1"})
+    again = _post({"name": "An", "phone": "0912345678", "submission_id": "s-1"})
+    reused = _post({"name": "Bình", "phone": "0987654321", "submission_id": "s-1"})
+    assert first.status == again.status == 201 and again.body == first.body
+    assert reused.status == 422 and [e["field"] for e in reused.body["errors"]] == ["submission_id"]
+    assert len(_stored(moto_repo)) == 1
+
+
+def test_idempotency_keys_are_scoped_per_form_source(moto_repo: Repository) -> None:
+    # Given two forms of one tenant whose CRMs happen to number submissions alike
+    add_form_source(moto_repo)
+    add_form_source(moto_repo, key="fk_test_zalo_form_0002", source_id="zalo-form", pool="zalo")
+    # When both send key "1" for different people
+    web = _post({"name": "An", "phone": "0912345678"}, **{"Idempotency-Key": "1"})
+    zalo = _post(
+        {"name": "Bình", "phone": "0987654321"}, "fk_test_zalo_form_0002", **{"Idempotency-Key": "1"}
+    )
+    # Then they are two submissions
+    assert web.status == zalo.status == 201 and web.body["lead_id"] != zalo.body["lead_id"]
+    assert len(_stored(moto_repo)) == 2
+
+
+def test_a_duplicate_arriving_while_the_first_is_processed_gets_409(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a submission whose processing is under way (the double click lands mid-request)
+    add_form_source(moto_repo)
+    body = {"name": "An", "phone": "0912345678"}
+    seen: list[int] = []
+    real_submit = submit_lead
+
+    def submit_while_a_duplicate_arrives(*args: Any) -> Any:
+        seen.append(_post(body).status)
+        return real_submit(*args)
+
+    monkeypatch.setattr("leadrouter.api.routes.intake.submit_lead", submit_while_a_duplicate_arrives)
+    # When the duplicate arrives; Then it is told to retry (409), and one lead is stored
+    first = _post(body)
+    assert seen == [409] and first.status == 201
+    assert len(_stored(moto_repo)) == 1
+
+
+def test_an_identical_repost_of_a_deleted_lead_answers_its_current_status(moto_repo: Repository) -> None:
+    # Given a lead an admin deleted
+    add_form_source(moto_repo)
+    body = {"name": "An", "phone": "0912345678"}
+    first = _post(body)
+    assert call_as("DELETE", f"/leads/{first.body['lead_id']}").status == 200
+    # When the browser re-posts the very same form (a retry within the 24 h window)
+    again = _post(body)
+    # Then it is the same submission: the same lead, with its status now (not the cached "pending")
+    assert again.status == 201 and again.body["lead_id"] == first.body["lead_id"]
+    assert (again.body["status"], again.body["status_label"]) == ("deleted", "Đã xóa")
+    assert len(_stored(moto_repo)) == 1
+
+
+def test_a_new_enquiry_after_a_delete_is_a_new_lead(moto_repo: Repository) -> None:
+    add_form_source(moto_repo)
+    first = _post({"name": "An", "phone": "0912345678"})
+    call_as("DELETE", f"/leads/{first.body['lead_id']}")
+    # another payload, another key: a new enquiry from the same person
+    again = _post({"name": "An", "phone": "0912345678", "fields": {"form": "2"}})
+    keyed = _post({"name": "An", "phone": "0912345678"}, **{"Idempotency-Key": "crm-7"})
+    assert again.status == 201 and again.body["linked"] is False and again.body["status"] == "pending"
+    assert again.body["lead_id"] != first.body["lead_id"]
+    assert keyed.body["lead_id"] == again.body["lead_id"] and keyed.body["linked"] is True
+    assert moto_repo.contact_holder(TENANT, "phone#+84912345678") == again.body["lead_id"]
 
 
 def test_known_phone_links_to_the_existing_lead(moto_repo: Repository) -> None:
@@ -151,3 +242,88 @@ def test_a_forms_campaign_is_set_by_the_admin_not_by_the_page(moto_repo: Reposit
     # Then it sits in the campaign's scope (and a body cannot choose another: see the 422 cases)
     (lead,) = _stored(moto_repo)
     assert reply.status == 201 and lead.campaign == "tet" and lead.scope_key == "campaign#tet"
+
+
+def test_a_rotate_pool_that_loses_the_claim_race_stores_the_duplicate_it_names(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a rotate pool, and a submission that read "nobody holds this phone" just before another
+    # submission claimed it (the race of issue 7, made deterministic by a stale first read)
+    add_form_source(moto_repo)
+    moto_repo.put_pool_settings(PoolSettings(tenant_id=TENANT, pool="web", on_duplicate="rotate"))
+    winner = _post({"name": "An", "phone": "0912345678"})
+    monkeypatch.setattr(Repository, "contact_holders", lambda self, tenant_id, contacts: {})
+    # When the loser's create is refused by the claim
+    loser = _post({"name": "An", "phone": "0912345678", "fields": {"second": "yes"}})
+    # Then it is created as a duplicate of the winner, and the id it was given exists
+    assert loser.status == 201 and loser.body["duplicate_of"] == winner.body["lead_id"]
+    stored = moto_repo.get_lead(TENANT, loser.body["lead_id"])
+    assert stored is not None and stored.duplicate_of == winner.body["lead_id"]
+    assert moto_repo.contact_holder(TENANT, "phone#+84912345678") == winner.body["lead_id"]
+
+
+def test_a_form_may_ask_only_for_its_own_steps(moto_repo: Repository) -> None:
+    # Given a form whose admin allows its default step "new" and the extra steps "hot" and "Bước 2"
+    add_form_source(moto_repo, step="new", steps=["hot", "Bước 2"])
+    # When it asks for them, they are used; without a step, the default is
+    hot = _post({"name": "An", "phone": "0912345678", "step": "hot"})
+    viet = _post({"name": "Bình", "phone": "0987654321", "step": "Bước  2"})
+    plain = _post({"name": "Chi", "email": "chi@example.vn"})
+    assert hot.status == viet.status == plain.status == 201
+    steps = {x.lead_id: x.step for x in _stored(moto_repo)}
+    assert [steps[r.body["lead_id"]] for r in (hot, viet, plain)] == ["hot", "Bước 2", "new"]
+
+
+@pytest.mark.parametrize("step", ["vip", "closed-won", "Bước 3"])
+def test_a_form_asking_for_any_other_step_is_a_422_and_writes_nothing(
+    moto_repo: Repository, step: str
+) -> None:
+    # Given a form that allows "new" and "hot"; When its public key is used to target another rule's step
+    add_form_source(moto_repo, step="new", steps=["hot"])
+    reply = _post({"name": "An", "phone": "0912345678", "step": step})
+    # Then it is refused, naming the field, and no lead or contact claim is written
+    assert reply.status == 422 and [e["field"] for e in reply.body["errors"]] == ["step"]
+    assert _stored(moto_repo) == []
+    assert moto_repo.contact_holder(TENANT, "phone#+84912345678") is None
+
+
+def test_a_form_field_name_the_lead_would_refuse_is_a_422_not_a_crash(moto_repo: Repository) -> None:
+    add_form_source(moto_repo)
+    reply = _post({"name": "An", "phone": "0912345678", "fields": {"utm#source": "fb"}})
+    assert reply.status == 422 and reply.body["errors"][0]["field"].startswith("fields.")
+    assert _stored(moto_repo) == []
+
+
+@pytest.mark.parametrize("holder_state", ["deleted", "missing"])
+def test_a_claim_left_by_a_deleted_or_missing_lead_does_not_swallow_the_enquiry(
+    moto_repo: Repository, holder_state: str
+) -> None:
+    # Given a phone claim that outlived its lead (written before deletes released claims)
+    add_form_source(moto_repo)
+    old = _post({"name": "An", "phone": "0912345678"}).body["lead_id"]
+    if holder_state == "deleted":
+        lead = moto_repo.get_lead(TENANT, old)
+        assert lead is not None
+        moto_repo.save_lead(lead, Lead.model_validate({**lead.model_dump(), "status": LeadStatus.DELETED}))
+    else:
+        moto_repo._client.delete_item(
+            TableName=moto_repo._leads, Key={"tenant_id": {"S": TENANT}, "lead_id": {"S": old}}
+        )
+    # When the customer enquires again
+    again = _post({"name": "An", "phone": "0912345678", "fields": {"form": "2"}})
+    # Then a new lead takes the claim over (before: linked to the dead lead, or a 500)
+    assert again.status == 201 and again.body["linked"] is False and again.body["lead_id"] != old
+    assert moto_repo.contact_holder(TENANT, "phone#+84912345678") == again.body["lead_id"]
+
+
+def test_an_admin_lists_a_forms_extra_steps_when_creating_it(moto_repo: Repository) -> None:
+    # Given an admin creating a form source that may also send leads to "Bước 2"
+    created = call_as("POST", "/form-sources", {"name": "Landing", "pool": "web", "steps": ["Bước 2"]})
+    assert created.status == 201 and created.body["source"]["steps"] == ["Bước 2"]
+    # When its key posts a lead for that step, and one for a step the admin did not list
+    key = created.body["form_key"]
+    ok = _post({"name": "An", "phone": "0912345678", "step": "Bước 2"}, key=key)
+    refused = _post({"name": "Bình", "phone": "0987654321", "step": "hot"}, key=key)
+    # Then the first lands in that step and the second is refused
+    assert ok.status == 201 and refused.status == 422
+    assert [x.step for x in _stored(moto_repo)] == ["Bước 2"]

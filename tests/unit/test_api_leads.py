@@ -186,13 +186,13 @@ def test_care_activity_resets_the_reclaim_clock(moto_repo: Repository, api_clock
 
 def test_soft_delete_is_recorded_and_hides_the_lead(moto_repo: Repository, api_clock) -> None:
     (lead,) = _assigned(moto_repo, {"A": 1}, 1)
-    assert call(event("DELETE", f"/leads/{lead.lead_id}", claims=STAFF_B)).status == 404
-    assert call(event("DELETE", f"/leads/{lead.lead_id}", claims=STAFF_A)).status == 200
+    assert call(event("DELETE", f"/leads/{lead.lead_id}", claims=ADMIN)).status == 200
     assert call(event("GET", f"/leads/{lead.lead_id}", claims=ADMIN)).status == 404
     assert call(event("GET", "/leads", claims=ADMIN)).body["items"] == []
     stored = moto_repo.get_lead(TENANT, lead.lead_id)
     assert stored is not None and stored.status is LeadStatus.DELETED
     assert [e.kind for e in moto_repo.lead_events(TENANT, lead.lead_id)] == ["deleted"]
+    assert moto_repo.lead_events(TENANT, lead.lead_id)[0].by == ADMIN["sub"]
     # it left the reclaim queue too
     seed(moto_repo, rule("r-back", weights={"B": 1}, kind=RuleKind.RECLAIM, reclaim_after_minutes=1))
     report = run_sweeps(moto_repo, "reclaim", sweep_idle_leads, NOW + timedelta(hours=1), LEASE)
@@ -220,3 +220,93 @@ def test_mass_update_into_a_campaign_then_the_campaign_rule_splits_them(
         call(event("POST", "/campaigns/tet/leads", {"lead_ids": ids, "filter": {}}, claims=ADMIN)).status
         == 422
     )
+
+
+def test_deleting_is_for_admins_and_team_leads_not_staff(moto_repo: Repository, api_clock) -> None:
+    # Given a lead held by A, of team red
+    (lead,) = _assigned(moto_repo, {"A": 1}, 1, [staff("A", team="red")])
+    # When its own salesperson tries to delete it; Then 403 and the lead is untouched
+    denied = call(event("DELETE", f"/leads/{lead.lead_id}", claims=STAFF_A))
+    assert denied.status == 403
+    assert moto_repo.get_lead(TENANT, lead.lead_id).status is LeadStatus.ASSIGNED  # type: ignore[union-attr]
+    # a team lead of another team does not see it; the team's lead may delete it, and restore it
+    other_team = claims("team_lead", staff_id="lead-blue", team="blue")
+    assert call(event("DELETE", f"/leads/{lead.lead_id}", claims=other_team)).status == 404
+    assert call(event("DELETE", f"/leads/{lead.lead_id}", claims=LEAD_OF_TEAM_RED)).status == 200
+    assert call(event("POST", f"/leads/{lead.lead_id}/restore", claims=STAFF_A)).status == 403
+    assert call(event("POST", f"/leads/{lead.lead_id}/restore", claims=OTHER_TENANT_ADMIN)).status == 404
+    restored = call(event("POST", f"/leads/{lead.lead_id}/restore", claims=LEAD_OF_TEAM_RED))
+    assert restored.status == 200 and restored.body["lead"]["status"] == "pending"
+    # restoring a lead that is not deleted is a conflict, not a silent re-queue
+    assert call(event("POST", f"/leads/{lead.lead_id}/restore", claims=ADMIN)).status == 409
+
+
+def _held_by_a_with_reclaim_on(repo: Repository, *reclaimed_steps: str):
+    (lead,) = _assigned(repo, {"A": 1}, 1)
+    for step in reclaimed_steps:
+        seed(
+            repo,
+            rule(
+                f"r-back-{step}",
+                weights={"B": 1},
+                kind=RuleKind.RECLAIM,
+                reclaim_after_minutes=30,
+                scope={"pool": "web", "step": step},
+            ),
+        )
+    return lead
+
+
+def test_staff_cannot_move_a_lead_out_of_reclaim_coverage(moto_repo: Repository, api_clock) -> None:
+    # Given A's lead in web/new, which a reclaim rule watches; web/lost has no reclaim rule
+    lead = _held_by_a_with_reclaim_on(moto_repo, "new")
+    # When A moves it to "lost" (where nobody would ever take it back)
+    denied = call(event("POST", f"/leads/{lead.lead_id}/step", {"step": "lost"}, claims=STAFF_A))
+    # Then 403 naming the step, and the lead stays where it was
+    assert denied.status == 403
+    assert "'lost'" in denied.body["message"] and "ask an admin" in denied.body["message"]
+    assert moto_repo.get_lead(TENANT, lead.lead_id).step == "new"  # type: ignore[union-attr]
+    # an admin may move it there (a deliberate decision)
+    assert call(event("POST", f"/leads/{lead.lead_id}/step", {"step": "lost"}, claims=ADMIN)).status == 200
+
+
+def test_staff_may_move_a_lead_between_reclaimed_steps(moto_repo: Repository, api_clock) -> None:
+    covered = _held_by_a_with_reclaim_on(moto_repo, "new", "hot")
+    moved = call(event("POST", f"/leads/{covered.lead_id}/step", {"step": "hot"}, claims=STAFF_A))
+    assert moved.status == 200 and moved.body["lead"]["step"] == "hot"
+
+
+def test_staff_may_move_a_lead_that_no_reclaim_rule_watches(moto_repo: Repository, api_clock) -> None:
+    lead = _held_by_a_with_reclaim_on(moto_repo)
+    assert call(event("POST", f"/leads/{lead.lead_id}/step", {"step": "lost"}, claims=STAFF_A)).status == 200
+
+
+def test_a_campaign_lead_keeps_its_campaign_scope_when_its_step_changes(
+    moto_repo: Repository, api_clock
+) -> None:
+    # Given A's lead in the "tet" campaign, which a reclaim rule watches
+    seed(moto_repo, rule("r-tet", weights={"A": 1}, scope={"campaign": "tet"}))
+    seed(
+        moto_repo,
+        rule(
+            "r-tet-back",
+            weights={"B": 1},
+            kind=RuleKind.RECLAIM,
+            reclaim_after_minutes=30,
+            scope={"campaign": "tet"},
+        ),
+    )
+    (lead,) = add_leads(moto_repo, 1, campaign="tet")
+    run_sweeps(moto_repo, "assign", sweep_due_leads, ASSIGNED_AT, LEASE)
+    # When A moves it to a step no rule covers; Then it is allowed: it stays in the campaign's scope
+    reply = call(event("POST", f"/leads/{lead.lead_id}/step", {"step": "lost"}, claims=STAFF_A))
+    assert reply.status == 200
+    stored = moto_repo.get_lead(TENANT, lead.lead_id)
+    assert stored is not None and (stored.step, stored.scope_key) == ("lost", "campaign#tet")
+
+
+def test_an_edit_the_lead_model_would_refuse_is_a_422_and_writes_nothing(moto_repo: Repository) -> None:
+    (lead,) = _assigned(moto_repo, {"A": 1}, 1)
+    reply = call(event("PATCH", f"/leads/{lead.lead_id}", {"attributes": {"": "x"}}, claims=ADMIN))
+    assert reply.status == 422
+    assert moto_repo.get_lead(TENANT, lead.lead_id).attributes == {}  # type: ignore[union-attr]

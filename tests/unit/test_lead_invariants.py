@@ -31,7 +31,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from leadrouter.data.repository import Repository, from_item
 from leadrouter.domain.contacts import contact_keys
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from leadrouter.domain.models import Caller, FormSource, LeadStatus, PoolSettings, Tenant
+from leadrouter.domain.models import Caller, FormSource, LeadStatus, PoolSettings, RuleKind, Tenant
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.logic import admin, leads
 from leadrouter.logic.assign import sweep_due_leads
@@ -41,7 +41,8 @@ from leadrouter.logic.sweeps import run_sweeps
 from leadrouter.logic.unrouted import sweep_unrouted, tenant_gaps
 from leadrouter.settings import Settings
 from leadrouter_local.template import create_tables, table_env
-from tests.support.builders import NOW, TENANT, rule as make_rule, staff
+from tests.support.builders import NOW, TENANT, staff
+from tests.support.builders import rule as make_rule
 
 PHONES = ["0912345670", "0912345671", "0912345672", "0912345673", None]
 EMAILS = ["an@example.vn", "binh@example.vn", None]
@@ -82,7 +83,7 @@ class LeadInvariants(RuleBasedStateMachine):
             self.repo.put_staff(staff(sid))
         self.repo.create_rule(make_rule("r-web", weights={"A": 1, "B": 2, "C": 1}))
         self.repo.create_rule(
-            make_rule("r-back", weights={s: 1 for s in STAFF}, kind="reclaim", reclaim_after_minutes=30)
+            make_rule("r-back", weights={s: 1 for s in STAFF}, kind=RuleKind.RECLAIM, reclaim_after_minutes=30)
         )
         self.repo.create_rule(make_rule("r-tet", weights={"A": 1, "C": 1}, scope={"campaign": CAMPAIGN}))
         self.repo.create_rule(make_rule("r-ads", weights={"B": 1, "C": 1}, scope={"pool": "ads", "step": "new"}))

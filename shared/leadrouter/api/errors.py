@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from leadrouter.domain.errors import Conflict, ContactTaken, InvalidInput, NotAllowed, NotFound
 from leadrouter.observability import logger
 
 
@@ -52,3 +52,8 @@ def register(app: APIGatewayRestResolver) -> None:
     def conflict(error: Conflict) -> Response[dict[str, Any]]:
         logger.info("conflict", extra={"reason": str(error)})
         return _json(409, {"message": str(error)})
+
+    @app.exception_handler(ContactTaken)
+    def contact_taken(error: ContactTaken) -> Response[dict[str, Any]]:
+        logger.info("contact taken", extra={"field": error.field, "holder": error.holder})
+        return _json(409, {"message": str(error), "errors": [{"field": error.field, "message": str(error)}]})

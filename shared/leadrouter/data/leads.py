@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from leadrouter.clock import to_iso
+from leadrouter.data.contacts import ClaimChange, Tag, claim_operations, explain_cancellation, is_cancellation
 from leadrouter.data.items import (
     Item,
     PageKey,
@@ -150,14 +151,27 @@ class LeadStore(ScopeStore):
                 return total
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def save_lead(self, before: Lead, after: Lead, event: LeadEvent | None = None) -> Lead:
+    def save_lead(
+        self,
+        before: Lead,
+        after: Lead,
+        event: LeadEvent | None = None,
+        *,
+        claim: Sequence[str] = (),
+        release: Sequence[str] = (),
+        replacing: Mapping[str, str] | None = None,
+    ) -> Lead:
         """Write an edited lead if nobody changed it since ``before`` was read, with its history event.
 
         The sparse index attributes are recomputed from the new status (a lead moved to another step
-        moves to that step's due/idle partition). Raises Conflict when the lead changed meanwhile.
+        moves to that step's due/idle partition). Contact claims move in the same transaction (an
+        edited phone, a delete, a restore): each of ``claim`` is pointed at the lead (if free, already
+        its own, or held by the stale holder ``replacing`` names), each of ``release`` is deleted if it
+        still points at the lead. Raises Conflict when the lead changed meanwhile, ContactTaken when a
+        contact to claim belongs to another lead (told apart by the transaction's CancellationReasons).
         """
         self.mark_lead_scope(after)
-        stored = after.model_copy(update={"rev": before.rev + 1})
+        stored = Lead.model_validate({**after.model_dump(), "rev": before.rev + 1})
         operations: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -168,15 +182,22 @@ class LeadStore(ScopeStore):
                 }
             }
         ]
+        tags: list[Tag] = [("lead", "")]
         if event is not None:
             operations.append(
                 {"Put": {"TableName": self._events, "Item": to_item(self._event_item(stored, event))}}
             )
+            tags.append(("event", ""))
+        claims = ClaimChange(claim=claim, release=release, replacing=replacing or {})
+        if claims:
+            claim_ops, claim_tags = claim_operations(self._config, stored, claims)
+            operations += claim_ops
+            tags += claim_tags
         try:
             self._client.transact_write_items(TransactItems=operations)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-                raise Conflict(f"lead {before.lead_id} changed meanwhile; reload it and retry") from error
+            if is_cancellation(error):
+                explain_cancellation(error, tags, before)
             raise
         return stored
 

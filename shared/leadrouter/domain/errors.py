@@ -25,3 +25,12 @@ class InvalidInput(LeadRouterError):
     def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.fields = fields or {}
+
+
+class ContactTaken(Conflict):
+    """A phone or email that another live lead already holds (HTTP 409 naming the field)."""
+
+    def __init__(self, field: str, holder: str | None) -> None:
+        super().__init__(f"this {field} already belongs to lead {holder or '(another lead)'}")
+        self.field = field
+        self.holder = holder

@@ -377,6 +377,7 @@ class LeadEvent(_Model):
         "edited",
         "manual_assign",
         "deleted",
+        "restored",
         "resubmitted",
         "campaign",
         "released",

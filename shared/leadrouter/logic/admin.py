@@ -33,6 +33,7 @@ from leadrouter.domain.models import (
     Caller,
     FormSource,
     Ident,
+    Label,
     Name,
     PoolSettings,
     Rule,
@@ -299,6 +300,7 @@ class FormSourceCreate(BaseModel):
     name: Name
     pool: Ident
     step: Ident = "new"
+    steps: list[Label] = Field(default_factory=list, max_length=20, description="other steps a form may use")
     campaign: Ident | None = Field(default=None, description="put every lead from this form into a campaign")
     rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
 

@@ -9,11 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.contacts import contact_keys, normalise_email, normalise_phone
+from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.ids import new_id
-from leadrouter.domain.models import FormSource, Ident, Lead, LeadEvent, LeadStatus, Name
-
-FieldName = Annotated[str, Field(min_length=1, max_length=64)]
-FieldValue = Annotated[str, Field(max_length=1000)]
+from leadrouter.domain.models import Attributes, FormSource, Label, Lead, LeadEvent, LeadStatus, Name
+from leadrouter.logic.claims import sort_holders
 
 
 class IntakeRequest(BaseModel):
@@ -24,9 +23,11 @@ class IntakeRequest(BaseModel):
     name: Name
     phone: Annotated[str, Field(max_length=32)] | None = None
     email: Annotated[str, Field(max_length=254)] | None = Field(default=None, validate_default=True)
-    step: Ident | None = None
+    #: The form's default step when absent; otherwise its source's default step or one of its ``steps``.
+    step: Label | None = None
     submission_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-    fields: dict[FieldName, FieldValue] = Field(default_factory=dict, max_length=30)
+    #: Free-form form fields, checked like the lead's ``attributes`` they become (so none can fail later).
+    fields: Attributes = Field(default_factory=dict)
 
     @field_validator("phone")
     @classmethod
@@ -51,8 +52,17 @@ class IntakeResult(BaseModel):
     linked: bool = False
 
 
+#: Attempts at claiming a contact that keeps changing hands (stale claims taken over, races lost).
+CLAIM_ATTEMPTS = 3
+
+
 def submit_lead(repo: Repository, source: FormSource, request: IntakeRequest, now: datetime) -> IntakeResult:
-    """Create the lead, or link it to the lead that already has this phone/email (per pool setting)."""
+    """Create the lead, or link it to the live lead that already has this phone/email (per pool setting).
+
+    With ``on_duplicate: rotate`` a duplicate is created too, unclaimed and ``duplicate_of`` the holder,
+    so every answer names a lead that exists. A claim left by a deleted lead is taken over: the
+    customer's new enquiry becomes a new lead.
+    """
     lead = Lead(
         tenant_id=source.tenant_id,
         lead_id=new_id("L", now),
@@ -60,7 +70,7 @@ def submit_lead(repo: Repository, source: FormSource, request: IntakeRequest, no
         phone=request.phone,
         email=request.email,
         pool=source.pool,
-        step=request.step or source.step,
+        step=allowed_step(source, request.step),
         campaign=source.campaign,
         source=source.source_id,
         attributes=request.fields,
@@ -68,22 +78,50 @@ def submit_lead(repo: Repository, source: FormSource, request: IntakeRequest, no
         queued_at=now,
     )
     contacts = contact_keys(request.phone, request.email)
-    if repo.get_pool_settings(source.tenant_id, source.pool).on_duplicate == "rotate":
-        holder = next((h for c in contacts if (h := repo.contact_holder(source.tenant_id, c))), None)
-        lead = lead.model_copy(update={"duplicate_of": holder})
-        repo.create_lead(lead, contacts, claim_contacts=holder is None)
-        return _result(lead, duplicate_of=holder)
-    holder = repo.create_lead(lead, contacts, claim_contacts=True)
-    if holder is None:
-        return _result(lead)
-    existing = repo.get_lead(source.tenant_id, holder)
-    if existing is None:  # the contact claim outlived its lead (should not happen): keep the new one
-        raise RuntimeError(f"contact claim points at missing lead {holder}")
-    repo.add_event(
-        existing,
-        LeadEvent(at=now, kind="resubmitted", by=source.source_id, data={"fields": len(request.fields)}),
+    rotate = repo.get_pool_settings(source.tenant_id, source.pool).on_duplicate == "rotate"
+    # a rotate pool expects duplicates: one read is cheaper than a cancelled transaction
+    holders = repo.contact_holders(source.tenant_id, contacts) if rotate else {}
+    stale: dict[str, str] = {}
+    for _ in range(CLAIM_ATTEMPTS):
+        found = sort_holders(repo, source.tenant_id, holders, lead.lead_id)
+        stale |= found.stale
+        existing = next(iter(found.live.values()), None)
+        if existing is not None and rotate:
+            duplicate = Lead.model_validate({**lead.model_dump(), "duplicate_of": existing.lead_id})
+            repo.create_lead(duplicate, contacts, claim_contacts=False)
+            return _result(duplicate, duplicate_of=existing.lead_id)
+        if existing is not None:
+            data: dict[str, str | int | None] = {"fields": len(request.fields)}
+            repo.add_event(existing, LeadEvent(at=now, kind="resubmitted", by=source.source_id, data=data))
+            return _result(existing, duplicate_of=existing.lead_id, linked=True)
+        lost = repo.create_lead(lead, contacts, claim_contacts=True, replacing=stale)
+        if lost is None:
+            return _result(lead)
+        holders = lost
+    raise Conflict("this phone or email changed hands several times meanwhile; retry")
+
+
+def allowed_step(source: FormSource, step: str | None) -> str:
+    """The step a form asked for, if its source allows it (its default step or one of ``steps``).
+
+    A form key is public: without this, anyone holding it could route leads into any rule's scope.
+    """
+    if step is None or step == source.step:
+        return source.step
+    if step in source.steps:
+        return step
+    allowed = ", ".join([source.step, *source.steps])
+    raise InvalidInput("this form cannot send leads to that step", {"step": f"use one of: {allowed}"})
+
+
+def current_answer(repo: Repository, tenant_id: str, answer: IntakeResult) -> IntakeResult:
+    """A repeated submission's first answer with its lead's status as it is now (assigned, deleted...)."""
+    lead = repo.get_lead(tenant_id, answer.lead_id)
+    if lead is None:
+        return answer
+    return IntakeResult.model_validate(
+        {**answer.model_dump(), "status": lead.status, "status_label": lead.status_label}
     )
-    return _result(existing, duplicate_of=existing.lead_id, linked=True)
 
 
 def _result(lead: Lead, duplicate_of: str | None = None, linked: bool = False) -> IntakeResult:

@@ -1,7 +1,8 @@
 """Lead use cases behind the API: read with history, edit, manual assignment, steps, care, campaigns.
 
-Every change reads the lead, builds the new state with the domain models, and saves it conditioned
-on the revision it read (``Repository.save_lead``), together with its history event.
+Every change reads the lead, builds the new state with the domain model (validated: ``changed``),
+and saves it conditioned on the revision it read (``Repository.save_lead``), together with its
+history event and any contact claims it moves.
 """
 
 from __future__ import annotations
@@ -10,12 +11,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadrouter.data.repository import PageKey, Repository
 from leadrouter.domain.contacts import contact_keys, normalise_email, normalise_phone
-from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from leadrouter.domain.models import Caller, Decision, Lead, LeadEvent, LeadStatus, Name, StaffMember
+from leadrouter.domain.errors import Conflict, ContactTaken, InvalidInput, NotAllowed, NotFound
+from leadrouter.domain.models import (
+    Attributes,
+    Caller,
+    Decision,
+    Lead,
+    LeadEvent,
+    LeadStatus,
+    Name,
+    StaffMember,
+    scope_key,
+)
+from leadrouter.domain.precedence import rules_in_charge
+from leadrouter.logic.claims import contact_field, sort_holders
 
 MAX_BATCH = 500
 
@@ -26,7 +39,19 @@ class LeadEdit(BaseModel):
     name: Name | None = None
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=254)
-    attributes: dict[str, str] | None = Field(default=None, max_length=30)
+    attributes: Attributes | None = None
+
+
+def changed(lead: Lead, **changes: Any) -> Lead:
+    """``lead`` with ``changes``, validated as a read would be (``model_copy`` skips validation).
+
+    So a value the model would refuse when the lead is read back can never be written: 422 instead.
+    """
+    try:
+        return Lead.model_validate({**lead.model_dump(), **changes})
+    except ValidationError as error:
+        problems = {".".join(str(p) for p in e["loc"]) or "lead": e["msg"] for e in error.errors()}
+        raise InvalidInput("invalid lead fields", problems) from error
 
 
 def _holders(lead: Lead) -> set[str]:
@@ -66,6 +91,11 @@ def history(repo: Repository, lead: Lead) -> list[dict[str, Any]]:
 
 
 def edit_lead(repo: Repository, caller: Caller, lead_id: str, edit: LeadEdit, now: datetime) -> Lead:
+    """Edit name, contacts or attributes; a changed phone/email moves its claim in the same write.
+
+    The old claim is freed (if this lead held it) and the new one taken, in one transaction with the
+    revision-checked lead: a contact another live lead holds is a 409 naming the field.
+    """
     lead = get_lead(repo, caller, lead_id)
     changes: dict[str, Any] = edit.model_dump(exclude_unset=True)
     problems: dict[str, str] = {}
@@ -81,16 +111,27 @@ def edit_lead(repo: Repository, caller: Caller, lead_id: str, edit: LeadEdit, no
             problems["email"] = str(error)
     if problems:
         raise InvalidInput("invalid contact fields", problems)
-    after = lead.model_copy(update=changes)
+    after = changed(lead, **changes)
     if not (after.phone or after.email):
         raise InvalidInput("a lead needs a phone number or an email", {"phone": "required if no email"})
-    if contact_keys(after.phone, after.email) != contact_keys(lead.phone, lead.email):
-        for key in contact_keys(after.phone, after.email):
-            holder = repo.contact_holder(lead.tenant_id, key)
-            if holder not in (None, lead.lead_id):
-                raise Conflict(f"{key.split('#')[0]} already belongs to lead {holder}")
+    before_keys = contact_keys(lead.phone, lead.email)
+    after_keys = contact_keys(after.phone, after.email)
+    gone = [c for c in before_keys if c not in after_keys]
+    added = [c for c in after_keys if c not in before_keys]
+    held = repo.contact_holders(lead.tenant_id, gone + added) if gone or added else {}
+    found = sort_holders(repo, lead.tenant_id, {c: held[c] for c in added if c in held}, lead.lead_id)
+    taken = next(iter(found.live.items()), None)
+    if taken is not None:
+        raise ContactTaken(contact_field(taken[0]), taken[1].lead_id)
     event = LeadEvent(at=now, kind="edited", by=caller.label, data={"fields": ",".join(sorted(changes))})
-    return repo.save_lead(lead, after, event)
+    return repo.save_lead(
+        lead,
+        after,
+        event,
+        claim=added,
+        release=[c for c in gone if held.get(c) == lead.lead_id],
+        replacing=found.stale,
+    )
 
 
 def _active_staff(repo: Repository, tenant_id: str, staff_ids: Sequence[str]) -> dict[str, StaffMember]:
@@ -118,36 +159,48 @@ def assign_manually(
     if lead.status is LeadStatus.DELETED:
         raise NotFound(f"lead {lead_id} not found")
     ids = list(dict.fromkeys(staff_ids))
-    after = lead.model_copy(
-        update={
-            "status": LeadStatus.ASSIGNED,
-            "owner": ids[0],
-            "assignees": ids,
-            "assigned_at": now,
-            "idle_since": now,
-            "held_by": lead.held_by + [s for s in ids if s not in lead.held_by],
-            "decisions": [
-                *lead.decisions,
-                Decision(
-                    at=now, action="manual", staff_id=ids[0], previous_owner=lead.owner, by=caller.label
-                ),
-            ],
-        }
+    after = changed(
+        lead,
+        status=LeadStatus.ASSIGNED,
+        owner=ids[0],
+        assignees=ids,
+        assigned_at=now,
+        idle_since=now,
+        held_by=lead.held_by + [s for s in ids if s not in lead.held_by],
+        decisions=[
+            *lead.decisions,
+            Decision(at=now, action="manual", staff_id=ids[0], previous_owner=lead.owner, by=caller.label),
+        ],
     )
     event = LeadEvent(at=now, kind="manual_assign", by=caller.label, data={"staff": ",".join(ids)})
     return repo.save_lead(lead, after, event)
 
 
 def move_step(repo: Repository, caller: Caller, lead_id: str, step: str, now: datetime) -> Lead:
-    """ "Chuyển bước": the lead moves to the new step's scope; for its holder it counts as care."""
+    """ "Chuyển bước": the lead moves to the new step's scope; for its holder it counts as care.
+
+    A campaign lead stays in its campaign's scope (campaign wins over pool + step). Staff may not move
+    a lead out of reclaim coverage (the reclaim rule would lose sight of it); admins and team leads may.
+    """
     lead = get_lead(repo, caller, lead_id)
+    target = scope_key(pool=lead.pool, step=step, campaign=lead.campaign)
+    if caller.role == "staff" and target != lead.scope_key:
+        covered = reclaimed_scopes(repo, caller.tenant_id)
+        if lead.scope_key in covered and target not in covered:
+            raise NotAllowed(f"no reclaim rule covers step {step!r}; ask an admin to move this lead there")
     update: dict[str, Any] = {"step": step}
-    if lead.status is LeadStatus.PENDING:
+    if lead.status is LeadStatus.PENDING and target != lead.scope_key:
         update["queued_at"] = now  # it waits in the new step's queue from now
     elif lead.status is LeadStatus.ASSIGNED:
         update |= {"idle_since": now, "last_activity_at": now}
     event = LeadEvent(at=now, kind="step_change", by=caller.label, data={"from": lead.step, "to": step})
-    return repo.save_lead(lead, lead.model_copy(update=update), event)
+    return repo.save_lead(lead, changed(lead, **update), event)
+
+
+def reclaimed_scopes(repo: Repository, tenant_id: str) -> set[str]:
+    """Scope keys an active reclaim rule is in charge of (its idle leads are taken back)."""
+    in_charge, _ = rules_in_charge(r for r in repo.list_rules(tenant_id) if r.active)
+    return {r.scope.key for r in in_charge if r.action == "reclaim"}
 
 
 def add_activity(
@@ -164,14 +217,64 @@ def add_activity(
     if lead.status is LeadStatus.ASSIGNED:
         update["idle_since"] = now
     event = LeadEvent(at=now, kind=kind, by=caller.label, text=text)
-    return repo.save_lead(lead, lead.model_copy(update=update), event)
+    return repo.save_lead(lead, changed(lead, **update), event)
 
 
 def delete_lead(repo: Repository, caller: Caller, lead_id: str, now: datetime) -> Lead:
-    """Soft delete: the lead leaves every queue and listing; the record and its history stay."""
+    """Soft delete (admins, team leads): the lead leaves every queue and listing; record and history stay.
+
+    Its contact claims are released in the same write, so the customer's next enquiry is a new lead
+    that rotation assigns, instead of a link to a lead nobody works. ``restore_lead`` undoes it.
+    """
+    if caller.role == "staff":
+        raise NotAllowed("only an admin or a team lead can delete a lead")
     lead = get_lead(repo, caller, lead_id)
-    after = lead.model_copy(update={"status": LeadStatus.DELETED, "deleted_at": now})
-    return repo.save_lead(lead, after, LeadEvent(at=now, kind="deleted", by=caller.label))
+    held = repo.contact_holders(lead.tenant_id, contact_keys(lead.phone, lead.email))
+    mine = [c for c, holder in held.items() if holder == lead.lead_id]
+    after = changed(lead, status=LeadStatus.DELETED, deleted_at=now)
+    data: dict[str, str | int | None] = {"released": ",".join(contact_field(c) for c in mine)}
+    event = LeadEvent(at=now, kind="deleted", by=caller.label, data=data)
+    return repo.save_lead(lead, after, event, release=mine)
+
+
+def restore_lead(repo: Repository, caller: Caller, lead_id: str, now: datetime) -> Lead:
+    """Undo a delete (admins, team leads): pending again, queued now, and its contacts claimed again.
+
+    One transaction; a contact that a newer lead took meanwhile is a 409 naming it (the newer lead is
+    the customer's current one: merge by hand). A lead that entered as a rotate duplicate of a lead
+    that still holds the contact stays a duplicate of it.
+    """
+    if caller.role == "staff":
+        raise NotAllowed("only an admin or a team lead can restore a lead")
+    lead = repo.get_lead(caller.tenant_id, lead_id)
+    if lead is None or not visible(repo, caller, lead):
+        raise NotFound(f"lead {lead_id} not found")
+    if lead.status is not LeadStatus.DELETED:
+        raise Conflict(f"lead {lead_id} is not deleted")
+    contacts = contact_keys(lead.phone, lead.email)
+    found = sort_holders(repo, lead.tenant_id, repo.contact_holders(lead.tenant_id, contacts), lead.lead_id)
+    taken = next(((c, h) for c, h in found.live.items() if h.lead_id != lead.duplicate_of), None)
+    if taken is not None:
+        raise ContactTaken(contact_field(taken[0]), taken[1].lead_id)
+    decisions = list(lead.decisions)
+    if lead.owner:  # its former owner's hold ends here: the rule in charge assigns it afresh
+        decisions.append(
+            Decision(at=now, action="released", previous_owner=lead.owner, reason="restored", by=caller.label)
+        )
+    after = changed(
+        lead,
+        status=LeadStatus.PENDING,
+        owner=None,
+        assignees=[],
+        idle_since=None,
+        escalated_at=None,
+        deleted_at=None,
+        queued_at=now,
+        decisions=decisions,
+    )
+    event = LeadEvent(at=now, kind="restored", by=caller.label)
+    claim = [c for c in contacts if c not in found.live]
+    return repo.save_lead(lead, after, event, claim=claim, replacing=found.stale)
 
 
 def put_in_campaign(
@@ -190,14 +293,8 @@ def put_in_campaign(
     for lead_id in dict.fromkeys(lead_ids):
         try:
             lead = get_lead(repo, caller, lead_id)
-            after = lead.model_copy(
-                update={
-                    "campaign": campaign,
-                    "status": LeadStatus.PENDING,
-                    "owner": None,
-                    "assignees": [],
-                    "queued_at": now,
-                }
+            after = changed(
+                lead, campaign=campaign, status=LeadStatus.PENDING, owner=None, assignees=[], queued_at=now
             )
             data: dict[str, str | int | None] = {"campaign": campaign, "from_owner": lead.owner}
             event = LeadEvent(at=now, kind="campaign", by=caller.label, data=data)
@@ -216,17 +313,16 @@ def release_leads_of(repo: Repository, tenant_id: str, staff_id: str, reason: st
     """
     released = 0
     for lead in repo.owner_leads(tenant_id, staff_id):
-        after = lead.model_copy(
-            update={
-                "status": LeadStatus.PENDING,
-                "owner": None,
-                "assignees": [],
-                # queued_at is kept: the lead already waited its delay, so it is due at once
-                "decisions": [
-                    *lead.decisions,
-                    Decision(at=now, action="released", previous_owner=staff_id, reason=reason),
-                ],
-            }
+        after = changed(
+            lead,
+            status=LeadStatus.PENDING,
+            owner=None,
+            assignees=[],
+            # queued_at is kept: the lead already waited its delay, so it is due at once
+            decisions=[
+                *lead.decisions,
+                Decision(at=now, action="released", previous_owner=staff_id, reason=reason),
+            ],
         )
         try:
             repo.save_lead(lead, after, LeadEvent(at=now, kind="released", data={"reason": reason}))

@@ -1,4 +1,4 @@
-"""Leads: list, read with history, edit, assign by hand, move step, log care, delete."""
+"""Leads: list, read with history, edit, assign by hand, move step, log care, delete and restore."""
 
 from __future__ import annotations
 
@@ -117,6 +117,22 @@ def add_activity(lead_id: str, body: Activity) -> LeadOut:
     return LeadOut.of(lead)
 
 
-@router.delete("/leads/<lead_id>", summary="Delete (soft: recorded in the history)", tags=["leads"])
+@router.delete(
+    "/leads/<lead_id>",
+    summary="Delete (soft, admins and team leads: recorded, frees its phone/email, reversible)",
+    tags=["leads"],
+)
 def delete_lead(lead_id: str) -> LeadOut:
-    return LeadOut.of(logic.delete_lead(repository(), caller_of(router), lead_id, now()))
+    caller = caller_of(router, "admin", "team_lead")
+    return LeadOut.of(logic.delete_lead(repository(), caller, lead_id, now()))
+
+
+@router.post(
+    "/leads/<lead_id>/restore",
+    summary="Undo a delete (admins and team leads): pending again, its phone/email claimed again",
+    description="409 naming the phone or email if a newer lead took it meanwhile.",
+    tags=["leads"],
+)
+def restore_lead(lead_id: str) -> LeadOut:
+    caller = caller_of(router, "admin", "team_lead")
+    return LeadOut.of(logic.restore_lead(repository(), caller, lead_id, now()))
