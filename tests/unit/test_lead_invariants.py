@@ -17,6 +17,7 @@ step the invariants the service promises are checked against what is stored:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
 from datetime import timedelta
@@ -83,10 +84,14 @@ class LeadInvariants(RuleBasedStateMachine):
             self.repo.put_staff(staff(sid))
         self.repo.create_rule(make_rule("r-web", weights={"A": 1, "B": 2, "C": 1}))
         self.repo.create_rule(
-            make_rule("r-back", weights={s: 1 for s in STAFF}, kind=RuleKind.RECLAIM, reclaim_after_minutes=30)
+            make_rule(
+                "r-back", weights={s: 1 for s in STAFF}, kind=RuleKind.RECLAIM, reclaim_after_minutes=30
+            )
         )
         self.repo.create_rule(make_rule("r-tet", weights={"A": 1, "C": 1}, scope={"campaign": CAMPAIGN}))
-        self.repo.create_rule(make_rule("r-ads", weights={"B": 1, "C": 1}, scope={"pool": "ads", "step": "new"}))
+        self.repo.create_rule(
+            make_rule("r-ads", weights={"B": 1, "C": 1}, scope={"pool": "ads", "step": "new"})
+        )
         self.repo.put_pool_settings(PoolSettings(tenant_id=TENANT, pool="ads", on_duplicate="rotate"))
         self.sources = {
             pool: FormSource(
@@ -125,53 +130,42 @@ class LeadInvariants(RuleBasedStateMachine):
     def delete(self, data: st.DataObject) -> None:
         self._step("delete")
         lead_id = data.draw(st.sampled_from(self.lead_ids))
-        try:
+        with contextlib.suppress(NotFound):  # already deleted
             leads.delete_lead(self.repo, ADMIN, lead_id, self.now)
-        except NotFound:
-            pass  # already deleted
 
     @precondition(lambda self: self.lead_ids)
     @rule(data=st.data())
     def restore(self, data: st.DataObject) -> None:
         self._step("restore")
-        restore = getattr(leads, "restore_lead", None)
-        if restore is None:
-            return
         lead_id = data.draw(st.sampled_from(self.lead_ids))
-        try:
-            restore(self.repo, ADMIN, lead_id, self.now)
-        except (NotFound, Conflict, InvalidInput):
-            pass  # not deleted, or a newer lead holds its contact
+        # not deleted (409), or a newer lead holds its contact (409)
+        with contextlib.suppress(NotFound, Conflict, InvalidInput):
+            leads.restore_lead(self.repo, ADMIN, lead_id, self.now)
 
     @precondition(lambda self: self.lead_ids)
     @rule(data=st.data(), phone=st.sampled_from(PHONES[:-1]))
     def edit_phone(self, data: st.DataObject, phone: str) -> None:
         self._step("edit_phone")
         lead_id = data.draw(st.sampled_from(self.lead_ids))
-        try:
+        # deleted, or the phone belongs to another lead (409)
+        with contextlib.suppress(NotFound, Conflict, InvalidInput):
             leads.edit_lead(self.repo, ADMIN, lead_id, leads.LeadEdit(phone=phone), self.now)
-        except (NotFound, Conflict, InvalidInput):
-            pass  # deleted, or the phone belongs to another lead (409)
 
     @precondition(lambda self: self.lead_ids)
     @rule(data=st.data())
     def care(self, data: st.DataObject) -> None:
         self._step("care")
         lead_id = data.draw(st.sampled_from(self.lead_ids))
-        try:
+        with contextlib.suppress(NotFound, Conflict):
             leads.add_activity(self.repo, ADMIN, lead_id, "call", "gọi lần 1", self.now)
-        except (NotFound, Conflict):
-            pass
 
     @precondition(lambda self: self.lead_ids)
     @rule(data=st.data(), step=st.sampled_from(["new", "callback", "Chốt"]))
     def move_step(self, data: st.DataObject, step: str) -> None:
         self._step("move_step")
         lead_id = data.draw(st.sampled_from(self.lead_ids))
-        try:
+        with contextlib.suppress(NotFound, Conflict, NotAllowed):
             leads.move_step(self.repo, ADMIN, lead_id, step, self.now)
-        except (NotFound, Conflict, NotAllowed):
-            pass
 
     @precondition(lambda self: self.lead_ids)
     @rule(data=st.data())

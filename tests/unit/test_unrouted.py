@@ -77,3 +77,17 @@ def test_the_report_counts_unrouted_leads_and_their_escalations(moto_repo: Repos
     body = call_as("GET", f"/reports/distribution?{query}").body
     assert body["unrouted"] == {"no_rule": 2}
     assert body["escalated_unrouted"] == {"no_rule": 1}
+
+
+def test_a_campaign_whose_rule_is_disabled_is_unrouted(moto_repo: Repository) -> None:
+    # Given a campaign rule and a lead in its campaign (found by the stateful test: an inactive rule
+    # listed for the admin was taken as in charge)
+    seed(moto_repo, rule("r-tet", scope={"campaign": "Tết 2027"}))
+    (one,) = add_leads(moto_repo, 1, campaign="Tết 2027")
+    # When the admin disables the rule / Then the campaign's scope is shown unrouted, with no_rule
+    moto_repo.save_rule(
+        moto_repo.get_rule(TENANT, "r-tet"),  # type: ignore[arg-type]
+        rule("r-tet", scope={"campaign": "Tết 2027"}, active=False),
+    )
+    shown = unrouted_leads(moto_repo, TENANT, NOW, limit=10)
+    assert [(x.lead_id, why) for x, why in shown] == [(one.lead_id, "no_rule")]

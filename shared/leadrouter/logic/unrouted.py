@@ -36,7 +36,7 @@ def gaps(
     scopes: Iterable[tuple[str, str]], rules: Iterable[Rule], now: datetime
 ) -> dict[tuple[str, str], str]:
     """Pure: which of ``scopes`` (tenant, scope key) no open assign rule is in charge of, with why."""
-    in_charge, _ = rules_in_charge(r for r in rules if r.action == "assign")
+    in_charge, _ = rules_in_charge(r for r in rules if r.active and r.action == "assign")
     by_scope = {(r.tenant_id, r.scope.key): r for r in in_charge}
     found = {}
     for key in scopes:
