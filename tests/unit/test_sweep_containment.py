@@ -326,3 +326,22 @@ def test_a_member_deactivated_long_ago_costs_no_query(moto_repo: Repository) -> 
 
 def test_the_release_reason_is_the_admins() -> None:
     assert sweeps.DEACTIVATED == admin.DEACTIVATED
+
+
+def test_each_sweep_reads_its_staff_fresh_with_a_consistent_read(moto_repo: Repository) -> None:
+    # Given a rule, and a client that records the staff reads
+    seed(moto_repo, rule(weights={"A": 1, "B": 1}))
+    reads: list[dict[str, Any]] = []
+    real = moto_repo._client.batch_get_item
+
+    def recorded(**request: Any) -> Any:
+        reads.append(request)
+        return real(**request)
+
+    moto_repo._client.batch_get_item = recorded
+    # When two ticks run
+    _tick(moto_repo)
+    _tick(moto_repo, DUE + timedelta(minutes=1))
+    # Then each sweep read the staff itself, strongly consistent (a deactivation is seen at once)
+    assert len(reads) == 2
+    assert all(table["ConsistentRead"] is True for r in reads for table in r["RequestItems"].values())
