@@ -151,8 +151,9 @@ def _counter(repo: Repository, the_rule: Rule) -> int:
     return int(item["seq"]["N"])
 
 
-class Crash(RuntimeError):
-    """The sweep's process dies (simulated)."""
+class Crash(BaseException):
+    """The sweep's process dies (simulated). A BaseException, like the SystemExit a dying process
+    raises: the sweeps contain Exceptions (a failing lead, a failing rule), never their own death."""
 
 
 def _crashing_after(repo: Repository, k: int, monkeypatch: pytest.MonkeyPatch) -> None:

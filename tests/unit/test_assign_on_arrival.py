@@ -69,10 +69,10 @@ def test_a_failed_sweep_reports_its_records_for_redelivery(moto_repo: Repository
     tet = add_leads(moto_repo, 1, campaign="tet")
     real = sweep_due_leads
 
-    def flaky(repo, the_rule, now, time_left):
+    def flaky(repo, the_rule, now, time_left, release_after):
         if the_rule.rule_id == "r-tet":
             raise RuntimeError("DynamoDB throttled")
-        return real(repo, the_rule, now, time_left)
+        return real(repo, the_rule, now, time_left, release_after)
 
     monkeypatch.setattr(instant, "sweep_due_leads", flaky)
     response = assign_app.handler(stream_event([*web, *tet]), FakeContext())

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import boto3
 import pytest
 
 from functions.assign import app as assign_app
 from functions.reclaim import app as reclaim_app
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus, RuleKind
+from leadrouter.logic import scheduled
+from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
+from tests.support.faults import Fault, FaultyClient, config_key
 from tests.support.lambda_context import FakeContext
 
 SCHEDULED_EVENT = {
@@ -53,3 +57,27 @@ def test_reclaim_handler_runs_reclaim_rules_only(moto_repo: Repository) -> None:
     seed(moto_repo, rule("r-back", weights={"B": 1}, kind=RuleKind.RECLAIM, reclaim_after_minutes=1))
     summary = reclaim_app.handler(SCHEDULED_EVENT, FakeContext())
     assert summary["action"] == "reclaim" and summary["rules_active"] == 1
+
+
+def test_a_failing_rule_is_reported_and_counted_while_the_others_are_swept(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given two tenants' rules, and globex's slot counter failing with a 500
+    seed(moto_repo, rule())
+    seed(moto_repo, rule(weights={"Z": 1}, tenant_id="globex"))
+    add_leads(moto_repo, 12, received_at=NOW - timedelta(minutes=5))
+    add_leads(moto_repo, 3, received_at=NOW - timedelta(minutes=5), tenant_id="globex")
+    client = FaultyClient(
+        boto3.client("dynamodb"),
+        lambda r: Fault.BEFORE if config_key(r) == "TENANT#globex/COUNTER#r-web#v1" else None,
+    )
+    monkeypatch.setattr(scheduled, "repository", lambda: Repository(Settings.from_env(), client=client))
+    # When the scheduled tick runs
+    summary = assign_app.handler(SCHEDULED_EVENT, FakeContext())
+    # Then acme's rule was swept, globex's failure is in the summary and in the metrics
+    assert summary["totals"]["assigned"] == 12
+    assert summary["rules_failed"] == [
+        {"tenant_id": "globex", "rule_id": "r-web", "error": "InternalServerError"}
+    ]
+    (emf,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf["RulesFailed"] == [1.0] and emf["RulesSwept"] == [1.0] and emf["LeadWritesFailed"] == [0.0]

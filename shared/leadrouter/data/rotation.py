@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from leadrouter.clock import to_iso
+from leadrouter.clock import from_iso, to_iso
 from leadrouter.data.items import (
+    Item,
     Store,
     expr_values,
+    from_item,
     is_condition_failure,
     tenant_pk,
     to_item,
@@ -17,6 +21,18 @@ from leadrouter.data.items import (
 from leadrouter.domain.models import (
     Rule,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A sweep lease just taken. ``previous_run``: when the rule's previous sweep started (None if it
+    never ran, or if this acquire had to be recognised after an error and the old value is gone)."""
+
+    previous_run: datetime | None
+
+
+def _held_by(lease: Item, owner: str, until: str) -> bool:
+    return lease.get("lease_owner") == owner and lease.get("lease_until") == until
 
 
 class RotationStore(Store):
@@ -43,16 +59,20 @@ class RotationStore(Store):
 
     def acquire_lease(
         self, rule: Rule, owner: str, now: datetime, lease: timedelta, interval: timedelta
-    ) -> bool:
+    ) -> Lease | None:
         """Take the rule's sweep lease if it is free and the rule's interval has elapsed since its last run.
 
         The lease outlives the function's timeout, so two live sweeps never run one rule at once;
-        a crashed sweep's lease simply expires.
+        a crashed sweep's lease simply expires. Returns None if the lease is taken (or the interval has
+        not elapsed). An attempt that was applied and then answered 5xx is recognised as ours, both when
+        botocore's retry hits the condition and when the error reaches us (the lease is re-read).
         """
+        key = to_item({"pk": tenant_pk(rule.tenant_id), "sk": f"LEASE#{rule.rule_id}"})
+        until = to_iso(now + lease)
         try:
-            self._client.update_item(
+            response = self._client.update_item(
                 TableName=self._config,
-                Key=to_item({"pk": tenant_pk(rule.tenant_id), "sk": f"LEASE#{rule.rule_id}"}),
+                Key=key,
                 UpdateExpression="SET lease_owner = :owner, lease_until = :until, last_run_at = :now",
                 ConditionExpression=(
                     "(attribute_not_exists(lease_until) OR lease_until <= :now)"
@@ -60,16 +80,28 @@ class RotationStore(Store):
                 ),
                 ExpressionAttributeValues=expr_values(
                     owner=owner,
-                    until=to_iso(now + lease),
+                    until=until,
                     now=to_iso(now),
                     ran_before=to_iso(now - interval),
                 ),
+                ReturnValues="UPDATED_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
             if is_condition_failure(error):
-                return False
-            raise
-        return True
+                held = from_item(error.response.get("Item") or {})
+                return Lease(previous_run=None) if _held_by(held, owner, until) else None
+            return self._settle_lease(key, owner, until, error)
+        except BotoCoreError as error:
+            return self._settle_lease(key, owner, until, error)
+        previous = from_item(response.get("Attributes") or {}).get("last_run_at")
+        return Lease(previous_run=from_iso(previous) if previous else None)
+
+    def _settle_lease(self, key: dict[str, Any], owner: str, until: str, error: Exception) -> Lease:
+        raw = self._client.get_item(TableName=self._config, Key=key, ConsistentRead=True).get("Item")
+        if raw and _held_by(from_item(raw), owner, until):
+            return Lease(previous_run=None)
+        raise error
 
     def release_lease(self, rule: Rule, owner: str) -> None:
         """Free the lease early (keeping last_run_at); a no-op if it was already taken over."""

@@ -2,7 +2,8 @@
 
 Per page of due leads: one atomic ADD claims a block of rotation slots, the pure rotation maps slots
 to eligible staff, and each lead gets one conditional write (pending → assigned) that also carries
-the decision record. Nothing else is written per lead.
+the decision record. Nothing else is written per lead (a failed write adds one small write on that
+lead, to count it; see ``sweeps.contain``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Lead, Rule
@@ -20,7 +22,9 @@ from leadrouter.logic.sweeps import (
     SweepReport,
     decision_for,
     escalation_reason,
+    guarded,
     page_through,
+    release_deactivated,
     staff_snapshot,
     tally,
 )
@@ -34,11 +38,17 @@ def sweep_due_leads(
     rule: Rule,
     now: datetime,
     time_left: Callable[[], float] = lambda: float("inf"),
+    release_after: datetime | None = None,
     page_size: int = PAGE_SIZE,
 ) -> SweepReport:
-    """Assign every lead of the rule's scope that has waited ``delay_minutes``, oldest first."""
+    """Assign every lead of the rule's scope that has waited ``delay_minutes``, oldest first.
+
+    First the leads of the rule's members deactivated since ``release_after`` are given back (a racing
+    sweep may have handed them some), so the due query below already sees them pending.
+    """
     report = SweepReport(tenant_id=rule.tenant_id, rule_id=rule.rule_id, rule_version=rule.version)
-    staff = staff_snapshot(repo, rule, now)
+    staff = staff_snapshot(repo, rule, now, release_after)
+    report.released = release_deactivated(repo, rule, staff, now)
     cutoff = now - timedelta(minutes=rule.delay_minutes)
     # WRITE_CONCURRENCY is read at call time so single-threaded tests (moto) can set it to 1.
     with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
@@ -70,7 +80,7 @@ def _assign_page(
         picks = [Pick(slot=-1, staff_id=None, skipped=everyone) for _ in leads]
 
     def write(lead: Lead, pick: Pick) -> str:
-        return _settle(repo, rule, lead, pick, now)
+        return guarded(repo, rule, lead, now, partial(_settle, repo, rule, lead, pick, now))
 
     for pick, outcome in zip(picks, pool.map(write, leads, picks), strict=True):
         tally(report, staff, pick, outcome)

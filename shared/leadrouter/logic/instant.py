@@ -17,7 +17,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Rule
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.sweeps import SweepReport, default_owner
+from leadrouter.logic.sweeps import SweepReport, default_owner, sweep_under_lease
 
 
 def is_instant(rule: Rule, now: datetime) -> bool:
@@ -56,12 +56,18 @@ class ArrivalSweeper:
             outcome: SweepReport | str = "no_rule"
         elif not is_instant(rule, self.now):
             outcome = "scheduled"
-        elif not self.repo.acquire_lease(rule, self.owner, self.now, self.lease, timedelta(0)):
-            outcome = "busy"  # another sweep holds the rule; it or the next tick takes this lead
         else:
-            try:
-                outcome = sweep_due_leads(self.repo, rule, self.now, self.time_left)
-            finally:
-                self.repo.release_lease(rule, self.owner)
+            swept = sweep_under_lease(
+                self.repo,
+                rule,
+                sweep_due_leads,
+                self.now,
+                self.lease,
+                timedelta(0),
+                self.owner,
+                self.time_left,
+            )
+            # None: another sweep holds the rule; it or the next tick takes this lead
+            outcome = "busy" if swept is None else swept
         self.swept[key] = outcome
         return outcome

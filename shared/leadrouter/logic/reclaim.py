@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.eligibility import HELD_BEFORE
@@ -20,7 +21,9 @@ from leadrouter.logic.sweeps import (
     SweepReport,
     decision_for,
     escalation_reason,
+    guarded,
     page_through,
+    release_deactivated,
     staff_snapshot,
     tally,
 )
@@ -31,12 +34,18 @@ def sweep_idle_leads(
     rule: Rule,
     now: datetime,
     time_left: Callable[[], float] = lambda: float("inf"),
+    release_after: datetime | None = None,
     page_size: int = PAGE_SIZE,
 ) -> SweepReport:
+    """Move every lead of the rule's scope idle for ``reclaim_after_minutes``, stalest first.
+
+    Like the assign sweep, it first gives back the leads of members deactivated since ``release_after``.
+    """
     if rule.reclaim_after_minutes is None:
         raise ValueError(f"rule {rule.rule_id} is not a reclaim rule")
     report = SweepReport(tenant_id=rule.tenant_id, rule_id=rule.rule_id, rule_version=rule.version)
-    staff = staff_snapshot(repo, rule, now)
+    staff = staff_snapshot(repo, rule, now, release_after)
+    report.released = release_deactivated(repo, rule, staff, now)
     cutoff = now - timedelta(minutes=rule.reclaim_after_minutes)
     page_through(
         report,
@@ -53,7 +62,9 @@ def _reclaim_page(
     movable: list[Lead] = []
     for lead in leads:
         if lead.reclaim_count >= rule.max_reclaims:
-            report.record(_escalate(repo, rule, lead, now, "reclaim_limit", None))
+            report.record(
+                guarded(repo, rule, lead, now, partial(_escalate, repo, rule, lead, now, "reclaim_limit"))
+            )
         else:
             movable.append(lead)
     if not movable:
@@ -63,7 +74,9 @@ def _reclaim_page(
     report.slots_claimed += len(movable)
     picks = allocate_block(rule.cycle, first, len(movable), staff.unavailable, staff.capacity, excluded)
     for lead, pick in zip(movable, picks, strict=True):
-        tally(report, staff, pick, _settle(repo, rule, lead, pick, now))
+        tally(
+            report, staff, pick, guarded(repo, rule, lead, now, partial(_settle, repo, rule, lead, pick, now))
+        )
 
 
 def _settle(repo: Repository, rule: Rule, lead: Lead, pick: Pick, now: datetime) -> str:
@@ -77,6 +90,8 @@ def _settle(repo: Repository, rule: Rule, lead: Lead, pick: Pick, now: datetime)
     return _escalate(repo, rule, lead, now, reason, pick)
 
 
-def _escalate(repo: Repository, rule: Rule, lead: Lead, now: datetime, reason: str, pick: Pick | None) -> str:
+def _escalate(
+    repo: Repository, rule: Rule, lead: Lead, now: datetime, reason: str, pick: Pick | None = None
+) -> str:
     decision = decision_for(rule, now, "escalated", pick, previous_owner=lead.owner, reason=reason)
     return "escalated" if repo.escalate_assigned(lead, decision) else "lost"

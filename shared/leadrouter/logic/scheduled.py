@@ -56,6 +56,9 @@ def summarise(report: RunReport, elapsed_ms: float) -> dict[str, Any]:
         "rules_busy": report.busy,
         "rules_closed": report.closed,
         "rules_shadowed": report.shadowed,
+        "rules_failed": [
+            {"tenant_id": f.tenant_id, "rule_id": f.rule_id, "error": f.error} for f in report.failed
+        ],
         "incomplete": [s.rule_id for s in report.swept if not s.complete],
         "totals": dict(report.totals()),
         "duration_ms": round(elapsed_ms, 1),
@@ -68,9 +71,13 @@ def publish_metrics(report: RunReport, elapsed_ms: float) -> None:
     metrics.add_metric(name="LeadsEscalated", unit=MetricUnit.Count, value=totals["escalated"])
     metrics.add_metric(name="LeadsWaiting", unit=MetricUnit.Count, value=totals["waiting"])
     metrics.add_metric(name="ConditionalWritesLost", unit=MetricUnit.Count, value=totals["lost"])
+    metrics.add_metric(name="LeadWritesFailed", unit=MetricUnit.Count, value=totals["failed"])
+    metrics.add_metric(name="LeadsQuarantined", unit=MetricUnit.Count, value=totals["quarantined"])
+    metrics.add_metric(name="LeadsReleased", unit=MetricUnit.Count, value=totals["released"])
     skipped = sum(n for key, n in totals.items() if key.startswith("skipped:"))
     metrics.add_metric(name="StaffSkipped", unit=MetricUnit.Count, value=skipped)
     metrics.add_metric(name="RulesSwept", unit=MetricUnit.Count, value=len(report.swept))
+    metrics.add_metric(name="RulesFailed", unit=MetricUnit.Count, value=len(report.failed))
     metrics.add_metric(name="SweepDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
 
 

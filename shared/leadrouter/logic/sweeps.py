@@ -1,11 +1,17 @@
 """What every scheduled sweep shares: pick the rules in charge, respect windows and intervals, and
 hold a per-rule lease so overlapping invocations (at-least-once delivery, slow runs) never sweep the
 same rule at once. The sweep itself is passed in: assign and reclaim differ only there.
+
+Failures are contained where they happen. A lead whose write raises is counted on the lead and, after
+``MAX_ATTEMPTS``, quarantined (escalated, out of the due/idle index), so it never blocks its scope; a
+rule whose sweep raises is recorded and the tick goes on with every other rule and tenant. Each sweep
+also gives back what a racing sweep handed to a member deactivated meanwhile (``release_after``).
 """
 
 from __future__ import annotations
 
 import socket
+import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -24,12 +30,24 @@ from leadrouter.domain.eligibility import (
 from leadrouter.domain.models import Decision, DecisionAction, Lead, Rule, SkipRecord
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.rotation import Pick
+from leadrouter.logic.leads import release_leads_of
+from leadrouter.observability import logger
 
 #: Reasons that will not go away by waiting: a lead nobody can ever take is escalated at once.
 PERMANENT_REASONS = frozenset({UNKNOWN, INACTIVE, "held_before"})
 #: Stop starting new pages when the invocation has less than this left (the lease covers the rest).
 SAFETY_MARGIN_SECONDS = 15.0
 PAGE_SIZE = 100
+#: Failed sweep writes on one lead before it is quarantined (escalated with reason ``quarantined``).
+MAX_ATTEMPTS = 3
+QUARANTINED = "quarantined"
+#: Each sweep releases the leads of members deactivated within this many leases (or since the rule's
+#: previous sweep started, if that is earlier): a sweep whose staff snapshot predates a deactivation may
+#: have given them leads after the API released theirs. Several ticks re-check, which also covers the
+#: by_owner index showing a lead late (it is eventually consistent on AWS).
+RELEASE_WINDOW_LEASES = 2
+#: The reason on a released lead; the same as ``logic.admin.DEACTIVATED`` (a test keeps them equal).
+DEACTIVATED = "owner_deactivated"
 
 
 @dataclass
@@ -44,12 +62,16 @@ class SweepReport:
     escalated: int = 0
     waiting: int = 0
     lost: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    released: int = 0
     slots_claimed: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     complete: bool = True
 
     def record(self, outcome: str, skipped: Iterable[str] = ()) -> None:
-        """Count one lead's outcome: assigned, escalated, waiting, or lost (another writer won)."""
+        """Count one lead's outcome: assigned, escalated, waiting, lost (another writer won), failed
+        (its write raised; counted on the lead) or quarantined (failed too often; escalated)."""
         if outcome == "assigned":
             self.assigned += 1
             self.skipped.update(skipped)
@@ -57,8 +79,21 @@ class SweepReport:
             self.escalated += 1
         elif outcome == "waiting":
             self.waiting += 1
+        elif outcome == "failed":
+            self.failed += 1
+        elif outcome == "quarantined":
+            self.quarantined += 1
         else:
             self.lost += 1
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """A rule whose sweep raised this tick (its lease was released; the next tick tries again)."""
+
+    tenant_id: str
+    rule_id: str
+    error: str
 
 
 @dataclass
@@ -69,6 +104,7 @@ class RunReport:
     busy: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
     shadowed: list[str] = field(default_factory=list)
+    failed: list[RuleFailure] = field(default_factory=list)
 
     def totals(self) -> Counter[str]:
         total: Counter[str] = Counter()
@@ -78,6 +114,9 @@ class RunReport:
                 escalated=sweep.escalated,
                 waiting=sweep.waiting,
                 lost=sweep.lost,
+                failed=sweep.failed,
+                quarantined=sweep.quarantined,
+                released=sweep.released,
                 seen=sweep.seen,
             )
             total.update({f"skipped:{reason}": n for reason, n in sweep.skipped.items()})
@@ -86,10 +125,12 @@ class RunReport:
 
 @dataclass
 class StaffSnapshot:
-    """Who is out (with why) and how much room the capped ones have, taken once per sweep."""
+    """Who is out (with why) and how much room the capped ones have, taken once per sweep; and who was
+    deactivated recently enough that a racing sweep may have given them leads."""
 
     unavailable: dict[str, str]
     capacity: dict[str, int]
+    deactivated: tuple[str, ...] = ()
 
     def anyone_can_take(self, cycle: tuple[str, ...]) -> bool:
         return any(s not in self.unavailable and self.capacity.get(s, 1) > 0 for s in set(cycle))
@@ -99,7 +140,8 @@ class StaffSnapshot:
             self.capacity[staff_id] -= 1
 
 
-SweepFn = Callable[[Repository, Rule, datetime, Callable[[], float]], SweepReport]
+#: (repo, rule, now, time_left, release_after) → report. ``release_after``: see ``release_after``.
+SweepFn = Callable[[Repository, Rule, datetime, Callable[[], float], datetime | None], SweepReport]
 
 
 def default_owner() -> str:
@@ -115,7 +157,11 @@ def run_sweeps(
     time_left: Callable[[], float] = lambda: float("inf"),
     owner: str | None = None,
 ) -> RunReport:
-    """Sweep every rule of ``action`` that is in charge of its scope, open, due, and not being swept."""
+    """Sweep every rule of ``action`` that is in charge of its scope, open, due, and not being swept.
+
+    A rule whose sweep raises (staff read, slot claim, lease, anything) is logged and recorded in
+    ``failed``; its lease is released and every other rule, of every tenant, is still swept this tick.
+    """
     owner = owner or default_owner()
     report = RunReport(action=action)
     rules = repo.active_rules(action)
@@ -130,14 +176,78 @@ def run_sweeps(
             report.closed.append(rule.rule_id)
             continue
         interval = _with_jitter_tolerance(timedelta(minutes=rule.window.interval_minutes))
-        if not repo.acquire_lease(rule, owner, now, lease, interval):
-            report.busy.append(rule.rule_id)
-            continue
         try:
-            report.swept.append(sweep(repo, rule, now, time_left))
-        finally:
-            repo.release_lease(rule, owner)
+            swept = sweep_under_lease(repo, rule, sweep, now, lease, interval, owner, time_left)
+        except Exception as error:
+            log_failure(
+                "rule sweep failed", error, action=action, tenant_id=rule.tenant_id, rule_id=rule.rule_id
+            )
+            report.failed.append(RuleFailure(rule.tenant_id, rule.rule_id, repo.failure_code(error)))
+            continue
+        if swept is None:
+            report.busy.append(rule.rule_id)
+        else:
+            report.swept.append(swept)
     return report
+
+
+def sweep_under_lease(
+    repo: Repository,
+    rule: Rule,
+    sweep: SweepFn,
+    now: datetime,
+    lease: timedelta,
+    interval: timedelta,
+    owner: str,
+    time_left: Callable[[], float],
+) -> SweepReport | None:
+    """Sweep one rule while holding its lease; None if another sweep holds it or its interval has not
+    elapsed. An exception propagates, after the lease is released."""
+    held = repo.acquire_lease(rule, owner, now, lease, interval)
+    if held is None:
+        return None
+    try:
+        return sweep(repo, rule, now, time_left, release_after(now, lease, held.previous_run))
+    finally:
+        _free_lease(repo, rule, owner)
+
+
+def _free_lease(repo: Repository, rule: Rule, owner: str) -> None:
+    """Release early; if that fails the lease simply expires, so it never turns a sweep into a failure."""
+    try:
+        repo.release_lease(rule, owner)
+    except Exception as error:
+        log_failure("lease release failed", error, tenant_id=rule.tenant_id, rule_id=rule.rule_id)
+
+
+def release_after(now: datetime, lease: timedelta, previous_run: datetime | None) -> datetime:
+    """Members deactivated at or after this moment may still hold leads a racing sweep gave them.
+
+    Only a sweep whose staff snapshot predates the deactivation can race it, and sweeps of one rule are
+    serialised by the lease: so the first sweep that starts after the previous one (``previous_run``)
+    releases them, however long the rule's interval or closed window made it wait; a window of
+    ``RELEASE_WINDOW_LEASES`` leases repeats the check on the next ticks, for what the by_owner index
+    showed late.
+    """
+    window = now - RELEASE_WINDOW_LEASES * lease
+    return window if previous_run is None else min(previous_run, window)
+
+
+def log_failure(message: str, error: BaseException, **fields: Any) -> None:
+    """Log a contained failure by error code, type and where it was raised, never by its message: a
+    validation error's text quotes the data it refused (phones, emails)."""
+    frames = traceback.extract_tb(error.__traceback__)[-3:]
+    logger.error(
+        message,
+        extra={
+            **fields,
+            "error": Repository.failure_code(error),
+            "error_type": type(error).__name__,
+            "raised_at": [
+                f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}" for frame in frames
+            ],
+        },
+    )
 
 
 def _with_jitter_tolerance(interval: timedelta) -> timedelta:
@@ -145,10 +255,21 @@ def _with_jitter_tolerance(interval: timedelta) -> timedelta:
     return max(interval - min(interval / 4, timedelta(seconds=15)), timedelta(0))
 
 
-def staff_snapshot(repo: Repository, rule: Rule, now: datetime) -> StaffSnapshot:
+def staff_snapshot(
+    repo: Repository, rule: Rule, now: datetime, release_after: datetime | None = None
+) -> StaffSnapshot:
+    """The rule's staff as they are now (a consistent read, fresh for every sweep)."""
     ids = [s.staff_id for s in rule.staff]
     members = repo.get_staff(rule.tenant_id, ids)
     unavailable = unavailable_staff(ids, members, now)
+    deactivated = tuple(
+        sid
+        for sid, member in members.items()
+        if release_after is not None
+        and not member.active
+        and member.deactivated_at is not None
+        and member.deactivated_at >= release_after
+    )
     capacity: dict[str, int] = {}
     for sid in ids:
         member = members.get(sid)
@@ -169,7 +290,27 @@ def staff_snapshot(repo: Repository, rule: Rule, now: datetime) -> StaffSnapshot
             unavailable[sid] = room[1]
         else:
             capacity[sid] = room[0]
-    return StaffSnapshot(unavailable=unavailable, capacity=capacity)
+    return StaffSnapshot(unavailable=unavailable, capacity=capacity, deactivated=deactivated)
+
+
+def release_deactivated(repo: Repository, rule: Rule, staff: StaffSnapshot, now: datetime) -> int:
+    """Give back the open leads of members deactivated recently (see ``release_after``).
+
+    A sweep whose staff snapshot predated the deactivation may have assigned them leads after the API
+    released theirs. Released leads are pending again in their own scope: this very sweep (its due
+    query runs after this) or the rule in charge of that scope reassigns them. Costs one by_owner query
+    per such member, and nothing at all when nobody was deactivated recently. A failed release is logged
+    and the sweep goes on (the next ticks of the window try again).
+    """
+    released = 0
+    for staff_id in staff.deactivated:
+        try:
+            released += release_leads_of(repo, rule.tenant_id, staff_id, DEACTIVATED, now)
+        except Exception as error:  # the sweep goes on; the next ticks in the window try again
+            log_failure(
+                "release failed", error, tenant_id=rule.tenant_id, rule_id=rule.rule_id, staff_id=staff_id
+            )
+    return released
 
 
 def nobody_ever(reasons: list[str]) -> bool:
@@ -201,6 +342,40 @@ def escalation_reason(pick: Pick, waited: timedelta, limit: timedelta) -> str | 
     if nobody_ever([s.reason for s in pick.skipped]):
         return "no_eligible_staff"
     return None
+
+
+def guarded(repo: Repository, rule: Rule, lead: Lead, now: datetime, write: Callable[[], str]) -> str:
+    """Run one lead's write; if it raises, the failure stays with that lead (see ``contain``)."""
+    try:
+        return write()
+    except Exception as error:
+        return contain(repo, rule, lead, error, now)
+
+
+def contain(repo: Repository, rule: Rule, lead: Lead, error: Exception, now: datetime) -> str:
+    """A lead whose write raised (and certainly did not apply: the data layer settles ambiguous errors
+    by re-reading the lead) is counted on the lead with one small write; at ``MAX_ATTEMPTS`` it is
+    quarantined instead: escalated with reason ``quarantined``, out of the due/idle index for good.
+
+    Returns "failed", "quarantined", or "lost" when the lead changed meanwhile (nothing to count).
+    """
+    attempt = lead.failed_attempts + 1
+    code = repo.failure_code(error)
+    where = {
+        "tenant_id": lead.tenant_id,
+        "rule_id": rule.rule_id,
+        "lead_id": lead.lead_id,
+        "attempt": attempt,
+    }
+    log_failure("lead write failed", error, **where)
+    try:
+        if attempt >= MAX_ATTEMPTS:
+            decision = decision_for(rule, now, "escalated", previous_owner=lead.owner, reason=QUARANTINED)
+            return "quarantined" if repo.quarantine(lead, decision, code) else "lost"
+        return "failed" if repo.record_failure(lead, code) else "lost"
+    except Exception as again:
+        log_failure("lead failure not recorded", again, **where)
+        return "failed"
 
 
 def tally(report: SweepReport, staff: StaffSnapshot, pick: Pick, outcome: str) -> None:
