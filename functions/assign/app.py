@@ -1,8 +1,9 @@
 """Assign Lambda: every minute (EventBridge Scheduler) and on each new pending lead (DynamoDB stream).
 
-The schedule sweeps every rule that is due; the stream sweeps at once the scope of a lead that just
-arrived, when its rule has no delay and runs continuously. Both use the same lease and conditional
-writes, so a lead is assigned exactly once whichever gets there first.
+The schedule sweeps every rule that is due, then escalates leads no rule will ever assign. The stream
+sweeps at once the scope of a lead that just arrived, when its rule has no delay and runs continuously.
+Both use the same lease and conditional writes, so a lead is assigned exactly once whichever gets there
+first.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.scheduled import run_arrivals, run_scheduled
+from leadrouter.logic.unrouted import sweep_unrouted
 from leadrouter.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -29,4 +31,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             event=event, record_handler=record_handler, processor=processor, context=context
         )
         return dict(response)
-    return run_scheduled("assign", sweep_due_leads, event, context)
+    return run_scheduled("assign", sweep_due_leads, event, context, follow_up=sweep_unrouted)

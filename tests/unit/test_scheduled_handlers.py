@@ -81,3 +81,17 @@ def test_a_failing_rule_is_reported_and_counted_while_the_others_are_swept(
     ]
     (emf,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emf["RulesFailed"] == [1.0] and emf["RulesSwept"] == [1.0] and emf["LeadWritesFailed"] == [0.0]
+
+
+def test_the_assign_tick_escalates_leads_no_rule_will_assign(moto_repo: Repository) -> None:
+    # Given a rule for web/new and leads that waited 3 hours in a step no rule covers
+    seed(moto_repo, rule())
+    stranded = add_leads(moto_repo, 2, received_at=NOW - timedelta(hours=3), step="Gọi lại")
+    # When the scheduled assign handler runs
+    summary = assign_app.handler(SCHEDULED_EVENT, FakeContext())
+    # Then they are escalated with the reason, and the summary says so
+    assert summary["unrouted"]["escalated"] == {"no_rule": 2}
+    assert summary["unrouted"]["scopes"] == {f"{TENANT}#pool#web#step#Gọi lại": "no_rule"}
+    stored = moto_repo.get_lead(TENANT, stranded[0].lead_id)
+    assert stored is not None and stored.status is LeadStatus.ESCALATED
+    assert stored.decisions[-1].reason == "no_rule"

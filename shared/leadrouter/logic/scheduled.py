@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from leadrouter.clock import utc_now
+from leadrouter.data.repository import Repository
 from leadrouter.logic.instant import ArrivalSweeper
 from leadrouter.logic.sweeps import RunReport, SweepFn, SweepReport, run_sweeps
+from leadrouter.logic.unrouted import UnroutedReport
 from leadrouter.observability import logger, metrics
 from leadrouter.runtime import repository
 from leadrouter.settings import Settings
@@ -21,22 +23,41 @@ class _Context(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
 
 
-def run_scheduled(action: str, sweep: SweepFn, event: Mapping[str, Any], context: _Context) -> dict[str, Any]:
-    """Run one scheduled tick. Safe to deliver twice: leases, intervals and conditional writes dedupe."""
+#: What the assign tick does after its rules: escalate leads no rule will ever sweep (logic/unrouted).
+FollowUp = Callable[[Repository, datetime, Callable[[], float]], UnroutedReport]
+
+
+def run_scheduled(
+    action: str,
+    sweep: SweepFn,
+    event: Mapping[str, Any],
+    context: _Context,
+    follow_up: FollowUp | None = None,
+) -> dict[str, Any]:
+    """Run one scheduled tick. Safe to deliver twice: leases, intervals and conditional writes dedupe.
+
+    ``follow_up`` runs after every rule was swept; its failure is logged and contained like a rule's.
+    """
     settings = Settings.from_env()
     started = utc_now()
     time_left: Callable[[], float] = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+    repo = repository()
     report = run_sweeps(
-        repository(),
+        repo,
         action,
         sweep,
         started,
         lease=timedelta(seconds=settings.lease_seconds),
         time_left=time_left,
     )
+    unrouted = _follow_up(follow_up, repo, started, time_left) if follow_up else None
     elapsed_ms = (utc_now() - started).total_seconds() * 1000
     summary = summarise(report, elapsed_ms)
     publish_metrics(report, elapsed_ms)
+    if unrouted is not None:
+        summary["unrouted"] = {"scopes": unrouted.unrouted, "escalated": dict(unrouted.escalated)}
+        escalated = sum(unrouted.escalated.values())
+        metrics.add_metric(name="UnroutedLeadsEscalated", unit=MetricUnit.Count, value=escalated)
     logger.info(
         f"{action} tick done",
         extra={
@@ -46,6 +67,16 @@ def run_scheduled(action: str, sweep: SweepFn, event: Mapping[str, Any], context
         },
     )
     return summary
+
+
+def _follow_up(
+    follow_up: FollowUp, repo: Repository, now: datetime, time_left: Callable[[], float]
+) -> UnroutedReport | None:
+    try:
+        return follow_up(repo, now, time_left)
+    except Exception as error:  # contained: the rules' sweeps already ran; the next tick retries
+        logger.error("unrouted sweep failed", extra={"error": type(error).__name__})
+        return None
 
 
 def summarise(report: RunReport, elapsed_ms: float) -> dict[str, Any]:
