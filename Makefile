@@ -24,10 +24,32 @@ $(NODE_STAMP): package.json package-lock.json
 
 deps: $(STAMP) $(NODE_STAMP)
 
-## The whole suite: unit (moto, pure, hypothesis) + integration on DynamoDB Local + lint, types, template.
+## The whole suite: unit (moto, pure, hypothesis) + integration on DynamoDB Local + lint, types, template,
+## then the unit suite again on Python 3.12, the Lambda runtime (when python3.12 is on the machine; CI
+## sets REQUIRE_PY312=1 so that a missing 3.12 fails instead).
 test: deps
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory check
+	$(MAKE) --no-print-directory test-py312
+
+## The unit suite on the Lambda runtime's Python (3.12), in its own venv from the same lock file.
+# pyenv's shim answers "command not found" unless 3.12 is selected, so ask for a python3.12 that runs.
+PY312 ?= $(shell for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12.*/bin/python3.12 2>/dev/null) \
+  $$(command -v python3.12); do "$$p" -V >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+VENV312 := .venv-3.12
+STAMP312 := $(VENV312)/.deps-installed
+$(STAMP312): requirements-dev.lock
+	$(PY312) -m venv $(VENV312)
+	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	@touch $@
+
+.PHONY: test-py312
+test-py312:
+	@if [ -z "$(PY312)" ]; then \
+	  if [ -n "$$REQUIRE_PY312" ]; then echo "error: python3.12 (the Lambda runtime) not found"; exit 1; fi; \
+	  echo "note: python3.12 not found: the unit suite ran on $$($(PY) -V) only"; exit 0; fi
+	@$(MAKE) --no-print-directory $(STAMP312) PY312=$(PY312)
+	$(VENV312)/bin/python -m pytest -q -p no:cacheprovider tests/unit -n 2
 
 test-unit: deps
 	$(PY) -m pytest -q tests/unit
@@ -67,3 +89,4 @@ demo: deps
 bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/rotation_bench.py
 	@PYTHONPATH=shared:. $(PY) bench/sweep_bench.py
+	@PYTHONPATH=shared:. $(PY) bench/write_cost.py
