@@ -22,12 +22,20 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+## Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "error: the browser tests need Chromium at $(CHROMIUM) (Debian/Ubuntu: sudo apt-get install chromium)"; exit 1; fi
+
 deps: $(STAMP) $(NODE_STAMP)
 
 ## The whole suite: unit (moto, pure, hypothesis) + integration on DynamoDB Local + lint, types, template,
 ## then the unit suite again on Python 3.12, the Lambda runtime (when python3.12 is on the machine; CI
 ## sets REQUIRE_PY312=1 so that a missing 3.12 fails instead).
-test: deps
+test: deps $(CHROMIUM)
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory test-py312
