@@ -15,7 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from leadrouter.data.repository import PageKey, Repository
 from leadrouter.domain.contacts import contact_keys, normalise_email, normalise_phone
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from leadrouter.domain.models import Caller, Decision, Lead, LeadEvent, LeadStatus, Name, StaffMember
+from leadrouter.domain.models import (
+    Attributes,
+    Caller,
+    Decision,
+    Lead,
+    LeadEvent,
+    LeadStatus,
+    Name,
+    StaffMember,
+)
 
 MAX_BATCH = 500
 
@@ -26,7 +35,7 @@ class LeadEdit(BaseModel):
     name: Name | None = None
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=254)
-    attributes: dict[str, str] | None = Field(default=None, max_length=30)
+    attributes: Attributes | None = None  # the lead's own bounds: 30 named fields of ≤ 1,000 chars
 
 
 def _holders(lead: Lead) -> set[str]:
