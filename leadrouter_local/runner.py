@@ -215,6 +215,9 @@ def make_http_handler(
             started = time.monotonic()
             try:
                 status = self._dispatch(method.upper())
+            except (BrokenPipeError, ConnectionResetError):
+                log(f"{method} {self.path[:200]}: the client hung up before the answer")
+                return
             except Exception:
                 log(f"{method} {self.path[:200]} → 502: the function raised\n{traceback.format_exc()}")
                 self._json(502, {"message": "Internal server error"})

@@ -59,6 +59,13 @@ def team(moto_repo: Repository, monkeypatch: pytest.MonkeyPatch) -> Repository:
 
 
 # ------------------------------------------------------------------ path parameters
+_RULE = {
+    "rule_id": "r-tet",
+    "name": "Chiến dịch Tết",
+    "kind": "weighted",
+    "scope": {"campaign": TET},
+    "staff": [{"staff_id": "A", "weight": 1}, {"staff_id": "B", "weight": 2}],
+}
 LEAD_ROUTES = [
     ("GET", "/leads/{}", None),
     ("PATCH", "/leads/{}", {"name": "An"}),
@@ -111,17 +118,7 @@ def test_a_vietnamese_campaign_works_end_to_end_raw_or_percent_encoded(
 ) -> None:
     # Given leads and a campaign rule for "Tết 2027", created through the API
     leads = add_leads(team, 6)
-    created = call_as(
-        "POST",
-        "/rules",
-        {
-            "rule_id": "r-tet",
-            "name": "Chiến dịch Tết",
-            "kind": "weighted",
-            "scope": {"campaign": TET},
-            "staff": [{"staff_id": "A", "weight": 1}, {"staff_id": "B", "weight": 2}],
-        },
-    )
+    created = call_as("POST", "/rules", _RULE)
     assert created.status == 201, created.body
     ids = [x.lead_id for x in leads]
     # When the mass update names the campaign in the path, as typed or as API Gateway passes it on
@@ -466,3 +463,13 @@ def test_patched_attributes_are_bounded_like_intakes(
     assert _everything(moto_tables) == before
     # and the lead still reads back
     assert call_as("GET", f"/leads/{lead.lead_id}").status == 200
+
+
+def test_an_id_with_a_percent_encoded_colon_is_the_id_itself(team: Repository) -> None:
+    # Given a rule whose id has a ':' (ids allow it), which HTTP clients send as %3A
+    created = call_as("POST", "/rules", {**_RULE, "rule_id": "r:tet"})
+    assert created.status == 201, created.body
+    # When it is read, enabled and deleted through its encoded path / Then it is that rule
+    assert call_as("GET", "/rules/r%3Atet").body["rule_id"] == "r:tet"
+    assert call_as("POST", "/rules/r%3Atet/disable").body["active"] is False
+    assert call_as("DELETE", "/rules/r%3Atet").status == 204

@@ -8,9 +8,13 @@ from typing import Any
 import pytest
 
 from leadrouter.api.app import create_app
+from leadrouter.api.contract import EXAMPLES
+from leadrouter.data.repository import Repository
+from leadrouter.settings import Settings
 from leadrouter_local.openapi import SPEC_PATH, render
 from leadrouter_local.template import functions, load_template
-from tests.support.api import call, event
+from tests.support.api import FORM_KEY, add_form_source, call, event
+from tests.support.builders import TENANT, rule, seed
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -254,3 +258,26 @@ def test_swagger_from_the_stage_calls_the_stage_with_the_completed_contract() ->
     # ...and ?format=json serves the same document
     as_json = call(_fetched_through("/Prod/swagger", "/swagger?format=json"))
     assert as_json.body == spec
+
+
+def test_the_request_examples_work_on_the_demo_tenant(moto_tables: dict[str, str]) -> None:
+    # Given a tenant like make run's demo one (staff A, B, C; a form source on pool web)
+    repo = Repository(Settings.from_env())
+    seed(repo, rule(weights={"A": 3, "B": 4, "C": 5}))
+    add_form_source(repo)
+    admin = {"sub": "u", "custom:tenant_id": TENANT, "custom:role": "admin"}
+    # When each documented example is sent as it stands (what Swagger's "Try it out" pre-fills)
+    for (method, path), example in EXAMPLES.items():
+        ev = event(method.upper(), path.replace("{campaign}", "T%E1%BA%BFt%202027"), example, claims=admin)
+        if path == "/intake/leads":
+            ev = event("POST", path, example, headers={"X-Form-Key": FORM_KEY})
+        # Then it is accepted
+        reply = call(ev)
+        assert 200 <= reply.status < 300, (method, path, reply.body)
+
+
+def test_created_resources_link_to_the_routes_behind_their_id() -> None:
+    links = _committed()["paths"]["/intake/leads"]["post"]["responses"]["201"]["links"]
+    assert {link["parameters"]["lead_id"] for link in links.values()} == {"$response.body#/lead_id"}
+    operation_ids = {op["operationId"] for _, _, op in _each_operation(_committed())}
+    assert {link["operationId"] for link in links.values()} <= operation_ids and len(links) == 6

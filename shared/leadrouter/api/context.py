@@ -57,15 +57,16 @@ def now() -> datetime:
 def _percent_decoded(value: object) -> object:
     """API Gateway REST hands the path over still percent-encoded and Powertools matches it as is.
 
-    Labels may not contain '%', so decoding once is unambiguous: ``T%E1%BA%BFt%202027`` is "Tết 2027",
-    and a doubly encoded ``%2525`` decodes to a '%' that the label then refuses.
+    Neither ids nor labels may contain '%', so decoding once is unambiguous: ``T%E1%BA%BFt%202027`` is
+    "Tết 2027", ``R%3A1`` is "R:1" (clients encode ':'), and a doubly encoded ``%2525`` decodes to a '%'
+    that the type then refuses.
     """
     return unquote(value, errors="strict") if isinstance(value, str) else value
 
 
 #: Path segments are validated like bodies: an id that could never have been created is a 422 naming
 #: the parameter, before anything reaches DynamoDB (which refuses keys over 1,024 bytes with a 500).
-PathIdent = Annotated[Ident, Path()]
+PathIdent = Annotated[Ident, BeforeValidator(_percent_decoded), Path()]
 #: A pool or campaign in the path: Vietnamese with spaces, percent-decoded first.
 PathLabel = Annotated[Label, BeforeValidator(_percent_decoded), Path()]
 

@@ -92,6 +92,75 @@ _DESCRIPTIONS = {
 }
 
 
+#: Where a created resource's id can be used next (OpenAPI links): Swagger shows them, and stateful
+#: testers (schemathesis) follow them to reach the routes behind an id.
+LINKS: dict[tuple[str, str, str], tuple[str, str, list[tuple[str, str]]]] = {
+    ("post", "/intake/leads", "201"): (
+        "lead_id",
+        "$response.body#/lead_id",
+        [
+            ("get", "/leads/{lead_id}"),
+            ("patch", "/leads/{lead_id}"),
+            ("delete", "/leads/{lead_id}"),
+            ("post", "/leads/{lead_id}/activities"),
+            ("post", "/leads/{lead_id}/assignees"),
+            ("post", "/leads/{lead_id}/step"),
+        ],
+    ),
+    ("post", "/rules", "201"): (
+        "rule_id",
+        "$response.body#/rule_id",
+        [
+            ("get", "/rules/{rule_id}"),
+            ("put", "/rules/{rule_id}"),
+            ("post", "/rules/{rule_id}/enable"),
+            ("post", "/rules/{rule_id}/disable"),
+            ("delete", "/rules/{rule_id}"),
+        ],
+    ),
+    ("post", "/staff", "201"): (
+        "staff_id",
+        "$response.body#/staff_id",
+        [("get", "/staff/{staff_id}"), ("patch", "/staff/{staff_id}")],
+    ),
+}
+
+#: Request bodies that work on the demo tenant of `make run` (staff A, B, C; pool web, step new): Swagger
+#: UI pre-fills "Try it out" with them.
+EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/intake/leads"): {
+        "name": "Nguyễn Văn An",
+        "phone": "0912 345 678",
+        "email": "an@example.com",
+        "fields": {"utm_source": "facebook", "Sản phẩm quan tâm": "Căn hộ 2PN"},
+    },
+    ("post", "/rules"): {
+        "name": "Chia lead Tết theo tỷ trọng",
+        "kind": "weighted",
+        "scope": {"campaign": "Tết 2027"},
+        "staff": [
+            {"staff_id": "A", "weight": 3},
+            {"staff_id": "B", "weight": 4},
+            {"staff_id": "C", "weight": 5},
+        ],
+    },
+    ("post", "/rules/preview"): {
+        "name": "Thử 3:4:5",
+        "kind": "weighted",
+        "scope": {"pool": "web", "step": "new"},
+        "staff": [
+            {"staff_id": "A", "weight": 3},
+            {"staff_id": "B", "weight": 4},
+            {"staff_id": "C", "weight": 5},
+        ],
+        "count": 12,
+    },
+    ("post", "/staff"): {"name": "Phạm Thu Dung", "team": "south", "max_open_leads": 50},
+    ("post", "/form-sources"): {"name": "Landing page Tết", "pool": "web", "step": "new"},
+    ("post", "/campaigns/{campaign}/leads"): {"filter": {"pool": "web", "status": "pending"}},
+}
+
+
 def error_statuses(method: str, path: str, operation: Mapping[str, Any]) -> list[int]:
     """The error statuses an operation can answer, derived from what it is (one rule for all)."""
     statuses = [401, 422, 429]
@@ -138,7 +207,22 @@ def complete(generated: Mapping[str, Any], server_url: str = "/") -> dict[str, A
             if (method, path) == INTAKE:
                 operation["security"] = [{FORM_KEY: []}]
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
+            if (method, path) in EXAMPLES:
+                operation["requestBody"]["content"]["application/json"]["example"] = EXAMPLES[(method, path)]
+    _add_links(document)
     return document
+
+
+def _add_links(document: dict[str, Any]) -> None:
+    def operation_id(method: str, path: str) -> str:
+        return str(document["paths"][path][method]["operationId"])
+
+    for (method, path, status), (parameter, source, targets) in LINKS.items():
+        response = document["paths"][path][method]["responses"][status]
+        response["links"] = {
+            operation_id(m, p): {"operationId": operation_id(m, p), "parameters": {parameter: source}}
+            for m, p in targets
+        }
 
 
 def base_path(event: Mapping[str, Any]) -> str:
