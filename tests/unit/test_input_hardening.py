@@ -473,3 +473,29 @@ def test_an_id_with_a_percent_encoded_colon_is_the_id_itself(team: Repository) -
     assert call_as("GET", "/rules/r%3Atet").body["rule_id"] == "r:tet"
     assert call_as("POST", "/rules/r%3Atet/disable").body["active"] is False
     assert call_as("DELETE", "/rules/r%3Atet").status == 204
+
+
+@pytest.mark.parametrize("key", ["k" * 129, ""])
+def test_an_idempotency_key_the_contract_does_not_allow_is_a_422_naming_it(
+    team: Repository, moto_tables: dict[str, str], key: str
+) -> None:
+    # Given a key over 128 characters (it used to be cut to 128, so two such keys could collide)
+    before = _everything(moto_tables)
+    reply = call_as(
+        "POST",
+        "/intake/leads",
+        {"name": "An", "phone": "0912345678"},
+        who=None,
+        headers={**FORM, "Idempotency-Key": key},
+    )
+    assert reply.status == 422 and _fields(reply) == {"idempotency-key"}, reply.body
+    assert _everything(moto_tables) == before
+    # ...and one of 128 is fine
+    ok = call_as(
+        "POST",
+        "/intake/leads",
+        {"name": "An", "phone": "0912345678"},
+        who=None,
+        headers={**FORM, "Idempotency-Key": "k" * 128},
+    )
+    assert ok.status == 201

@@ -5,7 +5,7 @@ once, for every operation (served at ``/openapi.json`` and ``/swagger``, committ
 ``docs/openapi.json`` by ``make openapi``):
 
 * who may call: a Cognito ID token as a bearer JWT everywhere, except ``POST /intake/leads``, which
-  takes a form source's key in ``X-Form-Key`` (and an optional ``Idempotency-Key``);
+  takes a form source's key in ``X-Form-Key`` (its ``Idempotency-Key`` header is a route parameter);
 * every error status an operation can answer, each with the error body the API really sends
   (``{"message", "errors": [{"field", "message"}]}``), instead of Powertools' ``detail`` list;
 * bodiless 204s;
@@ -47,18 +47,6 @@ SECURITY_SCHEMES: dict[str, Any] = {
             "leads to its source's data pool, and is rate-limited per key."
         ),
     },
-}
-
-IDEMPOTENCY_HEADER: dict[str, Any] = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": (
-        "Any string up to 128 characters naming this submission (e.g. the CRM's record id). The same key "
-        "from the same form source within 24 hours gets the first answer back and creates nothing; "
-        "without a key, an identical payload counts as the same submission."
-    ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
 }
 
 FIELD_ERROR: dict[str, Any] = {
@@ -206,7 +194,6 @@ def complete(generated: Mapping[str, Any], server_url: str = "/") -> dict[str, A
                     response.pop("content", None)
             if (method, path) == INTAKE:
                 operation["security"] = [{FORM_KEY: []}]
-                operation.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
             if (method, path) in EXAMPLES:
                 operation["requestBody"]["content"]["application/json"]["example"] = EXAMPLES[(method, path)]
     _add_links(document)

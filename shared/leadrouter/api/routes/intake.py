@@ -6,10 +6,11 @@ import hashlib
 import json
 from collections.abc import Callable
 from functools import cache
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -31,6 +32,11 @@ IDEMPOTENCY_HEADER = "idempotency-key"
 IDEMPOTENCY_SECONDS = 24 * 3600
 #: Module-level so the handler can register the Lambda context (remaining time) on it.
 IDEMPOTENCY_CONFIG = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_SECONDS)
+IDEMPOTENCY_DOC = (
+    "Up to 128 characters naming this submission (e.g. the CRM's record id). The same key from the same "
+    "form source within 24 hours gets the first answer back and creates nothing; without a key, an "
+    "identical payload counts as the same submission."
+)
 
 
 @cache
@@ -79,7 +85,13 @@ def _idempotency_key(header: str | None, request: IntakeRequest) -> str:
     responses={201: {"description": "lead created or linked"}},
     tags=["intake"],
 )
-def post_lead(body: IntakeRequest) -> Response[IntakeResult]:
+def post_lead(
+    body: IntakeRequest,
+    idempotency_key: Annotated[  # validated and documented here; read below by _idempotency_key
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=128, description=IDEMPOTENCY_DOC),
+    ] = None,
+) -> Response[IntakeResult]:
     source = form_source(repository(), _header(FORM_KEY_HEADER), now())
     key = _idempotency_key(_header(IDEMPOTENCY_HEADER), body)
     submit = _idempotent_submit(Settings.from_env().idempotency_table)
