@@ -62,6 +62,7 @@ def proxy_event(
     resource: str | None = None,
     path_parameters: dict[str, str] | None = None,
     source_ip: str = "127.0.0.1",
+    is_base64_encoded: bool = False,
 ) -> dict[str, Any]:
     """A REST API (v1) proxy event; ``claims`` is what a Cognito authorizer would have verified."""
     url = urlsplit(path)
@@ -90,5 +91,5 @@ def proxy_event(
             "authorizer": {"claims": claims} if claims else None,
         },
         "body": body,
-        "isBase64Encoded": False,
+        "isBase64Encoded": is_base64_encoded,
     }

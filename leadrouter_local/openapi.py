@@ -30,12 +30,13 @@ def _ensure_shared_importable() -> None:
 
 
 def schema() -> dict[str, Any]:
-    """The OpenAPI document of a fresh ``create_app()``, as plain JSON data."""
+    """The contract of a fresh ``create_app()`` (``api.contract.complete``), as plain JSON data."""
     _ensure_shared_importable()
+    from leadrouter.api import contract
     from leadrouter.api.app import create_app
 
-    document: dict[str, Any] = json.loads(create_app().get_openapi_json_schema())
-    return document
+    generated: dict[str, Any] = json.loads(create_app().get_openapi_json_schema())
+    return contract.complete(generated)
 
 
 def render() -> str:

@@ -15,6 +15,7 @@ What it emulates, all read from template.yaml so the two cannot drift apart:
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import importlib
 import json
@@ -25,6 +26,7 @@ import signal
 import socket
 import threading
 import time
+import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -33,6 +35,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
@@ -159,85 +162,130 @@ class Tokens:
         return self._claims.get(token)
 
 
+#: Visible ASCII stays as it is in a request path; anything else is percent-encoded, as browsers and
+#: API Gateway hand it on (http.server reads the request line as Latin-1, so raw UTF-8 arrives mangled).
+_PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
+_CORS_HEADERS = "Content-Type,Authorization,X-Form-Key,Idempotency-Key"
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+def request_target(raw: str) -> str:
+    """The request target as API Gateway passes it on: raw non-ASCII bytes percent-encoded."""
+    return quote(raw.encode("latin-1", errors="replace"), safe=_PATH_SAFE)
+
+
+def event_body(raw: bytes) -> tuple[str | None, bool]:
+    """(body, isBase64Encoded): text if it is UTF-8, else base64 (Lambda's form for binary bodies)."""
+    if not raw:
+        return None, False
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), True
+
+
 def make_http_handler(
     api_routes: list[Route],
     invoke: Callable[[str, dict[str, Any]], Any],
     tokens: Tokens,
     log: Callable[[str], None],
 ) -> type[BaseHTTPRequestHandler]:
+    """API Gateway over HTTP. Every request gets an answer, whatever its method or body, as AWS gives:
+
+    * a path no route has: 403 Missing Authentication Token; a known path with another method
+      (TRACE, HEAD, anything): 405 with an Allow header (where API Gateway also says 403, we are
+      precise); OPTIONS: the CORS preflight;
+    * a handler that raises: 502 Internal server error (what API Gateway answers when Lambda fails),
+      with the traceback on the console; never a dropped connection.
+    """
+
     class ApiGateway(BaseHTTPRequestHandler):
         server_version = "leadrouter-local"
 
-        def do_GET(self) -> None:
-            self._handle("GET")
-
-        def do_POST(self) -> None:
-            self._handle("POST")
-
-        def do_PUT(self) -> None:
-            self._handle("PUT")
-
-        def do_PATCH(self) -> None:
-            self._handle("PATCH")
-
-        def do_DELETE(self) -> None:
-            self._handle("DELETE")
+        def __getattr__(self, name: str) -> Callable[[], None]:
+            # http.server looks up do_<METHOD>; an unknown method would get its HTML 501 otherwise
+            if name.startswith("do_"):
+                return lambda: self._handle(name[3:])
+            raise AttributeError(name)
 
         def do_OPTIONS(self) -> None:
             self._reply(204, {}, b"", cors=True)
 
         def _handle(self, method: str) -> None:
             started = time.monotonic()
-            path = self.path.split("?", 1)[0]
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > 10 * 1024 * 1024:
-                self._json(413, {"message": "Request Too Long"})
+            try:
+                status = self._dispatch(method.upper())
+            except (BrokenPipeError, ConnectionResetError):
+                log(f"{method} {self.path[:200]}: the client hung up before the answer")
                 return
-            body = self.rfile.read(length).decode() if length else None
+            except Exception:
+                log(f"{method} {self.path[:200]} → 502: the function raised\n{traceback.format_exc()}")
+                self._json(502, {"message": "Internal server error"})
+                return
+            elapsed_ms = (time.monotonic() - started) * 1000
+            log(f"{method} {self.path.split('?', 1)[0][:200]} → {status} ({elapsed_ms:.0f} ms)")
+
+        def _dispatch(self, method: str) -> int:
+            target = request_target(self.path)
+            path = target.split("?", 1)[0]
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                return self._json(400, {"message": "Bad Request"})
+            if length > MAX_REQUEST_BYTES:
+                return self._json(413, {"message": "Request Too Long"})
+            body, is_base64 = event_body(self.rfile.read(length) if length else b"")
+            allowed = sorted({r.method for r in api_routes if r.pattern.fullmatch(path)})
             for route in api_routes:
                 params = route.match(method, path)
                 if params is None:
                     continue
                 claims = tokens.claims(self.headers.get("Authorization"))
                 if route.authenticated and claims is None:
-                    self._json(401, {"message": "Unauthorized"})
-                    return
+                    return self._json(401, {"message": "Unauthorized"})
                 event = proxy_event(
                     method,
-                    self.path,
+                    target,
                     body,
                     headers={k: v for k, v in self.headers.items()},
                     claims=claims if route.authenticated else None,
                     resource=route.path,
-                    path_parameters=params,
+                    path_parameters={k: unquote(v) for k, v in params.items()},
                     source_ip=self.client_address[0],
+                    is_base64_encoded=is_base64,
                 )
                 result = invoke(route.function, event)
                 headers = {**(result.get("headers") or {})}
                 for key, values in (result.get("multiValueHeaders") or {}).items():
                     headers[key] = ", ".join(values)
-                self._reply(int(result["statusCode"]), headers, (result.get("body") or "").encode())
-                elapsed_ms = (time.monotonic() - started) * 1000
-                log(f"{method} {path} → {result['statusCode']} ({elapsed_ms:.0f} ms)")
-                return
-            self._json(403, {"message": "Missing Authentication Token"})  # what API Gateway says
+                status = int(result["statusCode"])
+                raw = result.get("body") or ""
+                payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+                self._reply(status, headers, payload)
+                return status
+            if allowed:
+                return self._json(405, {"message": "Method Not Allowed"}, {"Allow": ", ".join(allowed)})
+            return self._json(403, {"message": "Missing Authentication Token"})  # what API Gateway says
 
-        def _json(self, status: int, body: dict[str, Any]) -> None:
-            self._reply(status, {"Content-Type": "application/json"}, json.dumps(body).encode(), cors=True)
+        def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> int:
+            headers = {"Content-Type": "application/json", **(headers or {})}
+            self._reply(status, headers, json.dumps(body).encode(), cors=True)
+            return status
 
         def _reply(self, status: int, headers: dict[str, str], body: bytes, cors: bool = False) -> None:
             self.send_response(status)
             if cors:
                 self.send_header("Access-Control-Allow-Origin", "*")
-                self.send_header(
-                    "Access-Control-Allow-Headers", "Content-Type,Authorization,X-Form-Key,Idempotency-Key"
-                )
+                self.send_header("Access-Control-Allow-Headers", _CORS_HEADERS)
                 self.send_header("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE,OPTIONS")
             for key, value in headers.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # one line per request is logged by _handle
@@ -480,7 +528,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """Whether the API server could bind the port now.
+
+    With SO_REUSEADDR, like the server itself (``HTTPServer.allow_reuse_address``): a port just freed,
+    still in TIME_WAIT, is free to use; one with a listener on it is not.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -583,6 +637,32 @@ def running(**kwargs: Any) -> Iterator[Stack]:
         stack.stop()
 
 
+class StopSignals:
+    """SIGINT and SIGTERM become a stop request that the main thread polls for.
+
+    The handler only appends to a list: it takes no lock, so a signal that arrives while the main thread
+    holds one (a ``threading.Event`` wait), or while the handler itself runs (a second SIGTERM), cannot
+    deadlock, and a second signal during shutdown changes nothing: the stop in progress finishes cleanly.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.received.append(signum)
+
+    def install(self) -> None:
+        # Explicit handlers: a shell starts background jobs with SIGINT ignored, and Python inherits that.
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, self)
+
+    def wait(self, poll_seconds: float = 0.2) -> int:
+        """Block until a stop signal arrives; returns the first one."""
+        while not self.received:
+            time.sleep(poll_seconds)
+        return self.received[0]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run leadrouter locally (DynamoDB Local + emulated AWS)")
     parser.add_argument("--host", default="127.0.0.1")
@@ -593,6 +673,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-seed", action="store_true", help="do not create the demo tenant")
     args = parser.parse_args(argv)
     started = time.monotonic()
+    signals = StopSignals()
+    signals.install()  # before start-up: a signal during it still stops DynamoDB Local on the way out
     stack = start_stack(
         host=args.host,
         port=args.port,
@@ -603,12 +685,7 @@ def main(argv: list[str] | None = None) -> None:
     from leadrouter_local.demo_data import banner
 
     print(banner(stack.url, stack.demo, time.monotonic() - started), flush=True)
-    stopping = threading.Event()
-    # Explicit handlers: a shell starts background jobs with SIGINT ignored, and Python inherits that.
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, lambda *_: stopping.set())
-    while not stopping.wait(0.5):
-        pass
+    signals.wait()
     print("stopping…", flush=True)
     stack.stop()
     print("stopped.", flush=True)

@@ -178,7 +178,9 @@ def test_list_and_get_show_only_the_callers_tenant(team: Repository) -> None:
     assert call_as("GET", "/rules/r-web").body["cycle"] == SEED_CYCLE
     assert call_as("GET", "/rules/r-theirs").status == 404
     assert call_as("GET", "/rules/missing").status == 404
-    assert call_as("GET", f"/rules/{'x' * 2000}").status == 404  # an impossible id is simply not found
+    # an id that could never have been created is refused like a bad body field, before DynamoDB sees it
+    impossible = call_as("GET", f"/rules/{'x' * 2000}")
+    assert impossible.status == 422 and [e["field"] for e in impossible.body["errors"]] == ["rule_id"]
 
 
 # ------------------------------------------------------------------ replace

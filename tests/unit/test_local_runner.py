@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
-from collections.abc import Callable
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +18,16 @@ import pytest
 import yaml
 
 from leadrouter_local.apigw import routes
-from leadrouter_local.runner import rate_seconds, resolve_environment, scheduler_input, schedules
+from leadrouter_local.runner import (
+    StopSignals,
+    Tokens,
+    make_http_handler,
+    port_is_free,
+    rate_seconds,
+    resolve_environment,
+    scheduler_input,
+    schedules,
+)
 from leadrouter_local.template import load_template
 
 
@@ -69,3 +84,171 @@ def test_rates_and_environment() -> None:
         load_template(), {"LeadsTable": "L", "ConfigTable": "C", "EventsTable": "E", "IdempotencyTable": "I"}
     )
     assert (env["LEADS_TABLE"], env["CONFIG_TABLE"], env["LEASE_SECONDS"]) == ("L", "C", "180")
+
+
+# ------------------------------------------------------------------ the local API Gateway answers everything
+@pytest.fixture
+def gateway() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """The local API Gateway on a free port, in front of a fake function that records its events.
+
+    The fake answers 200 with the event's path parameters, and raises for the path ``/leads/boom``.
+    """
+    received: list[dict[str, Any]] = []
+
+    def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        received.append(event)
+        if event["path"] == "/leads/boom":
+            raise RuntimeError("the function failed")
+        return {
+            "statusCode": 200,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(event["pathParameters"]),
+        }
+
+    handler = make_http_handler(
+        routes(load_template()), invoke, Tokens({"t": {"custom:tenant_id": "acme"}}), lambda _: None
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _send(
+    address: str, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection(address, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for key, value in {"Authorization": "Bearer t", **(headers or {})}.items():
+            connection.putheader(key, value)
+        if body is not None and "Content-Length" not in (headers or {}):
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("method", ["TRACE", "HEAD", "CONNECT", "PROPFIND", "BREW"])
+def test_a_method_no_route_has_on_a_known_path_is_a_405_naming_the_allowed_ones(
+    gateway: tuple[str, list[dict[str, Any]]], method: str
+) -> None:
+    # Given the routes of the template; When /leads/{id} is asked with a method it does not have
+    status, headers, body = _send(gateway[0], method, "/leads/L1")
+    # Then the answer is a 405 with Allow (http.server alone says 501 in HTML), and no function ran
+    assert status == 405
+    assert headers["Allow"] == "DELETE, GET, PATCH"
+    assert body == (b"" if method == "HEAD" else b'{"message": "Method Not Allowed"}')
+    assert gateway[1] == []
+
+
+def test_an_unknown_path_is_403_missing_authentication_token_as_api_gateway_says(
+    gateway: tuple[str, list[dict[str, Any]]],
+) -> None:
+    assert _send(gateway[0], "TRACE", "/nowhere")[0] == 403
+    assert _send(gateway[0], "GET", "/nowhere")[2] == b'{"message": "Missing Authentication Token"}'
+    assert _send(gateway[0], "OPTIONS", "/leads")[0] == 204
+
+
+def test_a_body_that_is_not_utf8_reaches_the_function_base64_encoded(
+    gateway: tuple[str, list[dict[str, Any]]],
+) -> None:
+    # When a client posts bytes that are not UTF-8
+    status, _, _ = _send(gateway[0], "POST", "/intake/leads", b'{"name": "\xff\xfe"}')
+    # Then the function gets them as Lambda gets binary bodies (it answers 415), not a dropped connection
+    assert status == 200
+    (event,) = gateway[1]
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b'{"name": "\xff\xfe"}'
+
+
+def test_a_utf8_body_reaches_the_function_as_text(gateway: tuple[str, list[dict[str, Any]]]) -> None:
+    _send(gateway[0], "POST", "/intake/leads", '{"name": "Tết"}'.encode())
+    (event,) = gateway[1]
+    assert (event["isBase64Encoded"], event["body"]) == (False, '{"name": "Tết"}')
+
+
+def test_a_function_that_raises_is_a_502_not_a_dropped_connection(
+    gateway: tuple[str, list[dict[str, Any]]],
+) -> None:
+    status, _, body = _send(gateway[0], "GET", "/leads/boom")
+    assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
+
+
+@pytest.mark.parametrize("length", ["-5", "abc"])
+def test_a_bad_content_length_is_a_400(gateway: tuple[str, list[dict[str, Any]]], length: str) -> None:
+    assert _send(gateway[0], "POST", "/intake/leads", b"{}", {"Content-Length": length})[0] == 400
+    assert gateway[1] == []
+
+
+def test_path_parameters_are_percent_decoded_and_the_path_stays_encoded(
+    gateway: tuple[str, list[dict[str, Any]]],
+) -> None:
+    # When a campaign is named as a browser sends it, and as raw UTF-8 bytes
+    assert _send(gateway[0], "POST", "/campaigns/T%E1%BA%BFt%202027/leads", b"{}")[0] == 200
+    host, port = gateway[0].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as raw:  # http.client sends ASCII only
+        raw.sendall("POST /campaigns/Tết/leads HTTP/1.0\r\nAuthorization: Bearer t\r\n\r\n".encode())
+        assert raw.makefile("rb").readline().split()[1] == b"200"
+    # Then, as on API Gateway, pathParameters are decoded and the path is percent-encoded
+    first, second = gateway[1]
+    assert (first["path"], first["pathParameters"]) == (
+        "/campaigns/T%E1%BA%BFt%202027/leads",
+        {"campaign": "Tết 2027"},
+    )
+    assert (second["path"], second["pathParameters"]) == ("/campaigns/T%E1%BA%BFt/leads", {"campaign": "Tết"})
+
+
+# ------------------------------------------------------------------ ports and signals
+def test_a_port_just_freed_is_free_at_once() -> None:
+    # Given a port whose server (binding with SO_REUSEADDR, as HTTPServer does) closed a connection
+    # first, so that the port sits in TIME_WAIT
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = listener.accept()
+        accepted.close()  # the server side closes first: TIME_WAIT is on the server's port
+        client.recv(1)
+        client.close()
+    # When the runner probes it / Then it is free: the next `make run` can bind it at once
+    assert port_is_free("127.0.0.1", port)
+
+
+def test_a_port_with_a_listener_is_busy() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        assert not port_is_free("127.0.0.1", holder.getsockname()[1])
+
+
+def test_a_second_stop_signal_during_the_first_changes_nothing() -> None:
+    # Given the runner's stop handlers installed
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    stop = StopSignals()
+    stop.install()
+    try:
+        # When SIGTERM arrives, and again while its handler is running (the nested case that deadlocked
+        # a handler taking threading.Event's lock), then SIGINT
+        def nested(signum: int, frame: object) -> None:
+            signal.signal(signal.SIGTERM, stop)
+            stop(signum, frame)
+            signal.raise_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, nested)
+        signal.raise_signal(signal.SIGTERM)
+        signal.raise_signal(signal.SIGINT)
+        # Then every signal was recorded without blocking, and the wait returns the first
+        assert stop.received == [signal.SIGTERM, signal.SIGTERM, signal.SIGINT]
+        assert stop.wait(poll_seconds=0) == signal.SIGTERM
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

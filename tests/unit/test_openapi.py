@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from leadrouter.api.app import create_app
+from leadrouter.api.contract import EXAMPLES
+from leadrouter.data.repository import Repository
+from leadrouter.settings import Settings
 from leadrouter_local.openapi import SPEC_PATH, render
 from leadrouter_local.template import functions, load_template
-from tests.support.api import call, event
+from tests.support.api import FORM_KEY, add_form_source, call, event
+from tests.support.builders import TENANT, rule, seed
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -70,3 +76,208 @@ def test_get_openapi_json_serves_the_committed_document():
     assert reply.status == 200
     assert reply.body == _committed()
     assert reply.body == json.loads(render())
+
+
+# ------------------------------------------------------------------ the contract (issue #7 item 13)
+def _each_operation(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def test_bearer_tokens_everywhere_except_intake_which_takes_a_form_key() -> None:
+    # Given the committed contract
+    document = _committed()
+    schemes = document["components"]["securitySchemes"]
+    # Then a Cognito JWT is the default and the form key is an apiKey header
+    assert schemes["cognito"] == {
+        **schemes["cognito"],
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    assert schemes["formKey"] == {
+        **schemes["formKey"],
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Form-Key",
+    }
+    assert document["security"] == [{"cognito": []}]
+    overridden = {(m, p): op["security"] for m, p, op in _each_operation(document) if "security" in op}
+    assert overridden == {("post", "/intake/leads"): [{"formKey": []}]}
+
+
+def test_intake_documents_its_optional_idempotency_key_header() -> None:
+    intake = _committed()["paths"]["/intake/leads"]["post"]
+    (header,) = [p for p in intake["parameters"] if p["in"] == "header"]
+    assert header["name"].lower() == "idempotency-key" and header["required"] is False
+    assert {"type": "string", "minLength": 1, "maxLength": 128} in header["schema"]["anyOf"]
+
+
+def test_every_operation_documents_its_error_statuses_with_the_error_body_it_sends() -> None:
+    document = _committed()
+    expected = {
+        ("get", "/leads/{lead_id}"): {"401", "403", "404", "422", "429"},
+        ("patch", "/leads/{lead_id}"): {"401", "403", "404", "409", "413", "415", "422", "429"},
+        ("post", "/intake/leads"): {"401", "409", "413", "415", "422", "429"},
+        ("delete", "/rules/{rule_id}"): {"401", "403", "404", "409", "422", "429"},
+        ("post", "/rules/preview"): {"401", "403", "413", "415", "422", "429"},
+        ("get", "/rules"): {"401", "403", "422", "429"},
+    }
+    for method, path, operation in _each_operation(document):
+        errors = {status for status in operation["responses"] if status >= "400"}
+        if (method, path) in expected:
+            assert errors == expected[(method, path)], (method, path)
+        assert {"401", "422", "429"} <= errors, (method, path)
+        if "requestBody" in operation:
+            assert {"413", "415"} <= errors, (method, path)
+        for status in errors:
+            schema = operation["responses"][status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+    # Powertools' own {"detail": [...]} body is not what this API sends, so it is not in the contract
+    assert not {"HTTPValidationError", "ValidationError"} & set(document["components"]["schemas"])
+
+
+def _conforms_to_error(body: Any) -> bool:
+    """The Error schema, checked by hand: a message, and optionally a list of {field, message}."""
+    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+        return False
+    return all(
+        isinstance(e.get("field"), str) and isinstance(e.get("message"), str) for e in body.get("errors", [])
+    )
+
+
+def test_the_error_bodies_the_api_sends_conform_to_the_error_schema(moto_tables: dict[str, str]) -> None:
+    # Given a caller that gets each kind of error
+    staff = {"sub": "u", "custom:tenant_id": "acme", "custom:role": "staff", "custom:staff_id": "A"}
+    admin = {**staff, "custom:role": "admin"}
+    replies = {
+        401: call(event("GET", "/leads")),
+        403: call(event("GET", "/rules", claims=staff)),
+        404: call(event("GET", "/rules/nope", claims=admin)),
+        413: call(event("POST", "/rules", raw_body="x" * 70_000, claims=admin)),
+        415: call(
+            event("POST", "/rules", raw_body="{}", claims=admin, headers={"Content-Type": "text/plain"})
+        ),
+        422: call(event("GET", "/leads?limit=0", claims=admin)),
+    }
+    # Then each answers its status with a body the contract describes
+    for status, reply in replies.items():
+        assert reply.status == status, (status, reply.body)
+        assert _conforms_to_error(reply.body), (status, reply.body)
+    assert _committed()["components"]["schemas"]["Error"]["required"] == ["message"]
+
+
+def test_a_204_is_documented_without_a_body() -> None:
+    deleted = _committed()["paths"]["/rules/{rule_id}"]["delete"]["responses"]["204"]
+    assert "content" not in deleted
+
+
+def _unbounded(schema: dict[str, Any], where: str, schemas: dict[str, Any], seen: set[str]) -> list[str]:
+    """Every array, map, string and integer reachable from a request schema that has no upper bound."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        return _unbounded(schemas[name], name, schemas, seen | {name})
+    found = [
+        f
+        for key in ("anyOf", "oneOf", "allOf")
+        for s in schema.get(key, [])
+        for f in _unbounded(s, where, schemas, seen)
+    ]
+    kind = schema.get("type")
+    if kind == "array":
+        found += [] if "maxItems" in schema else [f"{where}: array without maxItems"]
+        found += _unbounded(schema.get("items", {}), f"{where}[]", schemas, seen)
+    elif kind == "object":
+        values = schema.get("additionalProperties")
+        if isinstance(values, dict):
+            found += [] if "maxProperties" in schema else [f"{where}: map without maxProperties"]
+            found += [] if "maxLength" in schema.get("propertyNames", {}) else [f"{where}: unbounded keys"]
+            found += _unbounded(values, f"{where}{{}}", schemas, seen)
+        for name, value in schema.get("properties", {}).items():
+            found += _unbounded(value, f"{where}.{name}", schemas, seen)
+    elif kind == "integer" and not ({"minimum", "maximum"} <= set(schema) or "enum" in schema):
+        found.append(f"{where}: integer without both bounds")
+    elif kind == "string" and not ({"maxLength", "enum", "format", "const"} & set(schema)):
+        found.append(f"{where}: string without maxLength")
+    return found
+
+
+def test_every_request_array_map_string_and_integer_is_bounded() -> None:
+    # Given every request body and parameter the contract declares
+    document = _committed()
+    schemas = document["components"]["schemas"]
+    unbounded: list[str] = []
+    for method, path, operation in _each_operation(document):
+        for parameter in operation.get("parameters", []):
+            unbounded += _unbounded(
+                parameter["schema"], f"{method} {path} {parameter['name']}", schemas, set()
+            )
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body:
+            unbounded += _unbounded(body["schema"], f"{method} {path} body", schemas, set())
+    # Then nothing a caller sends is unbounded (DynamoDB numbers stop at 38 digits, items at 400 KB)
+    assert unbounded == []
+
+
+def _fetched_through(full_path: str, resource_path: str) -> dict[str, Any]:
+    ev = event("GET", resource_path)
+    ev["requestContext"] |= {"path": full_path, "stage": "Prod"}
+    return ev
+
+
+@pytest.mark.parametrize(
+    ("full_path", "server"),
+    [
+        ("/Prod/openapi.json", "/Prod"),  # the stage's own URL
+        ("/api/v1/openapi.json", "/api/v1"),  # a custom domain's base-path mapping
+        ("/openapi.json", "/"),  # a custom domain mapped at its root, or make run
+    ],
+)
+def test_the_served_contract_names_the_url_it_was_fetched_through(full_path: str, server: str) -> None:
+    reply = call(_fetched_through(full_path, "/openapi.json"))
+    assert reply.status == 200 and reply.body["servers"] == [{"url": server}]
+    # ...and everything else is the committed contract
+    assert {**reply.body, "servers": [{"url": "/"}]} == _committed()
+
+
+def test_swagger_from_the_stage_calls_the_stage_with_the_completed_contract() -> None:
+    # Given Swagger UI fetched from /Prod/swagger
+    reply = call(_fetched_through("/Prod/swagger", "/swagger"))
+    assert reply.status == 200 and reply.body.startswith("<!DOCTYPE html>")
+    # Then its inlined spec is the contract with the stage's server, so "Try it out" calls /Prod/...
+    html: str = reply.body
+    spec = json.loads(html.split("spec: ", 1)[1].split(",\n    presets:", 1)[0].replace("<\\/", "</"))
+    assert spec["servers"] == [{"url": "/Prod"}]
+    assert {**spec, "servers": [{"url": "/"}]} == _committed()
+    # ...and ?format=json serves the same document
+    as_json = call(_fetched_through("/Prod/swagger", "/swagger?format=json"))
+    assert as_json.body == spec
+
+
+def test_the_request_examples_work_on_the_demo_tenant(moto_tables: dict[str, str]) -> None:
+    # Given a tenant like make run's demo one (staff A, B, C; a form source on pool web)
+    repo = Repository(Settings.from_env())
+    seed(repo, rule(weights={"A": 3, "B": 4, "C": 5}))
+    add_form_source(repo)
+    admin = {"sub": "u", "custom:tenant_id": TENANT, "custom:role": "admin"}
+    # When each documented example is sent as it stands (what Swagger's "Try it out" pre-fills)
+    for (method, path), example in EXAMPLES.items():
+        ev = event(method.upper(), path.replace("{campaign}", "T%E1%BA%BFt%202027"), example, claims=admin)
+        if path == "/intake/leads":
+            ev = event("POST", path, example, headers={"X-Form-Key": FORM_KEY})
+        # Then it is accepted
+        reply = call(ev)
+        assert 200 <= reply.status < 300, (method, path, reply.body)
+
+
+def test_created_resources_link_to_the_routes_behind_their_id() -> None:
+    links = _committed()["paths"]["/intake/leads"]["post"]["responses"]["201"]["links"]
+    assert {link["parameters"]["lead_id"] for link in links.values()} == {"$response.body#/lead_id"}
+    operation_ids = {op["operationId"] for _, _, op in _each_operation(_committed())}
+    assert {link["operationId"] for link in links.values()} <= operation_ids and len(links) == 6

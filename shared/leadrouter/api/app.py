@@ -2,48 +2,65 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadrouter.api import errors
+from leadrouter.api import contract, errors, screen
 from leadrouter.api.routes import campaigns, intake, leads, reports, rules, sources, staff
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = screen.MAX_BODY_BYTES
 TITLE = "leadrouter"
 VERSION = "1.0.0"
 SUMMARY = "Fair, fast, exactly-once lead distribution: intake, leads, rules, staff, reports."
+_SWAGGER_ASSETS = Path(generate_swagger_html.__code__.co_filename).parent
 
 
-def reject_oversized(event: dict[str, Any]) -> dict[str, Any] | None:
-    """413 for bodies over MAX_BODY_BYTES, checked before anything parses them.
-
-    Powertools validates the body before any middleware runs, so this sits in front of ``resolve``.
-    """
-    body = event.get("body") or ""
-    if len(body.encode()) <= MAX_BODY_BYTES:
-        return None
+def _refused(status: int, message: str) -> dict[str, Any]:
+    """A proxy response written without the resolver (it never saw the request)."""
     return {
-        "statusCode": 413,
+        "statusCode": status,
         "headers": {
             "Content-Type": content_types.APPLICATION_JSON,
             "Access-Control-Allow-Origin": _origins()[0],
         },
-        "body": json.dumps({"message": f"request body over {MAX_BODY_BYTES} bytes"}),
+        "body": json.dumps({"message": message, "errors": [{"field": "body", "message": message}]}),
         "isBase64Encoded": False,
     }
+
+
+def reject_oversized(event: dict[str, Any]) -> dict[str, Any] | None:
+    """413 for bodies over MAX_BODY_BYTES, 415 for bodies that are not UTF-8 JSON: before any parsing.
+
+    Powertools validates the body before any middleware runs, so this sits in front of ``resolve``
+    (the resolver itself calls it too, so a caller of ``resolve`` cannot skip it).
+    """
+    refused = screen.refusal(event)
+    return _refused(*refused) if refused else None
+
+
+class LeadRouterResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver with the body screen in front and our JSON parser behind it."""
+
+    def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # type: ignore[override]
+        return reject_oversized(event) or super().resolve(event, context)
 
 
 def _origins() -> list[str]:
     return [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "*").split(",") if o.strip()] or ["*"]
 
 
-def create_app() -> APIGatewayRestResolver:
+def create_app() -> LeadRouterResolver:
     origins = _origins()
-    app = APIGatewayRestResolver(
+    app = LeadRouterResolver(
         enable_validation=True,
+        json_body_deserializer=screen.parse_json,
         cors=CORSConfig(
             allow_origin=origins[0],
             extra_origins=origins[1:],
@@ -52,16 +69,39 @@ def create_app() -> APIGatewayRestResolver:
         ),
     )
     app.configure_openapi(title=TITLE, version=VERSION, summary=SUMMARY)
-    app.enable_swagger(path="/swagger", title=TITLE, version=VERSION)
     for module in ROUTERS:
         app.include_router(module.router)
     errors.register(app)
 
+    @functools.cache
+    def generated() -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(app.get_openapi_json_schema())
+        return loaded
+
+    def served_document() -> str:
+        """The contract, with the base path this request came through (``/Prod`` on API Gateway)."""
+        server = contract.base_path(app.current_event.raw_event)
+        return json.dumps(contract.complete(generated(), server), ensure_ascii=False)
+
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_json() -> Response[str]:
-        return Response(
-            status_code=200, content_type=content_types.APPLICATION_JSON, body=app.get_openapi_json_schema()
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=served_document())
+
+    @app.get("/swagger", include_in_schema=False)
+    def swagger() -> Response[str]:
+        """Swagger UI over the same contract: "Authorize" takes a bearer token and/or a form key."""
+        document = served_document()
+        if (app.current_event.query_string_parameters or {}).get("format") == "json":
+            return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=document)
+        html = generate_swagger_html(
+            document.replace("</", "<\\/"),  # the spec is inlined in a <script>
+            (_SWAGGER_ASSETS / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+            (_SWAGGER_ASSETS / "swagger-ui.min.css").read_text(encoding="utf-8"),
+            "",
+            None,
+            False,
         )
+        return Response(status_code=200, content_type="text/html", body=html)
 
     return app
 

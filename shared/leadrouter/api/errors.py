@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from leadrouter.domain.errors import Conflict, ContactTaken, InvalidInput, NotAllowed, NotFound
 from leadrouter.observability import logger
@@ -22,18 +25,23 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _problem(error: dict[str, Any]) -> dict[str, str]:
+    if error.get("type") == "json_invalid":
+        # a JSON syntax error's location is a character offset: name the body, and say what is wrong
+        reason = (error.get("ctx") or {}).get("error")
+        return {"field": "body", "message": f"invalid JSON: {reason}" if reason else "invalid JSON"}
+    return {"field": _field(error.get("loc", ())), "message": str(error.get("msg", ""))}
+
+
 def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
-        errors = [
-            {
-                # a JSON syntax error's location is a character offset: name the body instead
-                "field": "body" if e.get("type") == "json_invalid" else _field(e.get("loc", ())),
-                "message": str(e.get("msg", "")),
-            }
-            for e in error.errors()
-        ]
-        return _json(422, {"message": "invalid request", "errors": errors})
+        return _json(422, {"message": "invalid request", "errors": [_problem(e) for e in error.errors()]})
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_media_type(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+        message = "send the body as application/json"
+        return _json(415, {"message": message, "errors": [{"field": "body", "message": message}]})
 
     @app.exception_handler(InvalidInput)
     def invalid_input(error: InvalidInput) -> Response[dict[str, Any]]:

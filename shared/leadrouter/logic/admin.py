@@ -29,6 +29,7 @@ from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFoun
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.models import (
     DEFAULT_TIME_ZONE,
+    MAX_CAP,
     MAX_PRIORITY,
     Caller,
     FormSource,
@@ -116,6 +117,7 @@ class RuleReplacement(RuleFields):
     expected_version: StrictInt | None = Field(
         default=None,
         ge=1,
+        le=2**31,  # bounded like every request number (a rule gets nowhere near it)
         description="the version you edited: if the rule has moved on meanwhile the answer is 409",
     )
 
@@ -203,7 +205,7 @@ def delete_rule(repo: Repository, caller: Caller, rule_id: str) -> None:
 
 
 # ------------------------------------------------------------------ staff
-Cap = Annotated[int, Field(ge=1)]
+Cap = Annotated[int, Field(ge=1, le=MAX_CAP)]
 TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_zone)]
 Shifts = Annotated[list[WorkingHours], Field(max_length=21)]
 LeaveDates = Annotated[list[date], Field(max_length=400)]
@@ -298,10 +300,10 @@ class FormSourceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Name
-    pool: Ident
-    step: Ident = "new"
+    pool: Label
+    step: Label = "new"
     steps: list[Label] = Field(default_factory=list, max_length=20, description="other steps a form may use")
-    campaign: Ident | None = Field(default=None, description="put every lead from this form into a campaign")
+    campaign: Label | None = Field(default=None, description="put every lead from this form into a campaign")
     rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
 
 

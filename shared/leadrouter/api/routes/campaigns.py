@@ -7,8 +7,8 @@ from typing import Any, Self
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from leadrouter.api.context import caller_of, now
-from leadrouter.domain.models import Ident, LeadStatus
+from leadrouter.api.context import PathLabel, caller_of, now
+from leadrouter.domain.models import Ident, Label, LeadStatus
 from leadrouter.logic import leads as logic
 from leadrouter.runtime import repository
 
@@ -17,8 +17,8 @@ router = Router()
 
 class LeadFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    pool: Ident | None = None
-    step: Ident | None = None
+    pool: Label | None = None
+    step: Label | None = None
     status: LeadStatus | None = None
     assignee: Ident | None = None
 
@@ -49,7 +49,7 @@ class MassUpdateResult(BaseModel):
     summary="Mass update: put leads into a campaign as pending (Lead gán tự động)",
     tags=["campaigns"],
 )
-def add_to_campaign(campaign: str, body: CampaignMembers) -> MassUpdateResult:
+def add_to_campaign(campaign: PathLabel, body: CampaignMembers) -> MassUpdateResult:
     caller = caller_of(router)
     repo = repository()
     ids = body.lead_ids

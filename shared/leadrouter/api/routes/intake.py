@@ -6,10 +6,11 @@ import hashlib
 import json
 from collections.abc import Callable
 from functools import cache
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -53,6 +54,12 @@ IDEMPOTENCY_CONFIG = IdempotencyConfig(
     expires_after_seconds=IDEMPOTENCY_SECONDS,
     response_hook=_mark_replayed,
 )
+IDEMPOTENCY_DOC = (
+    "Up to 128 characters naming this submission (e.g. the CRM's record id). The same key with the same "
+    "content from the same form source within 24 hours gets the first answer back and creates nothing; "
+    "the same key with different content is a 422. Without a key, the body's submission_id, else the "
+    "content itself, is the key."
+)
 
 
 @cache
@@ -91,7 +98,7 @@ def _payload_hash(request: IntakeRequest) -> str:
 def _idempotency_key(header: str | None, request: IntakeRequest, payload: str) -> tuple[str, str]:
     """(key, named by): the sender's own id (the header, else the body's submission_id), else the content."""
     if header:
-        return header[:128], "Idempotency-Key"
+        return header, "Idempotency-Key"  # 1..128 characters, validated with the route's parameters
     if request.submission_id:
         return request.submission_id, "submission_id"
     return payload, "body"
@@ -111,7 +118,13 @@ def _idempotency_key(header: str | None, request: IntakeRequest, payload: str) -
     responses={201: {"description": "lead created or linked"}},
     tags=["intake"],
 )
-def post_lead(body: IntakeRequest) -> Response[IntakeResult]:
+def post_lead(
+    body: IntakeRequest,
+    idempotency_key: Annotated[  # validated and documented here; read below by _idempotency_key
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=128, description=IDEMPOTENCY_DOC),
+    ] = None,
+) -> Response[IntakeResult]:
     repo = repository()
     source = form_source(repo, _header(FORM_KEY_HEADER), now())
     payload = _payload_hash(body)

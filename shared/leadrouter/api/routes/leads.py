@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadrouter.api.context import caller_of, decode_cursor, encode_cursor, now
-from leadrouter.domain.models import Ident, Lead, LeadStatus
+from leadrouter.api.context import (
+    CURSOR_MAX_LENGTH,
+    Instant,
+    PathIdent,
+    caller_of,
+    check_order,
+    decode_cursor,
+    encode_cursor,
+    now,
+)
+from leadrouter.domain.models import Ident, Label, Lead, LeadStatus
 from leadrouter.logic import leads as logic
 from leadrouter.runtime import repository
 
@@ -42,7 +50,7 @@ class Assignees(BaseModel):
 
 class StepMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    step: Ident
+    step: Label
 
 
 class Activity(BaseModel):
@@ -53,17 +61,18 @@ class Activity(BaseModel):
 
 @router.get("/leads", summary="List leads (filters, newest first, paginated)", tags=["leads"])
 def list_leads(
-    pool: Annotated[Ident | None, Query()] = None,
-    step: Annotated[Ident | None, Query()] = None,
-    campaign: Annotated[Ident | None, Query()] = None,
+    pool: Annotated[Label | None, Query()] = None,
+    step: Annotated[Label | None, Query()] = None,
+    campaign: Annotated[Label | None, Query()] = None,
     status: Annotated[LeadStatus | None, Query()] = None,
     assignee: Annotated[Ident | None, Query(description="owner staff id")] = None,
-    received_from: Annotated[datetime | None, Query()] = None,
-    received_to: Annotated[datetime | None, Query()] = None,
+    received_from: Annotated[Instant | None, Query()] = None,
+    received_to: Annotated[Instant | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
 ) -> LeadPage:
     caller = caller_of(router)
+    check_order(received_from, received_to)
     filters = {
         k: str(v)
         for k, v in {
@@ -75,44 +84,42 @@ def list_leads(
         }.items()
         if v is not None
     }
-    leads, next_key = logic.list_leads(
-        repository(),
-        caller,
-        filters,
-        received_from,
-        received_to,
-        limit,
-        decode_cursor(cursor, caller.tenant_id),
+    # the listing runs on the by_owner index for an owner filter, and for staff always (their own)
+    owner = (caller.staff_id or "") if caller.role == "staff" else assignee
+    start = decode_cursor(
+        cursor, caller.tenant_id, owner=owner, received_from=received_from, received_to=received_to
     )
+    repo = repository()
+    leads, next_key = logic.list_leads(repo, caller, filters, received_from, received_to, limit, start)
     return LeadPage(items=[LeadOut.of(x) for x in leads], cursor=encode_cursor(next_key))
 
 
 @router.get("/leads/<lead_id>", summary="One lead with its full history", tags=["leads"])
-def get_lead(lead_id: str) -> LeadDetail:
+def get_lead(lead_id: PathIdent) -> LeadDetail:
     repo = repository()
     lead = logic.get_lead(repo, caller_of(router), lead_id)
     return LeadDetail(lead=lead, status_label=lead.status_label, history=logic.history(repo, lead))
 
 
 @router.patch("/leads/<lead_id>", summary="Edit contact fields", tags=["leads"])
-def edit_lead(lead_id: str, body: logic.LeadEdit) -> LeadOut:
+def edit_lead(lead_id: PathIdent, body: logic.LeadEdit) -> LeadOut:
     return LeadOut.of(logic.edit_lead(repository(), caller_of(router), lead_id, body, now()))
 
 
 @router.post("/leads/<lead_id>/assignees", summary="Assign by hand to one or several staff", tags=["leads"])
-def assign(lead_id: str, body: Assignees) -> LeadOut:
+def assign(lead_id: PathIdent, body: Assignees) -> LeadOut:
     return LeadOut.of(logic.assign_manually(repository(), caller_of(router), lead_id, body.staff_ids, now()))
 
 
 @router.post("/leads/<lead_id>/step", summary="Move to another pipeline step", tags=["leads"])
-def move_step(lead_id: str, body: StepMove) -> LeadOut:
+def move_step(lead_id: PathIdent, body: StepMove) -> LeadOut:
     return LeadOut.of(logic.move_step(repository(), caller_of(router), lead_id, body.step, now()))
 
 
 @router.post(
     "/leads/<lead_id>/activities", summary="Log a note or a call (restarts the reclaim clock)", tags=["leads"]
 )
-def add_activity(lead_id: str, body: Activity) -> LeadOut:
+def add_activity(lead_id: PathIdent, body: Activity) -> LeadOut:
     lead = logic.add_activity(repository(), caller_of(router), lead_id, body.kind, body.text, now())
     return LeadOut.of(lead)
 
@@ -122,7 +129,7 @@ def add_activity(lead_id: str, body: Activity) -> LeadOut:
     summary="Delete (soft, admins and team leads: recorded, frees its phone/email, reversible)",
     tags=["leads"],
 )
-def delete_lead(lead_id: str) -> LeadOut:
+def delete_lead(lead_id: PathIdent) -> LeadOut:
     caller = caller_of(router, "admin", "team_lead")
     return LeadOut.of(logic.delete_lead(repository(), caller, lead_id, now()))
 
@@ -133,6 +140,6 @@ def delete_lead(lead_id: str) -> LeadOut:
     description="409 naming the phone or email if a newer lead took it meanwhile.",
     tags=["leads"],
 )
-def restore_lead(lead_id: str) -> LeadOut:
+def restore_lead(lead_id: PathIdent) -> LeadOut:
     caller = caller_of(router, "admin", "team_lead")
     return LeadOut.of(logic.restore_lead(repository(), caller, lead_id, now()))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from leadrouter.api.context import caller_of, now
+from leadrouter.api.context import Instant, caller_of, now
 from leadrouter.domain.models import Ident
 from leadrouter.logic import reports as logic
 from leadrouter.runtime import repository
@@ -29,8 +28,8 @@ router = Router()
     tags=["reports"],
 )
 def distribution(
-    received_from: Annotated[datetime, Query()],
-    received_to: Annotated[datetime, Query()],
+    received_from: Annotated[Instant, Query()],
+    received_to: Annotated[Instant, Query()],
     rule_id: Annotated[Ident | None, Query()] = None,
 ) -> logic.DistributionReport:
     caller = caller_of(router, "admin", "team_lead")

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel
 
-from leadrouter.api.context import caller_of
+from leadrouter.api.context import PathIdent, caller_of
 from leadrouter.domain.models import Rule
 from leadrouter.logic import admin as logic
 from leadrouter.logic.preview import PreviewRequest, RulePreview, preview_rule
@@ -55,7 +55,7 @@ def list_rules() -> RuleList:
 
 
 @router.get("/rules/<rule_id>", summary="One rule (current version)", tags=["rules"])
-def get_rule(rule_id: str) -> Rule:
+def get_rule(rule_id: PathIdent) -> Rule:
     caller = caller_of(router, "admin")
     return logic.get_rule(repository(), caller, rule_id)
 
@@ -69,7 +69,7 @@ def get_rule(rule_id: str) -> Rule:
     ),
     tags=["rules"],
 )
-def replace_rule(rule_id: str, body: logic.RuleReplacement) -> Rule:
+def replace_rule(rule_id: PathIdent, body: logic.RuleReplacement) -> Rule:
     caller = caller_of(router, "admin")
     return logic.replace_rule(repository(), caller, rule_id, body)
 
@@ -77,13 +77,13 @@ def replace_rule(rule_id: str, body: logic.RuleReplacement) -> Rule:
 @router.post(
     "/rules/<rule_id>/enable", summary="Enable (same version: the rotation keeps its place)", tags=["rules"]
 )
-def enable_rule(rule_id: str) -> Rule:
+def enable_rule(rule_id: PathIdent) -> Rule:
     caller = caller_of(router, "admin")
     return logic.set_rule_active(repository(), caller, rule_id, True)
 
 
 @router.post("/rules/<rule_id>/disable", summary="Disable (same version: no sweep runs it)", tags=["rules"])
-def disable_rule(rule_id: str) -> Rule:
+def disable_rule(rule_id: PathIdent) -> Rule:
     caller = caller_of(router, "admin")
     return logic.set_rule_active(repository(), caller, rule_id, False)
 
@@ -94,7 +94,7 @@ def disable_rule(rule_id: str) -> Rule:
     responses={204: {"description": "deleted"}},
     tags=["rules"],
 )
-def delete_rule(rule_id: str) -> Response[None]:
+def delete_rule(rule_id: PathIdent) -> Response[None]:
     caller = caller_of(router, "admin")
     logic.delete_rule(repository(), caller, rule_id)
     return Response(status_code=204)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, Field
 
-from leadrouter.api.context import caller_of
+from leadrouter.api.context import PathLabel, caller_of
 from leadrouter.domain.models import FormSource, PoolSettings
 from leadrouter.logic import admin as logic
 from leadrouter.runtime import repository
@@ -50,7 +50,7 @@ def list_sources() -> FormSourceList:
 
 
 @router.get("/pools/<pool>", summary="A data pool's settings (defaults if never set)", tags=["form sources"])
-def get_pool(pool: str) -> PoolSettings:
+def get_pool(pool: PathLabel) -> PoolSettings:
     caller = caller_of(router, "admin")
     return logic.get_pool_settings(repository(), caller, pool)
 
@@ -60,6 +60,6 @@ def get_pool(pool: str) -> PoolSettings:
     summary="Set a data pool's settings: what a lead with a known phone/email does (link or rotate)",
     tags=["form sources"],
 )
-def put_pool(pool: str, body: logic.PoolSettingsIn) -> PoolSettings:
+def put_pool(pool: PathLabel, body: logic.PoolSettingsIn) -> PoolSettings:
     caller = caller_of(router, "admin")
     return logic.put_pool_settings(repository(), caller, pool, body)

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, Field
 
-from leadrouter.api.context import caller_of, now
+from leadrouter.api.context import PathIdent, caller_of, now
 from leadrouter.domain.models import StaffMember
 from leadrouter.logic import admin as logic
 from leadrouter.runtime import repository
@@ -49,7 +49,7 @@ def list_staff() -> StaffList:
     summary="One staff member (admins and team leads: anyone; staff: only themselves)",
     tags=["staff"],
 )
-def get_staff(staff_id: str) -> StaffMember:
+def get_staff(staff_id: PathIdent) -> StaffMember:
     return logic.get_staff(repository(), caller_of(router), staff_id)
 
 
@@ -66,7 +66,7 @@ def get_staff(staff_id: str) -> StaffMember:
     ),
     tags=["staff"],
 )
-def update_staff(staff_id: str, body: logic.StaffPatch) -> StaffUpdated:
+def update_staff(staff_id: PathIdent, body: logic.StaffPatch) -> StaffUpdated:
     caller = caller_of(router, "admin")
     member, released = logic.update_staff(repository(), caller, staff_id, body, now())
     return StaffUpdated(staff=member, released_leads=released)

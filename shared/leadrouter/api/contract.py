@@ -1,0 +1,222 @@
+"""The OpenAPI contract: Powertools' generated schema, completed in one place.
+
+Powertools derives paths, parameters and models from the routes; what it cannot know is added here,
+once, for every operation (served at ``/openapi.json`` and ``/swagger``, committed as
+``docs/openapi.json`` by ``make openapi``):
+
+* who may call: a Cognito ID token as a bearer JWT everywhere, except ``POST /intake/leads``, which
+  takes a form source's key in ``X-Form-Key`` (its ``Idempotency-Key`` header is a route parameter);
+* every error status an operation can answer, each with the error body the API really sends
+  (``{"message", "errors": [{"field", "message"}]}``), instead of Powertools' ``detail`` list;
+* bodiless 204s;
+* the server URL the document was fetched through, so Swagger UI served from ``/Prod/swagger`` calls
+  ``/Prod/...``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+BEARER = "cognito"
+FORM_KEY = "formKey"
+INTAKE = ("post", "/intake/leads")
+#: Writes that cannot conflict with anything: a dry run, and a source whose id and key are generated.
+NO_CONFLICT = {("post", "/rules/preview"), ("post", "/form-sources")}
+_RESOURCE_IDS = ("{lead_id}", "{rule_id}", "{staff_id}")
+_WRITES = {"post", "put", "patch", "delete"}
+_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    BEARER: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": (
+            "A Cognito ID token of the tenant's user pool (claims custom:tenant_id, custom:role, "
+            "custom:staff_id, custom:team). Locally (`make run`) the demo tokens printed at start-up."
+        ),
+    },
+    FORM_KEY: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Form-Key",
+        "description": (
+            "A form source's key (POST /form-sources shows it once). Public by nature: it can only add "
+            "leads to its source's data pool, and is rate-limited per key."
+        ),
+    },
+}
+
+FIELD_ERROR: dict[str, Any] = {
+    "title": "FieldError",
+    "type": "object",
+    "required": ["field", "message"],
+    "properties": {
+        "field": {"type": "string", "description": "the offending field: `staff.1.weight`, `cursor`, `body`"},
+        "message": {"type": "string"},
+    },
+}
+ERROR: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["message"],
+    "properties": {
+        "message": {"type": "string"},
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+    },
+}
+
+_DESCRIPTIONS = {
+    401: "No valid credentials: a missing or invalid token, or a missing or unknown form key",
+    403: "The token's role may not do this (or the token names an unknown role)",
+    404: "Not found in the caller's tenant (or not visible to the caller)",
+    409: "Conflict: it already exists, or it changed since it was read (read it again and retry)",
+    413: "Request body over 64 KiB",
+    415: "The body is not UTF-8 JSON (send Content-Type: application/json)",
+    422: "Invalid input: `errors` names every offending field; nothing was written",
+    429: "Too many requests (the stage's throttle, or the form key's per-minute limit)",
+}
+
+
+#: Where a created resource's id can be used next (OpenAPI links): Swagger shows them, and stateful
+#: testers (schemathesis) follow them to reach the routes behind an id.
+LINKS: dict[tuple[str, str, str], tuple[str, str, list[tuple[str, str]]]] = {
+    ("post", "/intake/leads", "201"): (
+        "lead_id",
+        "$response.body#/lead_id",
+        [
+            ("get", "/leads/{lead_id}"),
+            ("patch", "/leads/{lead_id}"),
+            ("delete", "/leads/{lead_id}"),
+            ("post", "/leads/{lead_id}/activities"),
+            ("post", "/leads/{lead_id}/assignees"),
+            ("post", "/leads/{lead_id}/step"),
+        ],
+    ),
+    ("post", "/rules", "201"): (
+        "rule_id",
+        "$response.body#/rule_id",
+        [
+            ("get", "/rules/{rule_id}"),
+            ("put", "/rules/{rule_id}"),
+            ("post", "/rules/{rule_id}/enable"),
+            ("post", "/rules/{rule_id}/disable"),
+            ("delete", "/rules/{rule_id}"),
+        ],
+    ),
+    ("post", "/staff", "201"): (
+        "staff_id",
+        "$response.body#/staff_id",
+        [("get", "/staff/{staff_id}"), ("patch", "/staff/{staff_id}")],
+    ),
+}
+
+#: Request bodies that work on the demo tenant of `make run` (staff A, B, C; pool web, step new): Swagger
+#: UI pre-fills "Try it out" with them.
+EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/intake/leads"): {
+        "name": "Nguyễn Văn An",
+        "phone": "0912 345 678",
+        "email": "an@example.com",
+        "fields": {"utm_source": "facebook", "Sản phẩm quan tâm": "Căn hộ 2PN"},
+    },
+    ("post", "/rules"): {
+        "name": "Chia lead Tết theo tỷ trọng",
+        "kind": "weighted",
+        "scope": {"campaign": "Tết 2027"},
+        "staff": [
+            {"staff_id": "A", "weight": 3},
+            {"staff_id": "B", "weight": 4},
+            {"staff_id": "C", "weight": 5},
+        ],
+    },
+    ("post", "/rules/preview"): {
+        "name": "Thử 3:4:5",
+        "kind": "weighted",
+        "scope": {"pool": "web", "step": "new"},
+        "staff": [
+            {"staff_id": "A", "weight": 3},
+            {"staff_id": "B", "weight": 4},
+            {"staff_id": "C", "weight": 5},
+        ],
+        "count": 12,
+    },
+    ("post", "/staff"): {"name": "Phạm Thu Dung", "team": "south", "max_open_leads": 50},
+    ("post", "/form-sources"): {"name": "Landing page Tết", "pool": "web", "step": "new"},
+    ("post", "/campaigns/{campaign}/leads"): {"filter": {"pool": "web", "status": "pending"}},
+}
+
+
+def error_statuses(method: str, path: str, operation: Mapping[str, Any]) -> list[int]:
+    """The error statuses an operation can answer, derived from what it is (one rule for all)."""
+    statuses = [401, 422, 429]
+    if (method, path) != INTAKE:
+        statuses.append(403)
+    if any(name in path for name in _RESOURCE_IDS):
+        statuses.append(404)
+    if method in _WRITES and (method, path) not in NO_CONFLICT:
+        statuses.append(409)
+    if "requestBody" in operation:
+        statuses += [413, 415]
+    return sorted(statuses)
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    return {
+        "description": _DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def complete(generated: Mapping[str, Any], server_url: str = "/") -> dict[str, Any]:
+    """The generated document with security, error responses, headers and the server URL added."""
+    document = copy.deepcopy(dict(generated))
+    document["servers"] = [{"url": server_url or "/"}]
+    document["security"] = [{BEARER: []}]
+    components = document.setdefault("components", {})
+    components["securitySchemes"] = SECURITY_SCHEMES
+    schemas = components.setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(unused, None)
+    schemas["Error"] = ERROR
+    schemas["FieldError"] = FIELD_ERROR
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status in error_statuses(method, path, operation):
+                responses[str(status)] = _error_response(status)
+            for status, response in responses.items():
+                if status in ("204", "304"):
+                    response.pop("content", None)
+            if (method, path) == INTAKE:
+                operation["security"] = [{FORM_KEY: []}]
+            if (method, path) in EXAMPLES:
+                operation["requestBody"]["content"]["application/json"]["example"] = EXAMPLES[(method, path)]
+    _add_links(document)
+    return document
+
+
+def _add_links(document: dict[str, Any]) -> None:
+    def operation_id(method: str, path: str) -> str:
+        return str(document["paths"][path][method]["operationId"])
+
+    for (method, path, status), (parameter, source, targets) in LINKS.items():
+        response = document["paths"][path][method]["responses"][status]
+        response["links"] = {
+            operation_id(m, p): {"operationId": operation_id(m, p), "parameters": {parameter: source}}
+            for m, p in targets
+        }
+
+
+def base_path(event: Mapping[str, Any]) -> str:
+    """The prefix API Gateway's URL has before the resource path: ``/Prod`` on the stage's own URL, a
+    custom domain's base-path mapping, or nothing (local, or a custom domain mapped at the root)."""
+    full = str((event.get("requestContext") or {}).get("path") or "")
+    resource = str(event.get("path") or "")
+    if resource and full.endswith(resource):
+        return full[: -len(resource)].rstrip("/")
+    return ""

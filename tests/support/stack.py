@@ -1,0 +1,92 @@
+"""`make run`'s stack as a subprocess, for the tests that drive it over HTTP like a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def request(
+    url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return int(response.status), json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return int(error.code), json.loads(error.read() or b"null")
+
+
+def until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll a condition with a deadline (the stack runs on its own clock; nothing is assumed)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(0.2)
+
+
+def start(port: int, *extra: str) -> subprocess.Popen[str]:
+    """``python -m leadrouter_local.runner --in-memory`` on ``port``, with none of this process's tables."""
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}"}
+    for var in (
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "LEADS_TABLE",
+        "CONFIG_TABLE",
+        "EVENTS_TABLE",
+        "IDEMPOTENCY_TABLE",
+    ):
+        env.pop(var, None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "leadrouter_local.runner", "--in-memory", "--port", str(port), *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_ready(process: subprocess.Popen[str], url: str) -> None:
+    def ready() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"stack exited early: {process.stdout.read() if process.stdout else ''}")
+        try:
+            return request(f"{url}/openapi.json")[0] == 200
+        except OSError:
+            return False
+
+    until(ready, 60, "the local stack to answer")
+
+
+def stop(process: subprocess.Popen[str], stop_signal: int = signal.SIGINT) -> str:
+    """Stop it as Ctrl-C would; it must exit cleanly. Returns everything it printed."""
+    process.send_signal(stop_signal)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "stopped." in output and "Traceback" not in output, output
+    return output
