@@ -36,7 +36,7 @@ deps: $(STAMP) $(NODE_STAMP)
 ## then the unit suite again on Python 3.12, the Lambda runtime (when python3.12 is on the machine; CI
 ## sets REQUIRE_PY312=1 so that a missing 3.12 fails instead).
 test: deps $(CHROMIUM)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory test-py312
 

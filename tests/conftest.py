@@ -5,14 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-import boto3
-import pytest
-from moto import mock_aws
-
-from leadrouter.data.repository import Repository
-from leadrouter.settings import Settings
-from leadrouter_local.template import create_tables, table_env
-
+# Before any leadrouter import: Powertools reads its settings when the one Logger/Metrics is created.
 os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -20,6 +13,14 @@ os.environ["POWERTOOLS_TRACE_DISABLED"] = "1"
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "leadrouter")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "LeadRouterTest")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from leadrouter.data.repository import Repository
+from leadrouter.settings import Settings
+from leadrouter_local.template import create_tables, table_env
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def test_each_source_gets_its_own_key(moto_repo: Repository) -> None:
         ({"name": "Form"}, {"pool"}),
         ({"name": "Form", "pool": "web", "rate_per_minute": 0}, {"rate_per_minute"}),
         ({"name": "Form", "pool": "web", "rate_per_minute": "60"}, {"rate_per_minute"}),
-        ({"name": "Form", "pool": "no spaces"}, {"pool"}),
+        ({"name": "Form", "pool": "no#hash"}, {"pool"}),
         ({"name": "Form", "pool": "web", "tenant_id": "globex", "key": "fk_mine"}, {"tenant_id", "key"}),
     ],
 )

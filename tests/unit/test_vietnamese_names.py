@@ -8,6 +8,8 @@ from collections import Counter
 from datetime import timedelta
 from urllib.parse import quote
 
+import pytest
+
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus
 from leadrouter.logic.assign import sweep_due_leads
@@ -19,7 +21,10 @@ CAMPAIGN = "Tết 2027"
 PATH = quote(CAMPAIGN)  # T%E1%BA%BFt%202027
 
 
-def test_a_vietnamese_campaign_works_from_rule_to_report(moto_repo: Repository) -> None:
+def test_a_vietnamese_campaign_works_from_rule_to_report(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("leadrouter.api.context.clock", lambda: NOW + timedelta(minutes=5))
     # Given staff A and B, and a campaign rule whose scope is "Tết 2027"
     for sid in "AB":
         moto_repo.put_staff(staff(sid))
