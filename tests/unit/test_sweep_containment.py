@@ -16,7 +16,7 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Caller, Lead, LeadStatus, RuleKind
-from leadrouter.logic import admin, sweeps
+from leadrouter.logic import admin
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.reclaim import sweep_idle_leads
 from leadrouter.logic.scheduled import summarise
@@ -322,10 +322,6 @@ def test_a_member_deactivated_long_ago_costs_no_query(moto_repo: Repository) -> 
     # Then nothing is released and A's leads are not even looked up: only the due index is queried
     assert report.totals()["released"] == 0 and report.totals()["assigned"] == 3
     assert "by_owner" not in queries and "due" in queries
-
-
-def test_the_release_reason_is_the_admins() -> None:
-    assert sweeps.DEACTIVATED == admin.DEACTIVATED
 
 
 def test_each_sweep_reads_its_staff_fresh_with_a_consistent_read(moto_repo: Repository) -> None:

@@ -48,14 +48,12 @@ from leadrouter.domain.models import (
 )
 from leadrouter.domain.rotation import normalise_weights
 from leadrouter.domain.rules import draft_rule, rule_with, with_cycle
-from leadrouter.logic.leads import release_leads_of
+from leadrouter.logic.leads import DEACTIVATED, release_leads_of
 
 M = TypeVar("M", bound=BaseModel)
 
 #: A rule item holds its whole cycle; DynamoDB items stop at 400 KB, so a cycle is kept well below.
 MAX_CYCLE_BYTES = 300_000
-#: The reason written on each lead given back to rotation when its owner is deactivated.
-DEACTIVATED = "owner_deactivated"
 FORM_KEY_PREFIX = "fk_"
 
 _IDENT: TypeAdapter[str] = TypeAdapter(Ident)

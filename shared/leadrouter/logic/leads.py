@@ -31,6 +31,8 @@ from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.logic.claims import contact_field, sort_holders
 
 MAX_BATCH = 500
+#: The reason written on each lead given back to rotation because its owner was deactivated.
+DEACTIVATED = "owner_deactivated"
 
 
 class LeadEdit(BaseModel):

@@ -30,7 +30,7 @@ from leadrouter.domain.eligibility import (
 from leadrouter.domain.models import Decision, DecisionAction, Lead, Rule, SkipRecord
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.rotation import Pick
-from leadrouter.logic.leads import release_leads_of
+from leadrouter.logic.leads import DEACTIVATED, release_leads_of
 from leadrouter.observability import logger
 
 #: Reasons that will not go away by waiting: a lead nobody can ever take is escalated at once.
@@ -46,8 +46,6 @@ QUARANTINED = "quarantined"
 #: have given them leads after the API released theirs. Several ticks re-check, which also covers the
 #: by_owner index showing a lead late (it is eventually consistent on AWS).
 RELEASE_WINDOW_LEASES = 2
-#: The reason on a released lead; the same as ``logic.admin.DEACTIVATED`` (a test keeps them equal).
-DEACTIVATED = "owner_deactivated"
 
 
 @dataclass
