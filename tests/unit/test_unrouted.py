@@ -12,7 +12,7 @@ from datetime import timedelta
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus, Tenant
 from leadrouter.logic.unrouted import sweep_unrouted, unrouted_leads
-from tests.support.api import call_as
+from tests.support.api import call_as, claims
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 
 
@@ -91,3 +91,20 @@ def test_a_campaign_whose_rule_is_disabled_is_unrouted(moto_repo: Repository) ->
     )
     shown = unrouted_leads(moto_repo, TENANT, NOW, limit=10)
     assert [(x.lead_id, why) for x, why in shown] == [(one.lead_id, "no_rule")]
+
+
+def test_admins_list_unrouted_leads_with_the_reason(moto_repo: Repository) -> None:
+    # Given a rule for web/new, two leads in a step no rule covers and one routed lead
+    seed(moto_repo, rule())
+    stranded = add_leads(moto_repo, 2, step="Gọi lại")
+    add_leads(moto_repo, 1)
+    # When an admin lists ?unrouted=true (also filtered by the step, percent-encoded)
+    everything = call_as("GET", "/leads?unrouted=true").body["items"]
+    by_step = call_as("GET", "/leads?unrouted=true&step=G%E1%BB%8Di%20l%E1%BA%A1i").body["items"]
+    other_step = call_as("GET", "/leads?unrouted=true&step=new").body["items"]
+    # Then exactly the stranded leads are listed, each with its reason; staff may not list them
+    assert sorted(x["lead"]["lead_id"] for x in everything) == sorted(x.lead_id for x in stranded)
+    assert {x["unrouted"] for x in everything} == {"no_rule"} and len(by_step) == 2 and other_step == []
+    assert call_as("GET", "/leads?unrouted=true", who=claims("staff", staff_id="A")).status == 403
+    # …and the ordinary listing does not mark routed leads
+    assert {x["unrouted"] for x in call_as("GET", "/leads").body["items"]} == {None}

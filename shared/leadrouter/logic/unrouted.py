@@ -11,15 +11,18 @@ Cost per tick: one index query for the markers plus one one-page query per unrou
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Decision, Lead, Rule, Tenant
+from leadrouter.domain.errors import NotAllowed
+from leadrouter.domain.models import Caller, Decision, Lead, Rule, Tenant
 from leadrouter.domain.precedence import routing_gap, rules_in_charge
 
 PAGE_SIZE = 100
+#: How many unrouted leads a filtered listing looks through (they are few: the sweep escalates them).
+MAX_SCAN = 2000
 DEFAULT_ESCALATE_AFTER = Tenant.model_fields["escalate_after_minutes"].default
 
 
@@ -63,6 +66,19 @@ def unrouted_leads(repo: Repository, tenant_id: str, now: datetime, limit: int) 
             if start is None:
                 break
     return found
+
+
+def list_unrouted(
+    repo: Repository, caller: Caller, filters: Mapping[str, str], now: datetime, limit: int
+) -> list[tuple[Lead, str]]:
+    """The admin's view of stranded leads (``GET /leads?unrouted=true``): filtered by pool, step or
+    campaign like any listing. Pending leads have no holder, so only admins see them."""
+    if caller.role != "admin":
+        raise NotAllowed("only admins list unrouted leads")
+    wanted = {k: v for k, v in filters.items() if k in ("pool", "step", "campaign")}
+    found = unrouted_leads(repo, caller.tenant_id, now, limit if not wanted else MAX_SCAN)
+    kept = [(lead, why) for lead, why in found if all(getattr(lead, k) == v for k, v in wanted.items())]
+    return kept[:limit]
 
 
 def sweep_unrouted(

@@ -20,6 +20,7 @@ from leadrouter.api.context import (
 )
 from leadrouter.domain.models import Ident, Label, Lead, LeadStatus
 from leadrouter.logic import leads as logic
+from leadrouter.logic.unrouted import list_unrouted
 from leadrouter.runtime import repository
 
 router = Router()
@@ -28,10 +29,14 @@ router = Router()
 class LeadOut(BaseModel):
     lead: Lead
     status_label: str
+    unrouted: str | None = Field(
+        default=None,
+        description="for ?unrouted=true: why no rule will assign this pending lead (no_rule, window_closed)",
+    )
 
     @classmethod
-    def of(cls, lead: Lead) -> LeadOut:
-        return cls(lead=lead, status_label=lead.status_label)
+    def of(cls, lead: Lead, unrouted: str | None = None) -> LeadOut:
+        return cls(lead=lead, status_label=lead.status_label, unrouted=unrouted)
 
 
 class LeadDetail(LeadOut):
@@ -70,6 +75,13 @@ def list_leads(
     received_to: Annotated[Instant | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
+    unrouted: Annotated[
+        bool,
+        Query(
+            description="admins: only pending leads that no active rule will assign (no rule for their "
+            "scope, or its window closed), each with the reason; one page, oldest first per scope"
+        ),
+    ] = False,
 ) -> LeadPage:
     caller = caller_of(router)
     check_order(received_from, received_to)
@@ -84,6 +96,9 @@ def list_leads(
         }.items()
         if v is not None
     }
+    if unrouted:
+        found = list_unrouted(repository(), caller, filters, now(), limit)
+        return LeadPage(items=[LeadOut.of(lead, why) for lead, why in found], cursor=None)
     # the listing runs on the by_owner index for an owner filter, and for staff always (their own)
     owner = (caller.staff_id or "") if caller.role == "staff" else assignee
     start = decode_cursor(
