@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -21,15 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
+from bench.local import point_at, seed_rule  # noqa: E402
 from leadrouter.data.repository import Repository  # noqa: E402
-from leadrouter.domain.models import FormSource, StaffMember, Tenant  # noqa: E402
-from leadrouter.domain.rules import new_rule  # noqa: E402
+from leadrouter.domain.models import FormSource  # noqa: E402
 from leadrouter.logic.assign import sweep_due_leads  # noqa: E402
 from leadrouter.logic.intake import IntakeRequest, submit_lead  # noqa: E402
 from leadrouter.logic.sweeps import run_sweeps  # noqa: E402
-from leadrouter.settings import Settings  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
-from leadrouter_local.template import create_tables, table_env  # noqa: E402
 from tests.support.builders import add_leads  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -41,30 +38,8 @@ def main() -> None:
     parser.add_argument("--intake", type=int, default=300)
     args = parser.parse_args()
     with DynamoDBLocal() as ddb:
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL_DYNAMODB": ddb.endpoint,
-                "AWS_ACCESS_KEY_ID": "local",
-                "AWS_SECRET_ACCESS_KEY": "local",
-                "AWS_DEFAULT_REGION": "ap-southeast-1",
-            }
-        )
-        os.environ.update(table_env(create_tables(ddb.client())))
-        repo = Repository(Settings.from_env())
-        repo.put_tenant(Tenant(tenant_id="bench", name="Bench"))
-        for sid in "ABC":
-            repo.put_staff(StaffMember(tenant_id="bench", staff_id=sid, name=sid))
-        rule = new_rule(
-            dict(
-                tenant_id="bench",
-                rule_id="r",
-                name="bench",
-                kind="weighted",
-                scope={"pool": "web", "step": "new"},
-                staff=[{"staff_id": s, "weight": w} for s, w in zip("ABC", (3, 4, 5), strict=True)],
-            )
-        )
-        repo.create_rule(rule)
+        repo = Repository(point_at(ddb))
+        seed_rule(repo)
         add_leads(repo, args.leads, received_at=NOW, tenant_id="bench")
         started = time.perf_counter()
         report = run_sweeps(repo, "assign", sweep_due_leads, NOW + timedelta(minutes=1), timedelta(minutes=3))

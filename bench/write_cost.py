@@ -24,15 +24,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
+from bench.local import point_at, seed_rule  # noqa: E402
 from leadrouter.data.repository import Repository  # noqa: E402
-from leadrouter.domain.models import StaffMember, Tenant  # noqa: E402
 from leadrouter.domain.rules import new_rule  # noqa: E402
 from leadrouter.logic.assign import sweep_due_leads  # noqa: E402
 from leadrouter.logic.reclaim import sweep_idle_leads  # noqa: E402
 from leadrouter.logic.sweeps import run_sweeps  # noqa: E402
-from leadrouter.settings import Settings  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
-from leadrouter_local.template import create_tables, table_env  # noqa: E402
 from tests.support.builders import add_leads  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -80,21 +78,7 @@ class MeteredClient:
 
 
 def _setup(repo: Repository, leads: int) -> None:
-    repo.put_tenant(Tenant(tenant_id="bench", name="Bench"))
-    for sid in "ABCDEF":
-        repo.put_staff(StaffMember(tenant_id="bench", staff_id=sid, name=f"Staff {sid}"))
-    repo.create_rule(
-        new_rule(
-            dict(
-                tenant_id="bench",
-                rule_id="assign",
-                name="bench",
-                kind="weighted",
-                scope={"pool": "web", "step": "new"},
-                staff=[{"staff_id": s, "weight": w} for s, w in zip("ABC", (3, 4, 5), strict=True)],
-            )
-        )
-    )
+    seed_rule(repo, staff="ABCDEF", rule_id="assign")
     add_leads(repo, leads, received_at=NOW, tenant_id="bench", phone="+84912345678", email="an@example.vn")
 
 
@@ -130,16 +114,7 @@ def main() -> None:
     parser.add_argument("--label", default=os.environ.get("BENCH_LABEL", "working tree"))
     args = parser.parse_args()
     with DynamoDBLocal() as ddb:
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL_DYNAMODB": ddb.endpoint,
-                "AWS_ACCESS_KEY_ID": "local",
-                "AWS_SECRET_ACCESS_KEY": "local",
-                "AWS_DEFAULT_REGION": "ap-southeast-1",
-            }
-        )
-        os.environ.update(table_env(create_tables(ddb.client())))
-        settings = Settings.from_env()
+        settings = point_at(ddb)
         _setup(Repository(settings), args.leads)
         meter = MeteredClient(ddb.client())
         repo = Repository(settings, client=meter)
