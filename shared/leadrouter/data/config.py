@@ -122,12 +122,16 @@ class ConfigStore(Store):
         self._put_at_revision(self._rule_item(stored), before.rev, f"rule {stored.rule_id}")
         return stored
 
-    def _put_at_revision(self, item: Item, rev: int, what: str) -> None:
-        """Put a config item only if it still exists at revision ``rev`` (items from before revisions
-        existed count as revision 0)."""
-        condition = "attribute_exists(pk) AND (rev = :rev" + (
-            " OR attribute_not_exists(rev))" if rev == 0 else ")"
-        )
+    def _put_at_revision(self, item: Item, rev: int, what: str, *, may_be_new: bool = False) -> None:
+        """Put a config item only if it is still at revision ``rev`` (else Conflict). Items from before
+        revisions existed count as revision 0; ``may_be_new`` also accepts no item at all (settings
+        that were never saved read as defaults at revision 0)."""
+        if rev > 0:
+            condition = "rev = :rev"
+        elif may_be_new:
+            condition = "attribute_not_exists(rev) OR rev = :rev"
+        else:
+            condition = "attribute_exists(pk) AND (attribute_not_exists(rev) OR rev = :rev)"
         try:
             self._client.put_item(
                 TableName=self._config,
@@ -256,21 +260,7 @@ class ConfigStore(Store):
         """Store ``after`` if the pool's settings are still at ``before``'s revision (else Conflict)."""
         stored = PoolSettings.model_validate({**after.model_dump(), "rev": before.rev + 1})
         item = {"pk": tenant_pk(stored.tenant_id), "sk": f"POOL#{stored.pool}", **stored.model_dump()}
-        if before.rev == 0:
-            condition = "attribute_not_exists(pk) OR rev = :rev OR attribute_not_exists(rev)"
-        else:
-            condition = "rev = :rev"
-        try:
-            self._client.put_item(
-                TableName=self._config,
-                Item=to_item(item),
-                ConditionExpression=condition,
-                ExpressionAttributeValues=expr_values(rev=before.rev),
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                raise Conflict(f"data pool {stored.pool} settings changed meanwhile; retry") from error
-            raise
+        self._put_at_revision(item, before.rev, f"data pool {stored.pool} settings", may_be_new=True)
         return stored
 
     def put_pool_settings(self, settings: PoolSettings) -> None:
