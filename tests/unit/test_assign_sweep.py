@@ -80,7 +80,7 @@ def test_nobody_who_could_ever_take_it_means_escalation(moto_repo: Repository) -
     assert {(s.staff_id, s.reason) for s in decision.skipped} == {("A", el.INACTIVE), ("B", el.UNKNOWN)}
 
 
-def test_off_shift_leads_wait_then_escalate_after_the_rule_limit(moto_repo: Repository) -> None:
+def test_off_shift_leads_wait_for_the_shift_instead_of_escalating(moto_repo: Repository) -> None:
     night_only = [{"start": "22:00", "end": "23:00"}]
     seed(moto_repo, rule(weights={"A": 1}, escalate_after_minutes=60), [staff("A", working_hours=night_only)])
     leads = add_leads(moto_repo, 2)
@@ -88,11 +88,17 @@ def test_off_shift_leads_wait_then_escalate_after_the_rule_limit(moto_repo: Repo
     report = _tick(moto_repo, NOW + timedelta(minutes=1))
     assert report.totals()["waiting"] == 2 and report.swept[0].slots_claimed == 0
     assert moto_repo.get_lead(TENANT, leads[0].lead_id).status is LeadStatus.PENDING  # type: ignore[union-attr]
-    # An hour later they are escalated rather than left forever
-    report = _tick(moto_repo, NOW + timedelta(minutes=61))
-    assert report.totals()["escalated"] == 2
-    stored = moto_repo.get_lead(TENANT, leads[0].lead_id)
-    assert stored is not None and stored.decisions[-1].reason == "waited_too_long"
+    # Twelve wall-clock hours later they still wait: no working time has passed, so no escalation
+    report = _tick(moto_repo, NOW + timedelta(hours=12, minutes=59))
+    assert report.totals()["waiting"] == 2 and report.totals()["escalated"] == 0
+    # NOW is 24 November, Vietnam Cultural Day (a public holiday in the default calendar): A's shift
+    # that evening does not happen, so the leads still wait, unescalated
+    report = _tick(moto_repo, NOW + timedelta(hours=13))
+    assert report.totals()["waiting"] == 2 and report.totals()["escalated"] == 0
+    # When A's shift starts on Wednesday at 22:00 local, A gets them
+    report = _tick(moto_repo, NOW + timedelta(hours=37))
+    assert report.totals()["assigned"] == 2
+    assert _owners(moto_repo, leads) == ["A", "A"]
 
 
 def test_open_lead_cap_is_respected(moto_repo: Repository) -> None:

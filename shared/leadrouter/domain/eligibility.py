@@ -6,24 +6,32 @@ out, so the decision record can say who was skipped and why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from leadrouter.domain.models import StaffMember
+from leadrouter.domain.worktime import MemberSchedule
 
 UNKNOWN = "unknown_staff"
 INACTIVE = "inactive"
 PAUSED = "paused"
 ON_LEAVE = "on_leave"
+HOLIDAY = "holiday"
 OFF_SHIFT = "off_shift"
 OPEN_CAP = "max_open_leads_reached"
 DAILY_CAP = "max_leads_per_day_reached"
 HELD_BEFORE = "held_before"
 
 
-def unavailability(member: StaffMember | None, now: datetime) -> str | None:
-    """The reason this staff member cannot take a lead at ``now``, or None if they can."""
+def unavailability(
+    member: StaffMember | None, now: datetime, day_off: Callable[[date], bool] | None = None
+) -> str | None:
+    """The reason this staff member cannot take a lead at ``now``, or None if they can.
+
+    ``day_off`` is the tenant's holiday calendar (it binds members with shifts only). Being on shift
+    is asked of the same schedule the working-time clocks use, so the two never disagree.
+    """
     if member is None:
         return UNKNOWN
     if not member.active:
@@ -33,10 +41,11 @@ def unavailability(member: StaffMember | None, now: datetime) -> str | None:
     local = now.astimezone(ZoneInfo(member.time_zone))
     if local.date() in member.leave_dates:
         return ON_LEAVE
-    if member.working_hours and not any(
-        local.isoweekday() in shift.days and shift.start <= local.time() < shift.end
-        for shift in member.working_hours
-    ):
+    if not member.working_hours:
+        return None
+    if day_off is not None and day_off(local.date()):
+        return HOLIDAY
+    if not MemberSchedule(member, leave=False).is_working(now):
         return OFF_SHIFT
     return None
 

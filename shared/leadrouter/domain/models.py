@@ -111,6 +111,30 @@ class Scope(_Model):
         return scope_key(pool=self.pool, step=self.step, campaign=self.campaign)
 
 
+class Holiday(_Model):
+    day: date
+    name: Name
+
+
+class HolidayCalendar(_Model):
+    """Public holidays: days off for every member who has shifts (each on their own local date).
+
+    ``country`` takes a country's official holidays from the ``holidays`` library (Vietnam's by default,
+    Tết included); ``added`` and ``removed`` adjust it, for the days a decree moves or a company adds.
+    """
+
+    country: Annotated[str, Field(min_length=2, max_length=3, pattern=r"^[A-Z]{2,3}$")] | None = "VN"
+    added: list[Holiday] = Field(default_factory=list, max_length=200)
+    removed: list[date] = Field(default_factory=list, max_length=200)
+
+    @field_validator("country")
+    @classmethod
+    def _supported(cls, value: str | None) -> str | None:
+        from leadrouter.domain.holidays import check_country
+
+        return None if value is None else check_country(value)
+
+
 class Tenant(_Model):
     tenant_id: Ident
     name: Name
@@ -118,6 +142,7 @@ class Tenant(_Model):
     #: A pending lead that no rule is in charge of (no rule for its scope, window closed) is escalated
     #: after this long, with the reason, instead of waiting silently.
     escalate_after_minutes: StrictInt = Field(default=120, ge=1, le=30 * 24 * 60)
+    holidays: HolidayCalendar = Field(default_factory=HolidayCalendar)
     rev: int = 0
 
     @field_validator("time_zone")
@@ -153,6 +178,17 @@ class WorkingHours(_Model):
         return end
 
 
+class Pause(_Model):
+    """A stretch during which the member was paused (``end`` None: still paused)."""
+
+    start: Moment
+    end: Moment | None = None
+
+
+#: Pauses kept on a staff member (oldest dropped first): enough for any reclaim clock still running.
+MAX_PAUSES = 50
+
+
 class StaffMember(_Model):
     tenant_id: Ident
     staff_id: Ident
@@ -166,6 +202,8 @@ class StaffMember(_Model):
     #: Empty means "any time": most SMB teams answer leads whenever they come.
     working_hours: list[WorkingHours] = Field(default_factory=list, max_length=21)
     leave_dates: list[date] = Field(default_factory=list, max_length=400)
+    #: Recorded when ``paused`` changes (never set directly): the owner's reclaim clock stops in them.
+    pauses: list[Pause] = Field(default_factory=list, max_length=MAX_PAUSES)
     #: When the member was last deactivated: sweeps release leads a racing sweep still gave them.
     deactivated_at: Moment | None = None
     #: Bumped by every write; an update is conditioned on the revision it read (409 otherwise).
@@ -218,8 +256,26 @@ class Rule(_Model):
         default=None, ge=1, le=365 * 24 * 60, validate_default=True
     )
     max_reclaims: StrictInt = Field(default=2, ge=0, le=100)
-    #: How long a due lead may wait for someone on shift / under their cap before it is escalated.
-    escalate_after_minutes: StrictInt = Field(default=120, ge=1, le=30 * 24 * 60)
+    escalate_after_minutes: StrictInt = Field(
+        default=120,
+        ge=1,
+        le=30 * 24 * 60,
+        description="minutes of the team's working time a due lead may wait for someone on shift and "
+        "under their cap before it is escalated (pauses and caps do not stop this clock)",
+    )
+    backlog_hold_minutes: StrictInt = Field(
+        default=30,
+        ge=0,
+        le=240,
+        description="leads that gathered while the whole team was off wait, once the first shift "
+        "starts, until every member whose shift starts within this many minutes is on; then the "
+        "rotation shares them. 0: the first member on shift takes them as they come",
+    )
+    absence_stops_reclaim_clock: bool = Field(
+        default=True,
+        description="whether the owner's leave days and pauses stop the reclaim clock (else only "
+        "shifts and holidays do)",
+    )
     active: bool = True
     priority: StrictInt = Field(default=0, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     window: ScheduleWindow = Field(default_factory=ScheduleWindow)

@@ -101,7 +101,10 @@ class RuleFields(BaseModel):
     staff: list[RuleStaff] = Field(min_length=1, max_length=200)
     reclaim_after_minutes: StrictInt | None = Field(default=None, ge=1, le=365 * 24 * 60)
     max_reclaims: StrictInt = Field(default=2, ge=0, le=100)
-    escalate_after_minutes: StrictInt = Field(default=120, ge=1, le=30 * 24 * 60)
+    # The working-time options: the Rule's own fields (their descriptions say what they do).
+    escalate_after_minutes: StrictInt = Rule.model_fields["escalate_after_minutes"]
+    backlog_hold_minutes: StrictInt = Rule.model_fields["backlog_hold_minutes"]
+    absence_stops_reclaim_clock: bool = Rule.model_fields["absence_stops_reclaim_clock"]
     active: bool = True
     priority: StrictInt = Field(default=0, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     window: ScheduleWindow = Field(default_factory=ScheduleWindow)

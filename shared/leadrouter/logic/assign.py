@@ -16,8 +16,10 @@ from functools import partial
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Lead, Rule
 from leadrouter.domain.rotation import Pick, Skip, allocate_block
+from leadrouter.logic.clocks import RuleClocks
 from leadrouter.logic.sweeps import (
     PAGE_SIZE,
+    LazyClocks,
     StaffSnapshot,
     SweepReport,
     decision_for,
@@ -43,22 +45,31 @@ def sweep_due_leads(
 ) -> SweepReport:
     """Assign every lead of the rule's scope that has waited ``delay_minutes``, oldest first.
 
-    First the leads of the rule's members deactivated since ``release_after`` are given back (a racing
+    The delay is wall-clock time; what happens to a due lead nobody can take runs on working time
+    (see ``logic.clocks``): it waits while the team is off and is escalated after the rule's
+    escalation time of team working time. First the leads of the rule's members deactivated since
+    ``release_after`` are given back (a racing
     sweep may have handed them some), so the due query below already sees them pending.
     """
     report = SweepReport(tenant_id=rule.tenant_id, rule_id=rule.rule_id, rule_version=rule.version)
     staff = staff_snapshot(repo, rule, now, release_after)
     report.released = release_deactivated(repo, rule, staff, now)
     cutoff = now - timedelta(minutes=rule.delay_minutes)
+    clocks = LazyClocks(repo, rule, staff, now)
     # WRITE_CONCURRENCY is read at call time so single-threaded tests (moto) can set it to 1.
     with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
         page_through(
             report,
             lambda start: repo.due_leads(rule.tenant_id, rule.scope.key, cutoff, page_size, start),
-            lambda leads: _assign_page(repo, rule, leads, staff, now, report, pool),
+            lambda leads: _assign_page(repo, rule, leads, staff, clocks.get(), report, pool),
             time_left,
         )
     return report
+
+
+def due_at(rule: Rule, lead: Lead) -> datetime:
+    """When the lead's delay ended: wall-clock time from when it was queued ("Thời gian chia")."""
+    return lead.queued_at + timedelta(minutes=rule.delay_minutes)
 
 
 def _assign_page(
@@ -66,10 +77,21 @@ def _assign_page(
     rule: Rule,
     leads: list[Lead],
     staff: StaffSnapshot,
-    now: datetime,
+    clocks: RuleClocks,
     report: SweepReport,
     pool: ThreadPoolExecutor,
-) -> None:
+) -> bool:
+    """Assign one page; False when no later lead can change this tick (the rest only wait)."""
+    now = clocks.now
+    held_before = clocks.held_before()
+    if held_before is not None:
+        held = [lead for lead in leads if due_at(rule, lead) < held_before]
+        report.waiting += len(held)
+        report.held += len(held)
+        leads = [lead for lead in leads if due_at(rule, lead) >= held_before]
+        if not leads:
+            return True
+    cutoff = clocks.escalation_cutoff()
     if staff.anyone_can_take(rule.cycle):
         first = repo.claim_slots(rule, len(leads))
         report.slots_claimed += len(leads)
@@ -80,18 +102,23 @@ def _assign_page(
         picks = [Pick(slot=-1, staff_id=None, skipped=everyone) for _ in leads]
 
     def write(lead: Lead, pick: Pick) -> str:
-        return guarded(repo, rule, lead, now, partial(_settle, repo, rule, lead, pick, now))
+        return guarded(repo, rule, lead, now, partial(_settle, repo, rule, lead, pick, now, cutoff))
 
     for pick, outcome in zip(picks, pool.map(write, leads, picks), strict=True):
         tally(report, staff, pick, outcome)
+    # Nobody can take a lead now: leads due after the escalation cutoff only wait, and so do all
+    # later pages (they are due later still), so this tick has nothing more to do.
+    last = picks[-1]
+    return last.staff_id is not None or escalation_reason(last, due_at(rule, leads[-1]), cutoff) is not None
 
 
-def _settle(repo: Repository, rule: Rule, lead: Lead, pick: Pick, now: datetime) -> str:
+def _settle(
+    repo: Repository, rule: Rule, lead: Lead, pick: Pick, now: datetime, cutoff: datetime | None
+) -> str:
     if pick.staff_id is not None:
         decision = decision_for(rule, now, "assigned", pick)
         return "assigned" if repo.assign_pending(lead, pick.staff_id, rule, decision) else "lost"
-    due_since = lead.queued_at + timedelta(minutes=rule.delay_minutes)
-    reason = escalation_reason(pick, now - due_since, timedelta(minutes=rule.escalate_after_minutes))
+    reason = escalation_reason(pick, due_at(rule, lead), cutoff)
     if reason is None:
         return "waiting"
     escalated = repo.escalate_pending(lead, decision_for(rule, now, "escalated", pick, reason=reason))

@@ -1,7 +1,9 @@
 """The reclaim sweep ("Thu hồi cơ hội"): leads nobody cared for go to someone who never held them.
 
 A lead is idle when no care activity (note, call, step change) touched it for the rule's
-``reclaim_after_minutes``. Each move is a conditional write on (status, owner, idle_since) as read,
+``reclaim_after_minutes`` of its owner's working time (``logic.clocks``): a lead assigned at 16:50
+with a 30-minute reclaim is reclaimed at 08:20 on the owner's next working day, never overnight.
+Each move is a conditional write on (status, owner, idle_since) as read,
 so a care activity that lands while the sweep runs wins: the write fails and the lead stays put.
 """
 
@@ -15,8 +17,10 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.eligibility import HELD_BEFORE
 from leadrouter.domain.models import Lead, Rule
 from leadrouter.domain.rotation import Pick, allocate_block
+from leadrouter.logic.clocks import RuleClocks
 from leadrouter.logic.sweeps import (
     PAGE_SIZE,
+    LazyClocks,
     StaffSnapshot,
     SweepReport,
     decision_for,
@@ -46,21 +50,37 @@ def sweep_idle_leads(
     report = SweepReport(tenant_id=rule.tenant_id, rule_id=rule.rule_id, rule_version=rule.version)
     staff = staff_snapshot(repo, rule, now, release_after)
     report.released = release_deactivated(repo, rule, staff, now)
+    # Working time never runs faster than the wall clock: leads idle for less wall time are not due.
     cutoff = now - timedelta(minutes=rule.reclaim_after_minutes)
+    clocks = LazyClocks(repo, rule, staff, now)
     page_through(
         report,
         lambda start: repo.idle_leads(rule.tenant_id, rule.scope.key, cutoff, page_size, start),
-        lambda leads: _reclaim_page(repo, rule, leads, staff, now, report),
+        lambda leads: _reclaim_page(repo, rule, leads, staff, clocks.get(), report),
         time_left,
     )
     return report
 
 
+def _idle_long_enough(clocks: RuleClocks, lead: Lead) -> bool:
+    cutoff = clocks.reclaim_cutoff(lead.owner)
+    return cutoff is not None and lead.idle_since is not None and lead.idle_since <= cutoff
+
+
 def _reclaim_page(
-    repo: Repository, rule: Rule, leads: list[Lead], staff: StaffSnapshot, now: datetime, report: SweepReport
-) -> None:
+    repo: Repository,
+    rule: Rule,
+    leads: list[Lead],
+    staff: StaffSnapshot,
+    clocks: RuleClocks,
+    report: SweepReport,
+) -> bool:
+    now = clocks.now
+    clocks.know(repo, (lead.owner for lead in leads))
+    due = [lead for lead in leads if _idle_long_enough(clocks, lead)]
+    report.not_due += len(leads) - len(due)
     movable: list[Lead] = []
-    for lead in leads:
+    for lead in due:
         if lead.reclaim_count >= rule.max_reclaims:
             report.record(
                 guarded(repo, rule, lead, now, partial(_escalate, repo, rule, lead, now, "reclaim_limit"))
@@ -68,23 +88,26 @@ def _reclaim_page(
         else:
             movable.append(lead)
     if not movable:
-        return
+        return True
     excluded = [dict.fromkeys(lead.held_by, HELD_BEFORE) for lead in movable]
     first = repo.claim_slots(rule, len(movable))
     report.slots_claimed += len(movable)
     picks = allocate_block(rule.cycle, first, len(movable), staff.unavailable, staff.capacity, excluded)
     for lead, pick in zip(movable, picks, strict=True):
-        tally(
-            report, staff, pick, guarded(repo, rule, lead, now, partial(_settle, repo, rule, lead, pick, now))
-        )
+        settle = partial(_settle, repo, rule, lead, pick, clocks)
+        tally(report, staff, pick, guarded(repo, rule, lead, now, settle))
+    return True  # owners differ, so a later page may hold leads that are due
 
 
-def _settle(repo: Repository, rule: Rule, lead: Lead, pick: Pick, now: datetime) -> str:
+def _settle(repo: Repository, rule: Rule, lead: Lead, pick: Pick, clocks: RuleClocks) -> str:
+    now = clocks.now
     if pick.staff_id is not None:
         decision = decision_for(rule, now, "reclaimed", pick, previous_owner=lead.owner)
         return "assigned" if repo.reclaim_assigned(lead, pick.staff_id, decision) else "lost"
-    limit = timedelta(minutes=(rule.reclaim_after_minutes or 0) + rule.escalate_after_minutes)
-    reason = escalation_reason(pick, now - (lead.idle_since or now), limit)
+    # Due for reclaim since the owner's clock reached the limit; escalated after the rule's escalation
+    # time of team working time beyond that, like a pending lead.
+    due_at = clocks.reclaim_due_at(lead.owner, lead.idle_since or now)
+    reason = escalation_reason(pick, due_at, clocks.escalation_cutoff())
     if reason is None:
         return "waiting"  # stays with its owner until someone who never held it is on shift
     return _escalate(repo, rule, lead, now, reason, pick)

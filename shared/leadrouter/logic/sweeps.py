@@ -27,9 +27,10 @@ from leadrouter.domain.eligibility import (
     remaining_capacity,
     unavailable_staff,
 )
-from leadrouter.domain.models import Decision, DecisionAction, Lead, Rule, SkipRecord
+from leadrouter.domain.models import Decision, DecisionAction, Lead, Rule, SkipRecord, StaffMember
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.rotation import Pick
+from leadrouter.logic.clocks import RuleClocks, rule_clocks
 from leadrouter.logic.leads import DEACTIVATED, release_leads_of
 from leadrouter.observability import logger
 
@@ -59,6 +60,10 @@ class SweepReport:
     assigned: int = 0
     escalated: int = 0
     waiting: int = 0
+    #: Of ``waiting``: leads that gathered while the team was off, held until the team is on.
+    held: int = 0
+    #: Idle leads whose owner's working-time clock has not reached the reclaim limit yet.
+    not_due: int = 0
     lost: int = 0
     failed: int = 0
     quarantined: int = 0
@@ -111,6 +116,8 @@ class RunReport:
                 assigned=sweep.assigned,
                 escalated=sweep.escalated,
                 waiting=sweep.waiting,
+                held=sweep.held,
+                not_due=sweep.not_due,
                 lost=sweep.lost,
                 failed=sweep.failed,
                 quarantined=sweep.quarantined,
@@ -129,6 +136,7 @@ class StaffSnapshot:
     unavailable: dict[str, str]
     capacity: dict[str, int]
     deactivated: tuple[str, ...] = ()
+    members: dict[str, StaffMember] = field(default_factory=dict)
 
     def anyone_can_take(self, cycle: tuple[str, ...]) -> bool:
         return any(s not in self.unavailable and self.capacity.get(s, 1) > 0 for s in set(cycle))
@@ -288,7 +296,29 @@ def staff_snapshot(
             unavailable[sid] = room[1]
         else:
             capacity[sid] = room[0]
-    return StaffSnapshot(unavailable=unavailable, capacity=capacity, deactivated=deactivated)
+    return StaffSnapshot(
+        unavailable=unavailable, capacity=capacity, deactivated=deactivated, members=dict(members)
+    )
+
+
+@dataclass
+class LazyClocks:
+    """The rule's working-time clocks, built on the first page that has leads (an idle rule never
+    reads the tenant's calendar). Building them also marks members who are out for a holiday."""
+
+    repo: Repository
+    rule: Rule
+    staff: StaffSnapshot
+    now: datetime
+    _clocks: RuleClocks | None = None
+
+    def get(self) -> RuleClocks:
+        if self._clocks is None:
+            self._clocks = rule_clocks(self.repo, self.rule, self.staff.members, self.now)
+            for staff_id, reason in self._clocks.holidays_now().items():
+                self.staff.unavailable.setdefault(staff_id, reason)
+                self.staff.capacity.pop(staff_id, None)
+        return self._clocks
 
 
 def release_deactivated(repo: Repository, rule: Rule, staff: StaffSnapshot, now: datetime) -> int:
@@ -333,9 +363,13 @@ def decision_for(
     )
 
 
-def escalation_reason(pick: Pick, waited: timedelta, limit: timedelta) -> str | None:
-    """Why a lead nobody can take now should be escalated, or None if it should keep waiting."""
-    if waited >= limit:
+def escalation_reason(pick: Pick, due_at: datetime | None, cutoff: datetime | None) -> str | None:
+    """Why a lead nobody can take now should be escalated, or None if it should keep waiting.
+
+    ``cutoff`` is the team clock's answer (``RuleClocks.escalation_cutoff``): a lead due at or before
+    it has waited the rule's escalation time in working time.
+    """
+    if due_at is not None and cutoff is not None and due_at <= cutoff:
         return "waited_too_long"
     if nobody_ever([s.reason for s in pick.skipped]):
         return "no_eligible_staff"
@@ -385,12 +419,13 @@ def tally(report: SweepReport, staff: StaffSnapshot, pick: Pick, outcome: str) -
 def page_through(
     report: SweepReport,
     fetch: Callable[[PageKey], tuple[list[Lead], PageKey]],
-    handle: Callable[[list[Lead]], None],
+    handle: Callable[[list[Lead]], bool],
     time_left: Callable[[], float],
 ) -> None:
-    """Walk an index query page by page, handling each non-empty page, until it ends or time runs low.
+    """Walk an index query page by page, handling each non-empty page, until it ends, ``handle`` says
+    the rest cannot change this tick (returns False), or time runs low.
 
-    Stopping early marks the report incomplete; the lease's expiry and the next tick pick up the rest.
+    Stopping for time marks the report incomplete; the lease's expiry and the next tick pick up the rest.
     """
     start: PageKey = None
     while True:
@@ -399,7 +434,7 @@ def page_through(
             return
         leads, start = fetch(start)
         report.seen += len(leads)
-        if leads:
-            handle(leads)
+        if leads and not handle(leads):
+            return
         if start is None:
             return

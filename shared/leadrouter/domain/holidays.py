@@ -1,0 +1,50 @@
+"""Public holidays from the kept ``holidays`` library, adjusted per tenant (pure: no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import lru_cache
+
+import holidays as holiday_library
+
+from leadrouter.domain.models import HolidayCalendar
+
+
+@lru_cache(maxsize=1)
+def _supported() -> frozenset[str]:
+    return frozenset(holiday_library.list_supported_countries())
+
+
+def check_country(code: str) -> str:
+    if code not in _supported():
+        raise ValueError(f"no holiday calendar for country {code!r} (use an ISO code like VN)")
+    return code
+
+
+@lru_cache(maxsize=128)
+def official_holidays(country: str, year: int) -> dict[date, str]:
+    """A country's public holidays of one year, by date (Vietnam's named in Vietnamese)."""
+    language = "vi" if country == "VN" else None
+    return dict(holiday_library.country_holidays(country, years=year, language=language).items())
+
+
+def holidays_in(calendar: HolidayCalendar, year: int) -> dict[date, str]:
+    """The tenant's holidays of one year: the country's, minus ``removed``, plus ``added``."""
+    days = dict(official_holidays(calendar.country, year)) if calendar.country else {}
+    for day in calendar.removed:
+        days.pop(day, None)
+    days.update({h.day: h.name for h in calendar.added if h.day.year == year})
+    return dict(sorted(days.items()))
+
+
+def day_off(calendar: HolidayCalendar) -> Callable[[date], bool]:
+    """A test for "is this local date a holiday", computing each year once."""
+    years: dict[int, frozenset[date]] = {}
+
+    def is_holiday(day: date) -> bool:
+        if day.year not in years:
+            years[day.year] = frozenset(holidays_in(calendar, day.year))
+        return day in years[day.year]
+
+    return is_holiday

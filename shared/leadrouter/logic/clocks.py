@@ -1,0 +1,158 @@
+"""The working-time clocks of one rule's sweep, built once from what the sweep already holds.
+
+Three clocks decide what a sweep does with a lead nobody takes at once:
+
+- the **team clock** (the rule's members' shifts, leave and the tenant's holidays; pauses and caps do
+  not stop it) decides escalation: a due lead is escalated after ``escalate_after_minutes`` of it;
+- the **owner's clock** (their shifts and holidays; leave and pauses too unless the rule says not)
+  decides reclaim: a lead is idle after ``reclaim_after_minutes`` of it since its last care activity;
+- the **morning hold**: leads that gathered while the whole team was off wait, once the first shift
+  starts, for the members who start within ``backlog_hold_minutes``, so the rotation shares them.
+
+The delay ("Thời gian chia") stays wall-clock time from when the lead was received, as the seed says.
+The tenant's calendar is read only when a sweep has leads to judge, so an idle rule reads nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from leadrouter.data.repository import Repository
+from leadrouter.domain.eligibility import HOLIDAY, unavailability
+from leadrouter.domain.holidays import day_off
+from leadrouter.domain.models import HolidayCalendar, Rule, StaffMember
+from leadrouter.domain.worktime import AroundTheClock, MemberSchedule, Schedule, TeamSchedule
+
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass
+class RuleClocks:
+    """Working time for one rule at one instant (``now``); each answer is computed once."""
+
+    rule: Rule
+    members: dict[str, StaffMember]
+    day_off: Callable[[date], bool]
+    now: datetime
+    _owners: dict[str | None, Schedule] = field(default_factory=dict)
+    _cutoffs: dict[str | None, datetime | None] = field(default_factory=dict)
+    _escalation: tuple[datetime | None] | None = None
+
+    @classmethod
+    def of(
+        cls, rule: Rule, members: Mapping[str, StaffMember], calendar: HolidayCalendar, now: datetime
+    ) -> RuleClocks:
+        return cls(rule=rule, members=dict(members), day_off=day_off(calendar), now=now)
+
+    # ------------------------------------------------------------------ the team clock
+    def member_schedule(self, member: StaffMember) -> MemberSchedule:
+        """The member as the team clock counts them: shifts, leave and holidays (not pauses)."""
+        return MemberSchedule(member, day_off=self.day_off, leave=True, pauses=False)
+
+    @property
+    def team(self) -> TeamSchedule:
+        return TeamSchedule(
+            tuple(
+                self.member_schedule(m)
+                for s in self.rule.staff
+                if (m := self.members.get(s.staff_id)) is not None and m.active
+            )
+        )
+
+    def escalation_cutoff(self) -> datetime | None:
+        """Leads due at or before this have waited ``escalate_after_minutes`` of team working time."""
+        if self._escalation is None:
+            limit = timedelta(minutes=self.rule.escalate_after_minutes)
+            self._escalation = (self.team.before(self.now, limit),)
+        return self._escalation[0]
+
+    def holidays_now(self) -> dict[str, str]:
+        """Members out today for a holiday (the staff snapshot is taken before the calendar is read)."""
+        return {
+            staff_id: HOLIDAY
+            for staff_id, member in self.members.items()
+            if unavailability(member, self.now, self.day_off) == HOLIDAY
+        }
+
+    # ------------------------------------------------------------------ the morning hold
+    def release_at(self, period_start: datetime) -> datetime:
+        """When leads that gathered before ``period_start`` (the team coming on) are shared: when the
+        last member whose shift starts within ``backlog_hold_minutes`` of it is on."""
+        hold = timedelta(minutes=self.rule.backlog_hold_minutes)
+        release = period_start
+        for member in self._team_members():
+            start = self.member_schedule(member).next_start(period_start)
+            if start is not None and start <= period_start + hold:
+                release = max(release, start)
+        return release
+
+    def held_before(self) -> datetime | None:
+        """Leads due before this instant wait for the team (the morning hold is on); None: no hold."""
+        hold = timedelta(minutes=self.rule.backlog_hold_minutes)
+        if hold <= timedelta(0):
+            return None
+        recent = self.team.intervals(self.now - hold, self.now + _TICK)
+        if not recent or recent[-1][1] <= self.now:
+            return None  # the team is off: nobody to hold for
+        period_start = recent[-1][0]
+        if period_start <= self.now - hold:
+            return None  # on for longer than the hold already
+        return period_start if self.now < self.release_at(period_start) else None
+
+    def expected_assignment(self, due_at: datetime) -> datetime | None:
+        """When a lead due at ``due_at`` is expected to be assigned, by the schedule (someone on shift,
+        after the morning hold); None if nobody works within the horizon."""
+        start = self.team.next_start(due_at)
+        if start is None or start == due_at:
+            return start
+        return self.release_at(start) if self.rule.backlog_hold_minutes else start
+
+    def _team_members(self) -> Iterable[StaffMember]:
+        for s in self.rule.staff:
+            member = self.members.get(s.staff_id)
+            if member is not None and member.active:
+                yield member
+
+    # ------------------------------------------------------------------ the owner's clock
+    def know(self, repo: Repository, owners: Iterable[str | None]) -> None:
+        """Read the owners this sweep has not seen (an owner may be outside the rule's team)."""
+        missing = sorted({o for o in owners if o is not None and o not in self.members})
+        if missing:
+            found = repo.get_staff(self.rule.tenant_id, missing)
+            self.members.update(found)
+
+    def owner(self, staff_id: str | None) -> Schedule:
+        """The owner's reclaim clock; an owner no longer on file counts wall-clock time."""
+        if staff_id not in self._owners:
+            member = self.members.get(staff_id) if staff_id else None
+            away = self.rule.absence_stops_reclaim_clock
+            self._owners[staff_id] = (
+                MemberSchedule(member, day_off=self.day_off, leave=away, pauses=away)
+                if member is not None
+                else AroundTheClock()
+            )
+        return self._owners[staff_id]
+
+    def reclaim_cutoff(self, owner: str | None) -> datetime | None:
+        """Leads of ``owner`` idle since at or before this have had ``reclaim_after_minutes`` of the
+        owner's working time without care (None: not that much working time in the horizon)."""
+        if owner not in self._cutoffs:
+            limit = timedelta(minutes=self.rule.reclaim_after_minutes or 0)
+            self._cutoffs[owner] = self.owner(owner).before(self.now, limit)
+        return self._cutoffs[owner]
+
+    def reclaim_due_at(self, owner: str | None, idle_since: datetime) -> datetime | None:
+        """When the owner's clock reached ``reclaim_after_minutes`` for a lead idle since then."""
+        limit = timedelta(minutes=self.rule.reclaim_after_minutes or 0)
+        return self.owner(owner).after(idle_since, limit)
+
+
+def rule_clocks(
+    repo: Repository, rule: Rule, members: Mapping[str, StaffMember], now: datetime
+) -> RuleClocks:
+    """The rule's clocks, with the tenant's holiday calendar (Vietnam's when the tenant set none)."""
+    tenant = repo.get_tenant(rule.tenant_id)
+    calendar = tenant.holidays if tenant is not None else HolidayCalendar()
+    return RuleClocks.of(rule, members, calendar, now)
