@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -242,6 +242,36 @@ class ScheduleWindow(_Model):
         return (self.start is None or self.start <= now) and (self.end is None or now < self.end)
 
 
+def escalate_after_field() -> Any:
+    """The working-time options of a rule, shared by ``Rule`` and the API's request models."""
+    return Field(
+        default=120,
+        ge=1,
+        le=30 * 24 * 60,
+        description="minutes of the team's working time a due lead may wait for someone on shift and "
+        "under their cap before it is escalated (pauses and caps do not stop this clock)",
+    )
+
+
+def backlog_hold_field() -> Any:
+    return Field(
+        default=30,
+        ge=0,
+        le=240,
+        description="leads that gathered while the whole team was off wait, once the first shift "
+        "starts, until every member whose shift starts within this many minutes is on; then the "
+        "rotation shares them. 0: the first member on shift takes them as they come",
+    )
+
+
+def absence_field() -> Any:
+    return Field(
+        default=True,
+        description="whether the owner's leave days and pauses stop the reclaim clock (else only "
+        "shifts and holidays do)",
+    )
+
+
 class Rule(_Model):
     """An admin's distribution rule. Editing it makes a new ``version`` with a fresh cycle."""
 
@@ -256,26 +286,9 @@ class Rule(_Model):
         default=None, ge=1, le=365 * 24 * 60, validate_default=True
     )
     max_reclaims: StrictInt = Field(default=2, ge=0, le=100)
-    escalate_after_minutes: StrictInt = Field(
-        default=120,
-        ge=1,
-        le=30 * 24 * 60,
-        description="minutes of the team's working time a due lead may wait for someone on shift and "
-        "under their cap before it is escalated (pauses and caps do not stop this clock)",
-    )
-    backlog_hold_minutes: StrictInt = Field(
-        default=30,
-        ge=0,
-        le=240,
-        description="leads that gathered while the whole team was off wait, once the first shift "
-        "starts, until every member whose shift starts within this many minutes is on; then the "
-        "rotation shares them. 0: the first member on shift takes them as they come",
-    )
-    absence_stops_reclaim_clock: bool = Field(
-        default=True,
-        description="whether the owner's leave days and pauses stop the reclaim clock (else only "
-        "shifts and holidays do)",
-    )
+    escalate_after_minutes: StrictInt = escalate_after_field()
+    backlog_hold_minutes: StrictInt = backlog_hold_field()
+    absence_stops_reclaim_clock: bool = absence_field()
     active: bool = True
     priority: StrictInt = Field(default=0, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     window: ScheduleWindow = Field(default_factory=ScheduleWindow)

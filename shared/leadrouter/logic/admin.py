@@ -44,7 +44,10 @@ from leadrouter.domain.models import (
     Scope,
     StaffMember,
     WorkingHours,
+    absence_field,
+    backlog_hold_field,
     check_zone,
+    escalate_after_field,
 )
 from leadrouter.domain.rotation import normalise_weights
 from leadrouter.domain.rules import draft_rule, rule_with, with_cycle
@@ -102,9 +105,9 @@ class RuleFields(BaseModel):
     reclaim_after_minutes: StrictInt | None = Field(default=None, ge=1, le=365 * 24 * 60)
     max_reclaims: StrictInt = Field(default=2, ge=0, le=100)
     # The working-time options: the Rule's own fields (their descriptions say what they do).
-    escalate_after_minutes: StrictInt = Rule.model_fields["escalate_after_minutes"]
-    backlog_hold_minutes: StrictInt = Rule.model_fields["backlog_hold_minutes"]
-    absence_stops_reclaim_clock: bool = Rule.model_fields["absence_stops_reclaim_clock"]
+    escalate_after_minutes: StrictInt = escalate_after_field()
+    backlog_hold_minutes: StrictInt = backlog_hold_field()
+    absence_stops_reclaim_clock: bool = absence_field()
     active: bool = True
     priority: StrictInt = Field(default=0, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     window: ScheduleWindow = Field(default_factory=ScheduleWindow)
