@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from leadrouter.api.auth import hash_form_key
+from leadrouter.domain.keys import hash_form_key
 from leadrouter.domain.models import FormSource, StaffMember, Tenant
 from leadrouter.domain.rules import new_rule
 from leadrouter.runtime import repository

@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 
-from leadrouter.api.auth import hash_form_key
 from leadrouter.data.repository import Repository
+from leadrouter.domain.keys import hash_form_key
 from leadrouter.domain.models import FormSource
 from leadrouter_local.apigw import proxy_event
 from tests.support.builders import TENANT

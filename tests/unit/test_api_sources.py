@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from leadrouter.api.auth import hash_form_key
 from leadrouter.data.repository import Repository
+from leadrouter.domain.keys import hash_form_key
 from leadrouter.domain.models import LeadStatus
 from tests.support.api import call, call_as, claims, config_items, event
 from tests.support.builders import TENANT

@@ -5,13 +5,13 @@ The tenant always comes from here, never from a body, path or query string.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from pydantic import ValidationError
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.keys import hash_form_key
 from leadrouter.domain.models import Caller, FormSource
 
 FORM_KEY_HEADER = "x-form-key"
@@ -54,11 +54,6 @@ def _opt(value: object) -> str | None:
 def require_role(caller: Caller, *roles: str) -> None:
     if caller.role not in roles:
         raise Forbidden(f"needs role {' or '.join(roles)}")
-
-
-def hash_form_key(key: str) -> str:
-    """Form keys are looked up by hash: the table never holds a usable key."""
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def form_source(repo: Repository, key: str | None, now: datetime) -> FormSource:

@@ -9,7 +9,6 @@ writes nothing.
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -23,10 +22,10 @@ from pydantic import (
     ValidationError,
 )
 
-from leadrouter.api.auth import hash_form_key
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.ids import new_id
+from leadrouter.domain.keys import hash_form_key, new_form_key
 from leadrouter.domain.models import (
     DEFAULT_TIME_ZONE,
     MAX_CAP,
@@ -57,7 +56,6 @@ M = TypeVar("M", bound=BaseModel)
 
 #: A rule item holds its whole cycle; DynamoDB items stop at 400 KB, so a cycle is kept well below.
 MAX_CYCLE_BYTES = 300_000
-FORM_KEY_PREFIX = "fk_"
 
 _IDENT: TypeAdapter[str] = TypeAdapter(Ident)
 
@@ -323,7 +321,7 @@ class PoolSettingsIn(BaseModel):
 def create_form_source(repo: Repository, caller: Caller, body: FormSourceCreate) -> tuple[FormSource, str]:
     """A new source and its form key. Only the key's hash is stored: this is the one time it is seen."""
     source = FormSource(tenant_id=caller.tenant_id, source_id=new_id("F"), **body.model_dump())
-    key = FORM_KEY_PREFIX + secrets.token_urlsafe(24)
+    key = new_form_key()
     repo.put_form_source(source, hash_form_key(key))
     return source, key
 
