@@ -101,6 +101,8 @@ def publish_metrics(report: RunReport, elapsed_ms: float) -> None:
     metrics.add_metric(name="LeadsAssigned", unit=MetricUnit.Count, value=totals["assigned"])
     metrics.add_metric(name="LeadsEscalated", unit=MetricUnit.Count, value=totals["escalated"])
     metrics.add_metric(name="LeadsWaiting", unit=MetricUnit.Count, value=totals["waiting"])
+    # Of those: the overnight backlog held for the team's morning (see Rule.backlog_hold_minutes)
+    metrics.add_metric(name="LeadsHeldForTeam", unit=MetricUnit.Count, value=totals["held"])
     metrics.add_metric(name="ConditionalWritesLost", unit=MetricUnit.Count, value=totals["lost"])
     metrics.add_metric(name="LeadWritesFailed", unit=MetricUnit.Count, value=totals["failed"])
     metrics.add_metric(name="LeadsQuarantined", unit=MetricUnit.Count, value=totals["quarantined"])
