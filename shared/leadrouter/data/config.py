@@ -46,6 +46,29 @@ class ConfigStore(Store):
         item = self._get_config(tenant_id, "TENANT")
         return read_model(Tenant, item, {"name": tenant_id}) if item else None
 
+    def save_tenant(self, before: Tenant | None, after: Tenant) -> Tenant:
+        """Store ``after`` if the tenant item is still at the revision ``before`` was read at (else Conflict).
+
+        ``before`` None: no tenant item was stored (the tenant ran on defaults), so one is created; an
+        item that appeared meanwhile is a Conflict, never overwritten.
+        """
+        rev = before.rev if before is not None else 0
+        stored = Tenant.model_validate({**after.model_dump(), "rev": rev + 1})
+        item = {"pk": tenant_pk(stored.tenant_id), "sk": "TENANT", **stored.model_dump(mode="json")}
+        what = f"tenant {stored.tenant_id} settings"
+        if before is not None:
+            self._put_at_revision(item, rev, what)
+            return stored
+        try:
+            self._client.put_item(
+                TableName=self._config, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise Conflict(f"{what} changed meanwhile; reload them and retry") from error
+            raise
+        return stored
+
     def put_staff(self, member: StaffMember, *, new: bool = False) -> None:
         """Store a staff member; with ``new``, refuse (Conflict) if the id is already taken.
 

@@ -9,7 +9,7 @@ writes nothing.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -29,12 +29,14 @@ from leadrouter.domain.keys import hash_form_key, new_form_key
 from leadrouter.domain.models import (
     DEFAULT_TIME_ZONE,
     MAX_CAP,
+    MAX_PAUSES,
     MAX_PRIORITY,
     Caller,
     FormSource,
     Ident,
     Label,
     Name,
+    Pause,
     PoolSettings,
     Rule,
     RuleKind,
@@ -249,9 +251,33 @@ class StaffPatch(BaseModel):
     leave_dates: LeaveDates | None = None
 
 
-def create_staff(repo: Repository, caller: Caller, body: StaffCreate) -> StaffMember:
+#: Pauses that ended longer ago than this are dropped: no reclaim clock of a lead still open reaches back
+#: that far in practice, and the staff item stays small.
+PAUSE_HISTORY = timedelta(days=60)
+
+
+def pause_history(member: StaffMember, paused: bool, now: datetime) -> list[Pause]:
+    """The member's pauses after ``paused`` is set at ``now``: pausing opens one, unpausing closes it.
+
+    The history is the logic's, never a client's: the owner's reclaim clock stops in these stretches
+    (``absence_stops_reclaim_clock``). A member paused before pauses were recorded has no open pause to
+    close; unpausing them records nothing. The oldest beyond ``MAX_PAUSES`` and those ended before
+    ``PAUSE_HISTORY`` are dropped (an open pause is the newest, so it is always kept).
+    """
+    pauses = list(member.pauses)
+    if paused and not member.paused:
+        pauses.append(Pause(start=now))
+    elif not paused and member.paused:
+        pauses = [Pause(start=p.start, end=now) if p.end is None else p for p in pauses]
+    kept = [p for p in pauses if p.end is None or p.end >= now - PAUSE_HISTORY]
+    return kept[-MAX_PAUSES:]
+
+
+def create_staff(repo: Repository, caller: Caller, body: StaffCreate, now: datetime) -> StaffMember:
+    """A new member; one created paused has an open pause from ``now``."""
     staff_id = body.staff_id or new_id("S")
     data = body.model_dump(exclude={"staff_id"}) | {"tenant_id": caller.tenant_id, "staff_id": staff_id}
+    data["pauses"] = [Pause(start=now).model_dump()] if body.paused else []
     member = validated(StaffMember, data, "invalid staff member")
     repo.put_staff(member, new=True)
     return member
@@ -282,12 +308,15 @@ def update_staff(
     pending with a "released" decision for the rule in charge of its scope to reassign on its next tick.
     Sending ``active: false`` again releases anything left over. Pausing releases nothing: a paused
     member keeps their leads (the reclaim rule takes back the ones nobody cares for) and simply gets
-    no new ones. Returns the saved member and how many leads were released.
+    no new ones; the pause is recorded in ``pauses`` (see ``pause_history``). Returns the saved member
+    and how many leads were released.
     """
     current = get_staff(repo, caller, staff_id)
     changes = patch.model_dump(exclude_unset=True)
     if changes.get("active") is False and current.active:
         changes["deactivated_at"] = now  # sweeps that raced this change give back what they assigned
+    if changes.get("paused") is not None and changes["paused"] != current.paused:
+        changes["pauses"] = [p.model_dump() for p in pause_history(current, changes["paused"], now)]
     member = validated(StaffMember, current.model_dump() | changes, "invalid staff member")
     if member != current:
         member = repo.update_staff(current, member)  # Conflict (409) if it changed since we read it

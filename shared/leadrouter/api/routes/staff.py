@@ -28,13 +28,16 @@ class StaffUpdated(BaseModel):
 @router.post(
     "/staff",
     summary="Create a staff member",
-    description="The tenant comes from the token; staff_id is generated (S…) when absent. 409 if it exists.",
+    description=(
+        "The tenant comes from the token; staff_id is generated (S…) when absent. 409 if it exists. "
+        "A member created paused has an open pause from now in `pauses` (read-only)."
+    ),
     responses={201: {"description": "staff member created"}},
     tags=["staff"],
 )
 def create_staff(body: logic.StaffCreate) -> Response[StaffMember]:
     caller = caller_of(router, "admin")
-    member = logic.create_staff(repository(), caller, body)
+    member = logic.create_staff(repository(), caller, body, now())
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=member)
 
 
@@ -61,8 +64,11 @@ def get_staff(staff_id: PathIdent) -> StaffMember:
         "strands leads: each open lead the member holds goes back to pending (Lead gán tự động) with a "
         "'released' decision, and the rule in charge of its scope reassigns it on its next tick; "
         "`released_leads` says how many. Sending active: false again releases any left over. Pausing "
-        "does NOT release: a paused member keeps their leads (the reclaim rule takes back the ones left "
-        "idle) and gets no new ones until unpaused."
+        "(paused: true) does NOT release: a paused member keeps their leads and gets no new ones until "
+        "unpaused. By default the reclaim clock of their leads stops while they are paused, so nothing "
+        "is taken back for the time they could not work (a reclaim rule with "
+        "absence_stops_reclaim_clock: false keeps counting it). Each pause is recorded in `pauses` "
+        "(start, and end once unpaused; kept for 60 days, at most 50): read-only, never accepted in a body."
     ),
     tags=["staff"],
 )
