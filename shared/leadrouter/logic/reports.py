@@ -17,6 +17,16 @@ only fetches them. Definitions:
   over the leads that have one; a rule's figure covers the leads whose first assignment was its own.
   Median: ``statistics.median`` (mean of the two middle values for an even count). p95: nearest rank,
   the smallest measured value with at least 95 % of the values at or below it (always a real value).
+* **waited for working hours** (``working_hours_wait``), per rule, from its *current* team (active
+  members' shifts, leave and the tenant's holidays: the escalation clock, ``RuleClocks.team``) and
+  delay. Measured for each lead whose first "assigned" decision since it was last queued (``queued_at``:
+  a lead released back keeps it, so its later turns are not waits) is this rule's: ``due_at`` =
+  ``queued_at`` + delay (wall clock, ``logic.assign.due_at``), **wall wait** = decision time − due_at,
+  **working wait** = the team's working time over the same span. The lead *waited for working hours*
+  when its due_at was outside the team's working time, or its wall wait exceeds its working wait by a
+  minute or more (the team was off for part of the wait). p50 (median, as above) and nearest-rank p95
+  of both waits are over the leads that waited. Rules no longer on file, or with nobody active on
+  file, are not measured.
 """
 
 from __future__ import annotations
@@ -34,18 +44,48 @@ from pydantic import BaseModel, Field
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import InvalidInput
-from leadrouter.domain.models import Caller, Decision, Lead, LeadStatus, Rule
+from leadrouter.domain.models import Caller, Decision, HolidayCalendar, Lead, LeadStatus, Rule
+from leadrouter.domain.worktime import Schedule
+from leadrouter.logic.assign import due_at
+from leadrouter.logic.clocks import RuleClocks
 from leadrouter.logic.unrouted import tenant_gaps
 
 MAX_PERIOD = timedelta(days=92)
 ASSIGNING_ACTIONS = frozenset({"assigned", "manual"})
 P95_METHOD = "nearest-rank"
+#: A wait whose wall time exceeds its working time by this much spent part of it with the team off.
+OFF_HOURS_SLACK = timedelta(minutes=1)
 
 
 class Speed(BaseModel):
     leads: int = Field(description="how many leads were measured (those assigned at least once)")
     median_seconds: float | None
     p95_seconds: float | None = Field(description="nearest-rank 95th percentile")
+
+
+class WorkingHoursWait(BaseModel):
+    """How many of a rule's leads waited for working hours, and for how long (see the module doc)."""
+
+    measured: int = Field(
+        default=0,
+        description="leads whose wait was measured: the first assignment since the lead was queued was "
+        "this rule's (rules no longer on file, or with nobody active, are not measured)",
+    )
+    waited: int = Field(
+        default=0,
+        description="of those, leads that waited for working hours: due (queued_at + delay) while the "
+        "rule's team was off, or wall wait ≥ working wait + 1 minute",
+    )
+    wall_p50_seconds: float | None = Field(
+        default=None, description="median wall-clock wait (assigned at − due at) of the leads that waited"
+    )
+    wall_p95_seconds: float | None = Field(default=None, description="nearest-rank 95th percentile")
+    working_p50_seconds: float | None = Field(
+        default=None,
+        description="median of the team's working time between due at and assigned at, over the leads "
+        "that waited",
+    )
+    working_p95_seconds: float | None = Field(default=None, description="nearest-rank 95th percentile")
 
 
 class StaffDistribution(BaseModel):
@@ -69,6 +109,11 @@ class RuleDistribution(BaseModel):
     escalations: int
     max_abs_deviation: float | None
     speed_to_lead: Speed
+    working_hours_wait: WorkingHoursWait = Field(
+        default_factory=WorkingHoursWait,
+        description="leads that waited for the rule's team to be on shift, and how long, in wall and "
+        "in working time",
+    )
     staff: list[StaffDistribution]
 
 
@@ -112,13 +157,29 @@ def distribution_report(
     rule_id: str | None = None,
     now: datetime | None = None,
 ) -> DistributionReport:
-    """Fetch the period's leads (a key-range Query) and the tenant's rules, then compute."""
+    """Fetch the period's leads (a key-range Query), the tenant's rules, their staff (one batch read)
+    and the holiday calendar, then compute. Nothing is read per lead."""
     check_period(received_from, received_to)
+    at = now or utc_now()
     leads = repo.leads_received_between(caller.tenant_id, received_from, received_to)
-    unrouted = tenant_gaps(repo, caller.tenant_id, now or utc_now())
+    unrouted = tenant_gaps(repo, caller.tenant_id, at)
+    rules = repo.list_rules(caller.tenant_id)
+    measured = [r for r in rules if r.action == "assign" and rule_id in (None, r.rule_id)]
     return distribution(
-        leads, repo.list_rules(caller.tenant_id), received_from, received_to, rule_id, unrouted
+        leads, rules, received_from, received_to, rule_id, unrouted, rule_teams(repo, measured, at)
     )
+
+
+def rule_teams(repo: Repository, rules: Sequence[Rule], now: datetime) -> dict[str, Schedule]:
+    """Each rule's team clock (``RuleClocks.team``) from one staff read and the tenant's calendar;
+    rules with nobody active on file have none."""
+    if not rules:
+        return {}
+    members = repo.get_staff(rules[0].tenant_id, sorted({s.staff_id for r in rules for s in r.staff}))
+    tenant = repo.get_tenant(rules[0].tenant_id)
+    calendar = tenant.holidays if tenant is not None else HolidayCalendar()
+    teams = {r.rule_id: RuleClocks.of(r, members, calendar, now).team for r in rules}
+    return {rule_id: team for rule_id, team in teams.items() if team.members}
 
 
 @dataclass
@@ -129,6 +190,9 @@ class _Tally:
     reclaims: int = 0
     escalations: int = 0
     speeds: list[float] = field(default_factory=list)
+    waits_measured: int = 0
+    wall_waits: list[float] = field(default_factory=list)
+    working_waits: list[float] = field(default_factory=list)
 
 
 def distribution(
@@ -138,11 +202,14 @@ def distribution(
     received_to: datetime,
     rule_id: str | None = None,
     unrouted_scopes: Mapping[str, str] | None = None,
+    teams: Mapping[str, Schedule] | None = None,
 ) -> DistributionReport:
     """Pure: the report over the leads received in [received_from, received_to).
 
-    ``unrouted_scopes`` maps the scope keys no open rule is in charge of to the reason.
+    ``unrouted_scopes`` maps the scope keys no open rule is in charge of to the reason; ``teams`` maps
+    rule ids to their team clock (rules without one are not measured for working-hours waits).
     """
+    current = {r.rule_id: r for r in rules}
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     speeds: list[float] = []
     unrouted: Counter[str] = Counter()
@@ -168,7 +235,7 @@ def distribution(
             speeds.append(seconds)
             if first.action == "assigned" and first.rule_id is not None:
                 tallies[first.rule_id].speeds.append(seconds)
-    current = {r.rule_id: r for r in rules}
+        _measure_wait(lead, current, teams or {}, tallies)
     wanted = [rule_id] if rule_id is not None else sorted(set(current) | set(tallies))
     rows = [_rule_row(rid, current.get(rid), tallies.get(rid, _Tally())) for rid in wanted]
     return DistributionReport(
@@ -194,6 +261,39 @@ def _count(tally: _Tally, decision: Decision) -> None:
             tally.reclaimed_from[decision.previous_owner] += 1
     elif decision.action == "escalated":
         tally.escalations += 1
+
+
+def _measure_wait(
+    lead: Lead, rules: Mapping[str, Rule], teams: Mapping[str, Schedule], tallies: dict[str, _Tally]
+) -> None:
+    """Tally the wait of the lead's first assignment since it was queued, if its rule can be measured."""
+    turn = next((d for d in lead.decisions if d.action == "assigned" and d.at >= lead.queued_at), None)
+    if turn is None or turn.rule_id is None or turn.rule_id not in rules:
+        return
+    team = teams.get(turn.rule_id)
+    if team is None:
+        return
+    due = due_at(rules[turn.rule_id], lead)
+    wall = max(turn.at - due, timedelta(0))
+    working = team.working_time(due, turn.at)
+    tally = tallies[turn.rule_id]
+    tally.waits_measured += 1
+    if not team.is_working(due) or wall - working >= OFF_HOURS_SLACK:
+        tally.wall_waits.append(wall.total_seconds())
+        tally.working_waits.append(working.total_seconds())
+
+
+def working_hours_wait(measured: int, wall: Sequence[float], working: Sequence[float]) -> WorkingHoursWait:
+    """The counts and p50/p95 of the waits of the leads that waited for working hours."""
+    walls, workings = speed(wall), speed(working)
+    return WorkingHoursWait(
+        measured=measured,
+        waited=len(wall),
+        wall_p50_seconds=walls.median_seconds,
+        wall_p95_seconds=walls.p95_seconds,
+        working_p50_seconds=workings.median_seconds,
+        working_p95_seconds=workings.p95_seconds,
+    )
 
 
 def _rule_row(rule_id: str, rule: Rule | None, tally: _Tally) -> RuleDistribution:
@@ -232,6 +332,7 @@ def _rule_row(rule_id: str, rule: Rule | None, tally: _Tally) -> RuleDistributio
         escalations=tally.escalations,
         max_abs_deviation=max(deviations) if deviations else None,
         speed_to_lead=speed(tally.speeds),
+        working_hours_wait=working_hours_wait(tally.waits_measured, tally.wall_waits, tally.working_waits),
         staff=staff,
     )
 

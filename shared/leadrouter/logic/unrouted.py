@@ -6,24 +6,44 @@ assign tick runs ``sweep_unrouted``: for every marked scope (data/scopes.py) tha
 is in charge of, due leads older than the tenant's ``escalate_after_minutes`` are escalated with the
 reason (``no_rule`` / ``window_closed``), one conditional write each, like any other escalation.
 Cost per tick: one index query for the markers plus one one-page query per unrouted scope.
+
+The admin's listing also shows leads that *are* routed but wait for working hours: pending and due in
+a scope whose rule in charge is open while its team is off (or holds the overnight backlog for the
+morning hold), with reason ``waiting_for_working_hours`` and when they are expected to be assigned.
+Their rule is in charge, so the unrouted sweep leaves them alone: the rule's own sweep assigns them
+when shifts start, or escalates them on the team's working-time clock.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import NotAllowed
-from leadrouter.domain.models import Caller, Decision, Lead, Rule, Tenant
+from leadrouter.domain.models import Caller, Decision, HolidayCalendar, Lead, Rule, Tenant
 from leadrouter.domain.precedence import routing_gap, rules_in_charge
+from leadrouter.logic.assign import due_at
+from leadrouter.logic.clocks import RuleClocks
 
 PAGE_SIZE = 100
 #: How many unrouted leads a filtered listing looks through (they are few: the sweep escalates them).
 MAX_SCAN = 2000
 DEFAULT_ESCALATE_AFTER = Tenant.model_fields["escalate_after_minutes"].default
+#: Listing reason for a due lead whose rule is in charge and open but whose team is off (or holding).
+WAITING_FOR_WORKING_HOURS = "waiting_for_working_hours"
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Stranded:
+    """A pending lead no rule assigns now, why, and (waiting for working hours) when one will."""
+
+    lead: Lead
+    reason: str
+    expected_at: datetime | None = None
 
 
 @dataclass
@@ -51,14 +71,26 @@ def gaps(
 
 def tenant_gaps(repo: Repository, tenant_id: str, now: datetime) -> dict[str, str]:
     """One tenant's unrouted scopes (scope key → reason), for listings and reports."""
-    found = gaps(((tenant_id, s) for s in repo.tenant_scopes(tenant_id)), repo.list_rules(tenant_id), now)
+    return _tenant_gaps(tenant_id, repo.tenant_scopes(tenant_id), repo.list_rules(tenant_id), now)
+
+
+def _tenant_gaps(
+    tenant_id: str, scopes: Iterable[str], rules: Iterable[Rule], now: datetime
+) -> dict[str, str]:
+    found = gaps(((tenant_id, s) for s in scopes), rules, now)
     return {scope: reason for (_, scope), reason in found.items()}
 
 
 def unrouted_leads(repo: Repository, tenant_id: str, now: datetime, limit: int) -> list[tuple[Lead, str]]:
     """Up to ``limit`` pending leads of a tenant that no rule will assign, oldest first per scope."""
+    return _gap_leads(repo, tenant_id, tenant_gaps(repo, tenant_id, now), now, limit)
+
+
+def _gap_leads(
+    repo: Repository, tenant_id: str, found_gaps: Mapping[str, str], now: datetime, limit: int
+) -> list[tuple[Lead, str]]:
     found: list[tuple[Lead, str]] = []
-    for scope, reason in sorted(tenant_gaps(repo, tenant_id, now).items()):
+    for scope, reason in sorted(found_gaps.items()):
         start = None
         while len(found) < limit:
             leads, start = repo.due_leads(tenant_id, scope, now, min(PAGE_SIZE, limit - len(found)), start)
@@ -68,16 +100,86 @@ def unrouted_leads(repo: Repository, tenant_id: str, now: datetime, limit: int) 
     return found
 
 
+def open_in_charge(rules: Iterable[Rule], scopes: Iterable[str], now: datetime) -> list[Rule]:
+    """Pure: the active assign rules in charge of a marked scope whose window is open at ``now``."""
+    marked = set(scopes)
+    in_charge, _ = rules_in_charge(r for r in rules if r.active and r.action == "assign")
+    return sorted(
+        (r for r in in_charge if r.scope.key in marked and routing_gap(r, now) is None),
+        key=lambda r: r.scope.key,
+    )
+
+
+def waiting_for_hours(clocks: RuleClocks) -> tuple[datetime, datetime] | None:
+    """Pure: whether the rule's due leads wait for working hours at ``clocks.now``: (leads due before
+    this wait, when they are expected to be assigned), or None.
+
+    The team off (``RuleClocks.team``: shifts, leave, holidays; pauses and caps do not make it off):
+    every due lead waits for the next shift (after the morning hold). The morning hold on
+    (``held_before``): leads due before the team came on wait for ``release_at``. A team with no
+    working time within the clocks' horizon is not waiting for working hours (nothing to wait for).
+    """
+    held = clocks.held_before()
+    if held is not None:
+        return held, clocks.release_at(held)
+    if clocks.team.is_working(clocks.now):
+        return None
+    expected = clocks.expected_assignment(clocks.now)
+    return None if expected is None else (clocks.now + _TICK, expected)
+
+
+def waiting_leads(
+    repo: Repository, tenant_id: str, rules: Sequence[Rule], scopes: Sequence[str], now: datetime, limit: int
+) -> list[Stranded]:
+    """Up to ``limit`` due leads waiting for working hours (see ``waiting_for_hours``), oldest first
+    per scope. Reads the open rules' staff and the tenant's calendar once, then pages per scope."""
+    candidates = open_in_charge(rules, scopes, now)
+    if not candidates or limit <= 0:
+        return []
+    members = repo.get_staff(tenant_id, sorted({s.staff_id for r in candidates for s in r.staff}))
+    tenant = repo.get_tenant(tenant_id)
+    calendar = tenant.holidays if tenant is not None else HolidayCalendar()
+    found: list[Stranded] = []
+    for rule in candidates:
+        waiting = waiting_for_hours(RuleClocks.of(rule, members, calendar, now))
+        if waiting is None:
+            continue
+        before, expected = waiting
+        cutoff = before - timedelta(minutes=rule.delay_minutes)
+        start = None
+        while len(found) < limit:
+            size = min(PAGE_SIZE, limit - len(found))
+            page, start = repo.due_leads(tenant_id, rule.scope.key, cutoff, size, start)
+            found += [
+                Stranded(lead, WAITING_FOR_WORKING_HOURS, expected)
+                for lead in page
+                if due_at(rule, lead) < before
+            ]
+            if start is None:
+                break
+    return found
+
+
 def list_unrouted(
     repo: Repository, caller: Caller, filters: Mapping[str, str], now: datetime, limit: int
-) -> list[tuple[Lead, str]]:
-    """The admin's view of stranded leads (``GET /leads?unrouted=true``): filtered by pool, step or
+) -> list[Stranded]:
+    """The admin's view of stranded leads (``GET /leads?unrouted=true``): those no rule will assign
+    (``no_rule``, ``window_closed``), then those waiting for working hours, filtered by pool, step or
     campaign like any listing. Pending leads have no holder, so only admins see them."""
     if caller.role != "admin":
         raise NotAllowed("only admins list unrouted leads")
     wanted = {k: v for k, v in filters.items() if k in ("pool", "step", "campaign")}
-    found = unrouted_leads(repo, caller.tenant_id, now, limit if not wanted else MAX_SCAN)
-    kept = [(lead, why) for lead, why in found if all(getattr(lead, k) == v for k, v in wanted.items())]
+    scan = limit if not wanted else MAX_SCAN
+    scopes = repo.tenant_scopes(caller.tenant_id)
+    rules = repo.list_rules(caller.tenant_id)
+    found = [
+        Stranded(lead, why)
+        for lead, why in _gap_leads(
+            repo, caller.tenant_id, _tenant_gaps(caller.tenant_id, scopes, rules, now), now, scan
+        )
+    ]
+    found += waiting_leads(repo, caller.tenant_id, rules, scopes, now, scan - len(found))
+    kept = [x for x in found if all(getattr(x.lead, k) == v for k, v in wanted.items())]
     return kept[:limit]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -18,7 +19,7 @@ from leadrouter.api.context import (
     encode_cursor,
     now,
 )
-from leadrouter.domain.models import Ident, Label, Lead, LeadStatus
+from leadrouter.domain.models import Ident, Label, Lead, LeadStatus, Moment
 from leadrouter.logic import leads as logic
 from leadrouter.logic.unrouted import list_unrouted
 from leadrouter.runtime import repository
@@ -31,12 +32,19 @@ class LeadOut(BaseModel):
     status_label: str
     unrouted: str | None = Field(
         default=None,
-        description="for ?unrouted=true: why no rule will assign this pending lead (no_rule, window_closed)",
+        description="for ?unrouted=true: why no rule assigns this pending lead now: no_rule, "
+        "window_closed, or waiting_for_working_hours (its rule is open but its team is off, or holds "
+        "the overnight backlog until everyone starting soon is on; it is not escalated as unrouted)",
+    )
+    expected_at: Moment | None = Field(
+        default=None,
+        description="for waiting_for_working_hours: when the lead is expected to be assigned, by the "
+        "schedule (the team's next shift start, after the morning hold)",
     )
 
     @classmethod
-    def of(cls, lead: Lead, unrouted: str | None = None) -> LeadOut:
-        return cls(lead=lead, status_label=lead.status_label, unrouted=unrouted)
+    def of(cls, lead: Lead, unrouted: str | None = None, expected_at: datetime | None = None) -> LeadOut:
+        return cls(lead=lead, status_label=lead.status_label, unrouted=unrouted, expected_at=expected_at)
 
 
 class LeadDetail(LeadOut):
@@ -79,7 +87,8 @@ def list_leads(
         bool,
         Query(
             description="admins: only pending leads that no active rule will assign (no rule for their "
-            "scope, or its window closed), each with the reason; one page, oldest first per scope"
+            "scope, or its window closed), then due leads waiting for their team's working hours (with "
+            "expected_at), each with the reason; one page, oldest first per scope"
         ),
     ] = False,
 ) -> LeadPage:
@@ -98,7 +107,8 @@ def list_leads(
     }
     if unrouted:
         found = list_unrouted(repository(), caller, filters, now(), limit)
-        return LeadPage(items=[LeadOut.of(lead, why) for lead, why in found], cursor=None)
+        items = [LeadOut.of(x.lead, x.reason, x.expected_at) for x in found]
+        return LeadPage(items=items, cursor=None)
     # the listing runs on the by_owner index for an owner filter, and for staff always (their own)
     owner = (caller.staff_id or "") if caller.role == "staff" else assignee
     start = decode_cursor(

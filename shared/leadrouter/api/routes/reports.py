@@ -23,7 +23,12 @@ router = Router()
         "92 days). Counts come from the decision records: 'assigned' per rule/version/staff, ideal = the "
         "rule's current weight / W × its total, 'reclaimed' and 'escalated' per rule. Speed-to-lead is "
         "received → first assigned or manual decision, in seconds: median (mean of the middle two for an "
-        "even count) and p95 by nearest rank."
+        "even count) and p95 by nearest rank. working_hours_wait, per assign rule (its current team, "
+        "delay and the tenant's holidays): for each lead whose first assignment since it was queued was "
+        "the rule's, due_at = queued_at + delay (wall clock), wall wait = assigned at − due_at, working "
+        "wait = the team's working time (someone on shift; leave and holidays excluded) over the same "
+        "span; the lead waited for working hours if due_at fell outside working time or the wall wait "
+        "exceeds the working wait by ≥ 1 minute; p50/p95 of both, in seconds, over those leads."
     ),
     tags=["reports"],
 )

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel
 
-from leadrouter.api.context import PathIdent, caller_of
+from leadrouter.api.context import PathIdent, caller_of, now
 from leadrouter.domain.models import Rule
 from leadrouter.logic import admin as logic
 from leadrouter.logic.preview import PreviewRequest, RulePreview, preview_rule
@@ -39,13 +39,21 @@ def create_rule(body: logic.RuleDraft) -> Response[Rule]:
 
 @router.post(
     "/rules/preview",
-    summary="Dry run: the next N assignees of a draft rule and the shares they converge to",
-    description="Same body as POST /rules plus `count` (1..1000, default 24). Writes nothing.",
+    summary="Dry run: the next N assignees of a draft rule, the shares they converge to, and the clocks",
+    description=(
+        "Same body as POST /rules plus `count` (1..1000, default 24), `arrival` (when one lead arrives, "
+        "with a time zone; default now) and, for reclaim rules, `owner` (who holds it; default the "
+        "first in the rotation). `arrival_preview` answers from the real staff and the tenant's "
+        "holidays: assign rules give delay_ends_at (wall clock), expected_assignment_at (next shift, "
+        "after the morning hold), first_assignee and escalate_at (the team's working time after the "
+        "delay); reclaim rules give reclaim_at (the owner's working time after arrival), first_assignee "
+        "(who gets it then) and escalate_at. Fields that cannot be told are absent. Writes nothing."
+    ),
     tags=["rules"],
 )
 def preview(body: PreviewRequest) -> RulePreview:
     caller = caller_of(router, "admin")
-    return preview_rule(repository(), caller, body)
+    return preview_rule(repository(), caller, body, now())
 
 
 @router.get("/rules", summary="List the tenant's rules", tags=["rules"])
