@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadrouter.domain import eligibility as el
-from leadrouter.domain.models import Rule
+from leadrouter.domain.holidays import day_off
+from leadrouter.domain.models import HolidayCalendar, Rule
 from leadrouter.domain.precedence import rules_in_charge
+from leadrouter.domain.worktime import MemberSchedule
 from tests.support.builders import NOW, rule, staff
+from tests.support.worktime_strategies import instants, member_schedules
 
 
 def test_reasons_in_order_of_severity() -> None:
@@ -58,3 +65,59 @@ def test_one_rule_in_charge_per_scope_highest_priority_first() -> None:
     # On a tie the older (lower, time-ordered) id wins
     in_charge, shadowed = rules_in_charge([_with("r-9"), _with("r-4")])
     assert [r.rule_id for r in in_charge] == ["r-4"]
+
+
+# --------------------------------------------------------------------------- shifts and holidays, by property
+
+
+@settings(max_examples=200, deadline=None)
+@given(member_schedules(), instants, st.booleans(), st.booleans())
+def test_off_shift_and_holiday_agree_with_the_working_time_clock(
+    schedule: MemberSchedule, now: datetime, active: bool, holiday_today: bool
+) -> None:
+    # Given any member (shifts or none, any zone, leave, pauses, a holiday calendar) at any instant,
+    # half the time on a local holiday
+    member = schedule.member.model_copy(update={"active": active})
+    local_day = now.astimezone(ZoneInfo(member.time_zone)).date()
+    if holiday_today:
+        schedule = MemberSchedule(member, {local_day}.__contains__, schedule.leave, schedule.pauses)
+    # When eligibility is asked
+    reason = el.unavailability(member, now, schedule.day_off)
+    # Then off-shift is exactly "the member's own clock (leave aside) says not working", holiday is
+    # exactly "a member with shifts on a local holiday", and both come after status and leave
+    with_shifts = bool(member.working_hours) and active and not member.paused
+    with_shifts = with_shifts and local_day not in member.leave_dates
+    assert (reason == el.HOLIDAY) == (with_shifts and schedule.day_off(local_day))
+    assert (reason == el.OFF_SHIFT) == (
+        with_shifts
+        and not schedule.day_off(local_day)
+        and not MemberSchedule(member, leave=False).is_working(now)
+    )
+    # And an active, unpaused member may take a lead exactly when the team clock counts them working
+    if active and not member.paused:
+        team_clock = MemberSchedule(member, day_off=schedule.day_off, leave=True, pauses=False)
+        assert (reason is None) == team_clock.is_working(now)
+
+
+@settings(max_examples=100, deadline=None)
+@given(member_schedules(shifts=True), instants)
+def test_without_a_calendar_no_one_is_out_for_a_holiday(schedule: MemberSchedule, now: datetime) -> None:
+    member = schedule.member.model_copy(update={"paused": False})
+    reason = el.unavailability(member, now)
+    assert reason != el.HOLIDAY
+    if reason is None or reason == el.OFF_SHIFT:
+        assert (reason is None) == MemberSchedule(member, leave=False).is_working(now)
+
+
+def test_a_member_with_shifts_is_out_for_the_holiday_one_without_is_not() -> None:
+    # Given Vietnam's default calendar and Tuesday 24 Nov 2026 09:00 in Ho Chi Minh City (a public holiday)
+    calendar = day_off(HolidayCalendar())
+    office = staff("A", working_hours=[{"days": [1, 2, 3, 4, 5], "start": "08:00", "end": "17:30"}])
+    # Then the member with office hours is out for the holiday, the one without hours is not
+    assert el.unavailability(office, NOW, calendar) == el.HOLIDAY
+    assert el.unavailability(staff("B"), NOW, calendar) is None
+    # And the next day, at 09:00, the office member is back
+    assert el.unavailability(office, NOW + timedelta(days=1), calendar) is None
+    # And leave outranks the holiday
+    on_leave = office.model_copy(update={"leave_dates": [date(2026, 11, 24)]})
+    assert el.unavailability(on_leave, NOW, calendar) == el.ON_LEAVE
