@@ -48,8 +48,8 @@ def sweep_due_leads(
     The delay is wall-clock time; what happens to a due lead nobody can take runs on working time
     (see ``logic.clocks``): it waits while the team is off and is escalated after the rule's
     escalation time of team working time. First the leads of the rule's members deactivated since
-    ``release_after`` are given back (a racing
-    sweep may have handed them some), so the due query below already sees them pending.
+    ``release_after`` are given back (a racing sweep may have handed them some), so the due query below
+    already sees them pending.
     """
     report = SweepReport(tenant_id=rule.tenant_id, rule_id=rule.rule_id, rule_version=rule.version)
     staff = staff_snapshot(repo, rule, now, release_after)
