@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import boto3
+import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.keys import hash_form_key
@@ -84,3 +86,11 @@ def config_items(tables: dict[str, str]) -> list[dict[str, Any]]:
     client = boto3.client("dynamodb", region_name="ap-southeast-1")
     items = client.scan(TableName=tables["ConfigTable"])["Items"]
     return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+def frozen_api_clock(monkeypatch: pytest.MonkeyPatch, start: datetime) -> dict[str, datetime]:
+    """Put API actions on a test's timeline (sweeps take ``now`` explicitly): the API reads
+    ``moments["now"]``, which the test moves."""
+    moments = {"now": start}
+    monkeypatch.setattr("leadrouter.api.context.clock", lambda: moments["now"])
+    return moments

@@ -12,7 +12,7 @@ from leadrouter.domain.models import LeadStatus, RuleKind
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.reclaim import sweep_idle_leads
 from leadrouter.logic.sweeps import run_sweeps
-from tests.support.api import ADMIN, FORM_KEY, add_form_source, call, claims, event
+from tests.support.api import ADMIN, FORM_KEY, add_form_source, call, claims, event, frozen_api_clock
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 
 LEASE = timedelta(minutes=3)
@@ -27,9 +27,7 @@ FORM = {"X-Form-Key": FORM_KEY}
 @pytest.fixture
 def api_clock(monkeypatch: pytest.MonkeyPatch):
     """Put API actions on the same timeline as the sweeps (which take ``now`` explicitly)."""
-    moments = {"now": NOW + timedelta(minutes=5)}
-    monkeypatch.setattr("leadrouter.api.context.clock", lambda: moments["now"])
-    return moments
+    return frozen_api_clock(monkeypatch, NOW + timedelta(minutes=5))
 
 
 def _assigned(repo: Repository, weights: dict[str, int], count: int, members=None):

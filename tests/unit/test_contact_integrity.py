@@ -6,7 +6,7 @@ the races are on DynamoDB Local in tests/integration/test_contacts_on_ddb_local.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from leadrouter.domain.errors import Conflict, ContactTaken
 from leadrouter.domain.models import Lead, LeadStatus, PoolSettings
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.sweeps import run_sweeps
-from tests.support.api import FORM_KEY, Reply, add_form_source, call, call_as, event
+from tests.support.api import FORM_KEY, Reply, add_form_source, call, call_as, event, frozen_api_clock
 from tests.support.builders import NOW, TENANT, rule, seed
 
 PHONE = "phone#+84912345678"
@@ -24,10 +24,8 @@ LEASE = timedelta(minutes=3)
 
 
 @pytest.fixture
-def api_clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
-    moments: dict[str, object] = {"now": NOW + timedelta(minutes=5)}
-    monkeypatch.setattr("leadrouter.api.context.clock", lambda: moments["now"])
-    return moments
+def api_clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime]:
+    return frozen_api_clock(monkeypatch, NOW + timedelta(minutes=5))
 
 
 def _post(body: dict[str, object]) -> Reply:

@@ -12,7 +12,7 @@ from leadrouter.domain.errors import Conflict
 from leadrouter.domain.models import Caller, HolidayCalendar, Tenant, WorkingHours
 from leadrouter.logic import holidays
 from leadrouter.logic.clocks import rule_clocks
-from tests.support.api import call_as, claims, config_items
+from tests.support.api import call_as, claims, config_items, frozen_api_clock
 from tests.support.builders import NOW, TENANT, rule, staff
 
 OTHER = "globex"
@@ -39,9 +39,7 @@ def _days(reply_body: dict[str, Any]) -> dict[str, str]:
 
 @pytest.fixture
 def api_clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime]:
-    moments = {"now": NOW}
-    monkeypatch.setattr("leadrouter.api.context.clock", lambda: moments["now"])
-    return moments
+    return frozen_api_clock(monkeypatch, NOW)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from leadrouter.logic.admin import PAUSE_HISTORY, pause_history
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.reclaim import sweep_idle_leads
 from leadrouter.logic.sweeps import run_sweeps
-from tests.support.api import call_as, config_items
+from tests.support.api import call_as, config_items, frozen_api_clock
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 
 LEASE = timedelta(minutes=3)
@@ -24,9 +24,7 @@ ASSIGNED_AT = NOW + timedelta(seconds=1)
 @pytest.fixture
 def api_clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime]:
     """The API's clock, set by each test: the pauses it records are stamped with it."""
-    moments = {"now": NOW}
-    monkeypatch.setattr("leadrouter.api.context.clock", lambda: moments["now"])
-    return moments
+    return frozen_api_clock(monkeypatch, NOW)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from leadrouter.domain.models import (
 )
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.unrouted import WAITING_FOR_WORKING_HOURS, sweep_unrouted
-from tests.support.api import call_as
+from tests.support.api import call_as, frozen_api_clock
 from tests.support.builders import TENANT, lead, rule, seed, staff
 
 HCM = timezone(timedelta(hours=7))
@@ -248,9 +248,7 @@ def test_a_team_without_hours_never_waits_for_them(moto_repo: Repository) -> Non
 # ------------------------------------------------------------------ unrouted listing
 @pytest.fixture
 def api_now(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime]:
-    moments = {"now": at(12, 10)}
-    monkeypatch.setattr("leadrouter.api.context.clock", lambda: moments["now"])
-    return moments
+    return frozen_api_clock(monkeypatch, at(12, 10))
 
 
 def _listing() -> list[tuple[str, str | None, datetime | None]]:
