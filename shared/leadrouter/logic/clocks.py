@@ -15,9 +15,10 @@ The tenant's calendar is read only when a sweep has leads to judge, so an idle r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.eligibility import HOLIDAY, unavailability
@@ -51,15 +52,9 @@ class RuleClocks:
         """The member as the team clock counts them: shifts, leave and holidays (not pauses)."""
         return MemberSchedule(member, day_off=self.day_off, leave=True, pauses=False)
 
-    @property
+    @cached_property
     def team(self) -> TeamSchedule:
-        return TeamSchedule(
-            tuple(
-                self.member_schedule(m)
-                for s in self.rule.staff
-                if (m := self.members.get(s.staff_id)) is not None and m.active
-            )
-        )
+        return TeamSchedule(tuple(self.member_schedule(m) for m in self._team_members()))
 
     def escalation_cutoff(self) -> datetime | None:
         """Leads due at or before this have waited ``escalate_after_minutes`` of team working time."""
@@ -149,10 +144,25 @@ class RuleClocks:
         return self.owner(owner).after(idle_since, limit)
 
 
+def tenant_calendar(repo: Repository, tenant_id: str) -> HolidayCalendar:
+    """The tenant's holiday calendar (Vietnam's when the tenant set none)."""
+    tenant = repo.get_tenant(tenant_id)
+    return tenant.holidays if tenant is not None else HolidayCalendar()
+
+
 def rule_clocks(
     repo: Repository, rule: Rule, members: Mapping[str, StaffMember], now: datetime
 ) -> RuleClocks:
-    """The rule's clocks, with the tenant's holiday calendar (Vietnam's when the tenant set none)."""
-    tenant = repo.get_tenant(rule.tenant_id)
-    calendar = tenant.holidays if tenant is not None else HolidayCalendar()
-    return RuleClocks.of(rule, members, calendar, now)
+    """One rule's clocks, for a sweep that already holds the rule's staff."""
+    return RuleClocks.of(rule, members, tenant_calendar(repo, rule.tenant_id), now)
+
+
+def clocks_of_rules(
+    repo: Repository, tenant_id: str, rules: Sequence[Rule], now: datetime
+) -> dict[str, RuleClocks]:
+    """Several rules' clocks (listings, reports), from one staff read and one calendar read."""
+    if not rules:
+        return {}
+    members = repo.get_staff(tenant_id, sorted({s.staff_id for r in rules for s in r.staff}))
+    calendar = tenant_calendar(repo, tenant_id)
+    return {r.rule_id: RuleClocks.of(r, members, calendar, now) for r in rules}

@@ -44,10 +44,10 @@ from pydantic import BaseModel, Field
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import InvalidInput
-from leadrouter.domain.models import Caller, Decision, HolidayCalendar, Lead, LeadStatus, Rule
+from leadrouter.domain.models import Caller, Decision, Lead, LeadStatus, Rule
 from leadrouter.domain.worktime import Schedule
 from leadrouter.logic.assign import due_at
-from leadrouter.logic.clocks import RuleClocks
+from leadrouter.logic.clocks import clocks_of_rules
 from leadrouter.logic.unrouted import tenant_gaps
 
 MAX_PERIOD = timedelta(days=92)
@@ -175,11 +175,8 @@ def rule_teams(repo: Repository, rules: Sequence[Rule], now: datetime) -> dict[s
     rules with nobody active on file have none."""
     if not rules:
         return {}
-    members = repo.get_staff(rules[0].tenant_id, sorted({s.staff_id for r in rules for s in r.staff}))
-    tenant = repo.get_tenant(rules[0].tenant_id)
-    calendar = tenant.holidays if tenant is not None else HolidayCalendar()
-    teams = {r.rule_id: RuleClocks.of(r, members, calendar, now).team for r in rules}
-    return {rule_id: team for rule_id, team in teams.items() if team.members}
+    clocks = clocks_of_rules(repo, rules[0].tenant_id, rules, now)
+    return {rule_id: c.team for rule_id, c in clocks.items() if c.team.members}
 
 
 @dataclass

@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import NotAllowed
-from leadrouter.domain.models import Caller, Decision, HolidayCalendar, Lead, Rule, Tenant
+from leadrouter.domain.models import Caller, Decision, Lead, Rule, Tenant
 from leadrouter.domain.precedence import routing_gap, rules_in_charge
 from leadrouter.logic.assign import due_at
-from leadrouter.logic.clocks import RuleClocks
+from leadrouter.logic.clocks import RuleClocks, clocks_of_rules
 
 PAGE_SIZE = 100
 #: How many unrouted leads a filtered listing looks through (they are few: the sweep escalates them).
@@ -136,12 +136,10 @@ def waiting_leads(
     candidates = open_in_charge(rules, scopes, now)
     if not candidates or limit <= 0:
         return []
-    members = repo.get_staff(tenant_id, sorted({s.staff_id for r in candidates for s in r.staff}))
-    tenant = repo.get_tenant(tenant_id)
-    calendar = tenant.holidays if tenant is not None else HolidayCalendar()
+    clocks = clocks_of_rules(repo, tenant_id, candidates, now)
     found: list[Stranded] = []
     for rule in candidates:
-        waiting = waiting_for_hours(RuleClocks.of(rule, members, calendar, now))
+        waiting = waiting_for_hours(clocks[rule.rule_id])
         if waiting is None:
             continue
         before, expected = waiting
