@@ -83,7 +83,7 @@ def _assign_page(
 ) -> bool:
     """Assign one page; False when no later lead can change this tick (the rest only wait)."""
     now = clocks.now
-    held_before = clocks.held_before()
+    held_before = clocks.held_before
     if held_before is not None:
         held = [lead for lead in leads if due_at(rule, lead) < held_before]
         report.waiting += len(held)
@@ -91,7 +91,7 @@ def _assign_page(
         leads = [lead for lead in leads if due_at(rule, lead) >= held_before]
         if not leads:
             return True
-    cutoff = clocks.escalation_cutoff()
+    cutoff = clocks.escalation_cutoff
     if staff.anyone_can_take(rule.cycle):
         first = repo.claim_slots(rule, len(leads))
         report.slots_claimed += len(leads)

@@ -31,7 +31,7 @@ _TICK = timedelta(microseconds=1)
 
 @dataclass
 class RuleClocks:
-    """Working time for one rule at one instant (``now``); each answer is computed once."""
+    """Working time for one rule at one instant (``now``); each answer is computed once per sweep."""
 
     rule: Rule
     members: dict[str, StaffMember]
@@ -39,7 +39,6 @@ class RuleClocks:
     now: datetime
     _owners: dict[str | None, Schedule] = field(default_factory=dict)
     _cutoffs: dict[str | None, datetime | None] = field(default_factory=dict)
-    _escalation: tuple[datetime | None] | None = None
 
     @classmethod
     def of(
@@ -56,12 +55,10 @@ class RuleClocks:
     def team(self) -> TeamSchedule:
         return TeamSchedule(tuple(self.member_schedule(m) for m in self._team_members()))
 
+    @cached_property
     def escalation_cutoff(self) -> datetime | None:
         """Leads due at or before this have waited ``escalate_after_minutes`` of team working time."""
-        if self._escalation is None:
-            limit = timedelta(minutes=self.rule.escalate_after_minutes)
-            self._escalation = (self.team.before(self.now, limit),)
-        return self._escalation[0]
+        return self.team.before(self.now, timedelta(minutes=self.rule.escalate_after_minutes))
 
     def holidays_now(self) -> dict[str, str]:
         """Members out today for a holiday (the staff snapshot is taken before the calendar is read)."""
@@ -83,6 +80,7 @@ class RuleClocks:
                 release = max(release, start)
         return release
 
+    @cached_property
     def held_before(self) -> datetime | None:
         """Leads due before this instant wait for the team (the morning hold is on); None: no hold."""
         hold = timedelta(minutes=self.rule.backlog_hold_minutes)

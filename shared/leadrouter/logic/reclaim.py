@@ -107,7 +107,7 @@ def _settle(repo: Repository, rule: Rule, lead: Lead, pick: Pick, clocks: RuleCl
     # Due for reclaim since the owner's clock reached the limit; escalated after the rule's escalation
     # time of team working time beyond that, like a pending lead.
     due_at = clocks.reclaim_due_at(lead.owner, lead.idle_since or now)
-    reason = escalation_reason(pick, due_at, clocks.escalation_cutoff())
+    reason = escalation_reason(pick, due_at, clocks.escalation_cutoff)
     if reason is None:
         return "waiting"  # stays with its owner until someone who never held it is on shift
     return _escalate(repo, rule, lead, now, reason, pick)

@@ -119,7 +119,7 @@ def waiting_for_hours(clocks: RuleClocks) -> tuple[datetime, datetime] | None:
     (``held_before``): leads due before the team came on wait for ``release_at``. A team with no
     working time within the clocks' horizon is not waiting for working hours (nothing to wait for).
     """
-    held = clocks.held_before()
+    held = clocks.held_before
     if held is not None:
         return held, clocks.release_at(held)
     if clocks.team.is_working(clocks.now):
