@@ -23,6 +23,21 @@ from leadrouter.settings import Settings
 from leadrouter_local.template import create_tables, table_env
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings_cache() -> Iterator[None]:
+    """Each test starts with an empty intake settings cache and fresh in-memory rate limits (tests reuse
+    one form key and one client IP)."""
+    from leadrouter.data.cache import SETTINGS_CACHE
+    from leadrouter.ratelimit import RateLimiter
+
+    SETTINGS_CACHE.forget()
+    import leadrouter.api.door as door
+
+    door.LIMITS = RateLimiter()
+    yield
+    SETTINGS_CACHE.forget()
+
+
 @pytest.fixture
 def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto tables created from template.yaml: fast, single-threaded unit tests only.

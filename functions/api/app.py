@@ -8,7 +8,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadrouter.api.app import create_app, reject_oversized
-from leadrouter.api.routes.intake import IDEMPOTENCY_CONFIG
 from leadrouter.observability import logger, metrics, tracer
 
 app = create_app()
@@ -18,5 +17,4 @@ app = create_app()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    IDEMPOTENCY_CONFIG.register_lambda_context(context)
     return reject_oversized(event) or app.resolve(event, context)

@@ -11,7 +11,7 @@ class Settings:
     leads_table: str
     config_table: str
     events_table: str
-    idempotency_table: str
+    submissions_table: str
     lease_seconds: int
 
     @classmethod
@@ -23,6 +23,6 @@ class Settings:
             leads_table=os.environ["LEADS_TABLE"],
             config_table=os.environ["CONFIG_TABLE"],
             events_table=os.environ.get("EVENTS_TABLE", ""),
-            idempotency_table=os.environ.get("IDEMPOTENCY_TABLE", ""),
+            submissions_table=os.environ.get("SUBMISSIONS_TABLE", ""),
             lease_seconds=int(os.environ.get("LEASE_SECONDS", "180")),
         )

@@ -55,7 +55,7 @@ def test_tables_created_from_the_template_have_exactly_its_keys_and_indexes(ddb_
             "LeadsTable",
             "ConfigTable",
             "EventsTable",
-            "IdempotencyTable",
+            "SubmissionsTable",
         }
     )
     for lid, table in described.items():
@@ -85,9 +85,9 @@ def test_tables_created_from_the_template_have_exactly_its_keys_and_indexes(ddb_
     }
     assert set(_index_shapes(described["ConfigTable"]["GlobalSecondaryIndexes"])) == {"active_rules"}
     # ... and TTL is on where the template declares it
-    ttl = client.describe_time_to_live(TableName=ddb_tables["IdempotencyTable"])["TimeToLiveDescription"]
-    assert ttl_attribute(template, "IdempotencyTable") == "expiration"
-    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiration"}
+    ttl = client.describe_time_to_live(TableName=ddb_tables["SubmissionsTable"])["TimeToLiveDescription"]
+    assert ttl_attribute(template, "SubmissionsTable") == "expires_at"
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
 
 def test_create_tables_is_idempotent_and_keeps_data(ddb_local, ddb_tables):

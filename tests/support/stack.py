@@ -58,7 +58,7 @@ def start(port: int, *extra: str) -> subprocess.Popen[str]:
         "LEADS_TABLE",
         "CONFIG_TABLE",
         "EVENTS_TABLE",
-        "IDEMPOTENCY_TABLE",
+        "SUBMISSIONS_TABLE",
     ):
         env.pop(var, None)
     return subprocess.Popen(

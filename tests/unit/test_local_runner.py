@@ -81,7 +81,7 @@ def test_rates_and_environment() -> None:
     with pytest.raises(ValueError, match="cron"):
         rate_seconds("cron(0 * * * ? *)")
     env = resolve_environment(
-        load_template(), {"LeadsTable": "L", "ConfigTable": "C", "EventsTable": "E", "IdempotencyTable": "I"}
+        load_template(), {"LeadsTable": "L", "ConfigTable": "C", "EventsTable": "E", "SubmissionsTable": "S"}
     )
     assert (env["LEADS_TABLE"], env["CONFIG_TABLE"], env["LEASE_SECONDS"]) == ("L", "C", "180")
 

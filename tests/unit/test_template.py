@@ -246,7 +246,13 @@ API_EVENTS: dict[str, dict[str, Any]] = {
 }
 #: The only routes API Gateway lets through without a Cognito token: intake checks its form key in
 #: code (per-key rate limit included), the two documentation routes are public.
-PUBLIC_ROUTES = {("POST", "/intake/leads"), ("GET", "/openapi.json"), ("GET", "/swagger")}
+PUBLIC_ROUTES = {
+    ("POST", "/intake/leads"),
+    ("POST", "/f/{form_key}"),
+    ("GET", "/thanks"),
+    ("GET", "/openapi.json"),
+    ("GET", "/swagger"),
+}
 #: Claims the API authorises on; a user must never be able to write them on their own account.
 AUTHORISING_ATTRIBUTES = {"custom:tenant_id", "custom:role", "custom:staff_id", "custom:team"}
 
@@ -444,7 +450,7 @@ def _resource_key(resource: Any) -> str:
 
 
 def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
-    # Given what the API's code paths call (leadrouter.data.repository + Powertools idempotency).
+    # Given what the API's code paths call (leadrouter.data.repository).
     # TransactWriteItems has no IAM action of its own: each Put/Update/ConditionCheck in a transaction
     # is authorised as PutItem/UpdateItem/ConditionCheckItem on its table (intake claims contacts in
     # the config table, edits write the lead and its history event together).
@@ -453,7 +459,7 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
         "LeadsTable/index/by_owner": {"Query"},
         "ConfigTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem", "Query"},
         "EventsTable": {"PutItem", "Query"},
-        "IdempotencyTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+        "SubmissionsTable": {"GetItem", "PutItem", "UpdateItem", "Query"},
     }
 
     # When the inline statements are folded per resource

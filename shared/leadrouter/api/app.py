@@ -13,7 +13,17 @@ from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadrouter.api import contract, errors, screen
-from leadrouter.api.routes import campaigns, holidays, intake, leads, reports, rules, sources, staff
+from leadrouter.api.routes import (
+    campaigns,
+    holidays,
+    intake,
+    leads,
+    reports,
+    rules,
+    sources,
+    staff,
+    submissions,
+)
 
 MAX_BODY_BYTES = screen.MAX_BODY_BYTES
 TITLE = "leadrouter"
@@ -106,4 +116,4 @@ def create_app() -> LeadRouterResolver:
     return app
 
 
-ROUTERS = [intake, leads, campaigns, rules, staff, holidays, reports, sources]
+ROUTERS = [intake, submissions, leads, campaigns, rules, staff, holidays, reports, sources]

@@ -22,6 +22,9 @@ from typing import Any
 BEARER = "cognito"
 FORM_KEY = "formKey"
 INTAKE = ("post", "/intake/leads")
+FORM_DOOR = ("post", "/f/{form_key}")
+#: Public routes that take no credentials at all (the door's key is in the path; a static page).
+_KEYLESS = {FORM_DOOR, ("get", "/thanks")}
 #: Writes that cannot conflict with anything: a dry run, and a source whose id and key are generated.
 NO_CONFLICT = {("post", "/rules/preview"), ("post", "/form-sources")}
 _RESOURCE_IDS = ("{lead_id}", "{rule_id}", "{staff_id}")
@@ -73,7 +76,9 @@ _DESCRIPTIONS = {
     403: "The token's role may not do this (or the token names an unknown role)",
     404: "Not found in the caller's tenant (or not visible to the caller)",
     409: "Conflict: it already exists, or it changed since it was read (read it again and retry)",
-    413: "Request body over 64 KiB",
+    400: "The body could not be read (invalid UTF-8, a multipart body without its boundary)",
+    413: "Request body over 64 KiB (or a form with too many fields)",
+    503: "Stored, but a dependency failed: retry after Retry-After seconds (the same answer, one lead)",
     415: "The body is not UTF-8 JSON (send Content-Type: application/json)",
     422: "Invalid input: `errors` names every offending field; nothing was written",
     429: "Too many requests (the stage's throttle, or the form key's per-minute limit)",
@@ -151,8 +156,12 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
 
 def error_statuses(method: str, path: str, operation: Mapping[str, Any]) -> list[int]:
     """The error statuses an operation can answer, derived from what it is (one rule for all)."""
+    if (method, path) == ("get", "/thanks"):
+        return []
     statuses = [401, 422, 429]
-    if (method, path) != INTAKE:
+    if (method, path) in (INTAKE, FORM_DOOR):
+        statuses += [400, 403, 503]  # unreadable body; origin refused; stored, but retry
+    else:
         statuses.append(403)
     if any(name in path for name in _RESOURCE_IDS):
         statuses.append(404)
@@ -160,7 +169,7 @@ def error_statuses(method: str, path: str, operation: Mapping[str, Any]) -> list
         statuses.append(409)
     if "requestBody" in operation:
         statuses += [413, 415]
-    return sorted(statuses)
+    return sorted(set(statuses))
 
 
 def _error_response(status: int) -> dict[str, Any]:
@@ -182,6 +191,7 @@ def complete(generated: Mapping[str, Any], server_url: str = "/") -> dict[str, A
         schemas.pop(unused, None)
     schemas["Error"] = ERROR
     schemas["FieldError"] = FIELD_ERROR
+    _add_door_bodies(document)
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method not in _METHODS:
@@ -194,10 +204,69 @@ def complete(generated: Mapping[str, Any], server_url: str = "/") -> dict[str, A
                     response.pop("content", None)
             if (method, path) == INTAKE:
                 operation["security"] = [{FORM_KEY: []}]
+            if (method, path) in _KEYLESS:
+                operation["security"] = []
             if (method, path) in EXAMPLES:
                 operation["requestBody"]["content"]["application/json"]["example"] = EXAMPLES[(method, path)]
     _add_links(document)
     return document
+
+
+#: What a web form posts: any of its fields (name/phone/email or the source's own names, utm_*, the
+#: honeypot); values are text. The schema documents the common names; anything else is accepted.
+WEB_FORM: dict[str, Any] = {
+    "title": "WebForm",
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "maxLength": 200, "example": "Nguyễn Thị Ánh"},
+        "phone": {"type": "string", "maxLength": 32, "example": "0912 345 678"},
+        "email": {"type": "string", "maxLength": 254},
+        "form_key": {"type": "string", "maxLength": 128, "description": "the source's key (if not in the URL)"},
+        "submission_id": {"type": "string", "maxLength": 128},
+        "utm_source": {"type": "string", "maxLength": 256},
+        "utm_campaign": {"type": "string", "maxLength": 256},
+        "_gotcha": {"type": "string", "description": "the honeypot: leave empty"},
+        "_next": {"type": "string", "description": "where to go after (only allow-listed hosts)"},
+    },
+    "additionalProperties": {"type": "string"},
+}
+
+
+def _add_door_bodies(document: dict[str, Any]) -> None:
+    """The door's request bodies (its routes read them raw) and its answers: JSON or a 303."""
+    from leadrouter.logic.intake import IntakeRequest, IntakeResult
+
+    schemas = document["components"]["schemas"]
+    for model in (IntakeRequest, IntakeResult):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, definition)
+        schemas[model.__name__] = schema
+    schemas["WebForm"] = WEB_FORM
+    form = {"schema": {"$ref": "#/components/schemas/WebForm"}}
+    bodies = {
+        INTAKE: {"schema": {"$ref": "#/components/schemas/IntakeRequest"}},
+        FORM_DOOR: form,
+    }
+    for (method, path), json_body in bodies.items():
+        operation = document["paths"][path][method]
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": json_body,
+                "application/x-www-form-urlencoded": form,
+                "multipart/form-data": form,
+            },
+        }
+        operation["responses"] = {
+            "201": {
+                "description": "lead created or linked (JSON for fetch/XHR and API clients)",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IntakeResult"}}},
+            },
+            "303": {"description": "a browser's plain form post: go to the thank-you page (Location)"},
+        }
+    thanks = document["paths"]["/thanks"]["get"]
+    thanks["responses"] = {"200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}}
 
 
 def _add_links(document: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from leadrouter.domain.errors import Conflict, ContactTaken, InvalidInput, NotAllowed, NotFound
+from leadrouter.domain.errors import Conflict, ContactTaken, InvalidInput, NotAllowed, NotFound, Unavailable
 from leadrouter.observability import logger
 
 
@@ -60,6 +60,15 @@ def register(app: APIGatewayRestResolver) -> None:
     def conflict(error: Conflict) -> Response[dict[str, Any]]:
         logger.info("conflict", extra={"reason": str(error)})
         return _json(409, {"message": str(error)})
+
+    @app.exception_handler(Unavailable)
+    def unavailable(error: Unavailable) -> Response[dict[str, Any]]:
+        return Response(
+            status_code=503,
+            content_type=content_types.APPLICATION_JSON,
+            body={"message": str(error)},
+            headers={"Retry-After": str(error.retry_after)},
+        )
 
     @app.exception_handler(ContactTaken)
     def contact_taken(error: ContactTaken) -> Response[dict[str, Any]]:

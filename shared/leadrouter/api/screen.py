@@ -88,8 +88,15 @@ def _body_bytes(event: dict[str, Any]) -> bytes | None:
         return None
 
 
+#: Routes that take a body raw and answer browsers in their own terms (``api.door``): forms in any
+#: encoding, errors as pages. The screen leaves them alone.
+_DOOR = re.compile(r"^/(intake/leads|f/[^/]+)$")
+
+
 def refusal(event: dict[str, Any]) -> tuple[int, str] | None:
     """(status, message) for a body no route could read, or None to let the resolver go on."""
+    if event.get("httpMethod") == "POST" and _DOOR.match(str(event.get("resource") or event.get("path") or "")):
+        return None
     raw = _body_bytes(event)
     if raw is None:
         return 415, "the body must be UTF-8 JSON"

@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from leadrouter.clock import to_iso
+from leadrouter.data.cache import SETTINGS_CACHE
 from leadrouter.data.items import (
     BATCH_GET_LIMIT,
     Item,
@@ -215,48 +216,99 @@ class ConfigStore(Store):
     # ------------------------------------------------------------------ API: form sources, pools, rate limits
     def put_form_source(self, source: FormSource, key_hash: str) -> None:
         """Store a form source and its key lookup together (the key itself is never stored)."""
-        body = source.model_dump(mode="json")
         try:
-            self._put_source_items(source, key_hash, body)
+            self._put_source_items(source, key_hash, condition_rev=None)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
                 raise Conflict("form source or key already exists; retry with a new key") from error
             raise
+        SETTINGS_CACHE.forget()
 
-    def _put_source_items(self, source: FormSource, key_hash: str, body: Item) -> None:
+    def save_form_source(self, before: FormSource, after: FormSource) -> FormSource:
+        """Store an edited source (both its items) if it is still at ``before``'s revision (else Conflict)."""
+        item = self._get_config(before.tenant_id, f"SOURCE#{before.source_id}")
+        key_hash = str(item.get("key_hash", "")) if item else ""
+        if not key_hash:
+            raise Conflict("this form source predates editing; create a new source instead")
+        stored = FormSource.model_validate({**after.model_dump(), "rev": before.rev + 1})
+        try:
+            self._put_source_items(stored, key_hash, condition_rev=before.rev)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                raise Conflict(f"form source {before.source_id} changed meanwhile; reload it") from error
+            raise
+        SETTINGS_CACHE.forget()
+        return stored
+
+    def _put_source_items(self, source: FormSource, key_hash: str, condition_rev: int | None) -> None:
+        body = source.model_dump(mode="json", exclude_none=True)
+        if condition_rev is None:
+            source_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+            key_condition = source_condition
+        else:
+            condition = "rev = :rev"
+            if condition_rev == 0:  # sources from before revisions count as revision 0
+                condition = "attribute_exists(pk) AND (attribute_not_exists(rev) OR rev = :rev)"
+            source_condition = {
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": expr_values(rev=condition_rev),
+            }
+            key_condition = {"ConditionExpression": "attribute_exists(pk)"}
         self._client.transact_write_items(
             TransactItems=[
                 {
                     "Put": {
                         "TableName": self._config,
                         "Item": to_item(
-                            {"pk": tenant_pk(source.tenant_id), "sk": f"SOURCE#{source.source_id}", **body}
+                            {
+                                "pk": tenant_pk(source.tenant_id),
+                                "sk": f"SOURCE#{source.source_id}",
+                                "key_hash": key_hash,
+                                **body,
+                            }
                         ),
+                        **source_condition,
                     }
                 },
                 {
                     "Put": {
                         "TableName": self._config,
                         "Item": to_item({"pk": f"FORMKEY#{key_hash}", "sk": "FORMKEY", **body}),
-                        "ConditionExpression": "attribute_not_exists(pk)",
+                        **key_condition,
                     }
                 },
             ]
         )
 
     def form_source_by_key_hash(self, key_hash: str) -> FormSource | None:
+        """The source of a form key. Cached per container for ``SETTINGS_TTL`` seconds: intake reads
+        it on every submission, and an admin's edit may take that long to reach every container."""
+        return SETTINGS_CACHE.get(("FORMKEY", self._config, key_hash), lambda: self._read_source(key_hash))
+
+    def _read_source(self, key_hash: str) -> FormSource | None:
         response = self._client.get_item(
             TableName=self._config, Key=to_item({"pk": f"FORMKEY#{key_hash}", "sk": "FORMKEY"})
         )
         raw = response.get("Item")
         return read_model(FormSource, strip_keys(from_item(raw))) if raw else None
 
+    def get_form_source(self, tenant_id: str, source_id: str) -> FormSource | None:
+        item = self._get_config(tenant_id, f"SOURCE#{source_id}")
+        return read_model(FormSource, {k: v for k, v in item.items() if k != "key_hash"}) if item else None
+
     def list_form_sources(self, tenant_id: str) -> list[FormSource]:
-        found = (read_model(FormSource, i) for i in self._query_config_prefix(tenant_id, "SOURCE#"))
+        found = (
+            read_model(FormSource, {k: v for k, v in i.items() if k != "key_hash"})
+            for i in self._query_config_prefix(tenant_id, "SOURCE#")
+        )
         return [source for source in found if source is not None]
 
     def take_rate_token(self, source: FormSource, now: datetime) -> bool:
-        """Fixed one-minute window per form source: True while under its ``rate_per_minute``."""
+        """Fixed one-minute window per form source in DynamoDB: True while under its ``rate_per_minute``.
+
+        (Intake limits in memory per container now, behind API Gateway's throttle; kept for callers
+        that need one shared count.)
+        """
         window = now.replace(second=0, microsecond=0)
         try:
             self._client.update_item(
@@ -274,7 +326,12 @@ class ConfigStore(Store):
             raise
         return True
 
-    def get_pool_settings(self, tenant_id: str, pool: str) -> PoolSettings:
+    def get_pool_settings(self, tenant_id: str, pool: str, *, cached: bool = False) -> PoolSettings:
+        """A pool's settings; ``cached`` (intake) may answer from this container's copy (``SETTINGS_TTL``)."""
+        if cached:
+            return SETTINGS_CACHE.get(
+                ("POOL", self._config, tenant_id, pool), lambda: self.get_pool_settings(tenant_id, pool)
+            )
         item = self._get_config(tenant_id, f"POOL#{pool}")
         stored = read_model(PoolSettings, item) if item else None
         return stored or PoolSettings(tenant_id=tenant_id, pool=pool)
@@ -284,8 +341,10 @@ class ConfigStore(Store):
         stored = PoolSettings.model_validate({**after.model_dump(), "rev": before.rev + 1})
         item = {"pk": tenant_pk(stored.tenant_id), "sk": f"POOL#{stored.pool}", **stored.model_dump()}
         self._put_at_revision(item, before.rev, f"data pool {stored.pool} settings", may_be_new=True)
+        SETTINGS_CACHE.forget()
         return stored
 
     def put_pool_settings(self, settings: PoolSettings) -> None:
         item = {"pk": tenant_pk(settings.tenant_id), "sk": f"POOL#{settings.pool}", **settings.model_dump()}
         self._client.put_item(TableName=self._config, Item=to_item(item))
+        SETTINGS_CACHE.forget()

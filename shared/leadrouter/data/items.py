@@ -83,6 +83,7 @@ class Store:
         self._leads = settings.leads_table
         self._config = settings.config_table
         self._events = settings.events_table
+        self._submissions = settings.submissions_table
 
     def _conditional_update(
         self, lead: Lead, *, update: str, condition: str, values: dict[str, Any], names: dict[str, str]

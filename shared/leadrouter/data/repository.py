@@ -6,6 +6,8 @@ Layout (tables come from template.yaml; local tables are created from the same f
   ``due`` (``due_scope`` = tenant#scope, ``queued_at``) while pending, ``idle`` (``idle_scope``,
   ``idle_since``) and ``by_owner`` (``owner_key`` = tenant#staff, ``assigned_at``) while assigned.
   Sweeps query those indexes, never Scan, so their cost follows the due leads, not the table.
+* submissions table, key ``tenant_id`` + ``submission_id``: every request a form source's endpoint
+  received, stored first (``data.submissions``).
 * config table, key ``pk`` = ``TENANT#<id>`` + ``sk``: ``TENANT``, ``STAFF#<id>``, ``RULE#<id>``,
   ``CONTACT#<phone|email>``, ``COUNTER#<rule>#v<version>`` (the rotation's atomic slot counter) and
   ``LEASE#<rule>`` (one sweep per rule at a time). The sparse GSI ``active_rules`` lists active rules
@@ -34,6 +36,7 @@ from leadrouter.data.items import (
 from leadrouter.data.leads import LeadStore
 from leadrouter.data.rotation import RotationStore
 from leadrouter.data.scopes import ScopeStore
+from leadrouter.data.submissions import SubmissionStore
 from leadrouter.data.transitions import TransitionStore
 
 __all__ = [
@@ -49,5 +52,7 @@ __all__ = [
 ]
 
 
-class Repository(LeadStore, TransitionStore, ContactStore, ScopeStore, RotationStore, ConfigStore):
+class Repository(
+    LeadStore, TransitionStore, ContactStore, ScopeStore, RotationStore, ConfigStore, SubmissionStore
+):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""

@@ -34,3 +34,11 @@ class ContactTaken(Conflict):
         super().__init__(f"this {field} already belongs to lead {holder or '(another lead)'}")
         self.field = field
         self.holder = holder
+
+
+class Unavailable(LeadRouterError):
+    """A dependency failed after the request was stored: the sender should retry (HTTP 503)."""
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from leadrouter.clock import to_iso
+from leadrouter.domain.attribution import Attribution
+from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.rotation import normalise_weights
 from leadrouter.domain.text import check_label, check_text
 
@@ -413,6 +415,7 @@ class Lead(_Model):
     #: Bumped by every write; API edits are conditioned on the revision they read.
     rev: int = 0
     duplicate_of: str | None = None
+    attribution: Attribution | None = None
     rule_id: str | None = None
     rule_version: int | None = None
     decisions: list[Decision] = Field(default_factory=list)
@@ -471,6 +474,10 @@ class FormSource(_Model):
     campaign: Label | None = None
     rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
     active: bool = True
+    #: How its web form posts: field names, origins, thank-you page, honeypot, CAPTCHA, campaigns.
+    web_form: FormDoor = Field(default_factory=FormDoor)
+    #: Bumped by every edit; an edit is conditioned on the revision it read.
+    rev: int = 0
 
 
 class PoolSettings(_Model):

@@ -24,6 +24,7 @@ from pydantic import (
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from leadrouter.domain.forms import CaptchaProvider, FormDoor
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.keys import hash_form_key, new_form_key
 from leadrouter.domain.models import (
@@ -336,6 +337,46 @@ class FormSourceCreate(BaseModel):
     steps: list[Label] = Field(default_factory=list, max_length=20, description="other steps a form may use")
     campaign: Label | None = Field(default=None, description="put every lead from this form into a campaign")
     rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
+    web_form: FormDoor = Field(default_factory=FormDoor, description="how its web form posts (all optional)")
+
+
+class CaptchaEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    provider: CaptchaProvider
+    site_key: Annotated[str, Field(min_length=1, max_length=256)]
+    secret: Annotated[str, Field(min_length=1, max_length=256)] | None = Field(
+        default=None, description="write-only; omit to keep the stored secret"
+    )
+    min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class FormDoorEdit(BaseModel):
+    """The web-form settings to change (the others keep their values); ``captcha: null`` turns it off."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    field_map: dict[str, str] | None = None
+    allowed_origins: list[str] | None = None
+    thank_you_url: str | None = None
+    redirect_hosts: list[str] | None = None
+    honeypot_field: str | None = None
+    captcha: CaptchaEdit | None = None
+    campaign_map: dict[str, str] | None = None
+    rate_per_ip_per_minute: StrictInt | None = None
+
+
+class FormSourceEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rev: StrictInt = Field(ge=0, description="the revision you read (409 if it changed since)")
+    name: Name | None = None
+    step: Label | None = None
+    steps: list[Label] | None = Field(default=None, max_length=20)
+    campaign: Label | None = None
+    rate_per_minute: StrictInt | None = Field(default=None, ge=1, le=6000)
+    active: bool | None = None
+    web_form: FormDoorEdit | None = None
 
 
 class PoolSettingsIn(BaseModel):
@@ -353,6 +394,28 @@ def create_form_source(repo: Repository, caller: Caller, body: FormSourceCreate)
     key = new_form_key()
     repo.put_form_source(source, hash_form_key(key))
     return source, key
+
+
+def edit_form_source(repo: Repository, caller: Caller, source_id: str, edit: FormSourceEdit) -> FormSource:
+    """Change what the edit sends; validated as a whole source, written at the revision read."""
+    current = repo.get_form_source(caller.tenant_id, source_id)
+    if current is None:
+        raise NotFound(f"form source {source_id} not found")
+    if edit.rev != current.rev:
+        raise Conflict(f"form source {source_id} changed since you read it (rev {current.rev}); reload it")
+    data = current.model_dump()
+    sent = edit.model_dump(exclude_unset=True, exclude={"rev", "web_form"})
+    data.update(sent)
+    if edit.web_form is not None:
+        door = edit.web_form.model_dump(exclude_unset=True)
+        if "captcha" in door and door["captcha"] is not None:
+            kept = current.web_form.captcha.secret if current.web_form.captcha else None
+            door["captcha"]["secret"] = door["captcha"].get("secret") or kept
+            if not door["captcha"]["secret"]:
+                raise InvalidInput("invalid form source", {"web_form.captcha.secret": "give the provider's secret"})
+        data["web_form"] = {**data["web_form"], **door}
+    after = validated(FormSource, data, "invalid form source")
+    return repo.save_form_source(current, after)
 
 
 def list_form_sources(repo: Repository, caller: Caller) -> list[FormSource]:

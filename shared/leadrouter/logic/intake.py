@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.attribution import Touch, merged
 from leadrouter.domain.contacts import contact_keys, normalise_email, normalise_phone
 from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.ids import new_id
@@ -56,29 +57,46 @@ class IntakeResult(BaseModel):
 CLAIM_ATTEMPTS = 3
 
 
-def submit_lead(repo: Repository, source: FormSource, request: IntakeRequest, now: datetime) -> IntakeResult:
+def submit_lead(
+    repo: Repository,
+    source: FormSource,
+    request: IntakeRequest,
+    now: datetime,
+    *,
+    lead_id: str | None = None,
+    touch: Touch | None = None,
+    repeat: bool = False,
+) -> IntakeResult:
     """Create the lead, or link it to the live lead that already has this phone/email (per pool setting).
 
     With ``on_duplicate: rotate`` a duplicate is created too, unclaimed and ``duplicate_of`` the holder,
     so every answer names a lead that exists. A claim left by a deleted lead is taken over: the
     customer's new enquiry becomes a new lead.
+
+    ``lead_id`` is the id its submission record chose: a repeat or a replay of one submission runs this
+    again with the same id (``repeat``), and the insert's condition lets only one of them create the
+    lead. A linked submission updates the known lead's latest ``touch``; its first touch is kept.
     """
+    lead_id = lead_id or new_id("L", now)
+    if repeat and (already := repo.get_lead(source.tenant_id, lead_id)) is not None:
+        return _result(already, duplicate_of=already.duplicate_of)
     lead = Lead(
         tenant_id=source.tenant_id,
-        lead_id=new_id("L", now),
+        lead_id=lead_id,
         name=request.name,
         phone=request.phone,
         email=request.email,
         pool=source.pool,
         step=allowed_step(source, request.step),
-        campaign=source.campaign,
+        campaign=campaign_of(source, touch),
         source=source.source_id,
         attributes=request.fields,
+        attribution=merged(None, touch),
         received_at=now,
         queued_at=now,
     )
     contacts = contact_keys(request.phone, request.email)
-    rotate = repo.get_pool_settings(source.tenant_id, source.pool).on_duplicate == "rotate"
+    rotate = repo.get_pool_settings(source.tenant_id, source.pool, cached=True).on_duplicate == "rotate"
     # a rotate pool expects duplicates: one read is cheaper than a cancelled transaction
     holders = repo.contact_holders(source.tenant_id, contacts) if rotate else {}
     stale: dict[str, str] = {}
@@ -88,17 +106,44 @@ def submit_lead(repo: Repository, source: FormSource, request: IntakeRequest, no
         existing = next(iter(found.live.values()), None)
         if existing is not None and rotate:
             duplicate = Lead.model_validate({**lead.model_dump(), "duplicate_of": existing.lead_id})
-            repo.create_lead(duplicate, contacts, claim_contacts=False)
+            try:
+                repo.create_lead(duplicate, contacts, claim_contacts=False)
+            except Conflict:
+                return _created_meanwhile(repo, duplicate)
             return _result(duplicate, duplicate_of=existing.lead_id)
         if existing is not None:
             data: dict[str, str | int | None] = {"fields": len(request.fields)}
             repo.add_event(existing, LeadEvent(at=now, kind="resubmitted", by=source.source_id, data=data))
+            if touch is not None:
+                repo.record_touch(existing.tenant_id, existing.lead_id, touch)
             return _result(existing, duplicate_of=existing.lead_id, linked=True)
-        lost = repo.create_lead(lead, contacts, claim_contacts=True, replacing=stale)
+        try:
+            lost = repo.create_lead(lead, contacts, claim_contacts=True, replacing=stale)
+        except Conflict:
+            return _created_meanwhile(repo, lead)
         if lost is None:
             return _result(lead)
         holders = lost
     raise Conflict("this phone or email changed hands several times meanwhile; retry")
+
+
+def _created_meanwhile(repo: Repository, lead: Lead) -> IntakeResult:
+    """Another copy of the same submission created this lead a moment ago: answer with it."""
+    created = repo.get_lead(lead.tenant_id, lead.lead_id)
+    if created is None:
+        raise Conflict(f"lead {lead.lead_id} is being created by another request; retry")
+    return _result(created, duplicate_of=created.duplicate_of)
+
+
+def campaign_of(source: FormSource, touch: Touch | None) -> str | None:
+    """The source's campaign, unless its admin mapped this ``utm_campaign`` value to another one.
+
+    An unmapped ``utm_campaign`` is only attribution: a public form cannot pick a campaign rule.
+    """
+    utm = touch.utm_campaign if touch else None
+    if utm and utm in source.web_form.campaign_map:
+        return source.web_form.campaign_map[utm]
+    return source.campaign
 
 
 def allowed_step(source: FormSource, step: str | None) -> str:

@@ -1,16 +1,22 @@
 """Form sources and data-pool settings (admin only).
 
 A form source posts leads into one data pool with a form key. The key is returned once, when the source
-is created; only its hash is stored, so it can never be listed or read back.
+is created, with the source's action URL and a copy-paste HTML snippet; only its hash is stored, so it
+can never be listed or read back. A CAPTCHA secret is write-only in the same way.
 """
 
 from __future__ import annotations
+
+
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, Field
 
-from leadrouter.api.context import PathLabel, caller_of
+from leadrouter.api.context import PathIdent, PathLabel, caller_of
+from leadrouter.api.contract import base_path
+from leadrouter.api.forms.snippet import form_snippet
+from leadrouter.domain.forms import CaptchaView, FormDoor
 from leadrouter.domain.models import FormSource, PoolSettings
 from leadrouter.logic import admin as logic
 from leadrouter.runtime import repository
@@ -18,35 +24,83 @@ from leadrouter.runtime import repository
 router = Router()
 
 
+class FormDoorOut(FormDoor):
+    captcha: CaptchaView | None = None  # type: ignore[assignment]
+
+
+class FormSourceOut(FormSource):
+    """A source as the API shows it: everything but its key and its CAPTCHA secret."""
+
+    web_form: FormDoorOut = Field(default_factory=FormDoorOut)  # type: ignore[assignment]
+
+    @classmethod
+    def of(cls, source: FormSource) -> FormSourceOut:
+        data = source.model_dump()
+        if source.web_form.captcha is not None:
+            data["web_form"]["captcha"] = CaptchaView.model_validate(source.web_form.captcha.model_dump()).model_dump()
+        return cls.model_validate(data)
+
+
 class NewFormSource(BaseModel):
-    source: FormSource
-    form_key: str = Field(description="send as X-Form-Key on POST /intake/leads; shown only this once")
+    source: FormSourceOut
+    form_key: str = Field(description="the source's key (X-Form-Key, or in action_url); shown only this once")
+    action_url: str = Field(description="a plain HTML form's action: POST here, no JavaScript needed")
+    snippet: str = Field(description="copy-paste HTML form posting to action_url (works without JavaScript)")
 
 
 class FormSourceList(BaseModel):
-    items: list[FormSource]
+    items: list[FormSourceOut]
+
+
+def _action_url(key: str) -> str:
+    event = router.current_event
+    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+    host = headers.get("host", "localhost")
+    scheme = headers.get("x-forwarded-proto", "https" if not host.startswith(("127.", "localhost")) else "http")
+    return f"{scheme}://{host}{base_path(event.raw_event)}/f/{key}"
 
 
 @router.post(
     "/form-sources",
-    summary="Create a form source for a data pool; returns its form key once",
+    summary="Create a form source for a data pool; returns its form key, action URL and HTML snippet once",
     responses={201: {"description": "source created; keep the form_key, it is not shown again"}},
     tags=["form sources"],
 )
 def create_source(body: logic.FormSourceCreate) -> Response[NewFormSource]:
     caller = caller_of(router, "admin")
     source, key = logic.create_form_source(repository(), caller, body)
+    action = _action_url(key)
+    captcha = source.web_form.captcha
+    snippet = form_snippet(
+        action,
+        honeypot_field=source.web_form.honeypot_field,
+        captcha=(captcha.provider, captcha.site_key) if captcha else None,
+    )
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
-        body=NewFormSource(source=source, form_key=key),
+        body=NewFormSource(source=FormSourceOut.of(source), form_key=key, action_url=action, snippet=snippet),
     )
 
 
-@router.get("/form-sources", summary="List form sources (never their keys)", tags=["form sources"])
+@router.get("/form-sources", summary="List form sources (never their keys or CAPTCHA secrets)", tags=["form sources"])
 def list_sources() -> FormSourceList:
     caller = caller_of(router, "admin")
-    return FormSourceList(items=logic.list_form_sources(repository(), caller))
+    return FormSourceList(items=[FormSourceOut.of(s) for s in logic.list_form_sources(repository(), caller)])
+
+
+@router.patch(
+    "/form-sources/<source_id>",
+    summary="Edit a form source (field map, origins, thank-you page, honeypot, CAPTCHA, campaigns, limits)",
+    description=(
+        "Only the fields sent change; `rev` must be the revision read (409 otherwise). Containers pick "
+        "the change up within 30 seconds. A CAPTCHA given without `secret` keeps the stored secret."
+    ),
+    tags=["form sources"],
+)
+def edit_source(source_id: PathIdent, body: logic.FormSourceEdit) -> FormSourceOut:
+    caller = caller_of(router, "admin")
+    return FormSourceOut.of(logic.edit_form_source(repository(), caller, source_id, body))
 
 
 @router.get("/pools/<pool>", summary="A data pool's settings (defaults if never set)", tags=["form sources"])
@@ -63,3 +117,6 @@ def get_pool(pool: PathLabel) -> PoolSettings:
 def put_pool(pool: PathLabel, body: logic.PoolSettingsIn) -> PoolSettings:
     caller = caller_of(router, "admin")
     return logic.put_pool_settings(repository(), caller, pool, body)
+
+
+

@@ -1,0 +1,1 @@
+"""Web forms: decoding browser bodies and answering browsers."""

@@ -1,0 +1,111 @@
+"""Submissions (admin): everything a form source received, stored first; replay what did not land."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, Field
+
+from leadrouter.api.context import CURSOR_MAX_LENGTH, caller_of, now
+from leadrouter.domain.errors import InvalidInput
+from leadrouter.domain.models import Ident
+from leadrouter.domain.submissions import Submission, SubmissionStatus
+from leadrouter.logic import submissions as logic
+from leadrouter.logic.intake import IntakeResult
+from leadrouter.runtime import repository
+
+router = Router()
+
+SubmissionId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class SubmissionPage(BaseModel):
+    items: list[Submission]
+    cursor: str | None = Field(description="pass back as ?cursor= for the next page; null at the end")
+
+
+class Replayed(BaseModel):
+    submission_id: str
+    status: SubmissionStatus
+    result: IntakeResult
+
+
+@router.get(
+    "/intake/submissions",
+    summary="List what form sources received (30 days): rejected, spam, failed or any status",
+    description=(
+        "Each record holds the decoded form (personal data: admins only), kept headers, a status and "
+        "a reason. status=rejected lists what could not become a lead as sent (no phone or email after "
+        "mapping, CAPTCHA failed, origin refused, malformed); spam the honeypot's catches; failed and "
+        "received what a crash left unfinished. A page may hold fewer than `limit` items and still "
+        "have a cursor (the filter runs over the tenant's records)."
+    ),
+    tags=["intake"],
+)
+def list_submissions(
+    status: Annotated[SubmissionStatus | None, Query()] = None,
+    source: Annotated[Ident | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
+) -> SubmissionPage:
+    caller = caller_of(router, "admin")
+    start = _decode(cursor, caller.tenant_id)
+    items, last = logic.list_submissions(
+        repository(), caller, status=status, source_id=source, limit=limit, start=start
+    )
+    return SubmissionPage(items=items, cursor=_encode(last))
+
+
+@router.get("/intake/submissions/<submission_id>", summary="One submission, as stored", tags=["intake"])
+def get_submission(submission_id: SubmissionId) -> Submission:
+    caller = caller_of(router, "admin")
+    return logic.get_submission(repository(), caller, submission_id)
+
+
+@router.post(
+    "/intake/submissions/<submission_id>/replay",
+    summary="Run a stored submission again (after fixing the source's field_map); releases spam",
+    description=(
+        "For rejected, failed, unfinished (received) and spam submissions. Uses the source's settings as "
+        "they are now; the honeypot, origin and CAPTCHA checks are skipped (an admin decided). Exactly "
+        "once: a submission can only ever make its one lead; replaying one that already became a lead "
+        "is a 409."
+    ),
+    tags=["intake"],
+)
+def replay(submission_id: SubmissionId) -> Response[Replayed]:
+    caller = caller_of(router, "admin")
+    outcome = logic.replay(repository(), caller, submission_id, now())
+    assert outcome.answer is not None
+    body = Replayed(submission_id=outcome.submission_id, status=outcome.status, result=outcome.answer)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _encode(key: Any) -> str | None:
+    import base64
+    import json
+
+    if not key:
+        return None
+    text = json.dumps({"s": key["submission_id"]["S"]})
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _decode(cursor: str | None, tenant_id: str) -> dict[str, Any] | None:
+    import base64
+    import binascii
+    import json
+
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        submission_id = data["s"]
+        if not isinstance(submission_id, str) or not 0 < len(submission_id) <= 128:
+            raise ValueError
+    except (binascii.Error, UnicodeError, ValueError, KeyError, TypeError) as error:
+        raise InvalidInput("bad cursor", {"cursor": "not a cursor this API returned"}) from error
+    return {"tenant_id": {"S": tenant_id}, "submission_id": {"S": submission_id}}

@@ -1,0 +1,131 @@
+"""The submissions table: stored first, finished once, listed and replayed by admins.
+
+Key ``tenant_id`` + ``submission_id`` (the sender's id or the content's hash, see
+``domain.submissions``), so the first put is the idempotency check: a conditional put that fails
+returns the first record (``ReturnValuesOnConditionCheckFailure``) at no extra call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from leadrouter.data.items import Item, PageKey, Store, expr_values, from_item, is_condition_failure, to_item
+from leadrouter.domain.errors import Conflict
+from leadrouter.domain.submissions import Submission, SubmissionStatus
+
+
+def _record(item: Item) -> Submission:
+    data = dict(item)
+    data["fields"] = [tuple(pair) for pair in data.get("fields") or []]
+    return Submission.model_validate(data)
+
+
+class SubmissionStore(Store):
+    def store_submission(self, record: Submission) -> Submission | None:
+        """Write a new submission record; None if written, else the record already stored under its key."""
+        try:
+            self._client.put_item(
+                TableName=self._submissions,
+                Item=to_item(record.model_dump(mode="json", exclude_none=True)),
+                ConditionExpression="attribute_not_exists(submission_id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            old = error.response.get("Item")
+            return _record(from_item(old)) if old else self.get_submission(record.tenant_id, record.submission_id)
+        return None
+
+    def get_submission(self, tenant_id: str, submission_id: str) -> Submission | None:
+        response = self._client.get_item(
+            TableName=self._submissions,
+            Key=to_item({"tenant_id": tenant_id, "submission_id": submission_id}),
+            ConsistentRead=True,
+        )
+        raw = response.get("Item")
+        return _record(from_item(raw)) if raw else None
+
+    def finish_submission(
+        self,
+        record: Submission,
+        status: SubmissionStatus,
+        *,
+        reason: str | None = None,
+        answer: dict[str, Any] | None = None,
+        replayed: bool = False,
+    ) -> Submission:
+        """Set the outcome, if the record is still at the revision ``record`` was read at (else Conflict)."""
+        after = record.model_copy(
+            update={
+                "status": status,
+                "reason": reason,
+                "answer": answer,
+                "rev": record.rev + 1,
+                "replays": record.replays + (1 if replayed else 0),
+            }
+        )
+        sets = ["#status = :status", "rev = :next", "replays = :replays"]
+        removes = []
+        values: dict[str, Any] = {
+            "status": status.value,
+            "next": after.rev,
+            "rev": record.rev,
+            "replays": after.replays,
+        }
+        for name, value in (("reason", reason), ("answer", answer)):
+            if value is None:
+                removes.append(name)
+            else:
+                sets.append(f"{name} = :{name}")
+                values[name] = value
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self._client.update_item(
+                TableName=self._submissions,
+                Key=to_item({"tenant_id": record.tenant_id, "submission_id": record.submission_id}),
+                UpdateExpression=update,
+                ConditionExpression="rev = :rev",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=expr_values(**values),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise Conflict("this submission changed meanwhile (replayed or finished); reload it") from error
+            raise
+        return after
+
+    def list_submissions(
+        self,
+        tenant_id: str,
+        *,
+        status: SubmissionStatus | None,
+        source_id: str | None,
+        limit: int,
+        start: PageKey = None,
+    ) -> tuple[list[Submission], PageKey]:
+        """One page of a tenant's submissions (by source, then key), filtered by status.
+
+        A filtered Query reads the partition (30 days at most, by TTL), so a page may hold fewer than
+        ``limit`` records and still have a next cursor.
+        """
+        kwargs: dict[str, Any] = {
+            "TableName": self._submissions,
+            "KeyConditionExpression": "tenant_id = :t",
+            "ExpressionAttributeValues": expr_values(t=tenant_id),
+            "Limit": limit,
+        }
+        if source_id:
+            kwargs["KeyConditionExpression"] += " AND begins_with(submission_id, :s)"
+            kwargs["ExpressionAttributeValues"].update(expr_values(s=f"{source_id}."))
+        if status is not None:
+            kwargs["FilterExpression"] = "#status = :status"
+            kwargs["ExpressionAttributeNames"] = {"#status": "status"}
+            kwargs["ExpressionAttributeValues"].update(expr_values(status=status.value))
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        response = self._client.query(**kwargs)
+        records = [_record(from_item(raw)) for raw in response.get("Items", [])]
+        return records, response.get("LastEvaluatedKey")

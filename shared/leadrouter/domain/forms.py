@@ -1,0 +1,133 @@
+"""How a web form posts into a source: its own field names, who may post, where the visitor goes next.
+
+Everything a landing page, WordPress plugin or hand-made form needs to send a lead without JavaScript.
+A form key is public (it sits in the page's HTML), so nothing here lets a form choose more than its
+admin allowed: field names map only onto name/phone/email, a campaign only through ``campaign_map``,
+a redirect only to ``redirect_hosts``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+
+from leadrouter.domain.text import check_label
+
+#: What a form field may stand for on the lead.
+FieldTarget = Literal["name", "phone", "email"]
+#: A form's own field name (``ho_ten``, ``your-email``): what its HTML says, bounded.
+FormFieldName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+CaptchaProvider = Literal["turnstile", "hcaptcha", "recaptcha_v3"]
+DEFAULT_HONEYPOT = "_gotcha"
+
+#: Field names forms and plugins commonly use, understood without any mapping (Contact Form 7's
+#: ``your-name``, Vietnamese ``ho_ten``/``so_dien_thoai``...). A source's ``field_map`` adds to these.
+DEFAULT_ALIASES: dict[str, FieldTarget] = {
+    "name": "name",
+    "full_name": "name",
+    "fullname": "name",
+    "your-name": "name",
+    "ho_ten": "name",
+    "hoten": "name",
+    "ho_va_ten": "name",
+    "phone": "phone",
+    "phone_number": "phone",
+    "tel": "phone",
+    "mobile": "phone",
+    "your-phone": "phone",
+    "your-tel": "phone",
+    "so_dien_thoai": "phone",
+    "sodienthoai": "phone",
+    "sdt": "phone",
+    "dien_thoai": "phone",
+    "email": "email",
+    "your-email": "email",
+    "e-mail": "email",
+}
+
+_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
+def _origin(value: str) -> str:
+    value = value.strip().lower().rstrip("/")
+    if value != "*" and not _ORIGIN.fullmatch(value):
+        raise ValueError("an origin is scheme://host[:port], e.g. https://landing.example.vn")
+    return value
+
+
+def _host(value: str) -> str:
+    value = value.strip().lower()
+    if not _HOST.fullmatch(value) or len(value) > 253:
+        raise ValueError("a host name, e.g. landing.example.vn")
+    return value
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or "\\" in value:
+        raise ValueError("an absolute http(s) URL")
+    return value
+
+
+Origin = Annotated[str, Field(max_length=300), AfterValidator(_origin)]
+Host = Annotated[str, Field(max_length=253), AfterValidator(_host)]
+HttpUrlText = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
+#: A value of ``utm_campaign`` as ad platforms send it (any text, bounded).
+UtmValue = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class CaptchaSettings(BaseModel):
+    """Server-side CAPTCHA check for a source. ``secret`` is write-only: never listed or returned."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    provider: CaptchaProvider
+    site_key: Annotated[str, Field(min_length=1, max_length=256)]
+    secret: Annotated[str, Field(min_length=1, max_length=256)] = Field(repr=False)
+    #: reCAPTCHA v3 only: scores below this are refused (Google suggests 0.5).
+    min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class CaptchaView(BaseModel):
+    """A source's CAPTCHA settings as the API shows them (the secret stays server-side)."""
+
+    provider: CaptchaProvider
+    site_key: str
+    min_score: float
+
+
+class FormDoor(BaseModel):
+    """A form source's web-form settings (all optional; defaults work for a plain HTML form)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    #: The form's own field names → what they are on the lead (added to ``DEFAULT_ALIASES``).
+    field_map: dict[FormFieldName, FieldTarget] = Field(default_factory=dict, max_length=30)
+    #: Origins whose pages may post here (and read the answer, CORS). Empty: any (server-to-server).
+    allowed_origins: list[Origin] = Field(default_factory=list, max_length=20)
+    #: Where a browser goes after a successful post (303); else a built-in thank-you page.
+    thank_you_url: HttpUrlText | None = None
+    #: Hosts a form's own ``_next`` redirect may point at; any other target is ignored.
+    redirect_hosts: list[Host] = Field(default_factory=list, max_length=20)
+    #: A field humans never see; a bot that fills it is answered like a success and stored as spam.
+    honeypot_field: FormFieldName = DEFAULT_HONEYPOT
+    captcha: CaptchaSettings | None = None
+    #: ``utm_campaign`` values that put a lead into one of the admin's campaigns. Unmapped values
+    #: are only attribution: a public form must not pick a campaign rule by what it sends.
+    campaign_map: dict[UtmValue, Annotated[str, AfterValidator(check_label)]] = Field(
+        default_factory=dict, max_length=50
+    )
+    #: Per client IP (in memory per container; API Gateway's throttle is the shared guard).
+    rate_per_ip_per_minute: StrictInt = Field(default=10, ge=1, le=6000)
+
+    def target_of(self, field: str) -> FieldTarget | None:
+        """What a posted field stands for (the source's map first, then the common aliases)."""
+        return self.field_map.get(field) or DEFAULT_ALIASES.get(field.lower())
+
+    def label_of(self, target: str) -> str:
+        """The form's own name for ``target`` (for error pages in the form's wording)."""
+        return next((name for name, to in self.field_map.items() if to == target), target)

@@ -1,0 +1,125 @@
+"""A submission: one request a source's endpoint received, stored before anything else is done with it.
+
+It is the idempotency record too: its key is the sender's own id (``Idempotency-Key`` or the body's
+``submission_id``), else the content within a short window, so a repeat finds the first record and
+gets its answer. The lead id is chosen when the record is first written, so every copy and every
+replay of one submission can only ever create that one lead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadrouter.domain.models import Ident, Moment
+
+#: Submissions are kept this long (DynamoDB TTL), then deleted with the PII they hold.
+KEEP = timedelta(days=30)
+#: Identical content from one source within this window is one submission (double clicks, a browser
+#: re-posting after a dropped connection). Keys are per bucket; the previous bucket is checked too in
+#: the first ``REPEAT_WINDOW`` of a bucket, so a repeat within that window is always found.
+CONTENT_BUCKET = timedelta(minutes=10)
+REPEAT_WINDOW = timedelta(minutes=2)
+#: Headers worth keeping with a submission (to explain it later); never cookies, tokens or keys.
+KEPT_HEADERS = (
+    "content-type",
+    "accept",
+    "origin",
+    "referer",
+    "user-agent",
+    "accept-language",
+    "sec-fetch-mode",
+    "sec-fetch-site",
+    "x-forwarded-for",
+)
+
+
+class SubmissionStatus(StrEnum):
+    #: Stored, not yet finished (in flight, or its processing crashed: replayable).
+    RECEIVED = "received"
+    #: Became a new lead.
+    ACCEPTED = "accepted"
+    #: Its contact was known: attached to that lead (or a ``duplicate_of`` lead in a rotate pool).
+    LINKED = "linked"
+    #: Honeypot filled: answered like a success, never assigned; an admin may release it.
+    SPAM = "spam"
+    #: Could not become a lead as sent (no phone or email after mapping, CAPTCHA failed, origin
+    #: refused, malformed): listed and replayable once the mapping is fixed.
+    REJECTED = "rejected"
+    #: Processing failed (a dependency was down); the sender was told to retry; replayable.
+    FAILED = "failed"
+
+
+#: Statuses an admin can replay (spam: "release into rotation").
+REPLAYABLE = frozenset(
+    {SubmissionStatus.RECEIVED, SubmissionStatus.REJECTED, SubmissionStatus.FAILED, SubmissionStatus.SPAM}
+)
+FINAL = frozenset({SubmissionStatus.ACCEPTED, SubmissionStatus.LINKED, SubmissionStatus.SPAM,
+                   SubmissionStatus.REJECTED})
+
+Channel = Literal["form", "json"]
+
+
+class Submission(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: Ident
+    #: ``<source>.K.<hash of the sender's id>`` or ``<source>.C.<hash of the content>.<bucket>``.
+    submission_id: Annotated[str, Field(min_length=1, max_length=128)]
+    source_id: Ident
+    received_at: Moment
+    status: SubmissionStatus = SubmissionStatus.RECEIVED
+    #: Why it ended as it did (``honeypot``, ``captcha_failed``, ``phone: invalid`` ...), never PII.
+    reason: Annotated[str, Field(max_length=500)] | None = None
+    #: Chosen when first stored: the only lead this submission can ever create.
+    lead_id: Ident
+    #: The first answer (lead id, status, duplicate_of, linked), served to every repeat.
+    answer: dict[str, Any] | None = None
+    #: The content's hash: a sender id reused with another content is refused, not answered.
+    payload_hash: str
+    channel: Channel
+    content_type: Annotated[str, Field(max_length=200)] | None = None
+    #: The decoded body as (name, value) pairs: PII (names, phones). Admins only; never logged.
+    fields: list[tuple[str, str]] = Field(default_factory=list)
+    #: KEPT_HEADERS only.
+    headers: dict[str, str] = Field(default_factory=dict)
+    client_ip: Annotated[str, Field(max_length=64)] | None = None
+    replays: int = 0
+    rev: int = 0
+    expires_at: int
+
+
+def payload_hash(fields: Sequence[tuple[str, str]]) -> str:
+    """The content's fingerprint: the same fields in the same order are the same submission."""
+    canonical = json.dumps(list(fields), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def sender_key(source_id: str, sender_id: str) -> str:
+    """The record key of a submission named by its sender (``Idempotency-Key``, ``submission_id``)."""
+    return f"{source_id}.K.{_digest(sender_id)}"
+
+
+def content_keys(source_id: str, content: str, at: datetime) -> tuple[str, str | None]:
+    """(record key, key of the previous bucket to check too, if ``at`` is early in its bucket)."""
+    bucket_seconds = int(CONTENT_BUCKET.total_seconds())
+    bucket, into = divmod(int(at.timestamp()), bucket_seconds)
+    key = f"{source_id}.C.{content[:40]}.{bucket}"
+    previous = f"{source_id}.C.{content[:40]}.{bucket - 1}" if into < REPEAT_WINDOW.total_seconds() else None
+    return key, previous
+
+
+def kept_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers worth keeping, lower-cased and bounded; cookies, keys and tokens are never kept."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return {name: str(lowered[name])[:500] for name in KEPT_HEADERS if name in lowered}

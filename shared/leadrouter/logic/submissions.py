@@ -1,0 +1,382 @@
+"""Stored first: every request at a form source's door is recorded, then checked, mapped and submitted.
+
+The order is the point. The record (``domain.submissions.Submission``) is written before any business
+logic, so nothing a source sent is ever lost: a submission that cannot become a lead (no phone or
+email after mapping, CAPTCHA failed, malformed) is listed for admins and replayable; one whose
+processing crashed stays ``received`` or ``failed`` and is replayable too. The record's key is the
+sender's id (or the content in a short window) and it chose the lead's id, so repeats, concurrent
+copies and replays all end in the one lead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+
+from leadrouter.captcha import TOKEN_FIELDS, Verdict
+from leadrouter.captcha import verify as verify_captcha
+from leadrouter.data.repository import PageKey, Repository
+from leadrouter.domain.attribution import ATTRIBUTION_FIELDS, Touch, touch_from
+from leadrouter.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from leadrouter.domain.forms import FormDoor
+from leadrouter.domain.ids import new_id
+from leadrouter.domain.mapping import map_form
+from leadrouter.domain.models import Caller, FormSource, LeadStatus, STATUS_LABELS_VI
+from leadrouter.domain.spam import honeypot_hit, origin_allowed
+from leadrouter.domain.submissions import (
+    FINAL,
+    KEEP,
+    REPLAYABLE,
+    Channel,
+    Submission,
+    SubmissionStatus,
+    content_keys,
+    payload_hash,
+    sender_key,
+)
+from leadrouter.logic.intake import IntakeRequest, IntakeResult, current_answer, submit_lead
+from leadrouter.observability import logger, metrics
+
+#: The one field a typed JSON submission is stored under (its body, verbatim after decoding).
+JSON_FIELD = "json"
+#: Fields never stored with a submission: the key, and one-time CAPTCHA tokens.
+SECRET_FIELDS = frozenset({"form_key", *TOKEN_FIELDS.values()})
+
+Verifier = Callable[..., Verdict]
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One request at a source's door, as its adapter decoded it (before anything is decided)."""
+
+    channel: Channel
+    #: The decoded body as (name, value) pairs; a typed JSON body is one pair ``("json", text)``.
+    pairs: tuple[tuple[str, str], ...]
+    content_type: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    client_ip: str | None = None
+    origin: str | None = None
+    referer: str | None = None
+    #: ``Idempotency-Key`` header, if sent.
+    sender_id: str | None = None
+    #: Why the body could not be read (then ``pairs`` holds what there was, for the record).
+    malformed: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the door answers: a result (201), a spam result (answered like a success), or problems."""
+
+    submission_id: str
+    status: SubmissionStatus
+    answer: IntakeResult | None = None
+    #: field as the form names it → what is wrong (English; the door translates for its pages).
+    problems: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    http_status: int = 201
+    #: The form's own ``_next`` redirect request, if any (the door checks it against the allow-list).
+    redirect: str | None = None
+
+
+def receive(
+    repo: Repository,
+    source: FormSource,
+    arrival: Arrival,
+    now: datetime,
+    *,
+    verifier: Verifier = verify_captcha,
+) -> Outcome:
+    """Store the arrival first, then decide what it becomes; a repeat gets the first outcome."""
+    stored = tuple((name, value) for name, value in arrival.pairs if name not in SECRET_FIELDS)
+    digest = payload_hash(stored)
+    sender = arrival.sender_id or _submission_id(arrival)
+    previous_key: str | None = None
+    if sender:
+        key = sender_key(source.source_id, sender)
+    else:
+        key, previous_key = content_keys(source.source_id, digest, now)
+    record = Submission(
+        tenant_id=source.tenant_id,
+        submission_id=key,
+        source_id=source.source_id,
+        received_at=now,
+        status=SubmissionStatus.REJECTED if arrival.malformed else SubmissionStatus.RECEIVED,
+        reason=f"malformed: {arrival.malformed}" if arrival.malformed else None,
+        lead_id=new_id("L", now),
+        payload_hash=digest,
+        channel=arrival.channel,
+        content_type=(arrival.content_type or "")[:200] or None,
+        fields=list(stored),
+        headers=dict(arrival.headers),
+        client_ip=arrival.client_ip,
+        expires_at=int((now + KEEP).timestamp()),
+    )
+    if arrival.malformed:
+        record = record.model_copy(update={"answer": {"problems": {"body": arrival.malformed}}})
+    first = repo.store_submission(record)
+    if first is None and previous_key is not None:
+        earlier = repo.get_submission(source.tenant_id, previous_key)
+        if earlier is not None and earlier.payload_hash == digest:  # a repeat across a bucket edge
+            outcome = _again(repo, source, earlier, arrival, now, verifier)
+            repo.finish_submission(
+                record, SubmissionStatus.LINKED, reason=f"repeat of {earlier.submission_id}",
+                answer=outcome.answer.model_dump(mode="json") if outcome.answer else None,
+            )
+            return outcome
+    if first is not None:
+        if sender and first.payload_hash != digest and not _same_lead(first, record, source.web_form):
+            named = "Idempotency-Key" if arrival.sender_id else "submission_id"
+            raise InvalidInput(
+                f"this {named} was already used for a different submission",
+                {named: "already used with another content; send a new one"},
+            )
+        return _again(repo, source, first, arrival, now, verifier)
+    if arrival.malformed:
+        metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
+        return _rejected_outcome(record)
+    return _process(repo, source, record, arrival, now, verifier=verifier)
+
+
+def _same_lead(first: Submission, again: Submission, door: FormDoor) -> bool:
+    """Two contents under one sender id that make the same intake request ("0912 345 678" and
+    "0912345678"): a retry, not another submission."""
+    try:
+        made = [_intake_request(r, door, None, r.received_at)[0].model_dump() for r in (first, again)]
+    except InvalidInput:
+        return False
+    return made[0] == made[1]
+
+
+def _submission_id(arrival: Arrival) -> str | None:
+    if arrival.channel == "json":
+        data = _json_body(arrival.pairs)
+        value = data.get("submission_id") if data else None
+        return value.strip() or None if isinstance(value, str) else None
+    return next((v.strip() for k, v in arrival.pairs if k == "submission_id" and v.strip()), None)
+
+
+def _again(
+    repo: Repository, source: FormSource, first: Submission, arrival: Arrival, now: datetime, verifier: Verifier
+) -> Outcome:
+    """A repeat: the first outcome, with the lead's status as it is now; an unfinished one is finished."""
+    if first.status in FINAL:
+        return _stored_outcome(repo, first)
+    # received (in flight, or crashed) or failed: finishing it is safe, it can only make its one lead
+    return _process(repo, source, first, arrival, now, verifier=verifier, repeat=True)
+
+
+def _stored_outcome(repo: Repository, record: Submission) -> Outcome:
+    if record.status is SubmissionStatus.REJECTED:
+        return _rejected_outcome(record)
+    answer = IntakeResult.model_validate(record.answer) if record.answer else None
+    if answer is not None and record.status is not SubmissionStatus.SPAM:
+        answer = current_answer(repo, record.tenant_id, answer)
+    return Outcome(record.submission_id, record.status, answer=answer)
+
+
+def _rejected_outcome(record: Submission) -> Outcome:
+    saved = record.answer or {}
+    problems = {str(k): str(v) for k, v in (saved.get("problems") or {}).items()}
+    return Outcome(
+        record.submission_id,
+        SubmissionStatus.REJECTED,
+        problems=problems,
+        message=str(saved.get("message") or "this submission cannot become a lead as sent"),
+        http_status=int(saved.get("http_status") or 422),
+    )
+
+
+def _process(
+    repo: Repository,
+    source: FormSource,
+    record: Submission,
+    arrival: Arrival | None,
+    now: datetime,
+    *,
+    verifier: Verifier = verify_captcha,
+    repeat: bool = False,
+    checks: bool = True,
+) -> Outcome:
+    """Checks (origin, honeypot, CAPTCHA), mapping, the lead; then the record's outcome."""
+    door = source.web_form
+    pairs = record.fields
+    if checks and arrival is not None:
+        if not origin_allowed(arrival.origin, arrival.referer, door.allowed_origins):
+            return _reject(repo, record, {"origin": "this page may not post to this form"}, 403, "origin")
+        if honeypot_hit(pairs, door.honeypot_field):
+            return _spam(repo, record)
+        if door.captcha is not None:
+            token = next((v for k, v in arrival.pairs if k == TOKEN_FIELDS[door.captcha.provider]), None)
+            verdict = verifier(
+                door.captcha.provider,
+                door.captcha.secret,
+                token,
+                arrival.client_ip,
+                min_score=door.captcha.min_score,
+            )
+            if not verdict.ok and verdict.reason == "unavailable":
+                _finish(repo, record, SubmissionStatus.FAILED, reason="captcha_unavailable")
+                raise Unavailable("the CAPTCHA check is unavailable right now; try again", retry_after=10)
+            if not verdict.ok:
+                problem = {"captcha": f"verification {verdict.reason}; please try again"}
+                return _reject(repo, record, problem, 422, f"captcha_{verdict.reason}")
+    try:
+        request, touch = _intake_request(record, door, arrival, now)
+    except InvalidInput as error:
+        return _reject(repo, record, error.fields, 422, "; ".join(f"{k}: {v}" for k, v in error.fields.items()))
+    try:
+        result = submit_lead(repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=repeat)
+    except InvalidInput as error:  # e.g. a step this source may not use
+        return _reject(repo, record, error.fields, 422, str(error))
+    except (ClientError, BotoCoreError, Conflict) as error:
+        logger.warning("submission failed", extra={"submission": record.submission_id, "error": type(error).__name__})
+        _finish(repo, record, SubmissionStatus.FAILED, reason=f"failed: {type(error).__name__}")
+        raise Unavailable("the lead could not be stored right now; try again") from error
+    status = SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
+    _finish(repo, record, status, answer=result.model_dump(mode="json"), replayed=not checks)
+    metrics.add_metric(name="LeadsLinked" if result.linked else "LeadsReceived", unit="Count", value=1)
+    logger.info(
+        "lead received",
+        extra={"lead_id": result.lead_id, "linked": result.linked, "source": source.source_id,
+               "submission": record.submission_id},
+    )
+    mapped_redirect = _redirect_of(pairs)
+    return Outcome(record.submission_id, status, answer=result, redirect=mapped_redirect)
+
+
+def _redirect_of(pairs: Sequence[tuple[str, str]]) -> str | None:
+    return next((v.strip() for k, v in pairs if k == "_next" and v.strip()), None)
+
+
+def _intake_request(
+    record: Submission, door: FormDoor, arrival: Arrival | None, now: datetime
+) -> tuple[IntakeRequest, Touch | None]:
+    """The stored fields as the one intake request (typed JSON as is; forms through the source's map)."""
+    referer = arrival.referer if arrival is not None else record.headers.get("referer")
+    if record.channel == "json":
+        data = _json_body(record.fields)
+        if data is None:
+            raise InvalidInput("the body is not a JSON object", {"body": "send a JSON object"})
+        request = _validated(data, {})
+        kept = {k: v for k, v in request.fields.items() if k not in ATTRIBUTION_FIELDS}
+        touch = touch_from(request.fields, landing_url=None, referrer=None, at=now)
+        return request.model_copy(update={"fields": kept}), touch
+    ignored = {door.honeypot_field, *TOKEN_FIELDS.values()}
+    mapped = map_form(record.fields, door, attribution_fields=ATTRIBUTION_FIELDS, ignored=ignored)
+    request = _validated(mapped.request, mapped.labels)
+    touch = touch_from(mapped.attribution, landing_url=referer, referrer=None, at=now)
+    return request, touch
+
+
+def _validated(data: dict[str, Any], labels: Mapping[str, str]) -> IntakeRequest:
+    try:
+        return IntakeRequest.model_validate(data)
+    except ValidationError as error:
+        problems: dict[str, str] = {}
+        for problem in error.errors():
+            loc = [str(p) for p in problem["loc"]] or ["body"]
+            name = labels.get(loc[0], loc[0])
+            if loc[0] == "email" and "phone or an email" in problem["msg"]:
+                name = " / ".join(labels.get(k, k) for k in ("phone", "email"))
+            problems[".".join([name, *loc[1:]])] = problem["msg"].removeprefix("Value error, ")
+        raise InvalidInput("this submission cannot become a lead as sent", problems) from error
+
+
+def _json_body(pairs: Sequence[tuple[str, str]]) -> dict[str, Any] | None:
+    text = next((v for k, v in pairs if k == JSON_FIELD), None)
+    try:
+        data = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _finish(
+    repo: Repository,
+    record: Submission,
+    status: SubmissionStatus,
+    *,
+    reason: str | None = None,
+    answer: dict[str, Any] | None = None,
+    replayed: bool = False,
+) -> Submission:
+    try:
+        return repo.finish_submission(record, status, reason=reason, answer=answer, replayed=replayed)
+    except Conflict:
+        # another copy (or a replay) finished it first; its outcome stands, and ours is the same lead
+        return record
+
+
+def _reject(
+    repo: Repository, record: Submission, problems: Mapping[str, str], http_status: int, reason: str
+) -> Outcome:
+    answer = {
+        "problems": dict(problems),
+        "message": "this submission cannot become a lead as sent",
+        "http_status": http_status,
+    }
+    finished = _finish(repo, record, SubmissionStatus.REJECTED, reason=reason[:500], answer=answer)
+    metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
+    logger.info("submission rejected", extra={"submission": record.submission_id, "reason": reason[:200]})
+    return _rejected_outcome(finished.model_copy(update={"answer": answer}))
+
+
+def _spam(repo: Repository, record: Submission) -> Outcome:
+    """Answered exactly like a new pending lead (a bot learns nothing), stored as spam, never assigned."""
+    answer = IntakeResult(
+        lead_id=record.lead_id, status=LeadStatus.PENDING, status_label=STATUS_LABELS_VI[LeadStatus.PENDING]
+    )
+    _finish(repo, record, SubmissionStatus.SPAM, reason="honeypot", answer=answer.model_dump(mode="json"))
+    metrics.add_metric(name="SubmissionsSpam", unit="Count", value=1)
+    logger.info("submission is spam", extra={"submission": record.submission_id, "reason": "honeypot"})
+    return Outcome(record.submission_id, SubmissionStatus.SPAM, answer=answer)
+
+
+# ------------------------------------------------------------------ admins: list and replay
+def list_submissions(
+    repo: Repository,
+    caller: Caller,
+    *,
+    status: SubmissionStatus | None,
+    source_id: str | None,
+    limit: int,
+    start: PageKey = None,
+) -> tuple[list[Submission], PageKey]:
+    return repo.list_submissions(caller.tenant_id, status=status, source_id=source_id, limit=limit, start=start)
+
+
+def get_submission(repo: Repository, caller: Caller, submission_id: str) -> Submission:
+    record = repo.get_submission(caller.tenant_id, submission_id)
+    if record is None:
+        raise NotFound(f"submission {submission_id} not found")
+    return record
+
+
+def replay(repo: Repository, caller: Caller, submission_id: str, now: datetime) -> Outcome:
+    """Run a stored submission again with its source as it is now (after a mapping fix).
+
+    Spam is released: the honeypot, origin and CAPTCHA checks are an admin's call now, so they are
+    skipped. Exactly once: the submission's one lead id, and the outcome is written only if the
+    record is still at the revision read (a concurrent replay gets a 409).
+    """
+    record = get_submission(repo, caller, submission_id)
+    if record.status not in REPLAYABLE:
+        raise Conflict(f"submission {submission_id} already became lead {(record.answer or {}).get('lead_id')}")
+    source = repo.get_form_source(caller.tenant_id, record.source_id)
+    if source is None:
+        raise NotFound(f"form source {record.source_id} no longer exists")
+    try:
+        request, touch = _intake_request(record, source.web_form, None, record.received_at)
+    except InvalidInput as error:
+        raise InvalidInput(f"{error} (fix the form source's field_map, then replay)", error.fields) from error
+    result = submit_lead(repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=True)
+    status = SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
+    repo.finish_submission(record, status, answer=result.model_dump(mode="json"), reason="replayed", replayed=True)
+    logger.info("submission replayed", extra={"submission": submission_id, "lead_id": result.lead_id})
+    return Outcome(record.submission_id, status, answer=result)
