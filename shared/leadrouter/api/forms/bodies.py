@@ -63,6 +63,10 @@ _TRAILING = re.compile(r"\s*;?\s*")
 class BodyError(Exception):
     """A body we refuse, with the HTTP status to answer and a short English message (no field values)."""
 
+    status: int  # 400, 413, 415 or 422
+    message: str
+    field: str
+
     def __init__(self, status: int, message: str, field: str = "body") -> None:
         super().__init__(message)
         self.status = status
@@ -116,7 +120,8 @@ def _parameters(text: str) -> dict[str, str]:
         if value.startswith('"'):
             value = re.sub(r"\\(.)", r"\1", value[1:-1])
         if name in parameters:
-            raise BodyError(400, f"the Content-Type header repeats its {name[:20]!r} parameter")
+            which = name if name in ("boundary", "charset") else "a parameter"
+            raise BodyError(400, f"the Content-Type header repeats {which}")
         parameters[name] = value
         position = found.end()
     if _TRAILING.fullmatch(text, position) is None:
@@ -132,6 +137,7 @@ def _charset(label: str | None) -> str | None:
         info = codecs.lookup(label)
     except (LookupError, ValueError, TypeError):
         info = None
+    # (_is_text_encoding is how str.decode itself refuses base64, zlib and the other bytes-to-bytes codecs)
     if info is None or not info._is_text_encoding or info.name in _REFUSED_CODECS:
         raise BodyError(415, "the body's charset is not one we can read (send UTF-8)")
     return _UTF8 if info.name == _UTF8 else info.name
