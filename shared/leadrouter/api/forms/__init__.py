@@ -1,1 +1,1 @@
-"""Web forms: decoding browser bodies and answering browsers."""
+"""The form door's HTTP layer: browser bodies decoded, browsers answered (pure code, no DynamoDB)."""

@@ -1,16 +1,106 @@
-"""TEMPORARY stub of helper A's module (same interface); replaced at merge."""
+"""The pages a visitor sees after posting a plain form: thank you, or what to fix (Vietnamese first).
+
+Each page is one self-contained UTF-8 document (inline CSS, no scripts, no external assets) so it shows
+the same behind any CDN and with JavaScript off. Every interpolated value is HTML-escaped.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 
+DEFAULT_THANK_YOU_TITLE = "Cảm ơn bạn! / Thank you!"
+DEFAULT_THANK_YOU_VI = "Cảm ơn bạn! Chúng tôi đã nhận được thông tin và sẽ liên hệ sớm."
+DEFAULT_THANK_YOU_EN = "Thank you! We received your details and will contact you soon."
+ERROR_HEADING_VI = "Chưa gửi được thông tin"
+ERROR_HEADING_EN = "We could not send your details"
+
+#: Our common English validation messages (pydantic's and the domain's) → Vietnamese, matched on how the
+#: message starts, lower-cased, after pydantic's "Value error, " prefix. The first match wins, so longer
+#: prefixes come first. A message not listed is shown as it is.
+PROBLEM_MESSAGES_VI: tuple[tuple[str, str], ...] = (
+    ("give a phone number or an email address", "Vui lòng nhập số điện thoại hoặc email."),
+    ("missing phone", "Vui lòng nhập số điện thoại."),
+    ("missing email", "Vui lòng nhập email."),
+    ("not a valid phone number", "Số điện thoại không hợp lệ."),
+    ("not a phone number", "Số điện thoại không hợp lệ."),
+    ("invalid phone", "Số điện thoại không hợp lệ."),
+    ("not a valid email address", "Email không hợp lệ."),
+    ("value is not a valid email address", "Email không hợp lệ."),
+    ("invalid email", "Email không hợp lệ."),
+    ("field required", "Vui lòng điền thông tin này."),
+    ("required", "Vui lòng điền thông tin này."),
+    ("string should have at least 1 character", "Vui lòng điền thông tin này."),
+    ("too long", "Nội dung quá dài."),
+)
+_AT_MOST = re.compile(r"string should have at most (\d+) characters?")
+
+_STYLE = """
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1f2933;
+background:#f5f7fa;display:flex;min-height:100vh;align-items:center;justify-content:center}
+main{background:#fff;max-width:32rem;margin:1rem;padding:2rem;border-radius:12px;
+box-shadow:0 2px 12px rgba(0,0,0,.08)}
+h1{font-size:1.4rem;margin:0 0 .75rem}
+.en{color:#616e7c;font-size:.95rem}
+ul{padding-left:1.2rem}
+li{margin:.35rem 0}
+a.back{display:inline-block;margin-top:1rem;padding:.6rem 1.2rem;background:#2563eb;color:#fff;
+border-radius:8px;text-decoration:none}
+""".strip()
+
+
+def problem_messages_vi(message: str) -> str | None:
+    """The Vietnamese for one of our common English validation messages; None if it is not one of them."""
+    text = message.strip().lower().removeprefix("value error, ")
+    if (found := _AT_MOST.match(text)) is not None:
+        return f"Quá dài (tối đa {found.group(1)} ký tự)."
+    return next((vietnamese for english, vietnamese in PROBLEM_MESSAGES_VI if text.startswith(english)), None)
+
+
+def _english(text: str) -> str:
+    return f'<p class="en" lang="en">{escape(text)}</p>'
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="vi">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="robots" content="noindex">\n'
+        f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
 
 def thank_you_page(title: str | None = None, message: str | None = None) -> str:
-    return ("<!doctype html><html lang='vi'><meta charset='utf-8'><title>Cảm ơn</title>"
-            "<h1>Cảm ơn bạn!</h1><p>Thank you! We received your details.</p></html>")
+    """The built-in thank-you page; the source's own title and message replace the bilingual default."""
+    heading = title or DEFAULT_THANK_YOU_TITLE
+    if message:
+        text = f"<p>{escape(message)}</p>"
+    else:
+        text = f"<p>{escape(DEFAULT_THANK_YOU_VI)}</p>\n{_english(DEFAULT_THANK_YOU_EN)}"
+    return _page(heading, f"<h1>{escape(heading)}</h1>\n{text}")
 
 
 def error_page(problems: Sequence[tuple[str, str]], *, back_url: str | None = None) -> str:
-    items = "".join(f"<li>{escape(label)}: {escape(message)}</li>" for label, message in problems)
-    return f"<!doctype html><html lang='vi'><meta charset='utf-8'><h1>Chưa gửi được</h1><ul>{items}</ul></html>"
+    """What to fix, as (label the form uses, message) pairs: Vietnamese, with our English under it.
+
+    The way back is a link to ``back_url`` (the form's page) when given and http(s); otherwise a line
+    asking to use the browser's Back button: no script needed either way.
+    """
+    items = []
+    for label, message in problems:
+        vietnamese = problem_messages_vi(message)
+        shown = escape(message)
+        if vietnamese:
+            shown = f'{escape(vietnamese)} <span class="en" lang="en">({shown})</span>'
+        items.append(f"<li><strong>{escape(label)}</strong>: {shown}</li>")
+    listing = "<ul>\n" + "\n".join(items) + "\n</ul>" if items else ""
+    if back_url and back_url.lower().startswith(("https://", "http://")):
+        back = f'<a class="back" href="{escape(back_url)}">Quay lại biểu mẫu / Back to the form</a>'
+    else:
+        back = "<p>Vui lòng bấm nút Quay lại của trình duyệt để sửa và gửi lại.</p>\n" + _english(
+            "Please use your browser's Back button to correct and resend the form."
+        )
+    heading = f'{escape(ERROR_HEADING_VI)}<br><span class="en" lang="en">{escape(ERROR_HEADING_EN)}</span>'
+    return _page(f"{ERROR_HEADING_VI} / {ERROR_HEADING_EN}", f"<h1>{heading}</h1>\n{listing}\n{back}")
