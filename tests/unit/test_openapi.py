@@ -107,7 +107,12 @@ def test_bearer_tokens_everywhere_except_intake_which_takes_a_form_key() -> None
     }
     assert document["security"] == [{"cognito": []}]
     overridden = {(m, p): op["security"] for m, p, op in _each_operation(document) if "security" in op}
-    assert overridden == {("post", "/intake/leads"): [{"formKey": []}]}
+    # (the door's own route carries its key in the path; the thank-you page needs nothing)
+    assert overridden == {
+        ("post", "/intake/leads"): [{"formKey": []}],
+        ("post", "/f/{form_key}"): [],
+        ("get", "/thanks"): [],
+    }
 
 
 def test_intake_documents_its_optional_idempotency_key_header() -> None:
@@ -122,13 +127,17 @@ def test_every_operation_documents_its_error_statuses_with_the_error_body_it_sen
     expected = {
         ("get", "/leads/{lead_id}"): {"401", "403", "404", "422", "429"},
         ("patch", "/leads/{lead_id}"): {"401", "403", "404", "409", "413", "415", "422", "429"},
-        ("post", "/intake/leads"): {"401", "409", "413", "415", "422", "429"},
+        ("post", "/intake/leads"): {"400", "401", "403", "413", "415", "422", "429", "503"},
+        ("post", "/f/{form_key}"): {"400", "401", "403", "413", "415", "422", "429", "503"},
         ("delete", "/rules/{rule_id}"): {"401", "403", "404", "409", "422", "429"},
         ("post", "/rules/preview"): {"401", "403", "413", "415", "422", "429"},
         ("get", "/rules"): {"401", "403", "422", "429"},
     }
     for method, path, operation in _each_operation(document):
         errors = {status for status in operation["responses"] if status >= "400"}
+        if (method, path) == ("get", "/thanks"):  # a static page: nothing to refuse
+            assert errors == set()
+            continue
         if (method, path) in expected:
             assert errors == expected[(method, path)], (method, path)
         assert {"401", "422", "429"} <= errors, (method, path)

@@ -26,7 +26,12 @@ FORM_DOOR = ("post", "/f/{form_key}")
 #: Public routes that take no credentials at all (the door's key is in the path; a static page).
 _KEYLESS = {FORM_DOOR, ("get", "/thanks")}
 #: Writes that cannot conflict with anything: a dry run, and a source whose id and key are generated.
-NO_CONFLICT = {("post", "/rules/preview"), ("post", "/form-sources")}
+NO_CONFLICT = {
+    ("post", "/rules/preview"),
+    ("post", "/form-sources"),
+    ("post", "/intake/leads"),  # a repeat gets the first answer, never a conflict
+    ("post", "/f/{form_key}"),
+}
 _RESOURCE_IDS = ("{lead_id}", "{rule_id}", "{staff_id}")
 _WRITES = {"post", "put", "patch", "delete"}
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -225,10 +230,12 @@ WEB_FORM: dict[str, Any] = {
         "submission_id": {"type": "string", "maxLength": 128},
         "utm_source": {"type": "string", "maxLength": 256},
         "utm_campaign": {"type": "string", "maxLength": 256},
-        "_gotcha": {"type": "string", "description": "the honeypot: leave empty"},
-        "_next": {"type": "string", "description": "where to go after (only allow-listed hosts)"},
+        "_gotcha": {"type": "string", "maxLength": 1000, "description": "the honeypot: leave empty"},
+        "_next": {"type": "string", "maxLength": 2048, "description": "where to go after (allow-listed hosts)"},
     },
-    "additionalProperties": {"type": "string"},
+    "additionalProperties": {"type": "string", "maxLength": 1000},
+    "propertyNames": {"maxLength": 128},
+    "maxProperties": 200,
 }
 
 

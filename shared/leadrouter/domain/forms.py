@@ -78,6 +78,8 @@ Host = Annotated[str, Field(max_length=253), AfterValidator(_host)]
 HttpUrlText = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
 #: A value of ``utm_campaign`` as ad platforms send it (any text, bounded).
 UtmValue = Annotated[str, Field(min_length=1, max_length=256)]
+#: A campaign as admins name it (the models' ``Label``; not imported, models import this module).
+CampaignLabel = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_label)]
 
 
 class CaptchaSettings(BaseModel):
@@ -118,7 +120,7 @@ class FormDoor(BaseModel):
     captcha: CaptchaSettings | None = None
     #: ``utm_campaign`` values that put a lead into one of the admin's campaigns. Unmapped values
     #: are only attribution: a public form must not pick a campaign rule by what it sends.
-    campaign_map: dict[UtmValue, Annotated[str, AfterValidator(check_label)]] = Field(
+    campaign_map: dict[UtmValue, CampaignLabel] = Field(
         default_factory=dict, max_length=50
     )
     #: Per client IP (in memory per container; API Gateway's throttle is the shared guard).

@@ -24,7 +24,17 @@ from pydantic import (
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from leadrouter.domain.forms import CaptchaProvider, FormDoor
+from leadrouter.domain.forms import (
+    CaptchaProvider,
+    CampaignLabel,
+    FieldTarget,
+    FormDoor,
+    FormFieldName,
+    Host,
+    HttpUrlText,
+    Origin,
+    UtmValue,
+)
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.keys import hash_form_key, new_form_key
 from leadrouter.domain.models import (
@@ -356,20 +366,20 @@ class FormDoorEdit(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    field_map: dict[str, str] | None = None
-    allowed_origins: list[str] | None = None
-    thank_you_url: str | None = None
-    redirect_hosts: list[str] | None = None
-    honeypot_field: str | None = None
+    field_map: dict[FormFieldName, FieldTarget] | None = Field(default=None, max_length=30)
+    allowed_origins: list[Origin] | None = Field(default=None, max_length=20)
+    thank_you_url: HttpUrlText | None = None
+    redirect_hosts: list[Host] | None = Field(default=None, max_length=20)
+    honeypot_field: FormFieldName | None = None
     captcha: CaptchaEdit | None = None
-    campaign_map: dict[str, str] | None = None
-    rate_per_ip_per_minute: StrictInt | None = None
+    campaign_map: dict[UtmValue, CampaignLabel] | None = Field(default=None, max_length=50)
+    rate_per_ip_per_minute: StrictInt | None = Field(default=None, ge=1, le=6000)
 
 
 class FormSourceEdit(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    rev: StrictInt = Field(ge=0, description="the revision you read (409 if it changed since)")
+    rev: StrictInt = Field(ge=0, le=10**12, description="the revision you read (409 if it changed since)")
     name: Name | None = None
     step: Label | None = None
     steps: list[Label] | None = Field(default=None, max_length=20)

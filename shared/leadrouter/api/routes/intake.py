@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from leadrouter.api.door import take_submission, thanks_page
 
 router = Router()
+IDEMPOTENCY_HEADER = "idempotency-key"
 
 IDEMPOTENCY_DOC = (
     "Up to 128 characters naming this submission (e.g. the CRM's record id). The same key from the same "
