@@ -250,6 +250,19 @@ def test_attribution_is_stored_as_two_attributes_and_reads_back_whole(
     assert stored is not None and stored.attribution == Attribution(first=first, latest=latest)
 
 
+def test_a_new_leads_single_touch_is_stored_once(moto_repo: Repository, moto_tables: dict[str, str]) -> None:
+    # Given a new lead whose first touch is also its latest
+    touch = _touch(utm_source="fb", gclid="Cj0KCQiA", landing_url=f"{LP}?utm_source=fb&gclid=Cj0KCQiA")
+    moto_repo.put_new_lead(lead(lead_id="L-1", attribution=merged(None, touch)))
+    # Then the item carries it once (every write of the lead is charged by its size), and reads as both
+    item = boto3.client("dynamodb").get_item(
+        TableName=moto_tables["LeadsTable"], Key={"tenant_id": {"S": TENANT}, "lead_id": {"S": "L-1"}}
+    )["Item"]
+    assert FIRST_ATTR in item and LATEST_ATTR not in item
+    stored = moto_repo.get_lead(TENANT, "L-1")
+    assert stored is not None and stored.attribution == Attribution(first=touch, latest=touch)
+
+
 def test_a_damaged_stored_touch_costs_only_the_attribution(
     moto_repo: Repository, moto_tables: dict[str, str]
 ) -> None:

@@ -6,6 +6,10 @@ nested map the two cases (no attribution yet: set the whole map; one already: se
 need two different writes, because DynamoDB cannot set a path inside a map that does not exist, nor
 set a map and a path inside it in one expression. The model keeps ``Lead.attribution`` whole; only
 ``lead_item`` / ``lead_from_item`` see this layout.
+
+A new lead's latest touch is its first: then only ``attribution_first`` is stored (read back as both),
+since every write of a lead is charged by its size (1 WRU per KB) and a touch with a landing URL and a
+click id is easily half a kilobyte.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ def flatten_attribution(item: dict[str, Any]) -> dict[str, Any]:
     attribution = item.pop("attribution", None)
     if attribution:
         item[FIRST_ATTR] = attribution["first"]
-        item[LATEST_ATTR] = attribution["latest"]
+        if attribution["latest"] != attribution["first"]:
+            item[LATEST_ATTR] = attribution["latest"]
     return item
 
 
@@ -34,7 +39,7 @@ def nest_attribution(item: dict[str, Any]) -> dict[str, Any]:
     """A stored lead's attributes with the two attribution attributes as one ``attribution`` map.
 
     A lead stored before attribution existed has neither (read as None); one with only the first
-    (cannot happen through ``record_touch``, which sets both) reads it as both.
+    touch (a new lead's, or one with a hand-removed latest) reads it as both.
     """
     first = item.pop(FIRST_ATTR, None)
     latest = item.pop(LATEST_ATTR, None)
