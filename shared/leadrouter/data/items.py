@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
 from leadrouter.clock import to_iso
+from leadrouter.data.attribution import flatten_attribution, nest_attribution
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.models import (
     Lead,
@@ -188,7 +189,9 @@ def lead_item(lead: Lead) -> Item:
     except ValidationError as error:
         fields = {".".join(str(p) for p in e["loc"]) or "lead": e["msg"] for e in error.errors()}
         raise InvalidInput("the lead would not be readable; nothing was written", fields) from error
-    item: Item = checked.model_dump(mode="json", exclude_none=True, exclude={"damaged_fields"})
+    item: Item = flatten_attribution(
+        checked.model_dump(mode="json", exclude_none=True, exclude={"damaged_fields"})
+    )
     partition = scope_partition(lead.tenant_id, lead.scope_key)
     if lead.status is LeadStatus.PENDING:
         item["due_scope"] = partition
@@ -200,7 +203,7 @@ def lead_item(lead: Lead) -> Item:
 
 def lead_from_item(item: Item) -> Lead:
     """A stored lead; one with unreadable fields comes back with placeholders and ``damaged_fields``."""
-    data = {k: v for k, v in item.items() if k not in LEAD_INDEX_ATTRS}
+    data = nest_attribution({k: v for k, v in item.items() if k not in LEAD_INDEX_ATTRS})
     try:
         return Lead.model_validate(data)
     except ValidationError as error:

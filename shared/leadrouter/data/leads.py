@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from leadrouter.clock import to_iso
+from leadrouter.data.attribution import FILTER_PATHS, FIRST_ATTR, LATEST_ATTR
 from leadrouter.data.contacts import ClaimChange, Tag, claim_operations, explain_cancellation, is_cancellation
 from leadrouter.data.items import (
     Item,
@@ -25,6 +26,7 @@ from leadrouter.data.items import (
     to_item,
 )
 from leadrouter.data.scopes import ScopeStore
+from leadrouter.domain.attribution import Touch
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.ids import id_floor, new_id
 from leadrouter.domain.models import (
@@ -49,6 +51,32 @@ class LeadStore(ScopeStore):
             if is_condition_failure(error):
                 raise Conflict(f"lead {lead.lead_id} already exists") from error
             raise
+
+    def record_touch(self, tenant_id: str, lead_id: str, touch: Touch) -> None:
+        """Record a later submission's touch on an existing lead: one UpdateItem, a no-op if it is gone.
+
+        The latest touch is replaced; the first is set only if the lead has none (``if_not_exists``), so
+        of two racing calls the one DynamoDB applies first gives the first touch and neither loses it.
+        Nothing else changes (not the status, not the indexes) but ``rev``: every write bumps it, so an
+        API edit that read the lead before this touch gets a 409 instead of writing the old attribution
+        back.
+        """
+        stored = touch.model_dump(mode="json", exclude_none=True)
+        try:
+            self._client.update_item(
+                TableName=self._leads,
+                Key=to_item({"tenant_id": tenant_id, "lead_id": lead_id}),
+                UpdateExpression=(
+                    "SET #latest = :touch, #first = if_not_exists(#first, :touch),"
+                    " rev = if_not_exists(rev, :zero) + :one"
+                ),
+                ConditionExpression="attribute_exists(lead_id)",
+                ExpressionAttributeNames={"#first": FIRST_ATTR, "#latest": LATEST_ATTR},
+                ExpressionAttributeValues=expr_values(touch=stored, zero=0, one=1),
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
 
     def import_leads(self, leads: Sequence[Lead]) -> None:
         """Bulk-load new leads (Excel import, tests): BatchWriteItem in 25s, unprocessed items retried.
@@ -260,9 +288,10 @@ class LeadStore(ScopeStore):
         values = expr_values(low=low, high=high)
         clauses: list[str] = []
         for n, (field_name, value) in enumerate(sorted(wanted.items())):
-            names[f"#f{n}"] = field_name
+            path = FILTER_PATHS.get(field_name, (field_name,))
+            names.update({f"#f{n}_{i}": part for i, part in enumerate(path)})
             values.update(expr_values(**{f"f{n}": value}))
-            clauses.append(f"#f{n} = :f{n}")
+            clauses.append(".".join(f"#f{n}_{i}" for i in range(len(path))) + f" = :f{n}")
         kwargs: dict[str, Any] = {"TableName": self._leads, "ScanIndexForward": False}
         if owner is None:
             values.update(expr_values(t=tenant_id))

@@ -14,19 +14,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
-    PlainSerializer,
     StrictInt,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from leadrouter.clock import to_iso
 from leadrouter.domain.attribution import Attribution
+from leadrouter.domain.base import Moment as Moment
+from leadrouter.domain.base import _Model as _Model
 from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.rotation import normalise_weights
 from leadrouter.domain.text import check_label, check_text
@@ -45,14 +42,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_
 #: Vietnamese with spaces is fine ("Tết 2027"); '#', '/', '\\' and '%' are not (they delimit keys and
 #: paths), nor are control, bidi or zero-width characters. Compared after NFC normalisation.
 Label = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_label)]
-#: Every stored timestamp: aware, written as fixed-width UTC text so that string order is time order
-#: (they are index sort keys). pydantic's own JSON form drops zero microseconds and would break that.
-Moment = Annotated[AwareDatetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class RuleKind(StrEnum):
@@ -399,6 +389,8 @@ class Lead(_Model):
     campaign: Label | None = None
     source: str | None = None
     attributes: Attributes = Field(default_factory=dict)
+    #: Where the lead came from (UTM tags, click ids, landing page): first touch kept, latest updated.
+    attribution: Attribution | None = None
     status: LeadStatus = LeadStatus.PENDING
     owner: str | None = None
     assignees: list[str] = Field(default_factory=list)
@@ -415,7 +407,6 @@ class Lead(_Model):
     #: Bumped by every write; API edits are conditioned on the revision they read.
     rev: int = 0
     duplicate_of: str | None = None
-    attribution: Attribution | None = None
     rule_id: str | None = None
     rule_version: int | None = None
     decisions: list[Decision] = Field(default_factory=list)

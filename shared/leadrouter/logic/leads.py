@@ -7,7 +7,7 @@ history event and any contact claims it moves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -332,6 +332,20 @@ def release_leads_of(repo: Repository, tenant_id: str, staff_id: str, reason: st
         except Conflict:
             continue  # changed meanwhile (reassigned, cared for): no longer this staff member's to release
     return released
+
+
+#: Filters on the lead's first touch (``attribution.first``); the data layer applies them like the others.
+FIRST_TOUCH_FILTERS = ("utm_source", "utm_campaign")
+
+
+def first_touch_matches(lead: Lead, filters: Mapping[str, str]) -> bool:
+    """Whether the lead's first touch has the filters' utm_source / utm_campaign (for in-memory lists)."""
+    first = lead.attribution.first if lead.attribution else None
+    return all(
+        first is not None and getattr(first, name) == filters[name]
+        for name in FIRST_TOUCH_FILTERS
+        if name in filters
+    )
 
 
 def list_leads(

@@ -27,6 +27,9 @@ only fetches them. Definitions:
   minute or more (the team was off for part of the wait). p50 (median, as above) and nearest-rank p95
   of both waits are over the leads that waited. Rules no longer on file, or with nobody active on
   file, are not measured.
+* **by source / by campaign** (``attribution_rows``): the period's leads counted per form source
+  (``Lead.source``) and per ``utm_campaign`` of their *first* touch, leads without one under null, each
+  with speed-to-lead as above (received → first assigned or manual decision) over those assigned.
 """
 
 from __future__ import annotations
@@ -117,6 +120,18 @@ class RuleDistribution(BaseModel):
     staff: list[StaffDistribution]
 
 
+class SourceRow(BaseModel):
+    source: str | None = Field(description="the form source's id; null: leads from no source (imports)")
+    leads: int
+    speed_to_lead: Speed
+
+
+class CampaignRow(BaseModel):
+    utm_campaign: str | None = Field(description="the first touch's utm_campaign; null: none")
+    leads: int
+    speed_to_lead: Speed
+
+
 class DistributionReport(BaseModel):
     received_from: datetime
     received_to: datetime
@@ -131,6 +146,13 @@ class DistributionReport(BaseModel):
     )
     escalated_unrouted: dict[str, int] = Field(
         default_factory=dict, description="leads escalated because no rule would assign them, by reason"
+    )
+    by_source: list[SourceRow] = Field(
+        default_factory=list, description="the period's leads per form source, most leads first"
+    )
+    by_campaign: list[CampaignRow] = Field(
+        default_factory=list,
+        description="the period's leads per utm_campaign of their first touch, most leads first",
     )
 
 
@@ -212,13 +234,13 @@ def distribution(
     unrouted: Counter[str] = Counter()
     escalated_unrouted: Counter[str] = Counter()
     gaps_now = unrouted_scopes or {}
-    count = 0
+    kept: list[Lead] = []
     for lead in leads:
         if not received_from <= lead.received_at < received_to:
             continue
         if rule_id is not None and not any(d.rule_id == rule_id for d in lead.decisions):
             continue
-        count += 1
+        kept.append(lead)
         if lead.status is LeadStatus.PENDING and lead.scope_key in gaps_now:
             unrouted[gaps_now[lead.scope_key]] += 1
         for decision in lead.decisions:
@@ -235,11 +257,14 @@ def distribution(
         _measure_wait(lead, current, teams or {}, tallies)
     wanted = [rule_id] if rule_id is not None else sorted(set(current) | set(tallies))
     rows = [_rule_row(rid, current.get(rid), tallies.get(rid, _Tally())) for rid in wanted]
+    by_source, by_campaign = attribution_rows(kept)
     return DistributionReport(
         received_from=received_from,
         received_to=received_to,
         rule_id=rule_id,
-        leads=count,
+        leads=len(kept),
+        by_source=by_source,
+        by_campaign=by_campaign,
         speed_to_lead=speed(speeds),
         rules=rows,
         unrouted=dict(unrouted),
@@ -331,6 +356,38 @@ def _rule_row(rule_id: str, rule: Rule | None, tally: _Tally) -> RuleDistributio
         speed_to_lead=speed(tally.speeds),
         working_hours_wait=working_hours_wait(tally.waits_measured, tally.wall_waits, tally.working_waits),
         staff=staff,
+    )
+
+
+# ------------------------------------------------------------------ per source and campaign
+def speed_to_lead(lead: Lead) -> float | None:
+    """Seconds from receipt to the lead's first assigned or manual decision; None if never assigned."""
+    first = next((d for d in lead.decisions if d.action in ASSIGNING_ACTIONS), None)
+    return None if first is None else (first.at - lead.received_at).total_seconds()
+
+
+def attribution_rows(leads: Iterable[Lead]) -> tuple[list[SourceRow], list[CampaignRow]]:
+    """Pure: lead counts and speed-to-lead per form source and per first-touch utm_campaign.
+
+    Rows are ordered by most leads first, then by key, the null key (no source / no campaign) last.
+    """
+    sources: dict[str | None, list[Lead]] = defaultdict(list)
+    campaigns: dict[str | None, list[Lead]] = defaultdict(list)
+    for lead in leads:
+        sources[lead.source].append(lead)
+        first = lead.attribution.first if lead.attribution else None
+        campaigns[first.utm_campaign if first else None].append(lead)
+
+    def figures(group: Mapping[str | None, list[Lead]]) -> list[tuple[str | None, int, Speed]]:
+        order = sorted(group, key=lambda k: (-len(group[k]), k is None, k or ""))
+        return [
+            (key, len(group[key]), speed([s for s in map(speed_to_lead, group[key]) if s is not None]))
+            for key in order
+        ]
+
+    return (
+        [SourceRow(source=k, leads=n, speed_to_lead=v) for k, n, v in figures(sources)],
+        [CampaignRow(utm_campaign=k, leads=n, speed_to_lead=v) for k, n, v in figures(campaigns)],
     )
 
 

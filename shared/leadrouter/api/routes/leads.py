@@ -19,6 +19,7 @@ from leadrouter.api.context import (
     encode_cursor,
     now,
 )
+from leadrouter.domain.attribution import UtmValue
 from leadrouter.domain.models import Ident, Label, Lead, LeadStatus, Moment
 from leadrouter.logic import leads as logic
 from leadrouter.logic.unrouted import list_unrouted
@@ -72,13 +73,29 @@ class Activity(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
-@router.get("/leads", summary="List leads (filters, newest first, paginated)", tags=["leads"])
+@router.get(
+    "/leads",
+    summary="List leads (filters, newest first, paginated)",
+    description=(
+        "Filters combine (AND). utm_source and utm_campaign match the lead's FIRST touch exactly "
+        "(attribution.first: the campaign that found the customer; case-sensitive, after trimming "
+        "and NFC), so a lead that came back through another campaign stays under its first one; "
+        "leads without attribution never match them. Like the other filters they are applied by "
+        "DynamoDB after the key range, so a page may hold fewer than `limit` items with a cursor "
+        "to continue."
+    ),
+    tags=["leads"],
+)
 def list_leads(
     pool: Annotated[Label | None, Query()] = None,
     step: Annotated[Label | None, Query()] = None,
     campaign: Annotated[Label | None, Query()] = None,
     status: Annotated[LeadStatus | None, Query()] = None,
     assignee: Annotated[Ident | None, Query(description="owner staff id")] = None,
+    utm_source: Annotated[UtmValue | None, Query(description="the first touch's utm_source, exactly")] = None,
+    utm_campaign: Annotated[
+        UtmValue | None, Query(description="the first touch's utm_campaign, exactly")
+    ] = None,
     received_from: Annotated[Instant | None, Query()] = None,
     received_to: Annotated[Instant | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -102,11 +119,14 @@ def list_leads(
             "campaign": campaign,
             "status": status,
             "owner": assignee,
+            "utm_source": utm_source,
+            "utm_campaign": utm_campaign,
         }.items()
         if v is not None
     }
     if unrouted:
         found = list_unrouted(repository(), caller, filters, now(), limit)
+        found = [x for x in found if logic.first_touch_matches(x.lead, filters)]
         items = [LeadOut.of(x.lead, x.reason, x.expected_at) for x in found]
         return LeadPage(items=items, cursor=None)
     # the listing runs on the by_owner index for an owner filter, and for staff always (their own)

@@ -28,7 +28,10 @@ router = Router()
         "the rule's, due_at = queued_at + delay (wall clock), wall wait = assigned at − due_at, working "
         "wait = the team's working time (someone on shift; leave and holidays excluded) over the same "
         "span; the lead waited for working hours if due_at fell outside working time or the wall wait "
-        "exceeds the working wait by ≥ 1 minute; p50/p95 of both, in seconds, over those leads."
+        "exceeds the working wait by ≥ 1 minute; p50/p95 of both, in seconds, over those leads. "
+        "by_source and by_campaign count the period's leads per form source and per utm_campaign of "
+        "their first touch (null: none), most leads first, with speed-to-lead as above over the "
+        "assigned ones."
     ),
     tags=["reports"],
 )
