@@ -61,7 +61,10 @@ def call(ev: dict[str, Any]) -> Reply:
         parsed = json.loads(body) if body else None
     except ValueError:
         parsed = body
-    return Reply(status=raw["statusCode"], body=parsed, headers=raw.get("headers") or {})
+    headers = dict(raw.get("headers") or {})
+    for name, values in (raw.get("multiValueHeaders") or {}).items():  # how a REST proxy answer carries them
+        headers[name] = ", ".join(values)
+    return Reply(status=raw["statusCode"], body=parsed, headers=headers)
 
 
 def add_form_source(repo: Repository, key: str = FORM_KEY, **fields: Any) -> FormSource:

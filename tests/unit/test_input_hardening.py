@@ -415,7 +415,9 @@ def test_a_json_route_refuses_another_media_type_with_415(
     assert _everything(moto_tables) == before
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/json; charset=latin-1", "application/jsonx"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/json; charset=latin-1", "application/jsonx"]
+)
 def test_the_door_refuses_media_types_it_does_not_read_with_415(
     team: Repository, moto_tables: dict[str, str], content_type: str
 ) -> None:

@@ -226,12 +226,20 @@ WEB_FORM: dict[str, Any] = {
         "name": {"type": "string", "maxLength": 200, "example": "Nguyễn Thị Ánh"},
         "phone": {"type": "string", "maxLength": 32, "example": "0912 345 678"},
         "email": {"type": "string", "maxLength": 254},
-        "form_key": {"type": "string", "maxLength": 128, "description": "the source's key (if not in the URL)"},
+        "form_key": {
+            "type": "string",
+            "maxLength": 128,
+            "description": "the source's key (if not in the URL)",
+        },
         "submission_id": {"type": "string", "maxLength": 128},
         "utm_source": {"type": "string", "maxLength": 256},
         "utm_campaign": {"type": "string", "maxLength": 256},
         "_gotcha": {"type": "string", "maxLength": 1000, "description": "the honeypot: leave empty"},
-        "_next": {"type": "string", "maxLength": 2048, "description": "where to go after (allow-listed hosts)"},
+        "_next": {
+            "type": "string",
+            "maxLength": 2048,
+            "description": "where to go after (allow-listed hosts)",
+        },
     },
     "additionalProperties": {"type": "string", "maxLength": 1000},
     "propertyNames": {"maxLength": 128},
@@ -273,7 +281,9 @@ def _add_door_bodies(document: dict[str, Any]) -> None:
             "303": {"description": "a browser's plain form post: go to the thank-you page (Location)"},
         }
     thanks = document["paths"]["/thanks"]["get"]
-    thanks["responses"] = {"200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}}
+    thanks["responses"] = {
+        "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}
+    }
 
 
 def _add_links(document: dict[str, Any]) -> None:

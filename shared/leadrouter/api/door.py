@@ -133,8 +133,12 @@ def _answer(
     target = redirect_target(outcome.redirect, door.thank_you_url, door.redirect_hosts)
     if target is None:
         target = base_path(router.current_event.raw_event) + THANKS_PATH
-    return Response(status_code=303, content_type="text/html; charset=utf-8", body=thank_you_page(),
-                    headers={**cors, "Location": target})
+    return Response(
+        status_code=303,
+        content_type="text/html; charset=utf-8",
+        body=thank_you_page(),
+        headers={**cors, "Location": target},
+    )
 
 
 def _problem(
@@ -145,7 +149,9 @@ def _problem(
             {"field": "body", "message": message}
         ]
         body = json.dumps({"message": message, "errors": errors}, ensure_ascii=False)
-        return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=cors)
+        return Response(
+            status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=cors
+        )
     listed = list(problems.items()) or [("", message)]
     return Response(
         status_code=status, content_type="text/html; charset=utf-8", body=error_page(listed), headers=cors

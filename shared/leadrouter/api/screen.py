@@ -95,7 +95,9 @@ _DOOR = re.compile(r"^/(intake/leads|f/[^/]+)$")
 
 def refusal(event: dict[str, Any]) -> tuple[int, str] | None:
     """(status, message) for a body no route could read, or None to let the resolver go on."""
-    if event.get("httpMethod") == "POST" and _DOOR.match(str(event.get("resource") or event.get("path") or "")):
+    if event.get("httpMethod") == "POST" and _DOOR.match(
+        str(event.get("resource") or event.get("path") or "")
+    ):
         return None
     raw = _body_bytes(event)
     if raw is None:

@@ -36,7 +36,11 @@ class SubmissionStore(Store):
             if not is_condition_failure(error):
                 raise
             old = error.response.get("Item")
-            return _record(from_item(old)) if old else self.get_submission(record.tenant_id, record.submission_id)
+            return (
+                _record(from_item(old))
+                if old
+                else self.get_submission(record.tenant_id, record.submission_id)
+            )
         return None
 
     def get_submission(self, tenant_id: str, submission_id: str) -> Submission | None:
@@ -93,7 +97,9 @@ class SubmissionStore(Store):
             )
         except ClientError as error:
             if is_condition_failure(error):
-                raise Conflict("this submission changed meanwhile (replayed or finished); reload it") from error
+                raise Conflict(
+                    "this submission changed meanwhile (replayed or finished); reload it"
+                ) from error
             raise
         return after
 

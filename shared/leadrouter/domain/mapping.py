@@ -84,7 +84,9 @@ def map_form(
     request.setdefault("name", _fallback_name(request))
     if extra:
         request["fields"] = extra
-    return MappedForm(request=request, attribution=attribution, labels=labels, redirect=redirect, dropped=dropped)
+    return MappedForm(
+        request=request, attribution=attribution, labels=labels, redirect=redirect, dropped=dropped
+    )
 
 
 def _fallback_name(request: dict[str, Any]) -> str:

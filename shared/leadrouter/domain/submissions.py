@@ -60,8 +60,9 @@ class SubmissionStatus(StrEnum):
 REPLAYABLE = frozenset(
     {SubmissionStatus.RECEIVED, SubmissionStatus.REJECTED, SubmissionStatus.FAILED, SubmissionStatus.SPAM}
 )
-FINAL = frozenset({SubmissionStatus.ACCEPTED, SubmissionStatus.LINKED, SubmissionStatus.SPAM,
-                   SubmissionStatus.REJECTED})
+FINAL = frozenset(
+    {SubmissionStatus.ACCEPTED, SubmissionStatus.LINKED, SubmissionStatus.SPAM, SubmissionStatus.REJECTED}
+)
 
 Channel = Literal["form", "json"]
 

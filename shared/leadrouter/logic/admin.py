@@ -25,8 +25,8 @@ from pydantic import (
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.forms import (
-    CaptchaProvider,
     CampaignLabel,
+    CaptchaProvider,
     FieldTarget,
     FormDoor,
     FormFieldName,
@@ -422,7 +422,9 @@ def edit_form_source(repo: Repository, caller: Caller, source_id: str, edit: For
             kept = current.web_form.captcha.secret if current.web_form.captcha else None
             door["captcha"]["secret"] = door["captcha"].get("secret") or kept
             if not door["captcha"]["secret"]:
-                raise InvalidInput("invalid form source", {"web_form.captcha.secret": "give the provider's secret"})
+                raise InvalidInput(
+                    "invalid form source", {"web_form.captcha.secret": "give the provider's secret"}
+                )
         data["web_form"] = {**data["web_form"], **door}
     after = validated(FormSource, data, "invalid form source")
     return repo.save_form_source(current, after)

@@ -27,7 +27,7 @@ from leadrouter.domain.errors import Conflict, InvalidInput, NotFound, Unavailab
 from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.mapping import map_form
-from leadrouter.domain.models import Caller, FormSource, LeadStatus, STATUS_LABELS_VI
+from leadrouter.domain.models import STATUS_LABELS_VI, Caller, FormSource, LeadStatus
 from leadrouter.domain.spam import honeypot_hit, origin_allowed
 from leadrouter.domain.submissions import (
     FINAL,
@@ -125,7 +125,9 @@ def receive(
         if earlier is not None and earlier.payload_hash == digest:  # a repeat across a bucket edge
             outcome = _again(repo, source, earlier, arrival, now, verifier)
             repo.finish_submission(
-                record, SubmissionStatus.LINKED, reason=f"repeat of {earlier.submission_id}",
+                record,
+                SubmissionStatus.LINKED,
+                reason=f"repeat of {earlier.submission_id}",
                 answer=outcome.answer.model_dump(mode="json") if outcome.answer else None,
             )
             return outcome
@@ -162,7 +164,12 @@ def _submission_id(arrival: Arrival) -> str | None:
 
 
 def _again(
-    repo: Repository, source: FormSource, first: Submission, arrival: Arrival, now: datetime, verifier: Verifier
+    repo: Repository,
+    source: FormSource,
+    first: Submission,
+    arrival: Arrival,
+    now: datetime,
+    verifier: Verifier,
 ) -> Outcome:
     """A repeat: the first outcome, with the lead's status as it is now; an unfinished one is finished."""
     if first.status in FINAL:
@@ -229,13 +236,17 @@ def _process(
     try:
         request, touch = _intake_request(record, door, arrival, now)
     except InvalidInput as error:
-        return _reject(repo, record, error.fields, 422, "; ".join(f"{k}: {v}" for k, v in error.fields.items()))
+        return _reject(
+            repo, record, error.fields, 422, "; ".join(f"{k}: {v}" for k, v in error.fields.items())
+        )
     try:
         result = submit_lead(repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=repeat)
     except InvalidInput as error:  # e.g. a step this source may not use
         return _reject(repo, record, error.fields, 422, str(error))
     except (ClientError, BotoCoreError, Conflict) as error:
-        logger.warning("submission failed", extra={"submission": record.submission_id, "error": type(error).__name__})
+        logger.warning(
+            "submission failed", extra={"submission": record.submission_id, "error": type(error).__name__}
+        )
         _finish(repo, record, SubmissionStatus.FAILED, reason=f"failed: {type(error).__name__}")
         raise Unavailable("the lead could not be stored right now; try again") from error
     status = SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
@@ -243,8 +254,12 @@ def _process(
     metrics.add_metric(name="LeadsLinked" if result.linked else "LeadsReceived", unit="Count", value=1)
     logger.info(
         "lead received",
-        extra={"lead_id": result.lead_id, "linked": result.linked, "source": source.source_id,
-               "submission": record.submission_id},
+        extra={
+            "lead_id": result.lead_id,
+            "linked": result.linked,
+            "source": source.source_id,
+            "submission": record.submission_id,
+        },
     )
     mapped_redirect = _redirect_of(pairs)
     return Outcome(record.submission_id, status, answer=result, redirect=mapped_redirect)
@@ -348,7 +363,9 @@ def list_submissions(
     limit: int,
     start: PageKey = None,
 ) -> tuple[list[Submission], PageKey]:
-    return repo.list_submissions(caller.tenant_id, status=status, source_id=source_id, limit=limit, start=start)
+    return repo.list_submissions(
+        caller.tenant_id, status=status, source_id=source_id, limit=limit, start=start
+    )
 
 
 def get_submission(repo: Repository, caller: Caller, submission_id: str) -> Submission:
@@ -367,7 +384,9 @@ def replay(repo: Repository, caller: Caller, submission_id: str, now: datetime) 
     """
     record = get_submission(repo, caller, submission_id)
     if record.status not in REPLAYABLE:
-        raise Conflict(f"submission {submission_id} already became lead {(record.answer or {}).get('lead_id')}")
+        raise Conflict(
+            f"submission {submission_id} already became lead {(record.answer or {}).get('lead_id')}"
+        )
     source = repo.get_form_source(caller.tenant_id, record.source_id)
     if source is None:
         raise NotFound(f"form source {record.source_id} no longer exists")
@@ -377,6 +396,8 @@ def replay(repo: Repository, caller: Caller, submission_id: str, now: datetime) 
         raise InvalidInput(f"{error} (fix the form source's field_map, then replay)", error.fields) from error
     result = submit_lead(repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=True)
     status = SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
-    repo.finish_submission(record, status, answer=result.model_dump(mode="json"), reason="replayed", replayed=True)
+    repo.finish_submission(
+        record, status, answer=result.model_dump(mode="json"), reason="replayed", replayed=True
+    )
     logger.info("submission replayed", extra={"submission": submission_id, "lead_id": result.lead_id})
     return Outcome(record.submission_id, status, answer=result)

@@ -1,4 +1,4 @@
-"""The form door's routes: ``POST /intake/leads`` (JSON API or forms), ``POST /f/{form_key}``, ``GET /thanks``.
+"""The form door's routes: ``POST /intake/leads`` (JSON or forms), ``POST /f/{form_key}``, ``GET /thanks``.
 
 Both POST routes take the body raw (``api.door`` decodes JSON, urlencoded and multipart itself,
 UTF-8 throughout): Powertools' parser would refuse a form, or crash on a Vietnamese multipart part.
@@ -47,7 +47,10 @@ SenderId = Annotated[
         "X-Form-Key or a form_key field. Rate-limited per source and per client IP (429, Retry-After)."
         + _COMMON
     ),
-    responses={201: {"description": "lead created or linked"}, 303: {"description": "see the thank-you page"}},
+    responses={
+        201: {"description": "lead created or linked"},
+        303: {"description": "see the thank-you page"},
+    },
     tags=["intake"],
 )
 def post_lead(idempotency_key: SenderId = None) -> Response[Any]:
@@ -64,7 +67,10 @@ def post_lead(idempotency_key: SenderId = None) -> Response[Any]:
         "(ho_ten, so_dien_thoai, your-email …) give name, phone and email; other fields become the "
         "lead's fields, utm_*/click ids its attribution; fields starting with _ are reserved." + _COMMON
     ),
-    responses={201: {"description": "lead created or linked"}, 303: {"description": "see the thank-you page"}},
+    responses={
+        201: {"description": "lead created or linked"},
+        303: {"description": "see the thank-you page"},
+    },
     tags=["intake"],
 )
 def post_form(

@@ -7,8 +7,6 @@ can never be listed or read back. A CAPTCHA secret is write-only in the same way
 
 from __future__ import annotations
 
-
-
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, Field
@@ -25,19 +23,21 @@ router = Router()
 
 
 class FormDoorOut(FormDoor):
-    captcha: CaptchaView | None = None  # type: ignore[assignment]
+    captcha: CaptchaView | None = None  # type: ignore[assignment]  # the secret never leaves
 
 
 class FormSourceOut(FormSource):
     """A source as the API shows it: everything but its key and its CAPTCHA secret."""
 
-    web_form: FormDoorOut = Field(default_factory=FormDoorOut)  # type: ignore[assignment]
+    web_form: FormDoorOut = Field(default_factory=FormDoorOut)
 
     @classmethod
     def of(cls, source: FormSource) -> FormSourceOut:
         data = source.model_dump()
         if source.web_form.captcha is not None:
-            data["web_form"]["captcha"] = CaptchaView.model_validate(source.web_form.captcha.model_dump()).model_dump()
+            data["web_form"]["captcha"] = CaptchaView.model_validate(
+                source.web_form.captcha.model_dump()
+            ).model_dump()
         return cls.model_validate(data)
 
 
@@ -56,7 +56,9 @@ def _action_url(key: str) -> str:
     event = router.current_event
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     host = headers.get("host", "localhost")
-    scheme = headers.get("x-forwarded-proto", "https" if not host.startswith(("127.", "localhost")) else "http")
+    scheme = headers.get(
+        "x-forwarded-proto", "https" if not host.startswith(("127.", "localhost")) else "http"
+    )
     return f"{scheme}://{host}{base_path(event.raw_event)}/f/{key}"
 
 
@@ -83,7 +85,9 @@ def create_source(body: logic.FormSourceCreate) -> Response[NewFormSource]:
     )
 
 
-@router.get("/form-sources", summary="List form sources (never their keys or CAPTCHA secrets)", tags=["form sources"])
+@router.get(
+    "/form-sources", summary="List form sources (never their keys or CAPTCHA secrets)", tags=["form sources"]
+)
 def list_sources() -> FormSourceList:
     caller = caller_of(router, "admin")
     return FormSourceList(items=[FormSourceOut.of(s) for s in logic.list_form_sources(repository(), caller)])
@@ -117,6 +121,3 @@ def get_pool(pool: PathLabel) -> PoolSettings:
 def put_pool(pool: PathLabel, body: logic.PoolSettingsIn) -> PoolSettings:
     caller = caller_of(router, "admin")
     return logic.put_pool_settings(repository(), caller, pool, body)
-
-
-

@@ -1,0 +1,345 @@
+"""The form door: plain HTML forms in any encoding, answered as browsers expect; stored first; replay.
+
+Reproduces issue #14's findings: a urlencoded form got a 422 ("name: Input should be a valid string"),
+a hidden form_key was "Extra inputs are not permitted", and a multipart form with a Vietnamese name
+crashed the handler inside Powertools' parser.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from botocore.exceptions import ClientError
+
+from leadrouter.data.repository import Repository
+from leadrouter.domain.forms import FormDoor
+from leadrouter.domain.models import Lead
+from tests.support.api import ADMIN, FORM_KEY, add_form_source, call_as
+from tests.support.forms import FETCH, NAVIGATION, multipart, post_form, post_raw, urlencoded
+
+ANH = "Nguyễn Thị Ánh"
+ANH_NFD = unicodedata.normalize("NFD", ANH)
+
+
+def _leads(repo: Repository) -> list[Lead]:
+    return list(repo.tenant_leads("acme"))
+
+
+def _submissions(status: str | None = None) -> list[dict[str, Any]]:
+    reply = call_as("GET", "/intake/submissions" + (f"?status={status}" if status else ""))
+    assert reply.status == 200, reply.body
+    items: list[dict[str, Any]] = reply.body["items"]
+    return items
+
+
+def _comparable(lead: Lead) -> dict[str, Any]:
+    return lead.model_dump(
+        exclude={"lead_id", "received_at", "queued_at", "attribution", "rev"}, mode="json"
+    ) | {"touch": lead.attribution.first.model_dump(exclude={"at"}) if lead.attribution else None}
+
+
+# ------------------------------------------------------------------ encodings
+def test_the_same_lead_in_all_three_encodings_is_stored_identically_with_vietnamese_intact(
+    moto_repo: Repository,
+) -> None:
+    # Given one source and the same form content (the name in NFD, as some keyboards type it)
+    add_form_source(moto_repo, pool="web")
+    stored = []
+    for i, encoding in enumerate(["urlencoded", "multipart", "json"]):
+        pairs = [("name", ANH_NFD), ("phone", f"091234567{i}"), ("Sản phẩm", "Căn hộ"), ("utm_source", "fb")]
+        # When a browser posts it in each encoding
+        reply = post_form(pairs, encoding=encoding)
+        assert reply.status == 201, (encoding, reply.body)
+        lead = moto_repo.get_lead("acme", reply.body["lead_id"])
+        assert lead is not None
+        stored.append(_comparable(lead) | {"phone": None})
+    # Then the stored leads are the same, the name NFC, attribution typed and out of the free fields
+    assert stored[0] == stored[1] == stored[2]
+    assert stored[0]["name"] == ANH and stored[0]["attributes"] == {"Sản phẩm": "Căn hộ"}
+    assert stored[0]["touch"]["utm_source"] == "fb"
+
+
+@pytest.mark.parametrize("charset", [None, "utf-8", "UTF-8"])
+def test_a_multipart_vietnamese_name_round_trips_whatever_its_part_declares(
+    moto_repo: Repository, charset: str | None
+) -> None:
+    # Given the issue's crash: multipart, a Vietnamese name (Powertools raised UnicodeEncodeError)
+    add_form_source(moto_repo)
+    content_type, raw = multipart([("name", ANH), ("phone", "0912345678")], charset=charset)
+    reply = post_raw(f"/f/{FORM_KEY}", content_type, raw, FETCH)
+    assert reply.status == 201, reply.body
+    (lead,) = _leads(moto_repo)
+    assert lead.name == ANH
+
+
+def test_a_plain_urlencoded_form_with_a_hidden_form_key_posts_to_intake_leads(moto_repo: Repository) -> None:
+    # Given the issue's 422: a plain form posting to /intake/leads, its key in a hidden field
+    add_form_source(moto_repo)
+    content_type, raw = urlencoded([("form_key", FORM_KEY), ("name", ANH), ("phone", "0912345678")])
+    reply = post_raw("/intake/leads", content_type, raw, NAVIGATION)
+    # Then the browser is sent to a thank-you page, and the lead is stored without the key in it
+    assert reply.status == 303, reply.body
+    (lead,) = _leads(moto_repo)
+    assert lead.name == ANH and "form_key" not in lead.attributes
+    (record,) = _submissions()
+    assert "form_key" not in {name for name, _ in record["fields"]}  # secrets are never stored
+
+
+def test_x_form_key_works_with_forms_too(moto_repo: Repository) -> None:
+    add_form_source(moto_repo)
+    content_type, raw = multipart([("name", "An"), ("phone", "0912345678")])
+    reply = post_raw("/intake/leads", content_type, raw, {**FETCH, "X-Form-Key": FORM_KEY})
+    assert reply.status == 201 and len(_leads(moto_repo)) == 1
+
+
+def test_a_sources_own_field_names_map_and_reserved_fields_never_become_lead_fields(
+    moto_repo: Repository,
+) -> None:
+    door = FormDoor(field_map={"khach_hang": "name", "dt_lien_he": "phone", "thu": "email"})
+    add_form_source(moto_repo, web_form=door)
+    pairs = [
+        ("khach_hang", "Trần Bình"),
+        ("dt_lien_he", "0987 654 321"),
+        ("thu", "Binh@Example.vn"),
+        ("_internal", "x"),
+        ("_gotcha", ""),
+        ("ghi_chu", "gọi sau 5h"),
+        ("gclid", "Cj0KCQ-AbC"),
+    ]
+    assert post_form(pairs).status == 201
+    (lead,) = _leads(moto_repo)
+    assert (lead.name, lead.phone, lead.email) == ("Trần Bình", "+84987654321", "binh@example.vn")
+    assert lead.attributes == {"ghi_chu": "gọi sau 5h"}
+    assert lead.attribution is not None and lead.attribution.first.gclid == "Cj0KCQ-AbC"
+
+
+def test_common_plugin_field_names_work_without_any_mapping(moto_repo: Repository) -> None:
+    add_form_source(moto_repo)
+    # Contact Form 7 and Vietnamese landing pages
+    assert post_form([("your-name", "An"), ("your-email", "an@example.vn")]).status == 201
+    assert post_form([("ho_ten", "Bình"), ("so_dien_thoai", "0912 000 111")]).status == 201
+    assert {(lead.name, lead.email or lead.phone) for lead in _leads(moto_repo)} == {
+        ("An", "an@example.vn"),
+        ("Bình", "+84912000111"),
+    }
+
+
+# ------------------------------------------------------------------ answers
+def test_a_browser_navigation_gets_a_303_to_the_built_in_thank_you_page(moto_repo: Repository) -> None:
+    add_form_source(moto_repo)
+    reply = post_form([("name", ANH), ("phone", "0912345678")], headers=NAVIGATION)
+    assert reply.status == 303 and reply.headers["Location"] == "/thanks"
+    page = call_as("GET", "/thanks", who=None)
+    assert page.status == 200 and "Cảm ơn" in page.body and "Thank you" in page.body
+
+
+def test_a_thank_you_url_and_an_allow_listed_next_are_honoured_and_carry_no_form_values(
+    moto_repo: Repository,
+) -> None:
+    door = FormDoor(thank_you_url="https://shop.example.vn/cam-on", redirect_hosts=["promo.example.vn"])
+    add_form_source(moto_repo, web_form=door)
+    plain = post_form([("name", "An"), ("phone", "0912345678")], headers=NAVIGATION)
+    allowed = post_form(
+        [("name", "Bình"), ("phone", "0912345679"), ("_next", "https://promo.example.vn/ok")],
+        headers=NAVIGATION,
+    )
+    evil = post_form(
+        [("name", "Chi"), ("phone", "0912345670"), ("_next", "https://evil.example.com/")], headers=NAVIGATION
+    )
+    assert plain.headers["Location"] == "https://shop.example.vn/cam-on"
+    assert allowed.headers["Location"] == "https://promo.example.vn/ok"
+    assert evil.headers["Location"] == "https://shop.example.vn/cam-on"
+    for reply in (plain, allowed, evil):
+        assert (
+            reply.status == 303
+            and "0912" not in reply.headers["Location"]
+            and not urlsplit(reply.headers["Location"]).query
+        )
+
+
+def test_errors_are_pages_in_the_forms_own_words_for_browsers_and_json_for_fetch(
+    moto_repo: Repository,
+) -> None:
+    add_form_source(moto_repo, web_form=FormDoor(field_map={"dt_lien_he": "phone"}))
+    page = post_form([("name", "An"), ("dt_lien_he", "12")], headers=NAVIGATION)
+    assert page.status == 422 and page.headers["Content-Type"].startswith("text/html")
+    assert "dt_lien_he" in page.body and "Chưa gửi được" in page.body
+    fetched = post_form([("name", "An"), ("dt_lien_he", "12")])
+    assert fetched.status == 422 and {e["field"] for e in fetched.body["errors"]} == {"dt_lien_he"}
+    assert _leads(moto_repo) == []
+
+
+def test_cors_echoes_only_the_sources_allowed_origins_on_success_and_error(moto_repo: Repository) -> None:
+    add_form_source(moto_repo, web_form=FormDoor(allowed_origins=["https://landing.example.vn"]))
+    good = {"Origin": "https://landing.example.vn"}
+    ok = post_form([("name", "An"), ("phone", "0912345678")], headers=good)
+    bad_input = post_form([("name", "An")], headers=good)
+    other = post_form([("name", "Bình"), ("phone", "0912345679")], headers={"Origin": "https://evil.example"})
+    assert ok.status == 201 and ok.headers["Access-Control-Allow-Origin"] == "https://landing.example.vn"
+    assert bad_input.status == 422 and bad_input.headers["Access-Control-Allow-Origin"] == good["Origin"]
+    # a page on another site is refused (and cannot read the answer), and the refusal is recorded
+    assert other.status == 403 and "Access-Control-Allow-Origin" not in other.headers
+    assert len(_leads(moto_repo)) == 1
+    assert [s["reason"] for s in _submissions("rejected") if s["reason"] == "origin"] == ["origin"]
+
+
+# ------------------------------------------------------------------ spam, rejected, replay
+def test_a_honeypot_hit_looks_like_success_is_stored_as_spam_and_is_released_once(
+    moto_repo: Repository,
+) -> None:
+    add_form_source(moto_repo)
+    bot = post_form([("name", "Bot"), ("phone", "0912345678"), ("_gotcha", "http://spam.example")])
+    human = post_form([("name", "An"), ("phone", "0987654321")])
+    # Then the bot's answer has the same shape as a person's, and no lead exists for it
+    assert bot.status == human.status == 201 and set(bot.body) == set(human.body)
+    assert bot.body["status"] == "pending"
+    assert [lead.name for lead in _leads(moto_repo)] == ["An"]
+    (spam,) = _submissions("spam")
+    assert spam["reason"] == "honeypot"
+    # When an admin releases it; Then it becomes the one lead its answer named, exactly once
+    released = call_as("POST", f"/intake/submissions/{spam['submission_id']}/replay")
+    assert released.status == 200 and released.body["result"]["lead_id"] == bot.body["lead_id"]
+    again = call_as("POST", f"/intake/submissions/{spam['submission_id']}/replay")
+    assert again.status == 409
+    assert sorted(lead.name for lead in _leads(moto_repo)) == ["An", "Bot"]
+
+
+def test_a_rejected_submission_is_listed_and_replayed_into_one_lead_after_the_mapping_is_fixed(
+    moto_repo: Repository,
+) -> None:
+    # Given a landing page whose phone field the source does not know yet
+    source = add_form_source(moto_repo)
+    first = post_form([("name", ANH), ("tel_khach", "0912345678")])
+    assert first.status == 422 and _leads(moto_repo) == []
+    (rejected,) = _submissions("rejected")
+    assert rejected["fields"] == [["name", ANH], ["tel_khach", "0912345678"]]
+    # When the admin maps the field and replays
+    edit = call_as(
+        "PATCH",
+        f"/form-sources/{source.source_id}",
+        {"rev": 0, "web_form": {"field_map": {"tel_khach": "phone"}}},
+    )
+    assert edit.status == 200, edit.body
+    replayed = call_as("POST", f"/intake/submissions/{rejected['submission_id']}/replay")
+    # Then one lead, with the phone; a second replay is refused
+    assert replayed.status == 200, replayed.body
+    (lead,) = _leads(moto_repo)
+    assert lead.phone == "+84912345678" and lead.lead_id == replayed.body["result"]["lead_id"]
+    assert call_as("POST", f"/intake/submissions/{rejected['submission_id']}/replay").status == 409
+    assert len(_leads(moto_repo)) == 1
+
+
+def test_a_failure_after_the_stored_first_record_is_listed_and_a_replay_makes_one_lead(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_form_source(moto_repo)
+    real = Repository.create_lead
+
+    def down(self: Repository, *args: Any, **kwargs: Any) -> Any:
+        raise ClientError(
+            {"Error": {"Code": "InternalServerError", "Message": "injected"}}, "TransactWriteItems"
+        )
+
+    monkeypatch.setattr(Repository, "create_lead", down)
+    reply = post_form([("name", "An"), ("phone", "0912345678")], headers={"Idempotency-Key": "crm-1"})
+    # Then the sender is told to retry, nothing is half-written, and the submission is listed
+    assert reply.status == 503 and int(reply.headers["Retry-After"]) > 0
+    assert _leads(moto_repo) == []
+    (failed,) = _submissions("failed")
+    monkeypatch.setattr(Repository, "create_lead", real)
+    replayed = call_as("POST", f"/intake/submissions/{failed['submission_id']}/replay")
+    assert replayed.status == 200
+    retried = post_form([("name", "An"), ("phone", "0912345678")], headers={"Idempotency-Key": "crm-1"})
+    assert retried.status == 201 and retried.body["lead_id"] == replayed.body["result"]["lead_id"]
+    assert len(_leads(moto_repo)) == 1
+
+
+def test_a_double_click_is_one_submission_and_one_lead(moto_repo: Repository) -> None:
+    add_form_source(moto_repo)
+    pairs = [("name", ANH), ("phone", "0912345678")]
+    first, second = post_form(pairs), post_form(pairs)
+    assert first.status == second.status == 201 and first.body == second.body
+    assert len(_leads(moto_repo)) == 1 and len(_submissions()) == 1
+
+
+def test_a_form_cannot_pick_a_campaign_unless_the_source_maps_its_utm_campaign(moto_repo: Repository) -> None:
+    add_form_source(moto_repo, web_form=FormDoor(campaign_map={"tet-2027": "Tết 2027"}))
+    mapped = post_form([("name", "An"), ("phone", "0912345678"), ("utm_campaign", "tet-2027")])
+    unmapped = post_form([("name", "Bình"), ("phone", "0912345679"), ("utm_campaign", "Khuyến mãi VIP")])
+    by_id = {lead.lead_id: lead for lead in _leads(moto_repo)}
+    assert by_id[mapped.body["lead_id"]].campaign == "Tết 2027"
+    assert by_id[unmapped.body["lead_id"]].campaign is None
+    touch = by_id[unmapped.body["lead_id"]].attribution
+    assert touch is not None and touch.first.utm_campaign == "Khuyến mãi VIP"
+
+
+def test_each_client_ip_has_its_own_limit_answered_429_with_retry_after(moto_repo: Repository) -> None:
+    add_form_source(moto_repo, web_form=FormDoor(rate_per_ip_per_minute=2))
+    replies = [post_form([("name", "An"), ("phone", f"091234500{i}")], ip="198.51.100.1") for i in range(3)]
+    other_ip = post_form([("name", "Bình"), ("phone", "0912345999")], ip="198.51.100.2")
+    assert [r.status for r in replies] == [201, 201, 429] and int(replies[2].headers["Retry-After"]) >= 1
+    assert other_ip.status == 201
+
+
+def test_an_unknown_key_is_a_401_page_for_a_browser(moto_repo: Repository) -> None:
+    add_form_source(moto_repo)
+    page = post_form([("name", "An"), ("phone", "0912345678")], key="fk_nope", headers=NAVIGATION)
+    assert page.status == 401 and page.headers["Content-Type"].startswith("text/html")
+
+
+def test_submissions_are_for_admins_only(moto_repo: Repository) -> None:
+    add_form_source(moto_repo)
+    staff = {"sub": "u", "custom:tenant_id": "acme", "custom:role": "staff", "custom:staff_id": "A"}
+    assert call_as("GET", "/intake/submissions", who=staff).status == 403
+    assert call_as("GET", "/intake/submissions", who=None).status == 401
+    assert call_as("GET", "/intake/submissions", who=ADMIN).status == 200
+
+
+# ------------------------------------------------------------------ bad bodies
+BIG = "x" * (64 * 1024)
+BAD_BODIES: dict[str, tuple[str | None, bytes]] = {
+    "invalid utf-8": ("application/x-www-form-urlencoded", b"name=%C3%28&phone=0912345678"),
+    "raw latin-1 bytes": ("application/x-www-form-urlencoded", "name=Ánh".encode("latin-1")),
+    "NUL": ("application/x-www-form-urlencoded", b"name=A%00n&phone=0912345678"),
+    "bidi override": ("application/x-www-form-urlencoded", b"name=%E2%80%AEnA&phone=0912345678"),
+    "over the limit": ("application/x-www-form-urlencoded", ("name=An&phone=0912345678&n=" + BIG).encode()),
+    "no boundary": ("multipart/form-data", multipart([("name", "An")])[1]),
+    "two boundaries": ("multipart/form-data; boundary=a; boundary=b", multipart([("name", "An")])[1]),
+    "wrong boundary": ("multipart/form-data; boundary=zzz", multipart([("name", "An")])[1]),
+    "a file part": (
+        multipart([])[0],
+        b"--" + b"----leadrouterTestBoundary7MA4YWxk" + b'\r\nContent-Disposition: form-data; name="cv"; '
+        b'filename="cv.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n'
+        b"--" + b"----leadrouterTestBoundary7MA4YWxk" + b"--\r\n",
+    ),
+    "10,000 fields": (
+        "application/x-www-form-urlencoded",
+        "&".join(f"f{i}=v" for i in range(10_000)).encode(),
+    ),
+    "no content type": (None, b"name=An&phone=0912345678"),
+    "JSON array": ("application/json", b"[1, 2]"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_BODIES, ids=BAD_BODIES)
+@pytest.mark.parametrize("path", [f"/f/{FORM_KEY}", "/intake/leads"])
+def test_bad_bodies_are_a_4xx_never_a_5xx_and_make_no_lead(
+    moto_repo: Repository, name: str, path: str
+) -> None:
+    add_form_source(moto_repo)
+    content_type, raw = BAD_BODIES[name]
+    reply = post_raw(path, content_type, raw, {**FETCH, "X-Form-Key": FORM_KEY})
+    assert 400 <= reply.status < 500, (name, reply.status, reply.body)
+    assert _leads(moto_repo) == []
+
+
+@pytest.mark.parametrize("headers", [FETCH, NAVIGATION], ids=["fetch", "browser"])
+def test_an_emoji_in_a_name_is_kept(moto_repo: Repository, headers: dict[str, str]) -> None:
+    add_form_source(moto_repo)
+    reply = post_form([("name", "Ánh 🌸"), ("phone", "0912345678")], headers=headers)
+    assert reply.status in (201, 303)
+    (lead,) = _leads(moto_repo)
+    assert lead.name == "Ánh 🌸"
