@@ -44,6 +44,7 @@ class Door:
     api: str
     site: LandingSite
     browser: Browser
+    action_url: str
     snippet: str
 
 
@@ -63,7 +64,13 @@ def door() -> Iterator[Door]:
                 executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"]
             )
             created = _create_source(api, "Landing page Tết", {"allowed_origins": [site.origin]})
-            yield Door(api=api, site=site, browser=browser, snippet=created["snippet"])
+            yield Door(
+                api=api,
+                site=site,
+                browser=browser,
+                action_url=created["action_url"],
+                snippet=created["snippet"],
+            )
             browser.close()
     finally:
         local_stack.stop(process)
@@ -242,4 +249,53 @@ def test_a_source_with_its_own_thank_you_page_sends_the_browser_there(door: Door
     lead = _the_assigned_lead(door.api, "0912 345 604")
     assert lead["name"] == "Lê Thị Hồng Nhung"
     _assert_attributed_to_the_ad(lead, landing)
+    page.context.close()
+
+
+def test_a_form_carrying_its_key_in_a_hidden_field_posts_to_the_intake_url(door: Door) -> None:
+    # Given a hand-made form posting to /intake/leads with the key in a hidden form_key field (a form
+    # cannot set the X-Form-Key header), JavaScript off
+    created = _create_source(door.api, "Landing page, hidden key", {"allowed_origins": [door.site.origin]})
+    hidden_key = f'<input type="hidden" name="form_key" value="{created["form_key"]}">\n  <p><button'
+    html = (
+        created["snippet"]
+        .replace(created["action_url"], f"{door.api}/intake/leads")
+        .replace("  <p><button", hidden_key)
+    )
+    assert f'action="{door.api}/intake/leads"' in html and 'name="form_key"' in html
+    page = _visit(door, "/lien-he", html, javascript=False)
+    landing = page.url
+    # When a visitor submits
+    _fill_and_submit(page, "Võ Thị Sáu", "0912 345 605")
+    page.wait_for_url(f"{door.api}/thanks")
+    # Then it ends on the thank-you page, and the lead is stored once, attributed and assigned
+    _assert_on_the_built_in_thank_you_page(door, page)
+    _screenshot(page, "5_hidden_form_key")
+    lead = _the_assigned_lead(door.api, "0912 345 605")
+    assert lead["name"] == "Võ Thị Sáu"
+    _assert_attributed_to_the_ad(lead, landing)
+    assert "form_key" not in (lead.get("fields") or {})  # the key is how it got in, not what it says
+    page.context.close()
+
+
+def test_a_wrong_phone_without_javascript_shows_what_to_fix_and_the_submission_is_kept(door: Door) -> None:
+    # Given the snippet as returned, JavaScript off
+    page = _visit(door, "/uu-dai-tet-sai-so", door.snippet, javascript=False)
+    answers: list[int] = []
+    page.on("response", lambda r: answers.append(r.status) if r.request.method == "POST" else None)
+    # When a visitor submits a phone that is not one
+    _fill_and_submit(page, "Phạm Văn Cường", "12")
+    page.locator("h1").filter(has_text="Chưa gửi được thông tin").wait_for(timeout=15_000)
+    # Then the browser shows a 422 page saying, in Vietnamese first, what to fix and how to go back
+    assert answers == [422], answers
+    text = page.locator("main").inner_text()
+    assert "Số điện thoại không hợp lệ." in text and "We could not send your details" in text
+    assert "Quay lại" in text
+    assert page.url == door.action_url  # the answer to the post itself: no form value in a URL
+    _screenshot(page, "6_wrong_phone_error_page")
+    # …and no lead was made, but the submission is listed as rejected, to be replayed once fixed
+    status, rejected = local_stack.request(f"{door.api}/intake/submissions?status=rejected", headers=ADMIN)
+    assert status == 200, rejected
+    names = [dict(s["fields"]).get("name") for s in rejected["items"]]
+    assert names.count("Phạm Văn Cường") == 1, names
     page.context.close()
