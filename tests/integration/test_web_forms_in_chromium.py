@@ -22,7 +22,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from leadrouter_local.demo_data import STAFF
+from leadrouter_local.demo_data import ASSIGN_RULE, STAFF
 from tests.support import stack as local_stack
 from tests.support.landing import LandingSite, landing_page, serve_landing
 
@@ -134,8 +134,8 @@ def _the_assigned_lead(api: str, phone: str) -> dict[str, Any]:
     status, detail = local_stack.request(f"{api}/leads/{lead['lead_id']}", headers=ADMIN)
     assert status == 200, detail
     decisions = [h for h in detail["history"] if h["type"] == "decision"]
-    assert [h["action"] for h in decisions] == ["assigned"], detail["history"]
-    assert detail["lead"]["owner"] in STAFF
+    assert [(h["action"], h["rule_id"]) for h in decisions] == [("assigned", ASSIGN_RULE)], detail["history"]
+    assert detail["lead"]["owner"] == decisions[0]["staff_id"] and detail["lead"]["owner"] in STAFF
     found: dict[str, Any] = detail["lead"]
     return found
 
