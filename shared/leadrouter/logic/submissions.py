@@ -49,6 +49,8 @@ JSON_FIELD = "json"
 SECRET_FIELDS = frozenset({"form_key", *TOKEN_FIELDS.values()})
 
 Verifier = Callable[..., Verdict]
+#: How long a visitor waits on the CAPTCHA provider before the submission is "failed, retry" (503).
+CAPTCHA_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ def _process(
                 token,
                 arrival.client_ip,
                 min_score=door.captcha.min_score,
+                timeout=CAPTCHA_TIMEOUT_SECONDS,
             )
             if not verdict.ok and verdict.reason == "unavailable":
                 _finish(repo, record, SubmissionStatus.FAILED, reason="captcha_unavailable")
