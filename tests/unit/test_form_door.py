@@ -343,3 +343,79 @@ def test_an_emoji_in_a_name_is_kept(moto_repo: Repository, headers: dict[str, st
     assert reply.status in (201, 303)
     (lead,) = _leads(moto_repo)
     assert lead.name == "Ánh 🌸"
+
+
+# ------------------------------------------------------------------ CAPTCHA (against the local fake)
+@pytest.fixture
+def captcha(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from leadrouter_local.captcha_fake import FakeCaptcha
+
+    with FakeCaptcha(secret="s3cret") as fake:
+        monkeypatch.setenv("CAPTCHA_VERIFY_BASE_URL", fake.base_url)
+        monkeypatch.setattr("leadrouter.logic.submissions.CAPTCHA_TIMEOUT_SECONDS", 0.3)
+        yield fake
+
+
+@pytest.mark.parametrize(
+    ("provider", "token", "status", "reason"),
+    [
+        ("turnstile", "pass", 201, None),
+        ("hcaptcha", "pass", 201, None),
+        ("recaptcha_v3", "pass", 201, None),
+        ("turnstile", "fail", 422, "captcha_failed"),
+        ("turnstile", "expired", 422, "captcha_expired"),
+        ("recaptcha_v3", "pass-0.2", 422, "captcha_low_score"),
+        ("turnstile", None, 422, "captcha_missing"),
+        ("turnstile", "slow", 503, "captcha_unavailable"),
+    ],
+)
+def test_a_captcha_is_verified_server_side_both_ways(
+    moto_repo: Repository, captcha: Any, provider: str, token: str | None, status: int, reason: str | None
+) -> None:
+    from leadrouter.captcha import TOKEN_FIELDS
+    from leadrouter.domain.forms import CaptchaSettings
+
+    setting = CaptchaSettings(provider=provider, site_key="site", secret="s3cret")  # type: ignore[arg-type]
+    add_form_source(moto_repo, web_form=FormDoor(captcha=setting))
+    pairs = [("name", "An"), ("phone", "0912345678")]
+    if token is not None:
+        pairs.append((TOKEN_FIELDS[provider], token))  # type: ignore[index]
+    reply = post_form(pairs)
+    assert reply.status == status, reply.body
+    (record,) = _submissions()
+    assert record["reason"] == reason
+    assert all(not name.endswith("-response") for name, _ in record["fields"])  # tokens never stored
+    assert len(_leads(moto_repo)) == (1 if status == 201 else 0)
+    if token is not None:  # the provider was asked with the source's secret
+        assert captcha.received[-1].form["secret"] == "s3cret"
+        assert captcha.received[-1].form["response"] == token
+    if status != 201:  # a visitor the check refused can still be let in by an admin
+        replayed = call_as("POST", f"/intake/submissions/{record['submission_id']}/replay")
+        assert replayed.status == 200 and len(_leads(moto_repo)) == 1
+
+
+def test_a_new_source_returns_its_action_url_and_snippet_once_and_never_its_captcha_secret(
+    moto_repo: Repository,
+) -> None:
+    captcha = {"provider": "turnstile", "site_key": "0x4AAA-site", "secret": "0x4AAA-very-secret"}
+    created = call_as(
+        "POST", "/form-sources", {"name": "Landing Tết", "pool": "web", "web_form": {"captcha": captcha}}
+    )
+    assert created.status == 201, created.body
+    key = created.body["form_key"]
+    assert created.body["action_url"].endswith(f"/f/{key}")
+    assert f'action="{created.body["action_url"]}"' in created.body["snippet"]
+    assert "cf-turnstile" in created.body["snippet"] and "0x4AAA-site" in created.body["snippet"]
+    listed = call_as("GET", "/form-sources")
+    assert "very-secret" not in str(created.body) and "very-secret" not in str(listed.body)
+    # an edit without the secret keeps it; a stale revision is refused
+    source_id = created.body["source"]["source_id"]
+    edit = {"rev": 0, "web_form": {"captcha": {"provider": "turnstile", "site_key": "0x4BBB"}}}
+    assert call_as("PATCH", f"/form-sources/{source_id}", edit).status == 200
+    stored = moto_repo.get_form_source("acme", source_id)
+    assert stored is not None and stored.web_form.captcha is not None
+    assert (stored.web_form.captcha.site_key, stored.web_form.captcha.secret) == (
+        "0x4BBB",
+        "0x4AAA-very-secret",
+    )
+    assert call_as("PATCH", f"/form-sources/{source_id}", edit).status == 409

@@ -44,8 +44,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _numbers(value: Any) -> Any:
+    """Floats (a CAPTCHA score threshold) as the Decimal DynamoDB's serializer insists on."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_numbers(v) for v in value]
+    return value
+
+
 def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in data.items() if v is not None}
+    return {k: _serializer.serialize(_numbers(v)) for k, v in data.items() if v is not None}
 
 
 def from_item(item: Mapping[str, Any]) -> Item:
