@@ -118,7 +118,7 @@ def test_table_env_maps_the_globals_table_variables_to_the_created_names(ddb_tab
     env = table_env(ddb_tables)
 
     # Then each variable names its created table, and the fixture exported them
-    assert set(env) == {"LEADS_TABLE", "CONFIG_TABLE", "EVENTS_TABLE", "IDEMPOTENCY_TABLE"} == set(table_refs)
+    assert set(env) == {"LEADS_TABLE", "CONFIG_TABLE", "EVENTS_TABLE", "SUBMISSIONS_TABLE"} == set(table_refs)
     for var, lid in table_refs.items():
         assert env[var] == ddb_tables[lid]
         assert os.environ[var] == ddb_tables[lid]

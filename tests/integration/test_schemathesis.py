@@ -88,7 +88,7 @@ def _run(url: str, identity: str, token: str, workdir: Path) -> Totals:
         str(reports),
     ]
     # its working directory gets Schemathesis' .schemathesis/ cache: keep it out of the work tree
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False, cwd=workdir)
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, cwd=workdir)
     json_reports = sorted(reports.glob("json-*.json"))
     har_reports = sorted(reports.glob("har-*.json"))
     assert json_reports and har_reports, finished.stdout[-3000:] + finished.stderr[-3000:]
