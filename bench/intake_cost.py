@@ -21,11 +21,13 @@ import argparse
 import json
 import os
 import sys
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -223,11 +225,23 @@ def _phone(door: int, n: int) -> str:
     return f"09{door}{n:07d}"
 
 
-def measure(doors: tuple[Door, ...], leads: int) -> list[Row]:
+def _pin_api_clock(at: datetime) -> None:
+    """The API's clock runs from ``at`` (a keyless submission's cost depends on where in its
+    10-minute content bucket it falls: early in one, the previous bucket is read too)."""
+    import leadrouter.api.context as api_context
+
+    started = time.monotonic()
+    api_context.clock = lambda: at + timedelta(seconds=time.monotonic() - started)
+
+
+def measure(doors: tuple[Door, ...], leads: int, edge_leads: int) -> list[Row]:
     rows: list[Row] = []
     meter = Meter(_tables)
+    bucket = datetime.now(UTC).replace(second=0, microsecond=0)
+    bucket -= timedelta(minutes=bucket.minute % 10)
     with meter.installed():
         for d, door in enumerate(doors):
+            _pin_api_clock(bucket + timedelta(minutes=5))  # mid-bucket: the common case
             _forget_settings()
             fields = {"name": "Nguyễn Thị Ánh", "phone": _phone(d, 0), "note": "bench"}
             with meter.measuring() as cold:
@@ -237,6 +251,14 @@ def measure(doors: tuple[Door, ...], leads: int) -> list[Row]:
                 for n in range(1, leads + 1):
                     _post(door, {**fields, "phone": _phone(d, n)})
             rows.append(Row(door.name, f"new, warm (mean of {leads})", leads, warm))
+            _pin_api_clock(bucket + timedelta(minutes=10, seconds=30))  # 2 min of every 10
+            with meter.measuring() as edge:
+                for n in range(leads + 10, leads + 10 + edge_leads):
+                    _post(door, {**fields, "phone": _phone(d, n)})
+            rows.append(
+                Row(door.name, f"new, warm, 1st 2 min of a 10-min bucket ({edge_leads})", edge_leads, edge)
+            )
+            _pin_api_clock(bucket + timedelta(minutes=25))
             with meter.measuring() as linked:
                 _post(door, {**fields, "name": "Nguyễn Thị Ánh (lần 2)", "phone": _phone(d, 1)})
             rows.append(Row(door.name, "linked (known phone)", 1, linked))
@@ -287,6 +309,7 @@ def markdown(rows: list[Row], label: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=200, help="new leads per content type")
+    parser.add_argument("--edge-leads", type=int, default=20, help="new leads early in a content bucket")
     parser.add_argument(
         "--before", action="store_true", help="the JSON API only (a tree before the form door)"
     )
@@ -298,7 +321,7 @@ def main() -> None:
         _tables.update({_logical(var): os.environ[var] for var in _table_vars()})
         _seed(Repository(settings), args.before)
         doors = DOORS[:1] if args.before else DOORS
-        rows = measure(doors, args.leads)
+        rows = measure(doors, args.leads, args.edge_leads)
     label = args.label or ("before the form door" if args.before else "working tree")
     print(markdown(rows, label))
     if args.json:
