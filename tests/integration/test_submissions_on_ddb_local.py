@@ -216,3 +216,20 @@ def test_a_sender_retrying_a_failed_submission_before_any_replay_gets_one_lead(
     (record,) = _submissions()
     assert record["status"] == "accepted" and record["lead_id"] == lead.lead_id
     assert call_as("POST", f"/intake/submissions/{record['submission_id']}/replay").status == 409
+
+
+def test_eight_copies_of_a_submission_for_a_known_phone_link_once(repo: Repository) -> None:
+    # Given a lead for a phone, and a second enquiry from that customer sent 8 times at once
+    first = call(_form({"ho_ten": "Nguyễn Thị Ánh", "so_dien_thoai": "0912345678"}))
+    assert first.status == 201, first.body
+    again = {"ho_ten": "Nguyễn Thị Ánh", "so_dien_thoai": "0912 345 678", "ghi_chu": "gọi lại giúp em"}
+
+    # When the 8 copies arrive at the same instant
+    replies = at_once(COPIES, lambda _: call(_form(again, {"Idempotency-Key": "again-1"})))
+
+    # Then every copy is linked to the known lead, and it records the enquiry once
+    assert [r.status for r in replies] == [201] * COPIES, [r.body for r in replies]
+    assert {(r.body["lead_id"], r.body["linked"]) for r in replies} == {(first.body["lead_id"], True)}
+    assert len(list(repo.tenant_leads(TENANT))) == 1
+    events = repo.lead_events(TENANT, first.body["lead_id"])
+    assert [e.kind for e in events] == ["resubmitted"], events
