@@ -7,8 +7,8 @@ A plain HTML form's POST over HTTP: urlencoded, ``Accept: text/html``, no key he
 action URL), answered 303. "stored" is the time to that answer (the submission record and the lead
 are written by then); "assigned" is the time until the lead is seen ``assigned`` in the leads table
 (the demo's continuous rule assigns on arrival, from the table's stream; the scheduled sweep is the
-fallback), observed by a watcher polling each waiting lead (its phone's claim, then the lead) every
-``--poll`` seconds. The local stack serves one invocation at a time, like one warm Lambda container,
+fallback), observed by a watcher polling the leads table (one projected Query of the tenant's leads)
+every ``--poll`` seconds. The local stack serves one invocation at a time, like one warm Lambda container,
 and shares this process (and its GIL) with the load generator and the watcher: read the figures as
 the local stack's, not AWS's.
 """
@@ -27,6 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,8 +36,8 @@ sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "LeadRouterLocal")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-from leadrouter.data.repository import Repository  # noqa: E402
-from leadrouter.domain.models import LeadStatus  # noqa: E402
+import boto3  # noqa: E402
+
 from leadrouter.settings import Settings  # noqa: E402
 from leadrouter_local.demo_data import FORM_KEY, TENANT  # noqa: E402
 from leadrouter_local.runner import running  # noqa: E402
@@ -93,18 +94,30 @@ def _post(url: str, sent: Sent) -> None:
     sent.status = status
 
 
-def _watch(repo: Repository, sent: list[Sent], done: threading.Event, poll: float, deadline: float) -> None:
-    """Until every answered lead is seen assigned (or the deadline): its claim, then its status."""
+def _watch(leads_table: str, sent: list[Sent], done: threading.Event, poll: float, deadline: float) -> None:
+    """Until every answered lead is seen assigned (or the deadline): one projected Query of the
+    tenant's leads per round, so watching costs the stack the same however many leads wait."""
+    client = boto3.client("dynamodb")
+    by_phone = {f"+84{s.phone[1:]}": s for s in sent}
     while time.monotonic() < deadline:
-        waiting = [s for s in list(sent) if s.status in (201, 303) and s.assigned is None]
-        for item in waiting:
-            if item.lead_id is None:
-                item.lead_id = repo.contact_holder(TENANT, f"phone#+84{item.phone[1:]}")
-            if item.lead_id is None:
-                continue
-            lead = repo.get_lead(TENANT, item.lead_id)
-            if lead is not None and lead.status is LeadStatus.ASSIGNED:
-                item.assigned = time.monotonic()
+        seen = time.monotonic()
+        request: dict[str, Any] = {
+            "TableName": leads_table,
+            "KeyConditionExpression": "tenant_id = :t",
+            "ExpressionAttributeValues": {":t": {"S": TENANT}},
+            "ProjectionExpression": "lead_id, phone, #s",
+            "ExpressionAttributeNames": {"#s": "status"},
+        }
+        while True:
+            page = client.query(**request)
+            for item in page.get("Items", []):
+                found = by_phone.get(item.get("phone", {}).get("S", ""))
+                if found is not None and found.assigned is None and item["status"]["S"] == "assigned":
+                    found.lead_id, found.assigned = item["lead_id"]["S"], seen
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        waiting = [s for s in sent if s.status in (201, 303) and s.assigned is None]
         if done.is_set() and not waiting:
             return
         time.sleep(poll)
@@ -130,7 +143,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="form posts per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to post")
     parser.add_argument("--port", type=int, default=0, help="the stack's port (0: any free one)")
-    parser.add_argument("--poll", type=float, default=0.05, help="the watcher's period (s)")
+    parser.add_argument("--poll", type=float, default=0.1, help="the watcher's period (s)")
     parser.add_argument(
         "--wait", type=float, default=20.0, help="how long to wait for the last assignments (s)"
     )
@@ -140,13 +153,13 @@ def main() -> None:
         port=args.port or _free_port(), data_dir=None, schedule_seconds=args.schedule_seconds, quiet=True
     ) as stack:
         _lift_demo_limits(stack.url)
-        repo = Repository(Settings.from_env())
+        leads_table = Settings.from_env().leads_table
         total = int(args.rate * args.seconds)
         sent = [Sent(phone=f"091{n:07d}", started=0.0) for n in range(total)]
         done = threading.Event()
         watcher = threading.Thread(
             target=_watch,
-            args=(repo, sent, done, args.poll, time.monotonic() + args.seconds + args.wait),
+            args=(leads_table, sent, done, args.poll, time.monotonic() + args.seconds + args.wait),
             daemon=True,
         )
         watcher.start()
