@@ -98,3 +98,5 @@ bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/rotation_bench.py
 	@PYTHONPATH=shared:. $(PY) bench/sweep_bench.py
 	@PYTHONPATH=shared:. $(PY) bench/write_cost.py
+	@PYTHONPATH=shared:. $(PY) bench/intake_cost.py
+	@PYTHONPATH=shared:. $(PY) bench/intake_latency.py

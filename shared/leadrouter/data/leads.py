@@ -229,8 +229,21 @@ class LeadStore(ScopeStore):
             raise
         return stored
 
-    def add_event(self, lead: Lead, event: LeadEvent) -> None:
-        self._client.put_item(TableName=self._events, Item=to_item(self._event_item(lead, event)))
+    def add_event(self, lead: Lead, event: LeadEvent, *, once_as: str | None = None) -> None:
+        """Append to the lead's timeline; ``once_as`` names the event so copies of it are written once
+        (concurrent copies of one submission each link it to the known lead)."""
+        item = self._event_item(lead, event)
+        if once_as is None:
+            self._client.put_item(TableName=self._events, Item=to_item(item))
+            return
+        item["sk"] = f"{to_iso(event.at)}#{once_as}"
+        try:
+            self._client.put_item(
+                TableName=self._events, Item=to_item(item), ConditionExpression="attribute_not_exists(sk)"
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
 
     def lead_events(self, tenant_id: str, lead_id: str) -> list[LeadEvent]:
         items = self._paginate_query(

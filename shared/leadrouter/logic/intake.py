@@ -113,7 +113,8 @@ def submit_lead(
             return _result(duplicate, duplicate_of=existing.lead_id)
         if existing is not None:
             data: dict[str, str | int | None] = {"fields": len(request.fields)}
-            repo.add_event(existing, LeadEvent(at=now, kind="resubmitted", by=source.source_id, data=data))
+            event = LeadEvent(at=now, kind="resubmitted", by=source.source_id, data=data)
+            repo.add_event(existing, event, once_as=lead_id)  # a submission's copies: one event
             if touch is not None:
                 repo.record_touch(existing.tenant_id, existing.lead_id, touch)
             return _result(existing, duplicate_of=existing.lead_id, linked=True)

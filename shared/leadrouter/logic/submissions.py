@@ -176,8 +176,9 @@ def _again(
     """A repeat: the first outcome, with the lead's status as it is now; an unfinished one is finished."""
     if first.status in FINAL:
         return _stored_outcome(repo, first)
-    # received (in flight, or crashed) or failed: finishing it is safe, it can only make its one lead
-    return _process(repo, source, first, arrival, now, verifier=verifier, repeat=True)
+    # received (in flight, or crashed) or failed: finishing it is safe, it can only make its one lead.
+    # At the first copy's time: every copy then makes the same lead, or the same event on a known one.
+    return _process(repo, source, first, arrival, first.received_at, verifier=verifier, repeat=True)
 
 
 def _stored_outcome(repo: Repository, record: Submission) -> Outcome:
