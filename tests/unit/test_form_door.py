@@ -375,7 +375,7 @@ def test_a_captcha_is_verified_server_side_both_ways(
     from leadrouter.captcha import TOKEN_FIELDS
     from leadrouter.domain.forms import CaptchaSettings
 
-    setting = CaptchaSettings(provider=provider, site_key="site", secret="s3cret")  # type: ignore[arg-type]
+    setting = CaptchaSettings(provider=provider, site_key="site", secret="s3cret")
     add_form_source(moto_repo, web_form=FormDoor(captcha=setting))
     pairs = [("name", "An"), ("phone", "0912345678")]
     if token is not None:
