@@ -419,3 +419,13 @@ def test_a_new_source_returns_its_action_url_and_snippet_once_and_never_its_capt
         "0x4AAA-very-secret",
     )
     assert call_as("PATCH", f"/form-sources/{source_id}", edit).status == 409
+
+
+def test_a_honeypot_hit_is_redirected_exactly_like_a_success(moto_repo: Repository) -> None:
+    add_form_source(moto_repo, web_form=FormDoor(redirect_hosts=["promo.example.vn"]))
+    nxt = ("_next", "https://promo.example.vn/ok")
+    human = post_form([("name", "An"), ("phone", "0912345678"), nxt], headers=NAVIGATION)
+    bot = post_form([("name", "Bot"), ("phone", "0912345679"), nxt, ("_gotcha", "x")], headers=NAVIGATION)
+    again = post_form([("name", "Bot"), ("phone", "0912345679"), nxt, ("_gotcha", "x")], headers=NAVIGATION)
+    assert human.status == bot.status == again.status == 303
+    assert human.headers["Location"] == bot.headers["Location"] == again.headers["Location"]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from leadrouter.clock import to_iso
 from leadrouter.data.cache import SETTINGS_CACHE
 from leadrouter.data.items import (
     BATCH_GET_LIMIT,
@@ -302,29 +300,6 @@ class ConfigStore(Store):
             for i in self._query_config_prefix(tenant_id, "SOURCE#")
         )
         return [source for source in found if source is not None]
-
-    def take_rate_token(self, source: FormSource, now: datetime) -> bool:
-        """Fixed one-minute window per form source in DynamoDB: True while under its ``rate_per_minute``.
-
-        (Intake limits in memory per container now, behind API Gateway's throttle; kept for callers
-        that need one shared count.)
-        """
-        window = now.replace(second=0, microsecond=0)
-        try:
-            self._client.update_item(
-                TableName=self._config,
-                Key=to_item({"pk": f"RATE#{source.tenant_id}#{source.source_id}", "sk": to_iso(window)}),
-                UpdateExpression="ADD hits :one SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
-                ExpressionAttributeValues=expr_values(
-                    one=1, limit=source.rate_per_minute, expires=int(window.timestamp()) + 3600
-                ),
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
 
     def get_pool_settings(self, tenant_id: str, pool: str, *, cached: bool = False) -> PoolSettings:
         """A pool's settings; ``cached`` (intake) may answer from this container's copy (``SETTINGS_TTL``)."""

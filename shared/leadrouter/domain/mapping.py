@@ -19,6 +19,8 @@ CONTROL_FIELDS = frozenset({"form_key", "submission_id", "step"})
 REDIRECT_FIELD = "_next"
 MAX_FIELDS = 30
 MAX_VALUE = 1000
+#: A form without a name field still makes a lead (many ad forms ask only for a phone).
+UNNAMED = "Khách hàng (chưa có tên)"
 
 
 @dataclass(frozen=True)
@@ -81,17 +83,12 @@ def map_form(
             extra[name] = value[:MAX_VALUE]
         else:
             dropped.append(name[:64])
-    request.setdefault("name", _fallback_name(request))
+    request.setdefault("name", UNNAMED)
     if extra:
         request["fields"] = extra
     return MappedForm(
         request=request, attribution=attribution, labels=labels, redirect=redirect, dropped=dropped
     )
-
-
-def _fallback_name(request: dict[str, Any]) -> str:
-    """A form without a name field still makes a lead (many ad forms ask only for a phone)."""
-    return "Khách hàng (chưa có tên)"
 
 
 def flatten_json(data: dict[str, Any]) -> list[tuple[str, str]]:

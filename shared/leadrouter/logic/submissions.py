@@ -187,7 +187,7 @@ def _stored_outcome(repo: Repository, record: Submission) -> Outcome:
     answer = IntakeResult.model_validate(record.answer) if record.answer else None
     if answer is not None and record.status is not SubmissionStatus.SPAM:
         answer = current_answer(repo, record.tenant_id, answer)
-    return Outcome(record.submission_id, record.status, answer=answer)
+    return Outcome(record.submission_id, record.status, answer=answer, redirect=_redirect_of(record.fields))
 
 
 def _rejected_outcome(record: Submission) -> Outcome:
@@ -206,37 +206,35 @@ def _process(
     repo: Repository,
     source: FormSource,
     record: Submission,
-    arrival: Arrival | None,
+    arrival: Arrival,
     now: datetime,
     *,
     verifier: Verifier = verify_captcha,
     repeat: bool = False,
-    checks: bool = True,
 ) -> Outcome:
     """Checks (origin, honeypot, CAPTCHA), mapping, the lead; then the record's outcome."""
     door = source.web_form
     pairs = record.fields
-    if checks and arrival is not None:
-        if not origin_allowed(arrival.origin, arrival.referer, door.allowed_origins):
-            return _reject(repo, record, {"origin": "this page may not post to this form"}, 403, "origin")
-        if honeypot_hit(pairs, door.honeypot_field):
-            return _spam(repo, record)
-        if door.captcha is not None:
-            token = next((v for k, v in arrival.pairs if k == TOKEN_FIELDS[door.captcha.provider]), None)
-            verdict = verifier(
-                door.captcha.provider,
-                door.captcha.secret,
-                token,
-                arrival.client_ip,
-                min_score=door.captcha.min_score,
-                timeout=CAPTCHA_TIMEOUT_SECONDS,
-            )
-            if not verdict.ok and verdict.reason == "unavailable":
-                _finish(repo, record, SubmissionStatus.FAILED, reason="captcha_unavailable")
-                raise Unavailable("the CAPTCHA check is unavailable right now; try again", retry_after=10)
-            if not verdict.ok:
-                problem = {"captcha": f"verification {verdict.reason}; please try again"}
-                return _reject(repo, record, problem, 422, f"captcha_{verdict.reason}")
+    if not origin_allowed(arrival.origin, arrival.referer, door.allowed_origins):
+        return _reject(repo, record, {"origin": "this page may not post to this form"}, 403, "origin")
+    if honeypot_hit(pairs, door.honeypot_field):
+        return _spam(repo, record)
+    if door.captcha is not None:
+        token = next((v for k, v in arrival.pairs if k == TOKEN_FIELDS[door.captcha.provider]), None)
+        verdict = verifier(
+            door.captcha.provider,
+            door.captcha.secret,
+            token,
+            arrival.client_ip,
+            min_score=door.captcha.min_score,
+            timeout=CAPTCHA_TIMEOUT_SECONDS,
+        )
+        if not verdict.ok and verdict.reason == "unavailable":
+            _finish(repo, record, SubmissionStatus.FAILED, reason="captcha_unavailable")
+            raise Unavailable("the CAPTCHA check is unavailable right now; try again", retry_after=10)
+        if not verdict.ok:
+            problem = {"captcha": f"verification {verdict.reason}; please try again"}
+            return _reject(repo, record, problem, 422, f"captcha_{verdict.reason}")
     try:
         request, touch = _intake_request(record, door, arrival, now)
     except InvalidInput as error:
@@ -254,7 +252,7 @@ def _process(
         _finish(repo, record, SubmissionStatus.FAILED, reason=f"failed: {type(error).__name__}")
         raise Unavailable("the lead could not be stored right now; try again") from error
     status = SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
-    _finish(repo, record, status, answer=result.model_dump(mode="json"), replayed=not checks)
+    _finish(repo, record, status, answer=result.model_dump(mode="json"))
     metrics.add_metric(name="LeadsLinked" if result.linked else "LeadsReceived", unit="Count", value=1)
     logger.info(
         "lead received",
@@ -354,7 +352,9 @@ def _spam(repo: Repository, record: Submission) -> Outcome:
     _finish(repo, record, SubmissionStatus.SPAM, reason="honeypot", answer=answer.model_dump(mode="json"))
     metrics.add_metric(name="SubmissionsSpam", unit="Count", value=1)
     logger.info("submission is spam", extra={"submission": record.submission_id, "reason": "honeypot"})
-    return Outcome(record.submission_id, SubmissionStatus.SPAM, answer=answer)
+    return Outcome(
+        record.submission_id, SubmissionStatus.SPAM, answer=answer, redirect=_redirect_of(record.fields)
+    )
 
 
 # ------------------------------------------------------------------ admins: list and replay

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -85,9 +88,6 @@ def replay(submission_id: SubmissionId) -> Response[Replayed]:
 
 
 def _encode(key: Any) -> str | None:
-    import base64
-    import json
-
     if not key:
         return None
     text = json.dumps({"s": key["submission_id"]["S"]})
@@ -95,10 +95,6 @@ def _encode(key: Any) -> str | None:
 
 
 def _decode(cursor: str | None, tenant_id: str) -> dict[str, Any] | None:
-    import base64
-    import binascii
-    import json
-
     if not cursor:
         return None
     try:
