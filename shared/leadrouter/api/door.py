@@ -15,8 +15,6 @@ answers echo only the source's allowed origins, on success and error alike.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +27,7 @@ from leadrouter.api.contract import base_path
 from leadrouter.api.forms.bodies import BodyError, FormBody, decode_body
 from leadrouter.api.forms.negotiate import cors_headers, redirect_target, wants_json
 from leadrouter.api.forms.pages import error_page, thank_you_page
+from leadrouter.api.screen import body_bytes
 from leadrouter.domain.errors import InvalidInput, Unavailable
 from leadrouter.domain.keys import hash_form_key
 from leadrouter.domain.mapping import flatten_json
@@ -51,7 +50,7 @@ def take_submission(router: Router, *, path_key: str | None, typed_json: bool) -
     event = router.current_event
     headers = {k.lower(): str(v) for k, v in (event.headers or {}).items()}
     as_json = wants_json(headers)
-    raw = _body_bytes(event.raw_event)
+    raw = body_bytes(event.raw_event)  # API Gateway base64-encodes multipart (a binary media type)
     body: FormBody | None = None
     failure: BodyError | None = None
     if raw is None:
@@ -182,16 +181,3 @@ def _client_ip(raw_event: Mapping[str, Any]) -> str | None:
     identity = (raw_event.get("requestContext") or {}).get("identity") or {}
     ip = identity.get("sourceIp")
     return str(ip)[:64] if ip else None
-
-
-def _body_bytes(raw_event: Mapping[str, Any]) -> bytes | None:
-    """The body exactly as sent (API Gateway base64-encodes binary media types, multipart among them)."""
-    body = raw_event.get("body")
-    if not body:
-        return b""
-    try:
-        if raw_event.get("isBase64Encoded"):
-            return base64.b64decode(str(body), validate=True)
-        return str(body).encode("utf-8")
-    except (binascii.Error, UnicodeError):
-        return None

@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 MAX_BODY_BYTES = 64 * 1024
@@ -75,7 +76,7 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return next((str(v) for k, v in headers.items() if k.lower() == name), None)
 
 
-def _body_bytes(event: dict[str, Any]) -> bytes | None:
+def body_bytes(event: Mapping[str, Any]) -> bytes | None:
     """The body as the client sent it; None if it is not even decodable (a non-UTF-8 text body)."""
     body = event.get("body")
     if not body:
@@ -99,7 +100,7 @@ def refusal(event: dict[str, Any]) -> tuple[int, str] | None:
         str(event.get("resource") or event.get("path") or "")
     ):
         return None
-    raw = _body_bytes(event)
+    raw = body_bytes(event)
     if raw is None:
         return 415, "the body must be UTF-8 JSON"
     if len(raw) > MAX_BODY_BYTES:

@@ -33,6 +33,11 @@ from leadrouter.domain.models import (
 _STAFF_PLACEHOLDERS = {"name": "(unreadable)"}
 
 
+def _source_of(item: Item) -> FormSource | None:
+    """A stored SOURCE# item as its model (the key's hash is stored beside it, never shown)."""
+    return read_model(FormSource, {k: v for k, v in item.items() if k != "key_hash"})
+
+
 class ConfigStore(Store):
     """Items of the config table other than rotation state."""
 
@@ -292,13 +297,10 @@ class ConfigStore(Store):
 
     def get_form_source(self, tenant_id: str, source_id: str) -> FormSource | None:
         item = self._get_config(tenant_id, f"SOURCE#{source_id}")
-        return read_model(FormSource, {k: v for k, v in item.items() if k != "key_hash"}) if item else None
+        return _source_of(item) if item else None
 
     def list_form_sources(self, tenant_id: str) -> list[FormSource]:
-        found = (
-            read_model(FormSource, {k: v for k, v in i.items() if k != "key_hash"})
-            for i in self._query_config_prefix(tenant_id, "SOURCE#")
-        )
+        found = (_source_of(i) for i in self._query_config_prefix(tenant_id, "SOURCE#"))
         return [source for source in found if source is not None]
 
     def get_pool_settings(self, tenant_id: str, pool: str, *, cached: bool = False) -> PoolSettings:
