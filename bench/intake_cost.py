@@ -251,6 +251,11 @@ def measure(doors: tuple[Door, ...], leads: int, edge_leads: int) -> list[Row]:
                 for n in range(1, leads + 1):
                     _post(door, {**fields, "phone": _phone(d, n)})
             rows.append(Row(door.name, f"new, warm (mean of {leads})", leads, warm))
+            with meter.measuring() as both:
+                for n in range(1, leads + 1):
+                    email = f"an.{d}.{n}@example.vn"
+                    _post(door, {**fields, "phone": _phone(d, 5000 + n), "email": email})
+            rows.append(Row(door.name, f"new, warm, phone + email (mean of {leads})", leads, both))
             _pin_api_clock(bucket + timedelta(minutes=10, seconds=30))  # 2 min of every 10
             with meter.measuring() as edge:
                 for n in range(leads + 10, leads + 10 + edge_leads):

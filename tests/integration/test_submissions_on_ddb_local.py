@@ -150,17 +150,15 @@ def test_a_failure_after_the_stored_first_record_is_listed_replayed_once_and_ret
     repo: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given DynamoDB failing once, right after the submission record was written
-    real_create_lead = Repository.create_lead
-    failures = [
-        ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "TransactWriteItems")
-    ]
+    real_create_lead = Repository.put_new_lead
+    failures = [ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "PutItem")]
 
     def create_lead_failing_once(self: Repository, *args: Any, **kwargs: Any) -> Any:
         if failures:
             raise failures.pop()
         return real_create_lead(self, *args, **kwargs)
 
-    monkeypatch.setattr(Repository, "create_lead", create_lead_failing_once)
+    monkeypatch.setattr(Repository, "put_new_lead", create_lead_failing_once)
     sent = {"ho_ten": "Lê Thị Cúc", "so_dien_thoai": "0909123456", "utm_source": "facebook"}
     key = {"Idempotency-Key": "landing-77"}
 
@@ -175,6 +173,8 @@ def test_a_failure_after_the_stored_first_record_is_listed_replayed_once_and_ret
     # …the submission is listed as failed, with what was sent
     (failed,) = _submissions("failed")
     assert ["so_dien_thoai", "0909123456"] in failed["fields"]
+    # …its phone stays claimed for its one lead (claimed first, the insert failed), not for another
+    assert repo.contact_holder(TENANT, "phone#+84909123456") == failed["lead_id"]
     # …a replay makes its one lead
     replayed = call_as("POST", f"/intake/submissions/{failed['submission_id']}/replay")
     assert replayed.status == 200, replayed.body
@@ -192,17 +192,15 @@ def test_a_sender_retrying_a_failed_submission_before_any_replay_gets_one_lead(
     repo: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a submission whose lead could not be stored (the sender got a 503)
-    real_create_lead = Repository.create_lead
-    failures = [
-        ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "TransactWriteItems")
-    ]
+    real_create_lead = Repository.put_new_lead
+    failures = [ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "PutItem")]
 
     def create_lead_failing_once(self: Repository, *args: Any, **kwargs: Any) -> Any:
         if failures:
             raise failures.pop()
         return real_create_lead(self, *args, **kwargs)
 
-    monkeypatch.setattr(Repository, "create_lead", create_lead_failing_once)
+    monkeypatch.setattr(Repository, "put_new_lead", create_lead_failing_once)
     sent = {"ho_ten": "Phạm Minh Đức", "so_dien_thoai": "0977000111"}
     assert call(_form(sent)).status == 503
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from leadrouter.clock import to_iso, utc_now
 from leadrouter.data.repository import Repository
+from leadrouter.domain.contacts import CLAIM_GRACE
 from leadrouter.domain.models import Lead, LeadStatus, PoolSettings
 from leadrouter.logic.intake import submit_lead
 from tests.support.api import FORM_KEY, add_form_source, call, call_as, event
@@ -311,14 +314,56 @@ def test_a_claim_left_by_a_deleted_or_missing_lead_does_not_swallow_the_enquiry(
         lead = moto_repo.get_lead(TENANT, old)
         assert lead is not None
         moto_repo.save_lead(lead, Lead.model_validate({**lead.model_dump(), "status": LeadStatus.DELETED}))
-    else:
+    else:  # …or an intake that crashed between its claim and its lead, longer ago than the grace
         moto_repo._client.delete_item(
             TableName=moto_repo._leads, Key={"tenant_id": {"S": TENANT}, "lead_id": {"S": old}}
         )
+        _age_claim(moto_repo, "phone#+84912345678", CLAIM_GRACE + timedelta(seconds=1))
     # When the customer enquires again
     again = _post({"name": "An", "phone": "0912345678", "fields": {"form": "2"}})
     # Then a new lead takes the claim over (before: linked to the dead lead, or a 500)
     assert again.status == 201 and again.body["linked"] is False and again.body["lead_id"] != old
+    assert moto_repo.contact_holder(TENANT, "phone#+84912345678") == again.body["lead_id"]
+
+
+def _age_claim(repo: Repository, contact: str, age: timedelta) -> None:
+    repo._client.update_item(
+        TableName=repo._config,
+        Key={"pk": {"S": f"TENANT#{TENANT}"}, "sk": {"S": f"CONTACT#{contact}"}},
+        UpdateExpression="SET claimed_at = :at",
+        ExpressionAttributeValues={":at": {"S": to_iso(utc_now() - age)}},
+    )
+
+
+def test_a_claim_whose_lead_is_still_on_its_way_is_waited_for_then_the_sender_retries(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a phone claimed a moment ago by a submission whose lead is not stored yet
+    add_form_source(moto_repo)
+    waits: list[float] = []
+    monkeypatch.setattr("leadrouter.logic.claims.time.sleep", waits.append)
+    in_flight = Lead(
+        tenant_id=TENANT,
+        lead_id="L-in-flight",
+        name="An",
+        phone="+84912345678",
+        pool="web",
+        step="new",
+        received_at=utc_now(),
+        queued_at=utc_now(),
+    )
+    assert moto_repo.claim_contacts(in_flight, ["phone#+84912345678"], utc_now()) is None
+    # When another enquiry with that phone arrives
+    reply = _post({"name": "Bình", "phone": "0912345678"})
+    # Then it waited about a second for that lead, created nothing, and is asked to retry
+    assert reply.status == 503 and int(reply.headers["Retry-After"]) > 0
+    assert 0.9 <= sum(waits) <= 1.5
+    assert _stored(moto_repo) == []
+    assert moto_repo.contact_holder(TENANT, "phone#+84912345678") == "L-in-flight"
+    # …and once the grace is over (the claiming request died), the retry takes the claim over
+    _age_claim(moto_repo, "phone#+84912345678", CLAIM_GRACE + timedelta(seconds=1))
+    again = _post({"name": "Bình", "phone": "0912345678", "submission_id": "retry-1"})
+    assert again.status == 201 and again.body["linked"] is False
     assert moto_repo.contact_holder(TENANT, "phone#+84912345678") == again.body["lead_id"]
 
 

@@ -18,6 +18,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.models import Lead
 from tests.support.api import ADMIN, FORM_KEY, add_form_source, call_as
+from tests.support.builders import TENANT
 from tests.support.forms import FETCH, NAVIGATION, multipart, post_form, post_raw, urlencoded
 
 ANH = "Nguyễn Thị Ánh"
@@ -236,20 +237,18 @@ def test_a_failure_after_the_stored_first_record_is_listed_and_a_replay_makes_on
     moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_form_source(moto_repo)
-    real = Repository.create_lead
+    real = Repository.put_new_lead
 
     def down(self: Repository, *args: Any, **kwargs: Any) -> Any:
-        raise ClientError(
-            {"Error": {"Code": "InternalServerError", "Message": "injected"}}, "TransactWriteItems"
-        )
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "PutItem")
 
-    monkeypatch.setattr(Repository, "create_lead", down)
+    monkeypatch.setattr(Repository, "put_new_lead", down)
     reply = post_form([("name", "An"), ("phone", "0912345678")], headers={"Idempotency-Key": "crm-1"})
     # Then the sender is told to retry, nothing is half-written, and the submission is listed
     assert reply.status == 503 and int(reply.headers["Retry-After"]) > 0
     assert _leads(moto_repo) == []
     (failed,) = _submissions("failed")
-    monkeypatch.setattr(Repository, "create_lead", real)
+    monkeypatch.setattr(Repository, "put_new_lead", real)
     replayed = call_as("POST", f"/intake/submissions/{failed['submission_id']}/replay")
     assert replayed.status == 200
     retried = post_form([("name", "An"), ("phone", "0912345678")], headers={"Idempotency-Key": "crm-1"})
@@ -429,3 +428,30 @@ def test_a_honeypot_hit_is_redirected_exactly_like_a_success(moto_repo: Reposito
     again = post_form([("name", "Bot"), ("phone", "0912345679"), nxt, ("_gotcha", "x")], headers=NAVIGATION)
     assert human.status == bot.status == again.status == 303
     assert human.headers["Location"] == bot.headers["Location"] == again.headers["Location"]
+
+
+def test_a_new_leads_submission_is_accepted_by_its_lead_alone_with_no_second_write(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two submissions: one becomes a lead, the other's lead insert crashed (claim written)
+    add_form_source(moto_repo)
+    ok = post_form([("name", "An"), ("phone", "0912345678")], headers=FETCH)
+    with monkeypatch.context() as patched:
+        patched.setattr(Repository, "put_new_lead", _down)
+        assert post_form([("name", "Bình"), ("phone", "0987654321")], headers=FETCH).status == 503
+    # When an admin lists submissions by status
+    accepted, failed, received = (_submissions(s) for s in ("accepted", "failed", "received"))
+    # Then the lead's record reads accepted, with its answer, though it is stored as written first
+    (record,) = accepted
+    assert record["lead_id"] == ok.body["lead_id"] and record["answer"]["lead_id"] == ok.body["lead_id"]
+    stored = moto_repo.get_submission(TENANT, record["submission_id"])
+    assert stored is not None and stored.status == "received" and stored.rev == 0
+    assert call_as("GET", f"/intake/submissions/{record['submission_id']}").body["status"] == "accepted"
+    # …the crashed one is failed (replayable), and nothing is listed as still received
+    assert [f["lead_id"] for f in failed] != [ok.body["lead_id"]] and len(failed) == 1
+    assert received == []
+    assert call_as("POST", f"/intake/submissions/{record['submission_id']}/replay").status == 409
+
+
+def _down(self: Repository, *args: Any, **kwargs: Any) -> Any:
+    raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "PutItem")

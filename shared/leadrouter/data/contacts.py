@@ -1,28 +1,34 @@
 """Contact claims: one lead per normalised phone or email in a tenant.
 
 A claim is the config item ``CONTACT#<phone|email>`` holding the id of the lead that owns the contact.
-Claims only ever change inside the transaction that writes the lead they point at (intake's insert,
-an edit, a delete, a restore), so a claim never outlives the lead state it stands for. A claim may be
-*replaced* only when the caller read it pointing at a stale holder (a deleted or missing lead, left
-over from before deletes released their claims), and only if it still points there.
+Edits, deletes and restores move claims inside the transaction that writes the lead they point at.
+Intake claims *first* (plain conditional puts, stamped ``claimed_at``), then inserts the lead with a
+plain conditional put: a third of the transactional price. Between the two writes the claim's lead
+does not exist yet: for ``CLAIM_GRACE`` such a claim is *in flight* (others wait for the lead or
+retry), after it the claim was left by a crash and is *stale*. A claim may be *replaced* only when
+the caller read it pointing at a stale holder (a deleted or missing lead), and only if it still
+points there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
 
+from leadrouter.clock import from_iso, to_iso
 from leadrouter.data.items import (
     expr_values,
     from_item,
-    lead_item,
+    is_condition_failure,
     tenant_pk,
     to_item,
 )
 from leadrouter.data.scopes import ScopeStore
+from leadrouter.domain.contacts import Claim
 from leadrouter.domain.errors import Conflict, ContactTaken
 from leadrouter.domain.models import (
     Lead,
@@ -120,57 +126,78 @@ class ContactStore(ScopeStore):
     """The CONTACT# items of the config table."""
 
     # ------------------------------------------------------------------ API: leads, history, contacts
-    def create_lead(
+    def claim_contacts(
         self,
         lead: Lead,
         contacts: Sequence[str],
-        claim_contacts: bool,
+        claimed_at: datetime,
         replacing: Mapping[str, str] | None = None,
-    ) -> dict[str, str] | None:
-        """Insert a new lead; with ``claim_contacts``, atomically claim its phone/email in the tenant.
+    ) -> dict[str, Claim] | None:
+        """Claim ``contacts`` for ``lead`` before it is inserted: one conditional PutItem each.
 
-        Returns None when created. Otherwise nothing is written and the result maps each contact whose
-        claim failed to the lead holding it now (empty if the claims moved meanwhile: try again). The
-        claim and the insert are one transaction, so two simultaneous submissions of the same phone can
-        never both enter rotation. ``replacing`` names stale holders whose claims may be taken over.
+        Each claim must be free, already the lead's (a repeat of the same submission), or held by the
+        stale holder ``replacing`` names. Contacts are claimed in sorted order, so two submissions
+        sharing a phone and an email cannot each hold one and wait for the other. Returns None when
+        all are claimed. Otherwise the claims this call took are released again and the result maps
+        the contact that was refused to its holder (empty if it moved meanwhile: try again).
         """
-        self.mark_lead_scope(lead)
-        operations: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._leads,
-                    "Item": to_item(lead_item(lead)),
-                    "ConditionExpression": "attribute_not_exists(lead_id)",
-                }
+        replacing = replacing or {}
+        pk = tenant_pk(lead.tenant_id)
+        taken: list[str] = []
+        for contact in sorted(set(contacts)):
+            condition = "attribute_not_exists(pk) OR lead_id = :me"
+            values: dict[str, Any] = {"me": lead.lead_id}
+            if contact in replacing:
+                condition += " OR lead_id = :stale"
+                values["stale"] = replacing[contact]
+            item = {
+                "pk": pk,
+                "sk": f"CONTACT#{contact}",
+                "lead_id": lead.lead_id,
+                "claimed_at": to_iso(claimed_at),
             }
-        ]
-        tags: list[Tag] = [("lead", "")]
-        if claim_contacts:
-            change = ClaimChange(claim=contacts, replacing=replacing or {})
-            claims, claim_tags = claim_operations(self._config, lead, change)
-            operations += claims
-            tags += claim_tags
-        try:
-            self._client.transact_write_items(TransactItems=operations)
-        except ClientError as error:
-            if not is_cancellation(error):
-                raise
-            reasons: list[dict[str, Any]] = error.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise Conflict(f"lead {lead.lead_id} already exists") from error
-            holders: dict[str, str] = {}
-            for (kind, contact), reason in zip(tags, reasons, strict=False):
-                holder = from_item(reason.get("Item") or {}).get("lead_id")
-                if kind == "claim" and holder is not None and holder != lead.lead_id:
-                    holders[contact] = str(holder)
-            if not holders:  # cancelled by a concurrent transaction, not a condition: read who won
-                holders = {
-                    c: h
-                    for c, h in self.contact_holders(lead.tenant_id, contacts).items()
-                    if h != lead.lead_id
-                }
-            return holders
+            try:
+                response = self._client.put_item(
+                    TableName=self._config,
+                    Item=to_item(item),
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=expr_values(**values),
+                    ReturnValues="ALL_OLD",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            except ClientError as error:
+                if not is_condition_failure(error):
+                    self.release_claims(lead.tenant_id, lead.lead_id, taken)
+                    raise
+                self.release_claims(lead.tenant_id, lead.lead_id, taken)
+                held = error.response.get("Item")
+                return {contact: _claim(from_item(held))} if held else {}
+            if from_item(response.get("Attributes") or {}).get("lead_id") != lead.lead_id:
+                taken.append(contact)  # newly ours (not a repeat's): ours to give back on failure
         return None
+
+    def release_claims(self, tenant_id: str, lead_id: str, contacts: Sequence[str]) -> None:
+        """Delete each claim that still points at ``lead_id`` (intake's claims of a lead not inserted)."""
+        for contact in contacts:
+            try:
+                self._client.delete_item(
+                    TableName=self._config,
+                    Key=to_item({"pk": tenant_pk(tenant_id), "sk": f"CONTACT#{contact}"}),
+                    ConditionExpression="lead_id = :me",
+                    ExpressionAttributeValues=expr_values(me=lead_id),
+                )
+            except ClientError as error:
+                if not is_condition_failure(error):
+                    raise
+
+    def contact_claims(self, tenant_id: str, contacts: Sequence[str]) -> dict[str, Claim]:
+        """contact → its claim, for those of ``contacts`` that are claimed (consistent reads)."""
+        found: dict[str, Claim] = {}
+        for contact in dict.fromkeys(contacts):
+            item = self._get_config(tenant_id, f"CONTACT#{contact}")
+            if item is not None:
+                found[contact] = _claim(item)
+        return found
 
     def contact_holder(self, tenant_id: str, contact: str) -> str | None:
         """The lead that holds this normalised phone or email, if any."""
@@ -179,9 +206,9 @@ class ContactStore(ScopeStore):
 
     def contact_holders(self, tenant_id: str, contacts: Sequence[str]) -> dict[str, str]:
         """contact → holding lead id, for those of ``contacts`` that are claimed (consistent reads)."""
-        found: dict[str, str] = {}
-        for contact in dict.fromkeys(contacts):
-            holder = self.contact_holder(tenant_id, contact)
-            if holder is not None:
-                found[contact] = holder
-        return found
+        return {c: claim.lead_id for c, claim in self.contact_claims(tenant_id, contacts).items()}
+
+
+def _claim(item: Mapping[str, Any]) -> Claim:
+    at = item.get("claimed_at")
+    return Claim(lead_id=str(item["lead_id"]), claimed_at=from_iso(str(at)) if at else None)

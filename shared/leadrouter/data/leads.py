@@ -12,6 +12,7 @@ from leadrouter.clock import to_iso
 from leadrouter.data.attribution import FILTER_PATHS, FIRST_ATTR, LATEST_ATTR
 from leadrouter.data.contacts import ClaimChange, Tag, claim_operations, explain_cancellation, is_cancellation
 from leadrouter.data.items import (
+    BATCH_GET_LIMIT,
     Item,
     PageKey,
     expr_values,
@@ -103,6 +104,24 @@ class LeadStore(ScopeStore):
         )
         raw = response.get("Item")
         return lead_from_item(from_item(raw)) if raw else None
+
+    def leads_by_id(self, tenant_id: str, lead_ids: Sequence[str]) -> dict[str, Lead]:
+        """Leads by id (missing ids are absent): BatchGetItem in pages of 100, consistent reads."""
+        found: dict[str, Lead] = {}
+        unique = list(dict.fromkeys(lead_ids))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            keys = [
+                to_item({"tenant_id": tenant_id, "lead_id": lead_id})
+                for lead_id in unique[start : start + BATCH_GET_LIMIT]
+            ]
+            request: dict[str, Any] = {self._leads: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self._leads, []):
+                    lead = lead_from_item(from_item(raw))
+                    found[lead.lead_id] = lead
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
     def tenant_leads(self, tenant_id: str) -> Iterator[Lead]:
         """Every lead of a tenant (admin listings, exports, tests): a Query on the key, never a Scan."""

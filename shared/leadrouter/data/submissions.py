@@ -7,6 +7,7 @@ returns the first record (``ReturnValuesOnConditionCheckFailure``) at no extra c
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -107,12 +108,12 @@ class SubmissionStore(Store):
         self,
         tenant_id: str,
         *,
-        status: SubmissionStatus | None,
+        statuses: Collection[SubmissionStatus] = (),
         source_id: str | None,
         limit: int,
         start: PageKey = None,
     ) -> tuple[list[Submission], PageKey]:
-        """One page of a tenant's submissions (by source, then key), filtered by status.
+        """One page of a tenant's submissions (by source, then key), filtered by stored status.
 
         A filtered Query reads the partition (30 days at most, by TTL), so a page may hold fewer than
         ``limit`` records and still have a next cursor.
@@ -126,10 +127,13 @@ class SubmissionStore(Store):
         if source_id:
             kwargs["KeyConditionExpression"] += " AND begins_with(submission_id, :s)"
             kwargs["ExpressionAttributeValues"].update(expr_values(s=f"{source_id}."))
-        if status is not None:
-            kwargs["FilterExpression"] = "#status = :status"
+        if statuses:
+            names = [f":status{n}" for n in range(len(statuses))]
+            kwargs["FilterExpression"] = f"#status IN ({', '.join(names)})"
             kwargs["ExpressionAttributeNames"] = {"#status": "status"}
-            kwargs["ExpressionAttributeValues"].update(expr_values(status=status.value))
+            kwargs["ExpressionAttributeValues"].update(
+                expr_values(**{name[1:]: status.value for name, status in zip(names, statuses, strict=True)})
+            )
         if start:
             kwargs["ExclusiveStartKey"] = start
         response = self._client.query(**kwargs)

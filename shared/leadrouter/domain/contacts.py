@@ -7,6 +7,8 @@ duplicates findable. Region VN is the default for numbers written without a coun
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -40,3 +42,23 @@ def normalise_email(raw: str) -> str:
 def contact_keys(phone: str | None, email: str | None) -> list[str]:
     """Tenant-wide dedupe keys for a lead's normalised contacts."""
     return [key for key in (phone and f"phone#{phone}", email and f"email#{email}") if key]
+
+
+#: How long a claim whose lead is not stored yet counts as *in flight* (intake writes the claim, then
+#: the lead, a few milliseconds apart). Longer than the API function's 29 s timeout: after it, the
+#: request that wrote the claim is dead, so a claim still without its lead was left by a crash.
+CLAIM_GRACE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who holds a contact: the lead's id and, for intake's claim-first writes, when it was claimed."""
+
+    lead_id: str
+    #: Set by intake (claim first, lead next); absent on claims written in one transaction with their
+    #: lead (edits, restores, older data), which never wait for a lead to appear.
+    claimed_at: datetime | None = None
+
+    def in_flight(self, now: datetime) -> bool:
+        """Its lead may still be on its way: claimed by intake less than ``CLAIM_GRACE`` ago."""
+        return self.claimed_at is not None and now - self.claimed_at < CLAIM_GRACE

@@ -28,7 +28,7 @@ from leadrouter.domain.models import (
     scope_key,
 )
 from leadrouter.domain.precedence import rules_in_charge
-from leadrouter.logic.claims import contact_field, sort_holders
+from leadrouter.logic.claims import Holders, contact_field, sort_holders
 
 MAX_BATCH = 500
 #: The reason written on each lead given back to rotation because its owner was deactivated.
@@ -120,20 +120,28 @@ def edit_lead(repo: Repository, caller: Caller, lead_id: str, edit: LeadEdit, no
     after_keys = contact_keys(after.phone, after.email)
     gone = [c for c in before_keys if c not in after_keys]
     added = [c for c in after_keys if c not in before_keys]
-    held = repo.contact_holders(lead.tenant_id, gone + added) if gone or added else {}
+    held = repo.contact_claims(lead.tenant_id, gone + added) if gone or added else {}
     found = sort_holders(repo, lead.tenant_id, {c: held[c] for c in added if c in held}, lead.lead_id)
     taken = next(iter(found.live.items()), None)
     if taken is not None:
         raise ContactTaken(contact_field(taken[0]), taken[1].lead_id)
+    _refuse_in_flight(found)
     event = LeadEvent(at=now, kind="edited", by=caller.label, data={"fields": ",".join(sorted(changes))})
     return repo.save_lead(
         lead,
         after,
         event,
         claim=added,
-        release=[c for c in gone if held.get(c) == lead.lead_id],
+        release=[c for c in gone if c in held and held[c].lead_id == lead.lead_id],
         replacing=found.stale,
     )
+
+
+def _refuse_in_flight(found: Holders) -> None:
+    """A contact a new submission is claiming this very moment: its lead may be about to exist."""
+    if found.in_flight:
+        contact = next(iter(found.in_flight))
+        raise Conflict(f"a new submission with this {contact_field(contact)} is being stored now; retry")
 
 
 def _active_staff(repo: Repository, tenant_id: str, staff_ids: Sequence[str]) -> dict[str, StaffMember]:
@@ -254,10 +262,11 @@ def restore_lead(repo: Repository, caller: Caller, lead_id: str, now: datetime) 
     if lead.status is not LeadStatus.DELETED:
         raise Conflict(f"lead {lead_id} is not deleted")
     contacts = contact_keys(lead.phone, lead.email)
-    found = sort_holders(repo, lead.tenant_id, repo.contact_holders(lead.tenant_id, contacts), lead.lead_id)
+    found = sort_holders(repo, lead.tenant_id, repo.contact_claims(lead.tenant_id, contacts), lead.lead_id)
     taken = next(((c, h) for c, h in found.live.items() if h.lead_id != lead.duplicate_of), None)
     if taken is not None:
         raise ContactTaken(contact_field(taken[0]), taken[1].lead_id)
+    _refuse_in_flight(found)
     decisions = list(lead.decisions)
     if lead.owner:  # its former owner's hold ends here: the rule in charge assigns it afresh
         decisions.append(

@@ -174,6 +174,13 @@ def _again(
     verifier: Verifier,
 ) -> Outcome:
     """A repeat: the first outcome, with the lead's status as it is now; an unfinished one is finished."""
+    if first.status in UNFINISHED:
+        first = resolved(repo, [first])[0]
+        if first.answer is not None and first.status in FINAL:  # its lead exists: read just now
+            answer = IntakeResult.model_validate(first.answer)
+            return Outcome(
+                first.submission_id, first.status, answer=answer, redirect=_redirect_of(first.fields)
+            )
     if first.status in FINAL:
         return _stored_outcome(repo, first)
     # received (in flight, or crashed) or failed: finishing it is safe, it can only make its one lead.
@@ -252,7 +259,10 @@ def _process(
         _finish(repo, record, SubmissionStatus.FAILED, reason=f"failed: {type(error).__name__}")
         raise Unavailable("the lead could not be stored right now; try again") from error
     status = SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
-    _finish(repo, record, status, answer=result.model_dump(mode="json"))
+    if result.linked or record.status is not SubmissionStatus.RECEIVED:
+        _finish(repo, record, status, answer=result.model_dump(mode="json"))
+    # else a new lead with the id the record chose: "received" and that lead existing *is* its
+    # outcome (see ``resolved``), so the record is not written twice (one write less per lead)
     metrics.add_metric(name="LeadsLinked" if result.linked else "LeadsReceived", unit="Count", value=1)
     logger.info(
         "lead received",
@@ -357,6 +367,37 @@ def _spam(repo: Repository, record: Submission) -> Outcome:
     )
 
 
+# ------------------------------------------------------------------ outcomes not written back
+#: Stored statuses whose record may have become its lead without saying so.
+UNFINISHED = (SubmissionStatus.RECEIVED, SubmissionStatus.FAILED)
+
+
+def resolved(repo: Repository, records: Sequence[Submission]) -> list[Submission]:
+    """Records as they stand: one still ``received`` (or ``failed``) whose chosen lead exists became it.
+
+    A new lead's submission is not finished with a second write: the lead's insert is its outcome.
+    A record whose lead does not exist is in flight, or its processing crashed: replayable.
+    """
+    unfinished = [r for r in records if r.status in UNFINISHED]
+    if not unfinished:
+        return list(records)
+    leads = repo.leads_by_id(unfinished[0].tenant_id, [r.lead_id for r in unfinished])
+    found: list[Submission] = []
+    for record in records:
+        lead = leads.get(record.lead_id) if record.status in UNFINISHED else None
+        if lead is not None:
+            answer = IntakeResult(
+                lead_id=lead.lead_id,
+                status=lead.status,
+                status_label=lead.status_label,
+                duplicate_of=lead.duplicate_of,
+            )
+            status = SubmissionStatus.LINKED if lead.duplicate_of else SubmissionStatus.ACCEPTED
+            record = record.model_copy(update={"status": status, "answer": answer.model_dump(mode="json")})
+        found.append(record)
+    return found
+
+
 # ------------------------------------------------------------------ admins: list and replay
 def list_submissions(
     repo: Repository,
@@ -367,16 +408,24 @@ def list_submissions(
     limit: int,
     start: PageKey = None,
 ) -> tuple[list[Submission], PageKey]:
-    return repo.list_submissions(
-        caller.tenant_id, status=status, source_id=source_id, limit=limit, start=start
+    """A page of submissions as they stand (``resolved``): an accepted one may be stored as received."""
+    stored: tuple[SubmissionStatus, ...] = ()
+    if status in (SubmissionStatus.ACCEPTED, SubmissionStatus.LINKED):
+        stored = (status, *UNFINISHED)
+    elif status is not None:
+        stored = (status,)
+    records, last = repo.list_submissions(
+        caller.tenant_id, statuses=stored, source_id=source_id, limit=limit, start=start
     )
+    records = resolved(repo, records)
+    return [r for r in records if status is None or r.status is status], last
 
 
 def get_submission(repo: Repository, caller: Caller, submission_id: str) -> Submission:
     record = repo.get_submission(caller.tenant_id, submission_id)
     if record is None:
         raise NotFound(f"submission {submission_id} not found")
-    return record
+    return resolved(repo, [record])[0]
 
 
 def replay(repo: Repository, caller: Caller, submission_id: str, now: datetime) -> Outcome:
