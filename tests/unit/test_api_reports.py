@@ -100,6 +100,15 @@ def test_reclaims_and_escalations_are_counted_for_the_rule_in_the_decision(moto_
     # (received at NOW + 0..3 s, assigned at NOW + 60 s: 60, 59, 58, 57 s)
     assert reply.body["speed_to_lead"]["median_seconds"] == 58.5
     assert reply.body["speed_to_lead"]["p95_seconds"] == 60.0
+    # …and the 4 escalations are listed, newest first, each with its reason, rule and who had it
+    listed = reply.body["escalations"]
+    assert len(listed) == 4 and [e["at"] for e in listed] == sorted((e["at"] for e in listed), reverse=True)
+    assert {(e["rule_id"], e["previous_owner"], e["status"]) for e in listed} == {
+        ("r-reclaim", "B", "escalated")
+    }
+    reasons = {e["reason"] for e in listed}
+    assert len(reasons) == 1 and None not in reasons
+    assert reply.body["escalations_by_reason"] == {reasons.pop(): 4}
 
 
 def test_rule_filter_keeps_only_that_rules_leads(moto_repo: Repository) -> None:

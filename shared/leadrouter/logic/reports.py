@@ -27,6 +27,8 @@ only fetches them. Definitions:
   minute or more (the team was off for part of the wait). p50 (median, as above) and nearest-rank p95
   of both waits are over the leads that waited. Rules no longer on file, or with nobody active on
   file, are not measured.
+* **escalations**: every "escalated" decision on the period's leads, newest first (at most 200 listed),
+  with its reason, rule (null: no rule was in charge) and the lead's status now; counted by reason.
 * **by source / by campaign** (``attribution_rows``): the period's leads counted per form source
   (``Lead.source``) and per ``utm_campaign`` of their *first* touch, leads without one under null, each
   with speed-to-lead as above (received → first assigned or manual decision) over those assigned.
@@ -132,6 +134,19 @@ class CampaignRow(BaseModel):
     speed_to_lead: Speed
 
 
+class EscalationRow(BaseModel):
+    lead_id: str
+    at: datetime = Field(description="when the lead was escalated")
+    reason: str | None = Field(description="why: nobody eligible, reclaimed too often, no rule, ...")
+    rule_id: str | None = Field(description="the rule that escalated it; null: no rule was in charge")
+    previous_owner: str | None = None
+    status: LeadStatus = Field(description="the lead's status now (an admin may have assigned it since)")
+
+
+#: Escalations listed in a report at most (newest first); ``escalations_by_reason`` counts them all.
+MAX_ESCALATIONS_LISTED = 200
+
+
 class DistributionReport(BaseModel):
     received_from: datetime
     received_to: datetime
@@ -146,6 +161,14 @@ class DistributionReport(BaseModel):
     )
     escalated_unrouted: dict[str, int] = Field(
         default_factory=dict, description="leads escalated because no rule would assign them, by reason"
+    )
+    escalations: list[EscalationRow] = Field(
+        default_factory=list,
+        description=f"the period's escalations with their reasons, newest first (at most "
+        f"{MAX_ESCALATIONS_LISTED})",
+    )
+    escalations_by_reason: dict[str, int] = Field(
+        default_factory=dict, description="every escalation of the period's leads, counted by reason"
     )
     by_source: list[SourceRow] = Field(
         default_factory=list, description="the period's leads per form source, most leads first"
@@ -235,6 +258,7 @@ def distribution(
     escalated_unrouted: Counter[str] = Counter()
     gaps_now = unrouted_scopes or {}
     kept: list[Lead] = []
+    escalations: list[EscalationRow] = []
     for lead in leads:
         if not received_from <= lead.received_at < received_to:
             continue
@@ -244,6 +268,8 @@ def distribution(
         if lead.status is LeadStatus.PENDING and lead.scope_key in gaps_now:
             unrouted[gaps_now[lead.scope_key]] += 1
         for decision in lead.decisions:
+            if decision.action == "escalated":
+                escalations.append(_escalation_row(lead, decision))
             if decision.rule_id is not None:
                 _count(tallies[decision.rule_id], decision)
             elif decision.action == "escalated" and decision.reason:
@@ -269,6 +295,21 @@ def distribution(
         rules=rows,
         unrouted=dict(unrouted),
         escalated_unrouted=dict(escalated_unrouted),
+        escalations=sorted(escalations, key=lambda e: (e.at, e.lead_id), reverse=True)[
+            :MAX_ESCALATIONS_LISTED
+        ],
+        escalations_by_reason=dict(Counter(e.reason or "unknown" for e in escalations)),
+    )
+
+
+def _escalation_row(lead: Lead, decision: Decision) -> EscalationRow:
+    return EscalationRow(
+        lead_id=lead.lead_id,
+        at=decision.at,
+        reason=decision.reason,
+        rule_id=decision.rule_id,
+        previous_owner=decision.previous_owner,
+        status=lead.status,
     )
 
 
