@@ -474,7 +474,9 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
             for action in _as_list(statement["Action"]):
                 service, _, name = str(action).partition(":")
                 assert service in ("dynamodb", "sqs"), action
-                granted.setdefault(_resource_key(resource), set()).add(name if service == "dynamodb" else action)
+                granted.setdefault(_resource_key(resource), set()).add(
+                    name if service == "dynamodb" else action
+                )
 
     # Then it is exactly that: nothing missing (a transaction would fail), nothing more
     assert granted == expected

@@ -108,8 +108,11 @@ class WebhookStore(Store):
             raise
         SETTINGS_CACHE.forget()
 
-    def subscriptions(self, tenant_id: str) -> list[Subscription]:
-        """A tenant's webhooks with their secrets, cached per container (one Query per TTL)."""
+    def subscriptions(self, tenant_id: str, *, fresh: bool = False) -> list[Subscription]:
+        """A tenant's webhooks with their secrets, cached per container (one Query per TTL); ``fresh``
+        reads the table (a delivery for a webhook this container has not seen yet)."""
+        if fresh:
+            return self._read_subscriptions(tenant_id)
         return SETTINGS_CACHE.get(
             ("WEBHOOKS", self._config, tenant_id), lambda: self._read_subscriptions(tenant_id)
         )

@@ -86,6 +86,7 @@ def post(
     https = parts.scheme.lower() == "https"
     port = parts.port or (443 if https else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    answering = False  # connected and sent: a timeout now is the receiver's slowness, not the network's
     try:
         address = _public_address(host, port, allow_local)
         kind = _PinnedHTTPS if https else _PinnedHTTP
@@ -101,6 +102,7 @@ def post(
                     **headers,
                 },
             )
+            answering = True
             if connection.sock is not None:  # the answer gets what is left of 2 × timeout
                 connection.sock.settimeout(max(0.05, started + 2 * timeout - time.monotonic()))
             response = connection.getresponse()
@@ -109,7 +111,9 @@ def post(
         finally:
             connection.close()
     except TimeoutError:
-        return result(None, f"timed out after {timeout:g} s")
+        if answering:
+            return result(None, f"no answer within {2 * timeout:g} s")
+        return result(None, f"could not connect within {timeout:g} s")
     except ssl.SSLError as error:
         return result(None, f"TLS error: {error.reason or type(error).__name__}")
     except ConnectionError as error:

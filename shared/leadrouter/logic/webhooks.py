@@ -192,9 +192,12 @@ class Outcome:
 
 
 def _subscription(repo: Repository, tenant_id: str, webhook_id: str) -> Subscription | None:
-    for subscription in repo.subscriptions(tenant_id):
-        if subscription.webhook.webhook_id == webhook_id:
-            return subscription
+    """The webhook from this container's cache; one it lacks is read afresh (it may be newer than the
+    cache, as fan-out saw it), so only a deletion can take up to the cache's TTL to be noticed."""
+    for fresh in (False, True):
+        for subscription in repo.subscriptions(tenant_id, fresh=fresh):
+            if subscription.webhook.webhook_id == webhook_id:
+                return subscription
     return None
 
 
