@@ -148,8 +148,9 @@ def test_a_receiver_failing_three_times_gets_the_event_on_the_fourth_attempt_aft
 def test_a_dead_endpoint_ends_dead_in_the_dlq_while_another_tenants_endpoint_keeps_receiving(
     moto_repo: Repository, queues: Queues, receivers: Callable[..., Receiver]
 ):
-    # Given a tenant whose endpoint always answers 503, and another tenant's healthy endpoint
-    dead = receivers(503)
+    # Given a tenant whose endpoint answers 503 (until it is fixed, after ten attempts), and another
+    # tenant's healthy endpoint
+    dead = receivers(*[503] * SCHEDULE.max_attempts, 200)
     healthy = receivers(200)
     moto_repo.create_webhook(webhook(dead.url), SECRET)
     moto_repo.create_webhook(webhook(healthy.url, tenant=OTHER, webhook_id="W9"), OTHER_SECRET)
@@ -179,6 +180,15 @@ def test_a_dead_endpoint_ends_dead_in_the_dlq_while_another_tenants_endpoint_kee
     assert ids == [f"L{n:04d}x-1" for n in range(SCHEDULE.max_attempts + 2)]
     for request in healthy.received:
         verify(OTHER_SECRET, request.headers[HEADER], request.body, time.time())
+
+    # When an operator redrives the dead message once the endpoint is fixed
+    queues.client.send_message(QueueUrl=queues.delivery, MessageBody=dlq[0]["Body"])
+    run_delivery(queues)
+
+    # Then it is posted once more and the log says delivered, on attempt 11
+    assert len(dead.received) == SCHEDULE.max_attempts + 1
+    log = _log(moto_repo, "W1", "L0001-1")
+    assert (log.status, log.attempts, log.last_error) == (DeliveryStatus.DELIVERED, 11, None)
 
 
 def test_a_slow_endpoint_fails_fast_and_another_tenants_delivery_in_the_same_batch_still_goes(

@@ -53,7 +53,7 @@ class Subscription:
 @dataclass(frozen=True, slots=True)
 class Claim:
     """The outcome of claiming a delivery: ``attempt`` (1-based) if this copy may post now, else the
-    status that stopped it (delivered, dead, or another copy's attempt or pending retry)."""
+    status that stopped it (delivered, or another copy's attempt or pending retry)."""
 
     attempt: int | None
     status: DeliveryStatus | None = None
@@ -133,15 +133,17 @@ class WebhookStore(Store):
         """Take the delivery for one attempt by the message ``holder``, counting it; or say who has it.
 
         A copy may post if the delivery is new, if its last attempt failed and the retry is due (or
-        this is the message that owns that retry), or if an attempt's lease ran out (its invocation
-        crashed). A delivered or dead delivery is never posted again, and while another copy's attempt
-        or retry is pending this copy stands aside: that copy stays on the queue until it is done.
+        this is the message that owns that retry), if an attempt's lease ran out (its invocation
+        crashed), or if it is dead (an operator redrove it from the DLQ). A delivered delivery is never
+        posted again, and while another copy's attempt or retry is pending this copy stands aside: that
+        copy stays on the queue until it is done.
         """
         moment = to_iso(now)
         event = request.event
         values = expr_values(
             pending=DeliveryStatus.PENDING.value,
             retrying=DeliveryStatus.RETRYING.value,
+            dead=DeliveryStatus.DEAD.value,
             zero=0,
             one=1,
             now=moment,
@@ -172,6 +174,7 @@ class WebhookStore(Store):
                     "attribute_not_exists(pk)"
                     " OR (#status = :retrying AND (holder = :holder OR next_attempt_at <= :now))"
                     " OR (#status = :pending AND (holder = :holder OR lease_until < :now))"
+                    " OR #status = :dead"
                 ),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=values,
