@@ -33,6 +33,7 @@ NO_CONFLICT = {
     ("post", "/f/{form_key}"),
     ("post", "/webhooks"),  # a generated id
     ("post", "/webhooks/{webhook_id}/test"),  # only queues a delivery
+    ("delete", "/webhooks/{webhook_id}"),  # gone is gone (a second delete is a 404)
 }
 _RESOURCE_IDS = ("{lead_id}", "{rule_id}", "{staff_id}", "{webhook_id}")
 _WRITES = {"post", "put", "patch", "delete"}
