@@ -93,7 +93,7 @@ def get_webhook(webhook_id: PathIdent) -> Webhook:
 
 @router.delete(
     "/webhooks/<webhook_id>",
-    summary="Delete a webhook: queued deliveries stop (within 30 s); its log stays 30 days",
+    summary="Delete a webhook: queued deliveries stop (within 30 s); its log is no longer listed",
     responses={204: {"description": "deleted"}},
     tags=["webhooks"],
 )
