@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -155,7 +154,7 @@ class WebhookStore(Store):
             event_type=str(event.type),
             occurred=to_iso(event.occurred_at),
             test=request.test,
-            expires=int(time.time()) + LOG_DAYS * 86_400,
+            expires=int(now.timestamp()) + LOG_DAYS * 86_400,
         )
         try:
             response = self._client.update_item(
