@@ -13,6 +13,13 @@ class Settings:
     events_table: str
     submissions_table: str
     lease_seconds: int
+    #: Webhooks (issue 9): the delivery log table, the queue a delivery is sent to, and the local stack's
+    #: allowances (http://127.0.0.1 receivers; retry delays compressed by ``webhook_retry_scale``).
+    deliveries_table: str = ""
+    webhook_delivery_queue_url: str = ""
+    webhooks_allow_local: bool = False
+    webhook_retry_scale: float = 1.0
+    webhook_timeout_seconds: float = 5.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -25,4 +32,9 @@ class Settings:
             events_table=os.environ.get("EVENTS_TABLE", ""),
             submissions_table=os.environ.get("SUBMISSIONS_TABLE", ""),
             lease_seconds=int(os.environ.get("LEASE_SECONDS", "180")),
+            deliveries_table=os.environ.get("DELIVERIES_TABLE", ""),
+            webhook_delivery_queue_url=os.environ.get("WEBHOOK_DELIVERY_QUEUE_URL", ""),
+            webhooks_allow_local=os.environ.get("WEBHOOKS_ALLOW_LOCAL", "") in ("1", "true"),
+            webhook_retry_scale=float(os.environ.get("WEBHOOK_RETRY_SCALE", "1")),
+            webhook_timeout_seconds=float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5")),
         )

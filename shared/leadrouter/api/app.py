@@ -23,6 +23,7 @@ from leadrouter.api.routes import (
     sources,
     staff,
     submissions,
+    webhooks,
 )
 
 MAX_BODY_BYTES = screen.MAX_BODY_BYTES
@@ -116,4 +117,4 @@ def create_app() -> LeadRouterResolver:
     return app
 
 
-ROUTERS = [intake, submissions, leads, campaigns, rules, staff, holidays, reports, sources]
+ROUTERS = [intake, submissions, leads, campaigns, rules, staff, holidays, reports, sources, webhooks]

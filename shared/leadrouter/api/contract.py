@@ -31,8 +31,11 @@ NO_CONFLICT = {
     ("post", "/form-sources"),
     ("post", "/intake/leads"),  # a repeat gets the first answer, never a conflict
     ("post", "/f/{form_key}"),
+    ("post", "/webhooks"),  # a generated id
+    ("post", "/webhooks/{webhook_id}/test"),  # only queues a delivery
+    ("delete", "/webhooks/{webhook_id}"),  # gone is gone (a second delete is a 404)
 }
-_RESOURCE_IDS = ("{lead_id}", "{rule_id}", "{staff_id}")
+_RESOURCE_IDS = ("{lead_id}", "{rule_id}", "{staff_id}", "{webhook_id}")
 _WRITES = {"post", "put", "patch", "delete"}
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -121,6 +124,16 @@ LINKS: dict[tuple[str, str, str], tuple[str, str, list[tuple[str, str]]]] = {
         "$response.body#/staff_id",
         [("get", "/staff/{staff_id}"), ("patch", "/staff/{staff_id}")],
     ),
+    ("post", "/webhooks", "201"): (
+        "webhook_id",
+        "$response.body#/webhook/webhook_id",
+        [
+            ("get", "/webhooks/{webhook_id}"),
+            ("delete", "/webhooks/{webhook_id}"),
+            ("get", "/webhooks/{webhook_id}/deliveries"),
+            ("post", "/webhooks/{webhook_id}/test"),
+        ],
+    ),
 }
 
 #: Request bodies that work on the demo tenant of `make run` (staff A, B, C; pool web, step new): Swagger
@@ -155,6 +168,11 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("post", "/staff"): {"name": "Phạm Thu Dung", "team": "south", "max_open_leads": 50},
     ("post", "/form-sources"): {"name": "Landing page Tết", "pool": "web", "step": "new"},
+    ("post", "/webhooks"): {
+        "url": "https://crm.example.com/hooks/leadrouter",
+        "event_types": ["LeadAssigned", "LeadEscalated"],
+        "description": "CRM sync",
+    },
     ("post", "/campaigns/{campaign}/leads"): {"filter": {"pool": "web", "status": "pending"}},
 }
 

@@ -11,7 +11,8 @@ Layout (tables come from template.yaml; local tables are created from the same f
 * config table, key ``pk`` = ``TENANT#<id>`` + ``sk``: ``TENANT``, ``STAFF#<id>``, ``RULE#<id>``,
   ``CONTACT#<phone|email>``, ``COUNTER#<rule>#v<version>`` (the rotation's atomic slot counter) and
   ``LEASE#<rule>`` (one sweep per rule at a time). The sparse GSI ``active_rules`` lists active rules
-  by action (assign / reclaim).
+  by action (assign / reclaim). ``WEBHOOK#<id>`` items are tenants' webhooks (``data.webhooks``).
+* deliveries table: each webhook's delivery log (``data.webhooks``).
 
 One module per aggregate (``leads``, ``transitions``, ``contacts``, ``config``, ``rotation``); the logic
 imports only this facade. Every change of a lead's state is a conditional write on the state it was
@@ -38,6 +39,7 @@ from leadrouter.data.rotation import RotationStore
 from leadrouter.data.scopes import ScopeStore
 from leadrouter.data.submissions import SubmissionStore
 from leadrouter.data.transitions import TransitionStore
+from leadrouter.data.webhooks import WebhookStore
 
 __all__ = [
     "Item",
@@ -53,6 +55,13 @@ __all__ = [
 
 
 class Repository(
-    LeadStore, TransitionStore, ContactStore, ScopeStore, RotationStore, ConfigStore, SubmissionStore
+    LeadStore,
+    TransitionStore,
+    ContactStore,
+    ScopeStore,
+    RotationStore,
+    ConfigStore,
+    SubmissionStore,
+    WebhookStore,
 ):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""

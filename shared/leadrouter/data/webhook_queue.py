@@ -1,0 +1,65 @@
+"""WebhookDeliveryQueue: one message per event per webhook, and the delay before a failed one returns.
+
+boto3 is created without an endpoint, so ``AWS_ENDPOINT_URL_SQS`` (the local stack) is honoured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import boto3
+
+from leadrouter.domain.webhooks import DeliveryRequest
+from leadrouter.settings import Settings
+
+SEND_BATCH_LIMIT = 10
+
+
+class QueueError(RuntimeError):
+    """SQS did not take every message (the caller fails its record, and the batch is retried)."""
+
+
+class DeliveryQueue:
+    def __init__(self, queue_url: str, client: Any | None = None) -> None:
+        if not queue_url:
+            raise RuntimeError("WEBHOOK_DELIVERY_QUEUE_URL is not set (template.yaml sets it)")
+        self.queue_url = queue_url
+        self._client = client or boto3.client("sqs")
+
+    def send(self, requests: Sequence[DeliveryRequest]) -> None:
+        """SendMessageBatch in tens; entries SQS refused are sent once more, then QueueError.
+
+        A resent entry that SQS had in fact taken is a duplicate message: the delivery log's claim
+        makes it a no-op.
+        """
+        for start in range(0, len(requests), SEND_BATCH_LIMIT):
+            entries = [
+                {"Id": str(i), "MessageBody": r.model_dump_json()}
+                for i, r in enumerate(requests[start : start + SEND_BATCH_LIMIT])
+            ]
+            for _ in range(2):
+                response = self._client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+                failed = {f["Id"] for f in response.get("Failed", [])}
+                entries = [e for e in entries if e["Id"] in failed]
+                if not entries:
+                    break
+            if entries:
+                raise QueueError(f"SQS refused {len(entries)} delivery message(s)")
+
+    def retry_in(self, receipt_handle: str, seconds: int) -> None:
+        """The message comes back after ``seconds`` (0: at once, e.g. to be moved to the DLQ)."""
+        self._client.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(seconds)
+        )
+
+
+@cache
+def _queue(url: str) -> DeliveryQueue:
+    return DeliveryQueue(url)
+
+
+def delivery_queue(settings: Settings | None = None) -> DeliveryQueue:
+    """The container's one queue client (per URL)."""
+    return _queue((settings or Settings.from_env()).webhook_delivery_queue_url)

@@ -1,0 +1,284 @@
+"""Tenant webhooks: register, list, delete (admins), fan an event out, deliver one, send a test event.
+
+The path of an event (AWS's engines do the queueing and the retrying)::
+
+    EventBridge bus ─rule─▶ WebhookEventsQueue ─▶ fan-out (one message per subscribed webhook)
+        ─▶ WebhookDeliveryQueue ─▶ delivery: sign, POST, log
+              failed: ChangeMessageVisibility(next delay of the schedule), the message comes back
+              last attempt failed: logged dead, redrive (maxReceiveCount) moves it to the DLQ
+
+Each webhook's deliveries are their own messages, so a slow or dead endpoint holds up only its own
+(5 s per attempt at most, then backoff), never another tenant's or the assignment path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from leadrouter.clock import utc_now
+from leadrouter.data.repository import PageKey, Repository
+from leadrouter.data.webhooks import Subscription
+from leadrouter.domain.errors import InvalidInput, NotFound
+from leadrouter.domain.events import DOMAIN_EVENT, EVENT_SOURCE, DomainEvent
+from leadrouter.domain.ids import new_id
+from leadrouter.domain.models import Caller, Name
+from leadrouter.domain.webhooks import (
+    MAX_URL_LENGTH,
+    MAX_WEBHOOKS_PER_TENANT,
+    SCHEDULE,
+    Delivery,
+    DeliveryRequest,
+    DeliveryStatus,
+    EventTypes,
+    RetrySchedule,
+    Webhook,
+    check_url,
+    delivery_body,
+    new_secret,
+    test_event,
+)
+from leadrouter.logic.admin import validated
+from leadrouter.logic.webhook_http import PostResult, post
+from leadrouter.observability import logger, metrics
+from leadrouter.settings import Settings
+from leadrouter.signing import HEADER, sign
+
+#: An attempt holds its delivery this long; a copy arriving later may take over (the holder crashed).
+#: Longer than the delivery function's timeout, shorter than WebhookDeliveryQueue's visibility timeout.
+LEASE_SECONDS = 90
+
+
+class Queue(Protocol):
+    def send(self, requests: Sequence[DeliveryRequest]) -> None: ...
+
+
+Poster = Callable[..., PostResult]
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str = Field(max_length=MAX_URL_LENGTH, description="https:// endpoint that receives the deliveries")
+    event_types: EventTypes | None = Field(default=None, description="the types to receive; default all")
+    description: Name | None = None
+
+
+# ------------------------------------------------------------------ admin
+def register(
+    repo: Repository, caller: Caller, body: WebhookCreate, now: datetime, *, allow_local: bool = False
+) -> tuple[Webhook, str]:
+    """A new webhook and its signing secret (returned this once; stored, never listed)."""
+    try:
+        url = check_url(body.url, allow_local=allow_local)
+    except ValueError as error:
+        raise InvalidInput("invalid webhook", {"url": str(error)}) from error
+    if len(repo.list_webhooks(caller.tenant_id)) >= MAX_WEBHOOKS_PER_TENANT:
+        raise InvalidInput(
+            "too many webhooks", {"body": f"a tenant has at most {MAX_WEBHOOKS_PER_TENANT} webhooks"}
+        )
+    data: dict[str, Any] = {
+        "webhook_id": new_id("W", now),
+        "tenant_id": caller.tenant_id,
+        "url": url,
+        "description": body.description,
+        "created_at": now,
+    }
+    if body.event_types is not None:
+        data["event_types"] = body.event_types
+    webhook = validated(Webhook, data, "invalid webhook")
+    secret = new_secret()
+    repo.create_webhook(webhook, secret)
+    logger.info("webhook registered", extra={"webhook_id": webhook.webhook_id, "tenant_id": caller.tenant_id})
+    return webhook, secret
+
+
+def list_webhooks(repo: Repository, caller: Caller) -> list[Webhook]:
+    return repo.list_webhooks(caller.tenant_id)
+
+
+def get_webhook(repo: Repository, caller: Caller, webhook_id: str) -> Webhook:
+    webhook = repo.get_webhook(caller.tenant_id, webhook_id)
+    if webhook is None:
+        raise NotFound(f"webhook {webhook_id} not found")
+    return webhook
+
+
+def delete_webhook(repo: Repository, caller: Caller, webhook_id: str) -> None:
+    repo.delete_webhook(caller.tenant_id, webhook_id)
+
+
+def list_deliveries(
+    repo: Repository, caller: Caller, webhook_id: str, *, limit: int, start: PageKey = None
+) -> tuple[list[Delivery], PageKey]:
+    get_webhook(repo, caller, webhook_id)
+    return repo.list_deliveries(caller.tenant_id, webhook_id, limit=limit, start=start)
+
+
+def send_test(
+    repo: Repository, queue: Queue, caller: Caller, webhook_id: str, now: datetime
+) -> DeliveryRequest:
+    """Queue a synthetic ``LeadAssigned`` (``test: true``) for one webhook, whatever it subscribes to."""
+    webhook = get_webhook(repo, caller, webhook_id)
+    request = DeliveryRequest(
+        tenant_id=caller.tenant_id,
+        webhook_id=webhook.webhook_id,
+        event=test_event(caller.tenant_id, now),
+        test=True,
+    )
+    queue.send([request])
+    return request
+
+
+# ------------------------------------------------------------------ fan-out
+def fan_out(event: DomainEvent, subscriptions: Sequence[Subscription]) -> list[DeliveryRequest]:
+    """The deliveries an event means: one per active webhook of its tenant that wants its type."""
+    return [
+        DeliveryRequest(tenant_id=event.tenant_id, webhook_id=s.webhook.webhook_id, event=event)
+        for s in subscriptions
+        if s.webhook.tenant_id == event.tenant_id and s.webhook.wants(event.type)
+    ]
+
+
+def event_of_message(body: str) -> DomainEvent | None:
+    """The domain event of a WebhookEventsQueue message (an EventBridge event as SQS gets it).
+
+    Another source's event is None (ignored); a leadrouter event that does not read is a ValueError,
+    so its message is retried and ends in the events queue's DLQ rather than vanishing.
+    """
+    envelope = json.loads(body)
+    if not isinstance(envelope, Mapping) or envelope.get("source") != EVENT_SOURCE:
+        return None
+    try:
+        event = DOMAIN_EVENT.validate_python(envelope.get("detail"))
+    except ValidationError as error:
+        kind = envelope.get("detail-type")
+        raise ValueError(f"unreadable {kind} event: {error.error_count()} error(s)") from None
+    if envelope.get("detail-type") not in (None, str(event.type)):
+        raise ValueError("detail-type does not match the event's type")
+    return event
+
+
+def fan_out_message(repo: Repository, queue: Queue, body: str) -> int:
+    """Fan one WebhookEventsQueue message out onto WebhookDeliveryQueue; the number of deliveries."""
+    event = event_of_message(body)
+    if event is None:
+        return 0
+    requests = fan_out(event, repo.subscriptions(event.tenant_id))
+    if requests:
+        queue.send(requests)
+    metrics.add_metric(name="WebhookDeliveriesQueued", unit=MetricUnit.Count, value=len(requests))
+    return len(requests)
+
+
+# ------------------------------------------------------------------ delivery
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one delivery message: ``retry_in`` seconds for a failed attempt with more to
+    come; ``dead`` after the last one; ``skipped`` when nothing was posted (delivered already, another
+    copy has it, the webhook is gone)."""
+
+    result: Literal["delivered", "retry", "dead", "skipped"]
+    attempt: int | None = None
+    retry_in: int | None = None
+    status_code: int | None = None
+    reason: str | None = None
+
+
+def _subscription(repo: Repository, tenant_id: str, webhook_id: str) -> Subscription | None:
+    """The webhook from this container's cache; one it lacks is read afresh (it may be newer than the
+    cache, as fan-out saw it), so only a deletion can take up to the cache's TTL to be noticed."""
+    for fresh in (False, True):
+        for subscription in repo.subscriptions(tenant_id, fresh=fresh):
+            if subscription.webhook.webhook_id == webhook_id:
+                return subscription
+    return None
+
+
+def deliver(
+    repo: Repository,
+    request: DeliveryRequest,
+    *,
+    holder: str,
+    receive_count: int,
+    settings: Settings,
+    now: Callable[[], datetime] = utc_now,
+    poster: Poster = post,
+) -> Outcome:
+    """One attempt at one delivery: claim it in the log, sign, POST, record the outcome.
+
+    ``holder`` is the SQS message id and ``receive_count`` its ApproximateReceiveCount: attempt n of
+    the message waits ``schedule.delay_after(n)`` before the next, and the last one is logged dead
+    (the queue's redrive, maxReceiveCount = ``schedule.max_attempts``, then moves it to the DLQ).
+    """
+    ids = {"tenant_id": request.tenant_id, "webhook_id": request.webhook_id, "event_id": request.event_id}
+    subscription = _subscription(repo, request.tenant_id, request.webhook_id)
+    if subscription is None:
+        logger.info("webhook gone; delivery dropped", extra=ids)
+        return Outcome("skipped", reason="webhook deleted")
+    if not request.test and not subscription.webhook.wants(request.event.type):
+        return Outcome("skipped", reason="webhook no longer subscribed")
+    claim = repo.claim_delivery(request, holder, now(), LEASE_SECONDS)
+    if claim.attempt is None:
+        logger.info("delivery not claimed", extra={**ids, "status": str(claim.status)})
+        return Outcome("skipped", reason=f"delivery is {claim.status}")
+    body = delivery_body(request)
+    sent_at = now()
+    headers = {
+        HEADER: sign(subscription.secret, int(sent_at.timestamp()), body),
+        "Leadrouter-Event-Id": request.event_id,
+        "Leadrouter-Event-Type": str(request.event.type),
+        "Leadrouter-Webhook-Id": request.webhook_id,
+        "Leadrouter-Delivery-Attempt": str(claim.attempt),
+    }
+    result = poster(
+        subscription.webhook.url,
+        body,
+        headers,
+        timeout=settings.webhook_timeout_seconds,
+        allow_local=settings.webhooks_allow_local,
+    )
+    finished = now()
+    schedule: RetrySchedule = SCHEDULE.scaled(settings.webhook_retry_scale)
+    extra = {**ids, "attempt": claim.attempt, "status_code": result.status_code, "seconds": result.seconds}
+    if result.ok:
+        repo.finish_delivery(
+            request, holder, DeliveryStatus.DELIVERED, finished, status_code=result.status_code, error=None
+        )
+        metrics.add_metric(name="WebhookDelivered", unit=MetricUnit.Count, value=1)
+        logger.info("webhook delivered", extra=extra)
+        return Outcome("delivered", claim.attempt, status_code=result.status_code)
+    delay = schedule.delay_after(max(receive_count, 1))
+    if delay is None:
+        repo.finish_delivery(
+            request, holder, DeliveryStatus.DEAD, finished, status_code=result.status_code, error=result.error
+        )
+        metrics.add_metric(name="WebhookDeliveryDead", unit=MetricUnit.Count, value=1)
+        logger.warning("webhook delivery dead after its last attempt", extra={**extra, "error": result.error})
+        return Outcome("dead", claim.attempt, status_code=result.status_code, reason=result.error)
+    repo.finish_delivery(
+        request,
+        holder,
+        DeliveryStatus.RETRYING,
+        finished,
+        status_code=result.status_code,
+        error=result.error,
+        next_attempt_at=finished + timedelta(seconds=delay),
+    )
+    metrics.add_metric(name="WebhookDeliveryFailed", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "webhook delivery failed; will retry", extra={**extra, "error": result.error, "retry_in": delay}
+    )
+    return Outcome(
+        "retry", claim.attempt, retry_in=delay, status_code=result.status_code, reason=result.error
+    )
+
+
+def request_of_message(body: str) -> DeliveryRequest:
+    return DeliveryRequest.model_validate_json(body)

@@ -1,0 +1,312 @@
+"""Webhook fan-out and delivery through the real handlers: moto SQS (single-threaded) and DynamoDB tables
+from the template, and a real HTTP receiver on 127.0.0.1 (the only other thread)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from leadrouter.data.repository import Repository
+from leadrouter.domain.events import LeadEscalated
+from leadrouter.domain.webhooks import SCHEDULE, DeliveryRequest, DeliveryStatus
+from leadrouter.signing import HEADER, verify
+from tests.support.webhooks import (
+    AT,
+    Queues,
+    Receiver,
+    assigned,
+    create_queues,
+    receiver_factory,
+    run_delivery,
+    run_fanout,
+    webhook,
+)
+
+OTHER = "globex"
+SECRET = "whsec_" + "s" * 43
+OTHER_SECRET = "whsec_" + "o" * 43
+
+
+@pytest.fixture
+def receivers() -> Iterator[Callable[..., Receiver]]:
+    yield from receiver_factory()
+
+
+@pytest.fixture
+def queues(moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Queues:
+    return create_queues(monkeypatch)
+
+
+def _log(repo: Repository, webhook_id: str, event_id: str, tenant: str = "acme"):
+    items, _ = repo.list_deliveries(tenant, webhook_id, limit=100)
+    return next(d for d in items if d.event_id == event_id)
+
+
+def _enqueue(queues: Queues, *requests: DeliveryRequest) -> None:
+    for request in requests:
+        queues.client.send_message(QueueUrl=queues.delivery, MessageBody=request.model_dump_json())
+
+
+# ------------------------------------------------------------------ fan-out
+def test_fan_out_sends_one_delivery_per_subscribed_active_webhook_of_the_events_tenant(
+    moto_repo: Repository, queues: Queues
+):
+    # Given four webhooks of the tenant (two want LeadAssigned, one only escalations, one is inactive)
+    # and one of another tenant
+    moto_repo.create_webhook(webhook("https://a.example.com/h", webhook_id="W1"), SECRET)
+    moto_repo.create_webhook(
+        webhook("https://b.example.com/h", webhook_id="W2", event_types=["LeadAssigned"]), SECRET
+    )
+    moto_repo.create_webhook(
+        webhook("https://c.example.com/h", webhook_id="W3", event_types=["LeadEscalated"]), SECRET
+    )
+    moto_repo.create_webhook(webhook("https://d.example.com/h", webhook_id="W4", active=False), SECRET)
+    moto_repo.create_webhook(webhook("https://e.example.com/h", webhook_id="W5", tenant=OTHER), SECRET)
+
+    # When a LeadAssigned event arrives on WebhookEventsQueue and the fan-out runs
+    queues.put_event(assigned())
+    failed = run_fanout(queues)
+
+    # Then WebhookDeliveryQueue holds exactly one delivery for each of W1 and W2, carrying the event
+    assert failed == []
+    messages = queues.receive(queues.delivery)
+    requests = [DeliveryRequest.model_validate_json(m["Body"]) for m in messages]
+    assert sorted(r.webhook_id for r in requests) == ["W1", "W2"]
+    assert {r.event_id for r in requests} == {"L0001-1"}
+    assert all(r.tenant_id == "acme" and not r.test for r in requests)
+    # ... and no message carries a URL or a secret
+    assert not [m for m in messages if "whsec_" in m["Body"] or "example.com" in m["Body"]]
+
+
+def test_fan_out_ignores_other_sources_and_fails_an_unreadable_leadrouter_event(
+    moto_repo: Repository, queues: Queues
+):
+    # Given a foreign event and a leadrouter event whose detail does not read
+    moto_repo.create_webhook(webhook("https://a.example.com/h"), SECRET)
+    queues.client.send_message(
+        QueueUrl=queues.events, MessageBody=json.dumps({"source": "aws.s3", "detail-type": "x", "detail": {}})
+    )
+    queues.client.send_message(
+        QueueUrl=queues.events,
+        MessageBody=json.dumps(
+            {"source": "leadrouter", "detail-type": "LeadAssigned", "detail": {"type": "?"}}
+        ),
+    )
+
+    # When the fan-out runs
+    failed = run_fanout(queues)
+
+    # Then the foreign one is consumed, the broken one fails (retried, then the events DLQ), nothing is sent
+    assert len(failed) == 1
+    assert queues.receive(queues.delivery) == []
+
+
+# ------------------------------------------------------------------ signing and retries
+def test_a_receiver_failing_three_times_gets_the_event_on_the_fourth_attempt_after_growing_delays(
+    moto_repo: Repository, queues: Queues, receivers: Callable[..., Receiver]
+):
+    # Given a receiver that answers 500 three times, then 200
+    receiver = receivers(500, 500, 500, 200)
+    moto_repo.create_webhook(webhook(receiver.url), SECRET)
+    queues.put_event(assigned())
+    run_fanout(queues)
+
+    # When the delivery function runs until the queue is empty
+    rounds = 0
+    while run_delivery(queues)[0]:
+        rounds += 1
+        assert rounds < 10
+
+    # Then four POSTs arrived, each with the same body and event id and a valid signature ...
+    assert len(receiver.received) == 4
+    assert len({r.body for r in receiver.received}) == 1
+    now = time.time()
+    for number, request in enumerate(receiver.received, start=1):
+        verify(SECRET, request.headers[HEADER], request.body, now)
+        assert request.headers["Leadrouter-Event-Id"] == "L0001-1"
+        assert request.headers["Leadrouter-Delivery-Attempt"] == str(number)
+    body = receiver.bodies()[0]
+    assert body["id"] == "L0001-1"
+    assert body["type"] == "LeadAssigned"
+    assert body["test"] is False
+    assert body["data"]["staff_id"] == "B"
+    # ... the retries were asked for after the schedule's first three delays, each longer than the last ...
+    assert queues.spy.visibility == [30, 120, 600]
+    # ... and the log says delivered on attempt 4
+    log = _log(moto_repo, "W1", "L0001-1")
+    assert log.status is DeliveryStatus.DELIVERED
+    assert log.attempts == 4
+    assert log.last_status_code == 200
+    assert log.last_error is None
+    assert log.delivered_at is not None
+    assert log.next_attempt_at is None
+
+
+def test_a_dead_endpoint_ends_dead_in_the_dlq_while_another_tenants_endpoint_keeps_receiving(
+    moto_repo: Repository, queues: Queues, receivers: Callable[..., Receiver]
+):
+    # Given a tenant whose endpoint answers 503 (until it is fixed, after ten attempts), and another
+    # tenant's healthy endpoint
+    dead = receivers(*[503] * SCHEDULE.max_attempts, 200)
+    healthy = receivers(200)
+    moto_repo.create_webhook(webhook(dead.url), SECRET)
+    moto_repo.create_webhook(webhook(healthy.url, tenant=OTHER, webhook_id="W9"), OTHER_SECRET)
+    queues.put_event(assigned())
+    run_fanout(queues)
+
+    # When the delivery function runs again and again, the other tenant getting a new event each round
+    for round_number in range(SCHEDULE.max_attempts + 2):
+        queues.put_event(assigned(f"L{round_number:04d}x", tenant=OTHER))
+        run_fanout(queues)
+        run_delivery(queues)
+
+    # Then the dead endpoint got exactly max_attempts POSTs, spaced by the whole schedule, then no more ...
+    assert len(dead.received) == SCHEDULE.max_attempts == 10
+    assert queues.spy.visibility == [*SCHEDULE.delays, 0]
+    # ... the message is in the dead-letter queue and the log says dead, with the last error
+    dlq = queues.receive(queues.dead)
+    assert len(dlq) == 1
+    assert DeliveryRequest.model_validate_json(dlq[0]["Body"]).event_id == "L0001-1"
+    log = _log(moto_repo, "W1", "L0001-1")
+    assert log.status is DeliveryStatus.DEAD
+    assert log.attempts == 10
+    assert log.last_status_code == 503
+    assert log.last_error == "HTTP 503"
+    # ... while every one of the other tenant's events was delivered, once each
+    ids = [b["id"] for b in healthy.bodies()]
+    assert ids == [f"L{n:04d}x-1" for n in range(SCHEDULE.max_attempts + 2)]
+    for request in healthy.received:
+        verify(OTHER_SECRET, request.headers[HEADER], request.body, time.time())
+
+    # When an operator redrives the dead message once the endpoint is fixed
+    queues.client.send_message(QueueUrl=queues.delivery, MessageBody=dlq[0]["Body"])
+    run_delivery(queues)
+
+    # Then it is posted once more and the log says delivered, on attempt 11
+    assert len(dead.received) == SCHEDULE.max_attempts + 1
+    log = _log(moto_repo, "W1", "L0001-1")
+    assert (log.status, log.attempts, log.last_error) == (DeliveryStatus.DELIVERED, 11, None)
+
+
+def test_a_slow_endpoint_fails_fast_and_another_tenants_delivery_in_the_same_batch_still_goes(
+    moto_repo: Repository, queues: Queues, receivers: Callable[..., Receiver]
+):
+    # Given one tenant's endpoint that takes the request and does not answer, and another tenant's
+    slow = receivers(200, slow=True)
+    healthy = receivers(200)
+    moto_repo.create_webhook(webhook(slow.url), SECRET)
+    moto_repo.create_webhook(webhook(healthy.url, tenant=OTHER, webhook_id="W9"), OTHER_SECRET)
+    slow_request = DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned())
+    other_request = DeliveryRequest(tenant_id=OTHER, webhook_id="W9", event=assigned("L0002", tenant=OTHER))
+    _enqueue(queues, slow_request, other_request)
+
+    # When one invocation handles both (the slow endpoint would answer 200 only after 10 s)
+    handled, failed = run_delivery(queues)
+
+    # Then the slow one gave up at its time budget (0.5 s to connect, 1 s in all here; 5 s and 10 s
+    # deployed) without waiting for the answer, and is set to retry ...
+    assert handled == 2
+    assert len(failed) == 1
+    assert len(slow.received) == 1
+    log = _log(moto_repo, "W1", "L0001-1")
+    assert log.status is DeliveryStatus.RETRYING
+    assert log.last_error == "no answer within 1 s"
+    assert queues.spy.visibility == [SCHEDULE.delays[0]]
+    # ... and the other tenant's delivery was made
+    assert [b["id"] for b in healthy.bodies()] == ["L0002-1"]
+    assert _log(moto_repo, "W9", "L0002-1", tenant=OTHER).status is DeliveryStatus.DELIVERED
+
+
+# ------------------------------------------------------------------ dedupe
+def test_the_same_delivery_message_twice_posts_once(
+    moto_repo: Repository, queues: Queues, receivers: Callable[..., Receiver]
+):
+    # Given two copies of one delivery on the queue (SQS and EventBridge are at least once)
+    receiver = receivers(200)
+    moto_repo.create_webhook(webhook(receiver.url), SECRET)
+    request = DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned())
+    _enqueue(queues, request, request)
+
+    # When the delivery function handles both (one batch), and a third copy arrives later
+    handled, failed = run_delivery(queues)
+    _enqueue(queues, request)
+    run_delivery(queues)
+
+    # Then exactly one POST was made, and the log counts one attempt
+    assert (handled, failed) == (2, [])
+    assert len(receiver.received) == 1
+    log = _log(moto_repo, "W1", "L0001-1")
+    assert (log.status, log.attempts) == (DeliveryStatus.DELIVERED, 1)
+    assert queues.count(queues.delivery) == 0
+
+
+def test_a_copy_arriving_while_a_retry_is_pending_stands_aside(
+    moto_repo: Repository, queues: Queues, receivers: Callable[..., Receiver]
+):
+    # Given a delivery whose first attempt failed (its retry is due in 30 s)
+    receiver = receivers(500, 200)
+    moto_repo.create_webhook(webhook(receiver.url), SECRET)
+    request = DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned())
+    _enqueue(queues, request)
+    run_delivery(queues)
+    first = queues.receive(queues.delivery)  # the retry's message, held aside by this test
+    assert len(first) == 1
+
+    # When a duplicate copy arrives before the retry is due
+    _enqueue(queues, request)
+    handled, failed = run_delivery(queues)
+
+    # Then the duplicate is consumed without a POST; the retry's own message still delivers later
+    assert (handled, failed) == (1, [])
+    assert len(receiver.received) == 1
+    queues.client.change_message_visibility(
+        QueueUrl=queues.delivery, ReceiptHandle=first[0]["ReceiptHandle"], VisibilityTimeout=0
+    )
+    run_delivery(queues)
+    assert len(receiver.received) == 2
+    assert _log(moto_repo, "W1", "L0001-1").status is DeliveryStatus.DELIVERED
+
+
+def test_a_deleted_or_unsubscribed_webhook_gets_nothing_more(
+    moto_repo: Repository, queues: Queues, receivers: Callable[..., Receiver]
+):
+    # Given a queued delivery for a webhook that was deleted, and an escalation for a webhook that
+    # receives only assignments
+    receiver = receivers(200)
+    moto_repo.create_webhook(webhook(receiver.url, webhook_id="W2", event_types=["LeadAssigned"]), SECRET)
+    escalated = LeadEscalated(
+        **{**assigned().model_dump(exclude={"type", "staff_id", "manual", "by"}), "reason": "x"}
+    )
+    _enqueue(
+        queues,
+        DeliveryRequest(tenant_id="acme", webhook_id="W-gone", event=assigned()),
+        DeliveryRequest(tenant_id="acme", webhook_id="W2", event=escalated),
+    )
+
+    # When the delivery function runs
+    handled, failed = run_delivery(queues)
+
+    # Then both messages are consumed and nothing is posted
+    assert (handled, failed) == (2, [])
+    assert receiver.received == []
+
+
+def test_a_private_address_is_never_posted_to_even_when_a_stored_url_points_there(
+    moto_repo: Repository, queues: Queues, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a stored webhook whose host is a link-local address (the metadata service), off the local stack
+    monkeypatch.setenv("WEBHOOKS_ALLOW_LOCAL", "0")
+    moto_repo.create_webhook(webhook("https://169.254.169.254/latest"), SECRET)
+    _enqueue(queues, DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned()))
+
+    # When the delivery function runs
+    _, failed = run_delivery(queues)
+
+    # Then no connection is made: the attempt fails with a reason
+    assert len(failed) == 1
+    log = _log(moto_repo, "W1", "L0001-1")
+    assert log.last_error == "the host resolves only to private or reserved addresses"
+    assert log.occurred_at == AT

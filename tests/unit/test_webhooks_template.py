@@ -1,0 +1,94 @@
+"""template.yaml's webhook path agrees with the code: attempts, visibility, retention, batch failures,
+least privilege per function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadrouter.domain.webhooks import SCHEDULE
+from leadrouter.logic.webhooks import LEASE_SECONDS
+from leadrouter_local.template import functions, load_template, ttl_attribute
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+FUNCTIONS = functions(TEMPLATE)
+QUEUE = RESOURCES["WebhookDeliveryQueue"]["Properties"]
+TWELVE_HOURS = 12 * 3600
+
+
+def _timeout(lid: str) -> int:
+    return int(RESOURCES[lid]["Properties"].get("Timeout", TEMPLATE["Globals"]["Function"]["Timeout"]))
+
+
+def _sqs_event(lid: str) -> dict[str, Any]:
+    [event] = [e["properties"] for e in FUNCTIONS[lid]["events"].values() if e["type"] == "SQS"]
+    found: dict[str, Any] = event
+    return found
+
+
+def _granted(lid: str) -> set[tuple[str, str]]:
+    statements = [s for p in RESOURCES[lid]["Properties"]["Policies"] for s in p["Statement"]]
+    found: set[tuple[str, str]] = set()
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        for action in actions:
+            for resource in resources:
+                found.add((action, resource["Fn::GetAtt"][0]))
+    return found
+
+
+def test_the_queue_redrives_after_exactly_the_schedules_attempts():
+    assert QUEUE["RedrivePolicy"]["maxReceiveCount"] == SCHEDULE.max_attempts
+    assert QUEUE["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["WebhookDeliveryDeadLetterQueue", "Arn"]
+    }
+
+
+def test_messages_outlive_the_retries_and_every_delay_fits_sqs():
+    assert int(QUEUE["MessageRetentionPeriod"]) >= 2 * 86_400
+    assert int(QUEUE["MessageRetentionPeriod"]) > SCHEDULE.total_seconds + 3600
+    assert max(SCHEDULE.delays) + _timeout("WebhookDeliveryFunction") < TWELVE_HOURS
+
+
+def test_a_crashed_attempt_returns_after_its_lease_and_never_during_a_live_one():
+    visibility = int(QUEUE["VisibilityTimeout"])
+    timeout = _timeout("WebhookDeliveryFunction")
+    assert visibility >= 6 * timeout  # AWS's advice for SQS event sources
+    assert timeout < LEASE_SECONDS < visibility
+
+
+def test_both_functions_report_batch_item_failures_with_bounded_concurrency():
+    for lid, queue in (
+        ("WebhookFanoutFunction", "WebhookEventsQueue"),
+        ("WebhookDeliveryFunction", "WebhookDeliveryQueue"),
+    ):
+        event = _sqs_event(lid)
+        assert event["Queue"] == {"Fn::GetAtt": [queue, "Arn"]}
+        assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert 2 <= event["ScalingConfig"]["MaximumConcurrency"] <= 1000
+        assert event["BatchSize"] <= 10
+    # one delivery may take ~2 x 5 s: a batch fits in the function's timeout
+    assert _sqs_event("WebhookDeliveryFunction")["BatchSize"] * 2 * 5 < _timeout("WebhookDeliveryFunction")
+
+
+def test_each_webhook_function_gets_only_what_it_calls():
+    assert _granted("WebhookFanoutFunction") == {
+        ("dynamodb:Query", "ConfigTable"),
+        ("sqs:SendMessage", "WebhookDeliveryQueue"),
+    }
+    assert _granted("WebhookDeliveryFunction") == {
+        ("dynamodb:Query", "ConfigTable"),
+        ("dynamodb:GetItem", "DeliveriesTable"),
+        ("dynamodb:UpdateItem", "DeliveriesTable"),
+        ("sqs:ChangeMessageVisibility", "WebhookDeliveryQueue"),
+    }
+    for lid in ("WebhookFanoutFunction", "WebhookDeliveryFunction", "ApiFunction"):
+        assert FUNCTIONS[lid]["environment"]["WEBHOOK_DELIVERY_QUEUE_URL"] == {"Ref": "WebhookDeliveryQueue"}
+        assert FUNCTIONS[lid]["environment"]["DELIVERIES_TABLE"] == {"Ref": "DeliveriesTable"}
+
+
+def test_the_delivery_log_expires_after_30_days():
+    assert ttl_attribute(TEMPLATE, "DeliveriesTable") == "expires_at"
