@@ -20,6 +20,8 @@ class Settings:
     webhooks_allow_local: bool = False
     webhook_retry_scale: float = 1.0
     webhook_timeout_seconds: float = 5.0
+    #: The SES sender of escalation e-mails (template parameter AlertSenderEmail); empty: no e-mail.
+    alert_sender: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,4 +39,5 @@ class Settings:
             webhooks_allow_local=os.environ.get("WEBHOOKS_ALLOW_LOCAL", "") in ("1", "true"),
             webhook_retry_scale=float(os.environ.get("WEBHOOK_RETRY_SCALE", "1")),
             webhook_timeout_seconds=float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5")),
+            alert_sender=os.environ.get("ALERT_SENDER", ""),
         )

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadrouter.api import contract, errors, screen
 from leadrouter.api.routes import (
+    alerts,
     campaigns,
     holidays,
     intake,
@@ -117,4 +118,4 @@ def create_app() -> LeadRouterResolver:
     return app
 
 
-ROUTERS = [intake, submissions, leads, campaigns, rules, staff, holidays, reports, sources, webhooks]
+ROUTERS = [intake, submissions, leads, campaigns, rules, staff, holidays, reports, sources, webhooks, alerts]

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from leadrouter.domain.alerts import EscalationAlerts
 from leadrouter.domain.attribution import Attribution
 from leadrouter.domain.base import Moment as Moment
 from leadrouter.domain.base import _Model as _Model
@@ -135,6 +136,8 @@ class Tenant(_Model):
     #: after this long, with the reason, instead of waiting silently.
     escalate_after_minutes: StrictInt = Field(default=120, ge=1, le=30 * 24 * 60)
     holidays: HolidayCalendar = Field(default_factory=HolidayCalendar)
+    #: Who is told when a lead is escalated (webhooks, e-mail).
+    alerts: EscalationAlerts = Field(default_factory=EscalationAlerts)
     rev: int = 0
 
     @field_validator("time_zone")

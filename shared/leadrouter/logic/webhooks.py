@@ -14,7 +14,7 @@ Each webhook's deliveries are their own messages, so a slow or dead endpoint hol
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -26,7 +26,7 @@ from leadrouter.clock import utc_now
 from leadrouter.data.repository import PageKey, Repository
 from leadrouter.data.webhooks import Subscription
 from leadrouter.domain.errors import InvalidInput, NotFound
-from leadrouter.domain.events import DOMAIN_EVENT, EVENT_SOURCE, DomainEvent
+from leadrouter.domain.events import DOMAIN_EVENT, EVENT_SOURCE, DomainEvent, EventType
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.models import Caller, Name
 from leadrouter.domain.webhooks import (
@@ -137,12 +137,17 @@ def send_test(
 
 
 # ------------------------------------------------------------------ fan-out
-def fan_out(event: DomainEvent, subscriptions: Sequence[Subscription]) -> list[DeliveryRequest]:
-    """The deliveries an event means: one per active webhook of its tenant that wants its type."""
+def fan_out(
+    event: DomainEvent, subscriptions: Sequence[Subscription], alert_webhooks: Collection[str] = ()
+) -> list[DeliveryRequest]:
+    """The deliveries an event means: one per active webhook of its tenant that wants its type, and,
+    for an escalation, one per active webhook the tenant's alert settings name (``alert_webhooks``)."""
+    alerting = event.type is EventType.LEAD_ESCALATED
     return [
         DeliveryRequest(tenant_id=event.tenant_id, webhook_id=s.webhook.webhook_id, event=event)
         for s in subscriptions
-        if s.webhook.tenant_id == event.tenant_id and s.webhook.wants(event.type)
+        if s.webhook.tenant_id == event.tenant_id
+        and (s.webhook.wants(event.type) or (alerting and s.webhook.webhook_id in alert_webhooks))
     ]
 
 
@@ -170,7 +175,11 @@ def fan_out_message(repo: Repository, queue: Queue, body: str) -> int:
     event = event_of_message(body)
     if event is None:
         return 0
-    requests = fan_out(event, repo.subscriptions(event.tenant_id))
+    alert_webhooks: list[str] = []
+    if event.type is EventType.LEAD_ESCALATED:
+        tenant = repo.get_tenant(event.tenant_id)
+        alert_webhooks = tenant.alerts.webhook_ids if tenant is not None else []
+    requests = fan_out(event, repo.subscriptions(event.tenant_id), alert_webhooks)
     if requests:
         queue.send(requests)
     metrics.add_metric(name="WebhookDeliveriesQueued", unit=MetricUnit.Count, value=len(requests))

@@ -1,0 +1,37 @@
+"""Escalation e-mail Lambda: each LeadEscalated from EscalationAlertsQueue → one SES message to the
+tenant's alert addresses. Deployed only with an SES sender (template parameter AlertSenderEmail)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadrouter.data.mail import SesMailer
+from leadrouter.domain.events import LeadEscalated
+from leadrouter.logic.alerts import email_escalation
+from leadrouter.logic.webhooks import event_of_message
+from leadrouter.observability import logger, metrics, tracer
+from leadrouter.runtime import repository
+from leadrouter.settings import Settings
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    event = event_of_message(record.body)
+    if isinstance(event, LeadEscalated):  # the rule sends only these; anything else is ignored
+        email_escalation(repository(), SesMailer(Settings.from_env().alert_sender), event)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )

@@ -1,0 +1,114 @@
+"""Escalation alerts: the tenant's settings (admin API), and telling the people they name.
+
+Webhooks named in the settings get every ``LeadEscalated`` through the normal signed, retried
+delivery path (``logic.webhooks.fan_out_message`` adds them). E-mail goes out through SES from the
+alert function, only when the stack has a sender (``ALERT_SENDER``, template parameter
+``AlertSenderEmail``); it is at least once, like every other delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from leadrouter.data.repository import Repository
+from leadrouter.domain.alerts import REASONS_VI, EscalationAlerts
+from leadrouter.domain.errors import Conflict, InvalidInput
+from leadrouter.domain.events import LeadEscalated
+from leadrouter.domain.models import Caller, Tenant
+from leadrouter.observability import logger, metrics
+
+
+class AlertsIn(EscalationAlerts):
+    #: The revision read (409 if the tenant's settings changed since); omit to write unconditionally.
+    expected_revision: int | None = Field(default=None, ge=0)
+
+
+class AlertsView(BaseModel):
+    webhook_ids: list[str]
+    emails: list[str]
+    revision: int
+    email_enabled: bool = Field(
+        description="whether this stack can send e-mail (an SES sender is configured)"
+    )
+
+
+class Mailer(Protocol):
+    def send(self, to: Sequence[str], subject: str, text: str) -> None: ...
+
+
+def get_alerts(repo: Repository, caller: Caller, *, email_enabled: bool) -> AlertsView:
+    return _view(repo.get_tenant(caller.tenant_id), email_enabled)
+
+
+def put_alerts(repo: Repository, caller: Caller, body: AlertsIn, *, email_enabled: bool) -> AlertsView:
+    """Replace the alert settings. Every webhook named must be one of the tenant's (422 naming it)."""
+    problems = {
+        f"webhook_ids.{i}": f"no webhook {webhook_id} in this tenant"
+        for i, webhook_id in enumerate(body.webhook_ids)
+        if repo.get_webhook(caller.tenant_id, webhook_id) is None
+    }
+    if problems:
+        raise InvalidInput("invalid alert settings", problems)
+    alerts = EscalationAlerts(webhook_ids=body.webhook_ids, emails=body.emails)
+    current = repo.get_tenant(caller.tenant_id)
+    revision = current.rev if current is not None else 0
+    if body.expected_revision is not None and body.expected_revision != revision:
+        raise Conflict(
+            f"the alert settings are at revision {revision}, not {body.expected_revision}; reload them"
+        )
+    if current is None:
+        updated = repo.save_tenant(
+            None, Tenant(tenant_id=caller.tenant_id, name=caller.tenant_id, alerts=alerts)
+        )
+    elif current.alerts != alerts:
+        updated = repo.save_tenant(current, current.model_copy(update={"alerts": alerts}))
+    else:
+        updated = current
+    return _view(updated, email_enabled)
+
+
+def _view(tenant: Tenant | None, email_enabled: bool) -> AlertsView:
+    alerts = tenant.alerts if tenant is not None else EscalationAlerts()
+    return AlertsView(
+        webhook_ids=alerts.webhook_ids,
+        emails=alerts.emails,
+        revision=tenant.rev if tenant is not None else 0,
+        email_enabled=email_enabled,
+    )
+
+
+def alert_email(event: LeadEscalated, tenant_name: str) -> tuple[str, str]:
+    """Subject and plain-text body of an escalation e-mail (Vietnamese first, ids and reason only)."""
+    reason = REASONS_VI.get(event.reason or "", event.reason or "không rõ (unknown)")
+    subject = f"[leadrouter] Lead {event.lead_id} cần xử lý thủ công / needs a person"
+    waited = f"{event.seconds_since_received:.0f} s sau khi nhận / after it came in"
+    lines = [
+        f"Đơn vị / Tenant: {tenant_name}",
+        f"Lead: {event.lead_id}",
+        f"Lý do / Reason: {reason}",
+        f"Nhóm dữ liệu / Pool: {event.pool} · Bước / Step: {event.step}",
+        f"Quy tắc / Rule: {event.rule_id or '—'}",
+        f"Người giữ trước / Previous owner: {event.previous_owner or '—'}",
+        f"Lúc / At: {event.occurred_at.isoformat()} ({waited})",
+        "",
+        "Mở lead trong hệ thống để giao thủ công. Open the lead in the console to assign it by hand.",
+    ]
+    return subject, "\n".join(lines)
+
+
+def email_escalation(repo: Repository, mailer: Mailer, event: LeadEscalated) -> int:
+    """E-mail the tenant's alert addresses about one escalation; the number of addresses."""
+    tenant = repo.get_tenant(event.tenant_id)
+    if tenant is None or not tenant.alerts.emails:
+        return 0
+    subject, text = alert_email(event, tenant.name)
+    mailer.send(tenant.alerts.emails, subject, text)
+    metrics.add_metric(name="EscalationEmailsSent", unit="Count", value=1)
+    logger.info(
+        "escalation e-mailed",
+        extra={"lead_id": event.lead_id, "reason": event.reason, "addresses": len(tenant.alerts.emails)},
+    )
+    return len(tenant.alerts.emails)
