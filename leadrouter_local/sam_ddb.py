@@ -22,25 +22,28 @@ EVENTS_DIR = ROOT / "events"
 DEFAULT_PORT = 8000
 
 
-def stream_images(events_dir: Path = EVENTS_DIR) -> list[dict[str, Any]]:
-    """The newest image of each item the committed DynamoDB stream events carry (INSERT/MODIFY)."""
-    images: dict[tuple[str, ...], dict[str, Any]] = {}
+def stream_images(events_dir: Path = EVENTS_DIR) -> list[tuple[str, dict[str, Any]]]:
+    """(table logical id, newest image) of each item the committed DynamoDB stream events carry.
+
+    The table is the one the record's ``eventSourceARN`` names (``…:table/<LogicalId>/stream/…``).
+    """
+    images: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
     for path in sorted(events_dir.glob("*/*.json")):
         event = json.loads(path.read_text(encoding="utf-8"))
         for record in event.get("Records") or []:
             change = record.get("dynamodb") or {}
             if record.get("eventSource") != "aws:dynamodb" or "NewImage" not in change:
                 continue
-            key = tuple(json.dumps(change["Keys"][k], sort_keys=True) for k in sorted(change["Keys"]))
-            images[key] = change["NewImage"]
+            table = str(record["eventSourceARN"]).split(":table/", 1)[1].split("/", 1)[0]
+            images[(table, json.dumps(change["Keys"], sort_keys=True))] = (table, change["NewImage"])
     return list(images.values())
 
 
-def seed_stream_leads(client: Any, leads_table: str, events_dir: Path = EVENTS_DIR) -> int:
-    """Put the lead of every committed stream record into the leads table; returns how many."""
+def seed_stream_items(client: Any, tables: dict[str, str], events_dir: Path = EVENTS_DIR) -> int:
+    """Put the item of every committed stream record into its table (logical id → name); how many."""
     images = stream_images(events_dir)
-    for image in images:
-        client.put_item(TableName=leads_table, Item=image)
+    for table, image in images:
+        client.put_item(TableName=tables[table], Item=image)
     return len(images)
 
 
@@ -63,7 +66,7 @@ def prepare(client: Any, endpoint: str) -> dict[str, str]:
     from leadrouter_local.demo_data import seed_demo
 
     seed_demo()
-    seed_stream_leads(client, tables["LeadsTable"])
+    seed_stream_items(client, tables)
     return tables
 
 

@@ -1,7 +1,7 @@
 """Every committed SAM event (events/) invoked through its function's handler on DynamoDB Local.
 
 The stack is the one `make ddb` prepares for `sam local`: tables from the template, the demo tenant of
-`make run`, and the leads the committed stream events describe (``sam_ddb.seed_stream_leads``). Each
+`make run`, and the leads the committed stream events describe (``sam_ddb.seed_stream_items``). Each
 event has its own check of what it must do; an event without one fails
 ``test_every_committed_event_has_an_outcome_check``, so a new event comes with an assertion.
 """
@@ -21,12 +21,14 @@ from leadrouter_local.apigw import proxy_event
 from leadrouter_local.ddb_local import DynamoDBLocal
 from leadrouter_local.demo_data import STAFF, TENANT, seed_demo
 from leadrouter_local.runner import Functions
-from leadrouter_local.sam_ddb import EVENTS_DIR, seed_stream_leads
+from leadrouter_local.sam_ddb import EVENTS_DIR, seed_stream_items, stream_images
 from leadrouter_local.template import load_template
 
 #: The lead of LeadArrived-pending-lead.json (pending) and of LeadArrived-assigned-lead-called.json (B's).
 PENDING_LEAD = "L01a230d512805a4d6c6f63616c31"
 CALLED_LEAD = "L01a230ca56005a4d6c6f63616c30"
+#: Every lead the committed stream events carry (seeded like `make ddb`): the tenant's leads.
+SEEDED_LEADS = {image["lead_id"]["S"] for table, image in stream_images() if table == "LeadsTable"}
 
 
 def event(rel: str) -> dict[str, Any]:
@@ -84,7 +86,7 @@ class Sam:
 def sam(ddb_local: DynamoDBLocal, ddb_tables: dict[str, str]) -> Sam:
     """Given the stack `make ddb` prepares for `sam local` (demo tenant, the stream events' leads)."""
     seed_demo()
-    assert seed_stream_leads(ddb_local.client(), ddb_tables["LeadsTable"]) == 2
+    assert seed_stream_items(ddb_local.client(), ddb_tables) == len(stream_images())
     return Sam()
 
 
@@ -167,8 +169,9 @@ def json_intake(sam: Sam) -> None:
 
 def admin_lists(sam: Sam) -> None:
     # When an admin's request (Cognito claims in requestContext.authorizer.claims) lists leads
-    # Then both of the demo tenant's leads are listed
-    assert set(sam.listed("ApiFunction/GetLeads-admin.json")) == {PENDING_LEAD, CALLED_LEAD}
+    # Then every lead of the demo tenant is listed (the two above, and any other stream event's)
+    assert {PENDING_LEAD, CALLED_LEAD} <= SEEDED_LEADS
+    assert set(sam.listed("ApiFunction/GetLeads-admin.json")) == SEEDED_LEADS
 
 
 def staff_lists(sam: Sam) -> None:
@@ -194,7 +197,7 @@ def demo_token(sam: Sam, monkeypatch: pytest.MonkeyPatch) -> None:
     # When SAM CLI's container says AWS_SAM_LOCAL=true
     monkeypatch.setenv("AWS_SAM_LOCAL", "true")
     # Then the token stands for the demo admin, exactly as under `make run`
-    assert set(sam.listed("ApiFunction/GetLeads-demo-token.json")) == {PENDING_LEAD, CALLED_LEAD}
+    assert set(sam.listed("ApiFunction/GetLeads-demo-token.json")) == SEEDED_LEADS
 
 
 Check = Callable[..., None]

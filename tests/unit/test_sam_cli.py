@@ -158,7 +158,7 @@ def _check_sqs(rel: str, props: dict[str, Any], event: dict[str, Any]) -> None:
         assert record["eventSource"] == "aws:sqs" and isinstance(record["body"], str), rel
         assert record["eventSourceARN"].startswith("arn:aws:sqs:"), rel
         if queue:
-            assert record["eventSourceARN"].endswith(f":{queue}"), f"{rel}: name the queue {queue} in the ARN"
+            assert queue in record["eventSourceARN"].rsplit(":", 1)[1], f"{rel}: name the queue {queue}"
 
 
 SHAPES = {"ScheduleV2": _check_schedule, "DynamoDB": _check_stream, "Api": _check_api, "SQS": _check_sqs}
