@@ -340,3 +340,12 @@ def test_prod_sets_one_allowed_origin_the_template_accepts() -> None:
     assert origin != "*" and origin.startswith("https://")
     assert re.fullmatch(TEMPLATE["Parameters"]["AllowedOrigins"]["AllowedPattern"], origin)
     assert overrides["Stage"] == "prod"
+
+
+def test_make_run_gives_its_functions_dynamodb_locals_endpoint_not_the_templates_empty_one() -> None:
+    from leadrouter_local.runner import resolve_environment
+
+    tables = {lid: lid for lid in table_specs(TEMPLATE)}
+    assert resolve_environment(TEMPLATE, tables)["AWS_ENDPOINT_URL_DYNAMODB"] == ""
+    local = resolve_environment(TEMPLATE, tables, "http://127.0.0.1:8123")
+    assert local["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:8123"
