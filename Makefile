@@ -8,6 +8,7 @@ STAMP := $(VENV)/.deps-installed
 NODE_STAMP := node_modules/.deps-installed
 
 .PHONY: deps test test-unit lint typecheck cfn-lint check run demo bench lock clean
+.PHONY: sam-venv sam-validate sam-build sam-lock ddb
 
 $(STAMP): requirements-dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11+"; exit 1; }
@@ -72,7 +73,38 @@ typecheck: $(STAMP)
 cfn-lint: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 
-check: lint typecheck cfn-lint
+check: lint typecheck cfn-lint sam-validate
+
+## The SAM CLI (pinned, requirements-sam.txt) in its own .venv-sam: it pins its own boto3. No AWS account
+## needed for `sam validate --lint` (region from samconfig.toml; no credentials, no network to AWS).
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.deps-installed
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+$(SAM_STAMP): requirements-sam.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11+"; exit 1; }
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@touch $@
+
+sam-venv: $(SAM_STAMP)
+
+sam-validate: $(SAM_STAMP)
+	$(SAM) validate --lint
+
+## sam build needs the Lambda runtime's python3.12 on PATH: found as for test-py312 (pyenv or PATH).
+sam-build: $(SAM_STAMP)
+	@if [ -z "$(PY312)" ]; then echo "error: sam build needs python3.12 on PATH (the Lambda runtime): pyenv install 3.12, \
+	  or Debian trixie/Ubuntu 24.04: apt-get install python3.12, or sam build --use-container (Docker)"; exit 1; fi
+	PATH="$(dir $(PY312)):$$PATH" $(SAM) build
+
+sam-lock: $(SAM_STAMP)
+	{ sed -n '1,2p' requirements-sam.txt; $(SAM_VENV)/bin/python -m pip freeze --disable-pip-version-check; } > requirements-sam.txt.new
+	mv requirements-sam.txt.new requirements-sam.txt
+
+## DynamoDB Local for `sam local` on a fixed port, tables from the template, demo data seeded (env.local.json).
+DDB_PORT ?= 8000
+ddb: deps
+	@PYTHONPATH=shared:. $(PY) -m leadrouter_local.sam_ddb --port $(DDB_PORT)
 
 ## Regenerate docs/openapi.json from the API's routes and models (tests/unit/test_openapi.py fails while it is stale).
 .PHONY: openapi
@@ -83,7 +115,7 @@ lock: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]' && { echo "# Full pinned environment for tests and tooling (pip freeze of pyproject's dev extra). Regenerate: make lock"; $(PY) -m pip freeze --exclude-editable; } > requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
 
 ## The whole service locally: DynamoDB Local (data kept in .local/), the API on :$(PORT), schedules.
 PORT ?= 3000

@@ -7,26 +7,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from leadrouter.demo_auth import ADMIN_TOKEN, STAFF_IDS
+from leadrouter.demo_auth import TENANT as TENANT  # re-exported: the demo tenant is the tokens' tenant
 from leadrouter.domain.keys import hash_form_key
 from leadrouter.domain.models import FormSource, StaffMember, Tenant
 from leadrouter.domain.rules import new_rule
 from leadrouter.runtime import repository
 
-TENANT = "demo"
+#: Staff id → (name, weight); the ids are the ones the demo tokens (leadrouter.demo_auth) carry.
+STAFF = dict(zip(STAFF_IDS, (("An", 3), ("Bình", 4), ("Chi", 5)), strict=True))
 FORM_KEY = "fk_demo_local_web_form"
-STAFF = {"A": ("An", 3), "B": ("Bình", 4), "C": ("Chi", 5)}
-DEMO_TOKENS: dict[str, dict[str, str]] = {
-    "demo-admin": {"sub": "demo-admin", "custom:tenant_id": TENANT, "custom:role": "admin"},
-    **{
-        f"demo-staff-{sid.lower()}": {
-            "sub": f"demo-staff-{sid.lower()}",
-            "custom:tenant_id": TENANT,
-            "custom:role": "staff",
-            "custom:staff_id": sid,
-        }
-        for sid in STAFF
-    },
-}
 ASSIGN_RULE = "web-new-weighted"
 RECLAIM_RULE = "web-new-reclaim"
 
@@ -68,7 +58,7 @@ def seed_demo(reclaim_after_minutes: int = 30) -> dict[str, str]:
             tenant_id=TENANT, source_id="website", name="Website form", pool="web", rate_per_minute=1000
         )
         repo.put_form_source(source, hash_form_key(FORM_KEY))
-    return {"tenant": TENANT, "form_key": FORM_KEY, "admin_token": "demo-admin"}
+    return {"tenant": TENANT, "form_key": FORM_KEY, "admin_token": ADMIN_TOKEN}
 
 
 def banner(url: str, demo: dict[str, str], seconds: float) -> str:

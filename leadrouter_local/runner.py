@@ -134,8 +134,14 @@ class Functions:
             return handler(event, LambdaContext(logical_id, self._timeouts[logical_id]))
 
 
-def resolve_environment(template: dict[str, Any], tables: dict[str, str]) -> dict[str, str]:
-    """Every function's environment with Refs resolved: tables by name, parameters by default."""
+def resolve_environment(
+    template: dict[str, Any], tables: dict[str, str], endpoint: str | None = None
+) -> dict[str, str]:
+    """Every function's environment with Refs resolved: tables by name, parameters by default.
+
+    ``endpoint`` is DynamoDB Local's: it replaces the template's ``AWS_ENDPOINT_URL_DYNAMODB`` (empty by
+    default, which means AWS's own endpoint).
+    """
     params = {k: v.get("Default") for k, v in (template.get("Parameters") or {}).items()}
     env: dict[str, str] = {}
     for fn in functions(template).values():
@@ -146,20 +152,25 @@ def resolve_environment(template: dict[str, Any], tables: dict[str, str]) -> dic
             if isinstance(value, str | int | float):
                 env[key] = str(value)
     env.update(table_env(tables, template))
+    if endpoint is not None:
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
     return env
 
 
 class Tokens:
-    """Stand-in for the Cognito authorizer: bearer token → verified claims."""
+    """Stand-in for the Cognito authorizer: bearer token → verified claims.
+
+    Reads tokens with ``leadrouter.demo_auth.claims_for``, the code the API function itself uses under
+    ``sam local start-api``, so a demo token means the same on both local stacks.
+    """
 
     def __init__(self, claims_by_token: dict[str, dict[str, str]]) -> None:
         self._claims = claims_by_token
 
     def claims(self, authorization: str | None) -> dict[str, str] | None:
-        if not authorization:
-            return None
-        token = authorization.removeprefix("Bearer ").strip()
-        return self._claims.get(token)
+        from leadrouter.demo_auth import claims_for
+
+        return claims_for(authorization, self._claims)
 
 
 #: Visible ASCII stays as it is in a request path; anything else is percent-encoded, as browsers and
@@ -600,10 +611,10 @@ def start_stack(
     if quiet:
         os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ["AWS_LAMBDA_LOG_LEVEL"] = "WARNING"
     tables = create_tables(ddb.client(), template)
-    os.environ.update(
-        {k: v for k, v in resolve_environment(template, tables).items() if not quiet or "LOG" not in k}
-    )
-    from leadrouter_local.demo_data import DEMO_TOKENS, seed_demo
+    environment = resolve_environment(template, tables, endpoint)
+    os.environ.update({k: v for k, v in environment.items() if not quiet or "LOG" not in k})
+    from leadrouter.demo_auth import DEMO_TOKENS
+    from leadrouter_local.demo_data import seed_demo
 
     demo = seed_demo(reclaim_after_minutes) if seed else {}
     readable_console(quiet)
@@ -685,6 +696,8 @@ def main(argv: list[str] | None = None) -> None:
     from leadrouter_local.demo_data import banner
 
     print(banner(stack.url, stack.demo, time.monotonic() - started), flush=True)
+    tables = ", ".join(stack.tables.values())
+    print(f"  DynamoDB Local: {stack.ddb.endpoint}   tables: {tables}\n", flush=True)
     signals.wait()
     print("stopping…", flush=True)
     stack.stop()

@@ -112,7 +112,12 @@ def test_table_env_maps_the_globals_table_variables_to_the_created_names(ddb_tab
     # Given the variables in Globals.Function that reference a table
     template = load_template()
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    table_refs = {var: v["Ref"] for var, v in variables.items() if isinstance(v, dict) and "Ref" in v}
+    resources = template["Resources"]
+    table_refs = {
+        var: v["Ref"]
+        for var, v in variables.items()
+        if isinstance(v, dict) and resources.get(v.get("Ref"), {}).get("Type") == "AWS::DynamoDB::Table"
+    }  # other Refs are parameters (DynamoDbEndpoint)
 
     # When the env is derived for the created tables
     env = table_env(ddb_tables)

@@ -5,7 +5,10 @@ The tenant always comes from here, never from a body, path or query string.
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import ValidationError
 
 from leadrouter.domain.models import Caller
@@ -21,6 +24,25 @@ class Unauthorized(ServiceError):
 class Forbidden(ServiceError):
     def __init__(self, msg: str = "not allowed for your role") -> None:
         super().__init__(403, msg)
+
+
+def claims_of(event: APIGatewayProxyEvent) -> dict[str, object] | None:
+    """The claims API Gateway's Cognito authorizer verified and put in ``requestContext.authorizer``.
+
+    Under ``sam local start-api`` (and only there: AWS never sets ``AWS_SAM_LOCAL``) there is no
+    authorizer, so the demo bearer tokens of ``make run`` stand in for it, read by the same module
+    (``leadrouter.demo_auth``, imported only then). On AWS an event without claims is a 401.
+    """
+    authorizer = event.request_context.authorizer
+    claims = authorizer.claims if authorizer else None
+    if claims:
+        return dict(claims)
+    if os.environ.get("AWS_SAM_LOCAL") == "true":
+        from leadrouter import demo_auth
+
+        demo = demo_auth.claims_for(event.headers.get("Authorization"))
+        return dict(demo) if demo else None
+    return None
 
 
 def caller_from_claims(claims: dict[str, object] | None) -> Caller:

@@ -23,7 +23,7 @@ from pydantic import (
     ValidationError,
 )
 
-from leadrouter.api.auth import caller_from_claims, require_role
+from leadrouter.api.auth import caller_from_claims, claims_of, require_role
 from leadrouter.clock import utc_now
 from leadrouter.data.items import owner_partition
 from leadrouter.data.repository import PageKey
@@ -38,8 +38,7 @@ def caller_of(router: Router, *roles: str) -> Caller:
     With ``roles``, a caller of any other role is refused (403) before the route does anything.
     """
     event = cast(APIGatewayProxyEvent, router.current_event)
-    authorizer = event.request_context.authorizer
-    caller = caller_from_claims(authorizer.claims if authorizer else None)
+    caller = caller_from_claims(claims_of(event))
     if roles:
         require_role(caller, *roles)
     return caller
