@@ -32,3 +32,33 @@ def change_record(old: Lead | None, new: Lead | None, sequence: int) -> dict[str
         "eventSourceARN": STREAM_ARN,
         "dynamodb": change,
     }
+
+
+def stream_records(table_name: str) -> list[dict[str, Any]]:
+    """Every record on a DynamoDB Local table's stream so far, shaped as Lambda delivers them (the
+    local stack's own reshaping: empty maps repaired, timestamps as epoch seconds)."""
+    import os
+
+    import boto3
+
+    from leadrouter_local.runner import _jsonable, _repair_images
+
+    ddb = boto3.client("dynamodb")
+    streams = boto3.client("dynamodbstreams", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+    arn = ddb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+    found: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            response = streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not response["Records"]:
+                break
+            found += [
+                {**r, "eventSourceARN": arn, "dynamodb": _repair_images(r["dynamodb"])}
+                for r in response["Records"]
+            ]
+            iterator = response.get("NextShardIterator")
+    records: list[dict[str, Any]] = _jsonable(found)
+    return records

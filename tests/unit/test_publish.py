@@ -155,7 +155,7 @@ def test_an_unreadable_image_is_skipped_with_its_key_logged_not_retried_forever(
 
 @pytest.fixture
 def moto_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL_EVENTS", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_EVENTBRIDGE", raising=False)
     with mock_aws():
         boto3.client("events").create_event_bus(Name=BUS)
         yield BUS

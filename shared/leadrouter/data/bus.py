@@ -112,4 +112,4 @@ def event_bus() -> EventBus:
     name = os.environ.get("EVENT_BUS_NAME")
     if not name:
         raise RuntimeError("missing environment variable EVENT_BUS_NAME (set by template.yaml)")
-    return _bus(name, os.environ.get("AWS_ENDPOINT_URL_EVENTS"))
+    return _bus(name, os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE") or os.environ.get("AWS_ENDPOINT_URL"))
