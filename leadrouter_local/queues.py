@@ -792,6 +792,7 @@ class AwsEmulator:
         self._template, self._log = template, log
         self._invoke: Invoke | None = None
         self._stop = threading.Event()
+        self._serving = False
         self._threads: list[threading.Thread] = []
         #: logical id → what ``!Ref`` gives (queue URL, bus name, rule name)
         self.refs: dict[str, str] = {}
@@ -875,6 +876,7 @@ class AwsEmulator:
     def start(self, invoke: Invoke | None = None) -> None:
         """Serve the endpoint; with ``invoke``, also poll each SQS event source and invoke its function."""
         threading.Thread(target=self._server.serve_forever, name="aws-emulator", daemon=True).start()
+        self._serving = True
         self._invoke = invoke
         if invoke is None:
             return
@@ -924,7 +926,8 @@ class AwsEmulator:
         self.sqs.wake()
         for thread in self._threads:
             thread.join(timeout=5)
-        self._server.shutdown()
+        if self._serving:  # shutdown() waits for serve_forever, which never ran otherwise
+            self._server.shutdown()
         self._server.server_close()
 
 

@@ -310,3 +310,24 @@ def test_an_sqs_event_source_deletes_what_succeeded_and_redelivers_what_the_func
     # Then the succeeded messages came once, the failed one came back a second time, and all are gone
     assert sorted(deliveries) == [("ok-1", "1"), ("ok-2", "1"), ("retry-me", "1"), ("retry-me", "2")]
     assert emulator.sqs.queue_attributes(url)["ApproximateNumberOfMessages"] == "0"
+
+
+def test_the_stack_resolves_the_functions_refs_to_the_emulated_bus_and_queues() -> None:
+    # Given the real template's resources in the emulator (not started: nothing is served)
+    from leadrouter_local.runner import resolve_environment
+    from leadrouter_local.template import load_template
+
+    template = load_template()
+    emulator = AwsEmulator(template, log=lambda _: None)
+    try:
+        tables = {t: t for t in ("LeadsTable", "ConfigTable", "EventsTable", "SubmissionsTable")}
+        env = resolve_environment(template, tables, emulator.refs, emulator.attributes)
+        # Then the publish function's EVENT_BUS_NAME names the emulated bus, which has the webhook rule
+        assert env["EVENT_BUS_NAME"] == "EventBus"
+        (rule,) = emulator.events.rules("EventBus")
+        assert (rule.name, rule.pattern) == ("LeadEventsToWebhooksRule", {"source": ["leadrouter"]})
+        (target,) = rule.targets.values()
+        assert target.arn == emulator.attributes[("WebhookEventsQueue", "Arn")]
+        assert target.dead_letter_arn == emulator.attributes[("WebhookEventsDeadLetterQueue", "Arn")]
+    finally:
+        emulator.stop()
