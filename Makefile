@@ -105,3 +105,4 @@ bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/write_cost.py
 	@PYTHONPATH=shared:. $(PY) bench/intake_cost.py
 	@PYTHONPATH=shared:. $(PY) bench/intake_latency.py
+	@PYTHONPATH=shared:. $(PY) bench/event_latency.py
