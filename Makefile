@@ -111,6 +111,11 @@ ddb: deps
 openapi: $(STAMP)
 	$(PY) -m leadrouter_local.openapi
 
+## Regenerate docs/events/*.schema.json from the event models (tests/unit/test_event_schemas.py fails while one is stale).
+.PHONY: event-schemas
+event-schemas: $(STAMP)
+	@PYTHONPATH=shared:. $(PY) -m leadrouter_local.event_schemas
+
 lock: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]' && { echo "# Full pinned environment for tests and tooling (pip freeze of pyproject's dev extra). Regenerate: make lock"; $(PY) -m pip freeze --exclude-editable; } > requirements-dev.lock
 
@@ -132,3 +137,4 @@ bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/write_cost.py
 	@PYTHONPATH=shared:. $(PY) bench/intake_cost.py
 	@PYTHONPATH=shared:. $(PY) bench/intake_latency.py
+	@PYTHONPATH=shared:. $(PY) bench/event_latency.py

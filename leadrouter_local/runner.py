@@ -9,6 +9,11 @@ What it emulates, all read from template.yaml so the two cannot drift apart:
   at its rate (``--schedule-seconds`` shortens all rates for demos and tests);
 * DynamoDB Streams → Lambda: every ``DynamoDB`` event polls DynamoDB Local's stream of its table,
   applies the event's filter patterns and invokes the handler with stream-shaped batches;
+* EventBridge + SQS (:mod:`leadrouter_local.queues`, one endpoint that ``AWS_ENDPOINT_URL_EVENTBRIDGE``
+  and ``AWS_ENDPOINT_URL_SQS`` point at, so the functions' boto3 calls work unmodified): the template's
+  buses, rules with event patterns and SQS targets, queues with visibility timeout, retention, delay
+  and redrive to their dead-letter queue; every ``SQS`` event polls its queue and invokes the handler
+  (BatchSize, ReportBatchItemFailures). ``--queue-time-scale`` shrinks visibility timeouts and delays;
 * Lambda: each invocation gets a context with the function's timeout; one invocation at a time.
 """
 
@@ -41,6 +46,7 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from leadrouter_local.apigw import Route, proxy_event, routes
 from leadrouter_local.ddb_local import DynamoDBLocal, DynamoDBLocalError
+from leadrouter_local.queues import AwsEmulator
 from leadrouter_local.template import TEMPLATE_PATH, create_tables, functions, load_template, table_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,9 +141,14 @@ class Functions:
 
 
 def resolve_environment(
-    template: dict[str, Any], tables: dict[str, str], endpoint: str | None = None
+    template: dict[str, Any],
+    tables: dict[str, str],
+    refs: dict[str, str] | None = None,
+    attributes: dict[tuple[str, str], str] | None = None,
+    endpoint: str | None = None,
 ) -> dict[str, str]:
-    """Every function's environment with Refs resolved: tables by name, parameters by default.
+    """Every function's environment with Refs resolved: tables by name, parameters by default, and the
+    emulated queues and buses by ``refs`` (``!Ref``) and ``attributes`` (``!GetAtt``).
 
     ``endpoint`` is DynamoDB Local's: it replaces the template's ``AWS_ENDPOINT_URL_DYNAMODB`` (empty by
     default, which means AWS's own endpoint).
@@ -148,7 +159,10 @@ def resolve_environment(
         for key, value in fn["environment"].items():
             if isinstance(value, dict) and "Ref" in value:
                 ref = value["Ref"]
-                value = tables.get(ref, params.get(ref))
+                value = tables.get(ref, (refs or {}).get(ref, params.get(ref)))
+            elif isinstance(value, dict) and "Fn::GetAtt" in value:
+                name, attribute = value["Fn::GetAtt"][:2]
+                value = (attributes or {}).get((str(name), str(attribute)))
             if isinstance(value, str | int | float):
                 env[key] = str(value)
     env.update(table_env(tables, template))
@@ -564,10 +578,13 @@ class Stack:
     url: str
     tables: dict[str, str]
     demo: dict[str, str]
+    aws: AwsEmulator | None = None
 
     def stop(self) -> None:
         self.scheduler.stop()
         self.streams.stop()
+        if self.aws is not None:
+            self.aws.stop()
         self.server.shutdown()
         self.server.server_close()
         self.ddb.stop()
@@ -584,6 +601,8 @@ def start_stack(
     reclaim_after_minutes: int = 30,
     log: Callable[[str], None] = print,
     quiet: bool = False,
+    aws_port: int = 0,
+    queue_time_scale: float = 1.0,
 ) -> Stack:
     if not port_is_free(host, port):
         raise SystemExit(
@@ -611,7 +630,9 @@ def start_stack(
     if quiet:
         os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ["AWS_LAMBDA_LOG_LEVEL"] = "WARNING"
     tables = create_tables(ddb.client(), template)
-    environment = resolve_environment(template, tables, endpoint)
+    aws = AwsEmulator(template, host=host, port=aws_port, time_scale=queue_time_scale, log=log)
+    os.environ.update(aws.environment())
+    environment = resolve_environment(template, tables, aws.refs, aws.attributes, endpoint)
     os.environ.update({k: v for k, v in environment.items() if not quiet or "LOG" not in k})
     from leadrouter.demo_auth import DEMO_TOKENS
     from leadrouter_local.demo_data import seed_demo
@@ -626,6 +647,7 @@ def start_stack(
     threading.Thread(target=server.serve_forever, name="api-gateway", daemon=True).start()
     scheduler = Scheduler(schedules(template), fns.invoke, log, schedule_seconds)
     scheduler.start()
+    aws.start(fns.invoke)
     streams = StreamPoller(stream_triggers(template), tables, endpoint, fns.invoke, log)
     streams.start()
     return Stack(
@@ -636,6 +658,7 @@ def start_stack(
         url=f"http://{host}:{port}",
         tables=tables,
         demo=demo,
+        aws=aws,
     )
 
 
@@ -682,6 +705,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--in-memory", action="store_true", help="keep nothing after exit")
     parser.add_argument("--schedule-seconds", type=float, default=None, help="override every schedule's rate")
     parser.add_argument("--no-seed", action="store_true", help="do not create the demo tenant")
+    parser.add_argument(
+        "--aws-port", type=int, default=0, help="EventBridge + SQS endpoint port (0: any free)"
+    )
+    parser.add_argument(
+        "--queue-time-scale",
+        type=float,
+        default=1.0,
+        help="scale SQS visibility timeouts and delays (0.01: 100x)",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     signals = StopSignals()
@@ -692,12 +724,17 @@ def main(argv: list[str] | None = None) -> None:
         data_dir=None if args.in_memory else args.data_dir,
         schedule_seconds=args.schedule_seconds,
         seed=not args.no_seed,
+        aws_port=args.aws_port,
+        queue_time_scale=args.queue_time_scale,
     )
     from leadrouter_local.demo_data import banner
 
     print(banner(stack.url, stack.demo, time.monotonic() - started), flush=True)
     tables = ", ".join(stack.tables.values())
-    print(f"  DynamoDB Local: {stack.ddb.endpoint}   tables: {tables}\n", flush=True)
+    print(f"  DynamoDB Local: {stack.ddb.endpoint}   tables: {tables}", flush=True)
+    if stack.aws is not None:
+        print(f"  EventBridge + SQS (emulated): {stack.aws.endpoint}", flush=True)
+    print(flush=True)
     signals.wait()
     print("stopping…", flush=True)
     stack.stop()

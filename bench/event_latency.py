@@ -1,0 +1,168 @@
+"""Form POST → LeadAssigned on the event bus, p50/p99, on the local stack (``make run``'s, in this process).
+
+    PYTHONPATH=shared:. .venv/bin/python bench/event_latency.py                  # 20/s for 30 s
+    PYTHONPATH=shared:. .venv/bin/python bench/event_latency.py --rate 20 --seconds 60
+
+Leads are posted to ``POST /intake/leads`` (JSON, form key header) at a fixed rate; a queue subscribed
+to the stack's emulated bus with the webhook rule's own pattern receives the events. Two figures per
+lead: from the POST to the LeadAssigned event on that queue (what a webhook receiver waits, minus the
+delivery itself), and from the decision's write (the event's ``occurred_at``) to the queue (the
+stream → publish → bus leg alone). The local stack serves one invocation at a time and shares this
+process with the load generator: read the figures as the local stack's, not AWS's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "LeadRouterLocal")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+import boto3  # noqa: E402
+
+from leadrouter_local.demo_data import FORM_KEY  # noqa: E402
+from leadrouter_local.runner import running  # noqa: E402
+from leadrouter_local.template import load_template  # noqa: E402
+
+ADMIN = {"Authorization": "Bearer demo-admin", "Content-Type": "application/json"}
+
+
+def _request(
+    url: str, method: str, path: str, body: bytes | None, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _lift_demo_limits(url: str) -> None:
+    """The demo source allows 10 posts a minute per client IP: this bench is one IP."""
+    status, raw = _request(url, "GET", "/form-sources", None, ADMIN)
+    assert status == 200, raw
+    (source,) = [s for s in json.loads(raw)["items"] if s["source_id"] == "website"]
+    edit = {"rev": source["rev"], "rate_per_minute": 6000, "web_form": {"rate_per_ip_per_minute": 6000}}
+    body = json.dumps(edit).encode()
+    status, raw = _request(url, "PATCH", f"/form-sources/{source['source_id']}", body, ADMIN)
+    assert status == 200, raw
+
+
+def _tap(endpoint: str) -> tuple[Any, str]:
+    """A queue on the bus with LeadEventsToWebhooksRule's pattern (the webhook queue has a consumer)."""
+    options = {"endpoint_url": endpoint, "region_name": "ap-southeast-1"}
+    events, sqs = boto3.client("events", **options), boto3.client("sqs", **options)
+    pattern = load_template()["Resources"]["LeadEventsToWebhooksRule"]["Properties"]["EventPattern"]
+    url = sqs.create_queue(QueueName="bench-tap")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="bench-tap", EventBusName="EventBus", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="bench-tap", EventBusName="EventBus", Targets=[{"Id": "tap", "Arn": arn}])
+    return sqs, url
+
+
+def _percentiles(values: list[float]) -> tuple[float, float, float]:
+    if not values:
+        return (float("nan"),) * 3
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return statistics.median(ordered), p99, ordered[-1]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=20.0, help="posts per second")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long to post")
+    parser.add_argument("--wait", type=float, default=20.0, help="how long to wait for the last events (s)")
+    parser.add_argument("--schedule-seconds", type=float, default=5.0, help="the scheduled sweeps' period")
+    args = parser.parse_args()
+    posted: dict[str, float] = {}  # lead id → wall time of the POST
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    with running(
+        port=_free_port(), data_dir=None, schedule_seconds=args.schedule_seconds, quiet=True
+    ) as stack:
+        assert stack.aws is not None
+        _lift_demo_limits(stack.url)
+        sqs, tap = _tap(stack.aws.endpoint)
+
+        def post(n: int) -> None:
+            body = json.dumps({"name": "Nguyễn Thị Ánh", "phone": f"091{n:07d}"}).encode()
+            started = time.time()
+            status, raw = _request(
+                stack.url,
+                "POST",
+                "/intake/leads",
+                body,
+                {"X-Form-Key": FORM_KEY, "Content-Type": "application/json"},
+            )
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+                if status == 201:
+                    posted[json.loads(raw)["lead_id"]] = started
+
+        total = int(args.rate * args.seconds)
+        began = time.monotonic()
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            for n in range(total):
+                time.sleep(max(0.0, began + n / args.rate - time.monotonic()))  # open loop: on schedule
+                pool.submit(post, n)
+        arrived: dict[str, tuple[float, float]] = {}  # lead id → (on the queue, decision written)
+        deadline = time.monotonic() + args.wait
+        while time.monotonic() < deadline and not set(posted) <= set(arrived):
+            got = sqs.receive_message(
+                QueueUrl=tap, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageSystemAttributeNames=["All"]
+            ).get("Messages", [])
+            for message in got:
+                event = json.loads(message["Body"])
+                if event["detail-type"] == "LeadAssigned":
+                    written = datetime.fromisoformat(event["detail"]["occurred_at"].replace("Z", "+00:00"))
+                    on_queue = int(message["Attributes"]["SentTimestamp"]) / 1000
+                    arrived.setdefault(event["detail"]["lead_id"], (on_queue, written.timestamp()))
+                sqs.delete_message(QueueUrl=tap, ReceiptHandle=message["ReceiptHandle"])
+    ours = {k: v for k, v in arrived.items() if k in posted}
+    rows = (
+        ("POST → LeadAssigned on the bus", [ours[k][0] - posted[k] for k in ours]),
+        ("decision written → on the bus", [on_queue - written for on_queue, written in ours.values()]),
+    )
+    lines = [
+        f"### Form POST → LeadAssigned event on the local stack's bus ({args.rate:g}/s for "
+        f"{args.seconds:g} s; answers {statuses})",
+        "",
+        "| leg | n | p50 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, values in rows:
+        p50, p99, worst = _percentiles(values)
+        lines.append(f"| {name} | {len(values)} | {p50 * 1000:.0f} | {p99 * 1000:.0f} | {worst * 1000:.0f} |")
+    if len(ours) < len(posted):
+        lines.append(f"\n{len(posted) - len(ours)} posted leads had no LeadAssigned within the wait.")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
