@@ -625,6 +625,8 @@ def start_stack(
             "POWERTOOLS_METRICS_NAMESPACE": "LeadRouterLocal",
             # no CloudWatch to read EMF locally; read before the first import of Powertools Metrics
             "POWERTOOLS_METRICS_DISABLED": "true",
+            # webhooks may point at a receiver on this machine (never allowed on AWS)
+            "WEBHOOKS_ALLOW_LOCAL": "1",
         }
     )
     if quiet:
@@ -711,8 +713,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--queue-time-scale",
         type=float,
-        default=1.0,
-        help="scale SQS visibility timeouts and delays (0.01: 100x)",
+        default=0.1,
+        help="scale SQS visibility timeouts and delays (0.1: webhook retries after 3 s, 12 s, 1 min…)",
     )
     args = parser.parse_args(argv)
     started = time.monotonic()

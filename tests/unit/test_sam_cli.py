@@ -347,5 +347,5 @@ def test_make_run_gives_its_functions_dynamodb_locals_endpoint_not_the_templates
 
     tables = {lid: lid for lid in table_specs(TEMPLATE)}
     assert resolve_environment(TEMPLATE, tables)["AWS_ENDPOINT_URL_DYNAMODB"] == ""
-    local = resolve_environment(TEMPLATE, tables, "http://127.0.0.1:8123")
+    local = resolve_environment(TEMPLATE, tables, endpoint="http://127.0.0.1:8123")
     assert local["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:8123"
