@@ -1,5 +1,6 @@
 """Escalation e-mail Lambda: each LeadEscalated from EscalationAlertsQueue → one SES message to the
-tenant's alert addresses. Deployed only with an SES sender (template parameter AlertSenderEmail)."""
+tenant's alert addresses. Without an SES sender (template parameter AlertSenderEmail empty, as under
+``make run``) it sends nothing."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
+    sender = Settings.from_env().alert_sender
     event = event_of_message(record.body)
-    if isinstance(event, LeadEscalated):  # the rule sends only these; anything else is ignored
-        email_escalation(repository(), SesMailer(Settings.from_env().alert_sender), event)
+    if sender and isinstance(event, LeadEscalated):  # the rule sends only these; others are ignored
+        email_escalation(repository(), SesMailer(sender), event)
 
 
 @logger.inject_lambda_context(clear_state=True)
