@@ -91,6 +91,8 @@ def run_demo(leads: int, tick_seconds: float) -> None:
     ) as stack:
         api = Api(stack.url)
         print(f"fresh stack on {stack.url}; demo rule {ASSIGN_RULE}: A, B, C weighted 3:4:5\n")
+        receiver, deliveries = _start_receiver(api)
+        print(f"0. a CRM listens for assignments: webhook {receiver} (signed deliveries, verified there)\n")
         print(f"1. {leads} leads arrive from the website form")
         for i in range(leads):
             api.call(
@@ -120,6 +122,16 @@ def run_demo(leads: int, tick_seconds: float) -> None:
             raise DemoFailed(f"split is off: {dict(counts)} for {leads} leads")
         if any(len(x["decisions"]) != 1 for x in assigned):
             raise DemoFailed("a lead was assigned more than once")
+        wait_for(lambda: len(deliveries) >= leads, 60, "every assignment's webhook delivery")
+        told = [seconds for _, seconds in deliveries]
+        for line, _ in deliveries[:3]:
+            print(f"   webhook ✓ {line}")
+        print(
+            f"   webhook: {len(deliveries)} signed LeadAssigned deliveries verified; the CRM heard of each "
+            f"assignment median {statistics.median(told):.2f} s, max {max(told):.2f} s after the form"
+        )
+        if {line.split()[1] for line, _ in deliveries} != {x["lead_id"] for x in assigned}:
+            raise DemoFailed("a lead's assignment was not delivered to the webhook exactly once")
 
         print("\n3. salespeople keep calling every lead but three; idle 1 minute, those three are reclaimed")
         forgotten, worked = assigned[:3], assigned[3:]
@@ -167,6 +179,29 @@ def run_demo(leads: int, tick_seconds: float) -> None:
         if detail["lead"]["owner"] in detail["lead"]["held_by"][:-1]:
             raise DemoFailed("a reclaimed lead went back to someone who held it")
         print("\ndemo passed")
+
+
+def _start_receiver(api: Api) -> tuple[str, list[tuple[str, float]]]:
+    """A local receiver (``leadrouter_local.webhook_receiver``) registered as the demo tenant's webhook
+    for LeadAssigned; each verified delivery is kept as (line, seconds after the form)."""
+    import threading
+
+    from leadrouter_local.webhook_receiver import make_server
+
+    deliveries: list[tuple[str, float]] = []
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    created = api.call("POST", "/webhooks", {"url": url, "event_types": ["LeadAssigned"]}, ADMIN)
+
+    def keep(line: str) -> None:
+        if line.startswith("✓ ") and "(repeat" not in line:
+            text = line[2:]
+            told = text.split("told ")[-1].split(" s after")[0] if "told " in text else "0"
+            deliveries.append((text, float(told)))
+
+    server = make_server(created["secret"], port, out=keep)
+    threading.Thread(target=server.serve_forever, name="webhook-receiver", daemon=True).start()
+    return url, deliveries
 
 
 def _free_port() -> int:

@@ -14,7 +14,8 @@ What it emulates, all read from template.yaml so the two cannot drift apart:
   buses, rules with event patterns and SQS targets, queues with visibility timeout, retention, delay
   and redrive to their dead-letter queue; every ``SQS`` event polls its queue and invokes the handler
   (BatchSize, ReportBatchItemFailures). ``--queue-time-scale`` shrinks visibility timeouts and delays;
-* Lambda: each invocation gets a context with the function's timeout; one invocation at a time.
+* Lambda: each invocation gets a context with the function's timeout; one invocation at a time per
+  function (one warm container each), functions side by side.
 """
 
 from __future__ import annotations
@@ -123,21 +124,44 @@ class Functions:
             for lid in self._specs
         }
         self._handlers: dict[str, Handler] = {}
-        self._lock = threading.Lock()  # one invocation at a time: Powertools' singletons are per process
+        self._loading = threading.Lock()
+        # One warm container per function: a function serves one invocation at a time (Powertools keeps
+        # the current event on its resolver), different functions run side by side, so a slow webhook
+        # delivery never holds up the API or a sweep. (Log keys of concurrent functions can mix in the
+        # console: Powertools' Logger is one per process; metrics and tracing are off locally.)
+        self._locks = {lid: threading.Lock() for lid in self._specs}
 
     def handler(self, logical_id: str) -> Handler:
-        if logical_id not in self._handlers:
-            spec = self._specs[logical_id]
-            module_name, _, attribute = str(spec["handler"]).rpartition(".")
-            package = str(spec["code_uri"]).strip("/").replace("/", ".")
-            module = importlib.import_module(f"{package}.{module_name}")
-            self._handlers[logical_id] = getattr(module, attribute)
-        return self._handlers[logical_id]
+        with self._loading:
+            if logical_id not in self._handlers:
+                spec = self._specs[logical_id]
+                module_name, _, attribute = str(spec["handler"]).rpartition(".")
+                package = str(spec["code_uri"]).strip("/").replace("/", ".")
+                module = importlib.import_module(f"{package}.{module_name}")
+                self._handlers[logical_id] = getattr(module, attribute)
+            return self._handlers[logical_id]
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         handler = self.handler(logical_id)
-        with self._lock:
-            return handler(event, LambdaContext(logical_id, self._timeouts[logical_id]))
+        with self._locks[logical_id]:
+            _INVOKING.function = logical_id
+            try:
+                return handler(event, LambdaContext(logical_id, self._timeouts[logical_id]))
+            finally:
+                _drop_unpublished_metrics()
+
+
+#: Which function this thread is running (for the console's log lines).
+_INVOKING = threading.local()
+
+
+def _drop_unpublished_metrics() -> None:
+    """Metrics are off locally, and Powertools then never clears them: without this they pile up to
+    its automatic flush at 100 values, which prints EMF into the console (AWS flushes per invocation)."""
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
+        from leadrouter.observability import metrics
+
+        metrics.clear_metrics()
 
 
 def resolve_environment(
@@ -387,7 +411,8 @@ class ConsoleFormatter(LambdaPowertoolsFormatter):
             if k not in _NOISE
         )
         stamp = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S")
-        where = data.get("function_name", "-")
+        # the thread's own function: concurrent functions share Powertools' one Logger and its keys
+        where = getattr(_INVOKING, "function", None) or data.get("function_name", "-")
         return f"{stamp} {where:<15} {data.get('level', ''):<5} {data.get('message', '')} {fields}".rstrip()
 
 

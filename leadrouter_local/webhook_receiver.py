@@ -17,6 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,13 +26,20 @@ from leadrouter.signing import HEADER, SignatureError, verify
 MAX_BODY = 256 * 1024
 
 
-def describe(body: dict[str, Any]) -> str:
-    """One line for a delivery body: who got which lead, and how fast."""
+def describe(body: dict[str, Any], now: float | None = None) -> str:
+    """One line for a delivery body: who got which lead, how fast it was decided, and (with ``now``,
+    the receipt time) how soon after the form the receiver heard of it."""
     data = body.get("data") or {}
     kind = body.get("type", "?")
     lead = data.get("lead_id", "?")
     took = data.get("seconds_since_received")
     after = f", {took} s after the form" if took is not None else ""
+    if now is not None and data.get("received_at"):
+        try:
+            received = datetime.fromisoformat(str(data["received_at"]).replace("Z", "+00:00")).timestamp()
+            after += f", told {now - received:.2f} s after it"
+        except ValueError:
+            pass
     test = " [test]" if body.get("test") else ""
     if data.get("staff_id"):
         return f"{kind} {lead} → {data['staff_id']}{after}{test}"
@@ -60,12 +68,12 @@ def make_server(
             attempts[event_id] += 1
             attempt = self.headers.get("Leadrouter-Delivery-Attempt", "?")
             if attempts[event_id] <= fail:
-                out(f"… {describe(body)} (attempt {attempt}): answering 500 on purpose")
+                out(f"… {describe(body, time.time())} (attempt {attempt}): answering 500 on purpose")
                 self._answer(500)
                 return
             repeat = " (repeat: dedupe on id)" if event_id in delivered else ""
             delivered.add(event_id)
-            out(f"✓ {describe(body)} (attempt {attempt}){repeat}")
+            out(f"✓ {describe(body, time.time())} (attempt {attempt}){repeat}")
             self._answer(200)
 
         def _answer(self, status: int) -> None:

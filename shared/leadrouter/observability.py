@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
+#: The namespace has a default: without one, Powertools raises from ``add_metric`` once 100 values
+#: accumulate (its automatic flush), which failed the 100th lead of a process that had imported this
+#: before setting POWERTOOLS_METRICS_NAMESPACE (the local stack, the demo).
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "LeadRouter")
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import signal
 import socket
 import threading
@@ -252,3 +253,24 @@ def test_a_second_stop_signal_during_the_first_changes_nothing() -> None:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def test_a_process_that_imported_leadrouter_before_its_namespace_was_set_survives_100_metrics() -> None:
+    # Given a process without POWERTOOLS_METRICS_NAMESPACE (the local stack sets it after importing)
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_METRICS")}
+    env["POWERTOOLS_METRICS_DISABLED"] = "true"
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    script = (
+        "from leadrouter.observability import metrics\n"
+        "for _ in range(150):\n"
+        "    metrics.add_metric(name='LeadsReceived', unit='Count', value=1)\n"
+        "print('ok')\n"
+    )
+    # When it records 150 values of one metric (the 100th used to raise "Must contain a metric namespace")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    # Then nothing raised
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")
