@@ -1,14 +1,16 @@
-"""Form POST → LeadAssigned on the event bus, p50/p99, on the local stack (``make run``'s, in this process).
+"""Form POST → LeadAssigned on the event bus → signed webhook delivery, p50/p99, on the local stack.
 
     PYTHONPATH=shared:. .venv/bin/python bench/event_latency.py                  # 20/s for 30 s
     PYTHONPATH=shared:. .venv/bin/python bench/event_latency.py --rate 20 --seconds 60
 
-Leads are posted to ``POST /intake/leads`` (JSON, form key header) at a fixed rate; a queue subscribed
-to the stack's emulated bus with the webhook rule's own pattern receives the events. Two figures per
-lead: from the POST to the LeadAssigned event on that queue (what a webhook receiver waits, minus the
-delivery itself), and from the decision's write (the event's ``occurred_at``) to the queue (the
-stream → publish → bus leg alone). The local stack serves one invocation at a time and shares this
-process with the load generator: read the figures as the local stack's, not AWS's.
+Leads are posted as a plain HTML form (``POST /f/{form_key}``, urlencoded; ``Accept: application/json``
+so the answer carries the lead id) at a fixed rate. A queue subscribed to the stack's emulated bus with
+the webhook rule's own pattern receives the events, and a webhook registered for LeadAssigned points at
+a local receiver that verifies each signature. Three figures per lead: POST → LeadAssigned on that
+queue; the decision's write (the event's ``occurred_at``) → the queue (the stream → publish → bus leg);
+POST → the signed delivery verified at the receiver (bus → fan-out → delivery → HTTP included). The
+local stack runs one invocation at a time per function and shares this process with the load
+generator: read the figures as the local stack's, not AWS's.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
@@ -86,6 +88,30 @@ def _percentiles(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), p99, ordered[-1]
 
 
+def _receive_webhooks(base: str, told: dict[str, float], lock: threading.Lock) -> None:
+    """Register a LeadAssigned webhook at a local verifying receiver; note when each lead is told."""
+    from leadrouter_local.webhook_receiver import make_server
+
+    port = _free_port()
+    body = json.dumps({"url": f"http://127.0.0.1:{port}/", "event_types": ["LeadAssigned"]}).encode()
+    status, raw = _request(
+        base,
+        "POST",
+        "/webhooks",
+        body,
+        {"Authorization": "Bearer demo-admin", "Content-Type": "application/json"},
+    )
+    assert status == 201, raw
+
+    def seen(line: str) -> None:
+        if line.startswith("✓ LeadAssigned "):
+            with lock:
+                told.setdefault(line.split()[2], time.time())
+
+    server = make_server(json.loads(raw)["secret"], port, out=seen)
+    threading.Thread(target=server.serve_forever, name="webhook-receiver", daemon=True).start()
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -109,16 +135,18 @@ def main() -> None:
         assert stack.aws is not None
         _lift_demo_limits(stack.url)
         sqs, tap = _tap(stack.aws.endpoint)
+        told: dict[str, float] = {}  # lead id → wall time its signed delivery was verified
+        _receive_webhooks(stack.url, told, lock)
 
         def post(n: int) -> None:
-            body = json.dumps({"name": "Nguyễn Thị Ánh", "phone": f"091{n:07d}"}).encode()
+            body = urlencode({"ho_ten": "Nguyễn Thị Ánh", "so_dien_thoai": f"091{n:07d}"}).encode()
             started = time.time()
             status, raw = _request(
                 stack.url,
                 "POST",
-                "/intake/leads",
+                f"/f/{FORM_KEY}",
                 body,
-                {"X-Form-Key": FORM_KEY, "Content-Type": "application/json"},
+                {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
             )
             with lock:
                 statuses[status] = statuses.get(status, 0) + 1
@@ -133,7 +161,7 @@ def main() -> None:
                 pool.submit(post, n)
         arrived: dict[str, tuple[float, float]] = {}  # lead id → (on the queue, decision written)
         deadline = time.monotonic() + args.wait
-        while time.monotonic() < deadline and not set(posted) <= set(arrived):
+        while time.monotonic() < deadline and not (set(posted) <= set(arrived) and set(posted) <= set(told)):
             got = sqs.receive_message(
                 QueueUrl=tap, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageSystemAttributeNames=["All"]
             ).get("Messages", [])
@@ -148,9 +176,10 @@ def main() -> None:
     rows = (
         ("POST → LeadAssigned on the bus", [ours[k][0] - posted[k] for k in ours]),
         ("decision written → on the bus", [on_queue - written for on_queue, written in ours.values()]),
+        ("POST → signed webhook delivery verified", [told[k] - posted[k] for k in posted if k in told]),
     )
     lines = [
-        f"### Form POST → LeadAssigned event on the local stack's bus ({args.rate:g}/s for "
+        f"### Form POST → LeadAssigned on the bus → signed webhook, local stack ({args.rate:g}/s for "
         f"{args.seconds:g} s; answers {statuses})",
         "",
         "| leg | n | p50 ms | p99 ms | max ms |",
@@ -161,6 +190,9 @@ def main() -> None:
         lines.append(f"| {name} | {len(values)} | {p50 * 1000:.0f} | {p99 * 1000:.0f} | {worst * 1000:.0f} |")
     if len(ours) < len(posted):
         lines.append(f"\n{len(posted) - len(ours)} posted leads had no LeadAssigned within the wait.")
+    missing = [k for k in posted if k not in told]
+    if missing:
+        lines.append(f"\n{len(missing)} posted leads had no webhook delivery within the wait.")
     print("\n".join(lines))
 
 
