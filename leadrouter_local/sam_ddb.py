@@ -3,7 +3,8 @@
 Tables are created from template.yaml under their logical ids (what env.local.json names), the demo
 tenant of `make run` is seeded, and so are the leads the committed stream events describe (a stream
 record is the trace of a write: `sam local invoke AssignFunction -e events/AssignFunction/LeadArrived-…`
-then finds its lead). Prints the endpoint and the table names, then runs until Ctrl-C.
+then finds its lead), the demo webhook the committed delivery event is addressed to, and an alert
+address for escalations. Prints the endpoint and the table names, then runs until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -11,15 +12,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadrouter_local.ddb_local import CLIENT_REGION, DynamoDBLocal, DynamoDBLocalError
 from leadrouter_local.template import create_tables, load_template, table_env
 
+if TYPE_CHECKING:
+    from leadrouter.data.repository import Repository
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
 DEFAULT_PORT = 8000
+#: The demo tenant's webhook, named by events/WebhookDeliveryFunction/*.json. Id and secret are fixed,
+#: local-only strings, so a local receiver can check the signature; `make ddb --webhook-url` moves it.
+DEMO_WEBHOOK_ID = "W01a2309e24005a4d6c6f63616c30"
+DEMO_WEBHOOK_SECRET = "whsec_demo-local-only-not-a-secret-00000000000000"  # noqa: S105 - local-only
+DEMO_WEBHOOK_URL = "http://127.0.0.1:9000/leadrouter-webhook"
+#: Where the demo tenant's escalation e-mails go (AlertFunction sends them only with ALERT_SENDER set).
+DEMO_ALERT_EMAIL = "canh-bao@demo.example.vn"
 
 
 def stream_images(events_dir: Path = EVENTS_DIR) -> list[tuple[str, dict[str, Any]]]:
@@ -47,8 +59,35 @@ def seed_stream_items(client: Any, tables: dict[str, str], events_dir: Path = EV
     return len(images)
 
 
-def prepare(client: Any, endpoint: str) -> dict[str, str]:
-    """Tables from the template (logical ids as names), the demo tenant and the events' leads.
+def seed_webhook_and_alerts(repo: Repository, webhook_url: str = DEMO_WEBHOOK_URL) -> None:
+    """What the committed queue events need beyond the demo tenant (``seed_demo`` first): its webhook,
+    at ``webhook_url`` (registered again there if it points elsewhere), and an alert e-mail address."""
+    from leadrouter.domain.alerts import EscalationAlerts
+    from leadrouter.domain.webhooks import Webhook
+    from leadrouter_local.demo_data import TENANT
+
+    current = repo.get_webhook(TENANT, DEMO_WEBHOOK_ID)
+    if current is not None and current.url != webhook_url:
+        repo.delete_webhook(TENANT, DEMO_WEBHOOK_ID)
+    if current is None or current.url != webhook_url:
+        created = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+        webhook = Webhook(
+            webhook_id=DEMO_WEBHOOK_ID,
+            tenant_id=TENANT,
+            url=webhook_url,
+            description="Demo CRM (local)",
+            created_at=created,
+        )
+        repo.create_webhook(webhook, DEMO_WEBHOOK_SECRET)
+    tenant = repo.get_tenant(TENANT)
+    if tenant is not None and not tenant.alerts.emails:
+        alerts = EscalationAlerts(webhook_ids=tenant.alerts.webhook_ids, emails=[DEMO_ALERT_EMAIL])
+        repo.save_tenant(tenant, tenant.model_copy(update={"alerts": alerts}))
+
+
+def prepare(client: Any, endpoint: str, webhook_url: str = DEMO_WEBHOOK_URL) -> dict[str, str]:
+    """Tables from the template (logical ids as names), the demo tenant, its webhook and alert
+    address, and the events' leads.
 
     Points this process's boto3 at ``endpoint`` (the demo seeding goes through the Repository).
     """
@@ -63,9 +102,11 @@ def prepare(client: Any, endpoint: str) -> dict[str, str]:
             **table_env(tables, template),
         }
     )
+    from leadrouter.runtime import repository
     from leadrouter_local.demo_data import seed_demo
 
     seed_demo()
+    seed_webhook_and_alerts(repository(), webhook_url)
     seed_stream_items(client, tables)
     return tables
 
@@ -73,6 +114,9 @@ def prepare(client: Any, endpoint: str) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="DynamoDB Local for sam local, with the demo data")
     parser.add_argument("--port", type=int, default=int(os.environ.get("DDB_PORT", DEFAULT_PORT)))
+    parser.add_argument(
+        "--webhook-url", default=DEMO_WEBHOOK_URL, help="where the demo webhook posts (a local receiver)"
+    )
     args = parser.parse_args(argv)
     from leadrouter_local.runner import StopSignals
 
@@ -84,14 +128,14 @@ def main(argv: list[str] | None = None) -> None:
     except DynamoDBLocalError as error:
         raise SystemExit(f"error: {error} (make ddb DDB_PORT=…)") from None
     try:
-        tables = prepare(ddb.client(), endpoint)
-        print(banner(endpoint, tables), flush=True)
+        tables = prepare(ddb.client(), endpoint, args.webhook_url)
+        print(banner(endpoint, tables, args.webhook_url), flush=True)
         signals.wait()
     finally:
         ddb.stop()
 
 
-def banner(endpoint: str, tables: dict[str, str]) -> str:
+def banner(endpoint: str, tables: dict[str, str], webhook_url: str = DEMO_WEBHOOK_URL) -> str:
     from leadrouter.demo_auth import ADMIN_TOKEN, DEMO_TOKENS
     from leadrouter_local.demo_data import FORM_KEY, TENANT
 
@@ -102,6 +146,8 @@ DynamoDB Local for the SAM CLI: {endpoint}   (in memory; Ctrl-C stops it)
   tables (env.local.json names them):
 {names}
   demo tenant "{TENANT}", form key {FORM_KEY}, tokens {tokens}
+  webhook {DEMO_WEBHOOK_ID} posts to {webhook_url} (secret {DEMO_WEBHOOK_SECRET})
+  escalation e-mails (with ALERT_SENDER set) go to {DEMO_ALERT_EMAIL}
 
   sam build && sam local invoke AssignFunction -e events/AssignFunction/LeadArrived-pending-lead.json
   sam local start-api   # then: curl -H 'Authorization: Bearer {ADMIN_TOKEN}' http://127.0.0.1:3000/leads

@@ -1,34 +1,57 @@
 """Every committed SAM event (events/) invoked through its function's handler on DynamoDB Local.
 
 The stack is the one `make ddb` prepares for `sam local`: tables from the template, the demo tenant of
-`make run`, and the leads the committed stream events describe (``sam_ddb.seed_stream_items``). Each
-event has its own check of what it must do; an event without one fails
-``test_every_committed_event_has_an_outcome_check``, so a new event comes with an assertion.
+`make run`, its webhook and alert address (``sam_ddb.seed_webhook_and_alerts``), and the leads the
+committed stream events describe (``sam_ddb.seed_stream_items``). EventBridge and SQS are the local
+emulator (``leadrouter_local.queues.AwsEmulator``, no consumers: each check reads the queues), a
+webhook posts to a real local receiver, and SES is a recording client. Each event has its own check of
+what it must do; an event without one fails ``test_every_committed_event_has_an_outcome_check``, so a
+new event comes with an assertion.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from types import SimpleNamespace
 from typing import Any
 
+import boto3
 import pytest
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.events import EVENT_SOURCE
 from leadrouter.domain.models import Lead, LeadStatus
+from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
 from leadrouter.runtime import repository
+from leadrouter.signing import HEADER, verify
 from leadrouter_local.apigw import proxy_event
 from leadrouter_local.ddb_local import DynamoDBLocal
 from leadrouter_local.demo_data import STAFF, TENANT, seed_demo
+from leadrouter_local.queues import AwsEmulator
 from leadrouter_local.runner import Functions
-from leadrouter_local.sam_ddb import EVENTS_DIR, seed_stream_items, stream_images
+from leadrouter_local.sam_ddb import (
+    DEMO_ALERT_EMAIL,
+    DEMO_WEBHOOK_ID,
+    DEMO_WEBHOOK_SECRET,
+    EVENTS_DIR,
+    seed_stream_items,
+    seed_webhook_and_alerts,
+    stream_images,
+)
 from leadrouter_local.template import load_template
+from tests.support.webhooks import Receiver
 
 #: The lead of LeadArrived-pending-lead.json (pending) and of LeadArrived-assigned-lead-called.json (B's).
 PENDING_LEAD = "L01a230d512805a4d6c6f63616c31"
 CALLED_LEAD = "L01a230ca56005a4d6c6f63616c30"
+#: The lead of PublishFunction/LeadChanged-lead-assigned.json: assigned to C by the demo rule.
+ASSIGNED_LEAD = "L01a230c2c3005a4d6c6f63616c32"
 #: Every lead the committed stream events carry (seeded like `make ddb`): the tenant's leads.
 SEEDED_LEADS = {image["lead_id"]["S"] for table, image in stream_images() if table == "LeadsTable"}
+ALERT_SENDER = "alerts@leadrouter.example.vn"
 
 
 def event(rel: str) -> dict[str, Any]:
@@ -40,12 +63,73 @@ def committed() -> list[str]:
     return sorted(str(p.relative_to(EVENTS_DIR)) for p in EVENTS_DIR.glob("*/*.json"))
 
 
+def body_of(rel: str) -> Any:
+    """The parsed body of the (one) SQS message a committed event carries."""
+    (record,) = event(rel)["Records"]
+    return json.loads(record["body"])
+
+
+class SesOutbox:
+    """A recording SESv2 client: what the alert function's real SesMailer asks SES to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send_email(self, **request: Any) -> dict[str, str]:
+        self.sent.append(request)
+        return {"MessageId": f"ses-{len(self.sent)}"}
+
+
 class Sam:
     """The seeded stack and the functions, invoked as Lambda would (CodeUri + Handler, a context)."""
 
-    def __init__(self) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, cleanup: ExitStack) -> None:
         self.functions = Functions(load_template())
         self.repo: Repository = repository()
+        self.monkeypatch = monkeypatch
+        self._cleanup = cleanup
+        self._aws: AwsEmulator | None = None
+
+    def aws(self) -> AwsEmulator:
+        """The template's EventBridge bus, rules and queues, the functions' env pointed at them."""
+        if self._aws is None:
+            emulator = AwsEmulator(load_template(), log=lambda _: None)
+            emulator.start()
+            self._cleanup.callback(emulator.stop)
+            for var, value in emulator.environment().items():
+                self.monkeypatch.setenv(var, value)
+            self.monkeypatch.setenv("EVENT_BUS_NAME", emulator.refs["EventBus"])
+            self.monkeypatch.setenv("WEBHOOK_DELIVERY_QUEUE_URL", emulator.refs["WebhookDeliveryQueue"])
+            self._aws = emulator
+        return self._aws
+
+    def drain(self, queue: str) -> list[str]:
+        """The bodies of every message on a queue of the template (received and deleted)."""
+        sqs, url, found = boto3.client("sqs"), self.aws().refs[queue], list[str]()
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                found.append(message["Body"])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return found
+
+    def receiver(self) -> Receiver:
+        """A local HTTP endpoint answering 200; the demo webhook re-registered to post there."""
+        receiver = Receiver().start()
+        self._cleanup.callback(receiver.stop)
+        self.monkeypatch.setenv("WEBHOOKS_ALLOW_LOCAL", "1")
+        seed_webhook_and_alerts(self.repo, receiver.url)
+        return receiver
+
+    def ses(self) -> SesOutbox:
+        """SES as the alert function's mailer reaches it (its boto3.client("sesv2"), recorded)."""
+        outbox = SesOutbox()
+
+        def client(service: str, *args: Any, **kwargs: Any) -> Any:
+            assert service == "sesv2", service
+            return outbox
+
+        self.monkeypatch.setattr("leadrouter.data.mail.boto3", SimpleNamespace(client=client))
+        return outbox
 
     def invoke(self, rel: str, replace: dict[str, Any] | None = None) -> Any:
         function = rel.split("/", 1)[0]
@@ -83,11 +167,18 @@ class Sam:
 
 
 @pytest.fixture
-def sam(ddb_local: DynamoDBLocal, ddb_tables: dict[str, str]) -> Sam:
-    """Given the stack `make ddb` prepares for `sam local` (demo tenant, the stream events' leads)."""
+def sam(
+    ddb_local: DynamoDBLocal, ddb_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Sam]:
+    """Given the stack `make ddb` prepares for `sam local` (demo tenant, its webhook and alert address,
+    the stream events' leads)."""
+    monkeypatch.delenv("AWS_SAM_LOCAL", raising=False)
+    monkeypatch.delenv("ALERT_SENDER", raising=False)
     seed_demo()
+    seed_webhook_and_alerts(repository())
     assert seed_stream_items(ddb_local.client(), ddb_tables) == len(stream_images())
-    return Sam()
+    with ExitStack() as cleanup:
+        yield Sam(monkeypatch, cleanup)
 
 
 # ------------------------------------------------------------------ one check per committed event
@@ -183,7 +274,8 @@ def staff_lists(sam: Sam) -> None:
     assert sam.listed("ApiFunction/GetLeads-staff.json") == [PENDING_LEAD]
 
 
-def demo_token(sam: Sam, monkeypatch: pytest.MonkeyPatch) -> None:
+def demo_token(sam: Sam) -> None:
+    monkeypatch = sam.monkeypatch
     # Given a request as `sam local start-api` delivers it: a demo bearer token, no authorizer claims
     # When AWS_SAM_LOCAL is unset (as on AWS, which never sets it), or anything but "true"
     for value in (None, "false", "1"):
@@ -200,7 +292,96 @@ def demo_token(sam: Sam, monkeypatch: pytest.MonkeyPatch) -> None:
     assert set(sam.listed("ApiFunction/GetLeads-demo-token.json")) == SEEDED_LEADS
 
 
-Check = Callable[..., None]
+def lead_assigned_published(sam: Sam) -> None:
+    # Given the stack's bus and its rules' queues (webhook events, escalation alerts)
+    sam.aws()
+    # When the leads table's stream delivers the demo rule's write giving the new lead to C (one more
+    # decision in NewImage than in OldImage)
+    result = sam.invoke("PublishFunction/LeadChanged-lead-assigned.json")
+    # Then the record succeeded and exactly one event reached the bus: LeadAssigned, the lead's first
+    # decision, to C by the demo rule, with ids and timings only
+    assert result == {"batchItemFailures": []}
+    (published,) = [json.loads(body) for body in sam.drain("WebhookEventsQueue")]
+    assert (published["source"], published["detail-type"]) == (EVENT_SOURCE, "LeadAssigned")
+    detail = published["detail"]
+    assert detail["event_id"] == f"{ASSIGNED_LEAD}-1"
+    assert (detail["tenant_id"], detail["lead_id"], detail["staff_id"]) == (TENANT, ASSIGNED_LEAD, "C")
+    assert (detail["rule_id"], detail["rule_version"], detail["seconds_since_received"]) == (
+        "web-new-weighted",
+        1,
+        1.0,
+    )
+    assert "Phạm Minh Đức" not in json.dumps(detail, ensure_ascii=False) and "+84" not in json.dumps(detail)
+    # …no escalation alert; and it is the event the committed fan-out event carries
+    assert sam.drain("EscalationAlertsQueue") == []
+    assert body_of("WebhookFanoutFunction/LeadEvents-lead-assigned.json")["detail"] == detail
+
+
+def webhook_fan_out(sam: Sam) -> None:
+    # Given the demo tenant's one webhook (all event types) and the delivery queue
+    sam.aws()
+    assert [w.webhook_id for w in sam.repo.list_webhooks(TENANT)] == [DEMO_WEBHOOK_ID]
+    # When WebhookEventsQueue delivers the LeadAssigned event as EventBridge sent it
+    result = sam.invoke("WebhookFanoutFunction/LeadEvents-lead-assigned.json")
+    # Then one delivery message for the webhook is on WebhookDeliveryQueue, carrying that event
+    assert result == {"batchItemFailures": []}
+    (message,) = sam.drain("WebhookDeliveryQueue")
+    request = DeliveryRequest.model_validate_json(message)
+    assert (request.tenant_id, request.webhook_id, request.test) == (TENANT, DEMO_WEBHOOK_ID, False)
+    sent = body_of("WebhookFanoutFunction/LeadEvents-lead-assigned.json")["detail"]
+    assert request.event.model_dump(mode="json") == sent
+    # …and it is the message the committed delivery event carries
+    committed_request = body_of("WebhookDeliveryFunction/Deliveries-lead-assigned.json")
+    assert request == DeliveryRequest.model_validate(committed_request)
+
+
+def webhook_delivery(sam: Sam) -> None:
+    # Given the demo webhook registered at a local receiver that answers 200
+    receiver = sam.receiver()
+    sam.aws()
+    rel = "WebhookDeliveryFunction/Deliveries-lead-assigned.json"
+    # When WebhookDeliveryQueue delivers the message, and then (at least once) the same message again
+    first = sam.invoke(rel)
+    again = sam.invoke(rel)
+    # Then one POST arrived, signed with the webhook's secret, for the event; the copy posted nothing
+    assert first == again == {"batchItemFailures": []}
+    (post,) = receiver.received
+    headers = {k.lower(): v for k, v in post.headers.items()}
+    verify(DEMO_WEBHOOK_SECRET, headers[HEADER.lower()], post.body, time.time())
+    event_id = f"{ASSIGNED_LEAD}-1"
+    assert (headers["leadrouter-event-id"], headers["leadrouter-webhook-id"]) == (event_id, DEMO_WEBHOOK_ID)
+    body = json.loads(post.body)
+    assert (body["id"], body["type"], body["tenant_id"]) == (event_id, "LeadAssigned", TENANT)
+    # …and the webhook's log says delivered, at the first attempt, with the receiver's status
+    deliveries, _ = sam.repo.list_deliveries(TENANT, DEMO_WEBHOOK_ID, limit=10)
+    assert [(d.event_id, d.status, d.attempts, d.last_status_code) for d in deliveries] == [
+        (event_id, DeliveryStatus.DELIVERED, 1, 200)
+    ]
+
+
+def escalation_alert(sam: Sam) -> None:
+    # Given the demo tenant's alert address and SES as the alert function reaches it
+    tenant = sam.repo.get_tenant(TENANT)
+    assert tenant is not None and tenant.alerts.emails == [DEMO_ALERT_EMAIL]
+    outbox = sam.ses()
+    rel = "AlertFunction/Escalations-lead-escalated.json"
+    # When EscalationAlertsQueue delivers the LeadEscalated without an SES sender (as under make run)
+    # Then the record succeeds and nothing is sent
+    assert sam.invoke(rel) == {"batchItemFailures": []}
+    assert outbox.sent == []
+    # When it arrives with the stack's sender set (template parameter AlertSenderEmail)
+    sam.monkeypatch.setenv("ALERT_SENDER", ALERT_SENDER)
+    assert sam.invoke(rel) == {"batchItemFailures": []}
+    # Then one e-mail went from the sender to the tenant's alert address, naming the lead and the reason
+    (mail,) = outbox.sent
+    assert mail["FromEmailAddress"] == ALERT_SENDER
+    assert mail["Destination"] == {"ToAddresses": [DEMO_ALERT_EMAIL]}
+    content = mail["Content"]["Simple"]
+    assert PENDING_LEAD in content["Subject"]["Data"]
+    assert "Chờ quá lâu" in content["Body"]["Text"]["Data"]
+
+
+Check = Callable[[Sam], None]
 OUTCOMES: dict[str, Check] = {
     "AssignFunction/EveryMinute-tick.json": assign_tick,
     "ReclaimFunction/EveryMinute-tick.json": reclaim_tick,
@@ -211,6 +392,10 @@ OUTCOMES: dict[str, Check] = {
     "ApiFunction/GetLeads-admin.json": admin_lists,
     "ApiFunction/GetLeads-staff.json": staff_lists,
     "ApiFunction/GetLeads-demo-token.json": demo_token,
+    "PublishFunction/LeadChanged-lead-assigned.json": lead_assigned_published,
+    "WebhookFanoutFunction/LeadEvents-lead-assigned.json": webhook_fan_out,
+    "WebhookDeliveryFunction/Deliveries-lead-assigned.json": webhook_delivery,
+    "AlertFunction/Escalations-lead-escalated.json": escalation_alert,
 }
 
 
@@ -219,10 +404,5 @@ def test_every_committed_event_has_an_outcome_check() -> None:
 
 
 @pytest.mark.parametrize("rel", committed())
-def test_a_committed_event_does_what_it_says(rel: str, sam: Sam, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AWS_SAM_LOCAL", raising=False)
-    check = OUTCOMES[rel]
-    if check is demo_token:
-        demo_token(sam, monkeypatch)
-    else:
-        check(sam)
+def test_a_committed_event_does_what_it_says(rel: str, sam: Sam) -> None:
+    OUTCOMES[rel](sam)

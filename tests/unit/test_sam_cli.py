@@ -8,6 +8,7 @@ and the trigger (the event of the function's ``Events``) the file stands for.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -59,8 +60,8 @@ def trigger_of(rel: str) -> tuple[str, str, dict[str, Any]]:
 
 # ------------------------------------------------------------------ events/ in step with the template
 def test_there_are_triggers_and_events_to_compare() -> None:
-    assert {ev["type"] for ev in triggers().values()} >= {"ScheduleV2", "DynamoDB", "Api"}
-    assert len(committed()) >= 9
+    assert {ev["type"] for ev in triggers().values()} >= {"ScheduleV2", "DynamoDB", "Api", "SQS"}
+    assert len(committed()) >= 13
 
 
 @pytest.mark.parametrize("rel", sorted(committed()))
@@ -157,6 +158,9 @@ def _check_sqs(rel: str, props: dict[str, Any], event: dict[str, Any]) -> None:
     for record in event["Records"]:
         assert record["eventSource"] == "aws:sqs" and isinstance(record["body"], str), rel
         assert record["eventSourceARN"].startswith("arn:aws:sqs:"), rel
+        # a batch item failure names the messageId; SQS's MD5 is of the body as sent
+        assert record["messageId"] and record["receiptHandle"], rel
+        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest(), f"{rel}: md5OfBody"
         if queue:
             assert queue in record["eventSourceARN"].rsplit(":", 1)[1], f"{rel}: name the queue {queue}"
 
