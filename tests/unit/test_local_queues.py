@@ -324,8 +324,14 @@ def test_the_stack_resolves_the_functions_refs_to_the_emulated_bus_and_queues() 
         env = resolve_environment(template, tables, emulator.refs, emulator.attributes)
         # Then the publish function's EVENT_BUS_NAME names the emulated bus, which has the webhook rule
         assert env["EVENT_BUS_NAME"] == "EventBus"
-        (rule,) = emulator.events.rules("EventBus")
-        assert (rule.name, rule.pattern) == ("LeadEventsToWebhooksRule", {"source": ["leadrouter"]})
+        rules = {r.name: r for r in emulator.events.rules("EventBus")}
+        assert set(rules) == {"LeadEventsToWebhooksRule", "EscalationAlertsRule"}
+        rule = rules["LeadEventsToWebhooksRule"]
+        assert rule.pattern == {"source": ["leadrouter"]}
+        assert rules["EscalationAlertsRule"].pattern == {
+            "source": ["leadrouter"],
+            "detail-type": ["LeadEscalated"],
+        }
         (target,) = rule.targets.values()
         assert target.arn == emulator.attributes[("WebhookEventsQueue", "Arn")]
         assert target.dead_letter_arn == emulator.attributes[("WebhookEventsDeadLetterQueue", "Arn")]
