@@ -135,6 +135,7 @@ bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/rotation_bench.py
 	@PYTHONPATH=shared:. $(PY) bench/sweep_bench.py
 	@PYTHONPATH=shared:. $(PY) bench/write_cost.py
+	@PYTHONPATH=shared:. $(PY) bench/lead_cost.py
 	@PYTHONPATH=shared:. $(PY) bench/intake_cost.py
 	@PYTHONPATH=shared:. $(PY) bench/intake_latency.py
 	@PYTHONPATH=shared:. $(PY) bench/event_latency.py

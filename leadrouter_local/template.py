@@ -199,17 +199,33 @@ def _wait_active(client: Any, name: str, timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
-def _add_missing_indexes(client: Any, name: str, spec: dict[str, Any]) -> None:
-    """Bring an existing table in line with the template: same keys, every GSI present."""
+def _sync_indexes(client: Any, name: str, spec: dict[str, Any]) -> None:
+    """Bring an existing table in line with the template: same keys, exactly the template's GSIs.
+
+    An index the template no longer has is deleted, one whose key schema or projection changed is
+    deleted and created again (DynamoDB cannot modify either in place), a new one is created; the
+    table's items are kept and the new indexes are backfilled from them. DynamoDB accepts one index
+    creation or deletion per UpdateTable, so each waits for the table to be ACTIVE again.
+    """
     table = client.describe_table(TableName=name)["Table"]
     if table["KeySchema"] != spec["KeySchema"]:
         raise ValueError(
             f"table {name} exists with key schema {table['KeySchema']}, the template says "
             f"{spec['KeySchema']}: delete it (or the DynamoDB Local data dir) and retry"
         )
-    present = {ix["IndexName"] for ix in table.get("GlobalSecondaryIndexes", [])}
+    wanted = {ix["IndexName"]: _index_shape(ix) for ix in spec.get("GlobalSecondaryIndexes", [])}
+    present = {ix["IndexName"]: _index_shape(ix) for ix in table.get("GlobalSecondaryIndexes", [])}
+    for index_name, shape in present.items():
+        if wanted.get(index_name) == shape:
+            continue
+        logger.info("dropping index %s of existing table %s (not in the template as it is)", index_name, name)
+        client.update_table(
+            TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index_name}}]
+        )
+        _wait_active(client, name)  # the index is gone once none is DELETING
+    current = _index_names(client, name)
     for index in spec.get("GlobalSecondaryIndexes", []):
-        if index["IndexName"] in present:
+        if index["IndexName"] in current:
             continue
         logger.info("adding index %s to existing table %s", index["IndexName"], name)
         client.update_table(
@@ -218,6 +234,22 @@ def _add_missing_indexes(client: Any, name: str, spec: dict[str, Any]) -> None:
             GlobalSecondaryIndexUpdates=[{"Create": index}],
         )
         _wait_active(client, name)  # DynamoDB accepts one index creation per UpdateTable
+
+
+def _index_shape(index: dict[str, Any]) -> tuple[Any, str, tuple[str, ...]]:
+    """What makes two GSIs the same index: key schema and projection (non-key attributes in any order)."""
+    projection = index.get("Projection", {})
+    keys = tuple((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"])
+    return (
+        keys,
+        projection.get("ProjectionType", "ALL"),
+        tuple(sorted(projection.get("NonKeyAttributes", []))),
+    )
+
+
+def _index_names(client: Any, name: str) -> set[str]:
+    table = client.describe_table(TableName=name)["Table"]
+    return {ix["IndexName"] for ix in table.get("GlobalSecondaryIndexes", [])}
 
 
 def _enable_ttl(client: Any, name: str, attribute: str) -> None:
@@ -235,7 +267,8 @@ def _enable_ttl(client: Any, name: str, attribute: str) -> None:
 def create_tables(client: Any, template: dict[str, Any] | None = None, prefix: str = "") -> dict[str, str]:
     """Create every DynamoDB table of the template as ``prefix + logical id``; idempotent.
 
-    Existing tables are kept (and get any GSI the template added since); new ones are created.
+    Existing tables are kept, their GSIs made the template's (see ``_sync_indexes``); new ones
+    are created.
     Waits until every table and index is ACTIVE and enables TTL where the template declares it.
     Returns logical id -> table name.
     """
@@ -246,14 +279,14 @@ def create_tables(client: Any, template: dict[str, Any] | None = None, prefix: s
     for lid, spec in specs.items():
         name = f"{prefix}{lid}"
         if name in existing:
-            _add_missing_indexes(client, name, spec)
+            _sync_indexes(client, name, spec)
         else:
             try:
                 client.create_table(TableName=name, **spec)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
                     raise
-                _add_missing_indexes(client, name, spec)  # created concurrently by someone else
+                _sync_indexes(client, name, spec)  # created concurrently by someone else
         names[lid] = name
     for lid, name in names.items():
         _wait_active(client, name)

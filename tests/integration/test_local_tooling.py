@@ -79,9 +79,8 @@ def test_tables_created_from_the_template_have_exactly_its_keys_and_indexes(ddb_
         assert stream.get("StreamViewType") == view_type, lid
     # ... and the design's sparse indexes are the ones created
     assert set(_index_shapes(described["LeadsTable"]["GlobalSecondaryIndexes"])) == {
-        "due",
-        "idle",
-        "by_owner",
+        "due_queue",
+        "owner_idle",
     }
     assert set(_index_shapes(described["ConfigTable"]["GlobalSecondaryIndexes"])) == {"active_rules"}
     # ... and TTL is on where the template declares it
@@ -164,12 +163,67 @@ def test_an_index_added_to_the_template_is_created_without_touching_the_tooling(
         for names in (fresh, upgraded):
             table = client.describe_table(TableName=names["LeadsTable"])["Table"]
             shapes = _index_shapes(table["GlobalSecondaryIndexes"])
-            assert set(shapes) == {"due", "idle", "by_owner", "by_source"}
+            assert set(shapes) == {"due_queue", "owner_idle", "by_source"}
             assert shapes["by_source"][1] == {"ProjectionType": "KEYS_ONLY"}
         assert upgraded == existing
     finally:
         _drop(client, fresh)
         _drop(client, existing)
+
+
+def test_tables_made_from_an_older_template_get_the_template_s_indexes_and_keep_their_items(ddb_local):
+    # Given a LeadsTable made from an older template: an index the template dropped, and one whose
+    # projection it narrowed (ALL then) -- as a developer's .local data dir has after a pull
+    template = load_template()
+    older = copy.deepcopy(template)
+    leads = older["Resources"]["LeadsTable"]["Properties"]
+    leads["AttributeDefinitions"].append({"AttributeName": "idle_scope", "AttributeType": "S"})
+    leads["GlobalSecondaryIndexes"].append(
+        {
+            "IndexName": "idle",
+            "KeySchema": [
+                {"AttributeName": "idle_scope", "KeyType": "HASH"},
+                {"AttributeName": "idle_since", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    )
+    due = next(ix for ix in leads["GlobalSecondaryIndexes"] if ix["IndexName"] == "due_queue")
+    due["Projection"] = {"ProjectionType": "ALL"}
+    client = ddb_local.client()
+    names = create_tables(client, older, prefix=f"o{uuid.uuid4().hex[:8]}-")
+    pending = {
+        "tenant_id": {"S": "t1"},
+        "lead_id": {"S": "l1"},
+        "due_scope": {"S": "t1#web/new"},
+        "queued_at": {"S": "2026-11-24T02:00:00.000000Z"},
+    }
+    client.put_item(TableName=names["LeadsTable"], Item=pending)
+
+    try:
+        # When the tables are created again from the current template
+        create_tables(client, template, prefix=_prefix_of(names))
+
+        # Then the table has exactly the template's indexes, shapes included, and still its item,
+        # which the recreated index holds again (backfilled)
+        table = client.describe_table(TableName=names["LeadsTable"])["Table"]
+        spec = table_specs(template)["LeadsTable"]
+        assert _index_shapes(table["GlobalSecondaryIndexes"]) == _index_shapes(spec["GlobalSecondaryIndexes"])
+        assert (
+            client.get_item(
+                TableName=names["LeadsTable"], Key={k: pending[k] for k in ("tenant_id", "lead_id")}
+            )["Item"]
+            == pending
+        )
+        found = client.query(
+            TableName=names["LeadsTable"],
+            IndexName="due_queue",
+            KeyConditionExpression="due_scope = :p",
+            ExpressionAttributeValues={":p": {"S": "t1#web/new"}},
+        )["Items"]
+        assert [item["lead_id"]["S"] for item in found] == ["l1"]
+    finally:
+        _drop(client, names)
 
 
 def test_data_dir_keeps_items_across_a_restart(tmp_path):

@@ -51,7 +51,7 @@ def test_each_role_sees_exactly_its_leads(moto_repo: Repository) -> None:
     listed = call(event("GET", "/leads", claims=STAFF_A)).body["items"]
     assert [x["lead"]["lead_id"] for x in listed] == [of_a.lead_id]
     assert call(event("GET", "/leads?assignee=B", claims=STAFF_A)).body["items"] == []
-    # an owner filter is served by the by_owner index (the owner's open leads only)
+    # an owner filter is served by the owner_idle index (the owner's open leads only)
     by_owner = call(event("GET", "/leads?assignee=B&pool=web", claims=ADMIN)).body["items"]
     assert [x["lead"]["lead_id"] for x in by_owner] == [of_b.lead_id]
 

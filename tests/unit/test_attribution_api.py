@@ -101,7 +101,7 @@ def test_utm_campaign_matches_exactly_and_combines_with_the_other_filters(leads:
 
 
 def test_a_staff_member_filters_their_own_leads_on_the_owner_index(leads: dict[str, Lead]) -> None:
-    # Given A holds the zalo/Tết lead only: the staff listing runs on the by_owner index
+    # Given A holds the zalo/Tết lead only: the staff listing runs on the owner_idle index
     assert _listed(STAFF_A, utm_campaign="Tết 2027") == [leads["zalo_tet"].lead_id]
     assert _listed(STAFF_A, utm_source="facebook") == []
 

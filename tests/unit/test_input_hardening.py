@@ -237,13 +237,13 @@ FORGED_CURSORS = {
     "extra keys": _cursor({"tenant_id": TENANT, "lead_id": "L1", "pk": "TENANT#globex"}),
     "wrong types": _cursor({"tenant_id": TENANT, "lead_id": 1}),
     "an owner-index cursor": _cursor(
-        {"tenant_id": TENANT, "lead_id": "L1", "assigned_at": "2026-11-24T02:00:00.000000Z"}
+        {"tenant_id": TENANT, "lead_id": "L1", "idle_since": "2026-11-24T02:00:00.000000Z"}
     ),
     "over-long values": _cursor({"tenant_id": TENANT, "lead_id": "L" * 300}),
     "not ASCII": "Tết",
     "a lead id outside every listing": _cursor({"tenant_id": TENANT, "lead_id": "A1"}),
     "outside the period": _cursor({"tenant_id": TENANT, "lead_id": "L0000000000000"}),
-    "a bad assigned_at": _cursor({"tenant_id": TENANT, "lead_id": "L1", "assigned_at": "yesterday"}),
+    "a bad idle_since": _cursor({"tenant_id": TENANT, "lead_id": "L1", "idle_since": "yesterday"}),
 }
 
 
@@ -292,7 +292,7 @@ def test_the_cursors_the_api_returns_page_through_every_lead_once(team: Reposito
             break
         # the cursor is our own small model: tenant and position, nothing DynamoDB-shaped
         position = json.loads(base64.urlsafe_b64decode(cursor))
-        assert set(position) <= {"tenant_id", "lead_id", "assigned_at"}
+        assert set(position) <= {"tenant_id", "lead_id", "idle_since"}
         assert all(isinstance(v, str) for v in position.values())
     # Then every lead is seen exactly once
     assert sorted(seen) == sorted(x.lead_id for x in leads)

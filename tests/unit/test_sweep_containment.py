@@ -321,7 +321,7 @@ def test_a_member_deactivated_long_ago_costs_no_query(moto_repo: Repository) -> 
     report = _tick(moto_repo)
     # Then nothing is released and A's leads are not even looked up: only the due index is queried
     assert report.totals()["released"] == 0 and report.totals()["assigned"] == 3
-    assert "by_owner" not in queries and "due" in queries
+    assert "owner_idle" not in queries and "due_queue" in queries
 
 
 def test_each_sweep_reads_its_staff_fresh_with_a_consistent_read(moto_repo: Repository) -> None:

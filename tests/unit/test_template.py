@@ -455,8 +455,9 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
     # is authorised as PutItem/UpdateItem/ConditionCheckItem on its table (intake claims contacts in
     # the config table, edits write the lead and its history event together).
     expected = {
-        "LeadsTable": {"GetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "Query"},
-        "LeadsTable/index/by_owner": {"Query"},
+        "LeadsTable": {"GetItem", "BatchGetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "Query"},
+        "LeadsTable/index/due_queue": {"Query"},
+        "LeadsTable/index/owner_idle": {"Query"},
         "ConfigTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem", "Query"},
         "EventsTable": {"PutItem", "Query"},
         "SubmissionsTable": {"GetItem", "PutItem", "UpdateItem", "Query"},

@@ -101,14 +101,14 @@ class ListCursor(BaseModel):
 
     The server rebuilds the start key from it with the caller's tenant (and the owner index key when
     the listing is by owner), so nothing a caller forges or copies from another tenant reaches
-    DynamoDB. ``assigned_at`` is present exactly when the page came from the ``by_owner`` index.
+    DynamoDB. ``idle_since`` is present exactly when the page came from the owner index (``owner_idle``).
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     tenant_id: Ident
     lead_id: Ident
-    assigned_at: Annotated[str, Field(pattern=_STORED_MOMENT)] | None = None
+    idle_since: Annotated[str, Field(pattern=_STORED_MOMENT)] | None = None
 
 
 _BAD_CURSOR = "not a cursor this API returned for this listing"
@@ -125,7 +125,7 @@ def encode_cursor(key: PageKey) -> str | None:
     cursor = ListCursor(
         tenant_id=key["tenant_id"]["S"],
         lead_id=key["lead_id"]["S"],
-        assigned_at=key["assigned_at"]["S"] if "assigned_at" in key else None,
+        idle_since=key["idle_since"]["S"] if "idle_since" in key else None,
     )
     text = cursor.model_dump_json(exclude_none=True)
     return base64.urlsafe_b64encode(text.encode()).decode()
@@ -141,7 +141,7 @@ def decode_cursor(
 ) -> PageKey:
     """A cursor back to the DynamoDB start key of the listing it came from, or a 422 naming ``cursor``.
 
-    ``owner`` says the listing runs on the ``by_owner`` index. A tenant listing's key condition is the
+    ``owner`` says the listing runs on the owner index. A tenant listing's key condition is the
     lead-id range of its period (``LeadStore.list_leads``), and a start key outside it is a DynamoDB
     ValidationException, so such a cursor is refused here. (On the owner index the period is a filter:
     its last evaluated key may lie outside the period, and DynamoDB accepts it.)
@@ -155,7 +155,7 @@ def decode_cursor(
         raise _refuse() from error
     if position.tenant_id != tenant_id:
         raise _refuse()
-    if (owner is None) != (position.assigned_at is None):
+    if (owner is None) != (position.idle_since is None):
         raise _refuse("this cursor belongs to a listing with another assignee filter")
     key: dict[str, Any] = {"tenant_id": {"S": tenant_id}, "lead_id": {"S": position.lead_id}}
     if owner is None:
@@ -163,9 +163,9 @@ def decode_cursor(
         highest = (id_floor(received_to) if received_to else "L") + "~"
         if not lowest <= position.lead_id <= highest:
             raise _refuse("this cursor is outside received_from … received_to")
-    elif position.assigned_at is not None:
+    elif position.idle_since is not None:
         key["owner_key"] = {"S": owner_partition(tenant_id, owner)}
-        key["assigned_at"] = {"S": position.assigned_at}
+        key["idle_since"] = {"S": position.idle_since}
     return key
 
 

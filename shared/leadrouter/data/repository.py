@@ -2,9 +2,9 @@
 
 Layout (tables come from template.yaml; local tables are created from the same file):
 
-* leads table, key ``tenant_id`` + ``lead_id``. Sparse GSIs carry exactly the leads a sweep needs:
-  ``due`` (``due_scope`` = tenant#scope, ``queued_at``) while pending, ``idle`` (``idle_scope``,
-  ``idle_since``) and ``by_owner`` (``owner_key`` = tenant#staff, ``assigned_at``) while assigned.
+* leads table, key ``tenant_id`` + ``lead_id``. Two sparse GSIs carry exactly the leads a sweep needs,
+  as keys: ``due_queue`` (``due_scope`` = tenant#scope, ``queued_at``) while pending, ``owner_idle``
+  (``owner_key`` = tenant#staff, ``idle_since``) while assigned (``data.leads`` says why).
   Sweeps query those indexes, never Scan, so their cost follows the due leads, not the table.
 * submissions table, key ``tenant_id`` + ``submission_id``: every request a form source's endpoint
   received, stored first (``data.submissions``).

@@ -3,7 +3,8 @@
 Per page of due leads: one atomic ADD claims a block of rotation slots, the pure rotation maps slots
 to eligible staff, and each lead gets one conditional write (pending → assigned) that also carries
 the decision record. Nothing else is written per lead (a failed write adds one small write on that
-lead, to count it; see ``sweeps.contain``).
+lead, to count it; see ``sweeps.contain``). The next page is read while one is written
+(``sweeps.page_through``).
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def sweep_due_leads(
             lambda start: repo.due_leads(rule.tenant_id, rule.scope.key, cutoff, page_size, start),
             lambda leads: _assign_page(repo, rule, leads, staff, clocks.get(), report, pool),
             time_left,
+            pool,
+            read_ahead=lambda: staff.anyone_can_take(rule.cycle),
         )
     return report
 

@@ -204,7 +204,7 @@ def move_step(repo: Repository, caller: Caller, lead_id: str, step: str, now: da
     elif lead.status is LeadStatus.ASSIGNED:
         update |= {"idle_since": now, "last_activity_at": now}
     event = LeadEvent(at=now, kind="step_change", by=caller.label, data={"from": lead.step, "to": step})
-    return repo.save_lead(lead, changed(lead, **update), event)
+    return repo.save_care(lead, changed(lead, **update), event)
 
 
 def reclaimed_scopes(repo: Repository, tenant_id: str) -> set[str]:
@@ -221,13 +221,14 @@ def add_activity(
     text: str,
     now: datetime,
 ) -> Lead:
-    """A note or a call: recorded in the history, and it restarts the lead's reclaim clock."""
+    """A note or a call: recorded in the history, and it restarts the lead's reclaim clock (the lead, then
+    the event: ``save_care``, at the cost floor of a care activity)."""
     lead = get_lead(repo, caller, lead_id)
     update: dict[str, Any] = {"last_activity_at": now}
     if lead.status is LeadStatus.ASSIGNED:
         update["idle_since"] = now
     event = LeadEvent(at=now, kind=kind, by=caller.label, text=text)
-    return repo.save_lead(lead, changed(lead, **update), event)
+    return repo.save_care(lead, changed(lead, **update), event)
 
 
 def delete_lead(repo: Repository, caller: Caller, lead_id: str, now: datetime) -> Lead:

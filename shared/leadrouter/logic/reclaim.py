@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from leadrouter.data.repository import Repository
+from leadrouter.data.repository import PageKey, Repository
 from leadrouter.domain.eligibility import HELD_BEFORE
 from leadrouter.domain.models import Lead, Rule
 from leadrouter.domain.rotation import Pick, allocate_block
@@ -53,13 +53,29 @@ def sweep_idle_leads(
     # Working time never runs faster than the wall clock: leads idle for less wall time are not due.
     cutoff = now - timedelta(minutes=rule.reclaim_after_minutes)
     clocks = LazyClocks(repo, rule, staff, now)
-    page_through(
-        report,
-        lambda start: repo.idle_leads(rule.tenant_id, rule.scope.key, cutoff, page_size, start),
-        lambda leads: _reclaim_page(repo, rule, leads, staff, clocks.get(), report),
-        time_left,
-    )
+    for owner in holders(repo, rule):
+        page_through(
+            report,
+            partial(_idle_page, repo, rule, owner, cutoff, page_size),
+            lambda leads: _reclaim_page(repo, rule, leads, staff, clocks.get(), report),
+            time_left,
+        )
+        if not report.complete:
+            break
     return report
+
+
+def holders(repo: Repository, rule: Rule) -> list[str]:
+    """Everyone who can hold a lead of the tenant: its staff members, active or not (nobody else is
+    ever given a lead: the sweeps and manual assignment take only known members). Idle leads are
+    indexed per owner, so the sweep asks each of them (see ``data.leads``)."""
+    return sorted({member.staff_id for member in repo.list_staff(rule.tenant_id)})
+
+
+def _idle_page(
+    repo: Repository, rule: Rule, owner: str, cutoff: datetime, size: int, start: PageKey
+) -> tuple[list[Lead], PageKey]:
+    return repo.idle_leads(rule.tenant_id, owner, rule.scope.key, cutoff, size, start)
 
 
 def _idle_long_enough(clocks: RuleClocks, lead: Lead) -> bool:

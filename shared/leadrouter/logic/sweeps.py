@@ -15,6 +15,7 @@ import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,7 +46,7 @@ QUARANTINED = "quarantined"
 #: Each sweep releases the leads of members deactivated within this many leases (or since the rule's
 #: previous sweep started, if that is earlier): a sweep whose staff snapshot predates a deactivation may
 #: have given them leads after the API released theirs. Several ticks re-check, which also covers the
-#: by_owner index showing a lead late (it is eventually consistent on AWS).
+#: owner index showing a lead late (it is eventually consistent on AWS).
 RELEASE_WINDOW_LEASES = 2
 
 
@@ -232,7 +233,7 @@ def release_after(now: datetime, lease: timedelta, previous_run: datetime | None
     Only a sweep whose staff snapshot predates the deactivation can race it, and sweeps of one rule are
     serialised by the lease: so the first sweep that starts after the previous one (``previous_run``)
     releases them, however long the rule's interval or closed window made it wait; a window of
-    ``RELEASE_WINDOW_LEASES`` leases repeats the check on the next ticks, for what the by_owner index
+    ``RELEASE_WINDOW_LEASES`` leases repeats the check on the next ticks, for what the owner index
     showed late.
     """
     window = now - RELEASE_WINDOW_LEASES * lease
@@ -326,9 +327,10 @@ def release_deactivated(repo: Repository, rule: Rule, staff: StaffSnapshot, now:
 
     A sweep whose staff snapshot predated the deactivation may have assigned them leads after the API
     released theirs. Released leads are pending again in their own scope: this very sweep (its due
-    query runs after this) or the rule in charge of that scope reassigns them. Costs one by_owner query
-    per such member, and nothing at all when nobody was deactivated recently. A failed release is logged
-    and the sweep goes on (the next ticks of the window try again).
+    query runs after this) or the rule in charge of that scope reassigns them. Costs one owner-index
+    query (and a read of the leads it lists) per such member, and nothing at all when nobody was
+    deactivated recently. A failed release is logged and the sweep goes on (the next ticks of the
+    window try again).
     """
     released = 0
     for staff_id in staff.deactivated:
@@ -421,19 +423,32 @@ def page_through(
     fetch: Callable[[PageKey], tuple[list[Lead], PageKey]],
     handle: Callable[[list[Lead]], bool],
     time_left: Callable[[], float],
+    pool: Executor | None = None,
+    read_ahead: Callable[[], bool] = lambda: True,
 ) -> None:
     """Walk an index query page by page, handling each non-empty page, until it ends, ``handle`` says
     the rest cannot change this tick (returns False), or time runs low.
 
+    With ``pool`` (the sweep's write pool) the pages are pipelined: the next page's read is queued on
+    the pool before the current page's writes, so it runs while they do, on one of the same workers
+    (no extra concurrency; with one worker it simply runs first). It starts after the current page's
+    last key, so it never holds a lead being written. ``read_ahead`` says whether a next page is likely
+    to be handled (a sweep that nobody can take leads for would stop after this page, and the read
+    would be wasted); a page read ahead and not needed is dropped.
+
     Stopping for time marks the report incomplete; the lease's expiry and the next tick pick up the rest.
     """
     start: PageKey = None
+    ahead: Future[tuple[list[Lead], PageKey]] | None = None
     while True:
         if time_left() < SAFETY_MARGIN_SECONDS:
             report.complete = False
             return
-        leads, start = fetch(start)
+        leads, start = ahead.result() if ahead is not None else fetch(start)
+        ahead = None
         report.seen += len(leads)
+        if start is not None and pool is not None and read_ahead():
+            ahead = pool.submit(fetch, start)
         if leads and not handle(leads):
             return
         if start is None:
