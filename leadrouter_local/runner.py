@@ -151,6 +151,10 @@ class Functions:
                 _drop_unpublished_metrics()
 
 
+#: Settings only the local stack has, over the template's values: webhooks may point at a receiver on
+#: this machine (the template declares the variable empty, so it can never be on in AWS).
+LOCAL_ONLY = {"WEBHOOKS_ALLOW_LOCAL": "1"}
+
 #: Which function this thread is running (for the console's log lines).
 _INVOKING = threading.local()
 
@@ -650,8 +654,6 @@ def start_stack(
             "POWERTOOLS_METRICS_NAMESPACE": "LeadRouterLocal",
             # no CloudWatch to read EMF locally; read before the first import of Powertools Metrics
             "POWERTOOLS_METRICS_DISABLED": "true",
-            # webhooks may point at a receiver on this machine (never allowed on AWS)
-            "WEBHOOKS_ALLOW_LOCAL": "1",
         }
     )
     if quiet:
@@ -661,6 +663,7 @@ def start_stack(
     os.environ.update(aws.environment())
     environment = resolve_environment(template, tables, aws.refs, aws.attributes, endpoint)
     os.environ.update({k: v for k, v in environment.items() if not quiet or "LOG" not in k})
+    os.environ.update(LOCAL_ONLY)
     from leadrouter.demo_auth import DEMO_TOKENS
     from leadrouter_local.demo_data import seed_demo
 

@@ -171,3 +171,14 @@ def test_the_local_api_answers_trace_unknown_methods_and_bytes_that_are_not_utf8
     )
     assert status == 422, body
     assert local_stack.request(f"{url}/leads", headers=ADMIN) == (200, {"items": [], "cursor": None})
+
+
+def test_the_local_stack_takes_a_webhook_on_this_machine(stack: str) -> None:
+    # Given make run's stack (the template declares WEBHOOKS_ALLOW_LOCAL empty: AWS never allows it)
+    # When an admin registers a receiver on 127.0.0.1, as make demo does
+    status, body = local_stack.request(
+        f"{stack}/webhooks", "POST", {"url": "http://127.0.0.1:8025/", "event_types": ["LeadAssigned"]}, ADMIN
+    )
+    # Then it is taken, and the secret is shown
+    assert status == 201, body
+    assert body["secret"].startswith("whsec_")
