@@ -893,7 +893,7 @@ class AwsEmulator:
         arn = self.sqs.queue(url).arn
         while not self._stop.is_set():
             try:
-                batch = self.sqs.receive(url, min(trigger.batch_size, MAX_BATCH), wait=0.5)
+                batch = self.sqs.receive(url, min(trigger.batch_size, MAX_BATCH), wait=1)  # whole seconds
                 while batch and len(batch) < trigger.batch_size:
                     more = self.sqs.receive(url, min(trigger.batch_size - len(batch), MAX_BATCH))
                     if not more:

@@ -337,3 +337,24 @@ def test_the_stack_resolves_the_functions_refs_to_the_emulated_bus_and_queues() 
         assert target.dead_letter_arn == emulator.attributes[("WebhookEventsDeadLetterQueue", "Arn")]
     finally:
         emulator.stop()
+
+
+def test_an_idle_sqs_event_source_long_polls_instead_of_spinning(
+    emulator: AwsEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an event source on an empty queue, counting its receive calls
+    calls: list[float] = []
+    real = emulator.sqs.receive
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs.get("wait", 0.0))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(emulator.sqs, "receive", counted)
+    stopped = threading.Event()
+    # When it runs for a moment with nothing to deliver
+    emulator.start(lambda function, event: {"batchItemFailures": []})
+    stopped.wait(1.5)
+    # Then it asked in long polls of whole seconds (a wait under 1 s is 0 to SQS, and spun a core)
+    assert calls and all(wait >= 1 for wait in calls), calls[:5]
+    assert len(calls) <= 4, len(calls)
