@@ -16,11 +16,8 @@ generator: read the figures as the local stack's, not AWS's.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import socket
-import statistics
 import sys
 import threading
 import time
@@ -28,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
@@ -37,35 +34,10 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 import boto3  # noqa: E402
 
+from bench.stack_http import free_port, lift_demo_limits, percentiles, request  # noqa: E402
 from leadrouter_local.demo_data import FORM_KEY  # noqa: E402
 from leadrouter_local.runner import running  # noqa: E402
 from leadrouter_local.template import load_template  # noqa: E402
-
-ADMIN = {"Authorization": "Bearer demo-admin", "Content-Type": "application/json"}
-
-
-def _request(
-    url: str, method: str, path: str, body: bytes | None, headers: dict[str, str]
-) -> tuple[int, bytes]:
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def _lift_demo_limits(url: str) -> None:
-    """The demo source allows 10 posts a minute per client IP: this bench is one IP."""
-    status, raw = _request(url, "GET", "/form-sources", None, ADMIN)
-    assert status == 200, raw
-    (source,) = [s for s in json.loads(raw)["items"] if s["source_id"] == "website"]
-    edit = {"rev": source["rev"], "rate_per_minute": 6000, "web_form": {"rate_per_ip_per_minute": 6000}}
-    body = json.dumps(edit).encode()
-    status, raw = _request(url, "PATCH", f"/form-sources/{source['source_id']}", body, ADMIN)
-    assert status == 200, raw
 
 
 def _tap(endpoint: str) -> tuple[Any, str]:
@@ -80,21 +52,13 @@ def _tap(endpoint: str) -> tuple[Any, str]:
     return sqs, url
 
 
-def _percentiles(values: list[float]) -> tuple[float, float, float]:
-    if not values:
-        return (float("nan"),) * 3
-    ordered = sorted(values)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    return statistics.median(ordered), p99, ordered[-1]
-
-
 def _receive_webhooks(base: str, told: dict[str, float], lock: threading.Lock) -> None:
     """Register a LeadAssigned webhook at a local verifying receiver; note when each lead is told."""
     from leadrouter_local.webhook_receiver import make_server
 
-    port = _free_port()
+    port = free_port()
     body = json.dumps({"url": f"http://127.0.0.1:{port}/", "event_types": ["LeadAssigned"]}).encode()
-    status, raw = _request(
+    status, raw = request(
         base,
         "POST",
         "/webhooks",
@@ -112,13 +76,6 @@ def _receive_webhooks(base: str, told: dict[str, float], lock: threading.Lock) -
     threading.Thread(target=server.serve_forever, name="webhook-receiver", daemon=True).start()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=20.0, help="posts per second")
@@ -130,10 +87,10 @@ def main() -> None:
     statuses: dict[int, int] = {}
     lock = threading.Lock()
     with running(
-        port=_free_port(), data_dir=None, schedule_seconds=args.schedule_seconds, quiet=True
+        port=free_port(), data_dir=None, schedule_seconds=args.schedule_seconds, quiet=True
     ) as stack:
         assert stack.aws is not None
-        _lift_demo_limits(stack.url)
+        lift_demo_limits(stack.url)
         sqs, tap = _tap(stack.aws.endpoint)
         told: dict[str, float] = {}  # lead id → wall time its signed delivery was verified
         _receive_webhooks(stack.url, told, lock)
@@ -141,7 +98,7 @@ def main() -> None:
         def post(n: int) -> None:
             body = urlencode({"ho_ten": "Nguyễn Thị Ánh", "so_dien_thoai": f"091{n:07d}"}).encode()
             started = time.time()
-            status, raw = _request(
+            status, raw = request(
                 stack.url,
                 "POST",
                 f"/f/{FORM_KEY}",
@@ -186,7 +143,7 @@ def main() -> None:
         "|---|---:|---:|---:|---:|",
     ]
     for name, values in rows:
-        p50, p99, worst = _percentiles(values)
+        p50, p99, worst = percentiles(values)
         lines.append(f"| {name} | {len(values)} | {p50 * 1000:.0f} | {p99 * 1000:.0f} | {worst * 1000:.0f} |")
     if len(ours) < len(posted):
         lines.append(f"\n{len(posted) - len(ours)} posted leads had no LeadAssigned within the wait.")

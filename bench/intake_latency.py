@@ -16,11 +16,7 @@ the local stack's, not AWS's.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
-import socket
-import statistics
 import sys
 import threading
 import time
@@ -28,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
@@ -38,11 +34,10 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 import boto3  # noqa: E402
 
+from bench.stack_http import free_port, lift_demo_limits, percentiles, request  # noqa: E402
 from leadrouter.settings import Settings  # noqa: E402
 from leadrouter_local.demo_data import FORM_KEY, TENANT  # noqa: E402
 from leadrouter_local.runner import running  # noqa: E402
-
-ADMIN = {"Authorization": "Bearer demo-admin", "Content-Type": "application/json"}
 
 
 @dataclass
@@ -55,31 +50,6 @@ class Sent:
     assigned: float | None = None
 
 
-def _request(
-    url: str, method: str, path: str, body: bytes | None, headers: dict[str, str]
-) -> tuple[int, bytes]:
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def _lift_demo_limits(url: str) -> None:
-    """The demo source allows 10 posts a minute per client IP: this bench is one IP."""
-    status, raw = _request(url, "GET", "/form-sources", None, ADMIN)
-    assert status == 200, raw
-    (source,) = [s for s in json.loads(raw)["items"] if s["source_id"] == "website"]
-    edit = {"rev": source["rev"], "rate_per_minute": 6000, "web_form": {"rate_per_ip_per_minute": 6000}}
-    status, raw = _request(
-        url, "PATCH", f"/form-sources/{source['source_id']}", json.dumps(edit).encode(), ADMIN
-    )
-    assert status == 200, raw
-
-
 def _post(url: str, sent: Sent) -> None:
     body = urlencode(
         {"ho_ten": "Nguyễn Thị Ánh", "so_dien_thoai": sent.phone, "utm_source": "bench"}
@@ -89,7 +59,7 @@ def _post(url: str, sent: Sent) -> None:
         "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
     }
     sent.started = time.monotonic()
-    status, _ = _request(url, "POST", f"/f/{FORM_KEY}", body, headers)
+    status, _ = request(url, "POST", f"/f/{FORM_KEY}", body, headers)
     sent.stored = time.monotonic()
     sent.status = status
 
@@ -123,21 +93,6 @@ def _watch(leads_table: str, sent: list[Sent], done: threading.Event, poll: floa
         time.sleep(poll)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _percentiles(values: list[float]) -> tuple[float, float, float]:
-    if not values:
-        return (float("nan"),) * 3
-    ordered = sorted(values)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    return statistics.median(ordered), p99, ordered[-1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=20.0, help="form posts per second")
@@ -150,9 +105,9 @@ def main() -> None:
     parser.add_argument("--schedule-seconds", type=float, default=5.0, help="the scheduled sweeps' period")
     args = parser.parse_args()
     with running(
-        port=args.port or _free_port(), data_dir=None, schedule_seconds=args.schedule_seconds, quiet=True
+        port=args.port or free_port(), data_dir=None, schedule_seconds=args.schedule_seconds, quiet=True
     ) as stack:
-        _lift_demo_limits(stack.url)
+        lift_demo_limits(stack.url)
         leads_table = Settings.from_env().leads_table
         total = int(args.rate * args.seconds)
         sent = [Sent(phone=f"091{n:07d}", started=0.0) for n in range(total)]
@@ -185,7 +140,7 @@ def main() -> None:
         "|---|---:|---:|---:|---:|",
     ]
     for name, values in (("stored (303 answered)", stored), ("assigned (seen in the table)", assigned)):
-        p50, p99, worst = _percentiles(values)
+        p50, p99, worst = percentiles(values)
         lines.append(f"| {name} | {len(values)} | {p50 * 1000:.0f} | {p99 * 1000:.0f} | {worst * 1000:.0f} |")
     if len(assigned) < len(answered):
         lines.append(
