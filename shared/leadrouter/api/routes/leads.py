@@ -129,7 +129,7 @@ def list_leads(
         found = [x for x in found if logic.first_touch_matches(x.lead, filters)]
         items = [LeadOut.of(x.lead, x.reason, x.expected_at) for x in found]
         return LeadPage(items=items, cursor=None)
-    # the listing runs on the by_owner index for an owner filter, and for staff always (their own)
+    # the listing runs on the owner_idle index for an owner filter, and for staff always (their own)
     owner = (caller.staff_id or "") if caller.role == "staff" else assignee
     start = decode_cursor(
         cursor, caller.tenant_id, owner=owner, received_from=received_from, received_to=received_to
