@@ -200,3 +200,21 @@ def test_the_mailer_speaks_sesv2() -> None:
     assert call["FromEmailAddress"] == "alerts@example.vn"
     assert call["Destination"] == {"ToAddresses": ["a@example.vn"]}
     assert call["Content"]["Simple"]["Subject"] == {"Data": "Tiêu đề", "Charset": "UTF-8"}
+
+
+def test_the_alert_function_may_read_the_tenant_and_send_only_from_the_configured_sender() -> None:
+    from leadrouter_local.template import load_template
+
+    resources = load_template()["Resources"]
+    function = resources["AlertFunction"]["Properties"]
+    (policy,) = function["Policies"]
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(statements) == {"TenantAlerts", "SendAlertEmail"}
+    assert statements["TenantAlerts"]["Action"] == "dynamodb:GetItem"
+    assert statements["SendAlertEmail"]["Action"] == "ses:SendEmail"
+    assert statements["SendAlertEmail"]["Condition"] == {
+        "StringEquals": {"ses:FromAddress": {"Ref": "AlertSenderEmail"}}
+    }
+    assert function["Environment"]["Variables"]["ALERT_SENDER"] == {"Ref": "AlertSenderEmail"}
+    rule = resources["EscalationAlertsRule"]["Properties"]
+    assert rule["EventPattern"] == {"source": ["leadrouter"], "detail-type": ["LeadEscalated"]}

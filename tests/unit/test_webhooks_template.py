@@ -77,6 +77,7 @@ def test_both_functions_report_batch_item_failures_with_bounded_concurrency():
 def test_each_webhook_function_gets_only_what_it_calls():
     assert _granted("WebhookFanoutFunction") == {
         ("dynamodb:Query", "ConfigTable"),
+        ("dynamodb:GetItem", "ConfigTable"),  # the tenant's alert settings, for escalations
         ("sqs:SendMessage", "WebhookDeliveryQueue"),
     }
     assert _granted("WebhookDeliveryFunction") == {

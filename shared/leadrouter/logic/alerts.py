@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.alerts import REASONS_VI, EscalationAlerts
@@ -22,8 +22,13 @@ from leadrouter.observability import logger, metrics
 
 
 class AlertsIn(EscalationAlerts):
-    #: The revision read (409 if the tenant's settings changed since); omit to write unconditionally.
-    expected_revision: int | None = Field(default=None, ge=0)
+    expected_revision: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=2**31,
+        description="the revision you read (GET /settings/alerts): if the tenant's settings moved on "
+        "meanwhile the answer is 409 and nothing is written; omit to write unconditionally",
+    )
 
 
 class AlertsView(BaseModel):
