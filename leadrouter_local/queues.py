@@ -924,8 +924,11 @@ class AwsEmulator:
     def stop(self) -> None:
         self._stop.set()
         self.sqs.wake()
+        # one budget for all pollers: one may be inside a function still posting to a slow webhook
+        # (10 s per attempt); it is a daemon thread, so leaving it does not keep the process alive
+        deadline = time.monotonic() + 5
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         if self._serving:  # shutdown() waits for serve_forever, which never ran otherwise
             self._server.shutdown()
         self._server.server_close()

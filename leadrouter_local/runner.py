@@ -381,8 +381,9 @@ class Scheduler:
 
     def stop(self) -> None:
         self._stop.set()
+        deadline = time.monotonic() + 5  # one budget for all schedules (daemon threads)
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 _NOISE = {
@@ -547,8 +548,9 @@ class StreamPoller:
 
     def stop(self) -> None:
         self._stop.set()
+        deadline = time.monotonic() + 5  # one budget for all pollers (daemon threads)
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def _repair_images(change: dict[str, Any]) -> dict[str, Any]:

@@ -56,6 +56,7 @@ def test_tables_created_from_the_template_have_exactly_its_keys_and_indexes(ddb_
             "ConfigTable",
             "EventsTable",
             "SubmissionsTable",
+            "DeliveriesTable",
         }
     )
     for lid, table in described.items():
@@ -122,7 +123,11 @@ def test_table_env_maps_the_globals_table_variables_to_the_created_names(ddb_tab
     env = table_env(ddb_tables)
 
     # Then each variable names its created table, and the fixture exported them
-    assert set(env) == {"LEADS_TABLE", "CONFIG_TABLE", "EVENTS_TABLE", "SUBMISSIONS_TABLE"} == set(table_refs)
+    assert (
+        set(env)
+        == {"LEADS_TABLE", "CONFIG_TABLE", "EVENTS_TABLE", "SUBMISSIONS_TABLE", "DELIVERIES_TABLE"}
+        == set(table_refs)
+    )
     for var, lid in table_refs.items():
         assert env[var] == ddb_tables[lid]
         assert os.environ[var] == ddb_tables[lid]
