@@ -455,3 +455,16 @@ def test_a_new_leads_submission_is_accepted_by_its_lead_alone_with_no_second_wri
 
 def _down(self: Repository, *args: Any, **kwargs: Any) -> Any:
     raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "PutItem")
+
+
+def test_a_json_body_with_an_empty_field_name_is_a_422_and_stored_rejected(moto_repo: Repository) -> None:
+    # Given a typed JSON body whose only key is "" (found by schemathesis: the problem's field name was
+    # "", and DynamoDB refuses an empty map key, so the rejection's own write failed with a 500)
+    add_form_source(moto_repo)
+    reply = post_raw("/intake/leads", "application/json", b'{"": null}', {**FETCH, "X-Form-Key": FORM_KEY})
+    # Then it is a 422 naming the empty field, and the submission is listed as rejected
+    assert reply.status == 422, reply.body
+    assert "(empty field name)" in {e["field"] for e in reply.body["errors"]}
+    (record,) = _submissions("rejected")
+    assert _leads(moto_repo) == []
+    assert record["answer"]["problems"]["(empty field name)"]

@@ -54,8 +54,10 @@ class IntakeResult(BaseModel):
     linked: bool = False
 
 
-#: Attempts at claiming a contact that keeps changing hands (stale claims taken over, races lost).
-CLAIM_ATTEMPTS = 3
+#: Attempts at claiming a contact that keeps changing hands (stale claims taken over, races lost to
+#: submissions that then released their claims). Each lost race waits for the winner (``settle``), so
+#: this bounds work, not time; 3 was too few for 8 racers sharing phones and emails on a loaded machine.
+CLAIM_ATTEMPTS = 8
 
 
 def submit_lead(

@@ -308,7 +308,7 @@ def _validated(data: dict[str, Any], labels: Mapping[str, str]) -> IntakeRequest
         problems: dict[str, str] = {}
         for problem in error.errors():
             loc = [str(p) for p in problem["loc"]] or ["body"]
-            name = labels.get(loc[0], loc[0])
+            name = labels.get(loc[0], loc[0]) or "(empty field name)"  # {"": …}: stored as a map key
             if loc[0] == "email" and "phone or an email" in problem["msg"]:
                 name = " / ".join(labels.get(k, k) for k in ("phone", "email"))
             problems[".".join([name, *loc[1:]])] = problem["msg"].removeprefix("Value error, ")
