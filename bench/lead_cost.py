@@ -49,9 +49,9 @@ from leadrouter.domain.models import Caller, Decision, FormSource, Lead, LeadSta
 from leadrouter.domain.rules import new_rule  # noqa: E402
 from leadrouter.logic import leads as lead_logic  # noqa: E402
 from leadrouter.logic.assign import WRITE_CONCURRENCY, sweep_due_leads  # noqa: E402
+from leadrouter.logic.dispatch import run_sweeps  # noqa: E402
 from leadrouter.logic.intake import IntakeRequest, submit_lead  # noqa: E402
 from leadrouter.logic.reclaim import sweep_idle_leads  # noqa: E402
-from leadrouter.logic.sweeps import run_sweeps  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
 from tests.support.builders import add_leads  # noqa: E402
 

@@ -1,9 +1,10 @@
-"""Assign Lambda: every minute (EventBridge Scheduler) and on each new pending lead (DynamoDB stream).
+"""Assign Lambda: one sweep per order on AssignQueue (sent by the dispatch tick), and one per new
+pending lead on the leads table's stream.
 
-The schedule sweeps every rule that is due, then escalates leads no rule will ever assign. The stream
-sweeps at once the scope of a lead that just arrived, when its rule has no delay and runs continuously.
-Both use the same lease and conditional writes, so a lead is assigned exactly once whichever gets there
-first.
+An order sweeps one rule's due leads (or escalates leads of scopes no rule covers); a record that
+fails is reported on its own and redelivered. The stream sweeps at once the scope of a lead that just
+arrived, when its rule has no delay and runs continuously. Both use the same lease and conditional
+writes, so a lead is assigned exactly once whichever gets there first.
 """
 
 from __future__ import annotations
@@ -14,21 +15,28 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.scheduled import run_arrivals, run_scheduled
-from leadrouter.logic.unrouted import sweep_unrouted
+from leadrouter.logic.scheduled import run_arrivals, run_orders
 from leadrouter.observability import logger, metrics, tracer
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# A batch whose every order failed still answers per message (no invocation error: the ESM retries them)
+orders = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+arrivals = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "Records" in event:
-        record_handler = run_arrivals(context)
+    records = event.get("Records") or [{}]
+    if records[0].get("eventSource") == "aws:sqs":
         response = process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+            event=event,
+            record_handler=run_orders(sweep_due_leads, context),
+            processor=orders,
+            context=context,
         )
-        return dict(response)
-    return run_scheduled("assign", sweep_due_leads, event, context, follow_up=sweep_unrouted)
+    else:
+        response = process_partial_response(
+            event=event, record_handler=run_arrivals(context), processor=arrivals, context=context
+        )
+    return dict(response)

@@ -16,15 +16,14 @@ from typing import Any
 
 import pytest
 
-from functions.assign import app as assign_app
 from leadrouter.data.repository import Repository
+from leadrouter.domain.dispatch import SweepOrder
 from leadrouter.domain.models import Lead, LeadStatus, Rule
 from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.sweeps import run_sweeps
+from leadrouter.logic.dispatch import run_order, run_sweeps
+from leadrouter.logic.sweeps import SweepReport
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, SEED_WEIGHTS, TENANT, add_leads, rule, seed
-from tests.support.lambda_context import FakeContext
-from tests.unit.test_scheduled_handlers import SCHEDULED_EVENT
 
 LEASE = timedelta(minutes=3)
 DUE = NOW + timedelta(seconds=5)
@@ -129,16 +128,19 @@ def test_overlapping_sweeps_without_a_lease_still_assign_exactly_once(repo: Repo
     )
 
 
-def test_replayed_schedule_event_assigns_nothing_more(repo: Repository) -> None:
+def test_an_order_delivered_twice_assigns_nothing_more(repo: Repository) -> None:
+    # Given a tick's order for a rule with 300 due leads
     seed(repo, rule())
     add_leads(repo, 300, received_at=NOW - timedelta(minutes=5))
-    first = assign_app.handler(SCHEDULED_EVENT, FakeContext())
+    order = SweepOrder(action="assign", tenant_id=TENANT, rule_id="r-web", rule_version=1, dispatched_at=NOW)
+    # When SQS hands the same message to two sweeps, one after the other
+    first = run_order(repo, order, sweep_due_leads, NOW, LEASE, "first")
     counter_after_first = _counter(repo, rule())
-    again = assign_app.handler(SCHEDULED_EVENT, FakeContext())
-    assert first["totals"]["assigned"] == 300
-    assert again["totals"].get("assigned", 0) == 0
+    again = run_order(repo, order, sweep_due_leads, NOW + timedelta(minutes=1), LEASE, "again")
+    # Then the first assigned them all and the copy found nothing due: no write, no slot
+    assert isinstance(first, SweepReport) and first.assigned == 300
+    assert isinstance(again, SweepReport) and again.assigned == 0 and again.slots_claimed == 0
     _assert_each_assigned_exactly_once(_all(repo), 300)
-    # the replay claimed no slots either
     assert _counter(repo, rule()) == counter_after_first == 300
 
 

@@ -39,9 +39,9 @@ from leadrouter.domain.models import Caller, FormSource, Lead, LeadStatus, PoolS
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.logic import admin, leads
 from leadrouter.logic.assign import sweep_due_leads
+from leadrouter.logic.dispatch import run_sweeps
 from leadrouter.logic.intake import IntakeRequest, submit_lead
 from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.sweeps import run_sweeps
 from leadrouter.logic.unrouted import sweep_unrouted, tenant_gaps
 from leadrouter.settings import Settings
 from leadrouter_local.ddb_local import DynamoDBLocal

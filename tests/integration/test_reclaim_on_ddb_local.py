@@ -11,8 +11,8 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Decision, Lead, RuleKind
 from leadrouter.logic.assign import sweep_due_leads
+from leadrouter.logic.dispatch import run_sweeps
 from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.sweeps import run_sweeps
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 

@@ -100,6 +100,8 @@ class Sam:
                 self.monkeypatch.setenv(var, value)
             self.monkeypatch.setenv("EVENT_BUS_NAME", emulator.refs["EventBus"])
             self.monkeypatch.setenv("WEBHOOK_DELIVERY_QUEUE_URL", emulator.refs["WebhookDeliveryQueue"])
+            self.monkeypatch.setenv("ASSIGN_QUEUE_URL", emulator.refs["AssignQueue"])
+            self.monkeypatch.setenv("RECLAIM_QUEUE_URL", emulator.refs["ReclaimQueue"])
             self._aws = emulator
         return self._aws
 
@@ -183,31 +185,48 @@ def sam(
 
 # ------------------------------------------------------------------ one check per committed event
 def assign_tick(sam: Sam) -> None:
-    # When EventBridge Scheduler's input (the template's, placeholders filled) reaches the assign sweep
-    report = sam.invoke("AssignFunction/EveryMinute-tick.json")
-    # Then the demo rule was swept, the one pending lead assigned with its decision, nothing failed
-    assert report["action"] == "assign"
-    assert report["rules_swept"] == ["web-new-weighted"]
-    assert report["rules_failed"] == [] and report["incomplete"] == []
-    assert report["totals"]["assigned"] == 1
-    assert "unrouted" in report  # the follow-up ran too
+    # Given the template's queues (emulated), when EventBridge Scheduler's input reaches the dispatcher
+    sam.aws()
+    report = sam.invoke("DispatchFunction/AssignTick-tick.json")
+    # Then it ordered the demo rule (it has a due lead), and nothing else; no lead was touched
+    assert report["action"] == "assign" and report["rules_due"] == 1 and report["unrouted_scopes"] == 0
+    (order,) = [json.loads(body) for body in sam.drain("AssignQueue")]
+    assert (order["kind"], order["tenant_id"], order["rule_id"]) == ("sweep", "demo", "web-new-weighted")
+    assert sam.lead(PENDING_LEAD).status is LeadStatus.PENDING
+
+
+def reclaim_tick(sam: Sam) -> None:
+    sam.aws()
+    report = sam.invoke("DispatchFunction/ReclaimTick-tick.json")
+    # The demo reclaim rule was never swept: no "nothing due before" stamp yet, so it is ordered
+    assert report["action"] == "reclaim" and report["rules_due"] == 1
+    (order,) = [json.loads(body) for body in sam.drain("ReclaimQueue")]
+    assert (order["tenant_id"], order["rule_id"]) == ("demo", "web-new-reclaim")
+
+
+def assign_order(sam: Sam) -> None:
+    # When the assign sweeper gets the demo rule's order
+    result = sam.invoke("AssignFunction/Orders-sweep-order.json")
+    # Then the order succeeded, the one pending lead is assigned with its decision
+    assert result == {"batchItemFailures": []}
     lead = sam.lead(PENDING_LEAD)
     assert lead.status is LeadStatus.ASSIGNED and lead.owner in STAFF
     assert [d.rule_id for d in lead.decisions] == ["web-new-weighted"]
 
 
-def reclaim_tick(sam: Sam) -> None:
+def reclaim_order(sam: Sam) -> None:
     # Given B's lead was last called at 09:02 on 1 Dec 2026 (more than the rule's 30 minutes ago)
     assert sam.lead(CALLED_LEAD).owner == "B"
-    # When the reclaim schedule's input reaches the reclaim sweep
-    report = sam.invoke("ReclaimFunction/EveryMinute-tick.json")
+    # When the reclaim sweeper gets the reclaim rule's order
+    result = sam.invoke("ReclaimFunction/Orders-sweep-order.json")
     # Then the reclaim rule took the lead back and gave it to someone else
-    assert report["action"] == "reclaim"
-    assert report["rules_swept"] == ["web-new-reclaim"]
-    assert report["rules_failed"] == []
+    assert result == {"batchItemFailures": []}
     lead = sam.lead(CALLED_LEAD)
     assert lead.reclaim_count == 1
     assert lead.owner in STAFF and lead.owner != "B"
+    # …and stamped its lease: nothing more can be due before 30 minutes from now
+    (check,) = sam.repo.reclaim_checks([sam.repo.get_rule("demo", "web-new-reclaim")]).values()  # type: ignore[list-item]
+    assert check.at > lead.idle_since  # type: ignore[operator]
 
 
 def pending_lead_arrives(sam: Sam) -> None:
@@ -383,8 +402,10 @@ def escalation_alert(sam: Sam) -> None:
 
 Check = Callable[[Sam], None]
 OUTCOMES: dict[str, Check] = {
-    "AssignFunction/EveryMinute-tick.json": assign_tick,
-    "ReclaimFunction/EveryMinute-tick.json": reclaim_tick,
+    "DispatchFunction/AssignTick-tick.json": assign_tick,
+    "DispatchFunction/ReclaimTick-tick.json": reclaim_tick,
+    "AssignFunction/Orders-sweep-order.json": assign_order,
+    "ReclaimFunction/Orders-sweep-order.json": reclaim_order,
     "AssignFunction/LeadArrived-pending-lead.json": pending_lead_arrives,
     "AssignFunction/LeadArrived-assigned-lead-called.json": non_pending_change,
     "ApiFunction/PostFByFormKey-urlencoded.json": form_post,

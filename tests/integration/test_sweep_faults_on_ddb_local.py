@@ -18,7 +18,8 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Caller, Lead, LeadStatus
 from leadrouter.logic import admin
 from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.sweeps import MAX_ATTEMPTS, RunReport, run_sweeps
+from leadrouter.logic.dispatch import run_sweeps
+from leadrouter.logic.sweeps import MAX_ATTEMPTS, RunReport
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, lead, rule, seed
 from tests.support.faults import Fault, FaultyClient, appends_decision, lead_key

@@ -43,8 +43,9 @@ from leadrouter.domain.models import (
     WorkingHours,
 )
 from leadrouter.logic.assign import sweep_due_leads
+from leadrouter.logic.dispatch import run_sweeps
 from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.sweeps import RunReport, run_sweeps
+from leadrouter.logic.sweeps import RunReport
 from leadrouter.logic.unrouted import sweep_unrouted
 from leadrouter.settings import Settings
 from tests.support.builders import TENANT, lead, rule, seed, staff
@@ -243,10 +244,14 @@ def test_lead_assigned_at_ten_to_five_is_reclaimed_next_morning_at_twenty_past_e
     )
     assert stored.reclaim_count == 1 and stored.idle_since == at(WED, 8, 20)
     assert sim.when("escalated") == []
-    # …and the reclaim sweep judged it "not due yet" at every tick before that (it saw it from 17:20 on)
+    # …and the reclaim sweep judged it "not due yet" whenever it looked before that (from 17:20 on)
     not_due = sim.when("not_due")
-    assert not_due[0] == at(TUE, 17, 20) and not_due[-1] == at(WED, 8, 19)
-    assert at(WED, 8, 20) not in not_due
+    assert not_due[0] == at(TUE, 17, 20) and all(t < at(WED, 8, 20) for t in not_due)
+    # …looking only when something could be due: a new assignment's 30 minutes after each sweep, or
+    # the lead's own 08:20, never at 08:19 (the rule was idle: no lease, no staff read, no write)
+    swept = [t.at for t in sim.ticks if t.reclaim.swept]
+    assert at(TUE, 17, 21) not in swept and at(WED, 8, 19) not in swept and at(WED, 8, 20) in swept
+    assert len(swept) < len(sim.ticks) / 3
 
 
 # ---------------------------------------------------------------------- 3. the weekend backlog

@@ -10,8 +10,8 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus, RuleKind
 from leadrouter.logic.assign import sweep_due_leads
+from leadrouter.logic.dispatch import run_sweeps
 from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.sweeps import run_sweeps
 from tests.support.api import ADMIN, FORM_KEY, add_form_source, call, claims, event, frozen_api_clock
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 

@@ -9,7 +9,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain import eligibility as el
 from leadrouter.domain.models import LeadStatus, RuleKind
 from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.sweeps import run_sweeps
+from leadrouter.logic.dispatch import run_sweeps
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 
 LEASE = timedelta(minutes=3)
@@ -122,7 +122,10 @@ def test_closed_window_and_interval_are_respected(moto_repo: Repository) -> None
     assert _tick(moto_repo, NOW + timedelta(minutes=1)).closed == ["r-web"]
     first = _tick(moto_repo, NOW + timedelta(hours=1))
     assert [s.rule_id for s in first.swept] == ["r-web"]
-    # A minute later the 5-minute interval has not elapsed: no sweep at all
+    # With nothing due a minute later, the rule is idle: not swept
+    assert _tick(moto_repo, NOW + timedelta(hours=1, minutes=1)).idle == ["r-web"]
+    # A lead arrives: a minute later the 5-minute interval has not elapsed, so no sweep at all
+    add_leads(moto_repo, 1)
     assert _tick(moto_repo, NOW + timedelta(hours=1, minutes=1)).busy == ["r-web"]
     assert [s.rule_id for s in _tick(moto_repo, NOW + timedelta(hours=1, minutes=5)).swept] == ["r-web"]
 

@@ -20,7 +20,7 @@ import pytest
 from leadrouter.clock import to_iso
 from leadrouter.data.repository import Repository
 from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.sweeps import run_sweeps
+from leadrouter.logic.dispatch import run_sweeps
 from tests.support.api import ADMIN, FORM_KEY, add_form_source, call, call_as, claims, event
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 

@@ -47,7 +47,10 @@ def test_routes_and_schedules_come_from_the_template() -> None:
     assert found[("POST", "/intake/leads")].authenticated is False
     assert found[("GET", "/leads/{lead_id}")].authenticated is True
     assert found[("GET", "/leads/{lead_id}")].match("GET", "/leads/L123") == {"lead_id": "L123"}
-    assert {s.function for s in schedules(template)} == {"AssignFunction", "ReclaimFunction"}
+    assert {(s.function, s.input["action"]) for s in schedules(template)} == {
+        ("DispatchFunction", "assign"),
+        ("DispatchFunction", "reclaim"),
+    }
     assert {s.seconds for s in schedules(template)} == {60}
 
 
@@ -55,8 +58,9 @@ def test_the_runner_follows_an_edited_template(tmp_path: Path) -> None:
     # Given a copy of the template where the assign schedule runs every 5 minutes and a route moved
     def edit(template: dict[str, Any]) -> None:
         resources = template["Resources"]
-        for event in resources["AssignFunction"]["Properties"]["Events"].values():
-            event["Properties"]["ScheduleExpression"] = "rate(5 minutes)"
+        resources["DispatchFunction"]["Properties"]["Events"]["AssignTick"]["Properties"][
+            "ScheduleExpression"
+        ] = "rate(5 minutes)"
         for event in resources["ApiFunction"]["Properties"]["Events"].values():
             if event["Properties"]["Path"] == "/leads/{lead_id}":
                 event["Properties"]["Path"] = "/v2/leads/{lead_id}"
@@ -69,9 +73,9 @@ def test_the_runner_follows_an_edited_template(tmp_path: Path) -> None:
 
 
 def test_scheduler_input_fills_the_context_attributes() -> None:
-    template_input = next(s.input for s in schedules(load_template()) if s.function == "AssignFunction")
+    template_input = next(s.input for s in schedules(load_template()) if s.input["action"] == "assign")
     filled = scheduler_input(template_input, datetime(2026, 11, 24, 2, 1, tzinfo=UTC))
-    assert filled["scheduled_time"] == "2026-11-24T02:01:00Z"
+    assert filled["action"] == "assign" and filled["scheduled_time"] == "2026-11-24T02:01:00Z"
     assert filled["execution_id"] not in ("", "<aws.scheduler.execution-id>")
     assert "<aws." not in json.dumps(filled)
 

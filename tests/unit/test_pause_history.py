@@ -12,8 +12,8 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.models import MAX_PAUSES, LeadStatus, Pause, RuleKind, StaffMember
 from leadrouter.logic.admin import PAUSE_HISTORY, pause_history
 from leadrouter.logic.assign import sweep_due_leads
+from leadrouter.logic.dispatch import run_sweeps
 from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.sweeps import run_sweeps
 from tests.support.api import call_as, config_items, frozen_api_clock
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 

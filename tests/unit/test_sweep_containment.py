@@ -18,9 +18,9 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Caller, Lead, LeadStatus, RuleKind
 from leadrouter.logic import admin
 from leadrouter.logic.assign import sweep_due_leads
+from leadrouter.logic.dispatch import run_sweeps
 from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.scheduled import summarise
-from leadrouter.logic.sweeps import MAX_ATTEMPTS, QUARANTINED, RunReport, run_sweeps
+from leadrouter.logic.sweeps import MAX_ATTEMPTS, QUARANTINED, RunReport
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 from tests.support.faults import Fault, FaultyClient, Plan, appends_decision, config_key, lead_key
@@ -77,9 +77,6 @@ def test_a_rule_whose_sweep_raises_does_not_stop_another_tenants_rule(
     assert [(s.tenant_id, s.rule_id) for s in report.swept] == [(OTHER, "r-web")]
     assert [(f.tenant_id, f.rule_id, f.error) for f in report.failed] == [(TENANT, "r-web", "ValueError")]
     assert _assigned_once(_stored(moto_repo, globex, OTHER))
-    assert summarise(report, 1.0)["rules_failed"] == [
-        {"tenant_id": TENANT, "rule_id": "r-web", "error": "ValueError"}
-    ]
     # …logged with where it happened, but never with the error's text
     (logged,) = [r for r in caplog.records if r.getMessage() == "rule sweep failed"]
     assert logged.tenant_id == TENANT and logged.error == "ValueError"  # type: ignore[attr-defined]
@@ -335,9 +332,12 @@ def test_each_sweep_reads_its_staff_fresh_with_a_consistent_read(moto_repo: Repo
         return real(**request)
 
     moto_repo._client.batch_get_item = recorded
-    # When two ticks run
+    # When two ticks run, each with a lead due
+    add_leads(moto_repo, 1)
     _tick(moto_repo)
+    add_leads(moto_repo, 1)
     _tick(moto_repo, DUE + timedelta(minutes=1))
     # Then each sweep read the staff itself, strongly consistent (a deactivation is seen at once)
-    assert len(reads) == 2
-    assert all(table["ConsistentRead"] is True for r in reads for table in r["RequestItems"].values())
+    staff_reads = [r for r in reads if "STAFF#" in str(r)]
+    assert len(staff_reads) == 2
+    assert all(table["ConsistentRead"] is True for r in staff_reads for table in r["RequestItems"].values())

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from leadrouter.clock import from_iso, to_iso
 from leadrouter.data.cache import SETTINGS_CACHE
 from leadrouter.data.items import (
     BATCH_GET_LIMIT,
@@ -21,6 +25,7 @@ from leadrouter.data.items import (
     tenant_pk,
     to_item,
 )
+from leadrouter.domain.dispatch import shard_key, shard_keys
 from leadrouter.domain.errors import Conflict, NotFound
 from leadrouter.domain.models import (
     FormSource,
@@ -31,6 +36,19 @@ from leadrouter.domain.models import (
 )
 
 _STAFF_PLACEHOLDERS = {"name": "(unreadable)"}
+#: Sort-key prefix of a tenant's re-check items, listed in the same partitions as its rules.
+RECHECK_PREFIX = "RECHECK#"
+#: Index partitions listed at once (the client keeps 16 connections).
+LISTING_THREADS = 8
+
+
+@dataclass
+class DispatchListing:
+    """What a dispatcher tick lists: the active rules, and until when each tenant wants every one of
+    its rules swept (``ConfigStore.ask_recheck``)."""
+
+    rules: list[Rule] = field(default_factory=list)
+    rechecks: dict[str, datetime] = field(default_factory=dict)
 
 
 def _source_of(item: Item) -> FormSource | None:
@@ -179,26 +197,71 @@ class ConfigStore(Store):
         found = (read_model(Rule, strip_rule(i)) for i in self._query_config_prefix(tenant_id, "RULE#"))
         return [rule for rule in found if rule is not None]
 
-    def active_rules(self, action: str) -> list[Rule]:
-        """Every active rule of one action, across tenants, from the sparse ``active_rules`` index."""
-        rules: list[Rule] = []
-        for item in self._paginate_query(
-            TableName=self._config,
-            IndexName="active_rules",
-            KeyConditionExpression="active_kind = :kind",
-            ExpressionAttributeValues=expr_values(kind=action),
-        ):
-            rule = read_model(Rule, strip_rule(item))  # an unreadable rule is skipped, never the tick
-            if rule is not None:
-                rules.append(rule)
-        return rules
+    def active_rules(self, action: str, shard: int | None = None) -> list[Rule]:
+        """Every active rule of one action across tenants (or of one dispatch shard's tenants), from
+        the sparse ``active_rules`` index: one partition per shard, the shards read in parallel."""
+        return self.dispatch_listing(action, shard).rules
+
+    def dispatch_listing(self, action: str, shard: int | None = None) -> DispatchListing:
+        """The active rules of ``action`` and the tenants asking for a re-check, per shard.
+
+        ``shard`` None: all shards (each of its partitions paged on its own thread). The legacy
+        unsharded partition is read with shard 0 (see ``domain.dispatch.shard_keys``).
+        """
+        keys = shard_keys(action, shard)
+        with ThreadPoolExecutor(max_workers=min(len(keys), LISTING_THREADS)) as pool:
+            pages = list(pool.map(self._listed, keys))
+        listing = DispatchListing()
+        for items in pages:
+            for item in items:
+                if str(item.get("sk", "")).startswith(RECHECK_PREFIX):
+                    listing.rechecks[str(item["tenant_id"])] = from_iso(str(item["recheck_until"]))
+                    continue
+                rule = read_model(Rule, strip_rule(item))  # an unreadable rule is skipped, never the tick
+                if rule is not None:
+                    listing.rules.append(rule)
+        return listing
+
+    def _listed(self, key: str) -> list[Item]:
+        return list(
+            self._paginate_query(
+                TableName=self._config,
+                IndexName="active_rules",
+                KeyConditionExpression="active_kind = :kind",
+                ExpressionAttributeValues=expr_values(kind=key),
+            )
+        )
+
+    def ask_recheck(self, tenant_id: str, until: datetime) -> None:
+        """Have every rule of the tenant swept (not only those that look due) until ``until``.
+
+        Asked when a member or the calendar changes: a deactivated member may hold a lead a racing
+        sweep gave them after the API released theirs (``logic.sweeps.release_deactivated``), and a
+        reclaim rule's "nothing due before" stamp was computed on the old shifts, pauses and holidays.
+        One small item per action, listed with the tenant's rules, deleted by TTL after ``until``.
+        """
+        for action in ("assign", "reclaim"):
+            self._client.put_item(
+                TableName=self._config,
+                Item=to_item(
+                    {
+                        "pk": tenant_pk(tenant_id),
+                        "sk": f"{RECHECK_PREFIX}{action}",
+                        "tenant_id": tenant_id,
+                        "active_kind": shard_key(action, tenant_id),
+                        "rule_ref": f"{tenant_id}#~recheck",
+                        "recheck_until": to_iso(until),
+                        "expires_at": int(until.timestamp()) + 3600,
+                    }
+                ),
+            )
 
     @staticmethod
     def _rule_item(rule: Rule) -> Item:
         item: Item = {"pk": tenant_pk(rule.tenant_id), "sk": f"RULE#{rule.rule_id}"}
         item.update(rule.model_dump(mode="json"))
         if rule.active:
-            item["active_kind"] = rule.action
+            item["active_kind"] = shard_key(rule.action, rule.tenant_id)
             item["rule_ref"] = f"{rule.tenant_id}#{rule.rule_id}"
         return item
 

@@ -10,11 +10,14 @@ Layout (tables come from template.yaml; local tables are created from the same f
   received, stored first (``data.submissions``).
 * config table, key ``pk`` = ``TENANT#<id>`` + ``sk``: ``TENANT``, ``STAFF#<id>``, ``RULE#<id>``,
   ``CONTACT#<phone|email>``, ``COUNTER#<rule>#v<version>`` (the rotation's atomic slot counter) and
-  ``LEASE#<rule>`` (one sweep per rule at a time). The sparse GSI ``active_rules`` lists active rules
-  by action (assign / reclaim). ``WEBHOOK#<id>`` items are tenants' webhooks (``data.webhooks``).
+  ``LEASE#<rule>`` (one sweep per rule at a time; a reclaim rule's lease also says when anything can
+  next be due). The sparse GSI ``active_rules`` lists active rules by action (assign / reclaim), each
+  tenant under one of 16 shard keys (``domain.dispatch``), so a tick reads 16 partitions in parallel.
+  ``WEBHOOK#<id>`` items are tenants' webhooks (``data.webhooks``).
 * deliveries table: each webhook's delivery log (``data.webhooks``).
 
-One module per aggregate (``leads``, ``transitions``, ``contacts``, ``config``, ``rotation``); the logic
+One module per aggregate (``leads``, ``transitions``, ``contacts``, ``config``, ``rotation``, and
+``dispatch`` for the ticks' cheap questions); the logic
 imports only this facade. Every change of a lead's state is a conditional write on the state it was
 read in: a failed condition means another writer got there first, and the caller skips the lead
 instead of retrying blindly.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 from leadrouter.data.config import ConfigStore
 from leadrouter.data.contacts import ContactStore
+from leadrouter.data.dispatch import DispatchStore
 from leadrouter.data.items import (
     Item,
     PageKey,
@@ -59,6 +63,7 @@ class Repository(
     TransitionStore,
     ContactStore,
     ScopeStore,
+    DispatchStore,
     RotationStore,
     ConfigStore,
     SubmissionStore,

@@ -103,15 +103,24 @@ class RotationStore(Store):
             return Lease(previous_run=None)
         raise error
 
-    def release_lease(self, rule: Rule, owner: str) -> None:
-        """Free the lease early (keeping last_run_at); a no-op if it was already taken over."""
+    def release_lease(self, rule: Rule, owner: str, next_check: datetime | None = None) -> None:
+        """Free the lease early (keeping last_run_at); a no-op if it was already taken over.
+
+        ``next_check``: a complete reclaim sweep's "nothing is due before" stamp for this rule version
+        (read by the dispatcher, ``data.dispatch``); written in the same update, so it costs nothing.
+        """
+        update = "REMOVE lease_owner, lease_until"
+        values: dict[str, Any] = {"owner": owner}
+        if next_check is not None:
+            update = "SET next_check = :check, check_version = :version " + update
+            values |= {"check": to_iso(next_check), "version": rule.version}
         try:
             self._client.update_item(
                 TableName=self._config,
                 Key=to_item({"pk": tenant_pk(rule.tenant_id), "sk": f"LEASE#{rule.rule_id}"}),
-                UpdateExpression="REMOVE lease_owner, lease_until",
+                UpdateExpression=update,
                 ConditionExpression="lease_owner = :owner",
-                ExpressionAttributeValues=expr_values(owner=owner),
+                ExpressionAttributeValues=expr_values(**values),
             )
         except ClientError as error:
             if not is_condition_failure(error):

@@ -3,18 +3,19 @@
 A lead waits in the ``due`` index under its scope's partition; a sweep only looks at the partitions of
 rules in charge. A lead in a scope no rule covers (no rule, rule disabled, window closed) would wait
 forever, invisible. So the first time a process writes a pending lead into a scope it puts a marker
-item (``SCOPE#<scope>``) in the sparse ``active_rules`` index under the key ``scope``; the unrouted
-sweep lists those markers and looks for due leads in scopes that nobody sweeps. The marker is written
-before the lead and is idempotent; a process remembers the scopes it marked, so it costs one write per
-scope per Lambda container, not one per lead.
+item (``SCOPE#<scope>``) in the sparse ``active_rules`` index under the tenant's ``scope#<shard>``
+key; the assign tick lists those markers and looks for due leads in scopes that nobody sweeps. The
+marker is written before the lead and is idempotent; a process remembers the scopes it marked, so it
+costs one write per scope per Lambda container, not one per lead.
 """
 
 from __future__ import annotations
 
 from leadrouter.data.items import Store, expr_values, tenant_pk, to_item
+from leadrouter.domain.dispatch import shard_key, shard_keys
 from leadrouter.domain.models import Lead, LeadStatus
 
-#: ``active_kind`` value of scope markers in the ``active_rules`` index (beside "assign" / "reclaim").
+#: Kind of scope markers in the ``active_rules`` index (beside "assign" / "reclaim"), sharded alike.
 SCOPE_MARKER = "scope"
 
 
@@ -36,7 +37,7 @@ class ScopeStore(Store):
                     "sk": f"SCOPE#{scope_key}",
                     "tenant_id": tenant_id,
                     "scope_key": scope_key,
-                    "active_kind": SCOPE_MARKER,
+                    "active_kind": shard_key(SCOPE_MARKER, tenant_id),
                     "rule_ref": f"{tenant_id}#{scope_key}",
                 }
             ),
@@ -48,15 +49,18 @@ class ScopeStore(Store):
         if lead.status is LeadStatus.PENDING:
             self.mark_scope(lead.tenant_id, lead.scope_key)
 
-    def marked_scopes(self) -> list[tuple[str, str]]:
-        """Every (tenant, scope) that ever held a pending lead, across tenants (sparse index query)."""
+    def marked_scopes(self, shard: int | None = None) -> list[tuple[str, str]]:
+        """Every (tenant, scope) that ever held a pending lead, across tenants or of one dispatch
+        shard's tenants (sparse index queries, one partition per shard)."""
+        keys = shard_keys(SCOPE_MARKER, shard)
         return [
             (str(item["tenant_id"]), str(item["scope_key"]))
+            for key in keys
             for item in self._paginate_query(
                 TableName=self._config,
                 IndexName="active_rules",
                 KeyConditionExpression="active_kind = :kind",
-                ExpressionAttributeValues=expr_values(kind=SCOPE_MARKER),
+                ExpressionAttributeValues=expr_values(kind=key),
             )
         ]
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.dispatch import RECHECK_WINDOW
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.forms import (
     CampaignLabel,
@@ -331,6 +332,7 @@ def update_staff(
     member = validated(StaffMember, current.model_dump() | changes, "invalid staff member")
     if member != current:
         member = repo.update_staff(current, member)  # Conflict (409) if it changed since we read it
+        repo.ask_recheck(caller.tenant_id, now + RECHECK_WINDOW)  # shifts, pauses, leave, deactivation
     released = 0
     if "active" in changes and not member.active:
         released = release_leads_of(repo, caller.tenant_id, member.staff_id, DEACTIVATED, now)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.dispatch import RECHECK_WINDOW
 from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.holidays import check_country, holidays_in
 from leadrouter.domain.models import DEFAULT_TIME_ZONE, Caller, HolidayCalendar, Name, Tenant
@@ -161,4 +162,6 @@ def replace_calendar(
         updated = repo.save_tenant(current, current.model_copy(update={"holidays": calendar}))
     else:
         updated = current
+    if updated is not current:
+        repo.ask_recheck(caller.tenant_id, now + RECHECK_WINDOW)  # reclaim clocks follow the calendar
     return _view(updated, year, now)

@@ -34,13 +34,15 @@ class ArrivalSweeper:
     time_left: Callable[[], float] = lambda: float("inf")
     owner: str = field(default_factory=default_owner)
     swept: dict[tuple[str, str], SweepReport | str] = field(default_factory=dict)
-    _rules: dict[tuple[str, str], Rule] | None = None
+    _rules: dict[str, dict[str, Rule]] = field(default_factory=dict)
 
     def rule_for(self, tenant_id: str, scope_key: str) -> Rule | None:
-        if self._rules is None:
-            in_charge, _ = rules_in_charge(self.repo.active_rules("assign"))
-            self._rules = {(r.tenant_id, r.scope.key): r for r in in_charge}
-        return self._rules.get((tenant_id, scope_key))
+        """The assign rule in charge of the scope: the tenant's rules, read once per invocation."""
+        if tenant_id not in self._rules:
+            rules = [r for r in self.repo.list_rules(tenant_id) if r.active and r.action == "assign"]
+            in_charge, _ = rules_in_charge(rules)
+            self._rules[tenant_id] = {r.scope.key: r for r in in_charge}
+        return self._rules[tenant_id].get(scope_key)
 
     def arrived(self, tenant_id: str, scope_key: str) -> SweepReport | str:
         """Sweep the scope a pending lead arrived in; returns the report or why it was left to the tick.

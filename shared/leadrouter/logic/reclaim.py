@@ -5,6 +5,11 @@ A lead is idle when no care activity (note, call, step change) touched it for th
 with a 30-minute reclaim is reclaimed at 08:20 on the owner's next working day, never overnight.
 Each move is a conditional write on (status, owner, idle_since) as read, so a care activity that
 lands while the sweep runs wins: the write fails and the lead stays put.
+
+A sweep that runs to the end also says when the rule can next have anything to do (``next_check``,
+stamped on its lease): the dispatcher does not sweep it before, so an idle reclaim rule costs one
+half-unit read per tick. Staff and calendar edits ask for a re-check (``logic.admin``), since
+working-time due moments follow them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from leadrouter.data.repository import PageKey, Repository
+from leadrouter.domain.dispatch import next_reclaim_check
 from leadrouter.domain.eligibility import HELD_BEFORE
 from leadrouter.domain.models import Lead, Rule
 from leadrouter.domain.rotation import Pick, allocate_block
@@ -31,6 +37,9 @@ from leadrouter.logic.sweeps import (
     staff_snapshot,
     tally,
 )
+
+#: When to look again at a lead whose owner has no working time ahead within the clocks' horizon.
+NO_WORKING_TIME_RECHECK = timedelta(hours=1)
 
 
 def sweep_idle_leads(
@@ -51,17 +60,27 @@ def sweep_idle_leads(
     staff = staff_snapshot(repo, rule, now, release_after)
     report.released = release_deactivated(repo, rule, staff, now)
     # Working time never runs faster than the wall clock: leads idle for less wall time are not due.
-    cutoff = now - timedelta(minutes=rule.reclaim_after_minutes)
+    reclaim_after = timedelta(minutes=rule.reclaim_after_minutes)
+    cutoff = now - reclaim_after
     clocks = LazyClocks(repo, rule, staff, now)
+    later: list[datetime] = []  # when leads seen and left here are due again
+    next_idle: list[datetime] = []  # per owner, the earliest idle_since not yet past the cutoff
     for owner in holders(repo, rule):
         page_through(
             report,
             partial(_idle_page, repo, rule, owner, cutoff, page_size),
-            lambda leads: _reclaim_page(repo, rule, leads, staff, clocks.get(), report),
+            lambda leads: _reclaim_page(repo, rule, leads, staff, clocks.get(), report, later),
             time_left,
         )
         if not report.complete:
             break
+        since = repo.next_idle_since(rule.tenant_id, owner, cutoff)
+        if since is not None:
+            next_idle.append(since)
+    if report.complete:
+        if report.waiting or report.failed or report.lost:
+            later.append(now)  # left with their owner, or to retry: look again next tick
+        report.next_check = next_reclaim_check(now, reclaim_after, next_idle, later)
     return report
 
 
@@ -90,11 +109,17 @@ def _reclaim_page(
     staff: StaffSnapshot,
     clocks: RuleClocks,
     report: SweepReport,
+    later: list[datetime],
 ) -> bool:
     now = clocks.now
     clocks.know(repo, (lead.owner for lead in leads))
     due = [lead for lead in leads if _idle_long_enough(clocks, lead)]
     report.not_due += len(leads) - len(due)
+    due_ids = {lead.lead_id for lead in due}
+    for lead in leads:
+        if lead.lead_id not in due_ids:  # idle long enough by the wall clock, not by working time
+            at = clocks.reclaim_due_at(lead.owner, lead.idle_since or now)
+            later.append(at if at is not None else now + NO_WORKING_TIME_RECHECK)
     movable: list[Lead] = []
     for lead in due:
         if lead.reclaim_count >= rule.max_reclaims:

@@ -1,65 +1,60 @@
-"""The scheduled entry point shared by the assign and reclaim Lambdas (handlers stay ~10 lines)."""
+"""The entry points of the scheduled path, shared by the dispatch, assign and reclaim Lambdas (their
+handlers stay ~10 lines): the tick that dispatches, the queue records that sweep, and the stream
+records that sweep a lead's scope the moment it arrives."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import timedelta
+from typing import Annotated, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import Field, TypeAdapter
 
 from leadrouter.clock import utc_now
-from leadrouter.data.repository import Repository
+from leadrouter.data.sweep_queue import sweep_queue
+from leadrouter.domain.dispatch import SweepOrder, UnroutedOrder
+from leadrouter.logic.dispatch import TickPlan, dispatch_tick, run_order
 from leadrouter.logic.instant import ArrivalSweeper
-from leadrouter.logic.sweeps import RunReport, SweepFn, SweepReport, run_sweeps
+from leadrouter.logic.sweeps import SweepFn, SweepReport, default_owner
 from leadrouter.logic.unrouted import UnroutedReport
 from leadrouter.observability import logger, metrics
 from leadrouter.runtime import repository
 from leadrouter.settings import Settings
+
+#: A queue message's body: a sweep order or an unrouted order, told apart by ``kind``.
+ORDER: TypeAdapter[SweepOrder | UnroutedOrder] = TypeAdapter(
+    Annotated[SweepOrder | UnroutedOrder, Field(discriminator="kind")]
+)
 
 
 class _Context(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
 
 
-#: What the assign tick does after its rules: escalate leads no rule will ever sweep (logic/unrouted).
-FollowUp = Callable[[Repository, datetime, Callable[[], float]], UnroutedReport]
-
-
-def run_scheduled(
-    action: str,
-    sweep: SweepFn,
-    event: Mapping[str, Any],
-    context: _Context,
-    follow_up: FollowUp | None = None,
-) -> dict[str, Any]:
-    """Run one scheduled tick. Safe to deliver twice: leases, intervals and conditional writes dedupe.
-
-    ``follow_up`` runs after every rule was swept; its failure is logged and contained like a rule's.
-    """
+def run_dispatch(event: Mapping[str, Any]) -> dict[str, Any]:
+    """One scheduled tick of one action (``event["action"]``, from the schedule's Input): list what is
+    due and send one order per rule with work. Safe to deliver twice: orders dedupe at the sweep."""
+    action = event.get("action")
+    if action not in ("assign", "reclaim"):
+        raise ValueError(f"the schedule's Input must name the action (assign or reclaim), not {action!r}")
     settings = Settings.from_env()
     started = utc_now()
-    time_left: Callable[[], float] = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
-    repo = repository()
-    report = run_sweeps(
-        repo,
-        action,
-        sweep,
-        started,
-        lease=timedelta(seconds=settings.lease_seconds),
-        time_left=time_left,
-    )
-    unrouted = _follow_up(follow_up, repo, started, time_left) if follow_up else None
+    url = settings.assign_queue_url if action == "assign" else settings.reclaim_queue_url
+    plan = dispatch_tick(repository(), sweep_queue(url), action, started)
     elapsed_ms = (utc_now() - started).total_seconds() * 1000
-    summary = summarise(report, elapsed_ms)
-    publish_metrics(report, elapsed_ms)
-    if unrouted is not None:
-        summary["unrouted"] = {"scopes": unrouted.unrouted, "escalated": dict(unrouted.escalated)}
-        escalated = sum(unrouted.escalated.values())
-        metrics.add_metric(name="UnroutedLeadsEscalated", unit=MetricUnit.Count, value=escalated)
+    summary = summarise_plan(plan, elapsed_ms)
+    metrics.add_metric(name="RulesActive", unit=MetricUnit.Count, value=plan.rules_active)
+    metrics.add_metric(name="RulesDue", unit=MetricUnit.Count, value=len(plan.due))
+    metrics.add_metric(name="RulesIdle", unit=MetricUnit.Count, value=len(plan.idle))
+    metrics.add_metric(name="DueChecksFailed", unit=MetricUnit.Count, value=len(plan.unchecked))
+    metrics.add_metric(name="UnroutedScopes", unit=MetricUnit.Count, value=len(plan.unrouted))
+    metrics.add_metric(name="DispatchDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
     logger.info(
-        f"{action} tick done",
+        f"{action} tick dispatched",
         extra={
             "execution_id": event.get("execution_id"),
             "scheduled_time": event.get("scheduled_time"),
@@ -69,35 +64,65 @@ def run_scheduled(
     return summary
 
 
-def _follow_up(
-    follow_up: FollowUp, repo: Repository, now: datetime, time_left: Callable[[], float]
-) -> UnroutedReport | None:
-    try:
-        return follow_up(repo, now, time_left)
-    except Exception as error:  # contained: the rules' sweeps already ran; the next tick retries
-        logger.error("unrouted sweep failed", extra={"error": type(error).__name__})
-        return None
-
-
-def summarise(report: RunReport, elapsed_ms: float) -> dict[str, Any]:
+def summarise_plan(plan: TickPlan, elapsed_ms: float) -> dict[str, Any]:
     return {
-        "action": report.action,
-        "rules_active": report.rules_active,
-        "rules_swept": [s.rule_id for s in report.swept],
-        "rules_busy": report.busy,
-        "rules_closed": report.closed,
-        "rules_shadowed": report.shadowed,
-        "rules_failed": [
-            {"tenant_id": f.tenant_id, "rule_id": f.rule_id, "error": f.error} for f in report.failed
-        ],
-        "incomplete": [s.rule_id for s in report.swept if not s.complete],
-        "totals": dict(report.totals()),
+        "action": plan.action,
+        "rules_active": plan.rules_active,
+        "rules_due": len(plan.due),
+        "rules_idle": len(plan.idle),
+        "rules_closed": len(plan.closed),
+        "rules_shadowed": len(plan.shadowed),
+        "rules_rechecked": len(plan.rechecked),
+        "rules_unchecked": plan.unchecked[:50],
+        "unrouted_scopes": len(plan.unrouted),
         "duration_ms": round(elapsed_ms, 1),
     }
 
 
-def publish_metrics(report: RunReport, elapsed_ms: float) -> None:
-    totals = report.totals()
+def run_orders(sweep: SweepFn, context: _Context) -> Callable[[SQSRecord], str]:
+    """A queue-record handler for one invocation: each record is one order (``logic.dispatch``).
+
+    A record that raises is reported failed on its own (partial batch response): SQS redelivers it
+    after the visibility timeout and, after the queue's ``maxReceiveCount``, moves it to its DLQ.
+    """
+    settings = Settings.from_env()
+    repo, owner = repository(), default_owner()
+    lease = timedelta(seconds=settings.lease_seconds)
+
+    def time_left() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
+    def on_record(record: SQSRecord) -> str:
+        order = ORDER.validate_json(record.body)
+        outcome = run_order(repo, order, sweep, utc_now(), lease, owner, time_left)
+        if isinstance(outcome, SweepReport):
+            publish_sweep(outcome)
+            return "swept"
+        if isinstance(outcome, UnroutedReport):
+            escalated = sum(outcome.escalated.values())
+            metrics.add_metric(name="UnroutedLeadsEscalated", unit=MetricUnit.Count, value=escalated)
+            logger.info(
+                "unrouted scopes swept", extra={"scopes": outcome.scopes_checked, "escalated": escalated}
+            )
+            return "unrouted"
+        logger.info("order skipped", extra={"rule_id": getattr(order, "rule_id", None), "outcome": outcome})
+        return outcome
+
+    return on_record
+
+
+def publish_sweep(report: SweepReport) -> None:
+    """One rule's sweep as metrics and a log line (ids and counts only, never a lead's data)."""
+    totals = Counter(
+        assigned=report.assigned,
+        escalated=report.escalated,
+        waiting=report.waiting,
+        held=report.held,
+        lost=report.lost,
+        failed=report.failed,
+        quarantined=report.quarantined,
+        released=report.released,
+    )
     metrics.add_metric(name="LeadsAssigned", unit=MetricUnit.Count, value=totals["assigned"])
     metrics.add_metric(name="LeadsEscalated", unit=MetricUnit.Count, value=totals["escalated"])
     metrics.add_metric(name="LeadsWaiting", unit=MetricUnit.Count, value=totals["waiting"])
@@ -107,11 +132,19 @@ def publish_metrics(report: RunReport, elapsed_ms: float) -> None:
     metrics.add_metric(name="LeadWritesFailed", unit=MetricUnit.Count, value=totals["failed"])
     metrics.add_metric(name="LeadsQuarantined", unit=MetricUnit.Count, value=totals["quarantined"])
     metrics.add_metric(name="LeadsReleased", unit=MetricUnit.Count, value=totals["released"])
-    skipped = sum(n for key, n in totals.items() if key.startswith("skipped:"))
-    metrics.add_metric(name="StaffSkipped", unit=MetricUnit.Count, value=skipped)
-    metrics.add_metric(name="RulesSwept", unit=MetricUnit.Count, value=len(report.swept))
-    metrics.add_metric(name="RulesFailed", unit=MetricUnit.Count, value=len(report.failed))
-    metrics.add_metric(name="SweepDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+    metrics.add_metric(name="StaffSkipped", unit=MetricUnit.Count, value=sum(report.skipped.values()))
+    metrics.add_metric(name="RulesSwept", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "rule swept",
+        extra={
+            "tenant_id": report.tenant_id,
+            "rule_id": report.rule_id,
+            "rule_version": report.rule_version,
+            "complete": report.complete,
+            "next_check": report.next_check.isoformat() if report.next_check else None,
+            **totals,
+        },
+    )
 
 
 def run_arrivals(context: _Context) -> Callable[[DynamoDBRecord], str]:

@@ -1,6 +1,7 @@
-"""What every scheduled sweep shares: pick the rules in charge, respect windows and intervals, and
-hold a per-rule lease so overlapping invocations (at-least-once delivery, slow runs) never sweep the
-same rule at once. The sweep itself is passed in: assign and reclaim differ only there.
+"""What every sweep of one rule shares: respect its interval, and hold a per-rule lease so
+overlapping invocations (at-least-once delivery of its queue message, slow runs, the arrival stream)
+never sweep the same rule at once. The sweep itself is passed in: assign and reclaim differ only
+there. Which rules are swept is the tick's business (``logic.dispatch``).
 
 Failures are contained where they happen. A lead whose write raises is counted on the lead and, after
 ``MAX_ATTEMPTS``, quarantined (escalated, out of the due/idle index), so it never blocks its scope; a
@@ -29,7 +30,6 @@ from leadrouter.domain.eligibility import (
     unavailable_staff,
 )
 from leadrouter.domain.models import Decision, DecisionAction, Lead, Rule, SkipRecord, StaffMember
-from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.rotation import Pick
 from leadrouter.logic.clocks import RuleClocks, rule_clocks
 from leadrouter.logic.leads import DEACTIVATED, release_leads_of
@@ -72,6 +72,8 @@ class SweepReport:
     slots_claimed: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     complete: bool = True
+    #: Reclaim sweeps that ran to the end: nothing can be due before this (``domain.dispatch``).
+    next_check: datetime | None = None
 
     def record(self, outcome: str, skipped: Iterable[str] = ()) -> None:
         """Count one lead's outcome: assigned, escalated, waiting, lost (another writer won), failed
@@ -105,6 +107,8 @@ class RunReport:
     action: str
     rules_active: int = 0
     swept: list[SweepReport] = field(default_factory=list)
+    #: In charge and open, but nothing was due (not swept: no lease, no staff read, no write).
+    idle: list[str] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
     shadowed: list[str] = field(default_factory=list)
@@ -155,47 +159,20 @@ def default_owner() -> str:
     return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
 
 
-def run_sweeps(
+def sweep_rule(
     repo: Repository,
-    action: str,
+    rule: Rule,
     sweep: SweepFn,
     now: datetime,
     lease: timedelta,
+    owner: str,
     time_left: Callable[[], float] = lambda: float("inf"),
-    owner: str | None = None,
-) -> RunReport:
-    """Sweep every rule of ``action`` that is in charge of its scope, open, due, and not being swept.
-
-    A rule whose sweep raises (staff read, slot claim, lease, anything) is logged and recorded in
-    ``failed``; its lease is released and every other rule, of every tenant, is still swept this tick.
-    """
-    owner = owner or default_owner()
-    report = RunReport(action=action)
-    rules = repo.active_rules(action)
-    report.rules_active = len(rules)
-    in_charge, shadowed = rules_in_charge(rules)
-    report.shadowed = [r.rule_id for r in shadowed]
-    for rule in in_charge:
-        if time_left() < SAFETY_MARGIN_SECONDS:
-            report.busy.append(rule.rule_id)
-            continue
-        if not rule.window.is_open(now):
-            report.closed.append(rule.rule_id)
-            continue
-        interval = _with_jitter_tolerance(timedelta(minutes=rule.window.interval_minutes))
-        try:
-            swept = sweep_under_lease(repo, rule, sweep, now, lease, interval, owner, time_left)
-        except Exception as error:
-            log_failure(
-                "rule sweep failed", error, action=action, tenant_id=rule.tenant_id, rule_id=rule.rule_id
-            )
-            report.failed.append(RuleFailure(rule.tenant_id, rule.rule_id, repo.failure_code(error)))
-            continue
-        if swept is None:
-            report.busy.append(rule.rule_id)
-        else:
-            report.swept.append(swept)
-    return report
+) -> SweepReport | None:
+    """Sweep one rule that has work, under its lease, once its interval has elapsed; None when another
+    sweep holds the lease or the interval has not elapsed. An exception propagates, after the lease is
+    released: the caller decides what a failed rule means (a failed queue message, a tick's list)."""
+    interval = _with_jitter_tolerance(timedelta(minutes=rule.window.interval_minutes))
+    return sweep_under_lease(repo, rule, sweep, now, lease, interval, owner, time_left)
 
 
 def sweep_under_lease(
@@ -214,15 +191,19 @@ def sweep_under_lease(
     if held is None:
         return None
     try:
-        return sweep(repo, rule, now, time_left, release_after(now, lease, held.previous_run))
-    finally:
+        report = sweep(repo, rule, now, time_left, release_after(now, lease, held.previous_run))
+    except BaseException:
         _free_lease(repo, rule, owner)
+        raise
+    _free_lease(repo, rule, owner, report.next_check if report.complete else None)
+    return report
 
 
-def _free_lease(repo: Repository, rule: Rule, owner: str) -> None:
-    """Release early; if that fails the lease simply expires, so it never turns a sweep into a failure."""
+def _free_lease(repo: Repository, rule: Rule, owner: str, next_check: datetime | None = None) -> None:
+    """Release early; if that fails the lease simply expires, so it never turns a sweep into a failure
+    (a lost ``next_check`` only means the rule is swept again next tick)."""
     try:
-        repo.release_lease(rule, owner)
+        repo.release_lease(rule, owner, next_check)
     except Exception as error:
         log_failure("lease release failed", error, tenant_id=rule.tenant_id, rule_id=rule.rule_id)
 

@@ -2,10 +2,11 @@
 
 Without this, a lead in a step no rule covers, in a campaign whose rule was disabled, or after its
 rule's window ended would stay "Lead gán tự động" forever with no decision, metric or alert. The
-assign tick runs ``sweep_unrouted``: for every marked scope (data/scopes.py) that no open assign rule
-is in charge of, due leads older than the tenant's ``escalate_after_minutes`` are escalated with the
-reason (``no_rule`` / ``window_closed``), one conditional write each, like any other escalation.
-Cost per tick: one index query for the markers plus one one-page query per unrouted scope.
+assign tick lists the marked scopes (data/scopes.py) that no open assign rule is in charge of and that
+hold a pending lead (``logic.dispatch``); ``escalate_unrouted`` escalates their leads older than the
+tenant's ``escalate_after_minutes`` with the reason (``no_rule`` / ``window_closed``), one
+conditional write each, like any other escalation. Cost per tick: the marker listing plus one
+one-item query per unrouted scope.
 
 The admin's listing also shows leads that *are* routed but wait for working hours: pending and due in
 a scope whose rule in charge is open while its team is off (or holds the overnight backlog for the
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.dispatch import UnroutedScope
 from leadrouter.domain.errors import NotAllowed
 from leadrouter.domain.models import Caller, Decision, Lead, Rule, Tenant
 from leadrouter.domain.precedence import routing_gap, rules_in_charge
@@ -184,12 +186,27 @@ def list_unrouted(
 def sweep_unrouted(
     repo: Repository, now: datetime, time_left: Callable[[], float] = lambda: float("inf")
 ) -> UnroutedReport:
-    """Escalate leads that waited the tenant's escalation time in a scope no rule assigns."""
-    report = UnroutedReport()
-    scopes = repo.marked_scopes()
-    report.scopes_checked = len(scopes)
+    """Escalate leads that waited the tenant's escalation time in a scope no rule assigns (every
+    marked scope of every tenant, in-process; the assign tick dispatches them instead)."""
+    found = gaps(repo.marked_scopes(), repo.active_rules("assign"), now)
+    scopes = [
+        UnroutedScope(tenant_id=tenant, scope_key=scope, reason=why) for (tenant, scope), why in found.items()
+    ]
+    return escalate_unrouted(repo, scopes, now, time_left)
+
+
+def escalate_unrouted(
+    repo: Repository,
+    scopes: Sequence[UnroutedScope],
+    now: datetime,
+    time_left: Callable[[], float] = lambda: float("inf"),
+) -> UnroutedReport:
+    """Escalate, in each unrouted scope, the pending leads older than its tenant's escalation time,
+    with the scope's reason: one conditional write each, like any other escalation."""
+    report = UnroutedReport(scopes_checked=len(scopes))
     tenants: dict[str, Tenant | None] = {}
-    for (tenant_id, scope), reason in gaps(scopes, repo.active_rules("assign"), now).items():
+    for unrouted in scopes:
+        tenant_id, scope, reason = unrouted.tenant_id, unrouted.scope_key, unrouted.reason
         report.unrouted[f"{tenant_id}#{scope}"] = reason
         if tenant_id not in tenants:
             tenants[tenant_id] = repo.get_tenant(tenant_id)

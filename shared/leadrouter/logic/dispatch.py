@@ -1,0 +1,241 @@
+"""A scheduled tick as a dispatcher: list what is due, hand each piece of work to its own sweep.
+
+``plan_tick`` lists the active rules of one action (16 index partitions in parallel), keeps the rules
+in charge of their scope whose window is open, and asks each one cheap question (``data.dispatch``):
+is anything due? Rules of a tenant that asked for a release check (a member was deactivated) are
+swept whatever the answer. ``dispatch`` sends one ``SweepOrder`` per rule with work, and on assign
+ticks ``UnroutedOrder`` messages for scopes no open rule covers that hold pending leads.
+
+A question that fails counts as "due": a wasted sweep costs a lease write, a skipped one strands
+leads. The sweeps themselves (``logic.sweeps``) keep every delivery safe: a lease per rule, the
+rule's interval, and a conditional write per lead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from leadrouter.data.repository import Repository
+from leadrouter.domain.dispatch import SCOPES_PER_ORDER, SweepOrder, UnroutedOrder, UnroutedScope
+from leadrouter.domain.models import Rule
+from leadrouter.domain.precedence import rules_in_charge
+from leadrouter.logic.sweeps import (
+    SAFETY_MARGIN_SECONDS,
+    RuleFailure,
+    RunReport,
+    SweepFn,
+    SweepReport,
+    default_owner,
+    log_failure,
+    sweep_rule,
+)
+from leadrouter.logic.unrouted import UnroutedReport, escalate_unrouted, gaps
+
+#: Parallel due questions (the data layer's client keeps 16 connections).
+CHECK_THREADS = 16
+
+
+class OrderQueue(Protocol):
+    def send(self, orders: Sequence[SweepOrder | UnroutedOrder]) -> int: ...
+
+
+@dataclass
+class TickPlan:
+    """What one tick found; ``due`` is what gets swept. Logged and asserted on in tests."""
+
+    action: str
+    rules_active: int = 0
+    due: list[Rule] = field(default_factory=list)
+    idle: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    shadowed: list[str] = field(default_factory=list)
+    #: Rules swept because their tenant asked for a release check (subset of ``due``).
+    rechecked: list[str] = field(default_factory=list)
+    #: Rules whose question failed (swept anyway; subset of ``due``).
+    unchecked: list[str] = field(default_factory=list)
+    #: Unrouted scopes holding pending leads (assign ticks only).
+    unrouted: list[UnroutedScope] = field(default_factory=list)
+
+
+def plan_tick(repo: Repository, action: str, now: datetime, shard: int | None = None) -> TickPlan:
+    """Which rules of ``action`` have work at ``now`` (all shards, or one)."""
+    listing = repo.dispatch_listing(action, shard)
+    plan = TickPlan(action=action, rules_active=len(listing.rules))
+    in_charge, shadowed = rules_in_charge(listing.rules)
+    plan.shadowed = [r.rule_id for r in shadowed]
+    open_rules = [rule for rule in in_charge if rule.window.is_open(now)]
+    plan.closed = [rule.rule_id for rule in in_charge if not rule.window.is_open(now)]
+    recheck = [r for r in open_rules if listing.rechecks.get(r.tenant_id, now) > now]
+    ask = [r for r in open_rules if listing.rechecks.get(r.tenant_id, now) <= now]
+    answers = _ask(repo, action, ask, now)
+    for rule in ask:
+        answer = answers.get((rule.tenant_id, rule.rule_id))
+        if answer is False:
+            plan.idle.append(rule.rule_id)
+            continue
+        if answer is None:
+            plan.unchecked.append(rule.rule_id)
+        plan.due.append(rule)
+    plan.due += recheck
+    plan.rechecked = [r.rule_id for r in recheck]
+    if action == "assign":
+        plan.unrouted = _unrouted_with_leads(repo, listing.rules, now, shard)
+    return plan
+
+
+def _ask(
+    repo: Repository, action: str, rules: Sequence[Rule], now: datetime
+) -> dict[tuple[str, str], bool | None]:
+    """Each rule's answer: True (due), False (idle), None (the question failed)."""
+    if action == "reclaim":
+        return _reclaim_answers(repo, rules, now)
+
+    def due(rule: Rule) -> bool | None:
+        cutoff = now - timedelta(minutes=rule.delay_minutes)
+        return _guarded(lambda: repo.has_due_lead(rule.tenant_id, rule.scope.key, cutoff), rule)
+
+    with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
+        return dict(zip(((r.tenant_id, r.rule_id) for r in rules), pool.map(due, rules), strict=True))
+
+
+def _reclaim_answers(
+    repo: Repository, rules: Sequence[Rule], now: datetime
+) -> dict[tuple[str, str], bool | None]:
+    try:
+        checks = repo.reclaim_checks(rules)
+    except Exception as error:  # every rule is swept: a failed question never strands a lead
+        log_failure("reclaim checks failed", error, rules=len(rules))
+        return {}
+    answers: dict[tuple[str, str], bool | None] = {}
+    for rule in rules:
+        check = checks.get((rule.tenant_id, rule.rule_id))
+        answers[(rule.tenant_id, rule.rule_id)] = (
+            check is None or check.rule_version != rule.version or check.at <= now
+        )
+    return answers
+
+
+def _guarded(question: Callable[[], bool], rule: Rule) -> bool | None:
+    try:
+        return question()
+    except Exception as error:
+        log_failure("due check failed", error, tenant_id=rule.tenant_id, rule_id=rule.rule_id)
+        return None
+
+
+def _unrouted_with_leads(
+    repo: Repository, rules: Iterable[Rule], now: datetime, shard: int | None
+) -> list[UnroutedScope]:
+    """Scopes no open assign rule is in charge of that hold a pending lead (one question each)."""
+    found = [
+        UnroutedScope(tenant_id=tenant, scope_key=scope, reason=why)
+        for (tenant, scope), why in gaps(repo.marked_scopes(shard), rules, now).items()
+    ]
+
+    def pending(scope: UnroutedScope) -> bool:
+        try:
+            return repo.has_due_lead(scope.tenant_id, scope.scope_key, now)
+        except Exception as error:  # looked at anyway
+            log_failure("due check failed", error, tenant_id=scope.tenant_id)
+            return True
+
+    with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
+        return [scope for scope, has in zip(found, pool.map(pending, found), strict=True) if has]
+
+
+def orders_of(plan: TickPlan, now: datetime) -> list[SweepOrder | UnroutedOrder]:
+    """The queue messages of a tick: one per rule with work, and the unrouted scopes in chunks."""
+    orders: list[SweepOrder | UnroutedOrder] = [
+        SweepOrder(
+            action=rule.action,
+            tenant_id=rule.tenant_id,
+            rule_id=rule.rule_id,
+            rule_version=rule.version,
+            dispatched_at=now,
+        )
+        for rule in plan.due
+    ]
+    for start in range(0, len(plan.unrouted), SCOPES_PER_ORDER):
+        chunk = plan.unrouted[start : start + SCOPES_PER_ORDER]
+        orders.append(UnroutedOrder(scopes=chunk, dispatched_at=now))
+    return orders
+
+
+def run_sweeps(
+    repo: Repository,
+    action: str,
+    sweep: SweepFn,
+    now: datetime,
+    lease: timedelta,
+    time_left: Callable[[], float] = lambda: float("inf"),
+    owner: str | None = None,
+) -> RunReport:
+    """One whole tick in this process: plan it, then sweep each rule with work in turn (what the queue's
+    sweepers do in parallel on AWS). For tests and tools; the same plan and the same per-rule sweep.
+
+    A rule whose sweep raises is logged and recorded in ``failed``; every other rule is still swept.
+    """
+    owner = owner or default_owner()
+    plan = plan_tick(repo, action, now)
+    report = RunReport(
+        action=action,
+        rules_active=plan.rules_active,
+        idle=plan.idle,
+        closed=plan.closed,
+        shadowed=plan.shadowed,
+    )
+    for rule in plan.due:
+        if time_left() < SAFETY_MARGIN_SECONDS:
+            report.busy.append(rule.rule_id)
+            continue
+        try:
+            swept = sweep_rule(repo, rule, sweep, now, lease, owner, time_left)
+        except Exception as error:
+            log_failure(
+                "rule sweep failed", error, action=action, tenant_id=rule.tenant_id, rule_id=rule.rule_id
+            )
+            report.failed.append(RuleFailure(rule.tenant_id, rule.rule_id, repo.failure_code(error)))
+            continue
+        if swept is None:
+            report.busy.append(rule.rule_id)
+        else:
+            report.swept.append(swept)
+    return report
+
+
+def dispatch_tick(repo: Repository, queue: OrderQueue, action: str, now: datetime) -> TickPlan:
+    """The scheduled tick: plan it and send its orders (QueueError if SQS refused some)."""
+    plan = plan_tick(repo, action, now)
+    queue.send(orders_of(plan, now))
+    return plan
+
+
+def run_order(
+    repo: Repository,
+    order: SweepOrder | UnroutedOrder,
+    sweep: SweepFn,
+    now: datetime,
+    lease: timedelta,
+    owner: str,
+    time_left: Callable[[], float] = lambda: float("inf"),
+) -> SweepReport | UnroutedReport | str:
+    """Carry out one queue message. A sweep order sweeps the rule as it is now (a consistent read):
+    "gone" if it was deleted, disabled or changed action since the tick, "closed" if its window closed,
+    "busy" if another sweep holds it or its interval has not elapsed, "no_time" if the invocation is
+    nearly out of time (the next tick orders it again). Anything raised fails the message, which SQS
+    redelivers, then moves to the dead-letter queue."""
+    if isinstance(order, UnroutedOrder):
+        return escalate_unrouted(repo, order.scopes, now, time_left)
+    if time_left() < SAFETY_MARGIN_SECONDS:
+        return "no_time"
+    rule = repo.get_rule(order.tenant_id, order.rule_id)
+    if rule is None or not rule.active or rule.action != order.action:
+        return "gone"
+    if not rule.window.is_open(now):
+        return "closed"
+    swept = sweep_rule(repo, rule, sweep, now, lease, owner, time_left)
+    return "busy" if swept is None else swept
