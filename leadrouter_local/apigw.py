@@ -1,15 +1,24 @@
 """API Gateway emulation: REST proxy events as API Gateway builds them, and routes read from template.yaml.
 
-Shared by the local runner and the tests, so both hand the handler exactly what AWS would.
+Every ``Api`` event of a function is a route (its ``Path`` and ``Method``; ``Auth: Authorizer: NONE``
+makes it public, any other route needs the Cognito authorizer). :func:`make_http_handler` serves them
+over HTTP for ``make run``, with :class:`Tokens` standing in for the Cognito authorizer; the proxy
+events are shared by the local runner and the tests, so both hand the handler exactly what AWS would.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import time
+import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from leadrouter_local.template import functions
 
@@ -93,3 +102,150 @@ def proxy_event(
         "body": body,
         "isBase64Encoded": is_base64_encoded,
     }
+
+
+class Tokens:
+    """Stand-in for the Cognito authorizer: bearer token → verified claims.
+
+    Reads tokens with ``leadrouter.demo_auth.claims_for``, the code the API function itself uses under
+    ``sam local start-api``, so a demo token means the same on both local stacks.
+    """
+
+    def __init__(self, claims_by_token: dict[str, dict[str, str]]) -> None:
+        self._claims = claims_by_token
+
+    def claims(self, authorization: str | None) -> dict[str, str] | None:
+        from leadrouter.demo_auth import claims_for
+
+        return claims_for(authorization, self._claims)
+
+
+#: Visible ASCII stays as it is in a request path; anything else is percent-encoded, as browsers and
+#: API Gateway hand it on (http.server reads the request line as Latin-1, so raw UTF-8 arrives mangled).
+_PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
+_CORS_HEADERS = "Content-Type,Authorization,X-Form-Key,Idempotency-Key"
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+def request_target(raw: str) -> str:
+    """The request target as API Gateway passes it on: raw non-ASCII bytes percent-encoded."""
+    return quote(raw.encode("latin-1", errors="replace"), safe=_PATH_SAFE)
+
+
+def event_body(raw: bytes) -> tuple[str | None, bool]:
+    """(body, isBase64Encoded): text if it is UTF-8, else base64 (Lambda's form for binary bodies)."""
+    if not raw:
+        return None, False
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), True
+
+
+def make_http_handler(
+    api_routes: list[Route],
+    invoke: Callable[[str, dict[str, Any]], Any],
+    tokens: Tokens,
+    log: Callable[[str], None],
+) -> type[BaseHTTPRequestHandler]:
+    """API Gateway over HTTP. Every request gets an answer, whatever its method or body, as AWS gives:
+
+    * a path no route has: 403 Missing Authentication Token; a known path with another method
+      (TRACE, HEAD, anything): 405 with an Allow header (where API Gateway also says 403, we are
+      precise); OPTIONS: the CORS preflight;
+    * a handler that raises: 502 Internal server error (what API Gateway answers when Lambda fails),
+      with the traceback on the console; never a dropped connection.
+    """
+
+    class ApiGateway(BaseHTTPRequestHandler):
+        server_version = "leadrouter-local"
+
+        def __getattr__(self, name: str) -> Callable[[], None]:
+            # http.server looks up do_<METHOD>; an unknown method would get its HTML 501 otherwise
+            if name.startswith("do_"):
+                return lambda: self._handle(name[3:])
+            raise AttributeError(name)
+
+        def do_OPTIONS(self) -> None:
+            self._reply(204, {}, b"", cors=True)
+
+        def _handle(self, method: str) -> None:
+            started = time.monotonic()
+            try:
+                status = self._dispatch(method.upper())
+            except (BrokenPipeError, ConnectionResetError):
+                log(f"{method} {self.path[:200]}: the client hung up before the answer")
+                return
+            except Exception:
+                log(f"{method} {self.path[:200]} → 502: the function raised\n{traceback.format_exc()}")
+                self._json(502, {"message": "Internal server error"})
+                return
+            elapsed_ms = (time.monotonic() - started) * 1000
+            log(f"{method} {self.path.split('?', 1)[0][:200]} → {status} ({elapsed_ms:.0f} ms)")
+
+        def _dispatch(self, method: str) -> int:
+            target = request_target(self.path)
+            path = target.split("?", 1)[0]
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                return self._json(400, {"message": "Bad Request"})
+            if length > MAX_REQUEST_BYTES:
+                return self._json(413, {"message": "Request Too Long"})
+            body, is_base64 = event_body(self.rfile.read(length) if length else b"")
+            allowed = sorted({r.method for r in api_routes if r.pattern.fullmatch(path)})
+            for route in api_routes:
+                params = route.match(method, path)
+                if params is None:
+                    continue
+                claims = tokens.claims(self.headers.get("Authorization"))
+                if route.authenticated and claims is None:
+                    return self._json(401, {"message": "Unauthorized"})
+                event = proxy_event(
+                    method,
+                    target,
+                    body,
+                    headers={k: v for k, v in self.headers.items()},
+                    claims=claims if route.authenticated else None,
+                    resource=route.path,
+                    path_parameters={k: unquote(v) for k, v in params.items()},
+                    source_ip=self.client_address[0],
+                    is_base64_encoded=is_base64,
+                )
+                result = invoke(route.function, event)
+                headers = {**(result.get("headers") or {})}
+                for key, values in (result.get("multiValueHeaders") or {}).items():
+                    headers[key] = ", ".join(values)
+                status = int(result["statusCode"])
+                raw = result.get("body") or ""
+                payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+                self._reply(status, headers, payload)
+                return status
+            if allowed:
+                return self._json(405, {"message": "Method Not Allowed"}, {"Allow": ", ".join(allowed)})
+            return self._json(403, {"message": "Missing Authentication Token"})  # what API Gateway says
+
+        def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> int:
+            headers = {"Content-Type": "application/json", **(headers or {})}
+            self._reply(status, headers, json.dumps(body).encode(), cors=True)
+            return status
+
+        def _reply(self, status: int, headers: dict[str, str], body: bytes, cors: bool = False) -> None:
+            self.send_response(status)
+            if cors:
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.send_header("Access-Control-Allow-Headers", _CORS_HEADERS)
+                self.send_header("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE,OPTIONS")
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # one line per request is logged by _handle
+
+    return ApiGateway

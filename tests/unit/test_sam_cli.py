@@ -26,8 +26,9 @@ from leadrouter.data.repository import Repository
 from leadrouter.demo_auth import DEMO_TOKENS
 from leadrouter.settings import Settings
 from leadrouter_local.apigw import proxy_event
-from leadrouter_local.runner import matches, scheduler_input
 from leadrouter_local.sam_ddb import DEFAULT_PORT, EVENTS_DIR
+from leadrouter_local.scheduler import scheduler_input
+from leadrouter_local.streams import matches
 from leadrouter_local.template import functions, load_template, table_env, table_specs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -266,7 +267,7 @@ def test_a_demo_token_means_nothing_unless_sam_cli_says_it_is_local(monkeypatch:
 
 
 def test_make_run_reads_tokens_with_the_same_code() -> None:
-    from leadrouter_local.runner import Tokens
+    from leadrouter_local.apigw import Tokens
 
     assert Tokens(DEMO_TOKENS).claims("Bearer demo-staff-b") == DEMO_TOKENS["demo-staff-b"]
     assert Tokens(DEMO_TOKENS).claims("Bearer nope") is None
