@@ -33,7 +33,8 @@ def _tick(action: str = "assign") -> dict[str, Any]:
         "scheduled_time": "2026-11-24T02:01:00Z",
         "execution_id": "c0ffee00-1111-2222-3333-444455556666",
     }
-    return dispatch_app.handler(event, FakeContext())
+    summary: dict[str, Any] = dispatch_app.handler(event, FakeContext())
+    return summary
 
 
 @pytest.fixture
@@ -139,7 +140,7 @@ def test_after_three_failed_receives_an_order_is_dead_lettered(
     add_leads(moto_repo, 3, tenant_id="globex")
     _tick()
     client = FaultyClient(
-        boto3.client("dynamodb"), lambda r: Fault.BEFORE if "COUNTER#" in config_key(r) else None
+        boto3.client("dynamodb"), lambda r: Fault.BEFORE if "COUNTER#" in (config_key(r) or "") else None
     )
     monkeypatch.setattr(scheduled, "repository", lambda: Repository(Settings.from_env(), client=client))
     for _ in range(3):  # each receive fails it; the message comes back once its visibility is over
