@@ -22,7 +22,8 @@ class Settings:
     webhook_timeout_seconds: float = 5.0
     #: The SES sender of escalation e-mails (template parameter AlertSenderEmail); empty: no e-mail.
     alert_sender: str = ""
-    #: The sweep queues the dispatcher sends its orders to (issue 8), one per action.
+    #: The dispatch queue (one order per shard per tick) and the sweep queues (issue 8).
+    dispatch_queue_url: str = ""
     assign_queue_url: str = ""
     reclaim_queue_url: str = ""
 
@@ -43,6 +44,7 @@ class Settings:
             webhook_retry_scale=float(os.environ.get("WEBHOOK_RETRY_SCALE", "1")),
             webhook_timeout_seconds=float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5")),
             alert_sender=os.environ.get("ALERT_SENDER", ""),
+            dispatch_queue_url=os.environ.get("DISPATCH_QUEUE_URL", ""),
             assign_queue_url=os.environ.get("ASSIGN_QUEUE_URL", ""),
             reclaim_queue_url=os.environ.get("RECLAIM_QUEUE_URL", ""),
         )

@@ -22,6 +22,7 @@ import boto3
 import pytest
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.dispatch import DISPATCH_SHARDS
 from leadrouter.domain.events import EVENT_SOURCE
 from leadrouter.domain.models import Lead, LeadStatus
 from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
@@ -100,6 +101,7 @@ class Sam:
                 self.monkeypatch.setenv(var, value)
             self.monkeypatch.setenv("EVENT_BUS_NAME", emulator.refs["EventBus"])
             self.monkeypatch.setenv("WEBHOOK_DELIVERY_QUEUE_URL", emulator.refs["WebhookDeliveryQueue"])
+            self.monkeypatch.setenv("DISPATCH_QUEUE_URL", emulator.refs["DispatchQueue"])
             self.monkeypatch.setenv("ASSIGN_QUEUE_URL", emulator.refs["AssignQueue"])
             self.monkeypatch.setenv("RECLAIM_QUEUE_URL", emulator.refs["ReclaimQueue"])
             self._aws = emulator
@@ -188,20 +190,28 @@ def assign_tick(sam: Sam) -> None:
     # Given the template's queues (emulated), when EventBridge Scheduler's input reaches the dispatcher
     sam.aws()
     report = sam.invoke("DispatchFunction/AssignTick-tick.json")
-    # Then it ordered the demo rule (it has a due lead), and nothing else; no lead was touched
-    assert report["action"] == "assign" and report["rules_due"] == 1 and report["unrouted_scopes"] == 0
-    (order,) = [json.loads(body) for body in sam.drain("AssignQueue")]
-    assert (order["kind"], order["tenant_id"], order["rule_id"]) == ("sweep", "demo", "web-new-weighted")
+    # Then it sent one order per shard, and touched no lead
+    assert report == {"action": "assign", "shard_orders": DISPATCH_SHARDS}
+    orders = [json.loads(body) for body in sam.drain("DispatchQueue")]
+    assert sorted(o["shard"] for o in orders) == list(range(DISPATCH_SHARDS))
+    assert {o["action"] for o in orders} == {"assign"}
     assert sam.lead(PENDING_LEAD).status is LeadStatus.PENDING
 
 
 def reclaim_tick(sam: Sam) -> None:
     sam.aws()
-    report = sam.invoke("DispatchFunction/ReclaimTick-tick.json")
-    # The demo reclaim rule was never swept: no "nothing due before" stamp yet, so it is ordered
-    assert report["action"] == "reclaim" and report["rules_due"] == 1
-    (order,) = [json.loads(body) for body in sam.drain("ReclaimQueue")]
-    assert (order["tenant_id"], order["rule_id"]) == ("demo", "web-new-reclaim")
+    assert sam.invoke("DispatchFunction/ReclaimTick-tick.json")["shard_orders"] == DISPATCH_SHARDS
+    assert {json.loads(body)["action"] for body in sam.drain("DispatchQueue")} == {"reclaim"}
+
+
+def demo_shard(sam: Sam) -> None:
+    # When the demo tenant's shard order reaches the dispatcher
+    sam.aws()
+    assert sam.invoke("DispatchFunction/ShardOrders-demo-shard.json") == {"batchItemFailures": []}
+    # Then it ordered the demo rule (it has a due lead), and nothing else; no lead was touched
+    (order,) = [json.loads(body) for body in sam.drain("AssignQueue")]
+    assert (order["kind"], order["tenant_id"], order["rule_id"]) == ("sweep", "demo", "web-new-weighted")
+    assert sam.lead(PENDING_LEAD).status is LeadStatus.PENDING
 
 
 def assign_order(sam: Sam) -> None:
@@ -404,6 +414,7 @@ Check = Callable[[Sam], None]
 OUTCOMES: dict[str, Check] = {
     "DispatchFunction/AssignTick-tick.json": assign_tick,
     "DispatchFunction/ReclaimTick-tick.json": reclaim_tick,
+    "DispatchFunction/ShardOrders-demo-shard.json": demo_shard,
     "AssignFunction/Orders-sweep-order.json": assign_order,
     "ReclaimFunction/Orders-sweep-order.json": reclaim_order,
     "AssignFunction/LeadArrived-pending-lead.json": pending_lead_arrives,

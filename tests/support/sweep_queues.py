@@ -1,4 +1,4 @@
-"""The sweep queues of template.yaml in moto, and the sweepers run on them the way Lambda's SQS
+"""The dispatch and sweep queues of template.yaml in moto, and the sweepers run on them the way Lambda's SQS
 event source does (receive ≤ 10, invoke, delete what did not fail)."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class SweepQueues:
     reclaim: str
     assign_dead: str
     reclaim_dead: str
+    dispatch: str
 
     def bodies(self, url: str) -> list[dict[str, Any]]:
         """Every message waiting on ``url`` (made visible again), as parsed JSON."""
@@ -56,9 +57,10 @@ def sweep_queues(monkeypatch: pytest.MonkeyPatch) -> SweepQueues:
     resources = load_template()["Resources"]
     client = boto3.client("sqs", region_name="ap-southeast-1")
     urls: dict[str, str] = {}
-    for name in ("AssignDeadLetterQueue", "ReclaimDeadLetterQueue"):
-        urls[name] = client.create_queue(QueueName=name)["QueueUrl"]
-    for name, dead in (("AssignQueue", "AssignDeadLetterQueue"), ("ReclaimQueue", "ReclaimDeadLetterQueue")):
+    pairs = [(f"{kind}Queue", f"{kind}DeadLetterQueue") for kind in ("Dispatch", "Assign", "Reclaim")]
+    for _, dead in pairs:
+        urls[dead] = client.create_queue(QueueName=dead)["QueueUrl"]
+    for name, dead in pairs:
         props = resources[name]["Properties"]
         arn = client.get_queue_attributes(QueueUrl=urls[dead], AttributeNames=["QueueArn"])["Attributes"]
         redrive = {
@@ -72,6 +74,7 @@ def sweep_queues(monkeypatch: pytest.MonkeyPatch) -> SweepQueues:
                 "RedrivePolicy": json.dumps(redrive),
             },
         )["QueueUrl"]
+    monkeypatch.setenv("DISPATCH_QUEUE_URL", urls["DispatchQueue"])
     monkeypatch.setenv("ASSIGN_QUEUE_URL", urls["AssignQueue"])
     monkeypatch.setenv("RECLAIM_QUEUE_URL", urls["ReclaimQueue"])
     sweep_queue.sweep_queue.cache_clear()
@@ -81,6 +84,7 @@ def sweep_queues(monkeypatch: pytest.MonkeyPatch) -> SweepQueues:
         urls["ReclaimQueue"],
         urls["AssignDeadLetterQueue"],
         urls["ReclaimDeadLetterQueue"],
+        urls["DispatchQueue"],
     )
 
 

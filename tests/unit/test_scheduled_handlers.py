@@ -15,6 +15,7 @@ from functions.assign import app as assign_app
 from functions.dispatch import app as dispatch_app
 from functions.reclaim import app as reclaim_app
 from leadrouter.data.repository import Repository
+from leadrouter.domain.dispatch import DISPATCH_SHARDS
 from leadrouter.domain.models import LeadStatus, RuleKind
 from leadrouter.logic import scheduled
 from leadrouter.settings import Settings
@@ -27,14 +28,32 @@ from tests.support.webhooks import sqs_event
 TICK = NOW + timedelta(minutes=1)
 
 
-def _tick(action: str = "assign") -> dict[str, Any]:
+def _tick(queues: SweepQueues, action: str = "assign") -> list[dict[str, Any]]:
+    """A scheduled tick, then its shard orders as the dispatch queue's event source hands them over;
+    returns each shard's summary as logged."""
     event = {
         "action": action,
         "scheduled_time": "2026-11-24T02:01:00Z",
         "execution_id": "c0ffee00-1111-2222-3333-444455556666",
     }
-    summary: dict[str, Any] = dispatch_app.handler(event, FakeContext())
-    return summary
+    started: dict[str, Any] = dispatch_app.handler(event, FakeContext())
+    assert started == {"action": action, "shard_orders": DISPATCH_SHARDS}
+    summaries: list[dict[str, Any]] = []
+    real = scheduled.summarise_plan
+
+    def keep(plan: Any, elapsed_ms: float) -> dict[str, Any]:
+        summaries.append(real(plan, elapsed_ms))
+        return summaries[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scheduled, "summarise_plan", keep)
+        assert run_sweepers(queues, queues.dispatch, dispatch_app.handler) == []
+    assert len(summaries) == DISPATCH_SHARDS
+    return summaries
+
+
+def _total(summaries: list[dict[str, Any]], key: str) -> int:
+    return sum(int(s[key]) for s in summaries)
 
 
 @pytest.fixture
@@ -58,20 +77,22 @@ def test_a_tick_orders_the_due_rule_and_the_sweeper_assigns_its_leads_without_pi
     seed(moto_repo, rule())
     seed(moto_repo, rule(weights={"Z": 1}, tenant_id="globex"))
     leads = add_leads(moto_repo, 12, phone="+84912345678")
-    # When the assign tick runs
-    summary = _tick()
+    # When the assign tick runs (16 shard orders, each listed and asked on its own)
+    summaries = _tick(queues)
     # Then one order was sent, for the rule with work; the idle one cost no order
-    assert summary["rules_active"] == 2 and summary["rules_due"] == 1 and summary["rules_idle"] == 1
+    assert _total(summaries, "rules_active") == 2 and _total(summaries, "rules_due") == 1
+    assert _total(summaries, "rules_idle") == 1
     (order,) = queues.bodies(queues.assign)
     assert order["kind"] == "sweep" and (order["tenant_id"], order["rule_id"]) == (TENANT, "r-web")
-    (tick,) = [r for r in caplog.records if r.getMessage() == "assign tick dispatched"]
+    (tick,) = [r for r in caplog.records if r.getMessage() == "assign tick started"]
     assert tick.execution_id == "c0ffee00-1111-2222-3333-444455556666"  # type: ignore[attr-defined]
     # …and when the sweeper takes it, the leads are assigned 3:4:5 and the metrics say so
     assert run_sweepers(queues, queues.assign, assign_app.handler) == []
     assert {moto_repo.get_lead(TENANT, x.lead_id).status for x in leads} == {LeadStatus.ASSIGNED}  # type: ignore[union-attr]
     out = capsys.readouterr().out
-    dispatched, swept = _emf(out)
-    assert dispatched["RulesDue"] == [1.0] and dispatched["RulesIdle"] == [1.0]
+    *shards, swept = [m for m in _emf(out) if "RulesDue" in m or "LeadsAssigned" in m]
+    assert sum(len(m["RulesDue"]) for m in shards) == DISPATCH_SHARDS  # one value per shard
+    assert sum(sum(m["RulesDue"]) for m in shards) == 1
     assert swept["LeadsAssigned"] == [12.0] and swept["RulesSwept"] == [1.0]
     assert "912345678" not in caplog.text + out
 
@@ -79,7 +100,7 @@ def test_a_tick_orders_the_due_rule_and_the_sweeper_assigns_its_leads_without_pi
 def test_an_order_delivered_twice_assigns_nothing_more(moto_repo: Repository, queues: SweepQueues) -> None:
     seed(moto_repo, rule(weights={"A": 1, "B": 1}))
     leads = add_leads(moto_repo, 10)
-    _tick()
+    _tick(queues)
     (message,) = queues.receive(queues.assign)
     # The same message handed to two invocations (SQS is at least once)
     first = assign_app.handler(sqs_event([message], "AssignQueue"), FakeContext())
@@ -97,9 +118,10 @@ def test_an_order_delivered_twice_assigns_nothing_more(moto_repo: Repository, qu
 def test_the_reclaim_tick_orders_reclaim_rules_only(moto_repo: Repository, queues: SweepQueues) -> None:
     seed(moto_repo, rule(weights={"A": 1}))
     seed(moto_repo, rule("r-back", weights={"B": 1}, kind=RuleKind.RECLAIM, reclaim_after_minutes=1))
-    summary = _tick("reclaim")
+    summaries = _tick(queues, "reclaim")
     # never swept: no "nothing due before" stamp yet, so it is due
-    assert summary["action"] == "reclaim" and summary["rules_active"] == 1 and summary["rules_due"] == 1
+    assert {s["action"] for s in summaries} == {"reclaim"}
+    assert _total(summaries, "rules_active") == 1 and _total(summaries, "rules_due") == 1
     assert [o["rule_id"] for o in queues.bodies(queues.reclaim)] == ["r-back"]
     assert queues.bodies(queues.assign) == []
     assert run_sweepers(queues, queues.reclaim, reclaim_app.handler) == []
@@ -116,7 +138,7 @@ def test_a_failing_rule_fails_only_its_own_message(
     seed(moto_repo, rule(weights={"Z": 1}, tenant_id="globex"))
     acme = add_leads(moto_repo, 12)
     add_leads(moto_repo, 3, tenant_id="globex")
-    _tick()
+    _tick(queues)
     client = FaultyClient(
         boto3.client("dynamodb"),
         lambda r: Fault.BEFORE if config_key(r) == "TENANT#globex/COUNTER#r-web#v1" else None,
@@ -138,7 +160,7 @@ def test_after_three_failed_receives_an_order_is_dead_lettered(
 ) -> None:
     seed(moto_repo, rule(weights={"Z": 1}, tenant_id="globex"))
     add_leads(moto_repo, 3, tenant_id="globex")
-    _tick()
+    _tick(queues)
     client = FaultyClient(
         boto3.client("dynamodb"), lambda r: Fault.BEFORE if "COUNTER#" in (config_key(r) or "") else None
     )
@@ -158,8 +180,7 @@ def test_the_assign_tick_orders_the_escalation_of_leads_no_rule_will_assign(
     seed(moto_repo, rule())
     stranded = add_leads(moto_repo, 2, received_at=NOW - timedelta(hours=3), step="Gọi lại")
     # When the assign tick runs and its orders are swept
-    summary = _tick()
-    assert summary["unrouted_scopes"] == 1
+    assert _total(_tick(queues), "unrouted_scopes") == 1
     (order,) = queues.bodies(queues.assign)
     assert order["kind"] == "unrouted"
     assert order["scopes"] == [

@@ -1,4 +1,5 @@
-"""The sweep queues (AssignQueue, ReclaimQueue): one message per rule with work on each tick.
+"""The scheduled path's queues: DispatchQueue (one message per shard per tick) and the sweep queues
+(AssignQueue, ReclaimQueue: one message per rule with work).
 
 boto3 is created without an endpoint, so ``AWS_ENDPOINT_URL_SQS`` (the local stack) is honoured.
 """
@@ -14,18 +15,20 @@ import boto3
 from botocore.config import Config
 
 from leadrouter.data.webhook_queue import SEND_BATCH_LIMIT, QueueError
-from leadrouter.domain.dispatch import SweepOrder, UnroutedOrder
+from leadrouter.domain.dispatch import ShardOrder, SweepOrder, UnroutedOrder
 
 #: SendMessageBatch calls in flight at once: 5,000 orders are 500 calls, about 0.3 s on AWS.
 SEND_THREADS = 16
 
-Order = SweepOrder | UnroutedOrder
+Order = ShardOrder | SweepOrder | UnroutedOrder
 
 
 class SweepQueue:
     def __init__(self, queue_url: str, client: Any | None = None) -> None:
         if not queue_url:
-            raise RuntimeError("the sweep queue URL is not set (template.yaml sets ASSIGN/RECLAIM_QUEUE_URL)")
+            raise RuntimeError(
+                "a queue URL is not set (template.yaml sets DISPATCH/ASSIGN/RECLAIM_QUEUE_URL)"
+            )
         self.queue_url = queue_url
         self._client = client or boto3.client(
             "sqs", config=Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=16)

@@ -1,9 +1,10 @@
 """Fan-out of the scheduled ticks (pure): which shard lists a tenant's rules, what a sweep order
 carries, and when a reclaim rule can next have anything to do.
 
-A tick is a dispatcher: it lists the active rules (spread over ``DISPATCH_SHARDS`` index partitions,
-read in parallel), keeps those in charge of their scope and open, asks each one cheap question (is
-anything due?) and sends one ``SweepOrder`` per rule that has work to a queue. Each order is swept by
+A tick is a dispatcher in two steps. The scheduled invocation sends one ``ShardOrder`` per shard
+(``DISPATCH_SHARDS`` of them); each shard's invocation lists that shard's active rules (one index
+partition), keeps those in charge of their scope and open, asks each one cheap question (is anything
+due?) and sends one ``SweepOrder`` per rule that has work to the action's queue. Each order is swept by
 its own invocation, with its own retries and dead-letter queue; an idle rule costs one eventually
 consistent read per tick and no write.
 """
@@ -47,6 +48,20 @@ def shard_keys(kind: str, shard: int | None = None) -> list[str]:
     shards = range(DISPATCH_SHARDS) if shard is None else [shard]
     legacy = [kind] if shard in (None, 0) else []
     return legacy + [f"{kind}#{n:02d}" for n in shards]
+
+
+class ShardOrder(_Model):
+    """One per shard on every tick: list this shard's rules and order the ones with work. The tick
+    itself only sends these, so listing and asking run on ``DISPATCH_SHARDS`` invocations at once."""
+
+    kind: Literal["shard"] = "shard"
+    action: Action
+    shard: StrictInt = Field(ge=0, lt=DISPATCH_SHARDS)
+    dispatched_at: Moment
+
+
+def shard_orders(action: Action, now: datetime) -> list[ShardOrder]:
+    return [ShardOrder(action=action, shard=n, dispatched_at=now) for n in range(DISPATCH_SHARDS)]
 
 
 class SweepOrder(_Model):

@@ -1,10 +1,12 @@
 """A scheduled tick as a dispatcher: list what is due, hand each piece of work to its own sweep.
 
-``plan_tick`` lists the active rules of one action (16 index partitions in parallel), keeps the rules
-in charge of their scope whose window is open, and asks each one cheap question (``data.dispatch``):
-is anything due? Rules of a tenant that asked for a release check (a member was deactivated) are
-swept whatever the answer. ``dispatch`` sends one ``SweepOrder`` per rule with work, and on assign
-ticks ``UnroutedOrder`` messages for scopes no open rule covers that hold pending leads.
+The tick sends one order per shard (``start_tick``); each shard's invocation runs ``dispatch_tick``.
+``plan_tick`` lists the active rules of one action (one shard's index partition, or all 16 in
+parallel), keeps the rules in charge of their scope whose window is open, and asks each one cheap
+question (``data.dispatch``): is anything due? Rules of a tenant that asked for a re-check (a staff or
+calendar edit) are swept whatever the answer. ``dispatch_tick`` sends one ``SweepOrder`` per rule with
+work, and on assign ticks ``UnroutedOrder`` messages for scopes no open rule covers that hold
+pending leads.
 
 A question that fails counts as "due": a wasted sweep costs a lease write, a skipped one strands
 leads. The sweeps themselves (``logic.sweeps``) keep every delivery safe: a lease per rule, the
@@ -20,7 +22,15 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.dispatch import SCOPES_PER_ORDER, SweepOrder, UnroutedOrder, UnroutedScope
+from leadrouter.domain.dispatch import (
+    SCOPES_PER_ORDER,
+    Action,
+    ShardOrder,
+    SweepOrder,
+    UnroutedOrder,
+    UnroutedScope,
+    shard_orders,
+)
 from leadrouter.domain.models import Rule
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.logic.sweeps import (
@@ -40,7 +50,7 @@ CHECK_THREADS = 16
 
 
 class OrderQueue(Protocol):
-    def send(self, orders: Sequence[SweepOrder | UnroutedOrder]) -> int: ...
+    def send(self, orders: Sequence[ShardOrder | SweepOrder | UnroutedOrder]) -> int: ...
 
 
 @dataclass
@@ -207,9 +217,18 @@ def run_sweeps(
     return report
 
 
-def dispatch_tick(repo: Repository, queue: OrderQueue, action: str, now: datetime) -> TickPlan:
-    """The scheduled tick: plan it and send its orders (QueueError if SQS refused some)."""
-    plan = plan_tick(repo, action, now)
+def start_tick(queue: OrderQueue, action: Action, now: datetime) -> int:
+    """The scheduled invocation: one order per shard on the dispatch queue (each shard is listed and
+    asked by its own invocation, so the tick's work does not grow with the rule count)."""
+    return queue.send(shard_orders(action, now))
+
+
+def dispatch_tick(
+    repo: Repository, queue: OrderQueue, action: str, now: datetime, shard: int | None = None
+) -> TickPlan:
+    """One shard's part of a tick (or, ``shard`` None, the whole tick): plan it and send its orders
+    (QueueError if SQS refused some; the shard order is then retried)."""
+    plan = plan_tick(repo, action, now, shard)
     queue.send(orders_of(plan, now))
     return plan
 

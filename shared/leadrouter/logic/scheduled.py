@@ -1,6 +1,7 @@
 """The entry points of the scheduled path, shared by the dispatch, assign and reclaim Lambdas (their
-handlers stay ~10 lines): the tick that dispatches, the queue records that sweep, and the stream
-records that sweep a lead's scope the moment it arrives."""
+handlers stay ~10 lines): the tick that starts a dispatch per shard, the shard records that order the
+rules with work, the order records that sweep, and the stream records that sweep a lead's scope the
+moment it arrives."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from pydantic import Field, TypeAdapter
 
 from leadrouter.clock import utc_now
 from leadrouter.data.sweep_queue import sweep_queue
-from leadrouter.domain.dispatch import SweepOrder, UnroutedOrder
-from leadrouter.logic.dispatch import TickPlan, dispatch_tick, run_order
+from leadrouter.domain.dispatch import ShardOrder, SweepOrder, UnroutedOrder
+from leadrouter.logic import dispatch
+from leadrouter.logic.dispatch import TickPlan, run_order
 from leadrouter.logic.instant import ArrivalSweeper
 from leadrouter.logic.sweeps import SweepFn, SweepReport, default_owner
 from leadrouter.logic.unrouted import UnroutedReport
@@ -25,7 +27,8 @@ from leadrouter.observability import logger, metrics
 from leadrouter.runtime import repository
 from leadrouter.settings import Settings
 
-#: A queue message's body: a sweep order or an unrouted order, told apart by ``kind``.
+SHARD_ORDER = TypeAdapter(ShardOrder)
+#: A sweep queue message's body: a sweep order or an unrouted order, told apart by ``kind``.
 ORDER: TypeAdapter[SweepOrder | UnroutedOrder] = TypeAdapter(
     Annotated[SweepOrder | UnroutedOrder, Field(discriminator="kind")]
 )
@@ -35,26 +38,16 @@ class _Context(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
 
 
-def run_dispatch(event: Mapping[str, Any]) -> dict[str, Any]:
-    """One scheduled tick of one action (``event["action"]``, from the schedule's Input): list what is
-    due and send one order per rule with work. Safe to deliver twice: orders dedupe at the sweep."""
+def start_tick(event: Mapping[str, Any]) -> dict[str, Any]:
+    """One scheduled tick of one action (``event["action"]``, from the schedule's Input): one order per
+    shard on the dispatch queue. Safe to deliver twice: every order downstream dedupes at the sweep."""
     action = event.get("action")
     if action not in ("assign", "reclaim"):
         raise ValueError(f"the schedule's Input must name the action (assign or reclaim), not {action!r}")
-    settings = Settings.from_env()
-    started = utc_now()
-    url = settings.assign_queue_url if action == "assign" else settings.reclaim_queue_url
-    plan = dispatch_tick(repository(), sweep_queue(url), action, started)
-    elapsed_ms = (utc_now() - started).total_seconds() * 1000
-    summary = summarise_plan(plan, elapsed_ms)
-    metrics.add_metric(name="RulesActive", unit=MetricUnit.Count, value=plan.rules_active)
-    metrics.add_metric(name="RulesDue", unit=MetricUnit.Count, value=len(plan.due))
-    metrics.add_metric(name="RulesIdle", unit=MetricUnit.Count, value=len(plan.idle))
-    metrics.add_metric(name="DueChecksFailed", unit=MetricUnit.Count, value=len(plan.unchecked))
-    metrics.add_metric(name="UnroutedScopes", unit=MetricUnit.Count, value=len(plan.unrouted))
-    metrics.add_metric(name="DispatchDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+    sent = dispatch.start_tick(sweep_queue(Settings.from_env().dispatch_queue_url), action, utc_now())
+    summary = {"action": action, "shard_orders": sent}
     logger.info(
-        f"{action} tick dispatched",
+        f"{action} tick started",
         extra={
             "execution_id": event.get("execution_id"),
             "scheduled_time": event.get("scheduled_time"),
@@ -62,6 +55,33 @@ def run_dispatch(event: Mapping[str, Any]) -> dict[str, Any]:
         },
     )
     return summary
+
+
+def run_shards(context: _Context) -> Callable[[SQSRecord], str]:
+    """A dispatch-queue record handler: list one shard's rules, ask each, order the ones with work."""
+    settings, repo = Settings.from_env(), repository()
+
+    def on_record(record: SQSRecord) -> str:
+        order = SHARD_ORDER.validate_json(record.body)
+        started = utc_now()
+        url = settings.assign_queue_url if order.action == "assign" else settings.reclaim_queue_url
+        plan = dispatch.dispatch_tick(repo, sweep_queue(url), order.action, started, order.shard)
+        elapsed_ms = (utc_now() - started).total_seconds() * 1000
+        summary = summarise_plan(plan, elapsed_ms)
+        metrics.add_metric(name="RulesActive", unit=MetricUnit.Count, value=plan.rules_active)
+        metrics.add_metric(name="RulesDue", unit=MetricUnit.Count, value=len(plan.due))
+        metrics.add_metric(name="RulesIdle", unit=MetricUnit.Count, value=len(plan.idle))
+        metrics.add_metric(name="DueChecksFailed", unit=MetricUnit.Count, value=len(plan.unchecked))
+        metrics.add_metric(name="UnroutedScopes", unit=MetricUnit.Count, value=len(plan.unrouted))
+        metrics.add_metric(name="DispatchDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+        queued_ms = (started - order.dispatched_at).total_seconds() * 1000
+        logger.info(
+            f"{order.action} shard dispatched",
+            extra={"shard": order.shard, "queued_ms": round(queued_ms, 1), **summary},
+        )
+        return "dispatched"
+
+    return on_record
 
 
 def summarise_plan(plan: TickPlan, elapsed_ms: float) -> dict[str, Any]:
