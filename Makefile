@@ -131,7 +131,7 @@ run: deps
 demo: deps
 	@PYTHONPATH=shared:. $(PY) -m leadrouter_local.demo
 
-## Every benchmark at full size (bench/dispatch_bench.py alone takes 10-20 min; --quick smoke-runs it).
+## Every benchmark at full size (bench/dispatch_bench.py alone takes ~6 min on 2 cores; --quick smoke-runs it).
 bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/rotation_bench.py
 	@PYTHONPATH=shared:. $(PY) bench/sweep_bench.py

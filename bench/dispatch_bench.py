@@ -1,8 +1,9 @@
 """The scheduled tick at scale (issue #8): dispatcher → AssignQueue → N sweepers, on DynamoDB Local and
 the local SQS emulator, for 10 / 100 / 1,000 / 10,000 active rules over up to 1,000 tenants.
 
-    PYTHONPATH=shared:. .venv/bin/python bench/dispatch_bench.py            # full: ~10-20 min on 2 cores
+    PYTHONPATH=shared:. .venv/bin/python bench/dispatch_bench.py            # full: ~6 min on 2 cores
     PYTHONPATH=shared:. .venv/bin/python bench/dispatch_bench.py --quick    # smoke: R 10,100; N 1,4
+    PYTHONPATH=shared:. .venv/bin/python bench/dispatch_bench.py --report bench/dispatch_results.json
     PYTHONPATH=shared:. .venv/bin/python bench/dispatch_before.py --tree <8da55d8 checkout> --record-before
 
 Per R (a fresh DynamoDB Local): R weighted 3:4:5 rules spread evenly over min(R, 1000) tenants of 3
@@ -593,17 +594,31 @@ def extrapolate(sizes: list[dict[str, Any]], a: Assumptions) -> dict[str, Any]:
         parts = {"listing": listing, "markers": marker, "questions": ask, "sends": send, "cpu": cpu}
         return {**parts, "total": sum(parts.values())}
 
-    def largest(with_cpu: bool) -> int:
+    def shard_seconds(r: int, with_cpu: bool = True) -> dict[str, float]:
+        """What-if: each shard listed and asked by its own invocation (all 16 at once), one shard order
+        (an SQS send and receive) before it; the busiest shard holds ceil(R/16) rules."""
+        share = math.ceil(r / a.shards)
+        due = math.ceil(share * a.due_share)
+        listing = (pages(r, rule_bytes) + 1) * a.ddb_call_seconds
+        marker = (pages(r * a.markers_per_rule, marker_bytes) + 1) * a.ddb_call_seconds
+        ask = math.ceil(share / a.check_threads) * a.ddb_call_seconds
+        send = (math.ceil(math.ceil(due / 10) / a.send_threads) + 2) * a.sqs_call_seconds
+        cpu = (cpu_fixed + share * cpu_rule) / dispatch_vcpu if with_cpu else 0.0
+        parts = {"listing": listing, "markers": marker, "questions": ask, "sends": send, "cpu": cpu}
+        return {**parts, "total": sum(parts.values())}
+
+    def largest(with_cpu: bool, model: Callable[[int, bool], dict[str, float]] = dispatch_seconds) -> int:
         low, high = 1, 100_000_000
         while low < high:
             mid = (low + high + 1) // 2
-            if dispatch_seconds(mid, with_cpu)["total"] <= limit:
+            if model(mid, with_cpu)["total"] <= limit:
                 low = mid
             else:
                 high = mid - 1
         return low
 
     r_dispatch_calls, r_dispatch_cpu = largest(False), largest(True)
+    r_shard_calls, r_shard_cpu = largest(False, shard_seconds), largest(True, shard_seconds)
     # a sweep: its DynamoDB calls one after another, except the leads' writes (in parallel: one round)
     rounds = per_rule_calls - lead_writes + (1 if lead_writes else 0)
     sqs_per_rule = 2 * a.sqs_call_seconds / 10  # ReceiveMessage + DeleteMessageBatch per 10 orders
@@ -676,6 +691,15 @@ def extrapolate(sizes: list[dict[str, Any]], a: Assumptions) -> dict[str, Any]:
         f"(standard queue: no SendMessageBatch rate limit, 120,000 messages in flight against {cap * 10} "
         f"here); the account's {a.account_concurrency} concurrent executions only bind if "
         "SweepMaxConcurrency is raised towards its maximum (1000).",
+        "",
+        "What-if, one dispatch invocation per shard (16 at once, each after a shard order): t_shard(R) = "
+        f"(pages + 1) x {a.ddb_call_seconds:g} s + (marker pages + 1) x {a.ddb_call_seconds:g} s + "
+        f"ceil(ceil(R/{a.shards})/{a.check_threads}) x {a.ddb_call_seconds:g} s + sends + 2 x "
+        f"{a.sqs_call_seconds:g} s [+ ({cpu_fixed:.2f} s + R/{a.shards} x {cpu_rule * 1000:.3f} ms) / "
+        f"{dispatch_vcpu:.2f} vCPU] => R <= {r_shard_calls:,} (calls only), {r_shard_cpu:,} (with CPU); "
+        f"the tick then holds min({r_shard_calls:,}, {r_sweep_calls:,}) = "
+        f"{min(r_shard_calls, r_sweep_calls):,} (calls only), min({r_shard_cpu:,}, {r_sweep_cpu:,}) = "
+        f"{min(r_shard_cpu, r_sweep_cpu):,} (with CPU): the sweepers' MaximumConcurrency binds.",
     ]
     return {
         "assumptions": vars(a),
@@ -705,6 +729,13 @@ def extrapolate(sizes: list[dict[str, Any]], a: Assumptions) -> dict[str, Any]:
         },
         "sweep_limit_rules": {"calls": r_sweep_calls, "with_cpu": r_sweep_cpu},
         "tick_holds_rules": {"calls": holds_calls, "with_cpu": holds_cpu},
+        "per_shard_dispatch": {
+            "dispatch_limit_rules": {"calls": r_shard_calls, "with_cpu": r_shard_cpu},
+            "tick_holds_rules": {
+                "calls": min(r_shard_calls, r_sweep_calls),
+                "with_cpu": min(r_shard_cpu, r_sweep_cpu),
+            },
+        },
         "lines": lines,
     }
 
@@ -825,7 +856,19 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, help=f"write the figures here (full runs: {RESULTS_PATH.name})")
     parser.add_argument("--verbose", action="store_true", help="keep the service's log lines")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="measure nothing: report a results file again (extrapolation redone; --out to save it)",
+    )
     args = parser.parse_args()
+    if args.report is not None:
+        saved = json.loads(args.report.read_text())
+        saved["extrapolation"] = extrapolate(saved["sizes"], Assumptions.from_template())
+        if args.out is not None:
+            args.out.write_text(json.dumps(saved, indent=2, ensure_ascii=False) + "\n")
+        print(render(saved))
+        return
     if not args.verbose:
         logger.setLevel("CRITICAL")
     sizes = args.sizes or list(QUICK_SIZES if args.quick else SIZES)
