@@ -131,6 +131,7 @@ run: deps
 demo: deps
 	@PYTHONPATH=shared:. $(PY) -m leadrouter_local.demo
 
+## Every benchmark at full size (bench/dispatch_bench.py alone takes ~6 min on 2 cores; --quick smoke-runs it).
 bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/rotation_bench.py
 	@PYTHONPATH=shared:. $(PY) bench/sweep_bench.py
@@ -139,3 +140,4 @@ bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/intake_cost.py
 	@PYTHONPATH=shared:. $(PY) bench/intake_latency.py
 	@PYTHONPATH=shared:. $(PY) bench/event_latency.py
+	@PYTHONPATH=shared:. $(PY) bench/dispatch_bench.py
