@@ -65,7 +65,6 @@ from bench.dispatch_before import (  # noqa: E402
     total_of,
 )
 from bench.local import point_at  # noqa: E402
-from leadrouter.data import config as config_store  # noqa: E402
 from leadrouter.data import sweep_queue as sweep_queue_module  # noqa: E402
 from leadrouter.data.repository import Repository  # noqa: E402
 from leadrouter.data.sweep_queue import SweepQueue  # noqa: E402
@@ -516,15 +515,15 @@ class Assumptions:
     ddb_call_seconds: float = 0.010
     sqs_call_seconds: float = 0.020
     check_threads: int = dispatch_logic.CHECK_THREADS
-    listing_threads: int = config_store.LISTING_THREADS
+    listing_threads: int = 8  # Store._list_partitions' default
     send_threads: int = sweep_queue_module.SEND_THREADS
     shards: int = DISPATCH_SHARDS
     page_bytes: int = 1024 * 1024
     account_concurrency: int = 1000
     sweep_max_concurrency: int = 16
-    dispatch_timeout_seconds: float = 60.0
+    dispatch_timeout_seconds: float = 30.0  # template.yaml DispatchFunction Timeout
     tick_seconds: float = 60.0
-    dispatch_memory_mb: int = 1024
+    dispatch_memory_mb: int = 1769  # template.yaml DispatchFunction MemorySize (1 vCPU)
     sweep_memory_mb: int = 512
     mb_per_vcpu: int = 1769
     due_share: float = DUE_SHARE
@@ -595,7 +594,7 @@ def extrapolate(sizes: list[dict[str, Any]], a: Assumptions) -> dict[str, Any]:
         return {**parts, "total": sum(parts.values())}
 
     def shard_seconds(r: int, with_cpu: bool = True) -> dict[str, float]:
-        """What-if: each shard listed and asked by its own invocation (all 16 at once), one shard order
+        """As deployed: each shard listed and asked by its own invocation (all 16 at once), one shard order
         (an SQS send and receive) before it; the busiest shard holds ceil(R/16) rules."""
         share = math.ceil(r / a.shards)
         due = math.ceil(share * a.due_share)
@@ -658,11 +657,12 @@ def extrapolate(sizes: list[dict[str, Any]], a: Assumptions) -> dict[str, Any]:
         f"DynamoDB calls, {lead_writes:.2f} of them lead writes; sweeper CPU {cpu_sweep * 1000:.1f} ms per "
         "due rule (an upper bound: the in-process SQS emulator's threads count too).",
         "",
-        "Dispatch time t(R) = listing + markers + questions + sends [+ CPU]:",
+        "One invocation for the whole tick (dispatch_tick with every shard, as this bench measures it), "
+        "t(R) = listing + markers + questions + sends [+ CPU]:",
         f"  listing   = (ceil({a.shards}/{a.listing_threads}) x pages + 1) x {a.ddb_call_seconds:g} s, "
         f"pages = ceil(R/{a.shards} x {rule_bytes} B / 1 MB) per shard",
         f"  markers   = ({a.shards} x ceil(R/{a.shards} x {marker_bytes} B / 1 MB) + 1) x "
-        f"{a.ddb_call_seconds:g} s (marked_scopes reads its 17 partitions one after another)",
+        f"{a.ddb_call_seconds:g} s",
         f"  questions = ceil(R/{a.check_threads}) x {a.ddb_call_seconds:g} s",
         f"  sends     = ceil(ceil({a.due_share:g} x R/10)/{a.send_threads}) x {a.sqs_call_seconds:g} s",
         f"  CPU       = ({cpu_fixed:.2f} s + R x {cpu_rule * 1000:.3f} ms) / {dispatch_vcpu:.2f} vCPU "
@@ -685,21 +685,24 @@ def extrapolate(sizes: list[dict[str, Any]], a: Assumptions) -> dict[str, Any]:
         f"{r_sweep_calls:,} (calls only), {per_minute_cpu[cap]:,} / {a.due_share:g} = "
         f"{r_sweep_cpu:,} (with CPU)",
         "",
-        f"A one-minute tick holds R = min(dispatch, sweep) = min({r_dispatch_calls:,}, {r_sweep_calls:,}) = "
+        f"One invocation would hold R = min(dispatch, sweep) = min({r_dispatch_calls:,}, "
+        f"{r_sweep_calls:,}) = "
         f"{holds_calls:,} rules from call counts alone, min({r_dispatch_cpu:,}, {r_sweep_cpu:,}) = "
-        f"{holds_cpu:,} with the measured CPU, at the default Lambda and SQS limits. SQS is not the limit "
+        f"{holds_cpu:,} with the measured CPU. SQS is not the limit "
         f"(standard queue: no SendMessageBatch rate limit, 120,000 messages in flight against {cap * 10} "
         f"here); the account's {a.account_concurrency} concurrent executions only bind if "
         "SweepMaxConcurrency is raised towards its maximum (1000).",
         "",
-        "What-if, one dispatch invocation per shard (16 at once, each after a shard order): t_shard(R) = "
+        "As deployed (template.yaml: DispatchQueue, one dispatch invocation per shard, 16 at once, "
+        "each after a shard order): t_shard(R) = "
         f"(pages + 1) x {a.ddb_call_seconds:g} s + (marker pages + 1) x {a.ddb_call_seconds:g} s + "
         f"ceil(ceil(R/{a.shards})/{a.check_threads}) x {a.ddb_call_seconds:g} s + sends + 2 x "
         f"{a.sqs_call_seconds:g} s [+ ({cpu_fixed:.2f} s + R/{a.shards} x {cpu_rule * 1000:.3f} ms) / "
         f"{dispatch_vcpu:.2f} vCPU] => R <= {r_shard_calls:,} (calls only), {r_shard_cpu:,} (with CPU); "
-        f"the tick then holds min({r_shard_calls:,}, {r_sweep_calls:,}) = "
-        f"{min(r_shard_calls, r_sweep_calls):,} (calls only), min({r_shard_cpu:,}, {r_sweep_cpu:,}) = "
-        f"{min(r_shard_cpu, r_sweep_cpu):,} (with CPU): the sweepers' MaximumConcurrency binds.",
+        f"A one-minute tick holds min({r_shard_calls:,}, {r_sweep_calls:,}) = "
+        f"{min(r_shard_calls, r_sweep_calls):,} rules (calls only), min({r_shard_cpu:,}, {r_sweep_cpu:,}) = "
+        f"{min(r_shard_cpu, r_sweep_cpu):,} (with CPU) at the default Lambda and SQS limits: the "
+        "sweepers' MaximumConcurrency (16) binds; raising SweepMaxConcurrency raises it in proportion.",
     ]
     return {
         "assumptions": vars(a),

@@ -152,3 +152,13 @@ def test_an_order_sweeps_the_rules_current_version(moto_repo: Repository) -> Non
 def test_the_check_threads_fit_the_data_layers_connection_pool() -> None:
     # more threads than connections would make urllib3 discard connections on every tick
     assert dispatch.CHECK_THREADS <= 16
+
+
+def test_planning_a_tick_never_rebuilds_a_rotation_cycle(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadrouter.domain import rules as rules_module
+
+    seed(moto_repo, rule(weights={"A": 3, "B": 4, "C": 5}))
+    monkeypatch.setattr(rules_module, "build_cycle", lambda weights: pytest.fail("cycle rebuilt"))
+    assert plan_tick(moto_repo, "assign", NOW).idle == ["r-web"]

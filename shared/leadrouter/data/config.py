@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,8 +37,6 @@ from leadrouter.domain.models import (
 _STAFF_PLACEHOLDERS = {"name": "(unreadable)"}
 #: Sort-key prefix of a tenant's re-check items, listed in the same partitions as its rules.
 RECHECK_PREFIX = "RECHECK#"
-#: Index partitions listed at once (the client keeps 16 connections).
-LISTING_THREADS = 8
 
 
 @dataclass
@@ -208,29 +205,15 @@ class ConfigStore(Store):
         ``shard`` None: all shards (each of its partitions paged on its own thread). The legacy
         unsharded partition is read with shard 0 (see ``domain.dispatch.shard_keys``).
         """
-        keys = shard_keys(action, shard)
-        with ThreadPoolExecutor(max_workers=min(len(keys), LISTING_THREADS)) as pool:
-            pages = list(pool.map(self._listed, keys))
         listing = DispatchListing()
-        for items in pages:
-            for item in items:
-                if str(item.get("sk", "")).startswith(RECHECK_PREFIX):
-                    listing.rechecks[str(item["tenant_id"])] = from_iso(str(item["recheck_until"]))
-                    continue
-                rule = read_model(Rule, strip_rule(item))  # an unreadable rule is skipped, never the tick
-                if rule is not None:
-                    listing.rules.append(rule)
+        for item in self._list_partitions("active_rules", "active_kind", shard_keys(action, shard)):
+            if str(item.get("sk", "")).startswith(RECHECK_PREFIX):
+                listing.rechecks[str(item["tenant_id"])] = from_iso(str(item["recheck_until"]))
+                continue
+            rule = read_model(Rule, strip_rule(item))  # an unreadable rule is skipped, never the tick
+            if rule is not None:
+                listing.rules.append(rule)
         return listing
-
-    def _listed(self, key: str) -> list[Item]:
-        return list(
-            self._paginate_query(
-                TableName=self._config,
-                IndexName="active_rules",
-                KeyConditionExpression="active_kind = :kind",
-                ExpressionAttributeValues=expr_values(kind=key),
-            )
-        )
 
     def ask_recheck(self, tenant_id: str, until: datetime) -> None:
         """Have every rule of the tenant swept (not only those that look due) until ``until``.

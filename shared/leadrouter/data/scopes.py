@@ -11,7 +11,7 @@ costs one write per scope per Lambda container, not one per lead.
 
 from __future__ import annotations
 
-from leadrouter.data.items import Store, expr_values, tenant_pk, to_item
+from leadrouter.data.items import Store, tenant_pk, to_item
 from leadrouter.domain.dispatch import shard_key, shard_keys
 from leadrouter.domain.models import Lead, LeadStatus
 
@@ -51,17 +51,10 @@ class ScopeStore(Store):
 
     def marked_scopes(self, shard: int | None = None) -> list[tuple[str, str]]:
         """Every (tenant, scope) that ever held a pending lead, across tenants or of one dispatch
-        shard's tenants (sparse index queries, one partition per shard)."""
-        keys = shard_keys(SCOPE_MARKER, shard)
+        shard's tenants (sparse index queries, one partition per shard, in parallel)."""
         return [
             (str(item["tenant_id"]), str(item["scope_key"]))
-            for key in keys
-            for item in self._paginate_query(
-                TableName=self._config,
-                IndexName="active_rules",
-                KeyConditionExpression="active_kind = :kind",
-                ExpressionAttributeValues=expr_values(kind=key),
-            )
+            for item in self._list_partitions("active_rules", "active_kind", shard_keys(SCOPE_MARKER, shard))
         ]
 
     def tenant_scopes(self, tenant_id: str) -> list[str]:
