@@ -75,7 +75,9 @@ def run_shards(context: _Context) -> Callable[[SQSRecord], str]:
         metrics.add_metric(name="UnroutedScopes", unit=MetricUnit.Count, value=len(plan.unrouted))
         metrics.add_metric(name="DispatchDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
         queued_ms = (started - order.dispatched_at).total_seconds() * 1000
-        logger.info(
+        # 32 shard lines a minute: at INFO only when the shard had work (the metrics count them all)
+        log = logger.info if plan.due or plan.unrouted or plan.unchecked else logger.debug
+        log(
             f"{order.action} shard dispatched",
             extra={"shard": order.shard, "queued_ms": round(queued_ms, 1), **summary},
         )
