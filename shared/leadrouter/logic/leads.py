@@ -33,6 +33,8 @@ from leadrouter.logic.claims import Holders, contact_field, sort_holders
 MAX_BATCH = 500
 #: The reason written on each lead given back to rotation because its owner was deactivated.
 DEACTIVATED = "owner_deactivated"
+#: The reason written on each held lead a mass update moved into a campaign (its rule splits it anew).
+MOVED = "moved_to_campaign"
 
 
 class LeadEdit(BaseModel):
@@ -295,6 +297,8 @@ def put_in_campaign(
     """CRMOnline's mass update: the leads join the campaign as "Lead gán tự động" for its rule to split.
 
     Each lead is its own conditional write, so one that changed meanwhile is reported, not clobbered.
+    A lead someone held is released in that same write (a "released" decision naming the former
+    owner), so its history says why the owner lost it.
     """
     if caller.role == "staff":
         raise NotAllowed("staff cannot run a mass update")
@@ -305,8 +309,20 @@ def put_in_campaign(
     for lead_id in dict.fromkeys(lead_ids):
         try:
             lead = get_lead(repo, caller, lead_id)
+            decisions = list(lead.decisions)
+            if lead.owner:
+                release = Decision(
+                    at=now, action="released", previous_owner=lead.owner, reason=MOVED, by=caller.label
+                )
+                decisions.append(release)
             after = changed(
-                lead, campaign=campaign, status=LeadStatus.PENDING, owner=None, assignees=[], queued_at=now
+                lead,
+                campaign=campaign,
+                status=LeadStatus.PENDING,
+                owner=None,
+                assignees=[],
+                queued_at=now,
+                decisions=decisions,
             )
             data: dict[str, str | int | None] = {"campaign": campaign, "from_owner": lead.owner}
             event = LeadEvent(at=now, kind="campaign", by=caller.label, data=data)
