@@ -1,4 +1,4 @@
-"""Mass update into a campaign on DynamoDB Local: a held lead's release is written with the move, or not at all."""
+"""Mass update into a campaign on DynamoDB Local: a held lead's release is written with the move, or not."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def test_a_move_racing_a_reassignment_never_records_a_release_the_lead_did_not_h
     # Then the moved lead is pending in the campaign, and its release from A is on the same item
     assert result["lead_ids"] == [moved] and [s["lead_id"] for s in result["skipped"]] == [raced]
     after = repo.get_lead(TENANT, moved)
-    assert after is not None and (after.status, after.owner, after.campaign) == (LeadStatus.PENDING, None, "tet")
+    assert after is not None
+    assert (after.status, after.owner, after.campaign) == (LeadStatus.PENDING, None, "tet")
     release = after.decisions[-1]
     assert (release.action, release.previous_owner, release.reason, release.at) == (
         "released",
