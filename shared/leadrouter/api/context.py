@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, cast
 from urllib.parse import unquote
 
@@ -14,8 +14,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -27,6 +25,7 @@ from leadrouter.api.auth import caller_from_claims, claims_of, require_role
 from leadrouter.clock import utc_now
 from leadrouter.data.items import owner_partition
 from leadrouter.data.repository import PageKey
+from leadrouter.domain.base import PlausibleMoment
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.ids import id_floor
 from leadrouter.domain.models import Caller, Ident, Label
@@ -69,19 +68,9 @@ PathIdent = Annotated[Ident, BeforeValidator(_percent_decoded), Path()]
 #: A pool or campaign in the path: Vietnamese with spaces, percent-decoded first.
 PathLabel = Annotated[Label, BeforeValidator(_percent_decoded), Path()]
 
-#: Far enough either side of any real lead; beyond it datetime arithmetic and id ranges stop making sense.
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-
-
-def _plausible(moment: datetime) -> datetime:
-    if not EARLIEST <= moment < LATEST:
-        raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year}")
-    return moment
-
-
-#: A time bound in a query string: with a time zone (a naive time would be read in the server's zone).
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+#: A time bound in a query string: ISO 8601 with a time zone (a naive time would be read in the server's
+#: zone), in the service's years.
+Instant = PlausibleMoment
 
 
 def check_order(received_from: datetime | None, received_to: datetime | None) -> None:

@@ -7,7 +7,7 @@ layer adds index attributes and maps them to and from DynamoDB items.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +23,8 @@ from pydantic import (
 
 from leadrouter.domain.alerts import EscalationAlerts
 from leadrouter.domain.attribution import Attribution
+from leadrouter.domain.base import IsoDate as IsoDate
+from leadrouter.domain.base import LocalTime as LocalTime
 from leadrouter.domain.base import Moment as Moment
 from leadrouter.domain.base import _Model as _Model
 from leadrouter.domain.forms import FormDoor
@@ -105,7 +107,7 @@ class Scope(_Model):
 
 
 class Holiday(_Model):
-    day: date
+    day: IsoDate
     name: Name
 
 
@@ -118,7 +120,7 @@ class HolidayCalendar(_Model):
 
     country: Annotated[str, Field(min_length=2, max_length=3, pattern=r"^[A-Z]{2,3}$")] | None = "VN"
     added: list[Holiday] = Field(default_factory=list, max_length=200)
-    removed: list[date] = Field(default_factory=list, max_length=200)
+    removed: list[IsoDate] = Field(default_factory=list, max_length=200)
 
     @field_validator("country")
     @classmethod
@@ -161,8 +163,8 @@ class WorkingHours(_Model):
     days: list[Annotated[int, Field(ge=1, le=7)]] = Field(
         default_factory=lambda: [1, 2, 3, 4, 5, 6, 7], min_length=1, max_length=7
     )
-    start: time
-    end: time
+    start: LocalTime
+    end: LocalTime
 
     @field_validator("end")
     @classmethod
@@ -196,7 +198,7 @@ class StaffMember(_Model):
     time_zone: str = DEFAULT_TIME_ZONE
     #: Empty means "any time": most SMB teams answer leads whenever they come.
     working_hours: list[WorkingHours] = Field(default_factory=list, max_length=21)
-    leave_dates: list[date] = Field(default_factory=list, max_length=400)
+    leave_dates: list[IsoDate] = Field(default_factory=list, max_length=400)
     #: Recorded when ``paused`` changes (never set directly): the owner's reclaim clock stops in them.
     pauses: list[Pause] = Field(default_factory=list, max_length=MAX_PAUSES)
     #: When the member was last deactivated: sweeps release leads a racing sweep still gave them.

@@ -9,7 +9,7 @@ writes nothing.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -46,6 +46,7 @@ from leadrouter.domain.models import (
     Caller,
     FormSource,
     Ident,
+    IsoDate,
     Label,
     Name,
     Pause,
@@ -224,7 +225,7 @@ def delete_rule(repo: Repository, caller: Caller, rule_id: str) -> None:
 Cap = Annotated[int, Field(ge=1, le=MAX_CAP)]
 TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_zone)]
 Shifts = Annotated[list[WorkingHours], Field(max_length=21)]
-LeaveDates = Annotated[list[date], Field(max_length=400)]
+LeaveDates = Annotated[list[IsoDate], Field(max_length=400)]
 
 
 class StaffFields(BaseModel):

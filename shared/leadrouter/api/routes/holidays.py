@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from leadrouter.api.context import caller_of, now
+from leadrouter.domain.base import FIRST_YEAR, LAST_YEAR
 from leadrouter.logic import holidays as logic
 from leadrouter.runtime import repository
 
@@ -16,7 +17,7 @@ router = Router()
 #: Which year's holidays to list (default: the current year in the tenant's time zone).
 Year = Annotated[
     int | None,
-    Query(ge=logic.FIRST_YEAR, le=logic.LAST_YEAR, description="default: this year, in the tenant's zone"),
+    Query(ge=FIRST_YEAR, le=LAST_YEAR, description="default: this year, in the tenant's zone"),
 ]
 
 _WHAT_THEY_DO = (
