@@ -67,6 +67,12 @@ def _percent_decoded(value: object) -> object:
 PathIdent = Annotated[Ident, BeforeValidator(_percent_decoded), Path()]
 #: A pool or campaign in the path: Vietnamese with spaces, percent-decoded first.
 PathLabel = Annotated[Label, BeforeValidator(_percent_decoded), Path()]
+#: A stored submission's id (the sender's own id, or a key derived from it), percent-decoded first.
+PathSubmissionId = Annotated[
+    Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")],
+    BeforeValidator(_percent_decoded),
+    Path(),
+]
 
 #: A time bound in a query string: ISO 8601 with a time zone (a naive time would be read in the server's
 #: zone), in the service's years.
@@ -83,6 +89,10 @@ def check_order(received_from: datetime | None, received_to: datetime | None) ->
 #: The fixed-width UTC text every stored timestamp uses (``clock.to_iso``).
 _STORED_MOMENT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$"
 CURSOR_MAX_LENGTH = 400
+CURSOR_DOC = (
+    "opaque: the `cursor` the previous page of this same listing returned (same filters); any other "
+    "value is a 422 naming `cursor`"
+)
 
 
 class ListCursor(BaseModel):
@@ -159,11 +169,13 @@ def decode_cursor(
 
 
 __all__ = [
+    "CURSOR_DOC",
     "CURSOR_MAX_LENGTH",
     "Instant",
     "ListCursor",
     "PathIdent",
     "PathLabel",
+    "PathSubmissionId",
     "caller_of",
     "check_order",
     "decode_cursor",

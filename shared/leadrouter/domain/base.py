@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime, time
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -79,6 +79,7 @@ LocalTime = Annotated[
         {
             "type": "string",
             "pattern": LOCAL_TIME_PATTERN,
+            "maxLength": 15,
             "description": "local time of day, HH:MM or HH:MM:SS (no offset: the member's own time zone)",
             "example": "08:30",
         }
@@ -86,11 +87,47 @@ LocalTime = Annotated[
 ]
 
 
+def _without_null(schema: dict[str, Any]) -> None:
+    """Drop ``null`` from a field's JSON schema: the field may be left out, but null is refused."""
+    schema.pop("default", None)
+    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+
+
+def omissible() -> Any:
+    """A request field that may be left out (``None`` in code) but not sent as null (422)."""
+    return Field(default=None, json_schema_extra=_without_null)
+
+
 #: The years of any lead this service will see. Periods, holidays and previews outside them are refused
 #: (date arithmetic and time-ordered id ranges stop making sense); the year is read as written.
 FIRST_YEAR = 2000
 LAST_YEAR = 2199
-_IN_YEARS = {"pattern": r"^2[01][0-9]{2}-"}  # the same bound, as the spec states it
+#: The same bounds as the spec states them: a pattern alone (a format as well would leave a generator
+#: filtering 98% of what it draws); days 29-31 are accepted too, the pattern stops at 28 for brevity.
+_DAY_IN_YEARS = r"2[01][0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+_CALENDAR_DAY_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "maxLength": 10,
+        "pattern": f"^{_DAY_IN_YEARS}$",
+        "description": "a date, YYYY-MM-DD, 2000-2199",
+    },
+    mode="validation",
+)
+_MOMENT_IN_YEARS_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "maxLength": 32,
+        "pattern": rf"^{_DAY_IN_YEARS}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{{1,6}})?"
+        r"(?:Z|[+-](?:0[0-9]|1[0-3]):[0-5][0-9])$",
+        "description": "an ISO 8601 date-time with its offset (2026-12-06T09:00:00+07:00), 2000-2199",
+    },
+    mode="validation",
+)
 
 
 def _in_years(value: D) -> D:
@@ -100,9 +137,9 @@ def _in_years(value: D) -> D:
 
 
 #: A day of a holiday calendar: an ``IsoDate`` within the service's years.
-CalendarDay = Annotated[IsoDate, AfterValidator(_in_years), Field(json_schema_extra=_IN_YEARS)]
+CalendarDay = Annotated[IsoDate, AfterValidator(_in_years), _CALENDAR_DAY_SCHEMA]
 #: An instant a caller asks about (a report's period, a preview's arrival): a ``Moment`` within them.
-PlausibleMoment = Annotated[Moment, AfterValidator(_in_years), Field(json_schema_extra=_IN_YEARS)]
+PlausibleMoment = Annotated[Moment, AfterValidator(_in_years), _MOMENT_IN_YEARS_SCHEMA]
 
 
 class _Model(BaseModel):

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
-from leadrouter.domain.text import check_label
+from leadrouter.domain.text import LABEL_PATTERN, accepted_text, check_label
 
 #: What a form field may stand for on the lead.
 FieldTarget = Literal["name", "phone", "email"]
@@ -102,7 +102,12 @@ HttpUrlText = Annotated[
 #: A value of ``utm_campaign`` as ad platforms send it (any text, bounded).
 UtmValue = Annotated[str, Field(min_length=1, max_length=256)]
 #: A campaign as admins name it (the models' ``Label``; not imported, models import this module).
-CampaignLabel = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_label)]
+CampaignLabel = Annotated[
+    str,
+    Field(min_length=1, max_length=64),
+    AfterValidator(check_label),
+    accepted_text(LABEL_PATTERN, 64),
+]
 
 
 class CaptchaSettings(BaseModel):

@@ -18,7 +18,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.base import CalendarDay
 from leadrouter.domain.dispatch import RECHECK_WINDOW
 from leadrouter.domain.errors import Conflict, InvalidInput
-from leadrouter.domain.holidays import check_country, holidays_in
+from leadrouter.domain.holidays import check_country, holidays_in, supported_countries
 from leadrouter.domain.models import DEFAULT_TIME_ZONE, Caller, HolidayCalendar, Name, Tenant
 from leadrouter.logic.admin import validated
 
@@ -28,7 +28,11 @@ MAX_CHANGES = 200
 
 
 Country = Annotated[
-    str, Field(min_length=2, max_length=3, pattern=r"^[A-Z]{2,3}$"), AfterValidator(check_country)
+    str,
+    Field(
+        min_length=2, max_length=3, pattern=r"^[A-Z]{2,3}$", json_schema_extra={"enum": supported_countries()}
+    ),
+    AfterValidator(check_country),
 ]
 
 
@@ -56,6 +60,7 @@ class HolidaysIn(BaseModel):
     removed: list[CalendarDay] = Field(
         default_factory=list,
         max_length=MAX_CHANGES,
+        json_schema_extra={"uniqueItems": True},
         description="official holidays the tenant works on (a decree moved it, the team works it)",
     )
     expected_revision: StrictInt | None = Field(

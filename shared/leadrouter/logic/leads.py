@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadrouter.data.repository import PageKey, Repository
-from leadrouter.domain.contacts import contact_keys, normalise_email, normalise_phone
+from leadrouter.domain.base import omissible
+from leadrouter.domain.contacts import (
+    EMAIL_SCHEMA,
+    PHONE_SCHEMA,
+    contact_keys,
+    normalise_email,
+    normalise_phone,
+)
 from leadrouter.domain.errors import Conflict, ContactTaken, InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.models import (
     Attributes,
@@ -40,10 +47,10 @@ MOVED = "moved_to_campaign"
 class LeadEdit(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: Name | None = None
-    phone: str | None = Field(default=None, max_length=32)
-    email: str | None = Field(default=None, max_length=254)
-    attributes: Attributes | None = None
+    name: Name | None = omissible()  # (null is refused: a lead keeps a name)
+    phone: Annotated[str, Field(max_length=32, json_schema_extra=PHONE_SCHEMA)] | None = None
+    email: Annotated[str, Field(max_length=254, json_schema_extra=EMAIL_SCHEMA)] | None = None
+    attributes: Attributes | None = omissible()
 
 
 def changed(lead: Lead, **changes: Any) -> Lead:

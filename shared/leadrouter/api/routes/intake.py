@@ -74,7 +74,8 @@ def post_lead(idempotency_key: SenderId = None) -> Response[Any]:
     tags=["intake"],
 )
 def post_form(
-    form_key: Annotated[str, Path(min_length=1, max_length=128)], idempotency_key: SenderId = None
+    form_key: Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")],
+    idempotency_key: SenderId = None,
 ) -> Response[Any]:
     return take_submission(router, path_key=form_key, typed_json=False)
 
