@@ -314,3 +314,20 @@ def test_created_resources_link_to_the_routes_behind_their_id() -> None:
     assert {link["parameters"]["lead_id"] for link in links.values()} == {"$response.body#/lead_id"}
     operation_ids = {op["operationId"] for _, _, op in _each_operation(_committed())}
     assert {link["operationId"] for link in links.values()} <= operation_ids and len(links) == 6
+
+
+def test_every_time_zone_and_country_the_spec_lists_is_taken(moto_repo: Repository) -> None:
+    # Given the enums the contract documents for a member's time zone and a calendar's country
+    schemas = _committed()["components"]["schemas"]
+    zones = schemas["StaffCreate"]["properties"]["time_zone"]["enum"]
+    countries = schemas["HolidaysIn"]["properties"]["country"]["anyOf"][0]["enum"]
+    assert "Asia/Ho_Chi_Minh" in zones and "VN" in countries
+    admin = {"sub": "u", "custom:tenant_id": TENANT, "custom:role": "admin"}
+    # When each is sent
+    for zone in zones:
+        reply = call(event("POST", "/staff", {"name": "An", "time_zone": zone}, claims=admin))
+        # Then it is taken
+        assert reply.status == 201, (zone, reply.body)
+    for country in countries:
+        reply = call(event("PUT", "/holidays", {"country": country}, claims=admin))
+        assert reply.status == 200, (country, reply.body)
