@@ -133,8 +133,16 @@ def _fields(body: str) -> list[str]:
     return sorted({str(e.get("field")) for e in errors or [] if isinstance(e, dict)}) or ["body"]
 
 
-def _by_design(operation: str, field_name: str) -> bool:
-    return any(op == operation and re.fullmatch(pattern, field_name) for (op, pattern) in BY_DESIGN)
+def _by_design(operation: str, field_name: str) -> tuple[str, str] | None:
+    """The ``BY_DESIGN`` entry that explains a refusal naming ``field_name``, if any."""
+    return next(
+        (
+            (op, pattern)
+            for (op, pattern) in BY_DESIGN
+            if op == operation and re.fullmatch(pattern, field_name)
+        ),
+        None,
+    )
 
 
 def _judge(totals: Totals, operations: Operations, interaction: dict[str, Any]) -> None:
@@ -150,9 +158,9 @@ def _judge(totals: Totals, operations: Operations, interaction: dict[str, Any]) 
     for check in asserted:
         if check == "positive_data_acceptance" and status == 422:
             fields = _fields(body)
-            if all(_by_design(operation, name) for name in fields):
-                for name in fields:
-                    totals.by_design[(operation, name)] += 1
+            reasons = [_by_design(operation, name) for name in fields]
+            if all(reasons):
+                totals.by_design.update({reason for reason in reasons if reason})
                 continue
             key = f"{check}: {operation} → {status} naming {', '.join(fields)}"
         else:
