@@ -112,7 +112,12 @@ def stop(process: subprocess.Popen[str], stop_signal: int = signal.SIGINT) -> st
     """Stop it as Ctrl-C would; it must exit cleanly. Returns everything it printed."""
     process.send_signal(stop_signal)
     process.wait(timeout=30)
-    output = _CONSOLES.pop(process.pid).text(wait=10)
+    output = console(process)
     assert process.returncode == 0, output
     assert "stopped." in output and "Traceback" not in output, output
     return output
+
+
+def console(process: subprocess.Popen[str]) -> str:
+    """Everything a stack that has exited printed (its stdout is read as it prints: see ``_Console``)."""
+    return _CONSOLES.pop(process.pid).text(wait=10)
