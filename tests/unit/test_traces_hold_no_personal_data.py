@@ -3,6 +3,7 @@ Lambda environment, moto for AWS) and a UDP collector on 127.0.0.1 reads what th
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -10,12 +11,17 @@ import socket
 import subprocess
 import sys
 import threading
+import traceback
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.support.traced_handlers import ALERT_EMAIL, EMAILS, FAILING, NAMES, PHONE_DIGITS
+import pytest
+
+from leadrouter.observability import FaultsWithoutMessages
+from leadrouter_local.template import load_template
+from tests.support.traced_handlers import ALERT_EMAIL, EMAILS, FAILING, NAMES, PHONE_DIGITS, PHONES_SENT
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = '{"format":"json","version":1}\n'
@@ -158,3 +164,86 @@ def test_no_trace_document_of_any_handler_holds_a_phone_email_or_name() -> None:
         x for d in documents for e in _entities(d) for x in (e.get("cause") or {}).get("exceptions", [])
     ]
     assert exceptions and not [x for x in exceptions if "message" in x]
+
+
+#: Where the deployed code lives; every Python file under them is checked.
+CODE = ("functions", "shared", "leadrouter_local")
+CAPTURES = {"capture_lambda_handler", "capture_method"}
+#: Trace calls that record a value; none may be added without deciding it holds no personal data.
+RECORDERS = {"put_metadata", "put_annotation"}
+
+
+def _trace_findings(source: str, where: str) -> list[str]:
+    """Every capture that would record an answer or an error object, and every metadata/annotation."""
+    tree = ast.parse(source)
+    safe_captures: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CAPTURES:
+            off = {
+                k.arg for k in node.keywords if isinstance(k.value, ast.Constant) and k.value.value is False
+            }
+            if {"capture_response", "capture_error"} <= off:
+                safe_captures.add(id(node.func))
+    return [
+        f"{where}:{node.lineno}: {node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and ((node.attr in CAPTURES and id(node) not in safe_captures) or node.attr in RECORDERS)
+    ]
+
+
+def test_no_capture_in_the_code_base_records_answers_or_errors() -> None:
+    # Given every Python file of the deployed code
+    files = [f for folder in CODE for f in sorted((ROOT / folder).rglob("*.py"))]
+    assert any(f.parent.name == "api" and f.name == "app.py" for f in files)
+    # Then each handler or method capture turns both recordings off, and nothing adds metadata
+    found = [x for f in files for x in _trace_findings(f.read_text("utf-8"), str(f.relative_to(ROOT)))]
+    assert found == []
+    # …and the check does see the captures that would record (so it can fail)
+    for unsafe in (
+        "@tracer.capture_lambda_handler\ndef handler(event, context): ...",
+        "@tracer.capture_method(capture_response=False)\ndef load(): ...",
+        "tracer.capture_lambda_handler(capture_response=False, capture_error=0)(handler)",
+        "tracer.put_metadata('lead', lead)",
+    ):
+        assert _trace_findings(unsafe, "example"), unsafe
+
+
+def test_the_template_turns_response_and_error_capture_off_for_every_function() -> None:
+    template = load_template()
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    assert variables["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
+    overridden = {
+        (lid, key): value
+        for lid, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        for key, value in (resource["Properties"].get("Environment") or {}).get("Variables", {}).items()
+        if key.startswith("POWERTOOLS_TRACE")
+    }
+    assert overridden == {}
+
+
+def test_an_error_reaches_the_trace_as_a_fault_without_its_message() -> None:
+    from aws_xray_sdk.core.models.segment import Segment
+    from aws_xray_sdk.core.models.subsegment import Subsegment
+
+    collector = Collector()
+    # Given a handler's subsegment, and a call in it, that failed with messages quoting a phone and an email
+    segment = Segment("leadrouter", traceid="1-6b15e2d8-edd473b6a84710e8fde7f0fa")
+    handler, call = Subsegment("## handler", "local", segment), Subsegment("dynamodb", "aws", segment)
+    handler.add_subsegment(call)
+    for entity, error in ((call, KeyError(EMAILS[0])), (handler, ValueError(f"bad phone {PHONES_SENT[0]}"))):
+        with pytest.raises(type(error)) as raised:
+            raise error
+        entity.add_exception(raised.value, traceback.extract_tb(raised.tb))
+    # When the emitter sends it
+    FaultsWithoutMessages(collector.address).send_entity(handler)
+    (document,) = collector.close()
+    # Then each fault is there with the error's type and stack, and no message
+    assert [e["name"] for e in _entities(document)] == ["## handler", "dynamodb"]
+    for entity, kind in zip(_entities(document), ("ValueError", "KeyError"), strict=True):
+        (error_entry,) = entity["cause"]["exceptions"]
+        assert entity["fault"] is True and error_entry["type"] == kind and error_entry["stack"]
+        assert "message" not in error_entry
+    assert _leaks(document) == set()
