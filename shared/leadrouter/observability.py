@@ -39,6 +39,11 @@ def _drop_exception_messages(document: dict[str, Any]) -> None:
 
 
 logger = Logger()
+#: Libraries whose DEBUG lines quote whole payloads: botocore every item it writes or reads (a lead's
+#: name, phone and email), the X-Ray SDK every trace document. Lambda sets the root logger to the
+#: function's LogLevel, so at DEBUG they would log contacts: they log from INFO up whatever it is.
+for _library in ("botocore", "boto3", "urllib3", "aws_xray_sdk"):
+    logging.getLogger(_library).setLevel(max(logging.INFO, logging.getLogger(_library).level))
 #: Handlers are traced with ``capture_response=False, capture_error=False`` (and template.yaml sets
 #: POWERTOOLS_TRACER_CAPTURE_RESPONSE/ERROR to false): an answer or an error object recorded as trace
 #: metadata would put a lead's name, phone and email in X-Ray.

@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 
-from leadrouter.observability import FaultsWithoutMessages
+from leadrouter.data.repository import Repository
+from leadrouter.observability import FaultsWithoutMessages, logger
 from leadrouter_local.template import load_template
+from tests.support.api import ADMIN, FORM_KEY, add_form_source, call, event
 from tests.support.traced_handlers import ALERT_EMAIL, EMAILS, FAILING, NAMES, PHONE_DIGITS, PHONES_SENT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,6 +118,9 @@ def _leaks(document: dict[str, Any]) -> set[str]:
     for text in _strings(document):
         digits = re.sub(r"[\s.()+-]", "", text)
         found |= {d for d in PHONE_DIGITS if d in digits}
+        for _ in range(2):  # \\u escapes of JSON, and of JSON in a bytes repr (a logged request body)
+            if "\\u" in text:
+                text += " " + text.encode("ascii", "backslashreplace").decode("unicode_escape")
         folded = unicodedata.normalize("NFC", text).casefold()
         found |= {e for e in (*EMAILS, ALERT_EMAIL) if e in folded}
         found |= {n for n in NAMES if unicodedata.normalize("NFC", n).casefold() in folded}
@@ -247,3 +252,25 @@ def test_an_error_reaches_the_trace_as_a_fault_without_its_message() -> None:
         assert entity["fault"] is True and error_entry["type"] == kind and error_entry["stack"]
         assert "message" not in error_entry
     assert _leaks(document) == set()
+
+
+def test_at_log_level_debug_no_library_logs_a_leads_contact(
+    moto_repo: Repository, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a function deployed with LogLevel DEBUG: Lambda sets the root logger to DEBUG (and our own)
+    caplog.set_level("DEBUG")
+    app_level = logger.log_level
+    logger.setLevel("DEBUG")
+    add_form_source(moto_repo)
+    try:
+        # When a lead arrives by its form and an admin reads it
+        body = {"name": NAMES[0], "phone": PHONES_SENT[0], "email": EMAILS[0]}
+        reply = call(event("POST", "/intake/leads", body, headers={"X-Form-Key": FORM_KEY}))
+        assert reply.status == 201
+        assert call(event("GET", f"/leads/{reply.body['lead_id']}", claims=ADMIN)).status == 200
+    finally:
+        logger.setLevel(app_level)
+    # Then the logs held something, and neither the libraries' nor ours hold the phone, email or name
+    logs = caplog.text + capsys.readouterr().out
+    assert "submission" in logs
+    assert _leaks({"logs": logs.splitlines()}) == set()
