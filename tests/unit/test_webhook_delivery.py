@@ -312,6 +312,10 @@ def test_a_delivery_that_cannot_finish_before_the_invocation_ends_goes_back_unat
     queue = RecordingQueue()
     posted: list[str] = []
 
+    def poster(url: str, *_: Any, **__: Any) -> PostResult:
+        posted.append(url)
+        return PostResult(200, None, 0.0)
+
     # When the batch is delivered
     failed = deliver_batch(
         moto_repo,
@@ -319,7 +323,7 @@ def test_a_delivery_that_cannot_finish_before_the_invocation_ends_goes_back_unat
         [message],
         settings=Settings.from_env(),
         time_left=lambda: TIMEOUT + MARGIN_SECONDS - 0.1,
-        poster=lambda url, *a, **k: posted.append(url) or PostResult(200, None, 0.0),
+        poster=poster,
     )
 
     # Then nothing is posted or counted: the message comes back at once

@@ -173,6 +173,26 @@ def test_the_connection_goes_to_the_resolved_address_that_was_checked(server):
     assert answered.is_set()
 
 
+def test_an_address_that_fails_at_once_passes_to_the_next_one_resolved(server):
+    # Given a name whose first address refuses at once (as an IPv6 address does with no IPv6 route) and
+    # whose second answers
+    def ok(connection: socket.socket) -> None:
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    good, dead = server(ok), _closed_port()
+
+    def resolver(host: str, port: int, **_: Any) -> list[tuple[Any, ...]]:
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", dead)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", good)),
+        ]
+
+    # When a delivery is made, then it reaches the second
+    result = post("http://hooks.example.com/x", b"{}", {}, timeout=2, allow_local=True, resolver=resolver)
+    assert (result.status_code, result.error) == (200, None)
+
+
 @pytest.mark.parametrize(
     "address", ["10.0.0.5", "::ffff:10.0.0.5", "::10.0.0.5", "64:ff9b::a00:5", "2002:a00:5::1"]
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -173,7 +174,7 @@ def _in(cidrs: list[str]) -> st.SearchStrategy[ipaddress.IPv4Address]:
 
 
 #: IPv6 forms that reach an IPv4 address, as the bits of that address go into them.
-EMBEDDINGS = {
+EMBEDDINGS: dict[str, Callable[[ipaddress.IPv4Address], int]] = {
     "IPv4-compatible ::a.b.c.d": lambda v4: int(v4),
     "IPv4-mapped ::ffff:a.b.c.d": lambda v4: 0xFFFF << 32 | int(v4),
     "SIIT ::ffff:0:a.b.c.d": lambda v4: 0xFFFF << 48 | int(v4),

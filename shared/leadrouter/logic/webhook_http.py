@@ -146,21 +146,40 @@ def _resolve(host: str, port: int, deadline: _Deadline, resolver: Resolver) -> S
     return infos
 
 
-def _public_address(infos: Sequence[tuple[Any, ...]], allow_local: bool) -> tuple[Any, ...]:
-    """The first resolved (family, sockaddr) whose address may be reached."""
-    for family, _, _, _, sockaddr in infos:
-        if address_allowed(ipaddress.ip_address(str(sockaddr[0]).split("%")[0]), allow_local=allow_local):
-            return family, sockaddr
-    raise _Refused(NOT_PUBLIC)
+def _public_addresses(infos: Sequence[tuple[Any, ...]], allow_local: bool) -> list[tuple[Any, ...]]:
+    """The resolved (family, sockaddr) pairs whose address may be reached, in the resolver's order."""
+    kept = [
+        (family, sockaddr)
+        for family, _, _, _, sockaddr in infos
+        if address_allowed(ipaddress.ip_address(str(sockaddr[0]).split("%")[0]), allow_local=allow_local)
+    ]
+    if not kept:
+        raise _Refused(NOT_PUBLIC)
+    return kept
 
 
-def _open(host: str, https: bool, family: int, sockaddr: Any, deadline: _Deadline) -> socket.socket:
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.settimeout(deadline.left())
-        sock.connect(sockaddr)
-        if not https:
+def _connect(addresses: list[tuple[Any, ...]], deadline: _Deadline) -> socket.socket:
+    """A socket connected to the first kept address that takes the connection; one that fails at once
+    (an IPv6 address where the network has no IPv6 route, say) passes to the next, within the deadline."""
+    failure: OSError = ConnectionError("no address")
+    for family, sockaddr in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(deadline.left())
+            sock.connect(sockaddr)
             return sock
+        except TimeoutError:
+            sock.close()
+            raise
+        except OSError as error:
+            sock.close()
+            failure = error
+    raise failure
+
+
+def _secured(sock: socket.socket, host: str, deadline: _Deadline) -> socket.socket:
+    """TLS over ``sock``, the certificate verified for the host name (not the address connected to)."""
+    try:
         tls = ssl.create_default_context().wrap_socket(
             sock, server_hostname=host, do_handshake_on_connect=False
         )
@@ -199,8 +218,9 @@ def post(
             infos = _resolve(host, port, deadline, resolver)
         except (socket.gaierror, UnicodeError):
             return result(None, NOT_RESOLVED)
-        family, sockaddr = _public_address(infos, allow_local)
-        sock = _open(host, https, family, sockaddr, deadline)
+        sock = _connect(_public_addresses(infos, allow_local), deadline)
+        if https:
+            sock = _secured(sock, host, deadline)
         connection = _Connection(host, port, _DeadlineSocket(sock, deadline))
         try:
             connection.request(
