@@ -39,6 +39,7 @@ from leadrouter.data.items import (
     to_item,
 )
 from leadrouter.data.leads import LeadStore
+from leadrouter.data.quotas import QuotaStore
 from leadrouter.data.rotation import RotationStore
 from leadrouter.data.scopes import ScopeStore
 from leadrouter.data.submissions import SubmissionStore
@@ -68,5 +69,6 @@ class Repository(
     ConfigStore,
     SubmissionStore,
     WebhookStore,
+    QuotaStore,
 ):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""

@@ -53,7 +53,8 @@ class TestQueued(BaseModel):
 _DESCRIPTION = (
     "Each delivery is an HTTPS POST of `{id, type, created_at, tenant_id, test, data}` (data: the event "
     f'as in docs/events.md), signed in `{HEADER}: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. '
-    "Deliveries are at least once (dedupe on `id`); any answer but 2xx within 5 s is retried after "
+    "Deliveries are at least once (dedupe on `id`); any answer but 2xx within 10 s (DNS, connection, "
+    "TLS and the answer's headers, all in one deadline) is retried after "
     + ", ".join(f"{d}s" for d in SCHEDULE.delays)
     + f" ({SCHEDULE.max_attempts} attempts), then the delivery is dead."
 )
@@ -122,6 +123,10 @@ def list_deliveries(
 @router.post(
     "/webhooks/<webhook_id>/test",
     summary="Send a test event: a LeadAssigned-shaped delivery with test: true",
+    description=(
+        f"At most {logic.TEST_EVENTS_PER_MINUTE} test events a minute per tenant (a counter every "
+        "container shares); more is a 429 with Retry-After (the seconds left in the minute)."
+    ),
     responses={202: {"description": "queued; the deliveries log shows its outcome"}},
     tags=["webhooks"],
 )
