@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadrouter.data.webhook_queue import delivery_queue
 from leadrouter.logic.webhooks import deliver, request_of_message
 from leadrouter.observability import logger, metrics, tracer
-from leadrouter.runtime import repository
+from leadrouter.runtime import repository, secret_box
 from leadrouter.settings import Settings
 
 # A batch of failed deliveries is an answer (each failure has its delay set), not a crash to retry.
@@ -34,6 +34,7 @@ def record_handler(record: SQSRecord) -> None:
         holder=record.message_id,
         receive_count=int(record.attributes.approximate_receive_count or 1),
         settings=Settings.from_env(),
+        secrets=secret_box(),
     )
     if outcome.result == "retry" or outcome.result == "dead":
         delivery_queue().retry_in(record.receipt_handle, outcome.retry_in or 0)
