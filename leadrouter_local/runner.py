@@ -316,7 +316,9 @@ def start_stack(
     scratch: tempfile.TemporaryDirectory[str] | None = None
     if data_dir is None:
         scratch = tempfile.TemporaryDirectory(prefix="leadrouter-secrets-")
-    key_dir = data_dir if data_dir is not None else Path(scratch.name)
+        key_dir = Path(scratch.name)
+    else:
+        key_dir = data_dir
     os.environ.pop("SECRETS_KEY_ID", None)  # no KMS here, whatever the shell says
     os.environ["LOCAL_SECRETS_KEY_FILE"] = str(key_dir / "secrets.key")
     from leadrouter.demo_auth import DEMO_TOKENS

@@ -73,7 +73,7 @@ def test_no_role_in_the_template_grants_kms_beyond_the_secrets_key():
     # Plain IAM roles (API Gateway's logs role, ...) and function policies alike
     def statements(value: Any) -> list[dict[str, Any]]:
         if isinstance(value, dict):
-            own = value.get("Statement") if isinstance(value.get("Statement"), list) else []
+            own = value["Statement"] if isinstance(value.get("Statement"), list) else []
             return [s for s in own if isinstance(s, dict)] + [
                 s for k, v in value.items() if k != "KeyPolicy" for s in statements(v)
             ]
