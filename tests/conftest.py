@@ -44,6 +44,15 @@ def _fresh_settings_cache() -> Iterator[None]:
     SETTINGS_CACHE.forget()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _local_secrets_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tenants' secrets are sealed with a local key, as under ``make run``, unless a test gives a KMS
+    key (``moto_tables`` does: moto's KMS)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCAL_SECRETS_KEY_FILE", str(tmp_path_factory.mktemp("secrets") / "secrets.key"))
+        yield
+
+
 @pytest.fixture
 def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto tables created from template.yaml: fast, single-threaded unit tests only.
@@ -58,6 +67,8 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         names = create_tables(boto3.client("dynamodb", region_name="ap-southeast-1"))
         for var, name in table_env(names).items():
             monkeypatch.setenv(var, name)
+        key = boto3.client("kms", region_name="ap-southeast-1").create_key(Description="SecretsKey")
+        monkeypatch.setenv("SECRETS_KEY_ID", key["KeyMetadata"]["Arn"])
         yield names
 
 

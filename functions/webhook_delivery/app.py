@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadrouter.data.webhook_queue import delivery_queue
 from leadrouter.logic.webhooks import Message, deliver_batch
 from leadrouter.observability import logger, metrics, tracer
-from leadrouter.runtime import repository
+from leadrouter.runtime import repository, secret_box
 from leadrouter.settings import Settings
 
 
@@ -40,5 +40,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         messages,
         settings=Settings.from_env(),
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,
+        secrets=secret_box(),
     )
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

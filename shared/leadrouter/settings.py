@@ -26,6 +26,10 @@ class Settings:
     dispatch_queue_url: str = ""
     assign_queue_url: str = ""
     reclaim_queue_url: str = ""
+    #: Where tenants' secrets are sealed (``domain.secrets``): the stack's KMS key (SecretsKey), set only
+    #: for the functions that seal or open one; else a local key file (``make run``, tests).
+    secrets_key_id: str = ""
+    local_secrets_key_file: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,4 +51,6 @@ class Settings:
             dispatch_queue_url=os.environ.get("DISPATCH_QUEUE_URL", ""),
             assign_queue_url=os.environ.get("ASSIGN_QUEUE_URL", ""),
             reclaim_queue_url=os.environ.get("RECLAIM_QUEUE_URL", ""),
+            secrets_key_id=os.environ.get("SECRETS_KEY_ID", ""),
+            local_secrets_key_file=os.environ.get("LOCAL_SECRETS_KEY_FILE", ""),
         )

@@ -17,6 +17,8 @@ from botocore.exceptions import ClientError
 from leadrouter.data.repository import Repository
 from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.models import Lead
+from leadrouter.domain.secrets import captcha_secret_context
+from leadrouter.runtime import secret_box
 from tests.support.api import ADMIN, FORM_KEY, add_form_source, call_as
 from tests.support.builders import TENANT
 from tests.support.forms import FETCH, NAVIGATION, multipart, post_form, post_raw, urlencoded
@@ -413,10 +415,9 @@ def test_a_new_source_returns_its_action_url_and_snippet_once_and_never_its_capt
     assert call_as("PATCH", f"/form-sources/{source_id}", edit).status == 200
     stored = moto_repo.get_form_source("acme", source_id)
     assert stored is not None and stored.web_form.captcha is not None
-    assert (stored.web_form.captcha.site_key, stored.web_form.captcha.secret) == (
-        "0x4BBB",
-        "0x4AAA-very-secret",
-    )
+    context = captcha_secret_context("acme", source_id)
+    assert stored.web_form.captcha.site_key == "0x4BBB"
+    assert secret_box().open(stored.web_form.captcha.secret, context) == "0x4AAA-very-secret"
     assert call_as("PATCH", f"/form-sources/{source_id}", edit).status == 409
 
 

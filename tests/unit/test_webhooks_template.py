@@ -92,6 +92,7 @@ def test_each_webhook_function_gets_only_what_it_calls():
         ("dynamodb:GetItem", "DeliveriesTable"),
         ("dynamodb:UpdateItem", "DeliveriesTable"),
         ("sqs:ChangeMessageVisibility", "WebhookDeliveryQueue"),
+        ("kms:Decrypt", "SecretsKey"),  # signing secrets only (tests/unit/test_secrets_template.py)
     }
     for lid in ("WebhookFanoutFunction", "WebhookDeliveryFunction", "ApiFunction"):
         assert FUNCTIONS[lid]["environment"]["WEBHOOK_DELIVERY_QUEUE_URL"] == {"Ref": "WebhookDeliveryQueue"}

@@ -35,7 +35,7 @@ from leadrouter.domain.models import FormSource
 from leadrouter.domain.submissions import SubmissionStatus, kept_headers
 from leadrouter.logic.submissions import JSON_FIELD, Arrival, Outcome, receive
 from leadrouter.ratelimit import RateLimiter
-from leadrouter.runtime import repository
+from leadrouter.runtime import repository, secret_box
 
 FORM_KEY_FIELD = "form_key"
 THANKS_PATH = "/thanks"
@@ -78,7 +78,7 @@ def take_submission(router: Router, *, path_key: str | None, typed_json: bool) -
         )
     arrival = _arrival(body, failure, raw, headers, client_ip, typed_json)
     try:
-        outcome = receive(repository(), source, arrival, now())
+        outcome = receive(repository(), source, arrival, now(), secrets=secret_box())
     except InvalidInput as error:  # a sender id reused for another content
         return _problem(422, str(error), error.fields, as_json, cors=cors)
     except Unavailable as error:

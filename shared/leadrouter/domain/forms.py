@@ -12,8 +12,9 @@ import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
 
+from leadrouter.domain.secrets import is_sealed
 from leadrouter.domain.text import check_label
 
 #: What a form field may stand for on the lead.
@@ -82,14 +83,33 @@ UtmValue = Annotated[str, Field(min_length=1, max_length=256)]
 CampaignLabel = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_label)]
 
 
+#: A provider's secret as an admin gives it; stored sealed (``domain.secrets``), which is longer.
+MAX_CAPTCHA_SECRET = 256
+
+
+def _captcha_secret(value: str) -> str:
+    if len(value) > MAX_CAPTCHA_SECRET and not is_sealed(value):
+        raise ValueError(f"at most {MAX_CAPTCHA_SECRET} characters")
+    return value
+
+
+CaptchaSecret = Annotated[
+    str,
+    Field(min_length=1, max_length=4096),
+    AfterValidator(_captcha_secret),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_CAPTCHA_SECRET, "writeOnly": True}),
+]
+
+
 class CaptchaSettings(BaseModel):
-    """Server-side CAPTCHA check for a source. ``secret`` is write-only: never listed or returned."""
+    """Server-side CAPTCHA check for a source. ``secret`` is write-only: sealed for the source before
+    it is stored, opened only to verify a token, never listed or returned."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     provider: CaptchaProvider
     site_key: Annotated[str, Field(min_length=1, max_length=256)]
-    secret: Annotated[str, Field(min_length=1, max_length=256)] = Field(repr=False)
+    secret: CaptchaSecret = Field(repr=False)
     #: reCAPTCHA v3 only: scores below this are refused (Google suggests 0.5).
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
 

@@ -24,7 +24,7 @@ from pydantic import (
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import RECHECK_WINDOW
-from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from leadrouter.domain.forms import (
     CampaignLabel,
     CaptchaProvider,
@@ -64,7 +64,9 @@ from leadrouter.domain.models import (
 )
 from leadrouter.domain.rotation import normalise_weights
 from leadrouter.domain.rules import draft_rule, rule_with, with_cycle
+from leadrouter.domain.secrets import SecretBox, SecretsUnavailable, captcha_secret_context, is_sealed
 from leadrouter.logic.leads import DEACTIVATED, release_leads_of
+from leadrouter.observability import logger
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -400,16 +402,28 @@ class PoolSettingsIn(BaseModel):
     )
 
 
-def create_form_source(repo: Repository, caller: Caller, body: FormSourceCreate) -> tuple[FormSource, str]:
-    """A new source and its form key. Only the key's hash is stored: this is the one time it is seen."""
-    source = FormSource(tenant_id=caller.tenant_id, source_id=new_id("F"), **body.model_dump())
+def create_form_source(
+    repo: Repository, caller: Caller, body: FormSourceCreate, *, secrets: SecretBox
+) -> tuple[FormSource, str]:
+    """A new source and its form key. Only the key's hash is stored: this is the one time it is seen.
+    A CAPTCHA secret is sealed for the source first."""
+    data = {"tenant_id": caller.tenant_id, "source_id": new_id("F"), **body.model_dump()}
+    captcha = data["web_form"].get("captcha")
+    if captcha is not None:
+        captcha["secret"] = _seal(secrets, captcha["secret"], caller.tenant_id, data["source_id"])
+    source = validated(FormSource, data, "invalid form source")
     key = new_form_key()
     repo.put_form_source(source, hash_form_key(key))
     return source, key
 
 
-def edit_form_source(repo: Repository, caller: Caller, source_id: str, edit: FormSourceEdit) -> FormSource:
-    """Change what the edit sends; validated as a whole source, written at the revision read."""
+def edit_form_source(
+    repo: Repository, caller: Caller, source_id: str, edit: FormSourceEdit, *, secrets: SecretBox
+) -> FormSource:
+    """Change what the edit sends; validated as a whole source, written at the revision read.
+
+    A CAPTCHA secret sent is sealed; a kept one stored in clear (before secrets were sealed) is sealed
+    now, so every save leaves the source's secret sealed."""
     current = repo.get_form_source(caller.tenant_id, source_id)
     if current is None:
         raise NotFound(f"form source {source_id} not found")
@@ -421,15 +435,30 @@ def edit_form_source(repo: Repository, caller: Caller, source_id: str, edit: For
     if edit.web_form is not None:
         door = edit.web_form.model_dump(exclude_unset=True)
         if "captcha" in door and door["captcha"] is not None:
+            sent = door["captcha"].get("secret")
             kept = current.web_form.captcha.secret if current.web_form.captcha else None
-            door["captcha"]["secret"] = door["captcha"].get("secret") or kept
-            if not door["captcha"]["secret"]:
+            if sent:
+                door["captcha"]["secret"] = _seal(secrets, sent, caller.tenant_id, source_id)
+            elif kept:
+                door["captcha"]["secret"] = kept
+            else:
                 raise InvalidInput(
                     "invalid form source", {"web_form.captcha.secret": "give the provider's secret"}
                 )
         data["web_form"] = {**data["web_form"], **door}
+    captcha = data["web_form"].get("captcha")
+    if captcha is not None and not is_sealed(captcha["secret"]):
+        captcha["secret"] = _seal(secrets, captcha["secret"], caller.tenant_id, source_id)
     after = validated(FormSource, data, "invalid form source")
     return repo.save_form_source(current, after)
+
+
+def _seal(secrets: SecretBox, plaintext: str, tenant_id: str, source_id: str) -> str:
+    try:
+        return secrets.seal(plaintext, captcha_secret_context(tenant_id, source_id))
+    except SecretsUnavailable as error:
+        logger.warning("captcha secret not sealed", extra={"error": str(error)})
+        raise Unavailable("the form source could not be saved right now; try again") from error
 
 
 def list_form_sources(repo: Repository, caller: Caller) -> list[FormSource]:

@@ -28,6 +28,14 @@ from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.mapping import map_form
 from leadrouter.domain.models import STATUS_LABELS_VI, Caller, FormSource, LeadStatus
+from leadrouter.domain.secrets import (
+    NO_SECRETS,
+    SecretBox,
+    SecretsUnavailable,
+    SecretUnreadable,
+    captcha_secret_context,
+    reveal,
+)
 from leadrouter.domain.spam import honeypot_hit, origin_allowed
 from leadrouter.domain.submissions import (
     FINAL,
@@ -93,8 +101,10 @@ def receive(
     now: datetime,
     *,
     verifier: Verifier = verify_captcha,
+    secrets: SecretBox = NO_SECRETS,
 ) -> Outcome:
-    """Store the arrival first, then decide what it becomes; a repeat gets the first outcome."""
+    """Store the arrival first, then decide what it becomes; a repeat gets the first outcome.
+    ``secrets`` opens the source's sealed CAPTCHA secret."""
     stored = tuple((name, value) for name, value in arrival.pairs if name not in SECRET_FIELDS)
     digest = payload_hash(stored)
     sender = arrival.sender_id or _submission_id(arrival)
@@ -125,7 +135,7 @@ def receive(
     if first is None and previous_key is not None:
         earlier = repo.get_submission(source.tenant_id, previous_key)
         if earlier is not None and earlier.payload_hash == digest:  # a repeat across a bucket edge
-            outcome = _again(repo, source, earlier, arrival, now, verifier)
+            outcome = _again(repo, source, earlier, arrival, now, verifier, secrets)
             repo.finish_submission(
                 record,
                 SubmissionStatus.LINKED,
@@ -140,11 +150,11 @@ def receive(
                 f"this {named} was already used for a different submission",
                 {named: "already used with another content; send a new one"},
             )
-        return _again(repo, source, first, arrival, now, verifier)
+        return _again(repo, source, first, arrival, now, verifier, secrets)
     if arrival.malformed:
         metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
         return _rejected_outcome(record)
-    return _process(repo, source, record, arrival, now, verifier=verifier)
+    return _process(repo, source, record, arrival, now, verifier=verifier, secrets=secrets)
 
 
 def _same_lead(first: Submission, again: Submission, door: FormDoor) -> bool:
@@ -172,6 +182,7 @@ def _again(
     arrival: Arrival,
     now: datetime,
     verifier: Verifier,
+    secrets: SecretBox = NO_SECRETS,
 ) -> Outcome:
     """A repeat: the first outcome, with the lead's status as it is now; an unfinished one is finished."""
     if first.status in UNFINISHED:
@@ -185,7 +196,24 @@ def _again(
         return _stored_outcome(repo, first)
     # received (in flight, or crashed) or failed: finishing it is safe, it can only make its one lead.
     # At the first copy's time: every copy then makes the same lead, or the same event on a known one.
-    return _process(repo, source, first, arrival, first.received_at, verifier=verifier, repeat=True)
+    return _process(
+        repo, source, first, arrival, first.received_at, verifier=verifier, secrets=secrets, repeat=True
+    )
+
+
+def _captcha_secret(secrets: SecretBox, source: FormSource, stored: str) -> str | None:
+    """The source's CAPTCHA secret, opened; None (logged for the admin) when it cannot be had now,
+    which the door treats like the provider being unreachable: stored as failed, replayable."""
+    context = captcha_secret_context(source.tenant_id, source.source_id)
+    try:
+        return reveal(secrets, stored, context)
+    except (SecretUnreadable, SecretsUnavailable) as error:
+        level = logger.error if isinstance(error, SecretUnreadable) else logger.warning
+        level(
+            "captcha secret not opened: set the source's secret again if this lasts",
+            extra={"tenant_id": source.tenant_id, "source_id": source.source_id, "error": str(error)},
+        )
+        return None
 
 
 def _stored_outcome(repo: Repository, record: Submission) -> Outcome:
@@ -217,6 +245,7 @@ def _process(
     now: datetime,
     *,
     verifier: Verifier = verify_captcha,
+    secrets: SecretBox = NO_SECRETS,
     repeat: bool = False,
 ) -> Outcome:
     """Checks (origin, honeypot, CAPTCHA), mapping, the lead; then the record's outcome."""
@@ -228,13 +257,18 @@ def _process(
         return _spam(repo, record)
     if door.captcha is not None:
         token = next((v for k, v in arrival.pairs if k == TOKEN_FIELDS[door.captcha.provider]), None)
-        verdict = verifier(
-            door.captcha.provider,
-            door.captcha.secret,
-            token,
-            arrival.client_ip,
-            min_score=door.captcha.min_score,
-            timeout=CAPTCHA_TIMEOUT_SECONDS,
+        secret = _captcha_secret(secrets, source, door.captcha.secret)
+        verdict = (
+            verifier(
+                door.captcha.provider,
+                secret,
+                token,
+                arrival.client_ip,
+                min_score=door.captcha.min_score,
+                timeout=CAPTCHA_TIMEOUT_SECONDS,
+            )
+            if secret is not None
+            else Verdict(ok=False, reason="unavailable")
         )
         if not verdict.ok and verdict.reason == "unavailable":
             _finish(repo, record, SubmissionStatus.FAILED, reason="captcha_unavailable")

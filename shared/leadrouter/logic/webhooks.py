@@ -38,10 +38,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import PageKey, Repository
 from leadrouter.data.webhooks import Subscription
-from leadrouter.domain.errors import InvalidInput, NotFound, RateLimited
+from leadrouter.domain.errors import InvalidInput, NotFound, RateLimited, Unavailable
 from leadrouter.domain.events import DOMAIN_EVENT, EVENT_SOURCE, DomainEvent, EventType
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.models import Caller, Name
+from leadrouter.domain.secrets import (
+    NO_SECRETS,
+    SecretBox,
+    SecretsUnavailable,
+    SecretUnreadable,
+    reveal,
+    webhook_secret_context,
+)
 from leadrouter.domain.webhooks import (
     MAX_URL_LENGTH,
     MAX_WEBHOOKS_PER_TENANT,
@@ -92,9 +100,15 @@ class WebhookCreate(BaseModel):
 
 # ------------------------------------------------------------------ admin
 def register(
-    repo: Repository, caller: Caller, body: WebhookCreate, now: datetime, *, allow_local: bool = False
+    repo: Repository,
+    caller: Caller,
+    body: WebhookCreate,
+    now: datetime,
+    *,
+    secrets: SecretBox,
+    allow_local: bool = False,
 ) -> tuple[Webhook, str]:
-    """A new webhook and its signing secret (returned this once; stored, never listed)."""
+    """A new webhook and its signing secret (returned this once; stored sealed, never listed)."""
     try:
         url = check_url(body.url, allow_local=allow_local)
     except ValueError as error:
@@ -114,7 +128,12 @@ def register(
         data["event_types"] = body.event_types
     webhook = validated(Webhook, data, "invalid webhook")
     secret = new_secret()
-    repo.create_webhook(webhook, secret)
+    try:
+        sealed = secrets.seal(secret, webhook_secret_context(webhook.tenant_id, webhook.webhook_id))
+    except SecretsUnavailable as error:
+        logger.warning("webhook secret not sealed", extra={"error": str(error)})
+        raise Unavailable("the webhook could not be registered right now; try again") from error
+    repo.create_webhook(webhook, sealed)
     logger.info("webhook registered", extra={"webhook_id": webhook.webhook_id, "tenant_id": caller.tenant_id})
     return webhook, secret
 
@@ -218,7 +237,7 @@ def fan_out_message(repo: Repository, queue: Queue, body: str) -> int:
 class Outcome:
     """What became of one delivery message: ``retry_in`` seconds for a failed attempt with more to
     come; ``dead`` after the last one; ``skipped`` when nothing was posted (delivered already, another
-    copy has it, the webhook is gone)."""
+    copy has it, the webhook is gone, its secret cannot be read)."""
 
     result: Literal["delivered", "retry", "dead", "skipped"]
     attempt: int | None = None
@@ -246,8 +265,13 @@ def deliver(
     settings: Settings,
     now: Callable[[], datetime] = utc_now,
     poster: Poster = post,
+    secrets: SecretBox = NO_SECRETS,
 ) -> Outcome:
     """One attempt at one delivery: claim it in the log, sign, POST, record the outcome.
+
+    ``secrets`` opens the webhook's sealed signing secret. One that can never open here (copied from
+    another webhook or tenant, altered) is logged dead at once and its message consumed: no retry
+    could sign it, and nothing unsigned is ever posted.
 
     ``holder`` is the SQS message id and ``receive_count`` its ApproximateReceiveCount: attempt n of
     the message waits ``schedule.delay_after(n)`` before the next, and the last one is logged dead
@@ -265,21 +289,30 @@ def deliver(
         logger.info("delivery not claimed", extra={**ids, "status": str(claim.status)})
         return Outcome("skipped", reason=f"delivery is {claim.status}")
     body = delivery_body(request)
-    sent_at = now()
-    headers = {
-        HEADER: sign(subscription.secret, int(sent_at.timestamp()), body),
-        "Leadrouter-Event-Id": request.event_id,
-        "Leadrouter-Event-Type": str(request.event.type),
-        "Leadrouter-Webhook-Id": request.webhook_id,
-        "Leadrouter-Delivery-Attempt": str(claim.attempt),
-    }
-    result = poster(
-        subscription.webhook.url,
-        body,
-        headers,
-        timeout=settings.webhook_timeout_seconds,
-        allow_local=settings.webhooks_allow_local,
-    )
+    context = webhook_secret_context(request.tenant_id, request.webhook_id)
+    try:
+        secret = reveal(secrets, subscription.secret, context)
+    except SecretUnreadable:
+        return _unsignable(repo, request, holder, claim.attempt, now(), ids)
+    except SecretsUnavailable as error:  # the key service's trouble: a failed attempt, retried as any
+        logger.warning("webhook secret not opened; will retry", extra={**ids, "error": str(error)})
+        result = PostResult(None, "the signing secret could not be read just now", 0.0)
+    else:
+        sent_at = now()
+        headers = {
+            HEADER: sign(secret, int(sent_at.timestamp()), body),
+            "Leadrouter-Event-Id": request.event_id,
+            "Leadrouter-Event-Type": str(request.event.type),
+            "Leadrouter-Webhook-Id": request.webhook_id,
+            "Leadrouter-Delivery-Attempt": str(claim.attempt),
+        }
+        result = poster(
+            subscription.webhook.url,
+            body,
+            headers,
+            timeout=settings.webhook_timeout_seconds,
+            allow_local=settings.webhooks_allow_local,
+        )
     finished = now()
     schedule: RetrySchedule = SCHEDULE.scaled(settings.webhook_retry_scale)
     extra = {**ids, "attempt": claim.attempt, "status_code": result.status_code, "seconds": result.seconds}
@@ -316,6 +349,21 @@ def deliver(
     )
 
 
+def _unsignable(
+    repo: Repository,
+    request: DeliveryRequest,
+    holder: str,
+    attempt: int,
+    finished: datetime,
+    ids: dict[str, str],
+) -> Outcome:
+    error = "the signing secret cannot be read: delete the webhook and register it again"
+    repo.finish_delivery(request, holder, DeliveryStatus.DEAD, finished, status_code=None, error=error)
+    metrics.add_metric(name="WebhookDeliveryDead", unit=MetricUnit.Count, value=1)
+    logger.error("webhook secret does not open for its webhook; delivery dead", extra=ids)
+    return Outcome("skipped", attempt, reason=error)
+
+
 def request_of_message(body: str) -> DeliveryRequest:
     return DeliveryRequest.model_validate_json(body)
 
@@ -342,6 +390,7 @@ def deliver_batch(
     settings: Settings,
     time_left: Callable[[], float],
     poster: Poster = post,
+    secrets: SecretBox = NO_SECRETS,
 ) -> list[str]:
     """Deliver a batch side by side; the ids of the messages that failed (a partial batch response).
 
@@ -368,7 +417,7 @@ def deliver_batch(
             message.message_id
             for message, request in group
             if not _deliver_one(
-                repo, queue, message, request, slots[request.tenant_id], settings, time_left, poster
+                repo, queue, message, request, slots[request.tenant_id], settings, time_left, poster, secrets
             )
         ]
 
@@ -388,6 +437,7 @@ def _deliver_one(
     settings: Settings,
     time_left: Callable[[], float],
     poster: Poster,
+    secrets: SecretBox,
 ) -> bool:
     """One message of a batch: True if it is done with (delete it), False to report it failed."""
     ids = {"tenant_id": request.tenant_id, "webhook_id": request.webhook_id, "event_id": request.event_id}
@@ -404,6 +454,7 @@ def _deliver_one(
                 receive_count=message.receive_count,
                 settings=settings,
                 poster=poster,
+                secrets=secrets,
             )
         except Exception:
             logger.exception("delivery attempt crashed", extra=ids)

@@ -17,7 +17,7 @@ from leadrouter.api.forms.snippet import form_snippet
 from leadrouter.domain.forms import CaptchaView, FormDoor
 from leadrouter.domain.models import FormSource, PoolSettings
 from leadrouter.logic import admin as logic
-from leadrouter.runtime import repository
+from leadrouter.runtime import repository, secret_box
 
 router = Router()
 
@@ -70,7 +70,7 @@ def _action_url(key: str) -> str:
 )
 def create_source(body: logic.FormSourceCreate) -> Response[NewFormSource]:
     caller = caller_of(router, "admin")
-    source, key = logic.create_form_source(repository(), caller, body)
+    source, key = logic.create_form_source(repository(), caller, body, secrets=secret_box())
     action = _action_url(key)
     captcha = source.web_form.captcha
     snippet = form_snippet(
@@ -104,7 +104,8 @@ def list_sources() -> FormSourceList:
 )
 def edit_source(source_id: PathIdent, body: logic.FormSourceEdit) -> FormSourceOut:
     caller = caller_of(router, "admin")
-    return FormSourceOut.of(logic.edit_form_source(repository(), caller, source_id, body))
+    edited = logic.edit_form_source(repository(), caller, source_id, body, secrets=secret_box())
+    return FormSourceOut.of(edited)
 
 
 @router.get("/pools/<pool>", summary="A data pool's settings (defaults if never set)", tags=["form sources"])

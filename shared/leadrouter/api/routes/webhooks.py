@@ -1,6 +1,6 @@
 """Webhooks (admin only): signed HTTPS deliveries of the tenant's events, their log, a test event.
 
-The signing secret is returned once, by ``POST /webhooks``; it is stored for signing and never listed.
+The signing secret is returned once, by ``POST /webhooks``; it is stored sealed for signing and never listed.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from leadrouter.data.webhook_queue import delivery_queue
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.webhooks import SCHEDULE, Delivery, Webhook
 from leadrouter.logic import webhooks as logic
-from leadrouter.runtime import repository
+from leadrouter.runtime import repository, secret_box
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER
 
@@ -71,7 +71,7 @@ def create_webhook(body: logic.WebhookCreate) -> Response[NewWebhook]:
     caller = caller_of(router, "admin")
     settings = Settings.from_env()
     webhook, secret = logic.register(
-        repository(), caller, body, now(), allow_local=settings.webhooks_allow_local
+        repository(), caller, body, now(), secrets=secret_box(), allow_local=settings.webhooks_allow_local
     )
     return Response(
         status_code=201,
