@@ -152,8 +152,8 @@ def test_the_connection_goes_to_the_resolved_address_that_was_checked(server):
 
     def ok(connection: socket.socket) -> None:
         connection.recv(65536)
+        answered.set()  # before the answer: the client may return as soon as it has read it
         connection.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
-        answered.set()
 
     port = server(ok)
 
