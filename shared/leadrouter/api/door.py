@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -76,10 +77,10 @@ def take_submission(router: Router, *, path_key: str | None, typed_json: bool) -
         return _problem(
             429, "too many submissions; try again shortly", {}, as_json, cors={**cors, "Retry-After": retry}
         )
-    arrival = _arrival(body, failure, raw, headers, client_ip, typed_json)
+    arrival = replace(_arrival(body, failure, raw, headers, client_ip, typed_json), secrets=(key or "",))
     try:
         outcome = receive(repository(), source, arrival, now())
-    except InvalidInput as error:  # a sender id reused for another content
+    except InvalidInput as error:
         return _problem(422, str(error), error.fields, as_json, cors=cors)
     except Unavailable as error:
         retry_headers = {**cors, "Retry-After": str(error.retry_after)}
