@@ -192,6 +192,25 @@ def test_when_the_stored_first_write_fails_the_sender_gets_a_503_with_retry_afte
 
 
 @pytest.mark.parametrize("headers", [FETCH, NAVIGATION], ids=["json", "page"])
+def test_when_the_form_key_cannot_be_looked_up_the_sender_gets_a_503_with_retry_after(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch, headers: dict[str, str]
+) -> None:
+    # Given a container that has not read this source yet, and the config table throttled
+    add_form_source(moto_repo)
+    monkeypatch.setattr("leadrouter.data.config.SETTINGS_CACHE.get", lambda key, read: read())
+    table = Settings.from_env().config_table
+
+    def fails(operation: str, request: dict[str, Any]) -> Exception | None:
+        return throttled(operation) if request.get("TableName") == table else None
+
+    faulty = _failing(monkeypatch, fails)
+    reply = post_form([("name", "An"), ("phone", "0912345678")], headers=headers)
+    assert faulty.failed == ["get_item"]
+    assert reply.status == 503 and int(reply.headers["Retry-After"]) >= 1
+    assert reply.headers["Content-Type"].startswith("application/json" if headers is FETCH else "text/html")
+
+
+@pytest.mark.parametrize("headers", [FETCH, NAVIGATION], ids=["json", "page"])
 def test_when_the_reads_that_answer_a_repeat_fail_the_sender_gets_a_503_with_retry_after(
     moto_repo: Repository, monkeypatch: pytest.MonkeyPatch, headers: dict[str, str]
 ) -> None:
