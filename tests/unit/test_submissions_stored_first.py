@@ -178,9 +178,14 @@ def test_when_the_stored_first_write_fails_the_sender_gets_a_503_with_retry_afte
     table = Settings.from_env().submissions_table
 
     def fails(operation: str, request: dict[str, Any]) -> Exception | None:
-        if operation == "put_item" and request.get("TableName") == table:
-            return throttled("PutItem") if error == "throttled" else EndpointConnectionError(endpoint_url="x")
-        return None
+        if operation != "put_item" or request.get("TableName") != table:
+            return None
+        failure: Exception = (
+            throttled("PutItem")
+            if error == "throttled"
+            else EndpointConnectionError(endpoint_url="https://dynamodb.ap-southeast-1.amazonaws.com")
+        )
+        return failure
 
     faulty = _failing(monkeypatch, fails)
     reply = post_form([("name", "An"), ("phone", "0912345678")], headers=headers)

@@ -5,7 +5,9 @@ logic, so nothing a source sent is ever lost: a submission that cannot become a 
 email after mapping, CAPTCHA failed, malformed) is listed for admins and replayable; one whose
 processing crashed stays ``received`` or ``failed`` and is replayable too. The record's key is the
 sender's id (or the content in a short window) and it chose the lead's id, so repeats, concurrent
-copies and replays all end in the one lead.
+copies and replays all end in the one lead. A sender id reused with other content is stored too, under
+a key of its own, and refused; a rejection is not final: the next attempt is checked anew. What each
+check said is kept, so a replay (which cannot run them again) lets in nothing unverified unless asked.
 """
 
 from __future__ import annotations
@@ -180,7 +182,8 @@ def _record_of(source: FormSource, arrival: Arrival, now: datetime) -> tuple[Sub
     else:
         key, previous_key = content_keys(source.source_id, digest, now)
     size = stored_size(pairs)
-    status, reason, answer = SubmissionStatus.RECEIVED, None, None
+    status, reason = SubmissionStatus.RECEIVED, None
+    answer: dict[str, Any] | None = None
     if arrival.malformed:
         status, reason = SubmissionStatus.REJECTED, f"malformed: {arrival.malformed}"
         answer = {"problems": {"body": arrival.malformed}}
