@@ -277,6 +277,10 @@ SECRET_BODIES: dict[str, Any] = {
     "the key under another name": lambda: post_form(
         [("name", "An"), ("phone", "0912345678"), ("api", FORM_KEY)]
     ),
+    "the key in the landing page's address": lambda: post_form(
+        [("name", "An"), ("phone", "0912345678")],
+        headers={"Referer": f"https://landing.example.vn/?form_key={FORM_KEY}"},
+    ),
     "an unreadable body kept as text": lambda: post_raw(
         "/intake/leads",
         "application/x-www-form-urlencoded",

@@ -207,7 +207,7 @@ def _record_of(source: FormSource, arrival: Arrival, now: datetime) -> tuple[Sub
         channel=arrival.channel,
         content_type=(arrival.content_type or "")[:200] or None,
         fields=bounded(pairs) if size > MAX_STORED_BYTES else list(pairs),
-        headers=dict(arrival.headers),
+        headers={k: without_secrets(v, SECRET_FIELDS, arrival.secrets) for k, v in arrival.headers.items()},
         client_ip=arrival.client_ip,
         checks={
             Check.ORIGIN: CheckResult.NOT_RUN if origin_on else CheckResult.OFF,
