@@ -201,11 +201,16 @@ def test_a_honeypot_hit_looks_like_success_is_stored_as_spam_and_is_released_onc
     assert bot.body["status"] == "pending"
     assert [lead.name for lead in _leads(moto_repo)] == ["An"]
     (spam,) = _submissions("spam")
-    assert spam["reason"] == "honeypot"
+    assert spam["reason"] == "honeypot" and spam["unverified_checks"] == ["honeypot"]
+    # When an admin replays it without saying so, it is not let in (a bulk replay lets no bot in)
+    path = f"/intake/submissions/{spam['submission_id']}/replay"
+    refused = call_as("POST", path)
+    assert refused.status == 422 and refused.body["errors"][0]["field"] == "release_unverified"
     # When an admin releases it; Then it becomes the one lead its answer named, exactly once
-    released = call_as("POST", f"/intake/submissions/{spam['submission_id']}/replay")
+    released = call_as("POST", path, {"release_unverified": True})
     assert released.status == 200 and released.body["result"]["lead_id"] == bot.body["lead_id"]
-    again = call_as("POST", f"/intake/submissions/{spam['submission_id']}/replay")
+    assert released.body["unverified_checks"] == ["honeypot"]
+    again = call_as("POST", path, {"release_unverified": True})
     assert again.status == 409
     assert sorted(lead.name for lead in _leads(moto_repo)) == ["An", "Bot"]
 
@@ -390,9 +395,13 @@ def test_a_captcha_is_verified_server_side_both_ways(
     if token is not None:  # the provider was asked with the source's secret
         assert captcha.received[-1].form["secret"] == "s3cret"
         assert captcha.received[-1].form["response"] == token
-    if status != 201:  # a visitor the check refused can still be let in by an admin
-        replayed = call_as("POST", f"/intake/submissions/{record['submission_id']}/replay")
+    if status != 201:  # a visitor the check refused can still be let in by an admin, explicitly
+        assert record["unverified_checks"] == ["captcha"]
+        path = f"/intake/submissions/{record['submission_id']}/replay"
+        assert call_as("POST", path).status == 422
+        replayed = call_as("POST", path, {"release_unverified": True})
         assert replayed.status == 200 and len(_leads(moto_repo)) == 1
+        assert replayed.body["unverified_checks"] == ["captcha"]
 
 
 def test_a_new_source_returns_its_action_url_and_snippet_once_and_never_its_captcha_secret(

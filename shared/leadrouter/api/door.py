@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from botocore.exceptions import BotoCoreError, ClientError
 
 from leadrouter.api.context import now
 from leadrouter.api.contract import base_path
@@ -61,7 +63,10 @@ def take_submission(router: Router, *, path_key: str | None, typed_json: bool) -
         except BodyError as error:
             failure = error
     key = path_key or headers.get("x-form-key") or _key_field(body)
-    source = _source(key)
+    try:
+        source = _source(key)
+    except Unavailable as error:  # nothing stored yet: the sender retries
+        return _problem(503, str(error), {}, as_json, cors={"Retry-After": str(error.retry_after)})
     if source is None:
         message = "missing form key" if not key else "unknown or disabled form key"
         return _problem(401, message, {"form_key": message}, as_json, cors={})
@@ -76,10 +81,10 @@ def take_submission(router: Router, *, path_key: str | None, typed_json: bool) -
         return _problem(
             429, "too many submissions; try again shortly", {}, as_json, cors={**cors, "Retry-After": retry}
         )
-    arrival = _arrival(body, failure, raw, headers, client_ip, typed_json)
+    arrival = replace(_arrival(body, failure, raw, headers, client_ip, typed_json), secrets=(key or "",))
     try:
         outcome = receive(repository(), source, arrival, now(), secrets=secret_box())
-    except InvalidInput as error:  # a sender id reused for another content
+    except InvalidInput as error:
         return _problem(422, str(error), error.fields, as_json, cors=cors)
     except Unavailable as error:
         retry_headers = {**cors, "Retry-After": str(error.retry_after)}
@@ -164,7 +169,10 @@ def thanks_page() -> Response[str]:
 def _source(key: str | None) -> FormSource | None:
     if not key or len(key) > 128:
         return None
-    source = repository().form_source_by_key_hash(hash_form_key(key))
+    try:
+        source = repository().form_source_by_key_hash(hash_form_key(key))
+    except (ClientError, BotoCoreError) as error:  # the config table throttled or down
+        raise Unavailable("this form cannot take submissions right now; try again") from error
     return source if source is not None and source.active else None
 
 

@@ -81,6 +81,9 @@ HttpUrlText = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
 UtmValue = Annotated[str, Field(min_length=1, max_length=256)]
 #: A campaign as admins name it (the models' ``Label``; not imported, models import this module).
 CampaignLabel = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_label)]
+#: A CAPTCHA action as a page declares it (reCAPTCHA v3 ``execute(..., {action})``, Turnstile
+#: ``data-action``): letters, digits, ``_``, ``-`` and ``/``.
+CaptchaAction = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_/-]+$")]
 
 
 #: A provider's secret as an admin gives it; stored sealed (``domain.secrets``), which is longer.
@@ -112,6 +115,12 @@ class CaptchaSettings(BaseModel):
     secret: CaptchaSecret = Field(repr=False)
     #: reCAPTCHA v3 only: scores below this are refused (Google suggests 0.5).
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    #: Turnstile and reCAPTCHA v3: the action the page declares (the snippet's v3 script uses
+    #: ``submit``); a token minted for another action is refused. None: not checked.
+    action: CaptchaAction | None = None
+    #: Hosts the widget may be solved on (the provider's answer names it). Empty: the hosts of the
+    #: source's ``allowed_origins``; with neither, not checked.
+    hostnames: list[Host] = Field(default_factory=list, max_length=20)
 
 
 class CaptchaView(BaseModel):
@@ -120,6 +129,8 @@ class CaptchaView(BaseModel):
     provider: CaptchaProvider
     site_key: str
     min_score: float
+    action: str | None = None
+    hostnames: list[str] = Field(default_factory=list)
 
 
 class FormDoor(BaseModel):
@@ -143,6 +154,13 @@ class FormDoor(BaseModel):
     campaign_map: dict[UtmValue, CampaignLabel] = Field(default_factory=dict, max_length=50)
     #: Per client IP (in memory per container; API Gateway's throttle is the shared guard).
     rate_per_ip_per_minute: StrictInt = Field(default=10, ge=1, le=6000)
+
+    def captcha_hostnames(self) -> list[str]:
+        """Hosts a CAPTCHA token must have been solved on: the set ones, else the allowed origins'."""
+        if self.captcha is None or self.captcha.hostnames:
+            return list(self.captcha.hostnames) if self.captcha else []
+        hosts = (urlsplit(origin).hostname for origin in self.allowed_origins if "://" in origin)
+        return sorted({host for host in hosts if host})
 
     def target_of(self, field: str) -> FieldTarget | None:
         """What a posted field stands for (the source's map first, then the common aliases)."""

@@ -27,6 +27,7 @@ from leadrouter.domain.dispatch import RECHECK_WINDOW
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from leadrouter.domain.forms import (
     CampaignLabel,
+    CaptchaAction,
     CaptchaProvider,
     FieldTarget,
     FormDoor,
@@ -363,6 +364,12 @@ class CaptchaEdit(BaseModel):
         default=None, description="write-only; omit to keep the stored secret"
     )
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    action: CaptchaAction | None = Field(default=None, description="the action the page declares; checked")
+    hostnames: list[Host] = Field(
+        default_factory=list,
+        max_length=20,
+        description="hosts the widget may be solved on; empty: those of allowed_origins",
+    )
 
 
 class FormDoorEdit(BaseModel):
