@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadrouter_local.demo_data import FORM_KEY
+from leadrouter_local.demo_data import FORM_KEY, SOURCE_SECRET
 from tests.support import stack as local_stack
 
 ADMIN = {"Authorization": "Bearer demo-admin"}
@@ -50,7 +50,7 @@ def test_leads_posted_over_http_are_assigned_by_the_schedule(stack: str) -> None
             f"{stack}/intake/leads",
             "POST",
             {"name": f"Lead {i}", "phone": f"0912{i:06d}"},
-            {"X-Form-Key": FORM_KEY},
+            {"X-Form-Key": FORM_KEY, "X-Source-Secret": SOURCE_SECRET},
         )
         assert status == 201, body
         ids.append(body["lead_id"])

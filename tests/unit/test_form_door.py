@@ -17,12 +17,14 @@ from botocore.exceptions import ClientError
 from leadrouter.data.repository import Repository
 from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.models import Lead
-from tests.support.api import ADMIN, FORM_KEY, add_form_source, call_as
+from tests.support.api import ADMIN, FORM_KEY, SOURCE_SECRET, add_form_source, call_as
 from tests.support.builders import TENANT
 from tests.support.forms import FETCH, NAVIGATION, multipart, post_form, post_raw, urlencoded
 
 ANH = "Nguyễn Thị Ánh"
 ANH_NFD = unicodedata.normalize("NFD", ANH)
+#: A server's post carries the source's secret: its answer names the lead (the key alone: a receipt).
+SECRET = {"X-Source-Secret": SOURCE_SECRET}
 
 
 def _leads(repo: Repository) -> list[Lead]:
@@ -52,7 +54,7 @@ def test_the_same_lead_in_all_three_encodings_is_stored_identically_with_vietnam
     for i, encoding in enumerate(["urlencoded", "multipart", "json"]):
         pairs = [("name", ANH_NFD), ("phone", f"091234567{i}"), ("Sản phẩm", "Căn hộ"), ("utm_source", "fb")]
         # When a browser posts it in each encoding
-        reply = post_form(pairs, encoding=encoding)
+        reply = post_form(pairs, encoding=encoding, headers=SECRET)
         assert reply.status == 201, (encoding, reply.body)
         lead = moto_repo.get_lead("acme", reply.body["lead_id"])
         assert lead is not None
@@ -192,17 +194,18 @@ def test_a_honeypot_hit_looks_like_success_is_stored_as_spam_and_is_released_onc
     moto_repo: Repository,
 ) -> None:
     add_form_source(moto_repo)
-    bot = post_form([("name", "Bot"), ("phone", "0912345678"), ("_gotcha", "http://spam.example")])
+    spam = [("name", "Bot"), ("phone", "0912345678"), ("_gotcha", "http://spam.example")]
+    bot, bot_crm = post_form(spam), post_form(spam, headers=SECRET)
     human = post_form([("name", "An"), ("phone", "0987654321")])
-    # Then the bot's answer has the same shape as a person's, and no lead exists for it
+    # Then the bot's answer has the same shape as a person's (even to the secret), and no lead exists for it
     assert bot.status == human.status == 201 and set(bot.body) == set(human.body)
-    assert bot.body["status"] == "pending"
+    assert bot.body["status"] == "received" and bot_crm.body["status"] == "pending"
     assert [lead.name for lead in _leads(moto_repo)] == ["An"]
     (spam,) = _submissions("spam")
     assert spam["reason"] == "honeypot"
     # When an admin releases it; Then it becomes the one lead its answer named, exactly once
     released = call_as("POST", f"/intake/submissions/{spam['submission_id']}/replay")
-    assert released.status == 200 and released.body["result"]["lead_id"] == bot.body["lead_id"]
+    assert released.status == 200 and released.body["result"]["lead_id"] == bot_crm.body["lead_id"]
     again = call_as("POST", f"/intake/submissions/{spam['submission_id']}/replay")
     assert again.status == 409
     assert sorted(lead.name for lead in _leads(moto_repo)) == ["An", "Bot"]
@@ -251,7 +254,9 @@ def test_a_failure_after_the_stored_first_record_is_listed_and_a_replay_makes_on
     monkeypatch.setattr(Repository, "put_new_lead", real)
     replayed = call_as("POST", f"/intake/submissions/{failed['submission_id']}/replay")
     assert replayed.status == 200
-    retried = post_form([("name", "An"), ("phone", "0912345678")], headers={"Idempotency-Key": "crm-1"})
+    retried = post_form(
+        [("name", "An"), ("phone", "0912345678")], headers={"Idempotency-Key": "crm-1", **SECRET}
+    )
     assert retried.status == 201 and retried.body["lead_id"] == replayed.body["result"]["lead_id"]
     assert len(_leads(moto_repo)) == 1
 
@@ -266,8 +271,12 @@ def test_a_double_click_is_one_submission_and_one_lead(moto_repo: Repository) ->
 
 def test_a_form_cannot_pick_a_campaign_unless_the_source_maps_its_utm_campaign(moto_repo: Repository) -> None:
     add_form_source(moto_repo, web_form=FormDoor(campaign_map={"tet-2027": "Tết 2027"}))
-    mapped = post_form([("name", "An"), ("phone", "0912345678"), ("utm_campaign", "tet-2027")])
-    unmapped = post_form([("name", "Bình"), ("phone", "0912345679"), ("utm_campaign", "Khuyến mãi VIP")])
+    mapped = post_form(
+        [("name", "An"), ("phone", "0912345678"), ("utm_campaign", "tet-2027")], headers=SECRET
+    )
+    unmapped = post_form(
+        [("name", "Bình"), ("phone", "0912345679"), ("utm_campaign", "Khuyến mãi VIP")], headers=SECRET
+    )
     by_id = {lead.lead_id: lead for lead in _leads(moto_repo)}
     assert by_id[mapped.body["lead_id"]].campaign == "Tết 2027"
     assert by_id[unmapped.body["lead_id"]].campaign is None
@@ -435,7 +444,7 @@ def test_a_new_leads_submission_is_accepted_by_its_lead_alone_with_no_second_wri
 ) -> None:
     # Given two submissions: one becomes a lead, the other's lead insert crashed (claim written)
     add_form_source(moto_repo)
-    ok = post_form([("name", "An"), ("phone", "0912345678")], headers=FETCH)
+    ok = post_form([("name", "An"), ("phone", "0912345678")], headers={**FETCH, **SECRET})
     with monkeypatch.context() as patched:
         patched.setattr(Repository, "put_new_lead", _down)
         assert post_form([("name", "Bình"), ("phone", "0987654321")], headers=FETCH).status == 503
