@@ -7,6 +7,7 @@ crashed the handler inside Powertools' parser.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
@@ -477,3 +478,68 @@ def test_a_json_body_with_an_empty_field_name_is_a_422_and_stored_rejected(moto_
     (record,) = _submissions("rejected")
     assert _leads(moto_repo) == []
     assert record["answer"]["problems"]["(empty field name)"]
+
+
+# ------------------------------------------------------------------ pages a browser sees (issue #23, 17)
+def _page_text(reply: Any) -> str:
+    assert reply.headers["Content-Type"].startswith("text/html"), reply.headers
+    return str(reply.body)
+
+
+def test_a_browser_over_its_rate_limit_gets_a_vietnamese_page_saying_to_wait(moto_repo: Repository) -> None:
+    add_form_source(moto_repo, web_form=FormDoor(rate_per_ip_per_minute=1))
+    post_form([("name", "An"), ("phone", "0912345678")], headers=NAVIGATION)
+    limited = post_form([("name", "An"), ("phone", "0912345679")], headers=NAVIGATION)
+    assert limited.status == 429 and int(limited.headers["Retry-After"]) >= 1
+    page = _page_text(limited)
+    assert "Bạn đã gửi nhiều lần trong thời gian ngắn." in page and "đợi một phút" in page
+    assert "<strong></strong>" not in page and "để sửa" not in page and "correct and resend" not in page
+
+
+def test_a_refused_origin_gets_a_page_that_does_not_ask_to_correct_the_form(moto_repo: Repository) -> None:
+    add_form_source(moto_repo, web_form=FormDoor(allowed_origins=["https://shop.example.vn"]))
+    other = {**NAVIGATION, "Origin": "https://copycat.example"}
+    refused = post_form([("name", "An"), ("phone", "0912345678")], headers=other)
+    assert refused.status == 403
+    page = _page_text(refused)
+    assert "Trang này không được phép gửi vào biểu mẫu này." in page and "liên hệ với chủ trang" in page
+    assert "<strong>origin</strong>" not in page and "để sửa" not in page
+
+
+@pytest.mark.parametrize("length", [129, 300, 2000])
+def test_an_over_long_key_in_the_path_is_the_unknown_key_page(moto_repo: Repository, length: int) -> None:
+    add_form_source(moto_repo)
+    content_type, raw = urlencoded([("name", "An"), ("phone", "0912345678")])
+    reply = post_raw("/f/" + "k" * length, content_type, raw, NAVIGATION)
+    assert reply.status == 401
+    assert "Biểu mẫu này không còn nhận thông tin." in _page_text(reply)
+    assert post_raw("/f/" + "k" * length, content_type, raw, FETCH).status == 401  # JSON: the same 401
+    assert _leads(moto_repo) == []
+
+
+def test_an_over_size_body_is_a_page_for_a_browser_and_json_for_a_script(moto_repo: Repository) -> None:
+    # Given bodies over the 64 KiB limit: at the form door, and at a JSON route the screen refuses
+    add_form_source(moto_repo)
+    content_type, raw = urlencoded([("name", "An"), ("phone", "0912345678"), ("ghi_chu", "x" * 70_000)])
+    door = post_raw(f"/f/{FORM_KEY}", content_type, raw, NAVIGATION)
+    big = json.dumps({"name": "x" * 70_000}).encode()
+    screened = post_raw("/rules/preview", "application/json", big, NAVIGATION)
+    screened_json = post_raw("/rules/preview", "application/json", big, FETCH)
+    # Then a browser gets the page, a script JSON, each a 413
+    assert door.status == screened.status == screened_json.status == 413
+    for reply in (door, screened):
+        assert "Nội dung gửi quá lớn." in _page_text(reply) and "để sửa" in _page_text(reply)
+    assert screened_json.body["errors"][0]["field"] == "body"
+
+
+def test_the_favicon_is_a_204_a_browser_accepts_and_the_pages_ask_for_none(moto_repo: Repository) -> None:
+    icon = call_as("GET", "/favicon.ico", who=None)
+    assert icon.status == 204 and not icon.body and "max-age" in icon.headers["Cache-Control"]
+    page = call_as("GET", "/thanks", who=None)
+    assert '<link rel="icon" href="data:,">' in page.body
+    # …and the local API Gateway routes it without a token, from the template
+    from leadrouter_local.apigw import routes
+    from leadrouter_local.template import load_template
+
+    (route,) = [r for r in routes(load_template()) if r.match("GET", "/favicon.ico") is not None]
+    assert route.authenticated is False

@@ -26,6 +26,8 @@ FORM_KEY = "formKey"
 SOURCE_SECRET = "sourceSecret"  # noqa: S105 (the security scheme's name)
 INTAKE = ("post", "/intake/leads")
 FORM_DOOR = ("post", "/f/{form_key}")
+#: The longest form key the door looks up (``api.door``); keys it issues are far shorter.
+MAX_FORM_KEY_CHARS = 128
 #: Public routes that take no credentials at all (the door's key is in the path; a static page).
 _KEYLESS = {FORM_DOOR, ("get", "/thanks")}
 #: Writes that cannot conflict with anything: a dry run, and a source whose id and key are generated.
@@ -332,6 +334,11 @@ def _add_door_bodies(document: dict[str, Any]) -> None:
             },
             "303": {"description": "a browser's plain form post: go to the thank-you page (Location)"},
         }
+    # The key's bound is documented, not validated by the route: a longer key is an unknown key (the
+    # door's 401, a page for a browser), not a validation error.
+    for parameter in document["paths"][FORM_DOOR[1]][FORM_DOOR[0]].get("parameters", []):
+        if parameter["in"] == "path" and parameter["name"] == "form_key":
+            parameter["schema"]["maxLength"] = MAX_FORM_KEY_CHARS
     thanks = document["paths"]["/thanks"]["get"]
     thanks["responses"] = {
         "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}

@@ -25,7 +25,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from leadrouter.api.context import now
-from leadrouter.api.contract import base_path
+from leadrouter.api.contract import MAX_FORM_KEY_CHARS, base_path
 from leadrouter.api.forms.answers import SourceAnswer, SubmissionReceipt
 from leadrouter.api.forms.bodies import BodyError, FormBody, decode_body
 from leadrouter.api.forms.negotiate import cors_headers, preflight_headers, redirect_target, wants_json
@@ -172,9 +172,8 @@ def _problem(
             status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=cors
         )
     listed = list(problems.items()) or [("", message)]
-    return Response(
-        status_code=status, content_type="text/html; charset=utf-8", body=error_page(listed), headers=cors
-    )
+    page = error_page(listed, status=status)
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=page, headers=cors)
 
 
 def preflight(router: Router, *, path_key: str | None) -> Response[str]:
@@ -195,7 +194,7 @@ def thanks_page() -> Response[str]:
 
 
 def _source(key: str | None) -> FormSource | None:
-    if not key or len(key) > 128:
+    if not key or len(key) > MAX_FORM_KEY_CHARS:
         return None
     source = repository().form_source_by_key_hash(hash_form_key(key))
     return source if source is not None and source.active else None

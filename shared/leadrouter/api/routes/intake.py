@@ -35,6 +35,9 @@ _COMMON = (
     "a plain form is redirected (303) to the source's thank-you page or the built-in one; errors are "
     "pages for it too. Bodies over 64 KiB are refused (413)."
 )
+#: Not bounded by the route's validation: a browser posting an over-long key must get the door's 401
+#: page (an unknown key), not a validation error in JSON.
+KEY_DOC = "the form source's key (any other, a longer one too, is unknown: 401)"
 SenderId = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=128, description=IDEMPOTENCY_DOC),
@@ -78,7 +81,7 @@ def post_lead(idempotency_key: SenderId = None) -> Response[Any]:
     tags=["intake"],
 )
 def post_form(
-    form_key: Annotated[str, Path(min_length=1, max_length=128)], idempotency_key: SenderId = None
+    form_key: Annotated[str, Path(min_length=1, description=KEY_DOC)], idempotency_key: SenderId = None
 ) -> Response[Any]:
     return take_submission(router, path_key=form_key, typed_json=False)
 
