@@ -195,8 +195,8 @@ def test_a_honeypot_hit_looks_like_success_is_stored_as_spam_and_is_released_onc
     moto_repo: Repository,
 ) -> None:
     add_form_source(moto_repo)
-    spam = [("name", "Bot"), ("phone", "0912345678"), ("_gotcha", "http://spam.example")]
-    bot, bot_crm = post_form(spam), post_form(spam, headers=SECRET)
+    filled = [("name", "Bot"), ("phone", "0912345678"), ("_gotcha", "http://spam.example")]
+    bot, bot_crm = post_form(filled), post_form(filled, headers=SECRET)
     human = post_form([("name", "An"), ("phone", "0987654321")])
     # Then the bot's answer has the same shape as a person's (even to the secret), and no lead exists for it
     assert bot.status == human.status == 201 and set(bot.body) == set(human.body)
