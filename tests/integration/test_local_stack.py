@@ -97,7 +97,10 @@ def test_a_lead_is_assigned_on_arrival_through_the_emulated_stream(launch: Calla
     # Given a stack whose schedules would not fire for an hour: only the stream trigger can assign
     url = launch("--schedule-seconds", "3600")
     status, body = local_stack.request(
-        f"{url}/intake/leads", "POST", {"name": "An", "phone": "0912345678"}, {"X-Form-Key": FORM_KEY}
+        f"{url}/intake/leads",
+        "POST",
+        {"name": "An", "phone": "0912345678"},
+        {"X-Form-Key": FORM_KEY, "X-Source-Secret": SOURCE_SECRET},
     )
     assert status == 201
 
