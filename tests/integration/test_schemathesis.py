@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from leadrouter_local.demo_data import FORM_KEY
+from leadrouter_local.demo_data import FORM_KEY, SOURCE_SECRET
 from tests.support import stack as local_stack
 
 #: Per operation and identity; with 26 operations and two identities this runs in about 2 minutes.
@@ -56,10 +56,12 @@ class Totals:
 
 
 def _run(url: str, identity: str, token: str, workdir: Path) -> Totals:
-    """One ``st run`` with ``token`` as the Cognito bearer and the demo form key as X-Form-Key."""
+    """One ``st run`` with ``token`` as the Cognito bearer, the demo form key as X-Form-Key and the
+    demo source's secret as X-Source-Secret (so intake answers name the lead the links follow)."""
     config = workdir / f"{identity}.toml"
     config.write_text(
-        f'[auth.openapi.cognito]\nbearer = "{token}"\n\n[auth.openapi.formKey]\napi_key = "{FORM_KEY}"\n',
+        f'[auth.openapi.cognito]\nbearer = "{token}"\n\n[auth.openapi.formKey]\napi_key = "{FORM_KEY}"\n'
+        f'\n[auth.openapi.sourceSecret]\napi_key = "{SOURCE_SECRET}"\n',
         encoding="utf-8",
     )
     reports = workdir / identity

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from leadrouter import runtime
 from leadrouter.data.repository import Repository
 from leadrouter.settings import Settings
-from tests.support.api import FORM_KEY, Reply, add_form_source, call, call_as, event
+from tests.support.api import CRM, FORM_KEY, SOURCE_SECRET, Reply, add_form_source, call, call_as, event
 from tests.support.builders import TENANT
 from tests.support.lambda_context import FakeContext
 
@@ -62,12 +62,15 @@ def at_once(copies: int, work: Callable[[int], Reply]) -> list[Reply]:
 
 def _form(fields: dict[str, str], headers: dict[str, str] | None = None) -> dict[str, Any]:
     return event(
-        "POST", f"/f/{FORM_KEY}", raw_body=urlencode(fields), headers={**URLENCODED, **(headers or {})}
+        "POST",
+        f"/f/{FORM_KEY}",
+        raw_body=urlencode(fields),
+        headers={**URLENCODED, "X-Source-Secret": SOURCE_SECRET, **(headers or {})},
     )
 
 
 def _json_api(body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-    return event("POST", "/intake/leads", body, headers={"X-Form-Key": FORM_KEY, **headers})
+    return event("POST", "/intake/leads", body, headers={**CRM, **headers})
 
 
 def _raw_call(ev: dict[str, Any]) -> dict[str, Any]:

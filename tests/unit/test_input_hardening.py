@@ -21,10 +21,10 @@ from leadrouter.clock import to_iso
 from leadrouter.data.repository import Repository
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.dispatch import run_sweeps
-from tests.support.api import ADMIN, FORM_KEY, add_form_source, call, call_as, claims, event
+from tests.support.api import ADMIN, CRM, add_form_source, call, call_as, claims, event
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 
-FORM = {"X-Form-Key": FORM_KEY}
+FORM = CRM  # the key and the source secret: answers name the lead
 STAFF_A = claims("staff", staff_id="A")
 LEASE = timedelta(minutes=3)
 TET = "Tết 2027"

@@ -252,6 +252,10 @@ PUBLIC_ROUTES = {
     ("GET", "/thanks"),
     ("GET", "/openapi.json"),
     ("GET", "/swagger"),
+    ("GET", "/favicon.ico"),
+    # the form doors' CORS preflights: answered by the function, per form source
+    ("OPTIONS", "/intake/leads"),
+    ("OPTIONS", "/f/{form_key}"),
 }
 #: Claims the API authorises on; a user must never be able to write them on their own account.
 AUTHORISING_ATTRIBUTES = {"custom:tenant_id", "custom:role", "custom:staff_id", "custom:team"}

@@ -470,6 +470,9 @@ class FormSource(_Model):
     active: bool = True
     #: How its web form posts: field names, origins, thank-you page, honeypot, CAPTCHA, campaigns.
     web_form: FormDoor = Field(default_factory=FormDoor)
+    #: SHA-256 of the source's secret (``domain.keys``): with it, a server is answered the lead's id and
+    #: status; with the public key alone, only a receipt. None: no secret issued yet (rotate to get one).
+    secret_hash: str | None = Field(default=None, repr=False, pattern=r"^[0-9a-f]{64}$")
     #: Bumped by every edit; an edit is conditioned on the revision it read.
     rev: int = 0
 

@@ -9,6 +9,7 @@ writes nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -38,7 +39,7 @@ from leadrouter.domain.forms import (
     UtmValue,
 )
 from leadrouter.domain.ids import new_id
-from leadrouter.domain.keys import hash_form_key, new_form_key
+from leadrouter.domain.keys import hash_form_key, hash_source_secret, new_form_key, new_source_secret
 from leadrouter.domain.models import (
     DEFAULT_TIME_ZONE,
     MAX_CAP,
@@ -409,19 +410,44 @@ class PoolSettingsIn(BaseModel):
     )
 
 
+@dataclass(frozen=True)
+class IssuedSource:
+    """A new source with its form key and its secret: the one time either is seen (only hashes are kept)."""
+
+    source: FormSource
+    form_key: str
+    secret: str
+
+
 def create_form_source(
     repo: Repository, caller: Caller, body: FormSourceCreate, *, secrets: SecretBox
-) -> tuple[FormSource, str]:
-    """A new source and its form key. Only the key's hash is stored: this is the one time it is seen.
-    A CAPTCHA secret is sealed for the source first."""
-    data = {"tenant_id": caller.tenant_id, "source_id": new_id("F"), **body.model_dump()}
+) -> IssuedSource:
+    """A new source, its public form key and its server secret; a CAPTCHA secret is sealed first."""
+    secret = new_source_secret()
+    data = {
+        "tenant_id": caller.tenant_id,
+        "source_id": new_id("F"),
+        "secret_hash": hash_source_secret(secret),
+        **body.model_dump(),
+    }
     captcha = data["web_form"].get("captcha")
     if captcha is not None:
         captcha["secret"] = _seal(secrets, captcha["secret"], caller.tenant_id, data["source_id"])
     source = validated(FormSource, data, "invalid form source")
     key = new_form_key()
     repo.put_form_source(source, hash_form_key(key))
-    return source, key
+    return IssuedSource(source, key, secret)
+
+
+def rotate_source_secret(repo: Repository, caller: Caller, source_id: str) -> tuple[FormSource, str]:
+    """A new server secret for a source; the old one stops working at once (containers within
+    ``SETTINGS_TTL``). Written at the revision read, like any edit."""
+    current = repo.get_form_source(caller.tenant_id, source_id)
+    if current is None:
+        raise NotFound(f"form source {source_id} not found")
+    secret = new_source_secret()
+    after = current.model_copy(update={"secret_hash": hash_source_secret(secret)})
+    return repo.save_form_source(current, after), secret
 
 
 def edit_form_source(
