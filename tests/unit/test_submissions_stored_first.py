@@ -20,12 +20,14 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.forms import CaptchaSettings, FormDoor
 from leadrouter.domain.submissions import MAX_STORED_BYTES, stored_size
 from leadrouter.settings import Settings
-from tests.support.api import FORM_KEY, Reply, add_form_source, call, call_as, event
+from tests.support.api import FORM_KEY, SOURCE_SECRET, Reply, add_form_source, call, call_as, event
 from tests.support.builders import TENANT
 from tests.support.faults import FailingCalls, throttled
 from tests.support.forms import FETCH, NAVIGATION, multipart, post_form, post_raw, urlencoded
 
 TOKEN = "pass"  # the fake's genuine token
+#: The source's server credential: its answers name the lead (the public key's are receipts).
+SECRET = {"X-Source-Secret": SOURCE_SECRET}
 TURNSTILE = TOKEN_FIELDS["turnstile"]
 
 
@@ -125,15 +127,15 @@ def test_after_a_captcha_rejection_the_next_attempt_is_verified_anew_and_makes_o
     first = post_form([*form, (TURNSTILE, before)] if before else form)
     assert first.status == 422, first.body
     # When the visitor sends the same form again with a fresh token
-    retry = post_form([*form, (TURNSTILE, TOKEN)])
-    # Then the new token is verified, and the submission becomes its one lead
+    retry = post_form([*form, (TURNSTILE, TOKEN)], headers=SECRET)
+    # Then the new token is verified, and the submission becomes its one lead (named to the secret)
     assert retry.status == 201, retry.body
     (lead,) = _leads(moto_repo)
     assert retry.body["lead_id"] == lead.lead_id
     assert captcha.received[-1].form["response"] == TOKEN
     # …a true repeat of the accepted submission answers that lead without asking the provider again
     asked = len(captcha.received)
-    repeat = post_form([*form, (TURNSTILE, "fail")])
+    repeat = post_form([*form, (TURNSTILE, "fail")], headers=SECRET)
     assert repeat.status == 201 and repeat.body["lead_id"] == lead.lead_id
     assert len(captcha.received) == asked and len(_leads(moto_repo)) == 1
     (record,) = _submissions()
