@@ -34,13 +34,10 @@ from leadrouter.domain.mapping import flatten_json
 from leadrouter.domain.models import FormSource
 from leadrouter.domain.submissions import SubmissionStatus, kept_headers
 from leadrouter.logic.submissions import JSON_FIELD, Arrival, Outcome, receive
-from leadrouter.ratelimit import RateLimiter
-from leadrouter.runtime import repository
+from leadrouter.runtime import door_limits, repository
 
 FORM_KEY_FIELD = "form_key"
 THANKS_PATH = "/thanks"
-#: Per container; API Gateway's stage and route throttles are the shared guard in front of it.
-LIMITS = RateLimiter()
 #: How much of an unreadable body is kept with its submission record (to see what a sender sent).
 KEPT_RAW = 2000
 
@@ -67,15 +64,11 @@ def take_submission(router: Router, *, path_key: str | None, typed_json: bool) -
         return _problem(401, message, {"form_key": message}, as_json, cors={})
     cors = cors_headers(headers.get("origin"), source.web_form.allowed_origins)
     client_ip = _client_ip(event.raw_event)
-    wait = LIMITS.take(f"source:{source.tenant_id}:{source.source_id}", source.rate_per_minute)
-    browser_form = not (typed_json and body is not None and body.kind == "json")
-    if wait is None and browser_form:  # a CRM posts from one server: only its source's limit applies
-        wait = LIMITS.take(f"ip:{source.source_id}:{client_ip}", source.web_form.rate_per_ip_per_minute)
+    # Every post at the public door is limited per sender (a source's server credential may skip it).
+    wait = door_limits().admit(source, client_ip, now(), ip_limited=True)
     if wait is not None:
-        retry = str(max(1, int(wait + 0.999)))
-        return _problem(
-            429, "too many submissions; try again shortly", {}, as_json, cors={**cors, "Retry-After": retry}
-        )
+        refused = {**cors, "Retry-After": str(wait)}
+        return _problem(429, "too many submissions; try again shortly", {}, as_json, cors=refused)
     arrival = _arrival(body, failure, raw, headers, client_ip, typed_json)
     try:
         outcome = receive(repository(), source, arrival, now())
