@@ -20,10 +20,11 @@ def repository() -> Repository:
 
 
 @cache
-def _door_limits(settings: Settings) -> DoorLimits:
-    return DoorLimits(_repository(settings))
+def _door_limits(repository: Repository) -> DoorLimits:
+    return DoorLimits(repository)
 
 
 def door_limits() -> DoorLimits:
-    """The public door's limits: this container's memory in front of the shared counts."""
-    return _door_limits(Settings.from_env())
+    """The public door's limits: this container's memory in front of the shared counts (one per
+    repository, so a fresh client, as in a new container, comes with fresh memory)."""
+    return _door_limits(repository())
