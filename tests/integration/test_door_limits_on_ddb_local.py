@@ -1,19 +1,28 @@
 """A source's budget holds across Lambda containers: concurrent "containers" (each its own memory and
-DynamoDB client) share one counter per minute on DynamoDB Local (issue #23 item 6d)."""
+DynamoDB client) share one counter per minute on DynamoDB Local (issue #23 item 6d).
+
+Through the API handler the containers are forked processes (Powertools keeps the current event on the
+router class, so one process serves one request at a time); the limiter alone also races in threads.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import boto3
+import pytest
 
+from leadrouter import runtime
 from leadrouter.data.repository import Repository
 from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.models import FormSource
 from leadrouter.logic.limits import WINDOW_SECONDS, DoorLimits
 from leadrouter.settings import Settings
+from tests.support.api import FORM_KEY, add_form_source, call, event, frozen_api_clock
 
 NOW = datetime(2026, 12, 6, 22, 30, 10, tzinfo=UTC)
 CONTAINERS = 4
@@ -61,3 +70,47 @@ def test_containers_sharing_the_count_admit_only_the_sources_budget_in_total(
     # …and the next minute starts afresh (seen from a new container)
     later = datetime.fromtimestamp(window + WINDOW_SECONDS, UTC)
     assert DoorLimits(Repository(Settings.from_env())).admit(source, "198.51.100.2", later) is None
+
+
+def test_forked_containers_posting_through_the_door_get_only_the_sources_budget(
+    ddb_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a source admitting 12 posts a minute (10 per IP), and 4 containers that each post 10 forms
+    # from their own IPs at once: each container's memory alone would admit all 10 (40 in total)
+    add_form_source(
+        Repository(Settings.from_env()), rate_per_minute=12, web_form=FormDoor(rate_per_ip_per_minute=10)
+    )
+    frozen_api_clock(monkeypatch, NOW)  # one calendar minute for the whole race (inherited by the forks)
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Barrier(CONTAINERS)
+    results: multiprocessing.Queue[tuple[int, list[int] | str]] = ctx.Queue()
+
+    def container(i: int) -> None:
+        runtime._repository.cache_clear()  # a container of its own: a new client and fresh memory
+        start.wait(timeout=60)
+        try:
+            statuses = []
+            for n in range(10):
+                fields = {"name": f"Khách {i}-{n}", "phone": f"0912{i:02d}{n:04d}"}
+                ev = event("POST", f"/f/{FORM_KEY}", raw_body=urlencode(fields), headers=FORM_HEADERS)
+                ev["requestContext"]["identity"]["sourceIp"] = f"192.0.2.{i}"
+                statuses.append(call(ev).status)
+            results.put((i, statuses))
+        except Exception as error:  # reported to the test, which fails on it
+            results.put((i, f"{type(error).__name__}: {error}"))
+
+    # When they post
+    processes = [ctx.Process(target=container, args=(i,)) for i in range(CONTAINERS)]
+    for process in processes:
+        process.start()
+    got = dict(results.get(timeout=180) for _ in processes)
+    for process in processes:
+        process.join(timeout=30)
+
+    # Then 12 posts were admitted between them, every other one a 429
+    assert not [r for r in got.values() if isinstance(r, str)], got
+    statuses = [s for r in got.values() if not isinstance(r, str) for s in r]
+    assert sorted(set(statuses)) == [201, 429] and statuses.count(201) == 12, got
+
+
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
