@@ -16,7 +16,7 @@ from leadrouter import runtime
 from leadrouter.data.repository import Repository
 from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.models import FormSource
-from leadrouter.logic.limits import DoorLimits, sender_of
+from leadrouter.logic.limits import DoorLimits, block_size, sender_of
 from leadrouter.ratelimit import RateLimiter
 from tests.support.api import FORM_KEY, Reply, add_form_source, call, event, frozen_api_clock
 from tests.support.forms import FETCH, post_form
@@ -136,11 +136,11 @@ def test_a_cold_container_does_not_start_the_sources_minute_afresh(moto_repo: Re
 def test_a_flood_past_the_budget_is_refused_without_dynamodb_writes(
     moto_repo: Repository, limit_writes: list[dict[str, Any]]
 ) -> None:
-    # Given a source admitting 2 posts a minute (one token refills every 30 s)
+    # Given a source admitting 2 posts a minute (one token refills every 30 s; claimed one at a time)
     add_form_source(moto_repo, rate_per_minute=2, web_form=FormDoor(rate_per_ip_per_minute=6000))
     # When 2 posts are admitted, then 20 more arrive in the same container
     assert [_post_form(n, IP_A).status for n in range(2)] == [201, 201]
-    assert len(limit_writes) == 2  # one counter write per admitted post
+    assert len(limit_writes) == 2  # a block of 1 per counter write
     flood = [_post_form(10 + n, IP_A).status for n in range(20)]
     # Then this container's memory refuses them all without a write
     assert set(flood) == {429} and len(limit_writes) == 2
@@ -150,21 +150,51 @@ def test_a_flood_past_the_budget_is_refused_without_dynamodb_writes(
     assert set(cold) == {429} and len(limit_writes) == 3
 
 
+def test_a_container_makes_one_counter_write_per_block_of_admitted_posts(
+    moto_repo: Repository, limit_writes: list[dict[str, Any]]
+) -> None:
+    # Given a source admitting 80 posts a minute: a container claims them 10 at a time
+    add_form_source(moto_repo, rate_per_minute=80, web_form=FormDoor(rate_per_ip_per_minute=6000))
+    assert block_size(80) == 10
+    # When 30 posts are admitted in one container
+    assert {_post_form(n, f"192.0.2.{n}").status for n in range(30)} == {201}
+    # Then it wrote the minute's counter 3 times, each claiming a block of 10, and the 31st claims again
+    assert len(limit_writes) == 3
+    assert [w["ExpressionAttributeValues"][":want"] for w in limit_writes] == [{"N": "10"}] * 3
+    assert _post_form(30, IP_A).status == 201 and len(limit_writes) == 4
+
+
+def test_the_last_block_of_a_minute_is_what_is_left_of_the_budget(
+    moto_repo: Repository, limit_writes: list[dict[str, Any]]
+) -> None:
+    # Given a source admitting 17 posts a minute (blocks of 2)
+    add_form_source(moto_repo, rate_per_minute=17, web_form=FormDoor(rate_per_ip_per_minute=6000))
+    # When 20 posts arrive in one container
+    statuses = [_post_form(n, f"192.0.2.{n}").status for n in range(20)]
+    # Then exactly 17 were admitted: 8 blocks of 2, a refused block of 2, then the last 1
+    assert statuses == [201] * 17 + [429] * 3
+    # …in 10 counter writes, and the container knew the minute was full without another one
+    assert len(limit_writes) == 10
+    wants = [w["ExpressionAttributeValues"][":want"]["N"] for w in limit_writes]
+    assert wants == ["2"] * 9 + ["1"]
+
+
 # ------------------------------------------------------------------ the limiter's rules, on a fake counter
 class FakeCounter:
     def __init__(self, error: Exception | None = None) -> None:
         self.counts: dict[tuple[str, int], int] = {}
+        self.claims: list[int] = []
         self.error = error
 
-    def take_in_window(self, scope: str, window_start: int, limit: int, expires_at: int) -> bool:
+    def claim_in_window(self, scope: str, window_start: int, limit: int, want: int, expires_at: int) -> int:
         if self.error is not None:
             raise self.error
         assert expires_at > window_start
         key = (scope, window_start)
-        if self.counts.get(key, 0) >= limit:
-            return False
-        self.counts[key] = self.counts.get(key, 0) + 1
-        return True
+        claimed = min(want, limit - self.counts.get(key, 0))
+        self.counts[key] = self.counts.get(key, 0) + claimed
+        self.claims.append(claimed)
+        return claimed
 
 
 def _source(rate: int = 100, per_ip: int = 2) -> FormSource:
@@ -185,6 +215,35 @@ def test_a_credentialed_server_caller_can_be_exempted_from_the_per_ip_limit() ->
     assert [limits.admit(source, IP_A, NOW) for _ in range(3)][-1] is not None
     # Then a caller the door marks as the source's own server is held only to the source's budget
     assert all(limits.admit(source, IP_A, NOW, ip_limited=False) is None for _ in range(10))
+
+
+def test_a_sender_refused_by_its_own_limit_spends_none_of_the_containers_block() -> None:
+    counter = FakeCounter()
+    limits = DoorLimits(counter, RateLimiter(clock=lambda: 0.0))
+    source = _source(rate=16, per_ip=1)  # blocks of 2
+    # Given a sender admitted once (the container claimed a block of 2 and holds 1)
+    assert limits.admit(source, IP_A, NOW) is None and counter.claims == [2]
+    # When it posts again, over its own limit, and then another sender posts
+    refused = limits.admit(source, IP_A, NOW)
+    other = limits.admit(source, IP_B, NOW)
+    # Then the refusal left the held token to the other sender: no new claim
+    assert refused is not None and other is None and counter.claims == [2]
+
+
+def test_a_new_minute_starts_with_an_empty_block() -> None:
+    counter = FakeCounter()
+    limits = DoorLimits(counter, RateLimiter(clock=lambda: 0.0))
+    source = _source(rate=160, per_ip=100)  # blocks of 10
+    assert limits.admit(source, IP_A, NOW) is None
+    # When the next post falls in the next minute, the 9 tokens held for the last one are not spent
+    next_minute = NOW.replace(minute=NOW.minute + 1)
+    assert limits.admit(source, IP_B, next_minute) is None
+    assert counter.claims == [10, 10] and sorted(counter.counts.values()) == [10, 10]
+
+
+@pytest.mark.parametrize(("limit", "block"), [(1, 1), (15, 1), (16, 2), (60, 7), (80, 10), (6000, 10)])
+def test_a_block_is_an_eighth_of_the_budget_at_most_ten(limit: int, block: int) -> None:
+    assert block_size(limit) == block
 
 
 def test_a_counter_outage_admits_on_this_containers_limit_alone() -> None:
