@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from leadrouter.demo_auth import ADMIN_TOKEN, STAFF_IDS
 from leadrouter.demo_auth import TENANT as TENANT  # re-exported: the demo tenant is the tokens' tenant
+from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.keys import hash_form_key, hash_source_secret
 from leadrouter.domain.models import FormSource, StaffMember, Tenant
 from leadrouter.domain.rules import new_rule
@@ -56,6 +57,7 @@ def seed_demo(reclaim_after_minutes: int = 30) -> dict[str, str]:
                 )
             )
         )
+        # The demo posts its leads as one CRM would, from one address: its per-IP limit matches the source's
         source = FormSource(
             tenant_id=TENANT,
             source_id="website",
@@ -63,6 +65,7 @@ def seed_demo(reclaim_after_minutes: int = 30) -> dict[str, str]:
             pool="web",
             rate_per_minute=1000,
             secret_hash=hash_source_secret(SOURCE_SECRET),
+            web_form=FormDoor(rate_per_ip_per_minute=1000),
         )
         repo.put_form_source(source, hash_form_key(FORM_KEY))
     return {

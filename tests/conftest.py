@@ -33,13 +33,11 @@ settings.load_profile("leadrouter")
 def _fresh_settings_cache() -> Iterator[None]:
     """Each test starts with an empty intake settings cache and fresh in-memory rate limits (tests reuse
     one form key and one client IP)."""
+    from leadrouter import runtime
     from leadrouter.data.cache import SETTINGS_CACHE
-    from leadrouter.ratelimit import RateLimiter
 
     SETTINGS_CACHE.forget()
-    import leadrouter.api.door as door
-
-    door.LIMITS = RateLimiter()
+    runtime._door_limits.cache_clear()
     yield
     SETTINGS_CACHE.forget()
 

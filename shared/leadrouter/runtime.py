@@ -9,6 +9,7 @@ from pathlib import Path
 from leadrouter.data.repository import Repository
 from leadrouter.data.secrets import KmsSecretBox, LocalSecretBox
 from leadrouter.domain.secrets import NO_SECRETS, SecretBox
+from leadrouter.logic.limits import DoorLimits
 from leadrouter.settings import Settings
 
 
@@ -36,3 +37,14 @@ def secret_box() -> SecretBox:
     ``make run`` and tests otherwise; a function given neither can seal and open nothing."""
     settings = Settings.from_env()
     return _secret_box(settings.secrets_key_id, settings.local_secrets_key_file)
+
+
+@cache
+def _door_limits(repository: Repository) -> DoorLimits:
+    return DoorLimits(repository)
+
+
+def door_limits() -> DoorLimits:
+    """The public door's limits: this container's memory in front of the shared counts (one per
+    repository, so a fresh client, as in a new container, comes with fresh memory)."""
+    return _door_limits(repository())

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from leadrouter_local.template import TEMPLATE_PATH, functions, load_template, ttl_attribute
+from leadrouter_local.template import TEMPLATE_PATH, functions, load_template
 
 REPO_ROOT = TEMPLATE_PATH.parent
 TEMPLATE = load_template()
@@ -405,18 +405,6 @@ def test_cors_matches_the_app_and_covers_api_gateway_errors():
         headers = API["GatewayResponses"][kind]["ResponseParameters"]["Headers"]
         assert headers["Access-Control-Allow-Origin"] == origin
         assert headers["Access-Control-Allow-Headers"] == cors["AllowHeaders"]
-
-
-def test_the_stage_is_throttled_and_intake_more_strictly():
-    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in API["MethodSettings"]}
-    default = settings[("/*", "*")]
-    intake = settings[("/~1intake~1leads", "POST")]  # "/" is written "~1" in a method setting path
-    assert default["ThrottlingBurstLimit"] > 0
-    assert default["ThrottlingRateLimit"] > 0
-    assert 0 < intake["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
-    assert 0 < intake["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
-    # Per-form-key limits live in the function; their counters expire through the config table's TTL
-    assert ttl_attribute(TEMPLATE, "ConfigTable") == "expires_at"
 
 
 def test_the_stage_writes_json_access_logs_without_contact_data():

@@ -39,14 +39,11 @@ from leadrouter.domain.mapping import flatten_json
 from leadrouter.domain.models import FormSource
 from leadrouter.domain.submissions import SubmissionStatus, kept_headers
 from leadrouter.logic.submissions import JSON_FIELD, Arrival, Outcome, receive
-from leadrouter.ratelimit import RateLimiter
-from leadrouter.runtime import repository, secret_box
+from leadrouter.runtime import door_limits, repository, secret_box
 
 FORM_KEY_FIELD = "form_key"
 SECRET_HEADER = "x-source-secret"  # noqa: S105 (a header name)
 THANKS_PATH = "/thanks"
-#: Per container; API Gateway's stage and route throttles are the shared guard in front of it.
-LIMITS = RateLimiter()
 #: How much of an unreadable body is kept with its submission record (to see what a sender sent).
 KEPT_RAW = 2000
 
@@ -80,15 +77,12 @@ def take_submission(router: Router, *, path_key: str | None, typed_json: bool) -
         message = "wrong source secret"
         return _problem(401, message, {"X-Source-Secret": message}, as_json, cors=cors)
     client_ip = _client_ip(event.raw_event)
-    wait = LIMITS.take(f"source:{source.tenant_id}:{source.source_id}", source.rate_per_minute)
-    browser_form = not (typed_json and body is not None and body.kind == "json")
-    if wait is None and browser_form:  # a CRM posts from one server: only its source's limit applies
-        wait = LIMITS.take(f"ip:{source.source_id}:{client_ip}", source.web_form.rate_per_ip_per_minute)
+    # Every sender is limited per IP, but the source's own server (its secret checked above): a CRM
+    # posts from one address and is held to the source's budget alone.
+    wait = door_limits().admit(source, client_ip, now(), ip_limited=secret is None)
     if wait is not None:
-        retry = str(max(1, int(wait + 0.999)))
-        return _problem(
-            429, "too many submissions; try again shortly", {}, as_json, cors={**cors, "Retry-After": retry}
-        )
+        refused = {**cors, "Retry-After": str(wait)}
+        return _problem(429, "too many submissions; try again shortly", {}, as_json, cors=refused)
     arrival = replace(_arrival(body, failure, raw, headers, client_ip, typed_json), secrets=(key or "",))
     try:
         outcome = receive(repository(), source, arrival, now(), secrets=secret_box())

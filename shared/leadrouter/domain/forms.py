@@ -152,7 +152,7 @@ class FormDoor(BaseModel):
     #: ``utm_campaign`` values that put a lead into one of the admin's campaigns. Unmapped values
     #: are only attribution: a public form must not pick a campaign rule by what it sends.
     campaign_map: dict[UtmValue, CampaignLabel] = Field(default_factory=dict, max_length=50)
-    #: Per client IP (in memory per container; API Gateway's throttle is the shared guard).
+    #: Posts per minute from one client IP (IPv6: one /64) to this source, checked first on every post.
     rate_per_ip_per_minute: StrictInt = Field(default=10, ge=1, le=6000)
 
     def captcha_hostnames(self) -> list[str]:

@@ -466,6 +466,7 @@ class FormSource(_Model):
     steps: list[Label] = Field(default_factory=list, max_length=20)
     #: Set by the admin (an ad campaign's form); a form cannot pick a campaign, or a rule, itself.
     campaign: Label | None = None
+    #: Posts per calendar minute to this source from all its senders, counted across containers.
     rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
     active: bool = True
     #: How its web form posts: field names, origins, thank-you page, honeypot, CAPTCHA, campaigns.
