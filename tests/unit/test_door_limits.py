@@ -18,7 +18,7 @@ from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.models import FormSource
 from leadrouter.logic.limits import DoorLimits, block_size, sender_of
 from leadrouter.ratelimit import RateLimiter
-from tests.support.api import FORM_KEY, Reply, add_form_source, call, event, frozen_api_clock
+from tests.support.api import FORM_KEY, SOURCE_SECRET, Reply, add_form_source, call, event, frozen_api_clock
 from tests.support.forms import FETCH, post_form
 
 NOW = datetime(2026, 12, 6, 22, 30, 10, tzinfo=UTC)
@@ -30,10 +30,11 @@ def _api_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     frozen_api_clock(monkeypatch, NOW)
 
 
-def _post_json(n: int, ip: str, key: str = FORM_KEY) -> Reply:
-    """A CRM-style typed JSON post to /intake/leads."""
+def _post_json(n: int, ip: str, key: str = FORM_KEY, secret: str | None = None) -> Reply:
+    """A CRM-style typed JSON post to /intake/leads (with the source's secret: its own server)."""
     body = {"name": f"Khách {n}", "phone": f"09123{n:05d}"}
-    ev = event("POST", "/intake/leads", body, headers={"X-Form-Key": key, **FETCH})
+    credential = {"X-Source-Secret": secret} if secret else {}
+    ev = event("POST", "/intake/leads", body, headers={"X-Form-Key": key, **credential, **FETCH})
     ev["requestContext"]["identity"]["sourceIp"] = ip
     return call(ev)
 
@@ -97,6 +98,29 @@ def test_json_posts_to_intake_leads_are_limited_per_ip(moto_repo: Repository) ->
     # Then the first IP is held to its own 2 (429 with Retry-After); the other IP is not affected
     assert statuses == [201, 201, 429, 429]
     assert other.status == 201
+
+
+def test_the_sources_own_server_is_held_to_the_sources_budget_not_the_per_ip_limit(
+    moto_repo: Repository,
+) -> None:
+    # Given a source of 6 posts a minute, 2 per IP, whose CRM posts from one server with its secret
+    add_form_source(moto_repo, rate_per_minute=6, web_form=FormDoor(rate_per_ip_per_minute=2))
+    # When that server posts 8 leads, and a wrong secret is tried from the same address
+    statuses = [_post_json(n, IP_A, secret=SOURCE_SECRET).status for n in range(8)]
+    wrong = _post_json(50, IP_A, secret="ss_not_the_secret")
+    # Then the per-IP limit does not apply to it, the source's budget does; a wrong secret counts nothing
+    assert statuses == [201] * 6 + [429] * 2
+    assert wrong.status == 401
+    # …while posts without the secret, from that address to a source alike, are held to 2
+    add_form_source(
+        moto_repo,
+        key="fk_other_source_0001",
+        source_id="web-form-2",
+        rate_per_minute=6,
+        web_form=FormDoor(rate_per_ip_per_minute=2),
+    )
+    plain = [_post_json(60 + n, IP_A, key="fk_other_source_0001").status for n in range(3)]
+    assert plain == [201, 201, 429]
 
 
 def test_the_per_ip_limit_is_per_source_and_tenant(moto_repo: Repository) -> None:
