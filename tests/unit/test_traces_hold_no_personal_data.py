@@ -22,7 +22,7 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.observability import FaultsWithoutMessages, logger
 from leadrouter_local.template import load_template
-from tests.support.api import ADMIN, FORM_KEY, add_form_source, call, event
+from tests.support.api import ADMIN, CRM, add_form_source, call, event
 from tests.support.traced_handlers import ALERT_EMAIL, EMAILS, FAILING, NAMES, PHONE_DIGITS, PHONES_SENT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -265,7 +265,7 @@ def test_at_log_level_debug_no_library_logs_a_leads_contact(
     try:
         # When a lead arrives by its form and an admin reads it
         body = {"name": NAMES[0], "phone": PHONES_SENT[0], "email": EMAILS[0]}
-        reply = call(event("POST", "/intake/leads", body, headers={"X-Form-Key": FORM_KEY}))
+        reply = call(event("POST", "/intake/leads", body, headers=CRM))
         assert reply.status == 201
         assert call(event("GET", f"/leads/{reply.body['lead_id']}", claims=ADMIN)).status == 200
     finally:
