@@ -35,7 +35,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 import boto3  # noqa: E402
 
 from bench.stack_http import free_port, lift_demo_limits, percentiles, request  # noqa: E402
-from leadrouter_local.demo_data import FORM_KEY  # noqa: E402
+from leadrouter_local.demo_data import FORM_KEY, SOURCE_SECRET  # noqa: E402
 from leadrouter_local.runner import running  # noqa: E402
 from leadrouter_local.template import load_template  # noqa: E402
 
@@ -103,7 +103,11 @@ def main() -> None:
                 "POST",
                 f"/f/{FORM_KEY}",
                 body,
-                {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": "application/json",
+                    "X-Source-Secret": SOURCE_SECRET,  # the answer names the lead (a receipt without)
+                },
             )
             with lock:
                 statuses[status] = statuses.get(status, 0) + 1

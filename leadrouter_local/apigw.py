@@ -152,7 +152,8 @@ def make_http_handler(
 
     * a path no route has: 403 Missing Authentication Token; a known path with another method
       (TRACE, HEAD, anything): 405 with an Allow header (where API Gateway also says 403, we are
-      precise); OPTIONS: the CORS preflight;
+      precise); OPTIONS: the path's own OPTIONS route if the template has one, else the stage's
+      static CORS preflight;
     * a handler that raises: 502 Internal server error (what API Gateway answers when Lambda fails),
       with the traceback on the console; never a dropped connection.
     """
@@ -167,6 +168,12 @@ def make_http_handler(
             raise AttributeError(name)
 
         def do_OPTIONS(self) -> None:
+            # A path with its own OPTIONS route (the form doors) is answered by the function, as on
+            # AWS; every other path gets the stage's static preflight (SAM's Cors setting).
+            path = request_target(self.path).split("?", 1)[0]
+            if any(r.method == "OPTIONS" and r.pattern.fullmatch(path) for r in api_routes):
+                self._handle("OPTIONS")
+                return
             self._reply(204, {}, b"", cors=True)
 
         def _handle(self, method: str) -> None:

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from leadrouter.demo_auth import ADMIN_TOKEN, STAFF_IDS
 from leadrouter.demo_auth import TENANT as TENANT  # re-exported: the demo tenant is the tokens' tenant
-from leadrouter.domain.keys import hash_form_key
+from leadrouter.domain.forms import FormDoor
+from leadrouter.domain.keys import hash_form_key, hash_source_secret
 from leadrouter.domain.models import FormSource, StaffMember, Tenant
 from leadrouter.domain.rules import new_rule
 from leadrouter.runtime import repository
@@ -17,6 +18,8 @@ from leadrouter.runtime import repository
 #: Staff id → (name, weight); the ids are the ones the demo tokens (leadrouter.demo_auth) carry.
 STAFF = dict(zip(STAFF_IDS, (("An", 3), ("Bình", 4), ("Chi", 5)), strict=True))
 FORM_KEY = "fk_demo_local_web_form"
+#: The demo source's secret (X-Source-Secret): a server that sends it is answered with the lead.
+SOURCE_SECRET = "ss_demo_local_web_form"  # noqa: S105 (local only, like the demo tokens)
 ASSIGN_RULE = "web-new-weighted"
 RECLAIM_RULE = "web-new-reclaim"
 
@@ -54,17 +57,29 @@ def seed_demo(reclaim_after_minutes: int = 30) -> dict[str, str]:
                 )
             )
         )
+        # The demo posts its leads as one CRM would, from one address: its per-IP limit matches the source's
         source = FormSource(
-            tenant_id=TENANT, source_id="website", name="Website form", pool="web", rate_per_minute=1000
+            tenant_id=TENANT,
+            source_id="website",
+            name="Website form",
+            pool="web",
+            rate_per_minute=1000,
+            secret_hash=hash_source_secret(SOURCE_SECRET),
+            web_form=FormDoor(rate_per_ip_per_minute=1000),
         )
         repo.put_form_source(source, hash_form_key(FORM_KEY))
-    return {"tenant": TENANT, "form_key": FORM_KEY, "admin_token": ADMIN_TOKEN}
+    return {
+        "tenant": TENANT,
+        "form_key": FORM_KEY,
+        "source_secret": SOURCE_SECRET,
+        "admin_token": ADMIN_TOKEN,
+    }
 
 
 def banner(url: str, demo: dict[str, str], seconds: float) -> str:
     if not demo:
         return f"leadrouter is running on {url} (ready in {seconds:.1f} s). Ctrl-C stops it."
-    key, token = demo["form_key"], demo["admin_token"]
+    key, token, secret = demo["form_key"], demo["admin_token"], demo.get("source_secret", "")
     today = datetime.now(UTC).date()
     since, until = today - timedelta(days=7), today + timedelta(days=1)
     period = f"received_from={since}T00:00:00Z&received_to={until}T00:00:00Z"
@@ -73,11 +88,14 @@ leadrouter is running on {url}  (ready in {seconds:.1f} s; Ctrl-C stops everythi
 
   demo tenant: {demo["tenant"]}   staff A, B, C weighted 3:4:5   reclaim after 30 min
   form key:    {key}      (X-Form-Key header: can only add leads to pool "web")
+  secret:      {secret}      (X-Source-Secret, servers only: the answer names the lead)
   tokens:      {token} (admin), demo-staff-a / -b / -c (staff)   (Authorization: Bearer …)
 
-  # post a lead (the assign schedule picks it up within its rate)
+  # post a lead as a form would (the answer is a receipt), then as a CRM would (it names the lead)
   curl -s -X POST {url}/intake/leads -H 'X-Form-Key: {key}' -H 'Content-Type: application/json' \\
        -d '{{"name": "Nguyễn Văn An", "phone": "0912 345 678"}}'
+  curl -s -X POST {url}/intake/leads -H 'X-Form-Key: {key}' -H 'X-Source-Secret: {secret}' \\
+       -H 'Content-Type: application/json' -d '{{"name": "Trần Thị Bình", "phone": "0987 654 321"}}'
   # list leads, see one with its history, see the split
   curl -s {url}/leads -H 'Authorization: Bearer {token}'
   curl -s {url}/leads/<lead_id> -H 'Authorization: Bearer {token}'

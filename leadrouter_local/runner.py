@@ -20,7 +20,10 @@ invokes the functions and starts the rest, one module per service:
   and redrive to their dead-letter queue; every ``SQS`` event polls its queue and invokes the handler
   (BatchSize, ReportBatchItemFailures). ``--queue-time-scale`` shrinks visibility timeouts and delays;
 * Lambda (here): each invocation gets a context with the function's timeout; one invocation at a time
-  per function (one warm container each), functions side by side.
+  per function (one warm container each), functions side by side;
+* KMS (the template's SecretsKey): tenants' secrets are sealed with a local AES-GCM key instead
+  (``leadrouter.data.secrets.LocalSecretBox``), kept beside the tables it protects (``secrets.key`` in
+  the data directory), or new for each run when the tables are in memory.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import logging
 import os
 import signal
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -243,6 +247,8 @@ class Stack:
     demo: dict[str, str]
     aws: AwsEmulator | None = None
     functions: Functions | None = None
+    #: The in-memory run's secrets key, deleted at stop.
+    scratch: tempfile.TemporaryDirectory[str] | None = None
 
     def stop(self) -> None:
         # The event sources stop side by side (each waits up to 5 s for its pollers), then the
@@ -258,6 +264,8 @@ class Stack:
         self.server.shutdown()
         self.server.server_close()
         self.ddb.stop()
+        if self.scratch is not None:
+            self.scratch.cleanup()
 
 
 def start_stack(
@@ -305,6 +313,14 @@ def start_stack(
     environment = resolve_environment(template, tables, aws.refs, aws.attributes, endpoint)
     os.environ.update({k: v for k, v in environment.items() if not quiet or "LOG" not in k})
     os.environ.update(LOCAL_ONLY)
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+    if data_dir is None:
+        scratch = tempfile.TemporaryDirectory(prefix="leadrouter-secrets-")
+        key_dir = Path(scratch.name)
+    else:
+        key_dir = data_dir
+    os.environ.pop("SECRETS_KEY_ID", None)  # no KMS here, whatever the shell says
+    os.environ["LOCAL_SECRETS_KEY_FILE"] = str(key_dir / "secrets.key")
     from leadrouter.demo_auth import DEMO_TOKENS
     from leadrouter_local.demo_data import seed_demo
 
@@ -331,6 +347,7 @@ def start_stack(
         demo=demo,
         aws=aws,
         functions=fns,
+        scratch=scratch,
     )
 
 

@@ -33,15 +33,22 @@ settings.load_profile("leadrouter")
 def _fresh_settings_cache() -> Iterator[None]:
     """Each test starts with an empty intake settings cache and fresh in-memory rate limits (tests reuse
     one form key and one client IP)."""
+    from leadrouter import runtime
     from leadrouter.data.cache import SETTINGS_CACHE
-    from leadrouter.ratelimit import RateLimiter
 
     SETTINGS_CACHE.forget()
-    import leadrouter.api.door as door
-
-    door.LIMITS = RateLimiter()
+    runtime._door_limits.cache_clear()
     yield
     SETTINGS_CACHE.forget()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _local_secrets_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tenants' secrets are sealed with a local key, as under ``make run``, unless a test gives a KMS
+    key (``moto_tables`` does: moto's KMS)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCAL_SECRETS_KEY_FILE", str(tmp_path_factory.mktemp("secrets") / "secrets.key"))
+        yield
 
 
 @pytest.fixture
@@ -58,6 +65,8 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         names = create_tables(boto3.client("dynamodb", region_name="ap-southeast-1"))
         for var, name in table_env(names).items():
             monkeypatch.setenv(var, name)
+        key = boto3.client("kms", region_name="ap-southeast-1").create_key(Description="SecretsKey")
+        monkeypatch.setenv("SECRETS_KEY_ID", key["KeyMetadata"]["Arn"])
         yield names
 
 

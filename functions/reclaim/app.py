@@ -18,7 +18,7 @@ orders = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     handle = run_orders(sweep_idle_leads, context)

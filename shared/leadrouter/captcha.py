@@ -7,8 +7,9 @@ take the same form-encoded POST (``secret``, ``response``, ``remoteip``) and ans
 
 Who is blamed matters, because a refused visitor is a lost lead:
 
-- the visitor's token is missing, invalid, expired, scored low or minted for another action: the
-  submission is refused (``missing``, ``failed``, ``expired``, ``low_score``, ``wrong_action``);
+- the visitor's token is missing, invalid, expired, scored low, minted for another action or solved on
+  another site (the answer's ``hostname``, which all three report): the submission is refused
+  (``missing``, ``failed``, ``expired``, ``low_score``, ``wrong_action``, ``wrong_hostname``);
 - the provider cannot be reached, answers something that is not a verify answer, or rejects *our*
   request (a wrong or missing secret, a sitekey/secret mismatch, a bad request): ``unavailable``. A
   wrong secret is the admin's mistake, not the visitor's, so it is reported the same way as an outage
@@ -30,6 +31,7 @@ import math
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -37,7 +39,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from leadrouter.observability import logger
 
 Provider = Literal["turnstile", "hcaptcha", "recaptcha_v3"]
-Reason = Literal["passed", "missing", "failed", "expired", "low_score", "wrong_action", "unavailable"]
+Reason = Literal[
+    "passed", "missing", "failed", "expired", "low_score", "wrong_action", "wrong_hostname", "unavailable"
+]
 
 #: The form field each provider's widget adds to the form it sits in.
 TOKEN_FIELDS: dict[Provider, str] = {
@@ -105,6 +109,7 @@ def verify(
     *,
     min_score: float = 0.5,
     action: str | None = None,
+    hostnames: Collection[str] = (),
     base_url: str | None = None,
     timeout: float = 3.0,
 ) -> Verdict:
@@ -112,6 +117,7 @@ def verify(
 
     A missing or blank token is refused without a request. ``remote_ip`` is forwarded only when it is an
     IP address. ``action`` (Turnstile, reCAPTCHA v3) must equal the action the widget declared;
+    ``hostnames``, when given, must hold the host the token was solved on (case-insensitive);
     ``min_score`` applies to reCAPTCHA v3 only (hCaptcha Enterprise scores run the other way and
     Turnstile has none). ``timeout`` bounds each socket operation of the one request.
     """
@@ -129,7 +135,7 @@ def verify(
     answer = _post(provider, url, urlencode(form).encode("ascii"), timeout)
     if answer is None:
         return Verdict(ok=False, reason="unavailable")
-    return _judge(provider, answer, min_score=min_score, action=action)
+    return _judge(provider, answer, min_score=min_score, action=action, hostnames=hostnames)
 
 
 def _verify_url(provider: Provider, base_url: str | None) -> str | None:
@@ -192,7 +198,14 @@ def _post(provider: Provider, url: str, body: bytes, timeout: float) -> dict[str
     return answer
 
 
-def _judge(provider: Provider, answer: dict[str, Any], *, min_score: float, action: str | None) -> Verdict:
+def _judge(
+    provider: Provider,
+    answer: dict[str, Any],
+    *,
+    min_score: float,
+    action: str | None,
+    hostnames: Collection[str] = (),
+) -> Verdict:
     """Turn a provider's JSON answer into a verdict (see the module docstring for who is blamed)."""
     raw_codes = answer.get("error-codes")
     codes = {c for c in raw_codes if isinstance(c, str)} if isinstance(raw_codes, list) else set()
@@ -215,6 +228,11 @@ def _judge(provider: Provider, answer: dict[str, Any], *, min_score: float, acti
         return Verdict(ok=False, reason="unavailable")
     if action is not None and provider != "hcaptcha" and answer.get("action") != action:
         return Verdict(ok=False, reason="wrong_action", score=score)
+    hostname = answer.get("hostname")
+    if hostnames and (
+        not isinstance(hostname, str) or hostname.lower() not in {h.lower() for h in hostnames}
+    ):
+        return Verdict(ok=False, reason="wrong_hostname", score=score)
     if score is not None and score < min_score:
         return Verdict(ok=False, reason="low_score", score=score)
     return Verdict(ok=True, reason="passed", score=score)

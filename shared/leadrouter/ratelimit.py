@@ -1,9 +1,10 @@
 """An in-memory token-bucket rate limit per key (a source, a source and client IP), per Lambda container.
 
 Each Lambda container keeps its own buckets, so N warm containers admit up to N times the limit: this is
-a cheap first line that costs no DynamoDB call (issue #14 item 6), while API Gateway's throttling (or a
-WAF rate rule) is the real guard. Memory is bounded: beyond ``max_keys`` the least recently used keys are
-forgotten, which only ever errs towards letting a visitor in (a forgotten key starts with a full bucket).
+the free first line in front of the shared counts (``logic.limits``: a source's window in DynamoDB, and
+the WAF's rate rule per IP at the edge). Memory is bounded: beyond ``max_keys`` the least recently used
+keys are forgotten, which only ever errs towards letting a visitor in (a forgotten key starts with a full
+bucket).
 """
 
 from __future__ import annotations
@@ -69,6 +70,16 @@ class RateLimiter:
                 bucket.tokens -= 1.0
                 return None
             return (1.0 - bucket.tokens) / rate
+
+    def give_back(self, key: str, per_minute: int) -> None:
+        """Return one token taken from ``key`` (a request refused by a later limit spends nothing here).
+
+        Capped at the bucket's capacity; a key forgotten meanwhile is left alone (it starts full anyway).
+        """
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is not None:
+                bucket.tokens = min(float(per_minute), bucket.tokens + 1.0)
 
     def __len__(self) -> int:
         """How many keys are remembered (bounded by ``max_keys``)."""

@@ -1,10 +1,15 @@
-"""Process-wide wiring: one Repository per container and table set, reused by warm invocations."""
+"""Process-wide wiring: one Repository and one secret box per container and settings, reused by warm
+invocations."""
 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from leadrouter.data.repository import Repository
+from leadrouter.data.secrets import KmsSecretBox, LocalSecretBox
+from leadrouter.domain.secrets import NO_SECRETS, SecretBox
+from leadrouter.logic.limits import DoorLimits
 from leadrouter.settings import Settings
 
 
@@ -16,3 +21,30 @@ def _repository(settings: Settings) -> Repository:
 def repository() -> Repository:
     """Keyed on the settings, so tests that point the env at fresh tables get a fresh client."""
     return _repository(Settings.from_env())
+
+
+@cache
+def _secret_box(key_id: str, local_key_file: str) -> SecretBox:
+    if key_id:
+        return KmsSecretBox(key_id)
+    if local_key_file:
+        return LocalSecretBox.from_file(Path(local_key_file))
+    return NO_SECRETS
+
+
+def secret_box() -> SecretBox:
+    """KMS where the template gives the function the key (SECRETS_KEY_ID); the local key file of
+    ``make run`` and tests otherwise; a function given neither can seal and open nothing."""
+    settings = Settings.from_env()
+    return _secret_box(settings.secrets_key_id, settings.local_secrets_key_file)
+
+
+@cache
+def _door_limits(repository: Repository) -> DoorLimits:
+    return DoorLimits(repository)
+
+
+def door_limits() -> DoorLimits:
+    """The public door's limits: this container's memory in front of the shared counts (one per
+    repository, so a fresh client, as in a new container, comes with fresh memory)."""
+    return _door_limits(repository())

@@ -19,13 +19,17 @@ class Settings:
     webhook_delivery_queue_url: str = ""
     webhooks_allow_local: bool = False
     webhook_retry_scale: float = 1.0
-    webhook_timeout_seconds: float = 5.0
+    webhook_timeout_seconds: float = 10.0
     #: The SES sender of escalation e-mails (template parameter AlertSenderEmail); empty: no e-mail.
     alert_sender: str = ""
     #: The dispatch queue (one order per shard per tick) and the sweep queues (issue 8).
     dispatch_queue_url: str = ""
     assign_queue_url: str = ""
     reclaim_queue_url: str = ""
+    #: Where tenants' secrets are sealed (``domain.secrets``): the stack's KMS key (SecretsKey), set only
+    #: for the functions that seal or open one; else a local key file (``make run``, tests).
+    secrets_key_id: str = ""
+    local_secrets_key_file: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,9 +46,11 @@ class Settings:
             webhook_delivery_queue_url=os.environ.get("WEBHOOK_DELIVERY_QUEUE_URL", ""),
             webhooks_allow_local=os.environ.get("WEBHOOKS_ALLOW_LOCAL", "") in ("1", "true"),
             webhook_retry_scale=float(os.environ.get("WEBHOOK_RETRY_SCALE", "1")),
-            webhook_timeout_seconds=float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5")),
+            webhook_timeout_seconds=float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
             alert_sender=os.environ.get("ALERT_SENDER", ""),
             dispatch_queue_url=os.environ.get("DISPATCH_QUEUE_URL", ""),
             assign_queue_url=os.environ.get("ASSIGN_QUEUE_URL", ""),
             reclaim_queue_url=os.environ.get("RECLAIM_QUEUE_URL", ""),
+            secrets_key_id=os.environ.get("SECRETS_KEY_ID", ""),
+            local_secrets_key_file=os.environ.get("LOCAL_SECRETS_KEY_FILE", ""),
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from leadrouter_local.demo_data import FORM_KEY
+from leadrouter_local.demo_data import FORM_KEY, SOURCE_SECRET
 from leadrouter_local.template import load_template
 from tests.support import stack as local_stack
 
@@ -56,7 +56,10 @@ def test_every_lead_posted_to_the_stack_gives_exactly_one_lead_assigned_on_the_b
         for i in range(LEADS):
             person = {"name": f"Lê Văn Khoa {i}", "phone": f"0913{i:06d}", "email": f"khoa{i}@example.vn"}
             status, body = local_stack.request(
-                f"{url}/intake/leads", "POST", person, {"X-Form-Key": FORM_KEY}
+                f"{url}/intake/leads",
+                "POST",
+                person,
+                {"X-Form-Key": FORM_KEY, "X-Source-Secret": SOURCE_SECRET},
             )
             assert status == 201, body
             posted[body["lead_id"]] = person

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadrouter_local.demo_data import FORM_KEY
+from leadrouter_local.demo_data import FORM_KEY, SOURCE_SECRET
 from tests.support import stack as local_stack
 
 ADMIN = {"Authorization": "Bearer demo-admin"}
@@ -50,7 +50,7 @@ def test_leads_posted_over_http_are_assigned_by_the_schedule(stack: str) -> None
             f"{stack}/intake/leads",
             "POST",
             {"name": f"Lead {i}", "phone": f"0912{i:06d}"},
-            {"X-Form-Key": FORM_KEY},
+            {"X-Form-Key": FORM_KEY, "X-Source-Secret": SOURCE_SECRET},
         )
         assert status == 201, body
         ids.append(body["lead_id"])
@@ -98,7 +98,10 @@ def test_a_lead_is_assigned_on_arrival_through_the_emulated_stream(launch: Calla
     # Given a stack whose schedules would not fire for an hour: only the stream trigger can assign
     url = launch("--schedule-seconds", "3600")
     status, body = local_stack.request(
-        f"{url}/intake/leads", "POST", {"name": "An", "phone": "0912345678"}, {"X-Form-Key": FORM_KEY}
+        f"{url}/intake/leads",
+        "POST",
+        {"name": "An", "phone": "0912345678"},
+        {"X-Form-Key": FORM_KEY, "X-Source-Secret": SOURCE_SECRET},
     )
     assert status == 201
 

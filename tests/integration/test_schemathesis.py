@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from leadrouter_local.demo_data import FORM_KEY
+from leadrouter_local.demo_data import FORM_KEY, SOURCE_SECRET
 from tests.support import stack as local_stack
 
 #: Per operation and identity (the run of issue #23); with 43 operations and two identities this runs
@@ -171,10 +171,12 @@ def _judge(totals: Totals, operations: Operations, interaction: dict[str, Any]) 
 
 
 def _run(url: str, identity: str, token: str, workdir: Path) -> Totals:
-    """One ``st run`` with ``token`` as the Cognito bearer and the demo form key as X-Form-Key."""
+    """One ``st run`` with ``token`` as the Cognito bearer, the demo form key as X-Form-Key and the
+    demo source's secret as X-Source-Secret (so intake answers name the lead the links follow)."""
     config = workdir / f"{identity}.toml"
     config.write_text(
-        f'[auth.openapi.cognito]\nbearer = "{token}"\n\n[auth.openapi.formKey]\napi_key = "{FORM_KEY}"\n',
+        f'[auth.openapi.cognito]\nbearer = "{token}"\n\n[auth.openapi.formKey]\napi_key = "{FORM_KEY}"\n'
+        f'\n[auth.openapi.sourceSecret]\napi_key = "{SOURCE_SECRET}"\n',
         encoding="utf-8",
     )
     reports = workdir / identity

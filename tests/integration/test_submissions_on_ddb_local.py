@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from leadrouter import runtime
 from leadrouter.data.repository import Repository
 from leadrouter.settings import Settings
-from tests.support.api import FORM_KEY, Reply, add_form_source, call, call_as, event
+from tests.support.api import CRM, FORM_KEY, SOURCE_SECRET, Reply, add_form_source, call, call_as, event
 from tests.support.builders import TENANT
 from tests.support.lambda_context import FakeContext
 
@@ -62,12 +62,15 @@ def at_once(copies: int, work: Callable[[int], Reply]) -> list[Reply]:
 
 def _form(fields: dict[str, str], headers: dict[str, str] | None = None) -> dict[str, Any]:
     return event(
-        "POST", f"/f/{FORM_KEY}", raw_body=urlencode(fields), headers={**URLENCODED, **(headers or {})}
+        "POST",
+        f"/f/{FORM_KEY}",
+        raw_body=urlencode(fields),
+        headers={**URLENCODED, "X-Source-Secret": SOURCE_SECRET, **(headers or {})},
     )
 
 
 def _json_api(body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-    return event("POST", "/intake/leads", body, headers={"X-Form-Key": FORM_KEY, **headers})
+    return event("POST", "/intake/leads", body, headers={**CRM, **headers})
 
 
 def _raw_call(ev: dict[str, Any]) -> dict[str, Any]:
@@ -231,3 +234,70 @@ def test_eight_copies_of_a_submission_for_a_known_phone_link_once(repo: Reposito
     assert len(list(repo.tenant_leads(TENANT))) == 1
     events = repo.lead_events(TENANT, first.body["lead_id"])
     assert [e.kind for e in events] == ["resubmitted"], events
+
+
+def test_two_contents_racing_under_one_idempotency_key_are_both_stored_and_one_lead_is_made(
+    repo: Repository,
+) -> None:
+    # Given a key a stranger can guess, and two different contents posted under it at the same instant
+    # (4 copies each: the customer's browser retrying, the stranger's script retrying)
+    contents = [
+        {"ho_ten": "Nguyễn Thị Ánh", "so_dien_thoai": "0912345678"},
+        {"ho_ten": "Junk", "so_dien_thoai": "0900000001"},
+    ]
+    replies = at_once(COPIES, lambda i: call(_form(contents[i % 2], {"Idempotency-Key": "cf7-1001"})))
+
+    # Then one content won the key: its copies all name one lead; the other's copies are all 422
+    by_content = [[r for i, r in enumerate(replies) if i % 2 == c] for c in (0, 1)]
+    statuses = [{r.status for r in group} for group in by_content]
+    assert sorted(statuses, key=sorted) == [{201}, {422}], [(r.status, r.body) for r in replies]
+    winner = 0 if statuses[0] == {201} else 1
+    (lead,) = repo.tenant_leads(TENANT)
+    assert {r.body["lead_id"] for r in by_content[winner]} == {lead.lead_id}
+    assert {e["field"] for r in by_content[1 - winner] for e in r.body["errors"]} == {"Idempotency-Key"}
+    # …and both are stored, the loser once, under its own key, rejected as a conflict
+    records = _submissions()
+    assert len(records) == 2, records
+    (conflict,) = _submissions("rejected")
+    assert conflict["reason"].startswith("conflict: Idempotency-Key reused with other content")
+    assert [r["submission_id"] for r in records if r["status"] == "accepted"] == [conflict["conflicts_with"]]
+    # …so an admin can replay it, and it becomes the other content's one lead
+    replayed = call_as("POST", f"/intake/submissions/{conflict['submission_id']}/replay")
+    assert replayed.status == 200, replayed.body
+    phones = sorted(lead.phone or "" for lead in repo.tenant_leads(TENANT))
+    assert phones == ["+84900000001", "+84912345678"]
+
+
+def test_retries_and_releases_racing_after_a_captcha_rejection_make_one_lead(
+    ddb_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadrouter.domain.forms import CaptchaSettings, FormDoor
+    from leadrouter_local.captcha_fake import FakeCaptcha
+
+    repo = Repository(Settings.from_env())
+    captcha = CaptchaSettings(provider="turnstile", site_key="site", secret="s3cret")
+    add_form_source(repo, rate_per_minute=6000, web_form=FormDoor(captcha=captcha))
+    sent = {"ho_ten": "Lê Thị Cúc", "so_dien_thoai": "0909123456"}
+    with FakeCaptcha(secret="s3cret") as fake:
+        monkeypatch.setenv("CAPTCHA_VERIFY_BASE_URL", fake.base_url)
+        # Given a visitor refused because the widget was not ready (no token)
+        assert call(_form(sent)).status == 422
+        (rejected,) = _submissions("rejected")
+        path = f"/intake/submissions/{rejected['submission_id']}/replay"
+
+        # When the visitor's retries with a fresh token and an admin's releases arrive at the same instant
+        def attempt(i: int) -> Reply:
+            if i % 2:
+                return call_as("POST", path, {"release_unverified": True})
+            return call(_form({**sent, "cf-turnstile-response": "pass"}))
+
+        replies = at_once(COPIES, attempt)
+
+    # Then one lead exists and every success names it; the rest are told it already became it (409)
+    (lead,) = repo.tenant_leads(TENANT)
+    named = {r.body.get("lead_id") or r.body["result"]["lead_id"] for r in replies if r.status in (200, 201)}
+    assert named == {lead.lead_id}, [(r.status, r.body) for r in replies]
+    assert {r.status for r in replies} <= {200, 201, 409}, [(r.status, r.body) for r in replies]
+    assert {r.status for r in replies[0::2]} == {201}  # a visitor is never told to fail
+    (record,) = _submissions()
+    assert record["status"] == "accepted" and record["lead_id"] == lead.lead_id

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import shutil
 import unicodedata
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,7 +276,7 @@ def test_a_form_carrying_its_key_in_a_hidden_field_posts_to_the_intake_url(door:
     lead = _the_assigned_lead(door.api, "0912 345 605")
     assert lead["name"] == "Võ Thị Sáu"
     _assert_attributed_to_the_ad(lead, landing)
-    assert "form_key" not in (lead.get("fields") or {})  # the key is how it got in, not what it says
+    assert "form_key" not in (lead.get("attributes") or {})  # the key is how it got in, not what it says
     page.context.close()
 
 
@@ -299,3 +301,115 @@ def test_a_wrong_phone_without_javascript_shows_what_to_fix_and_the_submission_i
     names = [dict(s["fields"]).get("name") for s in rejected["items"]]
     assert names.count("Phạm Văn Cường") == 1, names
     page.context.close()
+
+
+# ------------------------------------------------------------------ CORS: the default, and a listed origin
+def test_the_snippet_of_a_source_with_default_settings_works_from_another_origin_with_javascript(
+    door: Door,
+) -> None:
+    # Given a source created with default settings (no allowed origins listed), its snippet as returned,
+    # on a page of another origin (the landing site's port, not the API's), JavaScript on
+    created = _create_source(door.api, "Landing page, defaults", {})
+    assert created["source"]["web_form"]["allowed_origins"] == []
+    page = _visit(door, "/mac-dinh", created["snippet"], javascript=True)
+    posts: list[dict[str, Any]] = []
+    page.on(
+        "response",
+        lambda r: (
+            posts.append({"status": r.status, "acao": r.headers.get("access-control-allow-origin")})
+            if r.request.method == "POST"
+            else None
+        ),
+    )
+    # When a visitor submits
+    _fill_and_submit(page, "Đỗ Thị Mai", "0912 345 606")
+    note = page.locator(".leadrouter-note")
+    note.filter(has_text=THANK_YOU_VI).wait_for(timeout=15_000)
+    # Then the page shows the snippet's success message: the answer echoed the page's origin
+    assert note.inner_text() == THANK_YOU_VI
+    assert posts == [{"status": 201, "acao": door.site.origin}], posts
+    _screenshot(page, "7_default_source_inline_script")
+    # …and the lead is stored once and assigned
+    lead = _the_assigned_lead(door.api, "0912 345 606")
+    assert lead["name"] == "Đỗ Thị Mai"
+    page.context.close()
+
+
+#: A script on the landing page posting to the door: a simple POST (FormData, as the snippet does) and one
+#: that needs a preflight (JSON with X-Form-Key); each says what the page could read.
+_PROBE = """async ([formUrl, intakeUrl, key]) => {
+  const tryIt = async (url, init) => {
+    try { const r = await fetch(url, init); return "read " + r.status; }
+    catch (e) { return e.name; }
+  };
+  const form = new FormData();
+  form.append("name", "Lý Văn Tâm");
+  form.append("phone", "0912345607");
+  const simple = await tryIt(formUrl, {method: "POST", body: form, headers: {Accept: "application/json"}});
+  const body = JSON.stringify({name: "Lý Văn Tâm", phone: "0912345608"});
+  const headers = {"Content-Type": "application/json", "X-Form-Key": key};
+  const preflighted = await tryIt(intakeUrl, {method: "POST", body, headers});
+  const json = {"Content-Type": "application/json"};
+  const preflightedForm = await tryIt(formUrl, {method: "POST", body, headers: json});
+  return [simple, preflighted, preflightedForm];
+}"""
+
+
+def _probe(door: Door, path: str, created: dict[str, Any]) -> list[str]:
+    """Run ``_PROBE`` on a landing page: what its script could read of each answer."""
+    page = _visit(door, path, "<p>Trang thử</p>\n", javascript=True)
+    read: list[str] = page.evaluate(
+        _PROBE, [created["action_url"], f"{door.api}/intake/leads", created["form_key"]]
+    )
+    page.context.close()
+    return read
+
+
+def _answer_headers(request: urllib.request.Request) -> tuple[int, dict[str, str]]:
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return int(answer.status), dict(answer.headers)
+    except urllib.error.HTTPError as error:
+        return int(error.code), dict(error.headers)
+
+
+def test_a_source_listing_other_origins_refuses_this_one_at_preflight_and_post(door: Door) -> None:
+    # Given a source that lists only another origin than the landing site's
+    created = _create_source(
+        door.api, "Landing page, other site", {"allowed_origins": ["https://shop.example.vn"]}
+    )
+    # When a script on the landing page posts to it, simply and with a preflight
+    read = _probe(door, "/trang-khac", created)
+    # Then the page can read none of the answers: the simple POST's answer carries no ACAO, the
+    # per-source preflight of /f/{key} refuses, and /intake/leads' POST (whose preflight cannot know the
+    # key) carries no ACAO either
+    assert read == ["TypeError", "TypeError", "TypeError"], read
+    # …the simple POST reached the door and was refused (stored as rejected: origin), the JSON POST to
+    # /intake/leads too; the form door's JSON POST never left the browser (its preflight failed)
+    status, rejected = local_stack.request(f"{door.api}/intake/submissions?status=rejected", headers=ADMIN)
+    assert status == 200
+    mine = [s for s in rejected["items"] if s["source_id"] == created["source"]["source_id"]]
+    assert [s["reason"] for s in mine] == ["origin", "origin"], mine
+    # …and over plain HTTP: the form door's preflight and its POST's answer give this origin no ACAO,
+    # while a listed origin passes the preflight
+    asked = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    url = created["action_url"]
+    refused = urllib.request.Request(url, method="OPTIONS", headers={"Origin": door.site.origin, **asked})
+    shop = "https://shop.example.vn"
+    listed = urllib.request.Request(url, method="OPTIONS", headers={"Origin": shop, **asked})
+    post = urllib.request.Request(
+        url, data=b"name=T&phone=0912345609", method="POST", headers={"Origin": door.site.origin}
+    )
+    status, headers = _answer_headers(refused)
+    assert status == 204 and "Access-Control-Allow-Origin" not in headers, headers
+    status, headers = _answer_headers(listed)
+    assert status == 204 and headers["Access-Control-Allow-Origin"] == shop, headers
+    assert "x-form-key" in headers["Access-Control-Allow-Headers"].lower()
+    status, headers = _answer_headers(post)
+    assert status == 403 and "Access-Control-Allow-Origin" not in headers, headers
+
+
+def test_a_listed_origin_passes_the_preflight_and_reads_the_answers(door: Door) -> None:
+    created = _create_source(door.api, "Landing page, this site", {"allowed_origins": [door.site.origin]})
+    read = _probe(door, "/trang-nay", created)
+    assert read == ["read 201", "read 201", "read 201"], read

@@ -11,13 +11,17 @@ import boto3
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.keys import hash_form_key
+from leadrouter.domain.keys import hash_form_key, hash_source_secret
 from leadrouter.domain.models import FormSource
 from leadrouter_local.apigw import proxy_event
 from tests.support.builders import TENANT
 from tests.support.lambda_context import FakeContext
 
 FORM_KEY = "fk_test_web_form_0001"
+#: The test sources' secret: a server that sends it is answered with the lead (not only a receipt).
+SOURCE_SECRET = "ss_test_source_secret_0001"
+#: What a CRM posting server to server sends: the form key and the source's secret.
+CRM = {"X-Form-Key": FORM_KEY, "X-Source-Secret": SOURCE_SECRET}
 
 
 def claims(role: str = "admin", tenant: str = TENANT, staff_id: str | None = None, team: str | None = None):
@@ -73,6 +77,7 @@ def add_form_source(repo: Repository, key: str = FORM_KEY, **fields: Any) -> For
         source_id=fields.pop("source_id", "web-form"),
         name="Website form",
         pool=fields.pop("pool", "web"),
+        secret_hash=fields.pop("secret_hash", hash_source_secret(SOURCE_SECRET)),
         **fields,
     )
     repo.put_form_source(source, hash_form_key(key))

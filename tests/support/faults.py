@@ -94,3 +94,41 @@ def config_key(request: dict[str, Any]) -> str | None:
     """``pk/sk`` of an UpdateItem on the config table (leases, counters), None for leads."""
     key = request.get("Key", {})
     return f"{key['pk']['S']}/{key['sk']['S']}" if "sk" in key else None
+
+
+def throttled(operation: str) -> ClientError:
+    """DynamoDB's answer to a table over its capacity (what boto3 raises once its retries are spent)."""
+    return ClientError(
+        {
+            "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "Rate exceeded"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        operation,
+    )
+
+
+#: Given a client method's name and its request, the error to raise instead of sending it (or None).
+CallPlan = Callable[[str, dict[str, Any]], Exception | None]
+
+
+class FailingCalls:
+    """Wraps a boto3 DynamoDB client; any call the plan names fails before it is sent."""
+
+    def __init__(self, real: Any, plan: CallPlan) -> None:
+        self._real = real
+        self._plan = plan
+        self.failed: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._real, name)
+        if name.startswith("_") or not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **request: Any) -> Any:
+            error = self._plan(name, request)
+            if error is not None:
+                self.failed.append(name)
+                raise error
+            return attribute(*args, **request)
+
+        return call

@@ -4,6 +4,8 @@ the fan-out and delivery handlers on what the queues hold (as Lambda's SQS event
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -87,6 +89,51 @@ class Receiver:
 
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(r.body) for r in self.received]
+
+
+class SlowLoris:
+    """A receiver on 127.0.0.1 that takes the request, then answers one byte every ``interval`` seconds
+    forever (it gives up after ``give_up`` s, so a test of code without a deadline fails, not hangs).
+    It records when it accepted the connection and when the client hung up: how long it held the client.
+    """
+
+    def __init__(self, interval: float = 0.1, give_up: float = 20.0) -> None:
+        self.interval, self.give_up = interval, give_up
+        self.accepted_at: float | None = None
+        self.closed_at: float | None = None
+        self.hung_up = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/hook"
+
+    @property
+    def held(self) -> float:
+        """Seconds from accepting the connection to the client's hanging up."""
+        assert self.accepted_at is not None and self.closed_at is not None, "no connection ended"
+        return self.closed_at - self.accepted_at
+
+    def _serve(self) -> None:
+        connection, _ = self._listener.accept()
+        self.accepted_at = time.monotonic()
+        drip = iter(b"HTTP/1.1 200 OK\r\nX-Drip: " + b"a" * 1_000_000)
+        with connection:
+            while time.monotonic() - self.accepted_at < self.give_up:
+                readable, _, _ = select.select([connection], [], [], self.interval)
+                try:
+                    if readable and not connection.recv(65536):  # the request, then EOF at hang-up
+                        break
+                    if not readable:
+                        connection.sendall(bytes([next(drip)]))
+                except OSError:
+                    break
+            self.closed_at = time.monotonic()
+            self.hung_up.set()
+
+    def stop(self) -> None:
+        self._listener.close()
 
 
 def receiver_factory() -> Iterator[Callable[..., Receiver]]:

@@ -12,12 +12,13 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.contacts import CLAIM_GRACE
 from leadrouter.domain.models import Lead, LeadStatus, PoolSettings
 from leadrouter.logic.intake import submit_lead
-from tests.support.api import FORM_KEY, add_form_source, call, call_as, event
+from tests.support.api import FORM_KEY, SOURCE_SECRET, add_form_source, call, call_as, event
 from tests.support.builders import TENANT
 
 
-def _post(body: object, key: str | None = FORM_KEY, **headers: str):
-    hdrs = {"X-Form-Key": key} if key else {}
+def _post(body: object, key: str | None = FORM_KEY, secret: str = SOURCE_SECRET, **headers: str):
+    """A CRM's post: the form key and the source's secret, so the answer names the lead."""
+    hdrs = {"X-Form-Key": key, "X-Source-Secret": secret} if key else {}
     return call(event("POST", "/intake/leads", body, headers={**hdrs, **headers}))
 
 
@@ -372,9 +373,9 @@ def test_an_admin_lists_a_forms_extra_steps_when_creating_it(moto_repo: Reposito
     created = call_as("POST", "/form-sources", {"name": "Landing", "pool": "web", "steps": ["Bước 2"]})
     assert created.status == 201 and created.body["source"]["steps"] == ["Bước 2"]
     # When its key posts a lead for that step, and one for a step the admin did not list
-    key = created.body["form_key"]
-    ok = _post({"name": "An", "phone": "0912345678", "step": "Bước 2"}, key=key)
-    refused = _post({"name": "Bình", "phone": "0987654321", "step": "hot"}, key=key)
+    key, secret = created.body["form_key"], created.body["source_secret"]
+    ok = _post({"name": "An", "phone": "0912345678", "step": "Bước 2"}, key=key, secret=secret)
+    refused = _post({"name": "Bình", "phone": "0987654321", "step": "hot"}, key=key, secret=secret)
     # Then the first lands in that step and the second is refused
     assert ok.status == 201 and refused.status == 422
     assert [x.step for x in _stored(moto_repo)] == ["Bước 2"]

@@ -12,7 +12,7 @@ from leadrouter.domain.models import LeadStatus, RuleKind
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.dispatch import run_sweeps
 from leadrouter.logic.reclaim import sweep_idle_leads
-from tests.support.api import ADMIN, FORM_KEY, add_form_source, call, claims, event, frozen_api_clock
+from tests.support.api import ADMIN, CRM, add_form_source, call, claims, event, frozen_api_clock
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 
 LEASE = timedelta(minutes=3)
@@ -21,7 +21,7 @@ STAFF_A = claims("staff", staff_id="A")
 STAFF_B = claims("staff", staff_id="B")
 LEAD_OF_TEAM_RED = claims("team_lead", staff_id="lead-red", team="red")
 OTHER_TENANT_ADMIN = claims("admin", tenant="globex")
-FORM = {"X-Form-Key": FORM_KEY}
+FORM = CRM  # the key and the source secret: answers name the lead
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.keys import hash_form_key
+from leadrouter.domain.keys import hash_form_key, hash_source_secret
 from leadrouter.domain.models import LeadStatus
 from tests.support.api import call, call_as, claims, config_items, event
 from tests.support.builders import TENANT
@@ -16,8 +16,10 @@ from tests.support.builders import TENANT
 OTHER_ADMIN = claims("admin", tenant="globex")
 
 
-def _intake(key: str, body: dict[str, Any]) -> Any:
-    return call(event("POST", "/intake/leads", body, headers={"X-Form-Key": key}))
+def _intake(key: str, body: dict[str, Any], secret: str | None = None) -> Any:
+    """A post with a source's key and, from a server, its secret (then the answer names the lead)."""
+    headers = {"X-Form-Key": key, **({"X-Source-Secret": secret} if secret else {})}
+    return call(event("POST", "/intake/leads", body, headers=headers))
 
 
 # ------------------------------------------------------------------ form sources
@@ -29,20 +31,22 @@ def test_the_key_is_returned_once_works_on_intake_and_lands_in_the_sources_pool(
         "POST", "/form-sources", {"name": "FB lead ads", "pool": "facebook-ads", "step": "contacted"}
     )
     assert reply.status == 201
-    key = reply.body["form_key"]
+    key, secret = reply.body["form_key"], reply.body["source_secret"]
     source = reply.body["source"]
     assert key.startswith("fk_") and len(key) >= 3 + 32
+    assert secret.startswith("ss_") and len(secret) >= 3 + 43 and source["has_secret"] is True
     assert (source["tenant_id"], source["pool"], source["rate_per_minute"]) == (TENANT, "facebook-ads", 60)
-    # When a form posts a lead with that key
-    posted = _intake(key, {"name": "Trần Thị Bình", "phone": "0912 345 678"})
+    # When a CRM posts a lead with that key and the source's secret
+    posted = _intake(key, {"name": "Trần Thị Bình", "phone": "0912 345 678"}, secret)
     # Then it is accepted into the caller's tenant, in that pool and step, from that source
     assert posted.status == 201
     stored = moto_repo.get_lead(TENANT, posted.body["lead_id"])
     assert stored is not None and stored.status is LeadStatus.PENDING
     assert (stored.pool, stored.step, stored.source) == ("facebook-ads", "contacted", source["source_id"])
-    # …and the table holds only the key's hash, never the key
+    # …and the table holds only the key's and the secret's hashes, never the key or the secret
     dump = json.dumps(config_items(moto_tables))
     assert key not in dump and hash_form_key(key) in dump
+    assert secret not in dump and hash_source_secret(secret) in dump
 
 
 def test_listing_never_shows_a_key(moto_repo: Repository) -> None:
@@ -137,11 +141,12 @@ def test_pool_settings_default_to_link_and_are_per_tenant(moto_repo: Repository)
 
 def test_rotate_makes_a_known_contact_enter_rotation_again(moto_repo: Repository) -> None:
     # Given a source for pool web, whose pool is set to rotate, and a first lead
-    key = call_as("POST", "/form-sources", {"name": "Form", "pool": "web"}).body["form_key"]
+    created = call_as("POST", "/form-sources", {"name": "Form", "pool": "web"}).body
+    key, secret = created["form_key"], created["source_secret"]
     call_as("PUT", "/pools/web", {"on_duplicate": "rotate"})
-    first = _intake(key, {"name": "An", "phone": "0912345678"}).body
+    first = _intake(key, {"name": "An", "phone": "0912345678"}, secret).body
     # When the same phone comes in again
-    second = _intake(key, {"name": "An", "phone": "+84 912 345 678", "submission_id": "s2"}).body
+    second = _intake(key, {"name": "An", "phone": "+84 912 345 678", "submission_id": "s2"}, secret).body
     # Then it is a new pending lead, marked as a duplicate of the first (not linked to it)
     assert second["lead_id"] != first["lead_id"] and second["linked"] is False
     assert second["duplicate_of"] == first["lead_id"] and second["status"] == "pending"

@@ -7,12 +7,14 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.webhooks import DeliveryRequest
+from leadrouter.logic.webhooks import TEST_EVENTS_PER_MINUTE
 from leadrouter.observability import logger
 from leadrouter.signing import HEADER, verify
 from tests.support.api import call_as, claims, config_items
@@ -251,3 +253,29 @@ def test_no_secret_or_receiver_url_reaches_the_logs(
     assert created["secret"] not in text
     assert "t0ps3cr3t" not in text
     assert "127.0.0.1" not in text
+
+
+def test_test_events_are_limited_per_tenant_with_a_429_and_retry_after(
+    moto_repo: Repository, queues: Queues, monkeypatch: pytest.MonkeyPatch
+):
+    # Given two tenants' webhooks, at 20 s past a minute
+    moment = datetime(2026, 12, 2, 1, 0, 20, tzinfo=UTC)
+    monkeypatch.setattr("leadrouter.api.context.clock", lambda: moment)
+    webhook_id = _create()["webhook"]["webhook_id"]
+    other_reply = call_as("POST", "/webhooks", {"url": URL}, who=OTHER_ADMIN)
+    other_id = other_reply.body["webhook"]["webhook_id"]
+
+    # When one tenant's admin sends test events as fast as they can
+    statuses = [call_as("POST", f"/webhooks/{webhook_id}/test").status for _ in range(TEST_EVENTS_PER_MINUTE)]
+    refused = call_as("POST", f"/webhooks/{webhook_id}/test")
+
+    # Then the quota's worth is queued, the next is a 429 saying when to retry (the minute's end) ...
+    assert statuses == [202] * TEST_EVENTS_PER_MINUTE
+    assert refused.status == 429
+    assert refused.headers["Retry-After"] == "40"
+    assert queues.count(queues.delivery) == TEST_EVENTS_PER_MINUTE
+    # ... the other tenant is not affected ...
+    assert call_as("POST", f"/webhooks/{other_id}/test", who=OTHER_ADMIN).status == 202
+    # ... and the next minute the tenant may test again
+    moment = datetime(2026, 12, 2, 1, 1, 0, tzinfo=UTC)
+    assert call_as("POST", f"/webhooks/{webhook_id}/test").status == 202

@@ -183,6 +183,24 @@ def test_hcaptcha_has_no_action_to_check(fake: FakeCaptcha) -> None:
     assert check(fake, "hcaptcha", "pass", action="lead_form").ok
 
 
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_token_solved_on_another_host_is_refused(fake: FakeCaptcha, provider: Provider) -> None:
+    # Given the fake's tokens, solved on "localhost" (every provider's answer names the host)
+    # Then the expected host passes (case aside), another host is refused, and none expected checks none
+    assert check(fake, provider, "pass", hostnames=["LocalHost"]).ok
+    assert check(fake, provider, "pass", hostnames=["landing.example.vn"]).reason == "wrong_hostname"
+    assert check(fake, provider, "pass", hostnames=()).ok
+
+
+def test_an_answer_without_a_hostname_fails_a_hostname_check() -> None:
+    from leadrouter.captcha import _judge
+
+    answer = {"success": True, "error-codes": []}
+    assert (
+        _judge("turnstile", answer, min_score=0.5, action=None, hostnames=["a.vn"]).reason == "wrong_hostname"
+    )
+
+
 # --- configuration and hygiene ------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from leadrouter.domain.errors import Conflict, ContactTaken
 from leadrouter.domain.models import Lead, LeadStatus, PoolSettings
 from leadrouter.logic.assign import sweep_due_leads
 from leadrouter.logic.dispatch import run_sweeps
-from tests.support.api import FORM_KEY, Reply, add_form_source, call, call_as, event, frozen_api_clock
+from tests.support.api import CRM, Reply, add_form_source, call, call_as, event, frozen_api_clock
 from tests.support.builders import NOW, TENANT, rule, seed
 
 PHONE = "phone#+84912345678"
@@ -29,7 +29,7 @@ def api_clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime]:
 
 
 def _post(body: dict[str, object]) -> Reply:
-    return call(event("POST", "/intake/leads", body, headers={"X-Form-Key": FORM_KEY}))
+    return call(event("POST", "/intake/leads", body, headers=CRM))
 
 
 def _lead(repo: Repository, lead_id: str) -> Lead:

@@ -7,6 +7,7 @@ crashed the handler inside Powertools' parser.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,12 +18,16 @@ from botocore.exceptions import ClientError
 from leadrouter.data.repository import Repository
 from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.models import Lead
-from tests.support.api import ADMIN, FORM_KEY, add_form_source, call_as
+from leadrouter.domain.secrets import captcha_secret_context
+from leadrouter.runtime import secret_box
+from tests.support.api import ADMIN, FORM_KEY, SOURCE_SECRET, add_form_source, call_as
 from tests.support.builders import TENANT
 from tests.support.forms import FETCH, NAVIGATION, multipart, post_form, post_raw, urlencoded
 
 ANH = "Nguyễn Thị Ánh"
 ANH_NFD = unicodedata.normalize("NFD", ANH)
+#: A server's post carries the source's secret: its answer names the lead (the key alone: a receipt).
+SECRET = {"X-Source-Secret": SOURCE_SECRET}
 
 
 def _leads(repo: Repository) -> list[Lead]:
@@ -52,7 +57,7 @@ def test_the_same_lead_in_all_three_encodings_is_stored_identically_with_vietnam
     for i, encoding in enumerate(["urlencoded", "multipart", "json"]):
         pairs = [("name", ANH_NFD), ("phone", f"091234567{i}"), ("Sản phẩm", "Căn hộ"), ("utm_source", "fb")]
         # When a browser posts it in each encoding
-        reply = post_form(pairs, encoding=encoding)
+        reply = post_form(pairs, encoding=encoding, headers=SECRET)
         assert reply.status == 201, (encoding, reply.body)
         lead = moto_repo.get_lead("acme", reply.body["lead_id"])
         assert lead is not None
@@ -192,18 +197,24 @@ def test_a_honeypot_hit_looks_like_success_is_stored_as_spam_and_is_released_onc
     moto_repo: Repository,
 ) -> None:
     add_form_source(moto_repo)
-    bot = post_form([("name", "Bot"), ("phone", "0912345678"), ("_gotcha", "http://spam.example")])
+    filled = [("name", "Bot"), ("phone", "0912345678"), ("_gotcha", "http://spam.example")]
+    bot, bot_crm = post_form(filled), post_form(filled, headers=SECRET)
     human = post_form([("name", "An"), ("phone", "0987654321")])
-    # Then the bot's answer has the same shape as a person's, and no lead exists for it
+    # Then the bot's answer has the same shape as a person's (even to the secret), and no lead exists for it
     assert bot.status == human.status == 201 and set(bot.body) == set(human.body)
-    assert bot.body["status"] == "pending"
+    assert bot.body["status"] == "received" and bot_crm.body["status"] == "pending"
     assert [lead.name for lead in _leads(moto_repo)] == ["An"]
     (spam,) = _submissions("spam")
-    assert spam["reason"] == "honeypot"
+    assert spam["reason"] == "honeypot" and spam["unverified_checks"] == ["honeypot"]
+    # When an admin replays it without saying so, it is not let in (a bulk replay lets no bot in)
+    path = f"/intake/submissions/{spam['submission_id']}/replay"
+    refused = call_as("POST", path)
+    assert refused.status == 422 and refused.body["errors"][0]["field"] == "release_unverified"
     # When an admin releases it; Then it becomes the one lead its answer named, exactly once
-    released = call_as("POST", f"/intake/submissions/{spam['submission_id']}/replay")
-    assert released.status == 200 and released.body["result"]["lead_id"] == bot.body["lead_id"]
-    again = call_as("POST", f"/intake/submissions/{spam['submission_id']}/replay")
+    released = call_as("POST", path, {"release_unverified": True})
+    assert released.status == 200 and released.body["result"]["lead_id"] == bot_crm.body["lead_id"]
+    assert released.body["unverified_checks"] == ["honeypot"]
+    again = call_as("POST", path, {"release_unverified": True})
     assert again.status == 409
     assert sorted(lead.name for lead in _leads(moto_repo)) == ["An", "Bot"]
 
@@ -251,7 +262,9 @@ def test_a_failure_after_the_stored_first_record_is_listed_and_a_replay_makes_on
     monkeypatch.setattr(Repository, "put_new_lead", real)
     replayed = call_as("POST", f"/intake/submissions/{failed['submission_id']}/replay")
     assert replayed.status == 200
-    retried = post_form([("name", "An"), ("phone", "0912345678")], headers={"Idempotency-Key": "crm-1"})
+    retried = post_form(
+        [("name", "An"), ("phone", "0912345678")], headers={"Idempotency-Key": "crm-1", **SECRET}
+    )
     assert retried.status == 201 and retried.body["lead_id"] == replayed.body["result"]["lead_id"]
     assert len(_leads(moto_repo)) == 1
 
@@ -266,8 +279,12 @@ def test_a_double_click_is_one_submission_and_one_lead(moto_repo: Repository) ->
 
 def test_a_form_cannot_pick_a_campaign_unless_the_source_maps_its_utm_campaign(moto_repo: Repository) -> None:
     add_form_source(moto_repo, web_form=FormDoor(campaign_map={"tet-2027": "Tết 2027"}))
-    mapped = post_form([("name", "An"), ("phone", "0912345678"), ("utm_campaign", "tet-2027")])
-    unmapped = post_form([("name", "Bình"), ("phone", "0912345679"), ("utm_campaign", "Khuyến mãi VIP")])
+    mapped = post_form(
+        [("name", "An"), ("phone", "0912345678"), ("utm_campaign", "tet-2027")], headers=SECRET
+    )
+    unmapped = post_form(
+        [("name", "Bình"), ("phone", "0912345679"), ("utm_campaign", "Khuyến mãi VIP")], headers=SECRET
+    )
     by_id = {lead.lead_id: lead for lead in _leads(moto_repo)}
     assert by_id[mapped.body["lead_id"]].campaign == "Tết 2027"
     assert by_id[unmapped.body["lead_id"]].campaign is None
@@ -388,9 +405,13 @@ def test_a_captcha_is_verified_server_side_both_ways(
     if token is not None:  # the provider was asked with the source's secret
         assert captcha.received[-1].form["secret"] == "s3cret"
         assert captcha.received[-1].form["response"] == token
-    if status != 201:  # a visitor the check refused can still be let in by an admin
-        replayed = call_as("POST", f"/intake/submissions/{record['submission_id']}/replay")
+    if status != 201:  # a visitor the check refused can still be let in by an admin, explicitly
+        assert record["unverified_checks"] == ["captcha"]
+        path = f"/intake/submissions/{record['submission_id']}/replay"
+        assert call_as("POST", path).status == 422
+        replayed = call_as("POST", path, {"release_unverified": True})
         assert replayed.status == 200 and len(_leads(moto_repo)) == 1
+        assert replayed.body["unverified_checks"] == ["captcha"]
 
 
 def test_a_new_source_returns_its_action_url_and_snippet_once_and_never_its_captcha_secret(
@@ -413,10 +434,9 @@ def test_a_new_source_returns_its_action_url_and_snippet_once_and_never_its_capt
     assert call_as("PATCH", f"/form-sources/{source_id}", edit).status == 200
     stored = moto_repo.get_form_source("acme", source_id)
     assert stored is not None and stored.web_form.captcha is not None
-    assert (stored.web_form.captcha.site_key, stored.web_form.captcha.secret) == (
-        "0x4BBB",
-        "0x4AAA-very-secret",
-    )
+    context = captcha_secret_context("acme", source_id)
+    assert stored.web_form.captcha.site_key == "0x4BBB"
+    assert secret_box().open(stored.web_form.captcha.secret, context) == "0x4AAA-very-secret"
     assert call_as("PATCH", f"/form-sources/{source_id}", edit).status == 409
 
 
@@ -435,7 +455,7 @@ def test_a_new_leads_submission_is_accepted_by_its_lead_alone_with_no_second_wri
 ) -> None:
     # Given two submissions: one becomes a lead, the other's lead insert crashed (claim written)
     add_form_source(moto_repo)
-    ok = post_form([("name", "An"), ("phone", "0912345678")], headers=FETCH)
+    ok = post_form([("name", "An"), ("phone", "0912345678")], headers={**FETCH, **SECRET})
     with monkeypatch.context() as patched:
         patched.setattr(Repository, "put_new_lead", _down)
         assert post_form([("name", "Bình"), ("phone", "0987654321")], headers=FETCH).status == 503
@@ -468,3 +488,68 @@ def test_a_json_body_with_an_empty_field_name_is_a_422_and_stored_rejected(moto_
     (record,) = _submissions("rejected")
     assert _leads(moto_repo) == []
     assert record["answer"]["problems"]["(empty field name)"]
+
+
+# ------------------------------------------------------------------ pages a browser sees (issue #23, 17)
+def _page_text(reply: Any) -> str:
+    assert reply.headers["Content-Type"].startswith("text/html"), reply.headers
+    return str(reply.body)
+
+
+def test_a_browser_over_its_rate_limit_gets_a_vietnamese_page_saying_to_wait(moto_repo: Repository) -> None:
+    add_form_source(moto_repo, web_form=FormDoor(rate_per_ip_per_minute=1))
+    post_form([("name", "An"), ("phone", "0912345678")], headers=NAVIGATION)
+    limited = post_form([("name", "An"), ("phone", "0912345679")], headers=NAVIGATION)
+    assert limited.status == 429 and int(limited.headers["Retry-After"]) >= 1
+    page = _page_text(limited)
+    assert "Bạn đã gửi nhiều lần trong thời gian ngắn." in page and "đợi một phút" in page
+    assert "<strong></strong>" not in page and "để sửa" not in page and "correct and resend" not in page
+
+
+def test_a_refused_origin_gets_a_page_that_does_not_ask_to_correct_the_form(moto_repo: Repository) -> None:
+    add_form_source(moto_repo, web_form=FormDoor(allowed_origins=["https://shop.example.vn"]))
+    other = {**NAVIGATION, "Origin": "https://copycat.example"}
+    refused = post_form([("name", "An"), ("phone", "0912345678")], headers=other)
+    assert refused.status == 403
+    page = _page_text(refused)
+    assert "Trang này không được phép gửi vào biểu mẫu này." in page and "liên hệ với chủ trang" in page
+    assert "<strong>origin</strong>" not in page and "để sửa" not in page
+
+
+@pytest.mark.parametrize("length", [129, 300, 2000])
+def test_an_over_long_key_in_the_path_is_the_unknown_key_page(moto_repo: Repository, length: int) -> None:
+    add_form_source(moto_repo)
+    content_type, raw = urlencoded([("name", "An"), ("phone", "0912345678")])
+    reply = post_raw("/f/" + "k" * length, content_type, raw, NAVIGATION)
+    assert reply.status == 401
+    assert "Biểu mẫu này không còn nhận thông tin." in _page_text(reply)
+    assert post_raw("/f/" + "k" * length, content_type, raw, FETCH).status == 401  # JSON: the same 401
+    assert _leads(moto_repo) == []
+
+
+def test_an_over_size_body_is_a_page_for_a_browser_and_json_for_a_script(moto_repo: Repository) -> None:
+    # Given bodies over the 64 KiB limit: at the form door, and at a JSON route the screen refuses
+    add_form_source(moto_repo)
+    content_type, raw = urlencoded([("name", "An"), ("phone", "0912345678"), ("ghi_chu", "x" * 70_000)])
+    door = post_raw(f"/f/{FORM_KEY}", content_type, raw, NAVIGATION)
+    big = json.dumps({"name": "x" * 70_000}).encode()
+    screened = post_raw("/rules/preview", "application/json", big, NAVIGATION)
+    screened_json = post_raw("/rules/preview", "application/json", big, FETCH)
+    # Then a browser gets the page, a script JSON, each a 413
+    assert door.status == screened.status == screened_json.status == 413
+    for reply in (door, screened):
+        assert "Nội dung gửi quá lớn." in _page_text(reply) and "để sửa" in _page_text(reply)
+    assert screened_json.body["errors"][0]["field"] == "body"
+
+
+def test_the_favicon_is_a_204_a_browser_accepts_and_the_pages_ask_for_none(moto_repo: Repository) -> None:
+    icon = call_as("GET", "/favicon.ico", who=None)
+    assert icon.status == 204 and not icon.body and "max-age" in icon.headers["Cache-Control"]
+    page = call_as("GET", "/thanks", who=None)
+    assert '<link rel="icon" href="data:,">' in page.body
+    # …and the local API Gateway routes it without a token, from the template
+    from leadrouter_local.apigw import routes
+    from leadrouter_local.template import load_template
+
+    (route,) = [r for r in routes(load_template()) if r.match("GET", "/favicon.ico") is not None]
+    assert route.authenticated is False

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadrouter.api.forms.negotiate import cors_headers, redirect_target, wants_json
+from leadrouter.domain.spam import origin_allowed
 
 #: What Chromium sends for a form navigation (POST from a plain <form>).
 CHROMIUM_NAVIGATION = {
@@ -135,7 +136,29 @@ def test_a_star_allows_any_well_formed_origin_but_not_null():
         "Vary": "Origin",
     }
     assert cors_headers("null", ["*"]) == {"Vary": "Origin"}
-    assert cors_headers("https://anyone.example", []) == {"Vary": "Origin"}
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://anyone.example", "http://127.0.0.1:5173", "https://xn--c-hia.vn"]
+)
+def test_a_source_with_no_list_answers_any_well_formed_origin_with_that_origin(origin):
+    # the default (issue #23, 1): a form key is public and plain forms post from anywhere
+    assert cors_headers(origin, []) == {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    assert cors_headers(origin, None) == cors_headers(origin, [])  # a preflight before the key is known
+    for opaque in ("null", "", "file:///x", "https://a.example/path"):
+        assert cors_headers(opaque, []) == {"Vary": "Origin"}
+
+
+@pytest.mark.parametrize("allowed", [[], ["*"], ALLOWED, ["https://a.example/"], ["http://[::1]:8080"]])
+@pytest.mark.parametrize(
+    "origin",
+    ["https://shop.example.vn", "https://SHOP.example.vn:443", "http://localhost:8080", "http://localhost",
+     "https://a.example", "https://b.example", "http://[::1]:8080", "https://landing.example.com"],
+)  # fmt: skip
+def test_the_cors_echo_agrees_with_the_submission_origin_check(origin, allowed):
+    # a browser whose post is accepted can read the answer; one whose post is refused cannot
+    echoed = "Access-Control-Allow-Origin" in cors_headers(origin, allowed)
+    assert echoed is origin_allowed(origin, None, allowed)
 
 
 def test_a_trailing_slash_in_the_allow_list_is_forgiven():

@@ -66,7 +66,9 @@ def assert_self_contained_page(doc: Document) -> None:
     assert doc.errors == []
     assert {"charset": "utf-8"} in doc.all("meta")
     assert any(attrs.get("name") == "viewport" for attrs in doc.all("meta"))
-    assert doc.all("link") == [] and doc.all("img") == [] and doc.all("script") == []
+    # the one link is an empty inline icon: the browser asks for no /favicon.ico (issue #23, 17)
+    assert doc.all("link") == [{"rel": "icon", "href": "data:,"}]
+    assert doc.all("img") == [] and doc.all("script") == []
     assert len(doc.all("style")) == 1
 
 
@@ -114,6 +116,45 @@ def test_the_error_page_lists_each_problem_under_the_forms_own_label_in_vietname
     assert len(doc.all("li")) == 3
     assert "nút Quay lại của trình duyệt" in text and "Back button" in text
     assert doc.all("a") == []
+
+
+FIX_ADVICE = ("để sửa", "to correct", "correct and resend")
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "vietnamese", "advice"),
+    [
+        (429, "too many submissions; try again shortly", "Bạn đã gửi nhiều lần", "đợi một phút"),
+        (
+            403,
+            "this page may not post to this form",
+            "Trang này không được phép gửi",
+            "liên hệ với chủ trang",
+        ),
+        (401, "unknown or disabled form key", "Biểu mẫu này không còn nhận", "liên hệ với chủ trang"),
+        (503, "the lead could not be stored right now; try again", "Hệ thống đang bận", "thử gửi lại"),
+    ],
+)
+def test_a_page_not_about_what_was_typed_says_so_in_vietnamese_without_an_empty_label(
+    status, message, vietnamese, advice
+):
+    # Given a refusal of the door's own (no form field to name), as the door lists it
+    for problems in ([("", message)], [("origin", message)], [("form_key", message)]):
+        doc = Document(error_page(problems, status=status))
+        assert_self_contained_page(doc)
+        text = doc.visible_text
+        # Then the one problem is in Vietnamese (English kept), with no label and no empty one
+        assert vietnamese in text and message in text
+        assert doc.all("strong") == [] and ": " + message not in text
+        # …and the advice fits: wait, or contact the site, never "go back and correct the form"
+        assert advice in text
+        assert not any(phrase in text for phrase in FIX_ADVICE), text
+
+
+def test_a_problem_with_what_was_typed_still_says_to_go_back_and_correct_it():
+    for status in (400, 413, 415, 422):
+        text = Document(error_page([("phone", "Field required")], status=status)).visible_text
+        assert "nút Quay lại của trình duyệt để sửa" in text and "correct and resend" in text
 
 
 def test_the_error_page_links_back_to_the_form_when_given_its_url():

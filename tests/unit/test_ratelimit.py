@@ -187,6 +187,21 @@ def test_lowering_the_limit_caps_the_tokens_left() -> None:
     assert [limiter.take("k", 2) is None for _ in range(3)] == [True, True, False]
 
 
+def test_a_token_given_back_can_be_taken_again_but_never_beyond_capacity() -> None:
+    # Given a key whose only token was taken for a request a later limit refused
+    limiter = RateLimiter(clock=FakeClock())
+    assert limiter.take("k", 1) is None
+    limiter.give_back("k", 1)
+    # Then the next request gets it, and giving back to a full bucket adds nothing
+    assert limiter.take("k", 1) is None
+    limiter.give_back("k", 1)
+    limiter.give_back("k", 1)
+    assert [limiter.take("k", 1) is None for _ in range(2)] == [True, False]
+    # …and a key never seen is left alone (it starts full anyway)
+    limiter.give_back("unseen", 1)
+    assert len(limiter) == 1
+
+
 def test_a_clock_that_steps_back_refills_nothing() -> None:
     clock = FakeClock()
     limiter = RateLimiter(clock=clock)

@@ -4,19 +4,25 @@ from the template, and a real HTTP receiver on 127.0.0.1 (the only other thread)
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.events import LeadEscalated
 from leadrouter.domain.webhooks import SCHEDULE, DeliveryRequest, DeliveryStatus
+from leadrouter.logic.webhook_http import PostResult, no_answer
+from leadrouter.logic.webhooks import MARGIN_SECONDS, TENANT_SLOTS, Message, deliver_batch
+from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, verify
 from tests.support.webhooks import (
     AT,
     Queues,
     Receiver,
+    SlowLoris,
     assigned,
     create_queues,
     receiver_factory,
@@ -26,6 +32,7 @@ from tests.support.webhooks import (
 )
 
 OTHER = "globex"
+TIMEOUT = 0.5  # WEBHOOK_TIMEOUT_SECONDS in these tests (tests/support/webhooks.py)
 SECRET = "whsec_" + "s" * 43
 OTHER_SECRET = "whsec_" + "o" * 43
 
@@ -38,6 +45,14 @@ def receivers() -> Iterator[Callable[..., Receiver]]:
 @pytest.fixture
 def queues(moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Queues:
     return create_queues(monkeypatch)
+
+
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.retries: list[tuple[str, int]] = []
+
+    def retry_in(self, receipt_handle: str, seconds: int) -> None:
+        self.retries.append((receipt_handle, seconds))
 
 
 def _log(repo: Repository, webhook_id: str, event_id: str, tenant: str = "acme"):
@@ -77,6 +92,8 @@ def test_fan_out_sends_one_delivery_per_subscribed_active_webhook_of_the_events_
     assert sorted(r.webhook_id for r in requests) == ["W1", "W2"]
     assert {r.event_id for r in requests} == {"L0001-1"}
     assert all(r.tenant_id == "acme" and not r.test for r in requests)
+    # ... each in its tenant's message group (SQS fair queues deprioritise a tenant with a backlog)
+    assert [m["Attributes"].get("MessageGroupId") for m in messages] == ["acme", "acme"]
     # ... and no message carries a URL or a secret
     assert not [m for m in messages if "whsec_" in m["Body"] or "example.com" in m["Body"]]
 
@@ -191,33 +208,127 @@ def test_a_dead_endpoint_ends_dead_in_the_dlq_while_another_tenants_endpoint_kee
     assert (log.status, log.attempts, log.last_error) == (DeliveryStatus.DELIVERED, 11, None)
 
 
-def test_a_slow_endpoint_fails_fast_and_another_tenants_delivery_in_the_same_batch_still_goes(
+def test_a_slow_loris_receiver_is_cut_at_the_deadline_while_another_tenants_delivery_in_the_batch_is_made(
     moto_repo: Repository, queues: Queues, receivers: Callable[..., Receiver]
 ):
-    # Given one tenant's endpoint that takes the request and does not answer, and another tenant's
-    slow = receivers(200, slow=True)
+    # Given one tenant's endpoint that takes the request and then answers one byte every 0.1 s forever
+    # (deployed: a byte a second against a 10 s deadline; here 0.1 s against the tests' 0.5 s, so each
+    # byte arrives well within any per-read timeout), and another tenant's healthy endpoint
+    slow = SlowLoris(interval=0.1)
     healthy = receivers(200)
-    moto_repo.create_webhook(webhook(slow.url), SECRET)
-    moto_repo.create_webhook(webhook(healthy.url, tenant=OTHER, webhook_id="W9"), OTHER_SECRET)
-    slow_request = DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned())
-    other_request = DeliveryRequest(tenant_id=OTHER, webhook_id="W9", event=assigned("L0002", tenant=OTHER))
-    _enqueue(queues, slow_request, other_request)
+    try:
+        moto_repo.create_webhook(webhook(slow.url), SECRET)
+        moto_repo.create_webhook(webhook(healthy.url, tenant=OTHER, webhook_id="W9"), OTHER_SECRET)
+        slow_request = DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned())
+        other_request = DeliveryRequest(
+            tenant_id=OTHER, webhook_id="W9", event=assigned("L0002", tenant=OTHER)
+        )
+        _enqueue(queues, slow_request, other_request)
 
-    # When one invocation handles both (the slow endpoint would answer 200 only after 10 s)
-    handled, failed = run_delivery(queues)
+        # When one invocation handles both, the slow one first in the batch
+        handled, failed = run_delivery(queues)
+        assert slow.hung_up.wait(5)
+    finally:
+        slow.stop()
 
-    # Then the slow one gave up at its time budget (0.5 s to connect, 1 s in all here; 5 s and 10 s
-    # deployed) without waiting for the answer, and is set to retry ...
-    assert handled == 2
-    assert len(failed) == 1
-    assert len(slow.received) == 1
-    log = _log(moto_repo, "W1", "L0001-1")
-    assert log.status is DeliveryStatus.RETRYING
-    assert log.last_error == "no answer within 1 s"
-    assert queues.spy.visibility == [SCHEDULE.delays[0]]
-    # ... and the other tenant's delivery was made
+    # Then the slow receiver was cut at the deadline (0.5 s here, all of DNS, connect, send and the
+    # answer): it held the connection for a bounded time, not for as long as it dripped ...
+    assert TIMEOUT / 2 <= slow.held <= TIMEOUT + 1.0
+    # ... the other tenant's delivery was made while the slow one was still being held ...
     assert [b["id"] for b in healthy.bodies()] == ["L0002-1"]
+    assert slow.closed_at is not None and healthy.received[0].at < slow.closed_at
     assert _log(moto_repo, "W9", "L0002-1", tenant=OTHER).status is DeliveryStatus.DELIVERED
+    assert _log(moto_repo, "W9", "L0002-1", tenant=OTHER).attempts == 1
+    # ... and only the slow one is a batch failure, set to retry after the schedule's first delay,
+    # with the one text every transport failure gets
+    assert (handled, len(failed)) == (2, 1)
+    log = _log(moto_repo, "W1", "L0001-1")
+    assert (log.status, log.attempts) == (DeliveryStatus.RETRYING, 1)
+    assert log.last_error == no_answer(TIMEOUT)
+    assert queues.spy.visibility == [SCHEDULE.delays[0]]
+    [left] = queues.receive(queues.delivery)
+    assert left["MessageId"] == failed[0]
+    assert DeliveryRequest.model_validate_json(left["Body"]).webhook_id == "W1"
+
+
+def test_one_tenant_runs_at_most_its_slots_at_once_and_another_tenant_is_not_kept_waiting(
+    moto_repo: Repository, queues: Queues
+):
+    # Given a batch of seven deliveries of one tenant (seven webhooks whose receivers hang) and one of
+    # another tenant
+    for n in range(7):
+        moto_repo.create_webhook(webhook(f"https://hang{n}.example.com/h", webhook_id=f"W{n}"), SECRET)
+    moto_repo.create_webhook(webhook("https://ok.example.com/h", tenant=OTHER, webhook_id="W9"), OTHER_SECRET)
+    requests = [DeliveryRequest(tenant_id="acme", webhook_id=f"W{n}", event=assigned()) for n in range(7)]
+    requests.append(DeliveryRequest(tenant_id=OTHER, webhook_id="W9", event=assigned(tenant=OTHER)))
+    lock = threading.Lock()
+    in_flight = {"acme": 0}
+    most = {"acme": 0}
+    other_done = threading.Event()
+    full = threading.Event()
+
+    def poster(url: str, body: bytes, headers: Mapping[str, str], **_: Any) -> PostResult:
+        if "ok.example.com" in url:  # the other tenant's: made while the first tenant's hang
+            posted = full.wait(5)
+            other_done.set()
+            return PostResult(200 if posted else None, None if posted else "not in time", 0.0)
+        with lock:
+            in_flight["acme"] += 1
+            most["acme"] = max(most["acme"], in_flight["acme"])
+            if in_flight["acme"] == TENANT_SLOTS:
+                full.set()
+        other_done.wait(5)  # "hangs" until the other tenant's delivery is through
+        with lock:
+            in_flight["acme"] -= 1
+        return PostResult(None, no_answer(0.5), 0.5)
+
+    messages = [Message(f"m{n}", f"r{n}", request.model_dump_json(), 1) for n, request in enumerate(requests)]
+
+    # When the batch is delivered
+    failed = deliver_batch(
+        moto_repo,
+        RecordingQueue(),
+        messages,
+        settings=Settings.from_env(),
+        time_left=lambda: 60.0,
+        poster=poster,
+    )
+
+    # Then the first tenant never had more than its slots in flight, and the other tenant's delivery was
+    # made while they were full; every one of the first tenant's seven was attempted, and failed alone
+    assert most["acme"] == TENANT_SLOTS
+    assert _log(moto_repo, "W9", "L0001-1", tenant=OTHER).status is DeliveryStatus.DELIVERED
+    assert sorted(failed) == [f"m{n}" for n in range(7)]
+
+
+def test_a_delivery_that_cannot_finish_before_the_invocation_ends_goes_back_unattempted(
+    moto_repo: Repository, queues: Queues
+):
+    # Given a delivery handed to an invocation with less time left than a deadline and its margin
+    moto_repo.create_webhook(webhook("https://a.example.com/h"), SECRET)
+    message = Message(
+        "m1", "r1", DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned()).model_dump_json(), 1
+    )
+    queue = RecordingQueue()
+    posted: list[str] = []
+
+    def poster(url: str, *_: Any, **__: Any) -> PostResult:
+        posted.append(url)
+        return PostResult(200, None, 0.0)
+
+    # When the batch is delivered
+    failed = deliver_batch(
+        moto_repo,
+        queue,
+        [message],
+        settings=Settings.from_env(),
+        time_left=lambda: TIMEOUT + MARGIN_SECONDS - 0.1,
+        poster=poster,
+    )
+
+    # Then nothing is posted or counted: the message comes back at once
+    assert (failed, posted, queue.retries) == (["m1"], [], [("r1", 0)])
+    assert moto_repo.list_deliveries("acme", "W1", limit=10)[0] == []
 
 
 # ------------------------------------------------------------------ dedupe

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from leadrouter.domain.events import DOMAIN_EVENT, EventType
@@ -151,6 +154,82 @@ def test_delivery_connects_only_to_global_addresses():
         assert not address_allowed(ipaddress.ip_address(private)), private
     assert address_allowed(ipaddress.ip_address("127.0.0.1"), allow_local=True)
     assert not address_allowed(ipaddress.ip_address("10.0.0.1"), allow_local=True)
+
+
+#: IPv4 blocks that are not public (a sample of each is drawn below) and public ones.
+NON_PUBLIC_V4 = [
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+]  # fmt: skip
+PUBLIC_V4 = ["8.8.8.0/24", "93.184.216.0/24", "1.1.1.0/24", "203.113.128.0/18"]
+
+
+def _in(cidrs: list[str]) -> st.SearchStrategy[ipaddress.IPv4Address]:
+    def pick(cidr: str) -> st.SearchStrategy[ipaddress.IPv4Address]:
+        network = ipaddress.IPv4Network(cidr)
+        return st.integers(0, network.num_addresses - 1).map(lambda n: network[n])
+
+    return st.sampled_from(cidrs).flatmap(pick)
+
+
+#: IPv6 forms that reach an IPv4 address, as the bits of that address go into them.
+EMBEDDINGS: dict[str, Callable[[ipaddress.IPv4Address], int]] = {
+    "IPv4-compatible ::a.b.c.d": lambda v4: int(v4),
+    "IPv4-mapped ::ffff:a.b.c.d": lambda v4: 0xFFFF << 32 | int(v4),
+    "SIIT ::ffff:0:a.b.c.d": lambda v4: 0xFFFF << 48 | int(v4),
+    "NAT64 64:ff9b::/96": lambda v4: 0x64FF9B << 96 | int(v4),
+    "local NAT64 64:ff9b:1::/48": lambda v4: (0x64FF9B0001 << 80) | int(v4),
+    "6to4 2002::/16": lambda v4: (0x2002 << 112) | (int(v4) << 80) | 1,
+    "Teredo 2001::/32 (server)": lambda v4: (0x20010000 << 96) | (int(v4) << 64) | 0x8000_63BF_F5FF_FFFE,
+    "Teredo 2001::/32 (client)": lambda v4: (0x20010000 << 96) | (0x08080808 << 64) | (int(v4) ^ 0xFFFFFFFF),
+}
+
+
+def _forms(v4: ipaddress.IPv4Address) -> list[str]:
+    """Every textual form of the IPv6 embeddings of ``v4`` (compressed, exploded, dotted tail)."""
+    found = []
+    for embed in EMBEDDINGS.values():
+        v6 = ipaddress.IPv6Address(embed(v4))
+        found += [v6.compressed, v6.exploded]
+        head = v6.exploded.rsplit(":", 2)[0]
+        found.append(str(ipaddress.IPv6Address(f"{head}:{ipaddress.IPv4Address(int(v6) & 0xFFFFFFFF)}")))
+    return found
+
+
+@given(v4=_in(NON_PUBLIC_V4))
+def test_no_ipv6_form_of_a_non_public_ipv4_address_is_accepted(v4: ipaddress.IPv4Address):
+    # Given a private, loopback, link-local, shared, reserved or multicast IPv4 address, written as each
+    # IPv6 form that reaches it (or tunnels to it)
+    for form in _forms(v4):
+        # Then delivery refuses to connect to it, and registration refuses it as a URL literal
+        assert not address_allowed(ipaddress.ip_address(form)), form
+        with pytest.raises(ValueError, match="private"):
+            check_url(f"https://[{form}]/hook")
+
+
+@given(v4=_in(PUBLIC_V4))
+def test_a_public_ipv4_address_is_judged_the_same_in_the_forms_that_reach_it(v4: ipaddress.IPv4Address):
+    # IPv4-mapped and the well-known NAT64 prefix reach v4 itself: as public as it; the tunnels (6to4,
+    # Teredo) and the local-use NAT64 prefix are never accepted
+    assert address_allowed(v4)
+    for name in (
+        "IPv4-compatible ::a.b.c.d",
+        "IPv4-mapped ::ffff:a.b.c.d",
+        "SIIT ::ffff:0:a.b.c.d",
+        "NAT64 64:ff9b::/96",
+    ):
+        assert address_allowed(ipaddress.IPv6Address(EMBEDDINGS[name](v4))), name
+    for name in ("local NAT64 64:ff9b:1::/48", "6to4 2002::/16", "Teredo 2001::/32 (server)"):
+        assert not address_allowed(ipaddress.IPv6Address(EMBEDDINGS[name](v4))), name
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["::", "::1", "fe80::1", "fd00::1", "ff02::1", "2001:db8::1", "3fff::1", "100::1", "5f00::1", "fec0::1"],
+)
+def test_ipv6_addresses_outside_public_unicast_are_refused(address: str):
+    assert not address_allowed(ipaddress.ip_address(address))
 
 
 def test_event_types_default_to_all_and_must_be_known_and_distinct():

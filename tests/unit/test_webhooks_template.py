@@ -3,10 +3,12 @@ least privilege per function."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from leadrouter.domain.webhooks import SCHEDULE
-from leadrouter.logic.webhooks import LEASE_SECONDS
+from leadrouter.logic.webhooks import LEASE_SECONDS, MARGIN_SECONDS, TENANT_SLOTS
+from leadrouter.settings import Settings
 from leadrouter_local.template import functions, load_template, ttl_attribute
 
 TEMPLATE = load_template()
@@ -70,8 +72,13 @@ def test_both_functions_report_batch_item_failures_with_bounded_concurrency():
         assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert 2 <= event["ScalingConfig"]["MaximumConcurrency"] <= 1000
         assert event["BatchSize"] <= 10
-    # one delivery may take ~2 x 5 s: a batch fits in the function's timeout
-    assert _sqs_event("WebhookDeliveryFunction")["BatchSize"] * 2 * 5 < _timeout("WebhookDeliveryFunction")
+    # a batch runs side by side, one tenant's TENANT_SLOTS at a time, each delivery within its deadline:
+    # the worst batch (one tenant's, every receiver hanging) fits in the function's timeout
+    deadline = next(f.default for f in fields(Settings) if f.name == "webhook_timeout_seconds")
+    assert "WEBHOOK_TIMEOUT_SECONDS" not in FUNCTIONS["WebhookDeliveryFunction"]["environment"]
+    assert isinstance(deadline, float)
+    rounds = -(-_sqs_event("WebhookDeliveryFunction")["BatchSize"] // TENANT_SLOTS)
+    assert rounds * deadline + MARGIN_SECONDS < _timeout("WebhookDeliveryFunction")
 
 
 def test_each_webhook_function_gets_only_what_it_calls():
@@ -85,6 +92,7 @@ def test_each_webhook_function_gets_only_what_it_calls():
         ("dynamodb:GetItem", "DeliveriesTable"),
         ("dynamodb:UpdateItem", "DeliveriesTable"),
         ("sqs:ChangeMessageVisibility", "WebhookDeliveryQueue"),
+        ("kms:Decrypt", "SecretsKey"),  # signing secrets only (tests/unit/test_secrets_template.py)
     }
     for lid in ("WebhookFanoutFunction", "WebhookDeliveryFunction", "ApiFunction"):
         assert FUNCTIONS[lid]["environment"]["WEBHOOK_DELIVERY_QUEUE_URL"] == {"Ref": "WebhookDeliveryQueue"}

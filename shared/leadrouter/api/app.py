@@ -13,6 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadrouter.api import contract, errors, screen
+from leadrouter.api.forms.negotiate import wants_json
+from leadrouter.api.forms.pages import error_page
 from leadrouter.api.routes import (
     alerts,
     campaigns,
@@ -34,15 +36,19 @@ SUMMARY = "Fair, fast, exactly-once lead distribution: intake, leads, rules, sta
 _SWAGGER_ASSETS = Path(generate_swagger_html.__code__.co_filename).parent
 
 
-def _refused(status: int, message: str) -> dict[str, Any]:
-    """A proxy response written without the resolver (it never saw the request)."""
+def _refused(status: int, message: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A proxy response written without the resolver (it never saw the request): JSON, or a page for
+    a browser that navigated (``Accept: text/html``), as the form door answers."""
+    headers = {k.lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    if wants_json(headers):
+        content_type = content_types.APPLICATION_JSON
+        body = json.dumps({"message": message, "errors": [{"field": "body", "message": message}]})
+    else:
+        content_type, body = "text/html; charset=utf-8", error_page([("body", message)], status=status)
     return {
         "statusCode": status,
-        "headers": {
-            "Content-Type": content_types.APPLICATION_JSON,
-            "Access-Control-Allow-Origin": _origins()[0],
-        },
-        "body": json.dumps({"message": message, "errors": [{"field": "body", "message": message}]}),
+        "headers": {"Content-Type": content_type, "Access-Control-Allow-Origin": _origins()[0]},
+        "body": body,
         "isBase64Encoded": False,
     }
 
@@ -54,7 +60,7 @@ def reject_oversized(event: dict[str, Any]) -> dict[str, Any] | None:
     (the resolver itself calls it too, so a caller of ``resolve`` cannot skip it).
     """
     refused = screen.refusal(event)
-    return _refused(*refused) if refused else None
+    return _refused(*refused, event) if refused else None
 
 
 class LeadRouterResolver(APIGatewayRestResolver):
@@ -98,6 +104,12 @@ def create_app() -> LeadRouterResolver:
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_json() -> Response[str]:
         return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=served_document())
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response[str]:
+        """No icon, said so a browser accepts (a 204, cached for a day) instead of API Gateway's 403."""
+        cached = {"Cache-Control": "max-age=86400"}
+        return Response(status_code=204, content_type=None, body="", headers=cached)
 
     @app.get("/swagger", include_in_schema=False)
     def swagger() -> Response[str]:

@@ -5,7 +5,9 @@ once, for every operation (served at ``/openapi.json`` and ``/swagger``, committ
 ``docs/openapi.json`` by ``make openapi``):
 
 * who may call: a Cognito ID token as a bearer JWT everywhere, except ``POST /intake/leads``, which
-  takes a form source's key in ``X-Form-Key`` (its ``Idempotency-Key`` header is a route parameter);
+  takes a form source's key in ``X-Form-Key`` (its ``Idempotency-Key`` header is a route parameter),
+  and the form door; both take the source's secret (``X-Source-Secret``) too, from servers that need
+  the lead in the answer;
 * the error statuses every operation of a kind can answer (credentials, roles, validation, throttling,
   body size and type: ``error_statuses``), each with the error body the API really sends
   (``{"message", "errors": [{"field", "message"}]}``), instead of Powertools' ``detail`` list. What
@@ -25,8 +27,11 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 BEARER = "cognito"
 FORM_KEY = "formKey"
+SOURCE_SECRET = "sourceSecret"  # noqa: S105 (the security scheme's name)
 INTAKE = ("post", "/intake/leads")
 FORM_DOOR = ("post", "/f/{form_key}")
+#: The longest form key the door looks up (``api.door``); keys it issues are far shorter.
+MAX_FORM_KEY_CHARS = 128
 #: Public routes that take no credentials at all (the door's key is in the path; a static page).
 _KEYLESS = {FORM_DOOR, ("get", "/thanks")}
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -47,7 +52,19 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "name": "X-Form-Key",
         "description": (
             "A form source's key (POST /form-sources shows it once). Public by nature: it can only add "
-            "leads to its source's data pool, and is rate-limited per key."
+            "leads to its source's data pool, and is rate-limited per key. Its answer is a receipt "
+            "that says nothing about any lead."
+        ),
+    },
+    SOURCE_SECRET: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Source-Secret",
+        "description": (
+            "A form source's secret, for servers only (a CRM posting server to server; never in a web "
+            "page): with the form key, the answer names the lead the submission became and its status. "
+            "Shown once by POST /form-sources and POST /form-sources/{source_id}/secret (which replaces "
+            "it); a wrong secret is a 401."
         ),
     },
 }
@@ -72,7 +89,10 @@ ERROR: dict[str, Any] = {
 }
 
 _DESCRIPTIONS = {
-    401: "No valid credentials: a missing or invalid token, or a missing or unknown form key",
+    401: (
+        "No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong "
+        "source secret"
+    ),
     403: "The token's role may not do this (or the token names an unknown role)",
     400: "The body could not be read (invalid UTF-8, a multipart body without its boundary)",
     413: "Request body over 64 KiB (or a form with too many fields)",
@@ -233,9 +253,11 @@ def complete(generated: Mapping[str, Any], server_url: str = "/") -> dict[str, A
                 if status in ("204", "304"):
                     response.pop("content", None)
             if (method, path) == INTAKE:
-                operation["security"] = [{FORM_KEY: []}]
+                operation["security"] = [{FORM_KEY: []}, {FORM_KEY: [], SOURCE_SECRET: []}]
             if (method, path) in _KEYLESS:
                 operation["security"] = []
+            if (method, path) == FORM_DOOR:
+                operation["security"] = [{}, {SOURCE_SECRET: []}]
             if (method, path) in EXAMPLES:
                 operation["requestBody"]["content"]["application/json"]["example"] = EXAMPLES[(method, path)]
     _add_links(document)
@@ -274,10 +296,11 @@ WEB_FORM: dict[str, Any] = {
 
 def _add_door_bodies(document: dict[str, Any]) -> None:
     """The door's request bodies (its routes read them raw) and its answers: JSON or a 303."""
-    from leadrouter.logic.intake import IntakeRequest, IntakeResult
+    from leadrouter.api.forms.answers import SourceAnswer, SubmissionReceipt
+    from leadrouter.logic.intake import IntakeRequest
 
     schemas = document["components"]["schemas"]
-    for model in (IntakeRequest, IntakeResult):
+    for model in (IntakeRequest, SubmissionReceipt, SourceAnswer):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
             schemas.setdefault(name, definition)
@@ -300,11 +323,29 @@ def _add_door_bodies(document: dict[str, Any]) -> None:
         }
         operation["responses"] = {
             "201": {
-                "description": "lead created or linked (JSON for fetch/XHR and API clients)",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IntakeResult"}}},
+                "description": (
+                    "stored and accepted (JSON for fetch/XHR and API clients): with the form key alone a "
+                    "SubmissionReceipt, the same for a new and a known contact; with X-Source-Secret a "
+                    "SourceAnswer naming the lead (created, or linked to the known one) and its status"
+                ),
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/SubmissionReceipt"},
+                                {"$ref": "#/components/schemas/SourceAnswer"},
+                            ]
+                        }
+                    }
+                },
             },
             "303": {"description": "a browser's plain form post: go to the thank-you page (Location)"},
         }
+    # The key's bound is documented, not validated by the route: a longer key is an unknown key (the
+    # door's 401, a page for a browser), not a validation error.
+    for parameter in document["paths"][FORM_DOOR[1]][FORM_DOOR[0]].get("parameters", []):
+        if parameter["in"] == "path" and parameter["name"] == "form_key":
+            parameter["schema"]["maxLength"] = MAX_FORM_KEY_CHARS
     thanks = document["paths"]["/thanks"]["get"]
     thanks["responses"] = {
         "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}

@@ -9,38 +9,41 @@ after that (stored first, checks, mapping, duplicate linking, the lead) is share
 * the typed JSON API: ``POST /intake/leads`` with an ``IntakeRequest`` body.
 
 The answer follows the caller: JSON for fetch/XHR and API clients, a 303 to a thank-you page (or
-the built-in one) for a browser that navigated, and error pages in the form's own words. CORS
-answers echo only the source's allowed origins, on success and error alike.
+the built-in one) for a browser that navigated, and error pages in the form's own words. JSON to the
+public key is a receipt (``api.forms.answers``); the lead's id and status only with the source's
+secret. CORS answers echo the caller's origin when the source allows it (any origin while its
+``allowed_origins`` is empty), on success and error alike.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from botocore.exceptions import BotoCoreError, ClientError
 
 from leadrouter.api.context import now
-from leadrouter.api.contract import base_path
+from leadrouter.api.contract import MAX_FORM_KEY_CHARS, base_path
+from leadrouter.api.forms.answers import SourceAnswer, SubmissionReceipt
 from leadrouter.api.forms.bodies import BodyError, FormBody, decode_body
-from leadrouter.api.forms.negotiate import cors_headers, redirect_target, wants_json
+from leadrouter.api.forms.negotiate import cors_headers, preflight_headers, redirect_target, wants_json
 from leadrouter.api.forms.pages import error_page, thank_you_page
 from leadrouter.api.screen import body_bytes
 from leadrouter.domain.errors import InvalidInput, Unavailable
-from leadrouter.domain.keys import hash_form_key
+from leadrouter.domain.keys import hash_form_key, source_secret_matches
 from leadrouter.domain.mapping import flatten_json
 from leadrouter.domain.models import FormSource
 from leadrouter.domain.submissions import SubmissionStatus, kept_headers
 from leadrouter.logic.submissions import JSON_FIELD, Arrival, Outcome, receive
-from leadrouter.ratelimit import RateLimiter
-from leadrouter.runtime import repository
+from leadrouter.runtime import door_limits, repository, secret_box
 
 FORM_KEY_FIELD = "form_key"
+SECRET_HEADER = "x-source-secret"  # noqa: S105 (a header name)
 THANKS_PATH = "/thanks"
-#: Per container; API Gateway's stage and route throttles are the shared guard in front of it.
-LIMITS = RateLimiter()
 #: How much of an unreadable body is kept with its submission record (to see what a sender sent).
 KEPT_RAW = 2000
 
@@ -61,32 +64,36 @@ def take_submission(router: Router, *, path_key: str | None, typed_json: bool) -
         except BodyError as error:
             failure = error
     key = path_key or headers.get("x-form-key") or _key_field(body)
-    source = _source(key)
+    try:
+        source = _source(key)
+    except Unavailable as error:  # nothing stored yet: the sender retries
+        return _problem(503, str(error), {}, as_json, cors={"Retry-After": str(error.retry_after)})
     if source is None:
         message = "missing form key" if not key else "unknown or disabled form key"
         return _problem(401, message, {"form_key": message}, as_json, cors={})
     cors = cors_headers(headers.get("origin"), source.web_form.allowed_origins)
+    secret = headers.get(SECRET_HEADER)
+    if secret is not None and not source_secret_matches(secret, source.secret_hash):
+        message = "wrong source secret"
+        return _problem(401, message, {"X-Source-Secret": message}, as_json, cors=cors)
     client_ip = _client_ip(event.raw_event)
-    wait = LIMITS.take(f"source:{source.tenant_id}:{source.source_id}", source.rate_per_minute)
-    browser_form = not (typed_json and body is not None and body.kind == "json")
-    if wait is None and browser_form:  # a CRM posts from one server: only its source's limit applies
-        wait = LIMITS.take(f"ip:{source.source_id}:{client_ip}", source.web_form.rate_per_ip_per_minute)
+    # Every sender is limited per IP, but the source's own server (its secret checked above): a CRM
+    # posts from one address and is held to the source's budget alone.
+    wait = door_limits().admit(source, client_ip, now(), ip_limited=secret is None)
     if wait is not None:
-        retry = str(max(1, int(wait + 0.999)))
-        return _problem(
-            429, "too many submissions; try again shortly", {}, as_json, cors={**cors, "Retry-After": retry}
-        )
-    arrival = _arrival(body, failure, raw, headers, client_ip, typed_json)
+        refused = {**cors, "Retry-After": str(wait)}
+        return _problem(429, "too many submissions; try again shortly", {}, as_json, cors=refused)
+    arrival = replace(_arrival(body, failure, raw, headers, client_ip, typed_json), secrets=(key or "",))
     try:
-        outcome = receive(repository(), source, arrival, now())
-    except InvalidInput as error:  # a sender id reused for another content
+        outcome = receive(repository(), source, arrival, now(), secrets=secret_box())
+    except InvalidInput as error:
         return _problem(422, str(error), error.fields, as_json, cors=cors)
     except Unavailable as error:
         retry_headers = {**cors, "Retry-After": str(error.retry_after)}
         return _problem(503, str(error), {}, as_json, cors=retry_headers)
     if failure is not None:
         return _problem(failure.status, failure.message, {failure.field: failure.message}, as_json, cors=cors)
-    return _answer(router, outcome, source, as_json, cors)
+    return _answer(router, outcome, source, as_json, cors, trusted=secret is not None)
 
 
 def _arrival(
@@ -117,15 +124,27 @@ def _arrival(
 
 
 def _answer(
-    router: Router, outcome: Outcome, source: FormSource, as_json: bool, cors: dict[str, str]
+    router: Router,
+    outcome: Outcome,
+    source: FormSource,
+    as_json: bool,
+    cors: dict[str, str],
+    *,
+    trusted: bool,
 ) -> Response[Any]:
+    """201 JSON (a receipt; the lead only for ``trusted``, the source's secret) or a 303 for a browser."""
     if outcome.status is SubmissionStatus.REJECTED or outcome.answer is None:
         return _problem(outcome.http_status, outcome.message, outcome.problems, as_json, cors=cors)
     if as_json:
+        answer: SourceAnswer | SubmissionReceipt = (
+            SourceAnswer(submission_id=outcome.submission_id, **outcome.answer.model_dump())
+            if trusted
+            else SubmissionReceipt(submission_id=outcome.submission_id)
+        )
         return Response(
             status_code=201,
             content_type=content_types.APPLICATION_JSON,
-            body=outcome.answer.model_dump_json(),
+            body=answer.model_dump_json(),
             headers=cors,
         )
     door = source.web_form
@@ -152,8 +171,20 @@ def _problem(
             status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=cors
         )
     listed = list(problems.items()) or [("", message)]
+    page = error_page(listed, status=status)
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=page, headers=cors)
+
+
+def preflight(router: Router, *, path_key: str | None) -> Response[str]:
+    """A browser's CORS preflight of a door, answered per source: its key is in the path (``/f/{key}``);
+    at ``/intake/leads`` it is in ``X-Form-Key``, whose value a preflight does not carry, so any
+    well-formed origin passes there and the POST's own answer (no ACAO for an origin its source does
+    not allow) decides."""
+    headers = {k.lower(): str(v) for k, v in (router.current_event.headers or {}).items()}
+    source = _source(path_key) if path_key else None
+    allowed = source.web_form.allowed_origins if source is not None else None
     return Response(
-        status_code=status, content_type="text/html; charset=utf-8", body=error_page(listed), headers=cors
+        status_code=204, content_type=None, body="", headers=preflight_headers(headers.get("origin"), allowed)
     )
 
 
@@ -162,9 +193,12 @@ def thanks_page() -> Response[str]:
 
 
 def _source(key: str | None) -> FormSource | None:
-    if not key or len(key) > 128:
+    if not key or len(key) > MAX_FORM_KEY_CHARS:
         return None
-    source = repository().form_source_by_key_hash(hash_form_key(key))
+    try:
+        source = repository().form_source_by_key_hash(hash_form_key(key))
+    except (ClientError, BotoCoreError) as error:  # the config table throttled or down
+        raise Unavailable("this form cannot take submissions right now; try again") from error
     return source if source is not None and source.active else None
 
 

@@ -10,7 +10,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from leadrouter.domain.errors import Conflict, ContactTaken, InvalidInput, NotAllowed, NotFound, Unavailable
+from leadrouter.domain.errors import (
+    Conflict,
+    ContactTaken,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    RateLimited,
+    Unavailable,
+)
 from leadrouter.observability import logger
 
 
@@ -65,6 +73,15 @@ def register(app: APIGatewayRestResolver) -> None:
     def unavailable(error: Unavailable) -> Response[dict[str, Any]]:
         return Response(
             status_code=503,
+            content_type=content_types.APPLICATION_JSON,
+            body={"message": str(error)},
+            headers={"Retry-After": str(error.retry_after)},
+        )
+
+    @app.exception_handler(RateLimited)
+    def rate_limited(error: RateLimited) -> Response[dict[str, Any]]:
+        return Response(
+            status_code=429,
             content_type=content_types.APPLICATION_JSON,
             body={"message": str(error)},
             headers={"Retry-After": str(error.retry_after)},

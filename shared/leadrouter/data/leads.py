@@ -379,14 +379,20 @@ class LeadStore(ScopeStore):
         self._client.put_item(TableName=self._events, Item=to_item(self._event_item(stored, event)))
         return stored
 
-    def add_event(self, lead: Lead, event: LeadEvent, *, once_as: str | None = None) -> None:
-        """Append to the lead's timeline; ``once_as`` names the event so copies of it are written once
-        (concurrent copies of one submission each link it to the known lead)."""
+    def add_event(
+        self, lead: Lead, event: LeadEvent, *, once_as: str | None = None, slot: str | None = None
+    ) -> bool:
+        """Append to the lead's timeline; False if an event of the same name was there already.
+
+        ``once_as`` names the event so copies of it are written once (concurrent copies of one
+        submission each link it to the known lead); ``slot`` names a window the lead takes at most one
+        such event in, whatever its time (the first one wins).
+        """
         item = self._event_item(lead, event)
-        if once_as is None:
+        if once_as is None and slot is None:
             self._client.put_item(TableName=self._events, Item=to_item(item))
-            return
-        item["sk"] = f"{to_iso(event.at)}#{once_as}"
+            return True
+        item["sk"] = slot if slot is not None else f"{to_iso(event.at)}#{once_as}"
         try:
             self._client.put_item(
                 TableName=self._events, Item=to_item(item), ConditionExpression="attribute_not_exists(sk)"
@@ -394,6 +400,8 @@ class LeadStore(ScopeStore):
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
+            return False
+        return True
 
     def lead_events(self, tenant_id: str, lead_id: str) -> list[LeadEvent]:
         items = self._paginate_query(

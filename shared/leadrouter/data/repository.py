@@ -13,7 +13,8 @@ Layout (tables come from template.yaml; local tables are created from the same f
   ``LEASE#<rule>`` (one sweep per rule at a time; a reclaim rule's lease also says when anything can
   next be due). The sparse GSI ``active_rules`` lists active rules by action (assign / reclaim), each
   tenant under one of 16 shard keys (``domain.dispatch``), so a tick reads 16 partitions in parallel.
-  ``WEBHOOK#<id>`` items are tenants' webhooks (``data.webhooks``).
+  ``WEBHOOK#<id>`` items are tenants' webhooks (``data.webhooks``). ``LIMIT#<scope>`` items count
+  requests per rate-limit window (``data.limits``), deleted by TTL.
 * deliveries table: each webhook's delivery log (``data.webhooks``).
 
 One module per aggregate (``leads``, ``transitions``, ``contacts``, ``config``, ``rotation``, and
@@ -39,6 +40,7 @@ from leadrouter.data.items import (
     to_item,
 )
 from leadrouter.data.leads import LeadStore
+from leadrouter.data.limits import LimitStore
 from leadrouter.data.rotation import RotationStore
 from leadrouter.data.scopes import ScopeStore
 from leadrouter.data.submissions import SubmissionStore
@@ -68,5 +70,6 @@ class Repository(
     ConfigStore,
     SubmissionStore,
     WebhookStore,
+    LimitStore,
 ):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""

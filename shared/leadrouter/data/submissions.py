@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from leadrouter.data.items import Item, PageKey, Store, expr_values, from_item, is_condition_failure, to_item
 from leadrouter.domain.errors import Conflict
-from leadrouter.domain.submissions import Submission, SubmissionStatus
+from leadrouter.domain.submissions import Check, CheckResult, Submission, SubmissionStatus
 
 
 def _record(item: Item) -> Submission:
@@ -29,7 +29,9 @@ class SubmissionStore(Store):
         try:
             self._client.put_item(
                 TableName=self._submissions,
-                Item=to_item(record.model_dump(mode="json", exclude_none=True)),
+                Item=to_item(
+                    record.model_dump(mode="json", exclude_none=True, exclude={"unverified_checks"})
+                ),
                 ConditionExpression="attribute_not_exists(submission_id)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -61,6 +63,7 @@ class SubmissionStore(Store):
         reason: str | None = None,
         answer: dict[str, Any] | None = None,
         replayed: bool = False,
+        checks: dict[Check, CheckResult] | None = None,
     ) -> Submission:
         """Set the outcome, if the record is still at the revision ``record`` was read at (else Conflict)."""
         after = record.model_copy(
@@ -70,6 +73,7 @@ class SubmissionStore(Store):
                 "answer": answer,
                 "rev": record.rev + 1,
                 "replays": record.replays + (1 if replayed else 0),
+                "checks": record.checks if checks is None else checks,
             }
         )
         sets = ["#status = :status", "rev = :next", "replays = :replays"]
@@ -80,6 +84,9 @@ class SubmissionStore(Store):
             "rev": record.rev,
             "replays": after.replays,
         }
+        if checks is not None:
+            sets.append("checks = :checks")
+            values["checks"] = {check.value: result.value for check, result in checks.items()}
         for name, value in (("reason", reason), ("answer", answer)):
             if value is None:
                 removes.append(name)

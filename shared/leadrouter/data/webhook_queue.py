@@ -1,5 +1,9 @@
 """WebhookDeliveryQueue: one message per event per webhook, and the delay before a failed one returns.
 
+Each message's ``MessageGroupId`` is its tenant: on a standard queue that makes it an SQS fair queue,
+which receives the other tenants' messages first while one tenant has a backlog or takes a
+disproportionate share of the processing time (a slow endpoint); it orders nothing.
+
 boto3 is created without an endpoint, so ``AWS_ENDPOINT_URL_SQS`` (the local stack) is honoured.
 """
 
@@ -36,7 +40,7 @@ class DeliveryQueue:
         """
         for start in range(0, len(requests), SEND_BATCH_LIMIT):
             entries = [
-                {"Id": str(i), "MessageBody": r.model_dump_json()}
+                {"Id": str(i), "MessageBody": r.model_dump_json(), "MessageGroupId": r.tenant_id}
                 for i, r in enumerate(requests[start : start + SEND_BATCH_LIMIT])
             ]
             for _ in range(2):

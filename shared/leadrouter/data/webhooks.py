@@ -1,7 +1,8 @@
 """Webhooks (config table) and their delivery log (deliveries table).
 
 * Config table: ``pk`` = ``TENANT#<id>``, ``sk`` = ``WEBHOOK#<webhook_id>``; the item is the ``Webhook``
-  model plus ``secret``, which only ``subscriptions`` returns (the API never sees it after creation).
+  model plus ``secret``, sealed (``domain.secrets``), which only ``subscriptions`` returns: the
+  delivery opens it to sign, the API never sees it after creation.
   One Query lists a tenant's webhooks; fan-out and delivery read them through the per-container
   settings cache (``SETTINGS_TTL``): a new, changed or deleted webhook takes effect within that time.
 * Deliveries table: ``pk`` = ``<tenant>#<webhook_id>``, ``sk`` = ``<occurred_at>#<event_id>`` (newest
@@ -46,6 +47,7 @@ class Subscription:
     """A webhook with its signing secret: what fan-out and delivery need, never what the API shows."""
 
     webhook: Webhook
+    #: As stored: sealed for the webhook (or in clear, if written before secrets were sealed).
     secret: str
 
 
@@ -73,6 +75,7 @@ class WebhookStore(Store):
 
     # ------------------------------------------------------------------ webhooks
     def create_webhook(self, webhook: Webhook, secret: str) -> None:
+        """Store a new webhook with its signing secret, which the logic has sealed."""
         item = {"pk": tenant_pk(webhook.tenant_id), "sk": f"{_PREFIX}{webhook.webhook_id}"}
         item |= webhook.model_dump(mode="json") | {"secret": secret}
         try:

@@ -42,3 +42,11 @@ class Unavailable(LeadRouterError):
     def __init__(self, message: str, retry_after: int = 5) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RateLimited(LeadRouterError):
+    """The caller used up a quota: retry after ``retry_after`` seconds (HTTP 429 with Retry-After)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

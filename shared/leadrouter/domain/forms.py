@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
 
+from leadrouter.domain.secrets import is_sealed
 from leadrouter.domain.text import LABEL_PATTERN, accepted_text, check_label
 
 #: What a form field may stand for on the lead.
@@ -108,18 +110,46 @@ CampaignLabel = Annotated[
     AfterValidator(check_label),
     accepted_text(LABEL_PATTERN, 64),
 ]
+#: A CAPTCHA action as a page declares it (reCAPTCHA v3 ``execute(..., {action})``, Turnstile
+#: ``data-action``): letters, digits, ``_``, ``-`` and ``/``.
+CaptchaAction = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_/-]+$")]
+
+
+#: A provider's secret as an admin gives it; stored sealed (``domain.secrets``), which is longer.
+MAX_CAPTCHA_SECRET = 256
+
+
+def _captcha_secret(value: str) -> str:
+    if len(value) > MAX_CAPTCHA_SECRET and not is_sealed(value):
+        raise ValueError(f"at most {MAX_CAPTCHA_SECRET} characters")
+    return value
+
+
+CaptchaSecret = Annotated[
+    str,
+    Field(min_length=1, max_length=4096),
+    AfterValidator(_captcha_secret),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_CAPTCHA_SECRET, "writeOnly": True}),
+]
 
 
 class CaptchaSettings(BaseModel):
-    """Server-side CAPTCHA check for a source. ``secret`` is write-only: never listed or returned."""
+    """Server-side CAPTCHA check for a source. ``secret`` is write-only: sealed for the source before
+    it is stored, opened only to verify a token, never listed or returned."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     provider: CaptchaProvider
     site_key: Annotated[str, Field(min_length=1, max_length=256)]
-    secret: Annotated[str, Field(min_length=1, max_length=256)] = Field(repr=False)
+    secret: CaptchaSecret = Field(repr=False)
     #: reCAPTCHA v3 only: scores below this are refused (Google suggests 0.5).
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    #: Turnstile and reCAPTCHA v3: the action the page declares (the snippet's v3 script uses
+    #: ``submit``); a token minted for another action is refused. None: not checked.
+    action: CaptchaAction | None = None
+    #: Hosts the widget may be solved on (the provider's answer names it). Empty: the hosts of the
+    #: source's ``allowed_origins``; with neither, not checked.
+    hostnames: list[Host] = Field(default_factory=list, max_length=20)
 
 
 class CaptchaView(BaseModel):
@@ -128,6 +158,8 @@ class CaptchaView(BaseModel):
     provider: CaptchaProvider
     site_key: str
     min_score: float
+    action: str | None = None
+    hostnames: list[str] = Field(default_factory=list)
 
 
 class FormDoor(BaseModel):
@@ -149,8 +181,15 @@ class FormDoor(BaseModel):
     #: ``utm_campaign`` values that put a lead into one of the admin's campaigns. Unmapped values
     #: are only attribution: a public form must not pick a campaign rule by what it sends.
     campaign_map: dict[UtmValue, CampaignLabel] = Field(default_factory=dict, max_length=50)
-    #: Per client IP (in memory per container; API Gateway's throttle is the shared guard).
+    #: Posts per minute from one client IP (IPv6: one /64) to this source, checked first on every post.
     rate_per_ip_per_minute: StrictInt = Field(default=10, ge=1, le=6000)
+
+    def captcha_hostnames(self) -> list[str]:
+        """Hosts a CAPTCHA token must have been solved on: the set ones, else the allowed origins'."""
+        if self.captcha is None or self.captcha.hostnames:
+            return list(self.captcha.hostnames) if self.captcha else []
+        hosts = (urlsplit(origin).hostname for origin in self.allowed_origins if "://" in origin)
+        return sorted({host for host in hosts if host})
 
     def target_of(self, field: str) -> FieldTarget | None:
         """What a posted field stands for (the source's map first, then the common aliases)."""

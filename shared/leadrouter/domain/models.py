@@ -517,10 +517,14 @@ class FormSource(_Model):
     steps: list[Label] = Field(default_factory=list, max_length=20)
     #: Set by the admin (an ad campaign's form); a form cannot pick a campaign, or a rule, itself.
     campaign: Label | None = None
+    #: Posts per calendar minute to this source from all its senders, counted across containers.
     rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
     active: bool = True
     #: How its web form posts: field names, origins, thank-you page, honeypot, CAPTCHA, campaigns.
     web_form: FormDoor = Field(default_factory=FormDoor)
+    #: SHA-256 of the source's secret (``domain.keys``): with it, a server is answered the lead's id and
+    #: status; with the public key alone, only a receipt. None: no secret issued yet (rotate to get one).
+    secret_hash: str | None = Field(default=None, repr=False, pattern=r"^[0-9a-f]{64}$")
     #: Bumped by every edit; an edit is conditioned on the revision it read.
     rev: int = 0
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from leadrouter.domain.models import Ident, Moment
 
@@ -66,6 +66,41 @@ FINAL = frozenset(
 
 Channel = Literal["form", "json"]
 
+#: What is stored of a submission's body at most: the UTF-8 bytes of its names and values *after*
+#: NFC (which can triple a body: U+1D160 is 4 bytes, its NFC form 12). The door's 64 KiB limit
+#: applies to the raw body; this one to what is stored, far under DynamoDB's 400 KB per item.
+MAX_STORED_BYTES = 64 * 1024
+#: What stands where a secret was (a form key, a CAPTCHA token) in a stored body.
+REDACTED = "[redacted]"
+
+
+class Check(StrEnum):
+    """The door's checks against bots and other sites' pages, in the order they run."""
+
+    ORIGIN = "origin"
+    HONEYPOT = "honeypot"
+    CAPTCHA = "captcha"
+
+
+class CheckResult(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    #: Not run: stored before it ran (in flight, crashed, refused earlier), or the provider was down.
+    NOT_RUN = "not_run"
+    #: The source does not ask for it (no ``allowed_origins``, no ``captcha``).
+    OFF = "off"
+    #: An admin let the submission in without it passing (replay with ``release_unverified``).
+    RELEASED = "released"
+
+
+#: Results that count as verified: replaying such a submission needs no explicit release.
+VERIFIED = frozenset({CheckResult.PASSED, CheckResult.OFF})
+
+
+def unverified(checks: dict[Check, CheckResult]) -> list[Check]:
+    """The checks a submission did not pass (a check never recorded was not run)."""
+    return [check for check in Check if checks.get(check, CheckResult.NOT_RUN) not in VERIFIED]
+
 
 class Submission(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -82,8 +117,11 @@ class Submission(BaseModel):
     lead_id: Ident
     #: The first answer (lead id, status, duplicate_of, linked), served to every repeat.
     answer: dict[str, Any] | None = None
-    #: The content's hash: a sender id reused with another content is refused, not answered.
+    #: The content's hash: a sender id reused with another content is stored apart and refused.
     payload_hash: str
+    #: The record whose sender id this one reused with another content (it is stored under its own
+    #: key, ``<that key>.<its hash>``, rejected, and replayable by an admin).
+    conflicts_with: Annotated[str, Field(max_length=128)] | None = None
     channel: Channel
     content_type: Annotated[str, Field(max_length=200)] | None = None
     #: The decoded body as (name, value) pairs: PII (names, phones). Admins only; never logged.
@@ -91,15 +129,72 @@ class Submission(BaseModel):
     #: KEPT_HEADERS only.
     headers: dict[str, str] = Field(default_factory=dict)
     client_ip: Annotated[str, Field(max_length=64)] | None = None
+    #: What each of the door's checks said (``not_run`` until it ran): a replay of a submission that
+    #: did not pass them all must be asked for with ``release_unverified``.
+    checks: dict[Check, CheckResult] = Field(default_factory=dict)
+    #: The body was over ``MAX_STORED_BYTES`` after normalisation: ``fields`` holds its first part.
+    truncated: bool = False
     replays: int = 0
     rev: int = 0
     expires_at: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def unverified_checks(self) -> list[Check]:
+        """The checks it did not pass (failed, not run, or released by an admin)."""
+        return unverified(self.checks)
 
 
 def payload_hash(fields: Sequence[tuple[str, str]]) -> str:
     """The content's fingerprint: the same fields in the same order are the same submission."""
     canonical = json.dumps(list(fields), ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def stored_size(fields: Sequence[tuple[str, str]]) -> int:
+    """The UTF-8 bytes of a body's names and values, as they would be stored."""
+    return sum(len(name.encode()) + len(value.encode()) for name, value in fields)
+
+
+def bounded(fields: Sequence[tuple[str, str]], limit: int = MAX_STORED_BYTES) -> list[tuple[str, str]]:
+    """The first ``limit`` bytes of a body's pairs (the pair that crosses it cut at a character)."""
+    kept: list[tuple[str, str]] = []
+    room = limit
+    for name, value in fields:
+        size = len(name.encode()) + len(value.encode())
+        if size > room:
+            head = name.encode()[:room].decode(errors="ignore")
+            tail = value.encode()[: max(0, room - len(name.encode()))].decode(errors="ignore")
+            kept.append((head, tail))
+            break
+        kept.append((name, value))
+        room -= size
+    return kept
+
+
+def without_secrets(value: Any, names: frozenset[str], values: Sequence[str]) -> Any:
+    """A decoded JSON value (or text) with every member named in ``names`` dropped, at any depth, and
+    every occurrence of a secret value (the form key it was posted with) replaced by ``REDACTED``."""
+    if isinstance(value, str):
+        for secret in values:
+            if secret:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, list):
+        return [without_secrets(item, names, values) for item in value]
+    if isinstance(value, dict):
+        return {
+            without_secrets(key, names, values): without_secrets(item, names, values)
+            for key, item in value.items()
+            if not (isinstance(key, str) and key.lower() in names)
+        }
+    return value
+
+
+def conflict_key(submission_id: str, content_hash: str) -> str:
+    """Where a submission that reused another's sender id with other content is stored: its own key,
+    one per content, so its copies find it and nothing it sends can replace the first record."""
+    return f"{submission_id}.{content_hash[:16]}"
 
 
 def _digest(text: str) -> str:

@@ -125,14 +125,57 @@ def check_url(url: str, *, allow_local: bool = False) -> str:
     return url
 
 
+def _networks(*cidrs: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(cidr) for cidr in cidrs)
+
+
+#: IPv4 blocks no public endpoint has (IANA's special-purpose registry, multicast, reserved): our own
+#: table, so the answer does not hang on a Python version's ``is_global`` / ``is_private`` lists.
+_NON_PUBLIC_IPV4 = _networks(
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+)  # fmt: skip
+#: IPv6 forms whose last 32 bits are the IPv4 address a connection really reaches: IPv4-compatible
+#: (``::a.b.c.d``), IPv4-mapped (``::ffff:a.b.c.d``), SIIT-translated (``::ffff:0:a.b.c.d``) and the
+#: well-known NAT64 prefix (``64:ff9b::a.b.c.d``). Such an address is exactly as public as that IPv4.
+_EMBEDS_IPV4 = _networks("::/96", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+#: Public IPv6 is global unicast (2000::/3) less: IETF protocol assignments, Teredo among them
+#: (2001::/23 holds 2001::/32), documentation (2001:db8::/32, 3fff::/20) and 6to4 (2002::/16). Teredo and
+#: 6to4 tunnel to an IPv4 address (a relay's, a client's) that cannot be checked here, and no receiver
+#: lives there (6to4 is deprecated, RFC 7526). Everything else outside 2000::/3 (the local-use NAT64
+#: prefix 64:ff9b:1::/48, ULA, link-local, multicast, …) is refused with it.
+_GLOBAL_UNICAST_IPV6 = ipaddress.ip_network("2000::/3")
+_NON_PUBLIC_IPV6 = _networks("2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address that an IPv6 address of one of the ``_EMBEDS_IPV4`` forms reaches, else None.
+
+    Taken from the bits, not from ``ipv4_mapped`` or ``is_private``: those cover only some of these
+    forms, and differently from one Python version to the next."""
+    if any(address in network for network in _EMBEDS_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return None
+
+
 def address_allowed(
     address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_local: bool = False
 ) -> bool:
-    """Whether a delivery may connect to ``address``: a global unicast one (or loopback, locally)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Whether a delivery may connect to ``address``: a public unicast one (or loopback, locally).
+
+    An IPv6 address that embeds an IPv4 address is judged by that IPv4 address. Python's own
+    ``is_global`` must agree too, so a version with stricter lists only ever refuses more."""
     if allow_local and address.is_loopback:
         return True
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            return address_allowed(inner, allow_local=allow_local)
+        if address not in _GLOBAL_UNICAST_IPV6 or any(address in n for n in _NON_PUBLIC_IPV6):
+            return False
+    elif any(address in network for network in _NON_PUBLIC_IPV4):
+        return False
     return address.is_global and not address.is_multicast
 
 

@@ -9,6 +9,7 @@ writes nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -26,9 +27,10 @@ from pydantic import (
 from leadrouter.data.repository import Repository
 from leadrouter.domain.base import omissible
 from leadrouter.domain.dispatch import RECHECK_WINDOW
-from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from leadrouter.domain.forms import (
     CampaignLabel,
+    CaptchaAction,
     CaptchaProvider,
     FieldTarget,
     FormDoor,
@@ -39,7 +41,7 @@ from leadrouter.domain.forms import (
     UtmValue,
 )
 from leadrouter.domain.ids import new_id
-from leadrouter.domain.keys import hash_form_key, new_form_key
+from leadrouter.domain.keys import hash_form_key, hash_source_secret, new_form_key, new_source_secret
 from leadrouter.domain.models import (
     DEFAULT_TIME_ZONE,
     MAX_CAP,
@@ -68,7 +70,9 @@ from leadrouter.domain.models import (
 )
 from leadrouter.domain.rotation import normalise_weights
 from leadrouter.domain.rules import draft_rule, rule_with, with_cycle
+from leadrouter.domain.secrets import SecretBox, SecretsUnavailable, captcha_secret_context, is_sealed
 from leadrouter.logic.leads import DEACTIVATED, release_leads_of
+from leadrouter.observability import logger
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -389,6 +393,12 @@ class CaptchaEdit(BaseModel):
         default=None, description="write-only; omit to keep the stored secret"
     )
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    action: CaptchaAction | None = Field(default=None, description="the action the page declares; checked")
+    hostnames: list[Host] = Field(
+        default_factory=list,
+        max_length=20,
+        description="hosts the widget may be solved on; empty: those of allowed_origins",
+    )
 
 
 class FormDoorEdit(BaseModel):
@@ -432,16 +442,53 @@ class PoolSettingsIn(BaseModel):
     )
 
 
-def create_form_source(repo: Repository, caller: Caller, body: FormSourceCreate) -> tuple[FormSource, str]:
-    """A new source and its form key. Only the key's hash is stored: this is the one time it is seen."""
-    source = FormSource(tenant_id=caller.tenant_id, source_id=new_id("F"), **body.model_dump())
+@dataclass(frozen=True)
+class IssuedSource:
+    """A new source with its form key and its secret: the one time either is seen (only hashes are kept)."""
+
+    source: FormSource
+    form_key: str
+    secret: str
+
+
+def create_form_source(
+    repo: Repository, caller: Caller, body: FormSourceCreate, *, secrets: SecretBox
+) -> IssuedSource:
+    """A new source, its public form key and its server secret; a CAPTCHA secret is sealed first."""
+    secret = new_source_secret()
+    data = {
+        "tenant_id": caller.tenant_id,
+        "source_id": new_id("F"),
+        "secret_hash": hash_source_secret(secret),
+        **body.model_dump(),
+    }
+    captcha = data["web_form"].get("captcha")
+    if captcha is not None:
+        captcha["secret"] = _seal(secrets, captcha["secret"], caller.tenant_id, data["source_id"])
+    source = validated(FormSource, data, "invalid form source")
     key = new_form_key()
     repo.put_form_source(source, hash_form_key(key))
-    return source, key
+    return IssuedSource(source, key, secret)
 
 
-def edit_form_source(repo: Repository, caller: Caller, source_id: str, edit: FormSourceEdit) -> FormSource:
-    """Change what the edit sends; validated as a whole source, written at the revision read."""
+def rotate_source_secret(repo: Repository, caller: Caller, source_id: str) -> tuple[FormSource, str]:
+    """A new server secret for a source; the old one stops working at once (containers within
+    ``SETTINGS_TTL``). Written at the revision read, like any edit."""
+    current = repo.get_form_source(caller.tenant_id, source_id)
+    if current is None:
+        raise NotFound(f"form source {source_id} not found")
+    secret = new_source_secret()
+    after = current.model_copy(update={"secret_hash": hash_source_secret(secret)})
+    return repo.save_form_source(current, after), secret
+
+
+def edit_form_source(
+    repo: Repository, caller: Caller, source_id: str, edit: FormSourceEdit, *, secrets: SecretBox
+) -> FormSource:
+    """Change what the edit sends; validated as a whole source, written at the revision read.
+
+    A CAPTCHA secret sent is sealed; a kept one stored in clear (before secrets were sealed) is sealed
+    now, so every save leaves the source's secret sealed."""
     current = repo.get_form_source(caller.tenant_id, source_id)
     if current is None:
         raise NotFound(f"form source {source_id} not found")
@@ -453,15 +500,30 @@ def edit_form_source(repo: Repository, caller: Caller, source_id: str, edit: For
     if edit.web_form is not None:
         door = edit.web_form.model_dump(exclude_unset=True)
         if "captcha" in door and door["captcha"] is not None:
+            sent = door["captcha"].get("secret")
             kept = current.web_form.captcha.secret if current.web_form.captcha else None
-            door["captcha"]["secret"] = door["captcha"].get("secret") or kept
-            if not door["captcha"]["secret"]:
+            if sent:
+                door["captcha"]["secret"] = _seal(secrets, sent, caller.tenant_id, source_id)
+            elif kept:
+                door["captcha"]["secret"] = kept
+            else:
                 raise InvalidInput(
                     "invalid form source", {"web_form.captcha.secret": "give the provider's secret"}
                 )
         data["web_form"] = {**data["web_form"], **door}
+    captcha = data["web_form"].get("captcha")
+    if captcha is not None and not is_sealed(captcha["secret"]):
+        captcha["secret"] = _seal(secrets, captcha["secret"], caller.tenant_id, source_id)
     after = validated(FormSource, data, "invalid form source")
     return repo.save_form_source(current, after)
+
+
+def _seal(secrets: SecretBox, plaintext: str, tenant_id: str, source_id: str) -> str:
+    try:
+        return secrets.seal(plaintext, captcha_secret_context(tenant_id, source_id))
+    except SecretsUnavailable as error:
+        logger.warning("captcha secret not sealed", extra={"error": str(error)})
+        raise Unavailable("the form source could not be saved right now; try again") from error
 
 
 def list_form_sources(repo: Repository, caller: Caller) -> list[FormSource]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -72,6 +72,8 @@ class IntakeResult(BaseModel):
 #: submissions that then released their claims). Each lost race waits for the winner (``settle``), so
 #: this bounds work, not time; 3 was too few for 8 racers sharing phones and emails on a loaded machine.
 CLAIM_ATTEMPTS = 8
+#: A known lead records at most one resubmission (event and latest touch) per window: ``resubmit_slot``.
+RESUBMIT_WINDOW = timedelta(hours=1)
 
 
 def submit_lead(
@@ -133,8 +135,10 @@ def submit_lead(
         if existing is not None:
             data: dict[str, str | int | None] = {"fields": len(request.fields)}
             event = LeadEvent(at=now, kind="resubmitted", by=source.source_id, data=data)
-            repo.add_event(existing, event, once_as=lead_id)  # a submission's copies: one event
-            if touch is not None:
+            # Anyone with a public form key can post a known phone: what that writes on the known lead
+            # is bounded to one event and one latest touch per RESUBMIT_WINDOW (copies of a submission
+            # too); every submission itself is stored and listed.
+            if repo.add_event(existing, event, slot=resubmit_slot(now)) and touch is not None:
                 repo.record_touch(existing.tenant_id, existing.lead_id, touch)
             return _result(existing, duplicate_of=existing.lead_id, linked=True)
         # claim first, then insert: two plain conditional puts instead of one transaction at twice
@@ -152,6 +156,13 @@ def submit_lead(
             return _created_meanwhile(repo, lead)  # another copy of this submission inserted it
         return _result(lead)
     raise Conflict("this phone or email changed hands several times meanwhile; retry")
+
+
+def resubmit_slot(at: datetime) -> str:
+    """The window a resubmission at ``at`` falls in: a known lead takes one resubmission event per window."""
+    seconds = int(RESUBMIT_WINDOW.total_seconds())
+    start = datetime.fromtimestamp(int(at.timestamp()) // seconds * seconds, UTC)
+    return f"{start:%Y-%m-%dT%H:%M:%SZ}#resubmitted"
 
 
 def _created_meanwhile(repo: Repository, lead: Lead) -> IntakeResult:

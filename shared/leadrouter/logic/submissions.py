@@ -5,12 +5,15 @@ logic, so nothing a source sent is ever lost: a submission that cannot become a 
 email after mapping, CAPTCHA failed, malformed) is listed for admins and replayable; one whose
 processing crashed stays ``received`` or ``failed`` and is replayable too. The record's key is the
 sender's id (or the content in a short window) and it chose the lead's id, so repeats, concurrent
-copies and replays all end in the one lead.
+copies and replays all end in the one lead. A sender id reused with other content is stored too, under
+a key of its own, and refused; a rejection is not final: the next attempt is checked anew. What each
+check said is kept, so a replay (which cannot run them again) lets in nothing unverified unless asked.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,25 +31,51 @@ from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.mapping import map_form
 from leadrouter.domain.models import STATUS_LABELS_VI, Caller, FormSource, LeadStatus
-from leadrouter.domain.spam import honeypot_hit, origin_allowed
+from leadrouter.domain.secrets import (
+    NO_SECRETS,
+    SecretBox,
+    SecretsUnavailable,
+    SecretUnreadable,
+    captcha_secret_context,
+    reveal,
+)
+from leadrouter.domain.spam import ANY_ORIGIN, honeypot_hit, origin_allowed
 from leadrouter.domain.submissions import (
     FINAL,
     KEEP,
+    MAX_STORED_BYTES,
+    REDACTED,
     REPLAYABLE,
     Channel,
+    Check,
+    CheckResult,
     Submission,
     SubmissionStatus,
+    bounded,
+    conflict_key,
     content_keys,
     payload_hash,
     sender_key,
+    stored_size,
+    without_secrets,
 )
 from leadrouter.logic.intake import IntakeRequest, IntakeResult, current_answer, submit_lead
 from leadrouter.observability import logger, metrics
 
 #: The one field a typed JSON submission is stored under (its body, verbatim after decoding).
 JSON_FIELD = "json"
-#: Fields never stored with a submission: the key, and one-time CAPTCHA tokens.
+#: Fields never stored with a submission, whatever the encoding (and at any depth of a JSON body):
+#: the key, and one-time CAPTCHA tokens.
 SECRET_FIELDS = frozenset({"form_key", *TOKEN_FIELDS.values()})
+#: A secret field in an unreadable body kept as text: ``name=value`` (urlencoded), ``"name": "value"``
+#: (JSON) or a multipart part named so (its headers, a blank line, the value).
+_RAW_SECRET = re.compile(
+    r"(?i)((?:" + "|".join(re.escape(n) for n in sorted(SECRET_FIELDS)) + r")"
+    r"(?:=|\"\s*:\s*\"|\"[^\r\n]*(?:\r?\n[^\r\n]+)*\r?\n\r?\n))[^&\"\r\n]*"
+)
+#: How long a sender is asked to wait when the submissions table cannot take the record (throttled,
+#: down): the write is the first thing the door does, so nothing was stored and a retry is safe.
+STORE_RETRY_SECONDS = 5
 
 Verifier = Callable[..., Verdict]
 #: How long a visitor waits on the CAPTCHA provider before the submission is "failed, retry" (503).
@@ -69,6 +98,8 @@ class Arrival:
     sender_id: str | None = None
     #: Why the body could not be read (then ``pairs`` holds what there was, for the record).
     malformed: str | None = None
+    #: Values never stored, wherever the body holds them (the form key the request came with).
+    secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +115,8 @@ class Outcome:
     http_status: int = 201
     #: The form's own ``_next`` redirect request, if any (the door checks it against the allow-list).
     redirect: str | None = None
+    #: A replay: the checks it was let in without passing (``release_unverified``).
+    released: tuple[Check, ...] = ()
 
 
 def receive(
@@ -93,38 +126,69 @@ def receive(
     now: datetime,
     *,
     verifier: Verifier = verify_captcha,
+    secrets: SecretBox = NO_SECRETS,
 ) -> Outcome:
-    """Store the arrival first, then decide what it becomes; a repeat gets the first outcome."""
-    stored = tuple((name, value) for name, value in arrival.pairs if name not in SECRET_FIELDS)
-    digest = payload_hash(stored)
-    sender = arrival.sender_id or _submission_id(arrival)
-    previous_key: str | None = None
-    if sender:
-        key = sender_key(source.source_id, sender)
-    else:
-        key, previous_key = content_keys(source.source_id, digest, now)
-    record = Submission(
-        tenant_id=source.tenant_id,
-        submission_id=key,
-        source_id=source.source_id,
-        received_at=now,
-        status=SubmissionStatus.REJECTED if arrival.malformed else SubmissionStatus.RECEIVED,
-        reason=f"malformed: {arrival.malformed}" if arrival.malformed else None,
-        lead_id=new_id("L", now),
-        payload_hash=digest,
-        channel=arrival.channel,
-        content_type=(arrival.content_type or "")[:200] or None,
-        fields=list(stored),
-        headers=dict(arrival.headers),
-        client_ip=arrival.client_ip,
-        expires_at=int((now + KEEP).timestamp()),
-    )
-    if arrival.malformed:
-        record = record.model_copy(update={"answer": {"problems": {"body": arrival.malformed}}})
+    """Store the arrival first, then decide what it becomes; a repeat gets the first outcome.
+
+    ``secrets`` opens the source's sealed CAPTCHA secret for ``verifier``.
+
+    The submissions table failing (throttled, down) is ``Unavailable`` (503, retry): when the first
+    write fails nothing was stored, and a retry is a repeat of whatever was.
+    """
+    try:
+        return _receive(repo, source, arrival, now, _opening(verifier, secrets, source))
+    except (ClientError, BotoCoreError) as error:
+        logger.warning(
+            "submission store unavailable",
+            extra={"source": source.source_id, "error": _error_code(error)},
+        )
+        raise Unavailable(
+            "the submission could not be stored right now; try again", retry_after=STORE_RETRY_SECONDS
+        ) from error
+
+
+def _opening(verifier: Verifier, secrets: SecretBox, source: FormSource) -> Verifier:
+    """``verifier`` handed the source's CAPTCHA secret opened from its sealed form."""
+
+    def verify(provider: Any, sealed: str, *args: Any, **kwargs: Any) -> Verdict:
+        secret = _captcha_secret(secrets, source, sealed)
+        if secret is None:  # as if the provider were unreachable: stored as failed, replayable
+            return Verdict(ok=False, reason="unavailable")
+        return verifier(provider, secret, *args, **kwargs)
+
+    return verify
+
+
+def _captcha_secret(secrets: SecretBox, source: FormSource, stored: str) -> str | None:
+    """The source's CAPTCHA secret, opened; None (logged for the admin) when it cannot be had now."""
+    context = captcha_secret_context(source.tenant_id, source.source_id)
+    try:
+        return reveal(secrets, stored, context)
+    except (SecretUnreadable, SecretsUnavailable) as error:
+        level = logger.error if isinstance(error, SecretUnreadable) else logger.warning
+        level(
+            "captcha secret not opened: set the source's secret again if this lasts",
+            extra={"tenant_id": source.tenant_id, "source_id": source.source_id, "error": str(error)},
+        )
+        return None
+
+
+def _error_code(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or type(error).__name__)
+    return type(error).__name__
+
+
+def _receive(
+    repo: Repository, source: FormSource, arrival: Arrival, now: datetime, verifier: Verifier
+) -> Outcome:
+    record, previous_key = _record_of(source, arrival, now)
     first = repo.store_submission(record)
     if first is None and previous_key is not None:
         earlier = repo.get_submission(source.tenant_id, previous_key)
-        if earlier is not None and earlier.payload_hash == digest:  # a repeat across a bucket edge
+        # a repeat across a bucket edge; a rejected one is not an answer: this attempt is checked anew
+        repeated = earlier is not None and earlier.payload_hash == record.payload_hash
+        if earlier is not None and repeated and earlier.status is not SubmissionStatus.REJECTED:
             outcome = _again(repo, source, earlier, arrival, now, verifier)
             repo.finish_submission(
                 record,
@@ -134,27 +198,128 @@ def receive(
             )
             return outcome
     if first is not None:
-        if sender and first.payload_hash != digest and not _same_lead(first, record, source.web_form):
-            named = "Idempotency-Key" if arrival.sender_id else "submission_id"
-            raise InvalidInput(
-                f"this {named} was already used for a different submission",
-                {named: "already used with another content; send a new one"},
-            )
+        sender = arrival.sender_id or _submission_id(arrival)
+        if sender and first.payload_hash != record.payload_hash and not _same_lead(first, record, source):
+            return _conflicting(repo, source, first, record, arrival, now, verifier)
         return _again(repo, source, first, arrival, now, verifier)
-    if arrival.malformed:
+    if record.status is SubmissionStatus.REJECTED:  # unreadable or too large: refused as sent
         metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
         return _rejected_outcome(record)
     return _process(repo, source, record, arrival, now, verifier=verifier)
 
 
-def _same_lead(first: Submission, again: Submission, door: FormDoor) -> bool:
+def _record_of(source: FormSource, arrival: Arrival, now: datetime) -> tuple[Submission, str | None]:
+    """The record stored first (secrets out, bounded in size) and the previous bucket's key to check."""
+    pairs = _without_secrets(arrival)
+    digest = payload_hash(pairs)
+    sender = arrival.sender_id or _submission_id(arrival)
+    previous_key: str | None = None
+    if sender:
+        key = sender_key(source.source_id, sender)
+    else:
+        key, previous_key = content_keys(source.source_id, digest, now)
+    size = stored_size(pairs)
+    status, reason = SubmissionStatus.RECEIVED, None
+    answer: dict[str, Any] | None = None
+    if arrival.malformed:
+        status, reason = SubmissionStatus.REJECTED, f"malformed: {arrival.malformed}"
+        answer = {"problems": {"body": arrival.malformed}}
+    elif size > MAX_STORED_BYTES:
+        status = SubmissionStatus.REJECTED
+        reason = f"too_large: {size} bytes after normalisation (limit {MAX_STORED_BYTES}); stored truncated"
+        problem = f"the form is over {MAX_STORED_BYTES} bytes; send less text"
+        answer = {"problems": {"body": problem}, "message": problem, "http_status": 413}
+    door = source.web_form
+    origin_on = bool(door.allowed_origins) and ANY_ORIGIN not in door.allowed_origins
+    record = Submission(
+        tenant_id=source.tenant_id,
+        submission_id=key,
+        source_id=source.source_id,
+        received_at=now,
+        status=status,
+        reason=reason,
+        lead_id=new_id("L", now),
+        answer=answer,
+        payload_hash=digest,
+        channel=arrival.channel,
+        content_type=(arrival.content_type or "")[:200] or None,
+        fields=bounded(pairs) if size > MAX_STORED_BYTES else list(pairs),
+        headers={k: without_secrets(v, SECRET_FIELDS, arrival.secrets) for k, v in arrival.headers.items()},
+        client_ip=arrival.client_ip,
+        checks={
+            Check.ORIGIN: CheckResult.NOT_RUN if origin_on else CheckResult.OFF,
+            Check.HONEYPOT: CheckResult.NOT_RUN,
+            Check.CAPTCHA: CheckResult.NOT_RUN if door.captcha is not None else CheckResult.OFF,
+        },
+        truncated=size > MAX_STORED_BYTES,
+        expires_at=int((now + KEEP).timestamp()),
+    )
+    return record, previous_key
+
+
+def _without_secrets(arrival: Arrival) -> tuple[tuple[str, str], ...]:
+    """The body as stored: no form key or CAPTCHA token, by name at any depth, nor the key's value."""
+    secrets = tuple(s for s in arrival.secrets if s)
+    pairs: list[tuple[str, str]] = []
+    for name, value in arrival.pairs:
+        if name.lower() in SECRET_FIELDS:
+            continue
+        if arrival.channel == "json" and name == JSON_FIELD:
+            value = _json_without_secrets(value, secrets)
+        elif arrival.malformed:
+            value = _RAW_SECRET.sub(lambda m: m.group(1) + REDACTED, value)
+        pairs.append(
+            (without_secrets(name, SECRET_FIELDS, secrets), without_secrets(value, SECRET_FIELDS, secrets))
+        )
+    return tuple(pairs)
+
+
+def _json_without_secrets(text: str, secrets: tuple[str, ...]) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    cleaned = without_secrets(data, SECRET_FIELDS, secrets)
+    return json.dumps(cleaned, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _same_lead(first: Submission, again: Submission, source: FormSource) -> bool:
     """Two contents under one sender id that make the same intake request ("0912 345 678" and
     "0912345678"): a retry, not another submission."""
     try:
-        made = [_intake_request(r, door, None, r.received_at)[0].model_dump() for r in (first, again)]
+        made = [
+            _intake_request(r, source.web_form, None, r.received_at)[0].model_dump() for r in (first, again)
+        ]
     except InvalidInput:
         return False
     return made[0] == made[1]
+
+
+def _conflicting(
+    repo: Repository,
+    source: FormSource,
+    first: Submission,
+    record: Submission,
+    arrival: Arrival,
+    now: datetime,
+    verifier: Verifier,
+) -> Outcome:
+    """A sender id reused with other content: stored under a key of its own (one per content, so its
+    copies are one record), checked like any submission, then refused as a conflict (422), listed
+    and replayable. Whoever posted the id first, nothing sent later can replace or hide either one."""
+    conflict = record.model_copy(
+        update={
+            "submission_id": conflict_key(first.submission_id, record.payload_hash),
+            "conflicts_with": first.submission_id,
+        }
+    )
+    metrics.add_metric(name="SubmissionsConflicting", unit="Count", value=1)
+    earlier = repo.store_submission(conflict)
+    if earlier is not None:
+        return _again(repo, source, earlier, arrival, now, verifier)
+    if conflict.status is SubmissionStatus.REJECTED:
+        return _rejected_outcome(conflict)
+    return _process(repo, source, conflict, arrival, now, verifier=verifier)
 
 
 def _submission_id(arrival: Arrival) -> str | None:
@@ -173,7 +338,12 @@ def _again(
     now: datetime,
     verifier: Verifier,
 ) -> Outcome:
-    """A repeat: the first outcome, with the lead's status as it is now; an unfinished one is finished."""
+    """A repeat: the first outcome, with the lead's status as it is now; an unfinished one is finished.
+
+    A rejection is not a final answer: a new attempt is checked anew (a new CAPTCHA token, another
+    origin, a mapping fixed meanwhile); only a body refused as sent (unreadable, too large) is
+    refused again as it was. Passing makes the record's one lead, so copies and replays stay one.
+    """
     if first.status in UNFINISHED:
         first = resolved(repo, [first])[0]
         if first.answer is not None and first.status in FINAL:  # its lead exists: read just now
@@ -181,11 +351,18 @@ def _again(
             return Outcome(
                 first.submission_id, first.status, answer=answer, redirect=_redirect_of(first.fields)
             )
+    if first.status is SubmissionStatus.REJECTED and not _refused_as_sent(first):
+        return _process(repo, source, first, arrival, now, verifier=verifier, repeat=True)
     if first.status in FINAL:
         return _stored_outcome(repo, first)
     # received (in flight, or crashed) or failed: finishing it is safe, it can only make its one lead.
     # At the first copy's time: every copy then makes the same lead, or the same event on a known one.
     return _process(repo, source, first, arrival, first.received_at, verifier=verifier, repeat=True)
+
+
+def _refused_as_sent(record: Submission) -> bool:
+    """Rejected for the body itself (unreadable, too large): the same body is refused the same way."""
+    return (record.reason or "").startswith(("malformed:", "too_large:"))
 
 
 def _stored_outcome(repo: Repository, record: Submission) -> Outcome:
@@ -219,48 +396,76 @@ def _process(
     verifier: Verifier = verify_captcha,
     repeat: bool = False,
 ) -> Outcome:
-    """Checks (origin, honeypot, CAPTCHA), mapping, the lead; then the record's outcome."""
+    """Checks (origin, honeypot, CAPTCHA), mapping, the lead; then the record's outcome.
+
+    What each check said is written with every outcome that is written (rejected, spam, failed,
+    linked), so an admin sees what a replay would let in unverified.
+    """
     door = source.web_form
     pairs = record.fields
-    if not origin_allowed(arrival.origin, arrival.referer, door.allowed_origins):
-        return _reject(repo, record, {"origin": "this page may not post to this form"}, 403, "origin")
+    checks = dict(record.checks)
+    allowed = origin_allowed(arrival.origin, arrival.referer, door.allowed_origins)
+    if checks.get(Check.ORIGIN) is not CheckResult.OFF:
+        checks[Check.ORIGIN] = CheckResult.PASSED if allowed else CheckResult.FAILED
+    if not allowed:
+        problem = {"origin": "this page may not post to this form"}
+        return _reject(repo, record, problem, 403, "origin", checks=checks)
     if honeypot_hit(pairs, door.honeypot_field):
-        return _spam(repo, record)
-    if door.captcha is not None:
-        token = next((v for k, v in arrival.pairs if k == TOKEN_FIELDS[door.captcha.provider]), None)
+        checks[Check.HONEYPOT] = CheckResult.FAILED
+        return _spam(repo, record, checks)
+    checks[Check.HONEYPOT] = CheckResult.PASSED
+    if door.captcha is None:
+        checks[Check.CAPTCHA] = CheckResult.OFF
+    else:
         verdict = verifier(
             door.captcha.provider,
             door.captcha.secret,
-            token,
+            _token(arrival, TOKEN_FIELDS[door.captcha.provider]),
             arrival.client_ip,
             min_score=door.captcha.min_score,
+            action=door.captcha.action,
+            hostnames=door.captcha_hostnames(),
             timeout=CAPTCHA_TIMEOUT_SECONDS,
         )
         if not verdict.ok and verdict.reason == "unavailable":
-            _finish(repo, record, SubmissionStatus.FAILED, reason="captcha_unavailable")
+            checks[Check.CAPTCHA] = CheckResult.NOT_RUN
+            _finish(repo, record, SubmissionStatus.FAILED, reason="captcha_unavailable", checks=checks)
             raise Unavailable("the CAPTCHA check is unavailable right now; try again", retry_after=10)
+        checks[Check.CAPTCHA] = CheckResult.PASSED if verdict.ok else CheckResult.FAILED
         if not verdict.ok:
             problem = {"captcha": f"verification {verdict.reason}; please try again"}
-            return _reject(repo, record, problem, 422, f"captcha_{verdict.reason}")
+            return _reject(repo, record, problem, 422, f"captcha_{verdict.reason}", checks=checks)
+    if record.conflicts_with is not None:
+        named = "Idempotency-Key" if arrival.sender_id else "submission_id"
+        return _reject(
+            repo,
+            record,
+            {named: "already used with another content; send a new one"},
+            422,
+            f"conflict: {named} reused with other content (first: {record.conflicts_with})",
+            checks=checks,
+            message=f"this {named} was already used for a different submission",
+        )
     try:
         request, touch = _intake_request(record, door, arrival, now)
     except InvalidInput as error:
-        return _reject(
-            repo, record, error.fields, 422, "; ".join(f"{k}: {v}" for k, v in error.fields.items())
-        )
+        reason = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
+        return _reject(repo, record, error.fields, 422, reason, checks=checks)
     try:
         result = submit_lead(repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=repeat)
     except InvalidInput as error:  # e.g. a step this source may not use
-        return _reject(repo, record, error.fields, 422, str(error))
+        return _reject(repo, record, error.fields, 422, str(error), checks=checks)
     except (ClientError, BotoCoreError, Conflict) as error:
         logger.warning(
             "submission failed", extra={"submission": record.submission_id, "error": type(error).__name__}
         )
-        _finish(repo, record, SubmissionStatus.FAILED, reason=f"failed: {type(error).__name__}")
+        _finish(
+            repo, record, SubmissionStatus.FAILED, reason=f"failed: {type(error).__name__}", checks=checks
+        )
         raise Unavailable("the lead could not be stored right now; try again") from error
     status = SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
     if result.linked or record.status is not SubmissionStatus.RECEIVED:
-        _finish(repo, record, status, answer=result.model_dump(mode="json"))
+        _finish(repo, record, status, answer=result.model_dump(mode="json"), checks=checks)
     # else a new lead with the id the record chose: "received" and that lead existing *is* its
     # outcome (see ``resolved``), so the record is not written twice (one write less per lead)
     metrics.add_metric(name="LeadsLinked" if result.linked else "LeadsReceived", unit="Count", value=1)
@@ -275,6 +480,15 @@ def _process(
     )
     mapped_redirect = _redirect_of(pairs)
     return Outcome(record.submission_id, status, answer=result, redirect=mapped_redirect)
+
+
+def _token(arrival: Arrival, name: str) -> str | None:
+    """The CAPTCHA token as the request carried it (a form field, or a typed JSON body's member)."""
+    token = next((v for k, v in arrival.pairs if k == name), None)
+    if token is None and arrival.channel == "json":
+        value = (_json_body(arrival.pairs) or {}).get(name)
+        token = value if isinstance(value, str) else None
+    return token
 
 
 def _redirect_of(pairs: Sequence[tuple[str, str]]) -> str | None:
@@ -332,34 +546,49 @@ def _finish(
     reason: str | None = None,
     answer: dict[str, Any] | None = None,
     replayed: bool = False,
+    checks: dict[Check, CheckResult] | None = None,
 ) -> Submission:
     try:
-        return repo.finish_submission(record, status, reason=reason, answer=answer, replayed=replayed)
+        return repo.finish_submission(
+            record, status, reason=reason, answer=answer, replayed=replayed, checks=checks
+        )
     except Conflict:
         # another copy (or a replay) finished it first; its outcome stands, and ours is the same lead
         return record
 
 
 def _reject(
-    repo: Repository, record: Submission, problems: Mapping[str, str], http_status: int, reason: str
+    repo: Repository,
+    record: Submission,
+    problems: Mapping[str, str],
+    http_status: int,
+    reason: str,
+    *,
+    checks: dict[Check, CheckResult],
+    message: str = "this submission cannot become a lead as sent",
 ) -> Outcome:
-    answer = {
-        "problems": dict(problems),
-        "message": "this submission cannot become a lead as sent",
-        "http_status": http_status,
-    }
-    finished = _finish(repo, record, SubmissionStatus.REJECTED, reason=reason[:500], answer=answer)
+    answer = {"problems": dict(problems), "message": message, "http_status": http_status}
+    finished = _finish(
+        repo, record, SubmissionStatus.REJECTED, reason=reason[:500], answer=answer, checks=checks
+    )
     metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
     logger.info("submission rejected", extra={"submission": record.submission_id, "reason": reason[:200]})
     return _rejected_outcome(finished.model_copy(update={"answer": answer}))
 
 
-def _spam(repo: Repository, record: Submission) -> Outcome:
+def _spam(repo: Repository, record: Submission, checks: dict[Check, CheckResult]) -> Outcome:
     """Answered exactly like a new pending lead (a bot learns nothing), stored as spam, never assigned."""
     answer = IntakeResult(
         lead_id=record.lead_id, status=LeadStatus.PENDING, status_label=STATUS_LABELS_VI[LeadStatus.PENDING]
     )
-    _finish(repo, record, SubmissionStatus.SPAM, reason="honeypot", answer=answer.model_dump(mode="json"))
+    _finish(
+        repo,
+        record,
+        SubmissionStatus.SPAM,
+        reason="honeypot",
+        answer=answer.model_dump(mode="json"),
+        checks=checks,
+    )
     metrics.add_metric(name="SubmissionsSpam", unit="Count", value=1)
     logger.info("submission is spam", extra={"submission": record.submission_id, "reason": "honeypot"})
     return Outcome(
@@ -393,7 +622,13 @@ def resolved(repo: Repository, records: Sequence[Submission]) -> list[Submission
                 duplicate_of=lead.duplicate_of,
             )
             status = SubmissionStatus.LINKED if lead.duplicate_of else SubmissionStatus.ACCEPTED
-            record = record.model_copy(update={"status": status, "answer": answer.model_dump(mode="json")})
+            # its checks were not written back either: the door makes the lead only after they pass
+            # (a replay writes its outcome, releases included)
+            checks = {
+                c: CheckResult.PASSED if r is CheckResult.NOT_RUN else r for c, r in record.checks.items()
+            }
+            update = {"status": status, "answer": answer.model_dump(mode="json"), "checks": checks}
+            record = record.model_copy(update=update)
         found.append(record)
     return found
 
@@ -428,17 +663,34 @@ def get_submission(repo: Repository, caller: Caller, submission_id: str) -> Subm
     return resolved(repo, [record])[0]
 
 
-def replay(repo: Repository, caller: Caller, submission_id: str, now: datetime) -> Outcome:
+def replay(
+    repo: Repository,
+    caller: Caller,
+    submission_id: str,
+    now: datetime,
+    *,
+    release_unverified: bool = False,
+) -> Outcome:
     """Run a stored submission again with its source as it is now (after a mapping fix).
 
-    Spam is released: the honeypot, origin and CAPTCHA checks are an admin's call now, so they are
-    skipped. Exactly once: the submission's one lead id, and the outcome is written only if the
-    record is still at the revision read (a concurrent replay gets a 409).
+    There is no request to check any more, so the origin, honeypot and CAPTCHA checks are not run:
+    a submission that did not pass them all (spam, a failed CAPTCHA, one that crashed before its
+    checks) is let in only when the admin says so (``release_unverified``), else ``InvalidInput``
+    naming what was not verified; the outcome records them as ``released``. Exactly once: the
+    submission's one lead id, and the outcome is written only if the record is still at the
+    revision read (a concurrent replay gets a 409).
     """
     record = get_submission(repo, caller, submission_id)
     if record.status not in REPLAYABLE:
         raise Conflict(
             f"submission {submission_id} already became lead {(record.answer or {}).get('lead_id')}"
+        )
+    released = record.unverified_checks
+    if released and not release_unverified:
+        said = ", ".join(f"{c.value}: {record.checks.get(c, CheckResult.NOT_RUN).value}" for c in released)
+        raise InvalidInput(
+            f"submission {submission_id} did not pass the door's checks ({said})",
+            {"release_unverified": f"not verified: {said}; send true to let it in anyway"},
         )
     source = repo.get_form_source(caller.tenant_id, record.source_id)
     if source is None:
@@ -449,8 +701,14 @@ def replay(repo: Repository, caller: Caller, submission_id: str, now: datetime) 
         raise InvalidInput(f"{error} (fix the form source's field_map, then replay)", error.fields) from error
     result = submit_lead(repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=True)
     status = SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
+    checks = {c: CheckResult.RELEASED if c in released else r for c, r in record.checks.items()}
+    checks |= {c: CheckResult.RELEASED for c in released if c not in checks}
+    reason = "replayed" + (f"; released unverified: {', '.join(released)}" if released else "")
     repo.finish_submission(
-        record, status, answer=result.model_dump(mode="json"), reason="replayed", replayed=True
+        record, status, answer=result.model_dump(mode="json"), reason=reason, replayed=True, checks=checks
     )
-    logger.info("submission replayed", extra={"submission": submission_id, "lead_id": result.lead_id})
-    return Outcome(record.submission_id, status, answer=result)
+    logger.info(
+        "submission replayed",
+        extra={"submission": submission_id, "lead_id": result.lead_id, "released": list(released)},
+    )
+    return Outcome(record.submission_id, status, answer=result, released=tuple(released))

@@ -8,15 +8,29 @@ The path of an event (AWS's engines do the queueing and the retrying)::
               last attempt failed: logged dead, redrive (maxReceiveCount) moves it to the DLQ
 
 Each webhook's deliveries are their own messages, so a slow or dead endpoint holds up only its own
-(5 s per attempt at most, then backoff), never another tenant's or the assignment path.
+(one deadline per attempt, ``WEBHOOK_TIMEOUT_SECONDS``, then backoff), never another tenant's or the
+assignment path. Fairness between tenants, at two levels:
+
+* **Across invocations**: each delivery message carries its tenant as ``MessageGroupId``, so
+  WebhookDeliveryQueue is an SQS *fair queue*: a tenant with a backlog, or whose deliveries take a
+  disproportionate share of processing time (a slow endpoint), is deprioritised and the other tenants'
+  messages are received first.
+* **Within an invocation** (``deliver_batch``): a batch's deliveries run side by side, at most
+  ``TENANT_SLOTS`` of one tenant's at a time; the others start as soon as they arrive. An invocation
+  therefore lasts at most ⌈BatchSize / TENANT_SLOTS⌉ deadlines (10 / 5 → 2 × 10 s), well inside the
+  function's timeout, so no delivery's slowness can make the whole batch time out and come back.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from threading import BoundedSemaphore
 from typing import Any, Literal, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,10 +39,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import PageKey, Repository
 from leadrouter.data.webhooks import Subscription
-from leadrouter.domain.errors import InvalidInput, NotFound
+from leadrouter.domain.errors import InvalidInput, NotFound, RateLimited, Unavailable
 from leadrouter.domain.events import DOMAIN_EVENT, EVENT_SOURCE, DomainEvent, EventType
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.models import Caller, Name
+from leadrouter.domain.secrets import (
+    NO_SECRETS,
+    SecretBox,
+    SecretsUnavailable,
+    SecretUnreadable,
+    reveal,
+    webhook_secret_context,
+)
 from leadrouter.domain.webhooks import (
     MAX_URL_LENGTH,
     MAX_WEBHOOKS_PER_TENANT,
@@ -53,6 +75,13 @@ from leadrouter.signing import HEADER, sign
 #: An attempt holds its delivery this long; a copy arriving later may take over (the holder crashed).
 #: Longer than the delivery function's timeout, shorter than WebhookDeliveryQueue's visibility timeout.
 LEASE_SECONDS = 90
+#: ``POST /webhooks/{id}/test`` per tenant per minute (a config-table counter every container sees).
+TEST_EVENTS_PER_MINUTE = 10
+#: How many of one tenant's deliveries run at once in one invocation (BatchSize is 10 in template.yaml).
+TENANT_SLOTS = 5
+#: Time kept after a delivery's deadline for its log write and queue call: a delivery starts only if the
+#: invocation has at least its deadline plus this left (otherwise it goes back to the queue unattempted).
+MARGIN_SECONDS = 5.0
 
 
 class Queue(Protocol):
@@ -87,9 +116,15 @@ class WebhookCreate(BaseModel):
 
 # ------------------------------------------------------------------ admin
 def register(
-    repo: Repository, caller: Caller, body: WebhookCreate, now: datetime, *, allow_local: bool = False
+    repo: Repository,
+    caller: Caller,
+    body: WebhookCreate,
+    now: datetime,
+    *,
+    secrets: SecretBox,
+    allow_local: bool = False,
 ) -> tuple[Webhook, str]:
-    """A new webhook and its signing secret (returned this once; stored, never listed)."""
+    """A new webhook and its signing secret (returned this once; stored sealed, never listed)."""
     try:
         url = check_url(body.url, allow_local=allow_local)
     except ValueError as error:
@@ -109,7 +144,12 @@ def register(
         data["event_types"] = body.event_types
     webhook = validated(Webhook, data, "invalid webhook")
     secret = new_secret()
-    repo.create_webhook(webhook, secret)
+    try:
+        sealed = secrets.seal(secret, webhook_secret_context(webhook.tenant_id, webhook.webhook_id))
+    except SecretsUnavailable as error:
+        logger.warning("webhook secret not sealed", extra={"error": str(error)})
+        raise Unavailable("the webhook could not be registered right now; try again") from error
+    repo.create_webhook(webhook, sealed)
     logger.info("webhook registered", extra={"webhook_id": webhook.webhook_id, "tenant_id": caller.tenant_id})
     return webhook, secret
 
@@ -139,8 +179,16 @@ def list_deliveries(
 def send_test(
     repo: Repository, queue: Queue, caller: Caller, webhook_id: str, now: datetime
 ) -> DeliveryRequest:
-    """Queue a synthetic ``LeadAssigned`` (``test: true``) for one webhook, whatever it subscribes to."""
+    """Queue a synthetic ``LeadAssigned`` (``test: true``) for one webhook, whatever it subscribes to;
+    at most TEST_EVENTS_PER_MINUTE per tenant (a test event is an outbound POST to a URL the tenant
+    chose: unbounded, it would make us a tool against that host and crowd out the tenant's real events)."""
     webhook = get_webhook(repo, caller, webhook_id)
+    instant = now.timestamp()
+    window = int(instant) // 60 * 60
+    scope = f"{caller.tenant_id}#webhook-test"
+    if repo.claim_in_window(scope, window, TEST_EVENTS_PER_MINUTE, 1, window + 120) == 0:
+        wait = max(1, math.ceil(window + 60 - instant))
+        raise RateLimited(f"at most {TEST_EVENTS_PER_MINUTE} test events a minute per tenant", wait)
     request = DeliveryRequest(
         tenant_id=caller.tenant_id,
         webhook_id=webhook.webhook_id,
@@ -206,7 +254,7 @@ def fan_out_message(repo: Repository, queue: Queue, body: str) -> int:
 class Outcome:
     """What became of one delivery message: ``retry_in`` seconds for a failed attempt with more to
     come; ``dead`` after the last one; ``skipped`` when nothing was posted (delivered already, another
-    copy has it, the webhook is gone)."""
+    copy has it, the webhook is gone, its secret cannot be read)."""
 
     result: Literal["delivered", "retry", "dead", "skipped"]
     attempt: int | None = None
@@ -234,8 +282,13 @@ def deliver(
     settings: Settings,
     now: Callable[[], datetime] = utc_now,
     poster: Poster = post,
+    secrets: SecretBox = NO_SECRETS,
 ) -> Outcome:
     """One attempt at one delivery: claim it in the log, sign, POST, record the outcome.
+
+    ``secrets`` opens the webhook's sealed signing secret. One that can never open here (copied from
+    another webhook or tenant, altered) is logged dead at once and its message consumed: no retry
+    could sign it, and nothing unsigned is ever posted.
 
     ``holder`` is the SQS message id and ``receive_count`` its ApproximateReceiveCount: attempt n of
     the message waits ``schedule.delay_after(n)`` before the next, and the last one is logged dead
@@ -253,21 +306,30 @@ def deliver(
         logger.info("delivery not claimed", extra={**ids, "status": str(claim.status)})
         return Outcome("skipped", reason=f"delivery is {claim.status}")
     body = delivery_body(request)
-    sent_at = now()
-    headers = {
-        HEADER: sign(subscription.secret, int(sent_at.timestamp()), body),
-        "Leadrouter-Event-Id": request.event_id,
-        "Leadrouter-Event-Type": str(request.event.type),
-        "Leadrouter-Webhook-Id": request.webhook_id,
-        "Leadrouter-Delivery-Attempt": str(claim.attempt),
-    }
-    result = poster(
-        subscription.webhook.url,
-        body,
-        headers,
-        timeout=settings.webhook_timeout_seconds,
-        allow_local=settings.webhooks_allow_local,
-    )
+    context = webhook_secret_context(request.tenant_id, request.webhook_id)
+    try:
+        secret = reveal(secrets, subscription.secret, context)
+    except SecretUnreadable:
+        return _unsignable(repo, request, holder, claim.attempt, now(), ids)
+    except SecretsUnavailable as error:  # the key service's trouble: a failed attempt, retried as any
+        logger.warning("webhook secret not opened; will retry", extra={**ids, "error": str(error)})
+        result = PostResult(None, "the signing secret could not be read just now", 0.0)
+    else:
+        sent_at = now()
+        headers = {
+            HEADER: sign(secret, int(sent_at.timestamp()), body),
+            "Leadrouter-Event-Id": request.event_id,
+            "Leadrouter-Event-Type": str(request.event.type),
+            "Leadrouter-Webhook-Id": request.webhook_id,
+            "Leadrouter-Delivery-Attempt": str(claim.attempt),
+        }
+        result = poster(
+            subscription.webhook.url,
+            body,
+            headers,
+            timeout=settings.webhook_timeout_seconds,
+            allow_local=settings.webhooks_allow_local,
+        )
     finished = now()
     schedule: RetrySchedule = SCHEDULE.scaled(settings.webhook_retry_scale)
     extra = {**ids, "attempt": claim.attempt, "status_code": result.status_code, "seconds": result.seconds}
@@ -304,5 +366,117 @@ def deliver(
     )
 
 
+def _unsignable(
+    repo: Repository,
+    request: DeliveryRequest,
+    holder: str,
+    attempt: int,
+    finished: datetime,
+    ids: dict[str, str],
+) -> Outcome:
+    error = "the signing secret cannot be read: delete the webhook and register it again"
+    repo.finish_delivery(request, holder, DeliveryStatus.DEAD, finished, status_code=None, error=error)
+    metrics.add_metric(name="WebhookDeliveryDead", unit=MetricUnit.Count, value=1)
+    logger.error("webhook secret does not open for its webhook; delivery dead", extra=ids)
+    return Outcome("skipped", attempt, reason=error)
+
+
 def request_of_message(body: str) -> DeliveryRequest:
     return DeliveryRequest.model_validate_json(body)
+
+
+class RetryQueue(Protocol):
+    def retry_in(self, receipt_handle: str, seconds: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One WebhookDeliveryQueue message as the event source hands it over."""
+
+    message_id: str
+    receipt_handle: str
+    body: str
+    receive_count: int
+
+
+def deliver_batch(
+    repo: Repository,
+    queue: RetryQueue,
+    messages: Sequence[Message],
+    *,
+    settings: Settings,
+    time_left: Callable[[], float],
+    poster: Poster = post,
+    secrets: SecretBox = NO_SECRETS,
+) -> list[str]:
+    """Deliver a batch side by side; the ids of the messages that failed (a partial batch response).
+
+    Only a message whose own attempt failed is reported (its visibility set to the schedule's delay);
+    the others are deleted. Copies of one delivery run one after the other (their claim decides which
+    one posts), one tenant runs at most ``TENANT_SLOTS`` at once, and a delivery starts only while the
+    invocation (``time_left``, seconds) can still hold its deadline, so a batch never times out whole.
+    """
+    copies: dict[tuple[str, ...], list[tuple[Message, DeliveryRequest]]] = defaultdict(list)
+    failed: list[str] = []
+    for message in messages:
+        try:
+            request = request_of_message(message.body)
+        except ValidationError:
+            logger.error("unreadable delivery message", extra={"message_id": message.message_id})
+            failed.append(message.message_id)  # retried, then moved to the DLQ by the redrive
+            continue
+        copies[(request.tenant_id, request.webhook_id, request.event_id)].append((message, request))
+    tenants = {tenant for tenant, _, _ in copies}
+    slots = {tenant: BoundedSemaphore(TENANT_SLOTS) for tenant in tenants}
+
+    def run(group: list[tuple[Message, DeliveryRequest]]) -> list[str]:
+        return [
+            message.message_id
+            for message, request in group
+            if not _deliver_one(
+                repo, queue, message, request, slots[request.tenant_id], settings, time_left, poster, secrets
+            )
+        ]
+
+    if copies:
+        with ThreadPoolExecutor(max_workers=len(copies), thread_name_prefix="webhook") as pool:
+            for ids in pool.map(run, copies.values()):
+                failed.extend(ids)
+    return failed
+
+
+def _deliver_one(
+    repo: Repository,
+    queue: RetryQueue,
+    message: Message,
+    request: DeliveryRequest,
+    slot: BoundedSemaphore,
+    settings: Settings,
+    time_left: Callable[[], float],
+    poster: Poster,
+    secrets: SecretBox,
+) -> bool:
+    """One message of a batch: True if it is done with (delete it), False to report it failed."""
+    ids = {"tenant_id": request.tenant_id, "webhook_id": request.webhook_id, "event_id": request.event_id}
+    with slot:
+        if time_left() < settings.webhook_timeout_seconds + MARGIN_SECONDS:
+            logger.warning("no time left for a delivery; returned unattempted", extra=ids)
+            queue.retry_in(message.receipt_handle, 0)
+            return False
+        try:
+            outcome = deliver(
+                repo,
+                request,
+                holder=message.message_id,
+                receive_count=message.receive_count,
+                settings=settings,
+                poster=poster,
+                secrets=secrets,
+            )
+        except Exception:
+            logger.exception("delivery attempt crashed", extra=ids)
+            return False
+    if outcome.result in ("retry", "dead"):
+        queue.retry_in(message.receipt_handle, outcome.retry_in or 0)
+        return False
+    return True

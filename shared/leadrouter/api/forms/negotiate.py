@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote, urlsplit
 
+from leadrouter.domain.spam import origin_allowed, origin_of
+
 JSON_TYPE = ("application", "json")
 HTML_TYPE = ("text", "html")
 _FETCH_MODES = frozenset({"cors", "same-origin", "no-cors"})
@@ -117,21 +119,41 @@ def _origin_key(origin: str) -> tuple[str, str, int] | None:
     return scheme, parts.hostname.lower(), port if port is not None else _DEFAULT_PORTS[scheme]
 
 
-def cors_headers(origin: str | None, allowed_origins: Sequence[str]) -> dict[str, str]:
-    """CORS headers for an answer: the origin echoed only if the source allows it; ``Vary`` always.
+def cors_headers(origin: str | None, allowed_origins: Sequence[str] | None) -> dict[str, str]:
+    """CORS headers for an answer: the caller's origin echoed if the source allows it; ``Vary`` always.
 
-    ``["*"]`` allows any well-formed origin (echoed, not ``*``, so the answer is the same shape). The
-    opaque origin ``null`` (sandboxed frames, ``file:``) is never echoed.
+    ``allowed_origins`` empty (a new source's default) or holding ``"*"`` allows any well-formed origin,
+    as ``domain.spam.origin_allowed`` does: a form key is public and a plain form posts from anywhere, so
+    a script on any page is answered too. Otherwise only the listed origins. None: the source is not
+    known yet (a preflight without a key): any origin, the real request's answer decides. The origin
+    is echoed, never ``*``; the opaque origin ``null`` (sandboxed frames, ``file:``) never.
     """
     vary = {"Vary": "Origin"}
-    if origin is None:
+    if origin is None or _origin_key(origin) is None or origin_of(origin) is None:
         return vary
-    key = _origin_key(origin)
-    if key is None:
-        return vary
-    if "*" in allowed_origins or key in {_origin_key(allowed) for allowed in allowed_origins}:
+    if allowed_origins is None or origin_allowed(origin, None, allowed_origins):
         return {"Access-Control-Allow-Origin": origin, **vary}
     return vary
+
+
+#: What a form door's preflight allows: the methods and the request headers a script may send.
+PREFLIGHT_METHODS = "POST,OPTIONS"
+PREFLIGHT_HEADERS = "Content-Type,X-Form-Key,Idempotency-Key,Accept"
+PREFLIGHT_MAX_AGE = "600"
+
+
+def preflight_headers(origin: str | None, allowed_origins: Sequence[str] | None) -> dict[str, str]:
+    """A CORS preflight's answer for a form door: allowed as ``cors_headers`` decides, with the methods
+    and headers a script may use; nothing but ``Vary`` for an origin that may not post."""
+    headers = cors_headers(origin, allowed_origins)
+    if "Access-Control-Allow-Origin" not in headers:
+        return headers
+    return {
+        **headers,
+        "Access-Control-Allow-Methods": PREFLIGHT_METHODS,
+        "Access-Control-Allow-Headers": PREFLIGHT_HEADERS,
+        "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+    }
 
 
 def redirect_target(requested: str | None, default: str | None, allowed_hosts: Sequence[str]) -> str | None:

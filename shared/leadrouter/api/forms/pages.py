@@ -1,7 +1,9 @@
 """The pages a visitor sees after posting a plain form: thank you, or what to fix (Vietnamese first).
 
-Each page is one self-contained UTF-8 document (inline CSS, no scripts, no external assets) so it shows
-the same behind any CDN and with JavaScript off. Every interpolated value is HTML-escaped.
+Each page is one self-contained UTF-8 document (inline CSS, no scripts, no external assets; an empty
+inline icon, so a browser does not ask for ``/favicon.ico``) so it shows the same behind any CDN and with
+JavaScript off. Every interpolated value is HTML-escaped. An error page's advice follows its status: only
+a problem with what was typed sends the visitor back to correct the form.
 """
 
 from __future__ import annotations
@@ -33,7 +35,44 @@ PROBLEM_MESSAGES_VI: tuple[tuple[str, str], ...] = (
     ("required", "Vui lòng điền thông tin này."),
     ("string should have at least 1 character", "Vui lòng điền thông tin này."),
     ("too long", "Nội dung quá dài."),
+    # the door's own refusals (no form field to name)
+    ("too many submissions", "Bạn đã gửi nhiều lần trong thời gian ngắn."),
+    ("this page may not post to this form", "Trang này không được phép gửi vào biểu mẫu này."),
+    ("unknown or disabled form key", "Biểu mẫu này không còn nhận thông tin."),
+    ("missing form key", "Biểu mẫu này thiếu mã nguồn (form key)."),
+    ("request body over", "Nội dung gửi quá lớn."),
+    ("too many fields", "Biểu mẫu có quá nhiều trường."),
+    ("the lead could not be stored right now", "Hệ thống đang bận."),
+    ("the captcha check is unavailable right now", "Hệ thống kiểm tra CAPTCHA đang bận."),
 )
+#: Problem keys that name no field the visitor sees (the door's own checks): shown without a label.
+UNLABELLED = frozenset({"", "body", "form_key", "origin", "X-Source-Secret", "Idempotency-Key"})
+
+#: What the visitor can do, by the answer's status (Vietnamese, English). A problem with what was typed
+#: (400, 413, 415, 422) is corrected on the form; the others are not the form's content.
+_FIX = (
+    "Vui lòng bấm nút Quay lại của trình duyệt để sửa và gửi lại.",
+    "Please use your browser's Back button to correct and resend the form.",
+)
+_ADVICE: dict[int, tuple[str, str]] = {
+    429: (
+        "Vui lòng đợi một phút rồi gửi lại; thông tin bạn đã nhập không có gì sai.",
+        "Please wait a minute, then send it again; nothing is wrong with what you typed.",
+    ),
+    503: (
+        "Vui lòng thử gửi lại sau ít phút; thông tin bạn đã nhập không có gì sai.",
+        "Please try sending it again in a few minutes; nothing is wrong with what you typed.",
+    ),
+    401: (
+        "Biểu mẫu trên trang này chưa được cài đặt đúng. Vui lòng liên hệ với chủ trang web theo cách khác.",
+        "The form on this page is not set up correctly. Please contact the site's owner another way.",
+    ),
+    403: (
+        "Biểu mẫu trên trang này không được phép gửi tới đây. "
+        "Vui lòng liên hệ với chủ trang web theo cách khác.",
+        "The form on this page may not send here. Please contact the site's owner another way.",
+    ),
+}
 _AT_MOST = re.compile(r"string should have at most (\d+) characters?")
 
 _STYLE = """
@@ -67,6 +106,7 @@ def _page(title: str, body: str) -> str:
         '<!DOCTYPE html>\n<html lang="vi">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="robots" content="noindex">\n'
+        '<link rel="icon" href="data:,">\n'
         f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
@@ -82,11 +122,12 @@ def thank_you_page(title: str | None = None, message: str | None = None) -> str:
     return _page(heading, f"<h1>{escape(heading)}</h1>\n{text}")
 
 
-def error_page(problems: Sequence[tuple[str, str]], *, back_url: str | None = None) -> str:
-    """What to fix, as (label the form uses, message) pairs: Vietnamese, with our English under it.
+def error_page(problems: Sequence[tuple[str, str]], *, status: int = 422, back_url: str | None = None) -> str:
+    """What went wrong, as (label the form uses, message) pairs: Vietnamese, with our English under it,
+    and what the visitor can do about it (``status``: correct the form, wait, or contact the site).
 
-    The way back is a link to ``back_url`` (the form's page) when given and http(s); otherwise a line
-    asking to use the browser's Back button: no script needed either way.
+    A problem of the door's own (``UNLABELLED``: the rate limit, the origin, the key) has no label. With
+    ``back_url`` (the form's page, http(s)) a link back follows the advice: no script needed either way.
     """
     items = []
     for label, message in problems:
@@ -94,13 +135,12 @@ def error_page(problems: Sequence[tuple[str, str]], *, back_url: str | None = No
         shown = escape(message)
         if vietnamese:
             shown = f'{escape(vietnamese)} <span class="en" lang="en">({shown})</span>'
-        items.append(f"<li><strong>{escape(label)}</strong>: {shown}</li>")
+        named = f"<strong>{escape(label)}</strong>: " if label not in UNLABELLED else ""
+        items.append(f"<li>{named}{shown}</li>")
     listing = "<ul>\n" + "\n".join(items) + "\n</ul>" if items else ""
+    advice_vi, advice_en = _ADVICE.get(status, _FIX)
+    back = f"<p>{escape(advice_vi)}</p>\n{_english(advice_en)}"
     if back_url and back_url.lower().startswith(("https://", "http://")):
-        back = f'<a class="back" href="{escape(back_url)}">Quay lại biểu mẫu / Back to the form</a>'
-    else:
-        back = "<p>Vui lòng bấm nút Quay lại của trình duyệt để sửa và gửi lại.</p>\n" + _english(
-            "Please use your browser's Back button to correct and resend the form."
-        )
+        back += f'\n<a class="back" href="{escape(back_url)}">Quay lại biểu mẫu / Back to the form</a>'
     heading = f'{escape(ERROR_HEADING_VI)}<br><span class="en" lang="en">{escape(ERROR_HEADING_EN)}</span>'
     return _page(f"{ERROR_HEADING_VI} / {ERROR_HEADING_EN}", f"<h1>{heading}</h1>\n{listing}\n{back}")

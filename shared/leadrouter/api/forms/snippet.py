@@ -5,7 +5,8 @@ our thank-you page or the owner's. The landing URL's UTM tags reach us then only
 header, which browsers cut to the origin cross-site unless the page opts in with a referrer meta tag
 (the snippet's comment says so). With JavaScript, the optional script also sends the landing URL and
 referrer as fields, posts with ``fetch`` (``FormData`` and ``Accept: application/json`` keep it a CORS
-simple request: no preflight) and shows the result inline instead of leaving the page.
+simple request: no preflight) and shows the result inline instead of leaving the page. It can read the
+answer from any site while the source lists no ``allowed_origins`` (the default), else from those.
 """
 
 from __future__ import annotations

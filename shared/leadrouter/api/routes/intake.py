@@ -1,4 +1,5 @@
-"""The form door's routes: ``POST /intake/leads`` (JSON or forms), ``POST /f/{form_key}``, ``GET /thanks``.
+"""The form door's routes: ``POST /intake/leads`` (JSON or forms), ``POST /f/{form_key}``, ``GET /thanks``,
+and the two POST routes' CORS preflights (``OPTIONS``), answered per form source.
 
 Both POST routes take the body raw (``api.door`` decodes JSON, urlencoded and multipart itself,
 UTF-8 throughout): Powertools' parser would refuse a form, or crash on a Vietnamese multipart part.
@@ -13,7 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
-from leadrouter.api.door import take_submission, thanks_page
+from leadrouter.api.door import preflight, take_submission, thanks_page
 
 router = Router()
 IDEMPOTENCY_HEADER = "idempotency-key"
@@ -28,9 +29,15 @@ _COMMON = (
     " Every request with a valid key is stored first (GET /intake/submissions lists them), then "
     "checked (allowed origins, honeypot, CAPTCHA), mapped (the source's field_map) and submitted. "
     "A phone/email already known in the tenant links to the existing lead (configurable per pool). "
-    "JSON answers (201) go to fetch/XHR and API clients; a browser that posted a plain form is "
-    "redirected (303) to the source's thank-you page or the built-in one; errors are pages for it too."
+    "JSON answers (201) go to fetch/XHR and API clients: with the form key alone a receipt "
+    '(submission_id, status "received"), the same whether the contact is new or known; with the '
+    "source's secret in X-Source-Secret (servers only) the lead's id and status. A browser that posted "
+    "a plain form is redirected (303) to the source's thank-you page or the built-in one; errors are "
+    "pages for it too. Bodies over 64 KiB are refused (413)."
 )
+#: Not bounded by the route's validation: a browser posting an over-long key must get the door's 401
+#: page (an unknown key), not a validation error in JSON.
+KEY_DOC = "the form source's key (any other, a longer one too, is unknown: 401)"
 SenderId = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=128, description=IDEMPOTENCY_DOC),
@@ -48,7 +55,7 @@ SenderId = Annotated[
         + _COMMON
     ),
     responses={
-        201: {"description": "lead created or linked"},
+        201: {"description": "stored and accepted: a receipt (the lead only with X-Source-Secret)"},
         303: {"description": "see the thank-you page"},
     },
     tags=["intake"],
@@ -68,16 +75,25 @@ def post_lead(idempotency_key: SenderId = None) -> Response[Any]:
         "lead's fields, utm_*/click ids its attribution; fields starting with _ are reserved." + _COMMON
     ),
     responses={
-        201: {"description": "lead created or linked"},
+        201: {"description": "stored and accepted: a receipt (the lead only with X-Source-Secret)"},
         303: {"description": "see the thank-you page"},
     },
     tags=["intake"],
 )
 def post_form(
-    form_key: Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")],
-    idempotency_key: SenderId = None,
+    form_key: Annotated[str, Path(min_length=1, description=KEY_DOC)], idempotency_key: SenderId = None
 ) -> Response[Any]:
     return take_submission(router, path_key=form_key, typed_json=False)
+
+
+@router.route("/intake/leads", method="OPTIONS", cors=False, include_in_schema=False)
+def preflight_lead() -> Response[str]:
+    return preflight(router, path_key=None)
+
+
+@router.route("/f/<form_key>", method="OPTIONS", cors=False, include_in_schema=False)
+def preflight_form(form_key: str) -> Response[str]:
+    return preflight(router, path_key=form_key)
 
 
 @router.get("/thanks", summary="The built-in thank-you page forms land on", tags=["intake"])

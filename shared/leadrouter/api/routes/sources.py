@@ -1,8 +1,10 @@
 """Form sources and data-pool settings (admin only).
 
 A form source posts leads into one data pool with a form key. The key is returned once, when the source
-is created, with the source's action URL and a copy-paste HTML snippet; only its hash is stored, so it
-can never be listed or read back. A CAPTCHA secret is write-only in the same way.
+is created, with the source's action URL, a copy-paste HTML snippet and the source's secret; only their
+hashes are stored, so they can never be listed or read back. The secret (``X-Source-Secret``) is for
+servers that need the lead's id and status in the answer; a new one replaces it at
+``POST /form-sources/{source_id}/secret``. A CAPTCHA secret is write-only in the same way.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from leadrouter.api.context import PathIdent, PathLabel, caller_of
 from leadrouter.api.contract import answers, base_path
@@ -17,7 +20,7 @@ from leadrouter.api.forms.snippet import form_snippet
 from leadrouter.domain.forms import CaptchaView, FormDoor
 from leadrouter.domain.models import FormSource, PoolSettings
 from leadrouter.logic import admin as logic
-from leadrouter.runtime import repository
+from leadrouter.runtime import repository, secret_box
 
 router = Router()
 
@@ -30,10 +33,15 @@ class FormSourceOut(FormSource):
     """A source as the API shows it: everything but its key and its CAPTCHA secret."""
 
     web_form: FormDoorOut = Field(default_factory=FormDoorOut)
+    secret_hash: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
+    has_secret: bool = Field(
+        default=False, description="whether a source secret is issued (POST /form-sources/{id}/secret)"
+    )
 
     @classmethod
     def of(cls, source: FormSource) -> FormSourceOut:
         data = source.model_dump()
+        data["has_secret"] = data.pop("secret_hash", None) is not None
         if source.web_form.captcha is not None:
             data["web_form"]["captcha"] = CaptchaView.model_validate(
                 source.web_form.captcha.model_dump()
@@ -46,6 +54,17 @@ class NewFormSource(BaseModel):
     form_key: str = Field(description="the source's key (X-Form-Key, or in action_url); shown only this once")
     action_url: str = Field(description="a plain HTML form's action: POST here, no JavaScript needed")
     snippet: str = Field(description="copy-paste HTML form posting to action_url (works without JavaScript)")
+    source_secret: str = Field(
+        description=(
+            "for servers only (a CRM), never in a page: sent as X-Source-Secret with the form key, the "
+            "answer names the lead and its status; shown only this once"
+        )
+    )
+
+
+class NewSourceSecret(BaseModel):
+    source_id: str
+    source_secret: str = Field(description="the new X-Source-Secret; the previous one no longer works")
 
 
 class FormSourceList(BaseModel):
@@ -70,7 +89,8 @@ def _action_url(key: str) -> str:
 )
 def create_source(body: logic.FormSourceCreate) -> Response[NewFormSource]:
     caller = caller_of(router, "admin")
-    source, key = logic.create_form_source(repository(), caller, body)
+    issued = logic.create_form_source(repository(), caller, body, secrets=secret_box())
+    source, key = issued.source, issued.form_key
     action = _action_url(key)
     captcha = source.web_form.captcha
     snippet = form_snippet(
@@ -81,7 +101,34 @@ def create_source(body: logic.FormSourceCreate) -> Response[NewFormSource]:
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
-        body=NewFormSource(source=FormSourceOut.of(source), form_key=key, action_url=action, snippet=snippet),
+        body=NewFormSource(
+            source=FormSourceOut.of(source),
+            form_key=key,
+            action_url=action,
+            snippet=snippet,
+            source_secret=issued.secret,
+        ),
+    )
+
+
+@router.post(
+    "/form-sources/<source_id>/secret",
+    summary="Issue a new source secret (X-Source-Secret); the previous one stops working",
+    description=(
+        "The secret lets a server (a CRM posting to POST /intake/leads) be answered with the lead's id "
+        "and status; the form key alone gets a receipt. Shown only in this answer; only its hash is "
+        "stored. Containers pick the change up within 30 seconds."
+    ),
+    responses={201: {"description": "the new secret; keep it, it is not shown again"}},
+    tags=["form sources"],
+)
+def rotate_secret(source_id: PathIdent) -> Response[NewSourceSecret]:
+    caller = caller_of(router, "admin")
+    source, secret = logic.rotate_source_secret(repository(), caller, source_id)
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=NewSourceSecret(source_id=source.source_id, source_secret=secret),
     )
 
 
@@ -109,7 +156,8 @@ def list_sources() -> FormSourceList:
 )
 def edit_source(source_id: PathIdent, body: logic.FormSourceEdit) -> FormSourceOut:
     caller = caller_of(router, "admin")
-    return FormSourceOut.of(logic.edit_form_source(repository(), caller, source_id, body))
+    edited = logic.edit_form_source(repository(), caller, source_id, body, secrets=secret_box())
+    return FormSourceOut.of(edited)
 
 
 @router.get("/pools/<pool>", summary="A data pool's settings (defaults if never set)", tags=["form sources"])

@@ -9,14 +9,14 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
 
 from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathSubmissionId, caller_of, now
 from leadrouter.api.contract import answers
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.models import Ident
-from leadrouter.domain.submissions import Submission, SubmissionStatus
+from leadrouter.domain.submissions import Check, Submission, SubmissionStatus
 from leadrouter.logic import submissions as logic
 from leadrouter.logic.intake import IntakeResult
 from leadrouter.runtime import repository
@@ -31,10 +31,23 @@ class SubmissionPage(BaseModel):
     cursor: str | None = Field(description="pass back as ?cursor= for the next page; null at the end")
 
 
+class ReplayOptions(BaseModel):
+    release_unverified: bool = Field(
+        default=False,
+        description=(
+            "let in a submission that did not pass the door's checks (its `unverified_checks`: spam, "
+            "a failed or unchecked CAPTCHA, a refused origin); without it such a replay is a 422"
+        ),
+    )
+
+
 class Replayed(BaseModel):
     submission_id: str
     status: SubmissionStatus
     result: IntakeResult
+    unverified_checks: list[Check] = Field(
+        description="the checks it was let in without passing (empty: it had passed them all)"
+    )
 
 
 @router.get(
@@ -43,9 +56,11 @@ class Replayed(BaseModel):
     description=(
         "Each record holds the decoded form (personal data: admins only), kept headers, a status and "
         "a reason. status=rejected lists what could not become a lead as sent (no phone or email after "
-        "mapping, CAPTCHA failed, origin refused, malformed); spam the honeypot's catches; failed and "
+        "mapping, CAPTCHA failed, origin refused, malformed, too large, or `conflict:` a submission_id "
+        "or Idempotency-Key reused with other content); spam the honeypot's catches; failed and "
         "received what a crash left unfinished. A page may hold fewer than `limit` items and still "
-        "have a cursor (the filter runs over the tenant's records)."
+        "have a cursor (the filter runs over the tenant's records). `checks` says what each of the "
+        "door's checks said, `unverified_checks` which it did not pass (a replay must release them)."
     ),
     tags=["intake"],
 )
@@ -79,9 +94,11 @@ def get_submission(submission_id: SubmissionId) -> Submission:
     summary="Run a stored submission again (after fixing the source's field_map); releases spam",
     description=(
         "For rejected, failed, unfinished (received) and spam submissions. Uses the source's settings as "
-        "they are now; the honeypot, origin and CAPTCHA checks are skipped (an admin decided). Exactly "
-        "once: a submission can only ever make its one lead; replaying one that already became a lead "
-        "is a 409."
+        "they are now; the origin, honeypot and CAPTCHA checks cannot run again. A submission that did "
+        "not pass them all (its `unverified_checks`: spam, a failed or unchecked CAPTCHA, a refused "
+        'origin) is a 422 unless the body says `{"release_unverified": true}`; the answer lists what '
+        "was let in unverified. Exactly once: a submission can only ever make its one lead; replaying "
+        "one that already became a lead is a 409."
     ),
     responses=answers(
         "the replay's outcome: the submission's new status and the intake answer",
@@ -90,11 +107,19 @@ def get_submission(submission_id: SubmissionId) -> Submission:
     ),
     tags=["intake"],
 )
-def replay(submission_id: SubmissionId) -> Response[Replayed]:
+def replay(
+    submission_id: SubmissionId, options: Annotated[ReplayOptions | None, Body()] = None
+) -> Response[Replayed]:
     caller = caller_of(router, "admin")
-    outcome = logic.replay(repository(), caller, submission_id, now())
+    release = options.release_unverified if options is not None else False
+    outcome = logic.replay(repository(), caller, submission_id, now(), release_unverified=release)
     assert outcome.answer is not None
-    body = Replayed(submission_id=outcome.submission_id, status=outcome.status, result=outcome.answer)
+    body = Replayed(
+        submission_id=outcome.submission_id,
+        status=outcome.status,
+        result=outcome.answer,
+        unverified_checks=list(outcome.released),
+    )
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
 
 

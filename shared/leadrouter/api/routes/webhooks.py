@@ -1,6 +1,6 @@
 """Webhooks (admin only): signed HTTPS deliveries of the tenant's events, their log, a test event.
 
-The signing secret is returned once, by ``POST /webhooks``; it is stored for signing and never listed.
+The signing secret is returned once, by ``POST /webhooks``; it is stored sealed for signing and never listed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from leadrouter.data.webhook_queue import delivery_queue
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.webhooks import SCHEDULE, Delivery, Webhook
 from leadrouter.logic import webhooks as logic
-from leadrouter.runtime import repository
+from leadrouter.runtime import repository, secret_box
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER
 
@@ -56,7 +56,8 @@ class TestQueued(BaseModel):
 _DESCRIPTION = (
     "Each delivery is an HTTPS POST of `{id, type, created_at, tenant_id, test, data}` (data: the event "
     f'as in docs/events.md), signed in `{HEADER}: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. '
-    "Deliveries are at least once (dedupe on `id`); any answer but 2xx within 5 s is retried after "
+    "Deliveries are at least once (dedupe on `id`); any answer but 2xx within 10 s (DNS, connection, "
+    "TLS and the answer's headers, all in one deadline) is retried after "
     + ", ".join(f"{d}s" for d in SCHEDULE.delays)
     + f" ({SCHEDULE.max_attempts} attempts), then the delivery is dead."
 )
@@ -73,7 +74,7 @@ def create_webhook(body: logic.WebhookCreate) -> Response[NewWebhook]:
     caller = caller_of(router, "admin")
     settings = Settings.from_env()
     webhook, secret = logic.register(
-        repository(), caller, body, now(), allow_local=settings.webhooks_allow_local
+        repository(), caller, body, now(), secrets=secret_box(), allow_local=settings.webhooks_allow_local
     )
     return Response(
         status_code=201,
@@ -131,6 +132,10 @@ def list_deliveries(
 @router.post(
     "/webhooks/<webhook_id>/test",
     summary="Send a test event: a LeadAssigned-shaped delivery with test: true",
+    description=(
+        f"At most {logic.TEST_EVENTS_PER_MINUTE} test events a minute per tenant (a counter every "
+        "container shares); more is a 429 with Retry-After (the seconds left in the minute)."
+    ),
     responses=answers("queued; the deliveries log shows its outcome", status=202, not_found=_NO_WEBHOOK),
     tags=["webhooks"],
 )
