@@ -119,7 +119,12 @@ def create_source(body: logic.FormSourceCreate) -> Response[NewFormSource]:
         "and status; the form key alone gets a receipt. Shown only in this answer; only its hash is "
         "stored. Containers pick the change up within 30 seconds."
     ),
-    responses={201: {"description": "the new secret; keep it, it is not shown again"}},
+    responses=answers(
+        "the new secret; keep it, it is not shown again",
+        status=201,
+        not_found="no such form source in the caller's tenant",
+        conflict="the source changed meanwhile: retry",
+    ),
     tags=["form sources"],
 )
 def rotate_secret(source_id: PathIdent) -> Response[NewSourceSecret]:
