@@ -87,7 +87,8 @@ def test_a_busy_port_gives_one_clear_line() -> None:
         holder.listen()
         port = holder.getsockname()[1]
         process = local_stack.start(port)
-        output, _ = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        output = local_stack.console(process)
     assert process.returncode != 0
     assert f"port {port}" in output and "busy" in output
     assert "Traceback" not in output
@@ -127,7 +128,8 @@ def test_two_sigterms_stop_cleanly_and_the_port_is_free_again_at_once() -> None:
     # When it gets SIGTERM twice in a row (a supervisor, then an impatient one)
     first.send_signal(signal.SIGTERM)
     first.send_signal(signal.SIGTERM)
-    output, _ = first.communicate(timeout=30)
+    first.wait(timeout=30)
+    output = local_stack.console(first)
     # Then it stops cleanly, once
     assert first.returncode == 0, output
     assert output.count("stopped.") == 1 and "Traceback" not in output
@@ -137,7 +139,8 @@ def test_two_sigterms_stop_cleanly_and_the_port_is_free_again_at_once() -> None:
         local_stack.wait_ready(second, url)
     finally:
         second.send_signal(signal.SIGTERM)
-        output, _ = second.communicate(timeout=30)
+        second.wait(timeout=30)
+        output = local_stack.console(second)
     assert second.returncode == 0, output
 
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -61,7 +62,7 @@ def start(port: int, *extra: str) -> subprocess.Popen[str]:
         "SUBMISSIONS_TABLE",
     ):
         env.pop(var, None)
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "leadrouter_local.runner", "--in-memory", "--port", str(port), *extra],
         cwd=ROOT,
         env=env,
@@ -69,12 +70,36 @@ def start(port: int, *extra: str) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    _CONSOLES[process.pid] = _Console(process)
+    return process
+
+
+class _Console:
+    """Reads what the stack prints as it prints it. A full pipe would block the stack's request
+    threads on their log lines (a fuzzing run prints thousands) until the test stops it."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.lines.append(line)
+
+    def text(self, wait: float = 0) -> str:
+        self._thread.join(wait)
+        return "".join(self.lines)
+
+
+_CONSOLES: dict[int, _Console] = {}
 
 
 def wait_ready(process: subprocess.Popen[str], url: str) -> None:
     def ready() -> bool:
         if process.poll() is not None:
-            pytest.fail(f"stack exited early: {process.stdout.read() if process.stdout else ''}")
+            pytest.fail(f"stack exited early: {_CONSOLES[process.pid].text(wait=5)}")
         try:
             return request(f"{url}/openapi.json")[0] == 200
         except OSError:
@@ -86,7 +111,13 @@ def wait_ready(process: subprocess.Popen[str], url: str) -> None:
 def stop(process: subprocess.Popen[str], stop_signal: int = signal.SIGINT) -> str:
     """Stop it as Ctrl-C would; it must exit cleanly. Returns everything it printed."""
     process.send_signal(stop_signal)
-    output, _ = process.communicate(timeout=30)
+    process.wait(timeout=30)
+    output = console(process)
     assert process.returncode == 0, output
     assert "stopped." in output and "Traceback" not in output, output
     return output
+
+
+def console(process: subprocess.Popen[str]) -> str:
+    """Everything a stack that has exited printed (its stdout is read as it prints: see ``_Console``)."""
+    return _CONSOLES.pop(process.pid).text(wait=10)

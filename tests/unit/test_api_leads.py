@@ -220,6 +220,31 @@ def test_mass_update_into_a_campaign_then_the_campaign_rule_splits_them(
     )
 
 
+def test_moving_a_held_lead_into_a_campaign_records_its_release_from_the_owner(
+    moto_repo: Repository, api_clock
+) -> None:
+    # Given a lead A holds, and one still pending
+    (held,) = _assigned(moto_repo, {"A": 1}, 1)
+    (waiting,) = add_leads(moto_repo, 1)
+    # When an admin moves both into a campaign
+    reply = call(
+        event("POST", "/campaigns/tet/leads", {"lead_ids": [held.lead_id, waiting.lead_id]}, claims=ADMIN)
+    )
+    assert reply.status == 200 and reply.body["updated"] == 2
+    # Then the held lead's history says A lost it, and why, and who did it
+    history = call(event("GET", f"/leads/{held.lead_id}", claims=ADMIN)).body["history"]
+    releases = [h for h in history if h["type"] == "decision" and h["action"] == "released"]
+    assert [(r["previous_owner"], r["reason"], r["by"]) for r in releases] == [
+        ("A", "moved_to_campaign", ADMIN["sub"])
+    ]
+    after = moto_repo.get_lead(TENANT, held.lead_id)
+    assert after is not None and after.status is LeadStatus.PENDING and after.owner is None
+    assert after.decisions[-1].at == api_clock["now"]
+    # ...while a lead nobody held is only moved
+    stored = moto_repo.get_lead(TENANT, waiting.lead_id)
+    assert stored is not None and [d.action for d in stored.decisions] == []
+
+
 def test_deleting_is_for_admins_and_team_leads_not_staff(moto_repo: Repository, api_clock) -> None:
     # Given a lead held by A, of team red
     (lead,) = _assigned(moto_repo, {"A": 1}, 1, [staff("A", team="red")])

@@ -173,3 +173,63 @@ def test_invalid_pool_settings_are_422_and_write_nothing(
 def test_reading_an_impossible_pool_name_is_422(moto_repo: Repository) -> None:
     reply = call_as("GET", f"/pools/{'p' * 65}")
     assert reply.status == 422 and [e["field"] for e in reply.body["errors"]] == ["pool"]
+
+
+# ------------------------------------------------------------------ configured URLs (issue #23 item 13)
+_NEWLINE_URL = "https://shop.example.vn/cam-on\r\nSet-Cookie: session=attacker"
+
+
+@pytest.mark.parametrize(
+    ("web_form", "field"),
+    [
+        ({"thank_you_url": _NEWLINE_URL}, "web_form.thank_you_url"),
+        ({"thank_you_url": "https://shop.example.vn/cam\ton"}, "web_form.thank_you_url"),
+        ({"thank_you_url": "https://shop.example.vn/cảm-ơn"}, "web_form.thank_you_url"),
+        ({"thank_you_url": "http://shop.example.vn/cam-on"}, "web_form.thank_you_url"),
+        ({"thank_you_url": "https://shop.example.vn\\@evil.example/"}, "web_form.thank_you_url"),
+        ({"allowed_origins": ["http://landing.example.vn"]}, "web_form.allowed_origins.0"),
+        ({"allowed_origins": ["https://landing.example.vn\n"]}, None),  # trailing: trimmed, accepted
+        ({"allowed_origins": ["https://landing.example.vn\x00"]}, "web_form.allowed_origins.0"),
+        ({"redirect_hosts": ["promo.example.vn\r\nX: y"]}, "web_form.redirect_hosts.0"),
+    ],
+)
+def test_configured_urls_are_strict_and_a_bad_one_is_a_422_naming_it_that_writes_nothing(
+    moto_repo: Repository, moto_tables: dict[str, str], web_form: dict[str, Any], field: str | None
+) -> None:
+    # Given a source an admin created with good settings
+    created = call_as("POST", "/form-sources", {"name": "Landing", "pool": "web"})
+    source_id, rev = created.body["source"]["source_id"], created.body["source"]["rev"]
+    before = config_items(moto_tables)
+    # When a new source, or an edit of that one, sets a URL with a line break, a tab, non-ASCII text,
+    # plain http to a public host, a backslash, or a control character
+    made = call_as("POST", "/form-sources", {"name": "Other", "pool": "web", "web_form": web_form})
+    edited = call_as("PATCH", f"/form-sources/{source_id}", {"rev": rev, "web_form": web_form})
+    if field is None:  # (only surrounding whitespace: trimmed like every text field)
+        assert made.status == 201 and edited.status == 200
+        return
+    # Then both are a 422 naming the field, and nothing was written
+    for reply in (made, edited):
+        assert reply.status == 422, reply.body
+        assert [e["field"] for e in reply.body["errors"]] == [field]
+    assert config_items(moto_tables) == before
+
+
+def test_local_pages_may_use_plain_http_and_public_ones_https(moto_repo: Repository) -> None:
+    # Given a developer's page on this machine and a real landing page
+    web_form = {
+        "thank_you_url": "http://localhost:3000/cam-on?from=form#top",
+        "allowed_origins": ["http://127.0.0.1:8080", "http://[::1]:5173", "https://Landing.Example.vn/"],
+        "redirect_hosts": ["Promo.Example.vn"],
+    }
+    # When a source is created with them
+    reply = call_as("POST", "/form-sources", {"name": "Dev", "pool": "web", "web_form": web_form})
+    # Then they are taken (origins and hosts in their canonical lower-case form)
+    assert reply.status == 201, reply.body
+    saved = reply.body["source"]["web_form"]
+    assert saved["thank_you_url"] == "http://localhost:3000/cam-on?from=form#top"
+    assert saved["allowed_origins"] == [
+        "http://127.0.0.1:8080",
+        "http://[::1]:5173",
+        "https://landing.example.vn",
+    ]
+    assert saved["redirect_hosts"] == ["promo.example.vn"]

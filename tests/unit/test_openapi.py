@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -143,7 +144,12 @@ def test_every_operation_documents_its_error_statuses_with_the_error_body_it_sen
         ("patch", "/leads/{lead_id}"): {"401", "403", "404", "409", "413", "415", "422", "429"},
         ("post", "/intake/leads"): {"400", "401", "403", "413", "415", "422", "429", "503"},
         ("post", "/f/{form_key}"): {"400", "401", "403", "413", "415", "422", "429", "503"},
-        ("delete", "/rules/{rule_id}"): {"401", "403", "404", "409", "422", "429"},
+        ("delete", "/rules/{rule_id}"): {"401", "403", "404", "422", "429"},
+        ("get", "/intake/submissions/{submission_id}"): {"401", "403", "404", "422", "429"},
+        ("post", "/intake/submissions/{submission_id}/replay"): {
+            *("401", "403", "404", "409", "413", "415", "422", "429"),  # a body: release_unverified
+        },
+        ("patch", "/form-sources/{source_id}"): {"401", "403", "404", "409", "413", "415", "422", "429"},
         ("post", "/rules/preview"): {"401", "403", "413", "415", "422", "429"},
         ("get", "/rules"): {"401", "403", "422", "429"},
     }
@@ -162,6 +168,26 @@ def test_every_operation_documents_its_error_statuses_with_the_error_body_it_sen
             assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
     # Powertools' own {"detail": [...]} body is not what this API sends, so it is not in the contract
     assert not {"HTTPValidationError", "ValidationError"} & set(document["components"]["schemas"])
+
+
+def test_a_missing_resource_answers_a_status_its_operation_documents(
+    moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given every bodiless operation on one resource, called by an admin for an id that does not exist
+    monkeypatch.setenv("WEBHOOK_DELIVERY_QUEUE_URL", "https://sqs.ap-southeast-1.amazonaws.com/1/deliveries")
+    document = _committed()
+    admin = {"sub": "u", "custom:tenant_id": TENANT, "custom:role": "admin"}
+    called = []
+    for method, path, operation in _each_operation(document):
+        if "{" not in path or "requestBody" in operation or path.startswith("/f/"):
+            continue
+        concrete = re.sub(r"\{[^}]+\}", "nope", path)
+        # When it is called
+        reply = call(event(method.upper(), concrete, claims=admin))
+        called.append((method, path))
+        # Then what it answers is in its contract (a missing submission is a documented 404, say)
+        assert str(reply.status) in operation["responses"], (method, path, reply.status, reply.body)
+    assert ("get", "/intake/submissions/{submission_id}") in called and len(called) >= 12
 
 
 def _conforms_to_error(body: Any) -> bool:
@@ -304,3 +330,20 @@ def test_created_resources_link_to_the_routes_behind_their_id() -> None:
     assert {link["parameters"]["lead_id"] for link in links.values()} == {"$response.body#/lead_id"}
     operation_ids = {op["operationId"] for _, _, op in _each_operation(_committed())}
     assert {link["operationId"] for link in links.values()} <= operation_ids and len(links) == 6
+
+
+def test_every_time_zone_and_country_the_spec_lists_is_taken(moto_repo: Repository) -> None:
+    # Given the enums the contract documents for a member's time zone and a calendar's country
+    schemas = _committed()["components"]["schemas"]
+    zones = schemas["StaffCreate"]["properties"]["time_zone"]["enum"]
+    countries = schemas["HolidaysIn"]["properties"]["country"]["anyOf"][0]["enum"]
+    assert "Asia/Ho_Chi_Minh" in zones and "VN" in countries
+    admin = {"sub": "u", "custom:tenant_id": TENANT, "custom:role": "admin"}
+    # When each is sent
+    for zone in zones:
+        reply = call(event("POST", "/staff", {"name": "An", "time_zone": zone}, claims=admin))
+        # Then it is taken
+        assert reply.status == 201, (zone, reply.body)
+    for country in countries:
+        reply = call(event("PUT", "/holidays", {"country": country}, claims=admin))
+        assert reply.status == 200, (country, reply.body)

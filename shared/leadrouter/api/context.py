@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, cast
 from urllib.parse import unquote
 
@@ -14,8 +14,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -27,6 +25,7 @@ from leadrouter.api.auth import caller_from_claims, claims_of, require_role
 from leadrouter.clock import utc_now
 from leadrouter.data.items import owner_partition
 from leadrouter.data.repository import PageKey
+from leadrouter.domain.base import PlausibleMoment
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.ids import id_floor
 from leadrouter.domain.models import Caller, Ident, Label
@@ -68,20 +67,16 @@ def _percent_decoded(value: object) -> object:
 PathIdent = Annotated[Ident, BeforeValidator(_percent_decoded), Path()]
 #: A pool or campaign in the path: Vietnamese with spaces, percent-decoded first.
 PathLabel = Annotated[Label, BeforeValidator(_percent_decoded), Path()]
+#: A stored submission's id (the sender's own id, or a key derived from it), percent-decoded first.
+PathSubmissionId = Annotated[
+    Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")],
+    BeforeValidator(_percent_decoded),
+    Path(),
+]
 
-#: Far enough either side of any real lead; beyond it datetime arithmetic and id ranges stop making sense.
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-
-
-def _plausible(moment: datetime) -> datetime:
-    if not EARLIEST <= moment < LATEST:
-        raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year}")
-    return moment
-
-
-#: A time bound in a query string: with a time zone (a naive time would be read in the server's zone).
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+#: A time bound in a query string: ISO 8601 with a time zone (a naive time would be read in the server's
+#: zone), in the service's years.
+Instant = PlausibleMoment
 
 
 def check_order(received_from: datetime | None, received_to: datetime | None) -> None:
@@ -94,6 +89,10 @@ def check_order(received_from: datetime | None, received_to: datetime | None) ->
 #: The fixed-width UTC text every stored timestamp uses (``clock.to_iso``).
 _STORED_MOMENT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$"
 CURSOR_MAX_LENGTH = 400
+CURSOR_DOC = (
+    "opaque: the `cursor` the previous page of this same listing returned (same filters); any other "
+    "value is a 422 naming `cursor`"
+)
 
 
 class ListCursor(BaseModel):
@@ -170,11 +169,13 @@ def decode_cursor(
 
 
 __all__ = [
+    "CURSOR_DOC",
     "CURSOR_MAX_LENGTH",
     "Instant",
     "ListCursor",
     "PathIdent",
     "PathLabel",
+    "PathSubmissionId",
     "caller_of",
     "check_order",
     "decode_cursor",

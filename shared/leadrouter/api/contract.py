@@ -8,8 +8,10 @@ once, for every operation (served at ``/openapi.json`` and ``/swagger``, committ
   takes a form source's key in ``X-Form-Key`` (its ``Idempotency-Key`` header is a route parameter),
   and the form door; both take the source's secret (``X-Source-Secret``) too, from servers that need
   the lead in the answer;
-* every error status an operation can answer, each with the error body the API really sends
-  (``{"message", "errors": [{"field", "message"}]}``), instead of Powertools' ``detail`` list;
+* the error statuses every operation of a kind can answer (credentials, roles, validation, throttling,
+  body size and type: ``error_statuses``), each with the error body the API really sends
+  (``{"message", "errors": [{"field", "message"}]}``), instead of Powertools' ``detail`` list. What
+  only some routes answer (404, 409) each route declares itself, with ``answers(...)`` on its decorator;
 * bodiless 204s;
 * the server URL the document was fetched through, so Swagger UI served from ``/Prod/swagger`` calls
   ``/Prod/...``.
@@ -21,6 +23,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
 BEARER = "cognito"
 FORM_KEY = "formKey"
 SOURCE_SECRET = "sourceSecret"  # noqa: S105 (the security scheme's name)
@@ -30,18 +34,6 @@ FORM_DOOR = ("post", "/f/{form_key}")
 MAX_FORM_KEY_CHARS = 128
 #: Public routes that take no credentials at all (the door's key is in the path; a static page).
 _KEYLESS = {FORM_DOOR, ("get", "/thanks")}
-#: Writes that cannot conflict with anything: a dry run, and a source whose id and key are generated.
-NO_CONFLICT = {
-    ("post", "/rules/preview"),
-    ("post", "/form-sources"),
-    ("post", "/intake/leads"),  # a repeat gets the first answer, never a conflict
-    ("post", "/f/{form_key}"),
-    ("post", "/webhooks"),  # a generated id
-    ("post", "/webhooks/{webhook_id}/test"),  # only queues a delivery
-    ("delete", "/webhooks/{webhook_id}"),  # gone is gone (a second delete is a 404)
-}
-_RESOURCE_IDS = ("{lead_id}", "{rule_id}", "{staff_id}", "{webhook_id}")
-_WRITES = {"post", "put", "patch", "delete"}
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -102,8 +94,6 @@ _DESCRIPTIONS = {
         "source secret"
     ),
     403: "The token's role may not do this (or the token names an unknown role)",
-    404: "Not found in the caller's tenant (or not visible to the caller)",
-    409: "Conflict: it already exists, or it changed since it was read (read it again and retry)",
     400: "The body could not be read (invalid UTF-8, a multipart body without its boundary)",
     413: "Request body over 64 KiB (or a form with too many fields)",
     503: "Stored, but a dependency failed: retry after Retry-After seconds (the same answer, one lead)",
@@ -198,7 +188,8 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
 
 
 def error_statuses(method: str, path: str, operation: Mapping[str, Any]) -> list[int]:
-    """The error statuses an operation can answer, derived from what it is (one rule for all)."""
+    """The error statuses every operation of its kind can answer (one rule for all); a route's own
+    404 and 409 are on its decorator (``answers``)."""
     if (method, path) == ("get", "/thanks"):
         return []
     statuses = [401, 422, 429]
@@ -206,20 +197,35 @@ def error_statuses(method: str, path: str, operation: Mapping[str, Any]) -> list
         statuses += [400, 403, 503]  # unreadable body; origin refused; stored, but retry
     else:
         statuses.append(403)
-    if any(name in path for name in _RESOURCE_IDS):
-        statuses.append(404)
-    if method in _WRITES and (method, path) not in NO_CONFLICT:
-        statuses.append(409)
     if "requestBody" in operation:
         statuses += [413, 415]
     return sorted(set(statuses))
 
 
+def answers(
+    description: str, *, status: int = 200, not_found: str | None = None, conflict: str | None = None
+) -> dict[int, OpenAPIResponse]:
+    """A route's ``responses=``: its success, and the 404 and 409 only it can answer, each saying when.
+
+    The success's body is the route's return type (Powertools fills it in); the errors carry the body
+    every refusal has. The statuses every route shares are added by ``complete``.
+    """
+    responses: dict[int, OpenAPIResponse] = {status: {"description": description}}
+    for code, when in ((404, not_found), (409, conflict)):
+        if when is not None:
+            responses[code] = {"description": when, "content": {"application/json": {"schema": _ERROR_REF}}}
+    return responses
+
+
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def _error_body() -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": _ERROR_REF}}}
+
+
 def _error_response(status: int) -> dict[str, Any]:
-    return {
-        "description": _DESCRIPTIONS[status],
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
+    return {"description": _DESCRIPTIONS[status], **_error_body()}
 
 
 def complete(generated: Mapping[str, Any], server_url: str = "/") -> dict[str, Any]:
@@ -235,6 +241,7 @@ def complete(generated: Mapping[str, Any], server_url: str = "/") -> dict[str, A
     schemas["Error"] = ERROR
     schemas["FieldError"] = FIELD_ERROR
     _add_door_bodies(document)
+    _key_patterns(schemas)
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method not in _METHODS:
@@ -343,6 +350,25 @@ def _add_door_bodies(document: dict[str, Any]) -> None:
     thanks["responses"] = {
         "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}
     }
+
+
+def _key_patterns(node: Any) -> None:
+    """pydantic states a map's key pattern as ``patternProperties``, which leaves other keys free; the
+    server refuses them, so the pattern is stated as ``propertyNames`` (every key must match)."""
+    if isinstance(node, list):
+        for item in node:
+            _key_patterns(item)
+        return
+    if not isinstance(node, dict):
+        return
+    patterns = node.get("patternProperties")
+    if isinstance(patterns, dict) and len(patterns) == 1 and "additionalProperties" not in node:
+        ((pattern, values),) = patterns.items()
+        del node["patternProperties"]
+        node["propertyNames"] = {**node.get("propertyNames", {}), "pattern": pattern}
+        node["additionalProperties"] = values
+    for value in node.values():
+        _key_patterns(value)
 
 
 def _add_links(document: dict[str, Any]) -> None:

@@ -60,6 +60,14 @@ def _bounded_int(digits: str) -> int:
     return int(digits)
 
 
+def _number(text: str) -> float | int:
+    """A number with a fraction or an exponent. A whole one (``1950.0``, ``2e3``) is an integer, as JSON
+    Schema reads it (a schema's ``integer`` admits it), so strict integer fields take it too; beyond
+    DynamoDB's 38 digits it stays a float, for the field to refuse."""
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) < 10**MAX_INTEGER_DIGITS else value
+
+
 def _no_constant(name: str) -> Any:
     raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
 
@@ -68,7 +76,7 @@ def parse_json(text: str) -> Any:
     """The resolver's JSON body parser: every refusal is a JSONDecodeError, which Powertools makes a 422."""
     if json_depth(text) > MAX_JSON_DEPTH:
         raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", text[:64], 0)
-    return json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
+    return json.loads(text, parse_int=_bounded_int, parse_float=_number, parse_constant=_no_constant)
 
 
 def _header(event: dict[str, Any], name: str) -> str | None:

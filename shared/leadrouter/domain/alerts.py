@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from leadrouter.domain.base import _Model
-from leadrouter.domain.contacts import normalise_email
+from leadrouter.domain.contacts import EMAIL_SCHEMA, normalise_email
 
 #: A webhook id (as ``models.Ident``; models imports this module, so it is spelled out here).
 WebhookId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -37,9 +37,11 @@ REASONS_VI = {
 class EscalationAlerts(_Model):
     """The tenant's alert settings (empty: nobody is told beyond the webhooks that subscribe)."""
 
-    webhook_ids: list[WebhookId] = Field(default_factory=list, max_length=MAX_ALERT_WEBHOOKS)
-    emails: list[Annotated[str, Field(max_length=254)]] = Field(
-        default_factory=list, max_length=MAX_ALERT_EMAILS
+    webhook_ids: list[WebhookId] = Field(
+        default_factory=list, max_length=MAX_ALERT_WEBHOOKS, json_schema_extra={"uniqueItems": True}
+    )
+    emails: list[Annotated[str, Field(max_length=254, json_schema_extra=EMAIL_SCHEMA)]] = Field(
+        default_factory=list, max_length=MAX_ALERT_EMAILS, json_schema_extra={"uniqueItems": True}
     )
 
     @field_validator("webhook_ids")

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
 
 from leadrouter.domain.base import Moment, _Model
-from leadrouter.domain.text import check_text
+from leadrouter.domain.text import LINE_PATTERN, accepted_text, check_text
 
 #: Query parameters a landing URL may carry the values of (the rest are never read from it).
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -55,7 +55,9 @@ def check_web_url(value: str) -> str:
     return text
 
 
-UtmValue = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(check_line)]
+UtmValue = Annotated[
+    str, Field(min_length=1, max_length=256), AfterValidator(check_line), accepted_text(LINE_PATTERN, 256)
+]
 ClickId = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(check_token)]
 PlatformId = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(check_line)]
 WebUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL), AfterValidator(check_web_url)]

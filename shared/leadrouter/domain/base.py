@@ -1,20 +1,145 @@
-"""What every domain model builds on: the strict base model and the stored timestamp type.
+"""What every domain model builds on: the strict base model and the date and time types.
 
 Its own module so that ``models`` and the models it is composed of (``attribution``) can both import
-it without an import cycle; ``models`` re-exports both names.
+it without an import cycle; ``models`` re-exports the names.
+
+Dates and times are ISO 8601 text on the wire and in storage. pydantic's lax mode would also read a
+number (``0``, ``1.5``) or numeric text (``"86400"``) as a Unix time, and its strict mode does not help
+here: the API validates JSON already decoded to Python objects, where strict mode refuses the text too,
+and it still reads numeric text as a timestamp. So each type first checks that the value is text in
+its ISO shape (or already a date or time, as code passes them); pydantic then parses it and checks the
+calendar (``2026-13-01`` is refused).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from collections.abc import Callable
+from datetime import date, datetime, time
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from leadrouter.clock import to_iso
 
-#: Every stored timestamp: aware, written as fixed-width UTC text so that string order is time order
-#: (they are index sort keys). pydantic's own JSON form drops zero microseconds and would break that.
-Moment = Annotated[AwareDatetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
+D = TypeVar("D", bound=date)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2})?")
+#: A wall-clock time of day, as the spec documents it (hours 00-23; no offset: it is local time).
+LOCAL_TIME_PATTERN = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?$"
+
+
+def _iso_text(shape: re.Pattern[str], native: type, expected: str) -> Callable[[object], object]:
+    """A check that lets through ``native`` values and text of ``shape``, and refuses the rest."""
+
+    def check(value: object) -> object:
+        if type(value) is native or (native is datetime and isinstance(value, datetime)):
+            return value
+        if isinstance(value, str) and shape.fullmatch(value):
+            return value
+        raise ValueError(f"must be {expected}")
+
+    return check
+
+
+#: A calendar day: ``YYYY-MM-DD`` text only (leave days, holidays).
+IsoDate = Annotated[
+    date, BeforeValidator(_iso_text(_DATE, date, "a date as YYYY-MM-DD text, e.g. 2026-12-06"))
+]
+
+#: Every timestamp: aware ISO 8601 date-time text (``2026-12-06T09:00:00+07:00``, ``…Z``), written as
+#: fixed-width UTC text so that string order is time order (they are index sort keys). pydantic's own
+#: JSON form drops zero microseconds and would break that.
+Moment = Annotated[
+    AwareDatetime,
+    BeforeValidator(
+        _iso_text(
+            _DATE_TIME, datetime, "an ISO 8601 date-time text with its offset, e.g. 2026-12-06T09:00:00+07:00"
+        )
+    ),
+    PlainSerializer(to_iso, return_type=str, when_used="json"),
+]
+
+#: A time of day on someone's own clock (a shift's start and end): ``HH:MM`` or ``HH:MM:SS`` text.
+LocalTime = Annotated[
+    time,
+    BeforeValidator(
+        _iso_text(re.compile(LOCAL_TIME_PATTERN[1:-1]), time, "a local time as HH:MM text, e.g. 08:30")
+    ),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": LOCAL_TIME_PATTERN,
+            "maxLength": 15,
+            "description": "local time of day, HH:MM or HH:MM:SS (no offset: the member's own time zone)",
+            "example": "08:30",
+        }
+    ),
+]
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    """Drop ``null`` from a field's JSON schema: the field may be left out, but null is refused."""
+    schema.pop("default", None)
+    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+
+
+def omissible() -> Any:
+    """A request field that may be left out (``None`` in code) but not sent as null (422)."""
+    return Field(default=None, json_schema_extra=_without_null)
+
+
+#: The years of any lead this service will see. Periods, holidays and previews outside them are refused
+#: (date arithmetic and time-ordered id ranges stop making sense); the year is read as written.
+FIRST_YEAR = 2000
+LAST_YEAR = 2199
+#: The same bounds as the spec states them: a pattern alone (a format as well would leave a generator
+#: filtering 98% of what it draws); days 29-31 are accepted too, the pattern stops at 28 for brevity.
+_DAY_IN_YEARS = r"2[01][0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+_CALENDAR_DAY_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "maxLength": 10,
+        "pattern": f"^{_DAY_IN_YEARS}$",
+        "description": "a date, YYYY-MM-DD, 2000-2199",
+    },
+    mode="validation",
+)
+_MOMENT_IN_YEARS_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "maxLength": 32,
+        "pattern": rf"^{_DAY_IN_YEARS}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{{1,6}})?"
+        r"(?:Z|[+-](?:0[0-9]|1[0-3]):[0-5][0-9])$",
+        "description": "an ISO 8601 date-time with its offset (2026-12-06T09:00:00+07:00), 2000-2199",
+    },
+    mode="validation",
+)
+
+
+def _in_years(value: D) -> D:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
+#: A day of a holiday calendar: an ``IsoDate`` within the service's years.
+CalendarDay = Annotated[IsoDate, AfterValidator(_in_years), _CALENDAR_DAY_SCHEMA]
+#: An instant a caller asks about (a report's period, a preview's arrival): a ``Moment`` within them.
+PlausibleMoment = Annotated[Moment, AfterValidator(_in_years), _MOMENT_IN_YEARS_SCHEMA]
 
 
 class _Model(BaseModel):

@@ -14,6 +14,20 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 DEFAULT_REGION = "VN"
+#: How the spec shows a phone: a Vietnamese mobile or landline number, the sufficient shape (numbers of
+#: other countries in +<country code> form are accepted too, as are spaces, dots and dashes between digits).
+PHONE_SCHEMA = {
+    "pattern": r"^(?:\+84|0)(?:3[0-9]|5[1689]|7[06-9]|8[1-8]|9[0-8])[0-9]{7}$",
+    "description": "a phone number: Vietnamese as 0xxxxxxxxx or +84xxxxxxxxx (other countries as "
+    "+<country code><number>; spaces, dots and dashes are ignored); stored in E.164",
+    "example": "0912345678",
+}
+#: How the spec shows an email: any address but special-use domains (.test, .invalid, .local, …).
+EMAIL_SCHEMA = {
+    "format": "email",
+    "pattern": r"^[^@]+@(?!.*\.(?:test|invalid|local|localhost|onion|arpa)$).+$",
+    "description": "an email address (special-use domains such as .test are refused); stored lower-case",
+}
 _BARE_COUNTRY_CODE = re.compile(r"^84\d{9,10}$")
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
 
 from leadrouter.domain.secrets import is_sealed
-from leadrouter.domain.text import check_label
+from leadrouter.domain.text import LABEL_PATTERN, accepted_text, check_label
 
 #: What a form field may stand for on the lead.
 FieldTarget = Literal["name", "phone", "email"]
@@ -49,38 +49,67 @@ DEFAULT_ALIASES: dict[str, FieldTarget] = {
     "e-mail": "email",
 }
 
-_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
-_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+#: URL grammar shared by the validators and the OpenAPI patterns (one source of truth). Printable ASCII
+#: only: no whitespace, no control characters, no backslash (browsers read it as '/'), no user info.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = rf"{_LABEL}(?:\.{_LABEL})*"
+_PORT = r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?"
+#: https for any host; plain http only for this machine (a developer's page), never over the internet.
+_SCHEME_AND_HOST = rf"(?:https://{_HOST_NAME}|http://(?:localhost|127\.0\.0\.1|\[::1\]))"
+ORIGIN_PATTERN = rf"^{_SCHEME_AND_HOST}{_PORT}/?$"
+URL_PATTERN = rf"^{_SCHEME_AND_HOST}{_PORT}(?:[/?#][!-\[\]-~]*)?$"
+HOST_PATTERN = rf"^{_HOST_NAME}$"
+_ORIGIN = re.compile(ORIGIN_PATTERN)
+_URL = re.compile(URL_PATTERN)
+_HOST = re.compile(HOST_PATTERN)
+_LOCAL_RULE = "https, or http only for localhost, 127.0.0.1 or [::1]"
 
 
 def _origin(value: str) -> str:
-    value = value.strip().lower().rstrip("/")
-    if value != "*" and not _ORIGIN.fullmatch(value):
-        raise ValueError("an origin is scheme://host[:port], e.g. https://landing.example.vn")
-    return value
+    if value == "*":
+        return value
+    if not _ORIGIN.fullmatch(value):
+        raise ValueError(
+            f"an origin is scheme://host[:port], e.g. https://landing.example.vn ({_LOCAL_RULE})"
+        )
+    return value.lower().rstrip("/")
 
 
 def _host(value: str) -> str:
-    value = value.strip().lower()
-    if not _HOST.fullmatch(value) or len(value) > 253:
+    if not _HOST.fullmatch(value):
         raise ValueError("a host name, e.g. landing.example.vn")
-    return value
+    return value.lower()
 
 
 def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or "\\" in value:
-        raise ValueError("an absolute http(s) URL")
+    if not _URL.fullmatch(value):
+        raise ValueError(
+            f"an absolute URL ({_LOCAL_RULE}) without spaces, control characters, backslashes, user "
+            "names or non-ASCII characters (percent-encode them), e.g. https://landing.example.vn/cam-on"
+        )
     return value
 
 
-Origin = Annotated[str, Field(max_length=300), AfterValidator(_origin)]
-Host = Annotated[str, Field(max_length=253), AfterValidator(_host)]
-HttpUrlText = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
+Origin = Annotated[
+    str,
+    Field(max_length=300, json_schema_extra={"anyOf": [{"pattern": ORIGIN_PATTERN}, {"const": "*"}]}),
+    AfterValidator(_origin),
+]
+Host = Annotated[
+    str, Field(max_length=253, json_schema_extra={"pattern": HOST_PATTERN}), AfterValidator(_host)
+]
+HttpUrlText = Annotated[
+    str, Field(max_length=2048, json_schema_extra={"pattern": URL_PATTERN}), AfterValidator(_http_url)
+]
 #: A value of ``utm_campaign`` as ad platforms send it (any text, bounded).
 UtmValue = Annotated[str, Field(min_length=1, max_length=256)]
 #: A campaign as admins name it (the models' ``Label``; not imported, models import this module).
-CampaignLabel = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_label)]
+CampaignLabel = Annotated[
+    str,
+    Field(min_length=1, max_length=64),
+    AfterValidator(check_label),
+    accepted_text(LABEL_PATTERN, 64),
+]
 #: A CAPTCHA action as a page declares it (reCAPTCHA v3 ``execute(..., {action})``, Turnstile
 #: ``data-action``): letters, digits, ``_``, ``-`` and ``/``.
 CaptchaAction = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_/-]+$")]

@@ -16,6 +16,11 @@ def _supported() -> frozenset[str]:
     return frozenset(holiday_library.list_supported_countries())
 
 
+def supported_countries() -> list[str]:
+    """The ISO codes whose public holidays the kept library knows (the spec's enum)."""
+    return sorted(_supported())
+
+
 def check_country(code: str) -> str:
     if code not in _supported():
         raise ValueError(f"no holiday calendar for country {code!r} (use an ISO code like VN)")

@@ -7,13 +7,15 @@ layer adds index attributes and maps them to and from DynamoDB items.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from enum import StrEnum
+from importlib.resources import files
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
+    ConfigDict,
     Field,
     StrictInt,
     ValidationInfo,
@@ -23,11 +25,13 @@ from pydantic import (
 
 from leadrouter.domain.alerts import EscalationAlerts
 from leadrouter.domain.attribution import Attribution
+from leadrouter.domain.base import IsoDate as IsoDate
+from leadrouter.domain.base import LocalTime as LocalTime
 from leadrouter.domain.base import Moment as Moment
 from leadrouter.domain.base import _Model as _Model
 from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.rotation import normalise_weights
-from leadrouter.domain.text import check_label, check_text
+from leadrouter.domain.text import LABEL_PATTERN, TEXT_PATTERN, accepted_text, check_label, check_text
 
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
 #: A rule's rotation cycle has W = Σ(weights / gcd) slots; beyond this, building and storing it costs too
@@ -38,11 +42,21 @@ MAX_CAP = 100_000
 MAX_PRIORITY = 1_000_000
 
 #: A person's or rule's name: any script, NFC, no control or bidi-override characters, something visible.
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_text)]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=200),
+    AfterValidator(check_text),
+    accepted_text(TEXT_PATTERN, 200),
+]
 #: What admins call data pools, pipeline steps and campaigns ("Kho dữ liệu", "Bước", "Chiến dịch"):
 #: Vietnamese with spaces is fine ("Tết 2027"); '#', '/', '\\' and '%' are not (they delimit keys and
 #: paths), nor are control, bidi or zero-width characters. Compared after NFC normalisation.
-Label = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_label)]
+Label = Annotated[
+    str,
+    Field(min_length=1, max_length=64),
+    AfterValidator(check_label),
+    accepted_text(LABEL_PATTERN, 64),
+]
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -87,6 +101,31 @@ def scope_key(*, pool: str | None, step: str | None, campaign: str | None) -> st
 class Scope(_Model):
     """Which leads a rule covers: a data pool + pipeline step ("Kho dữ liệu" + "Bước"), or a campaign."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["campaign"],
+                    "properties": {
+                        "campaign": {"type": "string"},
+                        "pool": {"type": "null"},
+                        "step": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["pool", "step"],
+                    "properties": {
+                        "pool": {"type": "string"},
+                        "step": {"type": "string"},
+                        "campaign": {"type": "null"},
+                    },
+                },
+            ]
+        },
+    )
+
     pool: Label | None = None
     step: Label | None = None
     campaign: Label | None = None
@@ -105,7 +144,7 @@ class Scope(_Model):
 
 
 class Holiday(_Model):
-    day: date
+    day: IsoDate
     name: Name
 
 
@@ -118,7 +157,7 @@ class HolidayCalendar(_Model):
 
     country: Annotated[str, Field(min_length=2, max_length=3, pattern=r"^[A-Z]{2,3}$")] | None = "VN"
     added: list[Holiday] = Field(default_factory=list, max_length=200)
-    removed: list[date] = Field(default_factory=list, max_length=200)
+    removed: list[IsoDate] = Field(default_factory=list, max_length=200)
 
     @field_validator("country")
     @classmethod
@@ -146,6 +185,13 @@ class Tenant(_Model):
         return check_zone(value)
 
 
+#: The IANA time zone names the spec lists (the tz database that rendered it, committed so that the spec
+#: reads the same on every machine); any name the runtime's tz database knows is accepted.
+TIME_ZONES: tuple[str, ...] = tuple(
+    (files("leadrouter.domain") / "time_zones.txt").read_text("utf-8").split()
+)
+
+
 def check_zone(value: str) -> str:
     """An IANA time zone name, or a ValueError that says what is expected."""
     try:
@@ -161,8 +207,8 @@ class WorkingHours(_Model):
     days: list[Annotated[int, Field(ge=1, le=7)]] = Field(
         default_factory=lambda: [1, 2, 3, 4, 5, 6, 7], min_length=1, max_length=7
     )
-    start: time
-    end: time
+    start: LocalTime
+    end: LocalTime
 
     @field_validator("end")
     @classmethod
@@ -196,7 +242,7 @@ class StaffMember(_Model):
     time_zone: str = DEFAULT_TIME_ZONE
     #: Empty means "any time": most SMB teams answer leads whenever they come.
     working_hours: list[WorkingHours] = Field(default_factory=list, max_length=21)
-    leave_dates: list[date] = Field(default_factory=list, max_length=400)
+    leave_dates: list[IsoDate] = Field(default_factory=list, max_length=400)
     #: Recorded when ``paused`` changes (never set directly): the owner's reclaim clock stops in them.
     pauses: list[Pause] = Field(default_factory=list, max_length=MAX_PAUSES)
     #: When the member was last deactivated: sweeps release leads a racing sweep still gave them.
@@ -375,7 +421,12 @@ class Decision(_Model):
     by: str | None = None
 
 
-AttributeName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_label)]
+AttributeName = Annotated[
+    str,
+    Field(min_length=1, max_length=64),
+    AfterValidator(check_label),
+    accepted_text(LABEL_PATTERN, 64),
+]
 AttributeValue = Annotated[str, Field(max_length=1000)]
 #: Free-form form fields kept on a lead (utm_source, "Sản phẩm quan tâm", …): bounded in count and size.
 Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=30)]

@@ -52,7 +52,9 @@ def _sorted_types(types: list[EventType]) -> list[EventType]:
 
 
 EventTypes = Annotated[
-    list[EventType], Field(min_length=1, max_length=len(EventType)), AfterValidator(_sorted_types)
+    list[EventType],
+    Field(min_length=1, max_length=len(EventType), json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_sorted_types),
 ]
 
 

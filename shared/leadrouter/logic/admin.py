@@ -10,7 +10,7 @@ writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -18,12 +18,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     StrictInt,
     TypeAdapter,
     ValidationError,
 )
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.base import omissible
 from leadrouter.domain.dispatch import RECHECK_WINDOW
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from leadrouter.domain.forms import (
@@ -45,9 +47,11 @@ from leadrouter.domain.models import (
     MAX_CAP,
     MAX_PAUSES,
     MAX_PRIORITY,
+    TIME_ZONES,
     Caller,
     FormSource,
     Ident,
+    IsoDate,
     Label,
     Name,
     Pause,
@@ -104,14 +108,34 @@ def _known_id(value: str, what: str) -> str:
 
 
 # ------------------------------------------------------------------ rules
+_NOT_RECLAIM: dict[str, JsonValue] = {"reclaim_after_minutes": {"type": "null"}}
+#: Per kind: a reclaim rule needs its idle time, the others take none, and round-robin weights are all 1.
+_KINDS: list[JsonValue] = [
+    {
+        "required": ["kind", "reclaim_after_minutes"],
+        "properties": {"kind": {"const": "reclaim"}, "reclaim_after_minutes": {"type": "integer"}},
+    },
+    {"required": ["kind"], "properties": {"kind": {"const": "weighted"}, **_NOT_RECLAIM}},
+    {
+        "required": ["kind"],
+        "properties": {
+            "kind": {"const": "round_robin"},
+            "staff": {"items": {"properties": {"weight": {"const": 1}}}},
+            **_NOT_RECLAIM,
+        },
+    },
+]
+
+
 class RuleFields(BaseModel):
     """A rule as an admin writes it: everything except tenant_id (from the token), version and cycle.
 
     The constraints mirror ``Rule`` (a test keeps them in step); the cross-field checks (weights that fit
-    the kind, reclaim time only on reclaim rules, repeated staff) run when the ``Rule`` is built.
+    the kind, reclaim time only on reclaim rules, repeated staff) run when the ``Rule`` is built. What a
+    kind implies is stated in the spec too (``_KINDS``).
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"oneOf": _KINDS})
 
     name: Name
     kind: RuleKind
@@ -226,9 +250,13 @@ def delete_rule(repo: Repository, caller: Caller, rule_id: str) -> None:
 
 # ------------------------------------------------------------------ staff
 Cap = Annotated[int, Field(ge=1, le=MAX_CAP)]
-TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_zone)]
+TimeZoneName = Annotated[
+    str,
+    Field(min_length=1, max_length=64, json_schema_extra={"enum": list(TIME_ZONES)}),
+    AfterValidator(check_zone),
+]
 Shifts = Annotated[list[WorkingHours], Field(max_length=21)]
-LeaveDates = Annotated[list[date], Field(max_length=400)]
+LeaveDates = Annotated[list[IsoDate], Field(max_length=400)]
 
 
 class StaffFields(BaseModel):
@@ -256,15 +284,15 @@ class StaffPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: Name | None = None
+    name: Name | None = omissible()
     team: Ident | None = None
-    active: bool | None = None
-    paused: bool | None = None
+    active: bool | None = omissible()
+    paused: bool | None = omissible()
     max_open_leads: Cap | None = None
     max_leads_per_day: Cap | None = None
-    time_zone: TimeZoneName | None = None
-    working_hours: Shifts | None = None
-    leave_dates: LeaveDates | None = None
+    time_zone: TimeZoneName | None = omissible()
+    working_hours: Shifts | None = omissible()
+    leave_dates: LeaveDates | None = omissible()
 
 
 #: Pauses that ended longer ago than this are dropped: no reclaim clock of a lead still open reaches back
@@ -374,30 +402,34 @@ class CaptchaEdit(BaseModel):
 
 
 class FormDoorEdit(BaseModel):
-    """The web-form settings to change (the others keep their values); ``captcha: null`` turns it off."""
+    """The web-form settings to change (the others keep their values); ``captcha: null`` turns it off.
+
+    Only ``thank_you_url`` and ``captcha`` may be null (cleared); the others are a 422 when null, so the
+    spec does not offer null for them (``SkipJsonSchema``).
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    field_map: dict[FormFieldName, FieldTarget] | None = Field(default=None, max_length=30)
-    allowed_origins: list[Origin] | None = Field(default=None, max_length=20)
+    field_map: Annotated[dict[FormFieldName, FieldTarget], Field(max_length=30)] | None = omissible()
+    allowed_origins: Annotated[list[Origin], Field(max_length=20)] | None = omissible()
     thank_you_url: HttpUrlText | None = None
-    redirect_hosts: list[Host] | None = Field(default=None, max_length=20)
-    honeypot_field: FormFieldName | None = None
+    redirect_hosts: Annotated[list[Host], Field(max_length=20)] | None = omissible()
+    honeypot_field: FormFieldName | None = omissible()
     captcha: CaptchaEdit | None = None
-    campaign_map: dict[UtmValue, CampaignLabel] | None = Field(default=None, max_length=50)
-    rate_per_ip_per_minute: StrictInt | None = Field(default=None, ge=1, le=6000)
+    campaign_map: Annotated[dict[UtmValue, CampaignLabel], Field(max_length=50)] | None = omissible()
+    rate_per_ip_per_minute: Annotated[StrictInt, Field(ge=1, le=6000)] | None = omissible()
 
 
 class FormSourceEdit(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     rev: StrictInt = Field(ge=0, le=10**12, description="the revision you read (409 if it changed since)")
-    name: Name | None = None
-    step: Label | None = None
-    steps: list[Label] | None = Field(default=None, max_length=20)
+    name: Name | None = omissible()
+    step: Label | None = omissible()
+    steps: Annotated[list[Label], Field(max_length=20)] | None = omissible()
     campaign: Label | None = None
-    rate_per_minute: StrictInt | None = Field(default=None, ge=1, le=6000)
-    active: bool | None = None
+    rate_per_minute: Annotated[StrictInt, Field(ge=1, le=6000)] | None = omissible()
+    active: bool | None = omissible()
     web_form: FormDoorEdit | None = None
 
 

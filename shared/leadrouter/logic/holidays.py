@@ -15,35 +15,31 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.base import CalendarDay
 from leadrouter.domain.dispatch import RECHECK_WINDOW
 from leadrouter.domain.errors import Conflict, InvalidInput
-from leadrouter.domain.holidays import check_country, holidays_in
+from leadrouter.domain.holidays import check_country, holidays_in, supported_countries
 from leadrouter.domain.models import DEFAULT_TIME_ZONE, Caller, HolidayCalendar, Name, Tenant
 from leadrouter.logic.admin import validated
 
 #: The years a calendar can be asked for or changed in: those of any lead this service will see.
-FIRST_YEAR = 2000
-LAST_YEAR = 2199
 #: Per list, as ``HolidayCalendar`` stores them (a tenant item stays far below DynamoDB's 400 KB).
 MAX_CHANGES = 200
 
 
-def _in_range(day: date) -> date:
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValueError(f"must be a date between {FIRST_YEAR} and {LAST_YEAR}")
-    return day
-
-
-CalendarDate = Annotated[date, AfterValidator(_in_range)]
 Country = Annotated[
-    str, Field(min_length=2, max_length=3, pattern=r"^[A-Z]{2,3}$"), AfterValidator(check_country)
+    str,
+    Field(
+        min_length=2, max_length=3, pattern=r"^[A-Z]{2,3}$", json_schema_extra={"enum": supported_countries()}
+    ),
+    AfterValidator(check_country),
 ]
 
 
 class AddedHoliday(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    day: CalendarDate
+    day: CalendarDay
     name: Name = Field(description="shown in the calendar, e.g. 'Nghỉ bù Tết' or 'Ngày thành lập công ty'")
 
 
@@ -61,9 +57,10 @@ class HolidaysIn(BaseModel):
         max_length=MAX_CHANGES,
         description="extra days off (a company holiday, a day a decree adds); one entry per day",
     )
-    removed: list[CalendarDate] = Field(
+    removed: list[CalendarDay] = Field(
         default_factory=list,
         max_length=MAX_CHANGES,
+        json_schema_extra={"uniqueItems": True},
         description="official holidays the tenant works on (a decree moved it, the team works it)",
     )
     expected_revision: StrictInt | None = Field(

@@ -10,7 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.attribution import Touch, merged
-from leadrouter.domain.contacts import contact_keys, normalise_email, normalise_phone
+from leadrouter.domain.contacts import (
+    EMAIL_SCHEMA,
+    PHONE_SCHEMA,
+    contact_keys,
+    normalise_email,
+    normalise_phone,
+)
 from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.models import Attributes, FormSource, Label, Lead, LeadEvent, LeadStatus, Name
@@ -20,11 +26,19 @@ from leadrouter.logic.claims import settle, sort_holders
 class IntakeRequest(BaseModel):
     """What a form or CRM posts. Unknown top-level fields are refused; free-form extras go in ``fields``."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "anyOf": [{"required": [c], "properties": {c: {"type": "string"}}} for c in ("phone", "email")]
+        },
+    )
 
     name: Name
-    phone: Annotated[str, Field(max_length=32)] | None = None
-    email: Annotated[str, Field(max_length=254)] | None = Field(default=None, validate_default=True)
+    phone: Annotated[str, Field(max_length=32, json_schema_extra=PHONE_SCHEMA)] | None = None
+    email: Annotated[str, Field(max_length=254, json_schema_extra=EMAIL_SCHEMA)] | None = Field(
+        default=None, validate_default=True
+    )
     #: The form's default step when absent; otherwise its source's default step or one of its ``steps``.
     step: Label | None = None
     submission_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadrouter.data.repository import PageKey, Repository
-from leadrouter.domain.contacts import contact_keys, normalise_email, normalise_phone
+from leadrouter.domain.base import omissible
+from leadrouter.domain.contacts import (
+    EMAIL_SCHEMA,
+    PHONE_SCHEMA,
+    contact_keys,
+    normalise_email,
+    normalise_phone,
+)
 from leadrouter.domain.errors import Conflict, ContactTaken, InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.models import (
     Attributes,
@@ -33,15 +40,17 @@ from leadrouter.logic.claims import Holders, contact_field, sort_holders
 MAX_BATCH = 500
 #: The reason written on each lead given back to rotation because its owner was deactivated.
 DEACTIVATED = "owner_deactivated"
+#: The reason written on each held lead a mass update moved into a campaign (its rule splits it anew).
+MOVED = "moved_to_campaign"
 
 
 class LeadEdit(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: Name | None = None
-    phone: str | None = Field(default=None, max_length=32)
-    email: str | None = Field(default=None, max_length=254)
-    attributes: Attributes | None = None
+    name: Name | None = omissible()  # (null is refused: a lead keeps a name)
+    phone: Annotated[str, Field(max_length=32, json_schema_extra=PHONE_SCHEMA)] | None = None
+    email: Annotated[str, Field(max_length=254, json_schema_extra=EMAIL_SCHEMA)] | None = None
+    attributes: Attributes | None = omissible()
 
 
 def changed(lead: Lead, **changes: Any) -> Lead:
@@ -295,6 +304,8 @@ def put_in_campaign(
     """CRMOnline's mass update: the leads join the campaign as "Lead gán tự động" for its rule to split.
 
     Each lead is its own conditional write, so one that changed meanwhile is reported, not clobbered.
+    A lead someone held is released in that same write (a "released" decision naming the former
+    owner), so its history says why the owner lost it.
     """
     if caller.role == "staff":
         raise NotAllowed("staff cannot run a mass update")
@@ -305,8 +316,20 @@ def put_in_campaign(
     for lead_id in dict.fromkeys(lead_ids):
         try:
             lead = get_lead(repo, caller, lead_id)
+            decisions = list(lead.decisions)
+            if lead.owner:
+                release = Decision(
+                    at=now, action="released", previous_owner=lead.owner, reason=MOVED, by=caller.label
+                )
+                decisions.append(release)
             after = changed(
-                lead, campaign=campaign, status=LeadStatus.PENDING, owner=None, assignees=[], queued_at=now
+                lead,
+                campaign=campaign,
+                status=LeadStatus.PENDING,
+                owner=None,
+                assignees=[],
+                queued_at=now,
+                decisions=decisions,
             )
             data: dict[str, str | int | None] = {"campaign": campaign, "from_owner": lead.owner}
             event = LeadEvent(at=now, kind="campaign", by=caller.label, data=data)

@@ -11,13 +11,14 @@ many leads someone holds at a future instant is not known.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 
-from pydantic import AwareDatetime, BaseModel, Field, StrictInt, field_validator
+from pydantic import BaseModel, Field, StrictInt
 
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
+from leadrouter.domain.base import PlausibleMoment
 from leadrouter.domain.eligibility import HELD_BEFORE, unavailability
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.models import Caller, Ident, Moment, Rule, RuleKind
@@ -26,14 +27,11 @@ from leadrouter.logic.admin import RuleDraft, build_rule
 from leadrouter.logic.clocks import RuleClocks, rule_clocks
 
 PREVIEW_RULE_ID = "preview"
-#: Arrivals outside these bounds are refused (the clocks search up to a year beyond them).
-EARLIEST_ARRIVAL = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST_ARRIVAL = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class PreviewRequest(RuleDraft):
     count: StrictInt = Field(default=24, ge=1, le=1000, description="how many upcoming leads to show")
-    arrival: AwareDatetime | None = Field(
+    arrival: PlausibleMoment | None = Field(
         default=None,
         description="when the lead of `arrival_preview` arrives (with a time zone; default: now). For a "
         "reclaim rule: when its owner got it",
@@ -43,13 +41,6 @@ class PreviewRequest(RuleDraft):
         description="reclaim rules: who holds the lead (a staff member on file; default: the first "
         "member of the rotation)",
     )
-
-    @field_validator("arrival")
-    @classmethod
-    def _plausible(cls, arrival: datetime | None) -> datetime | None:
-        if arrival is not None and not EARLIEST_ARRIVAL <= arrival < LATEST_ARRIVAL:
-            raise ValueError(f"must be between {EARLIEST_ARRIVAL.year} and {LATEST_ARRIVAL.year}")
-        return arrival
 
 
 class ArrivalPreview(BaseModel):

@@ -91,10 +91,25 @@ class Queue(Protocol):
 Poster = Callable[..., PostResult]
 
 
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_INTERNAL = r"(?![^/?#]*\.(?:localhost|local|internal|localdomain|home\.arpa)(?:[:/?]|$))"
+#: What ``check_url`` accepts on AWS, as the spec states it (a sufficient shape: host names only).
+PUBLIC_URL_PATTERN = (
+    rf"^https://{_INTERNAL}{_LABEL}(?:\.{_LABEL})*\.[A-Za-z][A-Za-z0-9-]{{0,62}}"
+    r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?"
+    r"(?:[/?][!\"$-~]*)?$"
+)
+
+
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    url: str = Field(max_length=MAX_URL_LENGTH, description="https:// endpoint that receives the deliveries")
+    url: str = Field(
+        max_length=MAX_URL_LENGTH,
+        description="https:// endpoint that receives the deliveries: a public host name (no IP address of "
+        "this network, no localhost or internal suffix), no user name, no #fragment",
+        json_schema_extra={"pattern": PUBLIC_URL_PATTERN},
+    )
     event_types: EventTypes | None = Field(default=None, description="the types to receive; default all")
     description: Name | None = None
 

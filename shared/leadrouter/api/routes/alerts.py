@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from leadrouter.api.context import caller_of
+from leadrouter.api.contract import answers
 from leadrouter.logic import alerts as logic
 from leadrouter.runtime import repository
 from leadrouter.settings import Settings
@@ -38,6 +39,10 @@ def get_alerts() -> logic.AlertsView:
         "The body replaces the settings whole; a webhook that is not the tenant's, an invalid or repeated "
         "address is a 422 naming it, and nothing is written. 409 if the settings changed meanwhile (or "
         f"are not at `expected_revision`). {_WHAT_THEY_DO}"
+    ),
+    responses=answers(
+        "the settings as saved",
+        conflict="the settings changed since they were read (or are not at expected_revision)",
     ),
     tags=["alerts"],
 )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leadrouter.api.context import PathLabel, caller_of, now
+from leadrouter.domain.base import omissible
 from leadrouter.domain.models import Ident, Label, LeadStatus
 from leadrouter.logic import leads as logic
 from leadrouter.runtime import repository
@@ -26,9 +27,11 @@ class LeadFilter(BaseModel):
 class CampaignMembers(BaseModel):
     """Either explicit lead ids or a filter (resolved to at most 500 leads)."""
 
-    model_config = ConfigDict(extra="forbid")
-    lead_ids: list[Ident] | None = Field(default=None, min_length=1, max_length=logic.MAX_BATCH)
-    filter: LeadFilter | None = None
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"oneOf": [{"required": ["lead_ids"]}, {"required": ["filter"]}]}
+    )
+    lead_ids: Annotated[list[Ident], Field(min_length=1, max_length=logic.MAX_BATCH)] | None = omissible()
+    filter: LeadFilter | None = omissible()
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:

@@ -8,6 +8,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from leadrouter.api.context import caller_of, now
+from leadrouter.api.contract import answers
+from leadrouter.domain.base import FIRST_YEAR, LAST_YEAR
 from leadrouter.logic import holidays as logic
 from leadrouter.runtime import repository
 
@@ -16,7 +18,7 @@ router = Router()
 #: Which year's holidays to list (default: the current year in the tenant's time zone).
 Year = Annotated[
     int | None,
-    Query(ge=logic.FIRST_YEAR, le=logic.LAST_YEAR, description="default: this year, in the tenant's zone"),
+    Query(ge=FIRST_YEAR, le=LAST_YEAR, description="default: this year, in the tenant's zone"),
 ]
 
 _WHAT_THEY_DO = (
@@ -48,6 +50,10 @@ def get_holidays(year: Year = None) -> logic.HolidayCalendarView:
         "The body replaces the settings whole; a bad field is a 422 naming it and nothing is written. "
         "409 if the settings changed meanwhile (or are not at `expected_revision`). Returns the calendar "
         f"with the holidays of `year` (default: the current year). {_WHAT_THEY_DO}"
+    ),
+    responses=answers(
+        "the calendar as saved, with the holidays of `year`",
+        conflict="the settings changed since they were read (or are not at expected_revision)",
     ),
     tags=["holidays"],
 )

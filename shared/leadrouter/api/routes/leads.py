@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadrouter.api.context import (
+    CURSOR_DOC,
     CURSOR_MAX_LENGTH,
     Instant,
     PathIdent,
@@ -19,6 +20,7 @@ from leadrouter.api.context import (
     encode_cursor,
     now,
 )
+from leadrouter.api.contract import answers
 from leadrouter.domain.attribution import UtmValue
 from leadrouter.domain.models import Ident, Label, Lead, LeadStatus, Moment
 from leadrouter.logic import leads as logic
@@ -26,6 +28,9 @@ from leadrouter.logic.unrouted import list_unrouted
 from leadrouter.runtime import repository
 
 router = Router()
+
+_NO_LEAD = "no such lead in the caller's tenant, or not one the caller may see (or deleted)"
+_CHANGED = "the lead changed since it was read (a sweep or a colleague): read it again and retry"
 
 
 class LeadOut(BaseModel):
@@ -99,7 +104,7 @@ def list_leads(
     received_from: Annotated[Instant | None, Query()] = None,
     received_to: Annotated[Instant | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, description=CURSOR_DOC)] = None,
     unrouted: Annotated[
         bool,
         Query(
@@ -139,30 +144,58 @@ def list_leads(
     return LeadPage(items=[LeadOut.of(x) for x in leads], cursor=encode_cursor(next_key))
 
 
-@router.get("/leads/<lead_id>", summary="One lead with its full history", tags=["leads"])
+@router.get(
+    "/leads/<lead_id>",
+    summary="One lead with its full history",
+    responses=answers("the lead, its Vietnamese status label and its history", not_found=_NO_LEAD),
+    tags=["leads"],
+)
 def get_lead(lead_id: PathIdent) -> LeadDetail:
     repo = repository()
     lead = logic.get_lead(repo, caller_of(router), lead_id)
     return LeadDetail(lead=lead, status_label=lead.status_label, history=logic.history(repo, lead))
 
 
-@router.patch("/leads/<lead_id>", summary="Edit contact fields", tags=["leads"])
+@router.patch(
+    "/leads/<lead_id>",
+    summary="Edit contact fields",
+    responses=answers(
+        "the edited lead",
+        not_found=_NO_LEAD,
+        conflict=f"{_CHANGED}; or the new phone or email belongs to another live lead (named in `errors`), "
+        "or a new submission with it is being stored right now",
+    ),
+    tags=["leads"],
+)
 def edit_lead(lead_id: PathIdent, body: logic.LeadEdit) -> LeadOut:
     return LeadOut.of(logic.edit_lead(repository(), caller_of(router), lead_id, body, now()))
 
 
-@router.post("/leads/<lead_id>/assignees", summary="Assign by hand to one or several staff", tags=["leads"])
+@router.post(
+    "/leads/<lead_id>/assignees",
+    summary="Assign by hand to one or several staff",
+    responses=answers("the lead, assigned", not_found=_NO_LEAD, conflict=_CHANGED),
+    tags=["leads"],
+)
 def assign(lead_id: PathIdent, body: Assignees) -> LeadOut:
     return LeadOut.of(logic.assign_manually(repository(), caller_of(router), lead_id, body.staff_ids, now()))
 
 
-@router.post("/leads/<lead_id>/step", summary="Move to another pipeline step", tags=["leads"])
+@router.post(
+    "/leads/<lead_id>/step",
+    summary="Move to another pipeline step",
+    responses=answers("the lead in its new step", not_found=_NO_LEAD, conflict=_CHANGED),
+    tags=["leads"],
+)
 def move_step(lead_id: PathIdent, body: StepMove) -> LeadOut:
     return LeadOut.of(logic.move_step(repository(), caller_of(router), lead_id, body.step, now()))
 
 
 @router.post(
-    "/leads/<lead_id>/activities", summary="Log a note or a call (restarts the reclaim clock)", tags=["leads"]
+    "/leads/<lead_id>/activities",
+    summary="Log a note or a call (restarts the reclaim clock)",
+    responses=answers("the lead, with its care recorded", not_found=_NO_LEAD, conflict=_CHANGED),
+    tags=["leads"],
 )
 def add_activity(lead_id: PathIdent, body: Activity) -> LeadOut:
     lead = logic.add_activity(repository(), caller_of(router), lead_id, body.kind, body.text, now())
@@ -172,6 +205,7 @@ def add_activity(lead_id: PathIdent, body: Activity) -> LeadOut:
 @router.delete(
     "/leads/<lead_id>",
     summary="Delete (soft, admins and team leads: recorded, frees its phone/email, reversible)",
+    responses=answers("the lead, deleted", not_found=_NO_LEAD, conflict=_CHANGED),
     tags=["leads"],
 )
 def delete_lead(lead_id: PathIdent) -> LeadOut:
@@ -183,6 +217,12 @@ def delete_lead(lead_id: PathIdent) -> LeadOut:
     "/leads/<lead_id>/restore",
     summary="Undo a delete (admins and team leads): pending again, its phone/email claimed again",
     description="409 naming the phone or email if a newer lead took it meanwhile.",
+    responses=answers(
+        "the lead, pending again",
+        not_found="no such lead in the caller's tenant, or not one the caller may see",
+        conflict="the lead is not deleted, a newer lead holds its phone or email (named in `errors`), or "
+        "it changed since it was read",
+    ),
     tags=["leads"],
 )
 def restore_lead(lead_id: PathIdent) -> LeadOut:

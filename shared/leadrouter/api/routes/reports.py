@@ -36,8 +36,10 @@ router = Router()
     tags=["reports"],
 )
 def distribution(
-    received_from: Annotated[Instant, Query()],
-    received_to: Annotated[Instant, Query()],
+    received_from: Annotated[Instant, Query(description="the period's start (inclusive), with its offset")],
+    received_to: Annotated[
+        Instant, Query(description="the period's end (exclusive): after received_from, at most 92 days later")
+    ],
     rule_id: Annotated[Ident | None, Query()] = None,
 ) -> logic.DistributionReport:
     caller = caller_of(router, "admin", "team_lead")

@@ -12,12 +12,16 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel
 
 from leadrouter.api.context import PathIdent, caller_of, now
+from leadrouter.api.contract import answers
 from leadrouter.domain.models import Rule
 from leadrouter.logic import admin as logic
 from leadrouter.logic.preview import PreviewRequest, RulePreview, preview_rule
 from leadrouter.runtime import repository
 
 router = Router()
+
+_NO_RULE = "no such rule in the caller's tenant"
+_CHANGED = "the rule changed since it was read (another admin's edit): read it again and retry"
 
 
 class RuleList(BaseModel):
@@ -28,7 +32,7 @@ class RuleList(BaseModel):
     "/rules",
     summary="Create a rule (version 1)",
     description="The tenant comes from the token; rule_id is generated (R…) when absent. 409 if it exists.",
-    responses={201: {"description": "rule created"}},
+    responses=answers("rule created", status=201, conflict="a rule with this rule_id exists"),
     tags=["rules"],
 )
 def create_rule(body: logic.RuleDraft) -> Response[Rule]:
@@ -62,7 +66,12 @@ def list_rules() -> RuleList:
     return RuleList(items=logic.list_rules(repository(), caller))
 
 
-@router.get("/rules/<rule_id>", summary="One rule (current version)", tags=["rules"])
+@router.get(
+    "/rules/<rule_id>",
+    summary="One rule (current version)",
+    responses=answers("the rule", not_found=_NO_RULE),
+    tags=["rules"],
+)
 def get_rule(rule_id: PathIdent) -> Rule:
     caller = caller_of(router, "admin")
     return logic.get_rule(repository(), caller, rule_id)
@@ -75,6 +84,11 @@ def get_rule(rule_id: PathIdent) -> Rule:
         "Same body as POST /rules without rule_id, plus optional expected_version (409 if the rule moved "
         "on). `active` keeps its value unless given. 404 if the rule does not exist."
     ),
+    responses=answers(
+        "the rule's new version",
+        not_found=_NO_RULE,
+        conflict=f"the rule is not at expected_version, or {_CHANGED.removeprefix('the rule ')}",
+    ),
     tags=["rules"],
 )
 def replace_rule(rule_id: PathIdent, body: logic.RuleReplacement) -> Rule:
@@ -83,14 +97,22 @@ def replace_rule(rule_id: PathIdent, body: logic.RuleReplacement) -> Rule:
 
 
 @router.post(
-    "/rules/<rule_id>/enable", summary="Enable (same version: the rotation keeps its place)", tags=["rules"]
+    "/rules/<rule_id>/enable",
+    summary="Enable (same version: the rotation keeps its place)",
+    responses=answers("the rule, enabled", not_found=_NO_RULE, conflict=_CHANGED),
+    tags=["rules"],
 )
 def enable_rule(rule_id: PathIdent) -> Rule:
     caller = caller_of(router, "admin")
     return logic.set_rule_active(repository(), caller, rule_id, True)
 
 
-@router.post("/rules/<rule_id>/disable", summary="Disable (same version: no sweep runs it)", tags=["rules"])
+@router.post(
+    "/rules/<rule_id>/disable",
+    summary="Disable (same version: no sweep runs it)",
+    responses=answers("the rule, disabled", not_found=_NO_RULE, conflict=_CHANGED),
+    tags=["rules"],
+)
 def disable_rule(rule_id: PathIdent) -> Rule:
     caller = caller_of(router, "admin")
     return logic.set_rule_active(repository(), caller, rule_id, False)
@@ -99,7 +121,7 @@ def disable_rule(rule_id: PathIdent) -> Rule:
 @router.delete(
     "/rules/<rule_id>",
     summary="Delete a rule (leads it assigned keep its id and version in their decisions)",
-    responses={204: {"description": "deleted"}},
+    responses=answers("deleted", status=204, not_found=_NO_RULE),
     tags=["rules"],
 )
 def delete_rule(rule_id: PathIdent) -> Response[None]:

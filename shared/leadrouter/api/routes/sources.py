@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from leadrouter.api.context import PathIdent, PathLabel, caller_of
-from leadrouter.api.contract import base_path
+from leadrouter.api.contract import answers, base_path
 from leadrouter.api.forms.snippet import form_snippet
 from leadrouter.domain.forms import CaptchaView, FormDoor
 from leadrouter.domain.models import FormSource, PoolSettings
@@ -119,7 +119,12 @@ def create_source(body: logic.FormSourceCreate) -> Response[NewFormSource]:
         "and status; the form key alone gets a receipt. Shown only in this answer; only its hash is "
         "stored. Containers pick the change up within 30 seconds."
     ),
-    responses={201: {"description": "the new secret; keep it, it is not shown again"}},
+    responses=answers(
+        "the new secret; keep it, it is not shown again",
+        status=201,
+        not_found="no such form source in the caller's tenant",
+        conflict="the source changed meanwhile: retry",
+    ),
     tags=["form sources"],
 )
 def rotate_secret(source_id: PathIdent) -> Response[NewSourceSecret]:
@@ -147,6 +152,11 @@ def list_sources() -> FormSourceList:
         "Only the fields sent change; `rev` must be the revision read (409 otherwise). Containers pick "
         "the change up within 30 seconds. A CAPTCHA given without `secret` keeps the stored secret."
     ),
+    responses=answers(
+        "the source as saved",
+        not_found="no such form source in the caller's tenant",
+        conflict="the source changed since it was read (`rev` is not its revision): read it again",
+    ),
     tags=["form sources"],
 )
 def edit_source(source_id: PathIdent, body: logic.FormSourceEdit) -> FormSourceOut:
@@ -164,6 +174,7 @@ def get_pool(pool: PathLabel) -> PoolSettings:
 @router.put(
     "/pools/<pool>",
     summary="Set a data pool's settings: what a lead with a known phone/email does (link or rotate)",
+    responses=answers("the pool's settings as saved", conflict="the settings changed meanwhile: retry"),
     tags=["form sources"],
 )
 def put_pool(pool: PathLabel, body: logic.PoolSettingsIn) -> PoolSettings:

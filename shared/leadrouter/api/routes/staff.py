@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, Field
 
 from leadrouter.api.context import PathIdent, caller_of, now
+from leadrouter.api.contract import answers
 from leadrouter.domain.models import StaffMember
 from leadrouter.logic import admin as logic
 from leadrouter.runtime import repository
@@ -32,7 +33,7 @@ class StaffUpdated(BaseModel):
         "The tenant comes from the token; staff_id is generated (S…) when absent. 409 if it exists. "
         "A member created paused has an open pause from now in `pauses` (read-only)."
     ),
-    responses={201: {"description": "staff member created"}},
+    responses=answers("staff member created", status=201, conflict="a member with this staff_id exists"),
     tags=["staff"],
 )
 def create_staff(body: logic.StaffCreate) -> Response[StaffMember]:
@@ -50,6 +51,7 @@ def list_staff() -> StaffList:
 @router.get(
     "/staff/<staff_id>",
     summary="One staff member (admins and team leads: anyone; staff: only themselves)",
+    responses=answers("the member", not_found="no such member in the caller's tenant, or not the caller"),
     tags=["staff"],
 )
 def get_staff(staff_id: PathIdent) -> StaffMember:
@@ -69,6 +71,11 @@ def get_staff(staff_id: PathIdent) -> StaffMember:
         "is taken back for the time they could not work (a reclaim rule with "
         "absence_stops_reclaim_clock: false keeps counting it). Each pause is recorded in `pauses` "
         "(start, and end once unpaused; kept for 60 days, at most 50): read-only, never accepted in a body."
+    ),
+    responses=answers(
+        "the member as saved, and how many leads the update released",
+        not_found="no such member in the caller's tenant",
+        conflict="the member changed since it was read: read it again and retry",
     ),
     tags=["staff"],
 )

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
 
-from leadrouter.api.context import CURSOR_MAX_LENGTH, caller_of, now
+from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathSubmissionId, caller_of, now
+from leadrouter.api.contract import answers
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.models import Ident
 from leadrouter.domain.submissions import Check, Submission, SubmissionStatus
@@ -22,7 +23,7 @@ from leadrouter.runtime import repository
 
 router = Router()
 
-SubmissionId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+SubmissionId = PathSubmissionId
 
 
 class SubmissionPage(BaseModel):
@@ -67,7 +68,7 @@ def list_submissions(
     status: Annotated[SubmissionStatus | None, Query()] = None,
     source: Annotated[Ident | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, description=CURSOR_DOC)] = None,
 ) -> SubmissionPage:
     caller = caller_of(router, "admin")
     start = _decode(cursor, caller.tenant_id)
@@ -77,7 +78,12 @@ def list_submissions(
     return SubmissionPage(items=items, cursor=_encode(last))
 
 
-@router.get("/intake/submissions/<submission_id>", summary="One submission, as stored", tags=["intake"])
+@router.get(
+    "/intake/submissions/<submission_id>",
+    summary="One submission, as stored",
+    responses=answers("the submission", not_found="no such submission in the caller's tenant (kept 30 days)"),
+    tags=["intake"],
+)
 def get_submission(submission_id: SubmissionId) -> Submission:
     caller = caller_of(router, "admin")
     return logic.get_submission(repository(), caller, submission_id)
@@ -93,6 +99,11 @@ def get_submission(submission_id: SubmissionId) -> Submission:
         'origin) is a 422 unless the body says `{"release_unverified": true}`; the answer lists what '
         "was let in unverified. Exactly once: a submission can only ever make its one lead; replaying "
         "one that already became a lead is a 409."
+    ),
+    responses=answers(
+        "the replay's outcome: the submission's new status and the intake answer",
+        not_found="no such submission in the caller's tenant, or its form source no longer exists",
+        conflict="the submission already became a lead (or is being replayed right now)",
     ),
     tags=["intake"],
 )

@@ -16,7 +16,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
-from leadrouter.api.context import CURSOR_MAX_LENGTH, PathIdent, caller_of, now
+from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathIdent, caller_of, now
+from leadrouter.api.contract import answers
 from leadrouter.data.repository import PageKey
 from leadrouter.data.webhook_queue import delivery_queue
 from leadrouter.domain.errors import InvalidInput
@@ -27,6 +28,8 @@ from leadrouter.settings import Settings
 from leadrouter.signing import HEADER
 
 router = Router()
+
+_NO_WEBHOOK = "no such webhook in the caller's tenant"
 
 
 class NewWebhook(BaseModel):
@@ -86,7 +89,12 @@ def list_webhooks() -> WebhookList:
     return WebhookList(items=logic.list_webhooks(repository(), caller))
 
 
-@router.get("/webhooks/<webhook_id>", summary="One webhook (never its secret)", tags=["webhooks"])
+@router.get(
+    "/webhooks/<webhook_id>",
+    summary="One webhook (never its secret)",
+    responses=answers("the webhook", not_found=_NO_WEBHOOK),
+    tags=["webhooks"],
+)
 def get_webhook(webhook_id: PathIdent) -> Webhook:
     caller = caller_of(router, "admin")
     return logic.get_webhook(repository(), caller, webhook_id)
@@ -95,7 +103,7 @@ def get_webhook(webhook_id: PathIdent) -> Webhook:
 @router.delete(
     "/webhooks/<webhook_id>",
     summary="Delete a webhook: queued deliveries stop (within 30 s); its log is no longer listed",
-    responses={204: {"description": "deleted"}},
+    responses=answers("deleted", status=204, not_found=_NO_WEBHOOK),
     tags=["webhooks"],
 )
 def delete_webhook(webhook_id: PathIdent) -> Response[None]:
@@ -107,12 +115,13 @@ def delete_webhook(webhook_id: PathIdent) -> Response[None]:
 @router.get(
     "/webhooks/<webhook_id>/deliveries",
     summary="A webhook's delivery log, newest event first (30 days): status, attempts, last error",
+    responses=answers("a page of deliveries", not_found=_NO_WEBHOOK),
     tags=["webhooks"],
 )
 def list_deliveries(
     webhook_id: PathIdent,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, description=CURSOR_DOC)] = None,
 ) -> DeliveryPage:
     caller = caller_of(router, "admin")
     start = _decode(cursor, caller.tenant_id, webhook_id)
@@ -127,7 +136,7 @@ def list_deliveries(
         f"At most {logic.TEST_EVENTS_PER_MINUTE} test events a minute per tenant (a counter every "
         "container shares); more is a 429 with Retry-After (the seconds left in the minute)."
     ),
-    responses={202: {"description": "queued; the deliveries log shows its outcome"}},
+    responses=answers("queued; the deliveries log shows its outcome", status=202, not_found=_NO_WEBHOOK),
     tags=["webhooks"],
 )
 def send_test(webhook_id: PathIdent) -> Response[TestQueued]:
