@@ -3,9 +3,6 @@ delivery function opens it and signs, and a stack that keeps its data keeps the 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,32 +21,6 @@ def receivers() -> Iterator[Callable[..., Receiver]]:
     yield from receiver_factory()
 
 
-def _start(port: int, data_dir: Path | None) -> subprocess.Popen[str]:
-    if data_dir is None:
-        return local_stack.start(port)
-    env = {**os.environ, "PYTHONPATH": f"{local_stack.ROOT / 'shared'}:{local_stack.ROOT}"}
-    for var in (
-        "AWS_ENDPOINT_URL_DYNAMODB",
-        "LEADS_TABLE",
-        "CONFIG_TABLE",
-        "EVENTS_TABLE",
-        "SUBMISSIONS_TABLE",
-    ):
-        env.pop(var, None)
-    command = [
-        sys.executable,
-        "-m",
-        "leadrouter_local.runner",
-        "--data-dir",
-        str(data_dir),
-        "--port",
-        str(port),
-    ]
-    return subprocess.Popen(
-        command, cwd=local_stack.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-
-
 def _test_event_is_signed_with(url: str, webhook_id: str, secret: str, receiver: Receiver) -> None:
     before = len(receiver.received)
     status, body = local_stack.request(f"{url}/webhooks/{webhook_id}/test", "POST", None, ADMIN)
@@ -64,7 +35,7 @@ def test_a_webhook_registered_on_the_local_stack_is_signed_with_the_secret_shown
 ) -> None:
     receiver = receivers(200)
     port = local_stack.free_port()
-    process = _start(port, None)
+    process = local_stack.start(port)
     url = f"http://127.0.0.1:{port}"
     try:
         local_stack.wait_ready(process, url)
@@ -83,7 +54,7 @@ def test_a_stack_that_keeps_its_data_keeps_the_key_that_opens_its_secrets(
     url, webhook_id, secret = "", "", ""
     for run in (1, 2):
         port = local_stack.free_port()
-        process = _start(port, data_dir)
+        process = local_stack.start(port, data_dir=data_dir)
         url = f"http://127.0.0.1:{port}"
         try:
             local_stack.wait_ready(process, url)

@@ -51,8 +51,9 @@ def until(condition: Callable[[], bool], seconds: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def start(port: int, *extra: str) -> subprocess.Popen[str]:
-    """``python -m leadrouter_local.runner --in-memory`` on ``port``, with none of this process's tables."""
+def start(port: int, *extra: str, data_dir: Path | None = None) -> subprocess.Popen[str]:
+    """``python -m leadrouter_local.runner`` on ``port`` (in memory, or keeping its data in
+    ``data_dir``), with none of this process's tables."""
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}"}
     for var in (
         "AWS_ENDPOINT_URL_DYNAMODB",
@@ -62,8 +63,9 @@ def start(port: int, *extra: str) -> subprocess.Popen[str]:
         "SUBMISSIONS_TABLE",
     ):
         env.pop(var, None)
+    storage = ["--data-dir", str(data_dir)] if data_dir is not None else ["--in-memory"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "leadrouter_local.runner", "--in-memory", "--port", str(port), *extra],
+        [sys.executable, "-m", "leadrouter_local.runner", *storage, "--port", str(port), *extra],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
