@@ -379,20 +379,17 @@ class LeadStore(ScopeStore):
         self._client.put_item(TableName=self._events, Item=to_item(self._event_item(stored, event)))
         return stored
 
-    def add_event(
-        self, lead: Lead, event: LeadEvent, *, once_as: str | None = None, slot: str | None = None
-    ) -> bool:
-        """Append to the lead's timeline; False if an event of the same name was there already.
+    def add_event(self, lead: Lead, event: LeadEvent, *, slot: str | None = None) -> bool:
+        """Append to the lead's timeline; False if the lead already has an event in ``slot``.
 
-        ``once_as`` names the event so copies of it are written once (concurrent copies of one
-        submission each link it to the known lead); ``slot`` names a window the lead takes at most one
-        such event in, whatever its time (the first one wins).
+        ``slot`` names a window the lead takes at most one such event in, whatever its time (the first
+        one wins; concurrent copies of one submission included). The timeline is read by ``at``.
         """
         item = self._event_item(lead, event)
-        if once_as is None and slot is None:
+        if slot is None:
             self._client.put_item(TableName=self._events, Item=to_item(item))
             return True
-        item["sk"] = slot if slot is not None else f"{to_iso(event.at)}#{once_as}"
+        item["sk"] = slot
         try:
             self._client.put_item(
                 TableName=self._events, Item=to_item(item), ConditionExpression="attribute_not_exists(sk)"
