@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from leadrouter.data.items import Item, PageKey, Store, expr_values, from_item, is_condition_failure, to_item
-from leadrouter.domain.errors import Conflict
+from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.submissions import Check, CheckResult, Submission, SubmissionStatus
 
 
@@ -142,6 +142,10 @@ class SubmissionStore(Store):
                 expr_values(**{name[1:]: status.value for name, status in zip(names, statuses, strict=True)})
             )
         if start:
+            if source_id and not str(start["submission_id"]["S"]).startswith(f"{source_id}."):
+                # DynamoDB refuses a start key outside the key condition (a ValidationException)
+                problem = "this cursor belongs to a listing of another source"
+                raise InvalidInput("bad cursor", {"cursor": problem})
             kwargs["ExclusiveStartKey"] = start
         response = self._client.query(**kwargs)
         records = [_record(from_item(raw)) for raw in response.get("Items", [])]
