@@ -33,10 +33,27 @@ $(CHROMIUM):
 
 deps: $(STAMP) $(NODE_STAMP)
 
+## The console (console/): installed from its npm lock, built by Vite into console/dist. The build checks
+## that src/api/schema.d.ts matches docs/openapi.json, type-checks, and fails over 250 KB of first-load JS.
+CONSOLE_STAMP := console/node_modules/.deps-installed
+CONSOLE_SRC := $(shell find console/src console/index.html console/vite.config.ts console/tsconfig.json console/scripts -type f 2>/dev/null)
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 20.19+ (e.g. apt-get install nodejs npm)"; exit 1; }
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+console/dist/index.html: $(CONSOLE_STAMP) $(CONSOLE_SRC) docs/openapi.json
+	cd console && npm run --silent build
+.PHONY: console console-test
+console: console/dist/index.html
+## The console's own tests (Vitest: translations complete, formats, its logic); the browser tests are in tests/.
+console-test: $(CONSOLE_STAMP)
+	cd console && npm run --silent check:api && npm run --silent typecheck && npm test --silent
+
 ## The whole suite: unit (moto, pure, hypothesis) + integration on DynamoDB Local + lint, types, template,
 ## then the unit suite again on Python 3.12, the Lambda runtime (when python3.12 is on the machine; CI
 ## sets REQUIRE_PY312=1 so that a missing 3.12 fails instead).
-test: deps $(CHROMIUM)
+test: deps $(CHROMIUM) console
+	$(MAKE) --no-print-directory console-test
 	$(PY) -m pytest -q -n 2
 	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory test-py312
@@ -110,6 +127,7 @@ ddb: deps
 .PHONY: openapi
 openapi: $(STAMP)
 	$(PY) -m leadrouter_local.openapi
+	@if [ -f $(CONSOLE_STAMP) ]; then cd console && npm run --silent api; fi
 
 ## Regenerate docs/events/*.schema.json from the event models (tests/unit/test_event_schemas.py fails while one is stale).
 .PHONY: event-schemas
@@ -120,11 +138,11 @@ lock: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]' && { echo "# Full pinned environment for tests and tooling (pip freeze of pyproject's dev extra). Regenerate: make lock"; $(PY) -m pip freeze --exclude-editable; } > requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) node_modules console/node_modules console/dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
 
 ## The whole service locally: DynamoDB Local (data kept in .local/), the API on :$(PORT), schedules.
 PORT ?= 3000
-run: deps
+run: deps console
 	@PYTHONPATH=shared:. $(PY) -m leadrouter_local.runner --port $(PORT)
 
 ## A guided demo on a fresh in-memory stack; exits non-zero if anything is off.

@@ -17,7 +17,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from leadrouter_local.template import functions
@@ -107,17 +108,68 @@ def proxy_event(
 class Tokens:
     """Stand-in for the Cognito authorizer: bearer token → verified claims.
 
-    Reads tokens with ``leadrouter.demo_auth.claims_for``, the code the API function itself uses under
+    A JWT (what the console sends) is verified by ``verify``, the local user pool's verifier; any other
+    token is read with ``leadrouter.demo_auth.claims_for``, the code the API function itself uses under
     ``sam local start-api``, so a demo token means the same on both local stacks.
     """
 
-    def __init__(self, claims_by_token: dict[str, dict[str, str]]) -> None:
+    def __init__(
+        self,
+        claims_by_token: dict[str, dict[str, str]],
+        verify: Callable[[str], dict[str, str] | None] | None = None,
+    ) -> None:
         self._claims = claims_by_token
+        self._verify = verify
 
     def claims(self, authorization: str | None) -> dict[str, str] | None:
         from leadrouter.demo_auth import claims_for
 
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        if token.count(".") == 2:
+            return self._verify(token) if self._verify else None
         return claims_for(authorization, self._claims)
+
+
+class StaticSite:
+    """The console's built files (``console/dist``) and its ``/config.json``, on the API's own port.
+
+    API routes win: a file is served only for a GET or HEAD that no route answers. In production the
+    same files are in S3 behind CloudFront (template.yaml), with a config.json written at deploy.
+    """
+
+    TYPES: ClassVar[dict[str, str]] = {
+        ".html": "text/html; charset=utf-8",
+        ".js": "text/javascript; charset=utf-8",
+        ".css": "text/css; charset=utf-8",
+        ".json": "application/json",
+        ".svg": "image/svg+xml",
+        ".png": "image/png",
+        ".ico": "image/x-icon",
+        ".mp3": "audio/mpeg",
+        ".wav": "audio/wav",
+        ".woff2": "font/woff2",
+    }
+
+    def __init__(self, root: Path, config: dict[str, str]) -> None:
+        self._root = root.resolve()
+        self._config = json.dumps(config).encode()
+
+    def file(self, path: str) -> tuple[bytes, dict[str, str]] | None:
+        if path == "/config.json":
+            return self._config, {"Content-Type": "application/json", "Cache-Control": "no-cache"}
+        if path in ("/", ""):
+            path = "/index.html"
+        found = (self._root / unquote(path).lstrip("/")).resolve()
+        if not found.is_relative_to(self._root) or not found.is_file():
+            if path == "/index.html":
+                page = (
+                    b"<!doctype html><title>leadrouter</title><p>The console is not built: run make console."
+                )
+                return page, {"Content-Type": "text/html; charset=utf-8"}
+            return None
+        kind = self.TYPES.get(found.suffix, "application/octet-stream")
+        cache = "public, max-age=31536000, immutable" if "/assets/" in path else "no-cache"
+        return found.read_bytes(), {"Content-Type": kind, "Cache-Control": cache}
 
 
 #: Visible ASCII stays as it is in a request path; anything else is percent-encoded, as browsers and
@@ -147,6 +199,7 @@ def make_http_handler(
     invoke: Callable[[str, dict[str, Any]], Any],
     tokens: Tokens,
     log: Callable[[str], None],
+    site: StaticSite | None = None,
 ) -> type[BaseHTTPRequestHandler]:
     """API Gateway over HTTP. Every request gets an answer, whatever its method or body, as AWS gives:
 
@@ -230,6 +283,10 @@ def make_http_handler(
                 payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
                 self._reply(status, headers, payload)
                 return status
+            found = site.file(path) if site and method in ("GET", "HEAD") else None
+            if found is not None:
+                self._reply(200, found[1], found[0])
+                return 200
             if allowed:
                 return self._json(405, {"message": "Method Not Allowed"}, {"Allow": ", ".join(allowed)})
             return self._json(403, {"message": "Missing Authentication Token"})  # what API Gateway says

@@ -14,6 +14,7 @@ from leadrouter.domain.keys import hash_form_key, hash_source_secret
 from leadrouter.domain.models import FormSource, StaffMember, Tenant
 from leadrouter.domain.rules import new_rule
 from leadrouter.runtime import repository
+from leadrouter_local.cognito import DemoUser
 
 #: Staff id → (name, weight); the ids are the ones the demo tokens (leadrouter.demo_auth) carry.
 STAFF = dict(zip(STAFF_IDS, (("An", 3), ("Bình", 4), ("Chi", 5)), strict=True))
@@ -22,6 +23,24 @@ FORM_KEY = "fk_demo_local_web_form"
 SOURCE_SECRET = "ss_demo_local_web_form"  # noqa: S105 (local only, like the demo tokens)
 ASSIGN_RULE = "web-new-weighted"
 RECLAIM_RULE = "web-new-reclaim"
+TEAM = "kinh-doanh"
+#: A second tenant, so that isolation can be seen in the console: its people never see the first's.
+OTHER_TENANT = "demo-b"
+OTHER_STAFF = {"D": "Dũng", "E": "Em"}
+
+
+def demo_users() -> list[DemoUser]:
+    """Who can sign in to the local console (password: ``leadrouter_local.cognito.DEMO_PASSWORD``)."""
+    names = {"A": "an", "B": "binh", "C": "chi", "D": "dung", "E": "em"}
+    users = [
+        DemoUser("admin@demo.test", TENANT, "admin"),
+        DemoUser("lead@demo.test", TENANT, "team_lead", team=TEAM),
+        *(DemoUser(f"{names[sid]}@demo.test", TENANT, "staff", sid, TEAM) for sid in STAFF),
+        DemoUser("admin@demo-b.test", OTHER_TENANT, "admin"),
+        DemoUser("lead@demo-b.test", OTHER_TENANT, "team_lead", team=TEAM),
+        *(DemoUser(f"{names[sid]}@demo-b.test", OTHER_TENANT, "staff", sid, TEAM) for sid in OTHER_STAFF),
+    ]
+    return users
 
 
 def seed_demo(reclaim_after_minutes: int = 30) -> dict[str, str]:
@@ -30,7 +49,7 @@ def seed_demo(reclaim_after_minutes: int = 30) -> dict[str, str]:
     if repo.get_tenant(TENANT) is None:
         repo.put_tenant(Tenant(tenant_id=TENANT, name="Demo Co."))
         for sid, (name, _) in STAFF.items():
-            repo.put_staff(StaffMember(tenant_id=TENANT, staff_id=sid, name=name))
+            repo.put_staff(StaffMember(tenant_id=TENANT, staff_id=sid, name=name, team=TEAM))
         scope = {"pool": "web", "step": "new"}
         repo.create_rule(
             new_rule(
@@ -68,6 +87,22 @@ def seed_demo(reclaim_after_minutes: int = 30) -> dict[str, str]:
             web_form=FormDoor(rate_per_ip_per_minute=1000),
         )
         repo.put_form_source(source, hash_form_key(FORM_KEY))
+    if repo.get_tenant(OTHER_TENANT) is None:
+        repo.put_tenant(Tenant(tenant_id=OTHER_TENANT, name="Công ty B"))
+        for sid, name in OTHER_STAFF.items():
+            repo.put_staff(StaffMember(tenant_id=OTHER_TENANT, staff_id=sid, name=name, team=TEAM))
+        repo.create_rule(
+            new_rule(
+                dict(
+                    tenant_id=OTHER_TENANT,
+                    rule_id="web-new-round-robin",
+                    name="Khách từ website, xoay vòng",
+                    kind="round_robin",
+                    scope={"pool": "web", "step": "new"},
+                    staff=[{"staff_id": sid, "weight": 1} for sid in OTHER_STAFF],
+                )
+            )
+        )
     return {
         "tenant": TENANT,
         "form_key": FORM_KEY,

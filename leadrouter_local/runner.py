@@ -6,8 +6,11 @@ invokes the functions and starts the rest, one module per service:
   from the template's resources;
 * API Gateway (:mod:`leadrouter_local.apigw`): every ``Api`` event becomes a route on
   http://127.0.0.1:3000; requests are turned into the REST proxy event AWS would send. The Cognito
-  authorizer is emulated with bearer tokens printed at start-up (unknown or missing token: 401, as API
-  Gateway answers);
+  authorizer is emulated: ID tokens of the local user pool are verified, and the demo bearer tokens
+  printed at start-up stand for fixed claims (unknown or missing token: 401, as API Gateway answers).
+  The console's build is served at / on the same port;
+* Cognito (:mod:`leadrouter_local.cognito`): moto's cognito-idp on its own port, one pool shaped as
+  the template's, with the demo users (two tenants) the console signs in as;
 * EventBridge Scheduler (:mod:`leadrouter_local.scheduler`): every ``ScheduleV2`` event invokes its
   handler with the template's ``Input`` at its rate (``--schedule-seconds`` shortens all rates for
   demos and tests);
@@ -50,7 +53,8 @@ from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from leadrouter_local.apigw import Tokens, make_http_handler, routes
+from leadrouter_local.apigw import StaticSite, Tokens, make_http_handler, routes
+from leadrouter_local.cognito import IdTokenVerifier, LocalUserPool, create_demo_users, start_user_pool
 from leadrouter_local.ddb_local import DynamoDBLocal, DynamoDBLocalError
 from leadrouter_local.queues import AwsEmulator
 from leadrouter_local.scheduler import Scheduler, schedules
@@ -58,6 +62,8 @@ from leadrouter_local.streams import StreamPoller, stream_triggers
 from leadrouter_local.template import TEMPLATE_PATH, create_tables, functions, load_template, table_env
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The console's build (`make console`), served at / on the API's port.
+CONSOLE_DIST = ROOT / "console" / "dist"
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -249,6 +255,8 @@ class Stack:
     functions: Functions | None = None
     #: The in-memory run's secrets key, deleted at stop.
     scratch: tempfile.TemporaryDirectory[str] | None = None
+    #: The local Cognito the console signs in against (moto's, in memory).
+    user_pool: LocalUserPool | None = None
 
     def stop(self) -> None:
         # The event sources stop side by side (each waits up to 5 s for its pollers), then the
@@ -264,6 +272,8 @@ class Stack:
         self.server.shutdown()
         self.server.server_close()
         self.ddb.stop()
+        if self.user_pool is not None:
+            self.user_pool.stop()
         if self.scratch is not None:
             self.scratch.cleanup()
 
@@ -281,6 +291,7 @@ def start_stack(
     quiet: bool = False,
     aws_port: int = 0,
     queue_time_scale: float = 1.0,
+    cognito_port: int = 0,
 ) -> Stack:
     if not port_is_free(host, port):
         raise SystemExit(
@@ -322,15 +333,21 @@ def start_stack(
     os.environ.pop("SECRETS_KEY_ID", None)  # no KMS here, whatever the shell says
     os.environ["LOCAL_SECRETS_KEY_FILE"] = str(key_dir / "secrets.key")
     from leadrouter.demo_auth import DEMO_TOKENS
-    from leadrouter_local.demo_data import seed_demo
+    from leadrouter_local.demo_data import demo_users, seed_demo
 
+    user_pool = start_user_pool(template, host, cognito_port)
+    os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = user_pool.endpoint
+    os.environ["USER_POOL_ID"] = user_pool.pool_id
     demo = seed_demo(reclaim_after_minutes) if seed else {}
+    if seed:
+        create_demo_users(user_pool, demo_users())
     readable_console(quiet)
     fns = Functions(template)
     api_routes = [r for r in routes(template)]
-    server = ThreadingHTTPServer(
-        (host, port), make_http_handler(api_routes, fns.invoke, Tokens(DEMO_TOKENS), log)
-    )
+    url = f"http://{host}:{port}"
+    site = StaticSite(CONSOLE_DIST, user_pool.console_config(url))
+    tokens = Tokens(DEMO_TOKENS, IdTokenVerifier(user_pool).claims)
+    server = ThreadingHTTPServer((host, port), make_http_handler(api_routes, fns.invoke, tokens, log, site))
     threading.Thread(target=server.serve_forever, name="api-gateway", daemon=True).start()
     scheduler = Scheduler(schedules(template), fns.invoke, log, schedule_seconds)
     scheduler.start()
@@ -342,12 +359,13 @@ def start_stack(
         server=server,
         scheduler=scheduler,
         streams=streams,
-        url=f"http://{host}:{port}",
+        url=url,
         tables=tables,
         demo=demo,
         aws=aws,
         functions=fns,
         scratch=scratch,
+        user_pool=user_pool,
     )
 
 

@@ -1,0 +1,85 @@
+/** The few building blocks every screen uses: a page frame, loading and error states, a data hook. */
+import type { ComponentChildren } from "preact";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { ApiError } from "./api/client";
+import { common } from "./common";
+import { useT } from "./i18n";
+
+export function Page(props: { title: string; actions?: ComponentChildren; children: ComponentChildren }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [props.title]);
+  return (
+    <section class="page" aria-labelledby="page-title">
+      <header class="page-head">
+        <h1 id="page-title" tabIndex={-1} ref={heading}>
+          {props.title}
+        </h1>
+        {props.actions ? <div class="page-actions">{props.actions}</div> : null}
+      </header>
+      {props.children}
+    </section>
+  );
+}
+
+export function Loading() {
+  const t = useT(common);
+  return (
+    <p class="muted" role="status">
+      {t("loading")}
+    </p>
+  );
+}
+
+/** An error as a user should read it: a 409 says "someone changed this, reload". */
+export function ErrorNote(props: { error: unknown; onReload?: () => void }) {
+  const t = useT(common);
+  const error = props.error;
+  const text =
+    error instanceof ApiError && error.isConflict
+      ? t("conflict")
+      : error instanceof ApiError && error.status === 403
+        ? t("forbidden")
+        : t("error", { message: error instanceof Error ? error.message : String(error) });
+  return (
+    <div class="note error" role="alert">
+      <span>{text}</span>
+      {props.onReload ? (
+        <button type="button" onClick={props.onReload}>
+          {t("reload")}
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+export function Notice(props: { children: ComponentChildren }) {
+  return (
+    <div class="note ok" role="status">
+      {props.children}
+    </div>
+  );
+}
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** Runs `load` when `deps` change (and on reload); the last answer wins. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  const run = useRef(0);
+  useEffect(() => {
+    const mine = ++run.current;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => mine === run.current && setState({ data, loading: false }),
+      (error: unknown) => mine === run.current && setState((s) => ({ ...s, error, loading: false })),
+    );
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { data: state.data, error: state.error, loading: state.loading, reload };
+}
