@@ -224,7 +224,12 @@ def test_an_empty_endpoint_is_dynamodbs_own_regional_endpoint(monkeypatch: pytes
 
 def test_env_local_json_points_every_function_at_make_ddb() -> None:
     env = json.loads((ROOT / "env.local.json").read_text(encoding="utf-8"))
-    assert set(env) == {"Parameters"}, "SAM's --env-vars format: a Parameters block for all functions"
+    # SAM's --env-vars format: a Parameters block for all functions, one block per function on top
+    assert set(env) == {"Parameters", "ApiFunction"}
+    # The API's admin origin is the console's CloudFront domain, which sam local cannot resolve (it
+    # would pass "https://$ConsoleDistribution.DomainName" on): any origin, as on make run
+    assert env["ApiFunction"] == {"ALLOWED_ORIGINS": "*"}
+    assert "ALLOWED_ORIGINS" in FUNCTIONS["ApiFunction"]["environment"]
     values = env["Parameters"]
     # SAM ignores a variable a function does not declare: every one here is declared by every function
     for lid, spec in FUNCTIONS.items():
