@@ -114,6 +114,18 @@ sam-build: $(SAM_STAMP)
 	  or Debian trixie/Ubuntu 24.04: apt-get install python3.12, or sam build --use-container (Docker)"; exit 1; fi
 	PATH="$(dir $(PY312)):$$PATH" $(SAM) build
 
+## The console in production, after `sam deploy`: build console/ (from its npm lock) and publish it to the
+## stack's bucket behind CloudFront, with a config.json made from the stack's outputs, then invalidate
+## index.html and config.json. CONFIG_ENV=prod publishes to samconfig.toml's [prod] stack. AWS credentials
+## from the usual places (AWS_PROFILE, environment, SSO).
+CONFIG_ENV ?= default
+.PHONY: console-deploy
+console-deploy: $(STAMP)
+	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 18+ (e.g. apt-get install nodejs npm)"; exit 1; }
+	@test -d console/node_modules || npm --prefix console ci --no-audit --no-fund --loglevel=error
+	npm --prefix console run build
+	PYTHONPATH=shared:. $(PY) -m leadrouter_local.console_deploy --config-env $(CONFIG_ENV)
+
 sam-lock: $(SAM_STAMP)
 	{ sed -n '1,2p' requirements-sam.txt; $(SAM_VENV)/bin/python -m pip freeze --disable-pip-version-check; } > requirements-sam.txt.new
 	mv requirements-sam.txt.new requirements-sam.txt

@@ -224,7 +224,12 @@ def test_an_empty_endpoint_is_dynamodbs_own_regional_endpoint(monkeypatch: pytes
 
 def test_env_local_json_points_every_function_at_make_ddb() -> None:
     env = json.loads((ROOT / "env.local.json").read_text(encoding="utf-8"))
-    assert set(env) == {"Parameters"}, "SAM's --env-vars format: a Parameters block for all functions"
+    # SAM's --env-vars format: a Parameters block for all functions, one block per function on top
+    assert set(env) == {"Parameters", "ApiFunction"}
+    # The API's admin origin is the console's CloudFront domain, which sam local cannot resolve (it
+    # would pass "https://$ConsoleDistribution.DomainName" on): any origin, as on make run
+    assert env["ApiFunction"] == {"ALLOWED_ORIGINS": "*"}
+    assert "ALLOWED_ORIGINS" in FUNCTIONS["ApiFunction"]["environment"]
     values = env["Parameters"]
     # SAM ignores a variable a function does not declare: every one here is declared by every function
     for lid, spec in FUNCTIONS.items():
@@ -336,15 +341,17 @@ def test_sam_local_uses_the_env_file_the_host_network_and_warm_containers() -> N
     assert (ROOT / invoke["env_vars"]).is_file()
 
 
-def test_prod_sets_one_allowed_origin_the_template_accepts() -> None:
+def test_prod_leaves_the_admin_apis_origin_to_the_console() -> None:
     overrides = dict(
         pair.split("=", 1)
         for pair in SAMCONFIG["prod"]["deploy"]["parameters"]["parameter_overrides"].split()
     )
-    origin = overrides["AllowedOrigins"]
-    assert origin != "*" and origin.startswith("https://")
-    assert re.fullmatch(TEMPLATE["Parameters"]["AllowedOrigins"]["AllowedPattern"], origin)
+    # An origin set here would replace the console's (CORS answers one origin), so prod sets none …
+    assert "AllowedOrigins" not in overrides
     assert overrides["Stage"] == "prod"
+    # … and the template's default, empty, means the console's own origin
+    parameter = TEMPLATE["Parameters"]["AllowedOrigins"]
+    assert parameter["Default"] == "" and re.fullmatch(parameter["AllowedPattern"], "")
 
 
 def test_make_run_gives_its_functions_dynamodb_locals_endpoint_not_the_templates_empty_one() -> None:

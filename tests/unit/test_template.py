@@ -388,12 +388,18 @@ def test_cors_matches_the_app_and_covers_api_gateway_errors():
     from leadrouter.api.auth import FORM_KEY_HEADER
     from leadrouter.api.routes.intake import IDEMPOTENCY_HEADER
 
-    # Given one origin parameter feeding API Gateway and the function
+    # Given one origin feeding API Gateway and the function: the console's own, unless AllowedOrigins
+    # names another
     cors = API["Cors"]
-    origin = {"Fn::Sub": "'${AllowedOrigins}'"}
-    assert "AllowedOrigins" in TEMPLATE["Parameters"]
+    console = "https://${ConsoleDistribution.DomainName}"
+    quoted = {"Fn::Sub": f"'{console}'"}, {"Fn::Sub": "'${AllowedOrigins}'"}
+    origin = {"Fn::If": ["AdminOriginIsConsole", *quoted]}
+    assert TEMPLATE["Conditions"]["AdminOriginIsConsole"] == {"Fn::Equals": [{"Ref": "AllowedOrigins"}, ""]}
+    assert TEMPLATE["Parameters"]["AllowedOrigins"]["Default"] == ""
     assert cors["AllowOrigin"] == origin
-    assert API_FUNCTION["Environment"]["Variables"]["ALLOWED_ORIGINS"] == {"Ref": "AllowedOrigins"}
+    assert API_FUNCTION["Environment"]["Variables"]["ALLOWED_ORIGINS"] == {
+        "Fn::If": ["AdminOriginIsConsole", {"Fn::Sub": console}, {"Ref": "AllowedOrigins"}]
+    }
 
     # Then preflights allow the headers the API reads ...
     allowed = {h.strip().lower() for h in cors["AllowHeaders"].strip("'").split(",")}
