@@ -120,10 +120,7 @@ sam-build: $(SAM_STAMP)
 ## from the usual places (AWS_PROFILE, environment, SSO).
 CONFIG_ENV ?= default
 .PHONY: console-deploy
-console-deploy: $(STAMP)
-	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 18+ (e.g. apt-get install nodejs npm)"; exit 1; }
-	@test -d console/node_modules || npm --prefix console ci --no-audit --no-fund --loglevel=error
-	npm --prefix console run build
+console-deploy: $(STAMP) console
 	PYTHONPATH=shared:. $(PY) -m leadrouter_local.console_deploy --config-env $(CONFIG_ENV)
 
 sam-lock: $(SAM_STAMP)
