@@ -207,12 +207,12 @@ def test_a_stack_without_the_consoles_outputs_is_named_in_the_error() -> None:
 
 def test_make_console_deploy_builds_the_console_then_runs_this_script() -> None:
     dry_run = subprocess.run(
-        ["make", "-n", "--no-print-directory", "console-deploy", "CONFIG_ENV=prod", "STAMP=Makefile"],
+        ["make", "-B", "-n", "--no-print-directory", "console-deploy", "CONFIG_ENV=prod", "STAMP=Makefile"],
         cwd=cd.ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.splitlines()
-    build = dry_run.index("npm --prefix console run build")
+    (build,) = [i for i, line in enumerate(dry_run) if "npm run --silent build" in line]
     (deploy,) = [i for i, line in enumerate(dry_run) if "-m leadrouter_local.console_deploy" in line]
     assert build < deploy and dry_run[deploy].endswith("--config-env prod")
