@@ -14,7 +14,7 @@ from leadrouter.domain.keys import hash_form_key, hash_source_secret
 from leadrouter.domain.models import FormSource, StaffMember, Tenant
 from leadrouter.domain.rules import new_rule
 from leadrouter.runtime import repository
-from leadrouter_local.cognito import DemoUser
+from leadrouter_local.cognito import DEMO_PASSWORD, DemoUser
 
 #: Staff id → (name, weight); the ids are the ones the demo tokens (leadrouter.demo_auth) carry.
 STAFF = dict(zip(STAFF_IDS, (("An", 3), ("Bình", 4), ("Chi", 5)), strict=True))
@@ -120,6 +120,10 @@ def banner(url: str, demo: dict[str, str], seconds: float) -> str:
     period = f"received_from={since}T00:00:00Z&received_to={until}T00:00:00Z"
     return f"""
 leadrouter is running on {url}  (ready in {seconds:.1f} s; Ctrl-C stops everything)
+
+  console:     open {url}/ and sign in (password {DEMO_PASSWORD} for every demo user)
+               tenant {demo["tenant"]}: admin@demo.test, lead@demo.test (team lead), an@/binh@/chi@demo.test
+               tenant {OTHER_TENANT}: admin@demo-b.test, lead@demo-b.test, dung@ / em@demo-b.test
 
   demo tenant: {demo["tenant"]}   staff A, B, C weighted 3:4:5   reclaim after 30 min
   form key:    {key}      (X-Form-Key header: can only add leads to pool "web")
