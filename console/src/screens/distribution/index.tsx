@@ -136,7 +136,7 @@ function Body(props: { report: Report; range: Range; staff: Record<string, strin
         </div>
         <div class="card stat">
           <div class="stat-label">{t("speed")}</div>
-          <div class="value">{speedText(report.speed_to_lead)}</div>
+          <div class="value dist-speed">{speedText(report.speed_to_lead)}</div>
           <div class="muted">{t("speedHint")}</div>
         </div>
       </div>
