@@ -348,6 +348,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/reports/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The day's leads (tenant's time zone) by status now, speed-to-lead, and why pending leads wait
+         * @description The day (default: today in the tenant's time zone) is [00:00, 24:00) there. received, assigned, pending, escalated and deleted count that day's leads by their status now; speed-to-lead is as in /reports/distribution over them. waiting counts every pending lead of the tenant now, whatever day it came (at most 2000 read: waiting_complete), grouped per scope and reason: no_rule, window_closed (no open rule in charge), delay (the rule's delay has not ended), waiting_for_working_hours (the rule's team is off or the morning hold keeps it; expected_at), no_eligible_staff (every member of the rule is paused, inactive, on leave, off shift or on holiday now; staff_out says who and why; caps are not read), queued (the next sweep assigns it).
+         */
+        get: operations["overview_reports_overview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rules": {
         parameters: {
             query?: never;
@@ -1541,6 +1561,78 @@ export interface components {
             signature_header: string;
             webhook: components["schemas"]["Webhook"];
         };
+        /** Overview */
+        Overview: {
+            /**
+             * Assigned
+             * @description of those, assigned now
+             */
+            assigned: number;
+            /**
+             * Date
+             * Format: date
+             * @description the day, in the tenant's time zone
+             */
+            date: string;
+            /**
+             * Deleted
+             * @description of those, deleted now
+             */
+            deleted: number;
+            /**
+             * Escalated
+             * @description of those, escalated now (waiting for an admin)
+             */
+            escalated: number;
+            /**
+             * Pending
+             * @description of those, still pending now
+             */
+            pending: number;
+            /**
+             * Received
+             * @description leads received that day
+             */
+            received: number;
+            /**
+             * Received From
+             * Format: date-time
+             * @description the day's start (inclusive)
+             */
+            received_from: string;
+            /**
+             * Received To
+             * Format: date-time
+             * @description the day's end (exclusive)
+             */
+            received_to: string;
+            /** @description received → first assigned or manual decision, that day's leads */
+            speed_to_lead: components["schemas"]["Speed"];
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * Waiting
+             * @description every pending lead of the tenant now, whatever day it came
+             */
+            waiting: number;
+            /**
+             * Waiting By Reason
+             * @description the waiting leads counted by reason
+             */
+            waiting_by_reason: {
+                [key: string]: number;
+            };
+            /**
+             * Waiting Complete
+             * @description false: more than 2000 pending leads, not all read
+             */
+            waiting_complete: boolean;
+            /**
+             * Waiting Groups
+             * @description the waiting leads per scope and reason, most leads first
+             */
+            waiting_groups: components["schemas"]["WaitingGroup"][];
+        };
         /**
          * Pause
          * @description A stretch during which the member was paused (``end`` None: still paused).
@@ -2449,6 +2541,51 @@ export interface components {
             utm_term?: string | null;
             /** Wbraid */
             wbraid?: string | null;
+        };
+        /**
+         * WaitingGroup
+         * @description Pending leads of one scope that wait for the same reason.
+         */
+        WaitingGroup: {
+            /** Campaign */
+            campaign: string | null;
+            /**
+             * Expected At
+             * @description waiting_for_working_hours: when they are expected to be assigned
+             */
+            expected_at?: string | null;
+            /** Leads */
+            leads: number;
+            /**
+             * Oldest Received At
+             * Format: date-time
+             */
+            oldest_received_at: string;
+            /** Pool */
+            pool: string | null;
+            /**
+             * Reason
+             * @description no_rule, window_closed, delay, waiting_for_working_hours, no_eligible_staff or queued
+             */
+            reason: string;
+            /**
+             * Rule Id
+             * @description the assign rule in charge of the scope; null: none
+             */
+            rule_id: string | null;
+            /** Rule Name */
+            rule_name: string | null;
+            /** Scope Key */
+            scope_key: string;
+            /**
+             * Staff Out
+             * @description no_eligible_staff: each member of the rule and why they cannot take a lead now
+             */
+            staff_out?: {
+                [key: string]: string;
+            };
+            /** Step */
+            step: string | null;
         };
         /** WebForm */
         WebForm: {
@@ -4447,6 +4584,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DistributionReport"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    overview_reports_overview_get: {
+        parameters: {
+            query?: {
+                /** @description the day, YYYY-MM-DD in the tenant's time zone */
+                date?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
                 };
             };
             /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */

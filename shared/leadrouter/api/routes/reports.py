@@ -1,7 +1,9 @@
-"""Reports (admins and team leads): distribution per rule and staff member over a period."""
+"""Reports (admins and team leads): distribution per rule and staff member over a period; the day's
+overview with why pending leads wait."""
 
 from __future__ import annotations
 
+from datetime import date as Day
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -9,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from leadrouter.api.context import Instant, caller_of, now
 from leadrouter.domain.models import Ident
+from leadrouter.logic import overview as overview_logic
 from leadrouter.logic import reports as logic
 from leadrouter.runtime import repository
 
@@ -44,3 +47,25 @@ def distribution(
 ) -> logic.DistributionReport:
     caller = caller_of(router, "admin", "team_lead")
     return logic.distribution_report(repository(), caller, received_from, received_to, rule_id, now())
+
+
+@router.get(
+    "/reports/overview",
+    summary="The day's leads (tenant's time zone) by status now, speed-to-lead, and why pending leads wait",
+    description=(
+        "The day (default: today in the tenant's time zone) is [00:00, 24:00) there. received, assigned, "
+        "pending, escalated and deleted count that day's leads by their status now; speed-to-lead is as "
+        "in /reports/distribution over them. waiting counts every pending lead of the tenant now, "
+        "whatever day it came (at most 2000 read: waiting_complete), grouped per scope and reason: "
+        "no_rule, window_closed (no open rule in charge), delay (the rule's delay has not ended), "
+        "waiting_for_working_hours (the rule's team is off or the morning hold keeps it; expected_at), "
+        "no_eligible_staff (every member of the rule is paused, inactive, on leave, off shift or on "
+        "holiday now; staff_out says who and why; caps are not read), queued (the next sweep assigns it)."
+    ),
+    tags=["reports"],
+)
+def overview(
+    date: Annotated[Day | None, Query(description="the day, YYYY-MM-DD in the tenant's time zone")] = None,
+) -> overview_logic.Overview:
+    caller = caller_of(router, "admin", "team_lead")
+    return overview_logic.overview(repository(), caller, date, now())
