@@ -62,10 +62,10 @@ describe("timeLeft", () => {
   };
 
   it("says the working time left, whether the clock runs, and rounds up to the minute", () => {
-    expect(show(vi, "vi", lead("x", { minutesLeft: 24.2 }))).toBe("Còn 25 phút giờ làm việc trước khi bị thu hồi");
+    expect(show(vi, "vi", lead("x", { minutesLeft: 24.2 }))).toBe("Còn 25 phút làm việc trước khi bị thu hồi");
     expect(show(en, "en", lead("x", { minutesLeft: 95 }))).toBe("1 h 35 min of working time left before reclaim");
     expect(show(vi, "vi", lead("x", { minutesLeft: 20, running: false }))).toBe(
-      "Còn 20 phút giờ làm việc (đồng hồ đang dừng: ngoài giờ làm)",
+      "Còn 20 phút làm việc (đồng hồ đang dừng: ngoài giờ làm)",
     );
   });
 
