@@ -7,11 +7,12 @@ The team works Monday–Friday 08:00–17:00 in Asia/Ho_Chi_Minh; dates are in t
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
+from typing import Any
 
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import LeadStatus, Tenant, WorkingHours
+from leadrouter.domain.models import LeadStatus, RuleKind, Tenant, WorkingHours
 from tests.support.api import call_as, claims, frozen_api_clock
 from tests.support.builders import TENANT, lead, rule, staff
 
@@ -24,7 +25,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute, tzinfo=HCM)
 
 
-def _open_lead(repo: Repository, idle_since: datetime, **fields: object) -> str:
+def _open_lead(repo: Repository, idle_since: datetime, **fields: Any) -> str:
     held = lead(
         received_at=idle_since,
         status=LeadStatus.ASSIGNED,
@@ -45,7 +46,7 @@ def office(moto_repo: Repository) -> Repository:
     for sid in "AB":
         moto_repo.put_staff(staff(sid, working_hours=OFFICE))
     moto_repo.create_rule(
-        rule("r-reclaim", weights={"A": 1, "B": 1}, kind="reclaim", reclaim_after_minutes=30)  # type: ignore[arg-type]
+        rule("r-reclaim", weights={"A": 1, "B": 1}, kind=RuleKind.RECLAIM, reclaim_after_minutes=30)
     )
     return moto_repo
 

@@ -94,10 +94,17 @@ export default function Screen() {
         running = false;
       }
     };
-    const again = () => {
-      timer = setTimeout(() => void tick().then(() => !stopped && again()), POLL_MS);
+    // A fixed rate: the next call starts POLL_MS after the last one started (a slow answer does not
+    // stretch the period), never two at once.
+    const again = (started: number) => {
+      const wait = Math.max(0, POLL_MS - (Date.now() - started));
+      timer = setTimeout(() => {
+        const now = Date.now();
+        void tick().then(() => !stopped && again(now));
+      }, wait);
     };
-    void tick().then(again);
+    const first = Date.now();
+    void tick().then(() => !stopped && again(first));
     const shown = () => void tick();
     document.addEventListener("visibilitychange", shown);
     return () => {
