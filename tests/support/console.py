@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,56 @@ def assert_accessible(page: Page, name: str) -> None:
     screenshot(page, name)
     violations = axe_violations(page)
     assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
+
+
+@dataclass
+class LeadSource:
+    """A form source on a pool of its own whose assign rule gives every lead to one salesperson."""
+
+    app: ConsoleApp
+    pool: str
+    form_key: str
+    source_secret: str
+
+    def post_lead(self, name: str) -> str:
+        """A lead through the public intake, as a CRM posts it (the secret: the answer names the lead)."""
+        email = f"{uuid.uuid4().hex[:12]}@example.com"
+        request = urllib.request.Request(
+            f"{self.app.url}/intake/leads",
+            data=json.dumps({"name": name, "email": email}).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-Form-Key": self.form_key,
+                "X-Source-Secret": self.source_secret,
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            lead_id: str = json.loads(answer.read())["lead_id"]
+            return lead_id
+
+
+def lead_source_for(app: ConsoleApp, staff_id: str, reclaim_after_minutes: int | None = 240) -> LeadSource:
+    """As the demo admin: a unique pool, a form source on it, a round-robin rule with only ``staff_id``
+    (no delay: leads are assigned on arrival) and, unless None, a reclaim rule on step ``new``."""
+    pool = f"p-{uuid.uuid4().hex[:10]}"
+    status, made = app.call(ADMIN, "POST", "/form-sources", {"name": f"Form {pool}", "pool": pool})
+    assert status == 201, made
+    scope = {"pool": pool, "step": "new"}
+    rule = {
+        "name": f"To {staff_id} {pool}",
+        "kind": "round_robin",
+        "scope": scope,
+        "staff": [{"staff_id": staff_id}],
+    }
+    status, answer = app.call(ADMIN, "POST", "/rules", rule)
+    assert status == 201, answer
+    if reclaim_after_minutes is not None:
+        reclaim = rule | {
+            "name": f"Reclaim {pool}",
+            "kind": "reclaim",
+            "reclaim_after_minutes": reclaim_after_minutes,
+        }
+        status, answer = app.call(ADMIN, "POST", "/rules", reclaim)
+        assert status == 201, answer
+    return LeadSource(app, pool, made["form_key"], made["source_secret"])

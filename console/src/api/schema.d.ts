@@ -1437,6 +1437,21 @@ export interface components {
                 [key: string]: unknown;
             }[];
             lead: components["schemas"]["Lead"];
+            /**
+             * Reclaim Clock Running
+             * @description whether the owner's reclaim clock runs now (on shift, not away)
+             */
+            reclaim_clock_running?: boolean | null;
+            /**
+             * Reclaim Due At
+             * @description an open lead an active reclaim rule watches: when its owner's working-time clock reaches the rule's reclaim_after_minutes since the lead's last care. The three reclaim fields are null for a lead that is not open or that no reclaim rule watches; this one alone is null when that much working time is not within the clock's horizon
+             */
+            reclaim_due_at?: string | null;
+            /**
+             * Reclaim Minutes Left
+             * @description working minutes of the owner left before reclaim_due_at (0 when due)
+             */
+            reclaim_minutes_left?: number | null;
             /** Status Label */
             status_label: string;
             /**
@@ -1476,6 +1491,21 @@ export interface components {
              */
             expected_at?: string | null;
             lead: components["schemas"]["Lead"];
+            /**
+             * Reclaim Clock Running
+             * @description whether the owner's reclaim clock runs now (on shift, not away)
+             */
+            reclaim_clock_running?: boolean | null;
+            /**
+             * Reclaim Due At
+             * @description an open lead an active reclaim rule watches: when its owner's working-time clock reaches the rule's reclaim_after_minutes since the lead's last care. The three reclaim fields are null for a lead that is not open or that no reclaim rule watches; this one alone is null when that much working time is not within the clock's horizon
+             */
+            reclaim_due_at?: string | null;
+            /**
+             * Reclaim Minutes Left
+             * @description working minutes of the owner left before reclaim_due_at (0 when due)
+             */
+            reclaim_minutes_left?: number | null;
             /** Status Label */
             status_label: string;
             /**

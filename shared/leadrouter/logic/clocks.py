@@ -24,7 +24,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.eligibility import HOLIDAY, unavailability
 from leadrouter.domain.holidays import day_off
 from leadrouter.domain.models import HolidayCalendar, Rule, StaffMember
-from leadrouter.domain.worktime import AroundTheClock, MemberSchedule, Schedule, TeamSchedule
+from leadrouter.domain.worktime import HORIZON, AroundTheClock, MemberSchedule, Schedule, TeamSchedule
 
 _TICK = timedelta(microseconds=1)
 
@@ -140,6 +140,21 @@ class RuleClocks:
         """When the owner's clock reached ``reclaim_after_minutes`` for a lead idle since then."""
         limit = timedelta(minutes=self.rule.reclaim_after_minutes or 0)
         return self.owner(owner).after(idle_since, limit)
+
+    def reclaim_time_left(
+        self, owner: str | None, idle_since: datetime, due_at: datetime | None
+    ) -> timedelta:
+        """How much of ``reclaim_after_minutes`` of the owner's working time is left at ``now`` for a
+        lead idle since ``idle_since`` and due (``reclaim_due_at``) at ``due_at``."""
+        if due_at is not None and due_at <= self.now:
+            return timedelta(0)
+        limit = timedelta(minutes=self.rule.reclaim_after_minutes or 0)
+        start = max(idle_since, self.now - HORIZON)  # past the horizon, the clock's arithmetic stops too
+        return max(limit - self.owner(owner).working_time(start, self.now), timedelta(0))
+
+    def owner_working(self, owner: str | None) -> bool:
+        """Whether the owner's reclaim clock runs at ``now`` (on shift, not on holiday or away)."""
+        return self.owner(owner).is_working(self.now)
 
 
 def tenant_calendar(repo: Repository, tenant_id: str) -> HolidayCalendar:

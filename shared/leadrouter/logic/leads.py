@@ -8,7 +8,8 @@ history event and any contact claims it moves.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -36,6 +37,7 @@ from leadrouter.domain.models import (
 )
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.logic.claims import Holders, contact_field, sort_holders
+from leadrouter.logic.clocks import RuleClocks, tenant_calendar
 
 MAX_BATCH = 500
 #: The reason written on each lead given back to rotation because its owner was deactivated.
@@ -407,3 +409,46 @@ def list_leads(
     if caller.role == "team_lead":
         shown = [x for x in shown if visible(repo, caller, x)]
     return shown, cursor
+
+
+@dataclass(frozen=True)
+class ReclaimClock:
+    """Where an open lead stands on its owner's reclaim clock (the reclaim rule in charge of its scope)."""
+
+    due_at: datetime | None  # None: not that much working time within the clock's horizon
+    left: timedelta  # working time left before it is due
+    running: bool  # whether the owner's working time runs now (on shift, not away)
+
+
+def reclaim_clocks(
+    repo: Repository, tenant_id: str, leads: Sequence[Lead], now: datetime
+) -> dict[str, ReclaimClock]:
+    """Each open lead's reclaim clock, by lead id; leads no active reclaim rule watches are left out.
+
+    The same working-time arithmetic the reclaim sweep uses (``RuleClocks``), so the time a salesperson
+    sees left is the time the sweep gives them. Costs one rules read, one staff read and one calendar
+    read per call, none when no listed lead is open.
+    """
+    open_leads = [x for x in leads if x.status is LeadStatus.ASSIGNED and x.owner and x.idle_since]
+    if not open_leads:
+        return {}
+    in_charge, _ = rules_in_charge(
+        r for r in repo.list_rules(tenant_id) if r.active and r.action == "reclaim"
+    )
+    by_scope = {r.scope.key: r for r in in_charge}
+    watched = [x for x in open_leads if x.scope_key in by_scope]
+    if not watched:
+        return {}
+    rules = {x.scope_key: by_scope[x.scope_key] for x in watched}
+    wanted = {s.staff_id for r in rules.values() for s in r.staff} | {x.owner for x in watched if x.owner}
+    members = repo.get_staff(tenant_id, sorted(wanted))
+    calendar = tenant_calendar(repo, tenant_id)
+    clocks = {key: RuleClocks.of(r, members, calendar, now) for key, r in rules.items()}
+    found: dict[str, ReclaimClock] = {}
+    for lead in watched:
+        clock = clocks[lead.scope_key]
+        idle_since = lead.idle_since or now
+        due_at = clock.reclaim_due_at(lead.owner, idle_since)
+        left = clock.reclaim_time_left(lead.owner, idle_since, due_at)
+        found[lead.lead_id] = ReclaimClock(due_at=due_at, left=left, running=clock.owner_working(lead.owner))
+    return found

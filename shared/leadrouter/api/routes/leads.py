@@ -48,9 +48,40 @@ class LeadOut(BaseModel):
         "schedule (the team's next shift start, after the morning hold)",
     )
 
+    reclaim_due_at: Moment | None = Field(
+        default=None,
+        description="an open lead an active reclaim rule watches: when its owner's working-time clock "
+        "reaches the rule's reclaim_after_minutes since the lead's last care. The three reclaim fields "
+        "are null for a lead that is not open or that no reclaim rule watches; this one alone is null "
+        "when that much working time is not within the clock's horizon",
+    )
+    reclaim_minutes_left: float | None = Field(
+        default=None, description="working minutes of the owner left before reclaim_due_at (0 when due)"
+    )
+    reclaim_clock_running: bool | None = Field(
+        default=None, description="whether the owner's reclaim clock runs now (on shift, not away)"
+    )
+
     @classmethod
-    def of(cls, lead: Lead, unrouted: str | None = None, expected_at: datetime | None = None) -> LeadOut:
-        return cls(lead=lead, status_label=lead.status_label, unrouted=unrouted, expected_at=expected_at)
+    def of(
+        cls,
+        lead: Lead,
+        unrouted: str | None = None,
+        expected_at: datetime | None = None,
+        clock: logic.ReclaimClock | None = None,
+    ) -> LeadOut:
+        reclaim: dict[str, Any] = (
+            {
+                "reclaim_due_at": clock.due_at,
+                "reclaim_minutes_left": round(clock.left.total_seconds() / 60, 1),
+                "reclaim_clock_running": clock.running,
+            }
+            if clock is not None
+            else {}
+        )
+        return cls(
+            lead=lead, status_label=lead.status_label, unrouted=unrouted, expected_at=expected_at, **reclaim
+        )
 
 
 class LeadDetail(LeadOut):
@@ -141,7 +172,9 @@ def list_leads(
     )
     repo = repository()
     leads, next_key = logic.list_leads(repo, caller, filters, received_from, received_to, limit, start)
-    return LeadPage(items=[LeadOut.of(x) for x in leads], cursor=encode_cursor(next_key))
+    clocks = logic.reclaim_clocks(repo, caller.tenant_id, leads, now())
+    items = [LeadOut.of(x, clock=clocks.get(x.lead_id)) for x in leads]
+    return LeadPage(items=items, cursor=encode_cursor(next_key))
 
 
 @router.get(
@@ -153,7 +186,9 @@ def list_leads(
 def get_lead(lead_id: PathIdent) -> LeadDetail:
     repo = repository()
     lead = logic.get_lead(repo, caller_of(router), lead_id)
-    return LeadDetail(lead=lead, status_label=lead.status_label, history=logic.history(repo, lead))
+    clock = logic.reclaim_clocks(repo, lead.tenant_id, [lead], now()).get(lead.lead_id)
+    out = LeadOut.of(lead, clock=clock)
+    return LeadDetail(**dict(out), history=logic.history(repo, lead))
 
 
 @router.patch(
