@@ -252,3 +252,19 @@ def test_pausing_does_not_release_and_deactivating_again_is_harmless(moto_repo: 
     assert call_as("PATCH", "/staff/A", {"active": False}).body["released_leads"] == 0
     # …and re-activating releases nothing either
     assert call_as("PATCH", "/staff/A", {"active": True}).body["released_leads"] == 0
+
+
+def test_a_patch_built_on_a_stale_revision_is_409_and_writes_nothing(
+    people: Repository, moto_tables: dict[str, str]
+) -> None:
+    # Given the admin read A at some revision, and someone saved A since
+    read = call_as("GET", "/staff/A").body["rev"]
+    assert call_as("PATCH", "/staff/A", {"max_open_leads": 3, "expected_revision": read}).status == 200
+    before = config_items(moto_tables)
+    # When the first edit is saved with the revision it read
+    reply = call_as("PATCH", "/staff/A", {"paused": True, "expected_revision": read})
+    # Then it is refused and A is as the other save left it
+    assert reply.status == 409, reply.body
+    assert config_items(moto_tables) == before
+    stored = people.get_staff(TENANT, ["A"])["A"]
+    assert not stored.paused and stored.max_open_leads == 3

@@ -526,7 +526,7 @@ export interface paths {
         head?: never;
         /**
          * Update a staff member (active, paused, caps, working hours, leave, time zone, team, name)
-         * @description Only the fields given change; null clears a cap or the team. Deactivating (active: false) never strands leads: each open lead the member holds goes back to pending (Lead gán tự động) with a 'released' decision, and the rule in charge of its scope reassigns it on its next tick; `released_leads` says how many. Sending active: false again releases any left over. Pausing (paused: true) does NOT release: a paused member keeps their leads and gets no new ones until unpaused. By default the reclaim clock of their leads stops while they are paused, so nothing is taken back for the time they could not work (a reclaim rule with absence_stops_reclaim_clock: false keeps counting it). Each pause is recorded in `pauses` (start, and end once unpaused; kept for 60 days, at most 50): read-only, never accepted in a body.
+         * @description Only the fields given change; null clears a cap or the team. Deactivating (active: false) never strands leads: each open lead the member holds goes back to pending (Lead gán tự động) with a 'released' decision, and the rule in charge of its scope reassigns it on its next tick; `released_leads` says how many. Sending active: false again releases any left over. Pausing (paused: true) does NOT release: a paused member keeps their leads and gets no new ones until unpaused. By default the reclaim clock of their leads stops while they are paused, so nothing is taken back for the time they could not work (a reclaim rule with absence_stops_reclaim_clock: false keeps counting it). Each pause is recorded in `pauses` (start, and end once unpaused; kept for 60 days, at most 50): read-only, never accepted in a body. Send `expected_revision` (the `rev` you read) to be refused with 409 if the member changed since.
          */
         patch: operations["update_staff_staff__staff_id__patch"];
         trace?: never;
@@ -2348,6 +2348,11 @@ export interface components {
         StaffPatch: {
             /** Active */
             active?: boolean;
+            /**
+             * Expected Revision
+             * @description the member's `rev` as you read it: if it moved on meanwhile the answer is 409 and nothing is written (omit to apply the patch to whatever is stored)
+             */
+            expected_revision?: number | null;
             /** Leave Dates */
             leave_dates?: string[];
             /** Max Leads Per Day */

@@ -293,6 +293,13 @@ class StaffPatch(BaseModel):
     time_zone: TimeZoneName | None = omissible()
     working_hours: Shifts | None = omissible()
     leave_dates: LeaveDates | None = omissible()
+    expected_revision: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=2**31,
+        description="the member's `rev` as you read it: if it moved on meanwhile the answer is 409 and "
+        "nothing is written (omit to apply the patch to whatever is stored)",
+    )
 
 
 #: Pauses that ended longer ago than this are dropped: no reclaim clock of a lead still open reaches back
@@ -356,7 +363,9 @@ def update_staff(
     and how many leads were released.
     """
     current = get_staff(repo, caller, staff_id)
-    changes = patch.model_dump(exclude_unset=True)
+    if patch.expected_revision is not None and patch.expected_revision != current.rev:
+        raise Conflict(f"staff member {staff_id} is at revision {current.rev}, not {patch.expected_revision}")
+    changes = patch.model_dump(exclude_unset=True, exclude={"expected_revision"})
     if changes.get("active") is False and current.active:
         changes["deactivated_at"] = now  # sweeps that raced this change give back what they assigned
     if changes.get("paused") is not None and changes["paused"] != current.paused:

@@ -1,13 +1,22 @@
-import { common } from "../../common";
-import { useT } from "../../i18n";
-import { Page } from "../../ui";
+/** Nhân viên: the list (`#/staff`), one member (`#/staff/<staff_id>`), the holiday calendar
+ * (`#/staff/holidays`). Admins edit; team leads read. */
 import type { ScreenProps } from "../registry";
+import { StaffEdit } from "./edit";
+import { Holidays } from "./holidays";
+import { StaffList } from "./list";
+import "./staff.css";
 
-export default function Screen(_props: ScreenProps) {
-  const t = useT(common);
+export default function Screen(props: ScreenProps) {
+  const [param] = props.route.params;
   return (
-    <Page title={t("nav.staff")}>
-      <p class="muted">{t("empty")}</p>
-    </Page>
+    <div class="staff-screen">
+      {!param ? (
+        <StaffList />
+      ) : param === "holidays" ? (
+        <Holidays year={Number(props.route.query.get("year")) || null} />
+      ) : (
+        <StaffEdit staffId={param} />
+      )}
+    </div>
   );
 }

@@ -70,7 +70,8 @@ def get_staff(staff_id: PathIdent) -> StaffMember:
         "unpaused. By default the reclaim clock of their leads stops while they are paused, so nothing "
         "is taken back for the time they could not work (a reclaim rule with "
         "absence_stops_reclaim_clock: false keeps counting it). Each pause is recorded in `pauses` "
-        "(start, and end once unpaused; kept for 60 days, at most 50): read-only, never accepted in a body."
+        "(start, and end once unpaused; kept for 60 days, at most 50): read-only, never accepted in a body. "
+        "Send `expected_revision` (the `rev` you read) to be refused with 409 if the member changed since."
     ),
     responses=answers(
         "the member as saved, and how many leads the update released",
