@@ -84,6 +84,8 @@ describe("the form and the API's body", () => {
     });
     const reclaim = bodyOf({ ...emptyForm(), kind: "reclaim", staff, reclaimAfterMinutes: "30", maxReclaims: "1" }, HCM);
     expect(reclaim).toMatchObject({ reclaim_after_minutes: 30, max_reclaims: 1, absence_stops_reclaim_clock: true });
+    expect(reclaim.staff).toEqual([{ staff_id: "A", weight: 7 }]); // reclaimed leads follow the weights
+    expect(bodyOf({ ...emptyForm(), staff }, HCM)).not.toHaveProperty("max_reclaims");
   });
 
   it("sends a number that is not an integer as typed, so the API's 422 names the field", () => {

@@ -248,7 +248,7 @@ function Editor(props: { rule: Rule | null; staff: StaffMember[]; timeZone: stri
         <fieldset {...describedBy("staff", "rule-staff-error")}>
           <legend>{t("section.who")}</legend>
           {listed.length === 0 ? <p class="muted">{t("noStaff")}</p> : null}
-          {form.kind !== "weighted" ? <p class="muted">{t("weightsOnlyWeighted")}</p> : null}
+          {form.kind === "round_robin" ? <p class="muted">{t("weightsOnlyWeighted")}</p> : null}
           <ul class="staff-pick plain">
             {listed.map((staffId) => {
               const index = chosen.get(staffId);
@@ -264,7 +264,7 @@ function Editor(props: { rule: Rule | null; staff: StaffMember[]; timeZone: stri
                     />
                     {nameOf(staffId)}
                   </label>
-                  {entry && form.kind === "weighted" ? (
+                  {entry && form.kind !== "round_robin" ? (
                     <span class="weight">
                       <input
                         type="number"

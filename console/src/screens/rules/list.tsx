@@ -182,7 +182,12 @@ function ConfirmDelete(props: { name: string; onYes: () => void; onNo: () => voi
   const yes = useRef<HTMLButtonElement>(null);
   useEffect(() => yes.current?.focus(), [props.name]);
   return (
-    <div class="note warn confirm" role="alertdialog" aria-labelledby="confirm-delete-text" aria-modal="false">
+    <div
+      class="note warn confirm"
+      role="alertdialog"
+      aria-labelledby="confirm-delete-text"
+      onKeyDown={(e) => e.key === "Escape" && props.onNo()}
+    >
       <span id="confirm-delete-text">{t("confirmDelete", { name: props.name })}</span>
       <button type="button" class="danger" ref={yes} onClick={props.onYes}>
         {t("confirmDeleteYes")}

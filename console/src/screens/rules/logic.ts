@@ -107,7 +107,7 @@ export function bodyOf(form: RuleForm, timeZone: string): Record<string, unknown
     delay_minutes: number(form.delayMinutes),
     staff: form.staff.map((s) => ({
       staff_id: s.staffId,
-      weight: form.kind === "weighted" ? number(s.weight) : 1,
+      weight: form.kind === "round_robin" ? 1 : number(s.weight), // round robin: everyone 1
     })),
     active: form.active,
     priority: number(form.priority),
