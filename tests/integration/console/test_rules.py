@@ -121,6 +121,9 @@ def test_a_weighted_rule_previews_its_shares_and_friday_timeline_then_is_saved_d
     expect(row).to_contain_text(f"{x} × 3")
     expect(row).to_contain_text(f"{z} × 5")
     assert_accessible(page, "20-rules-list")
+    page.set_viewport_size({"width": 390, "height": 844})  # a salesperson's phone: the table scrolls
+    assert_accessible(page, "20-rules-list-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     row.get_by_role("button", name=f"Tắt quy tắc {name}").click()
     expect(row.get_by_role("cell").first).to_have_text("Không hoạt động")
@@ -154,9 +157,18 @@ def test_a_rule_the_api_refuses_shows_the_reason_by_field_and_nothing_is_saved(
     page.get_by_label("Kho dữ liệu", exact=True).fill(f"kho-{tag}")
     page.get_by_label("Bước", exact=True).fill("new")
     page.get_by_label(member["name"], exact=True).check()
+    weight = page.get_by_label(f"Tỷ trọng của {member['name']}")
+    weight.fill("0")  # refused by the request's schema: the field is staff.0.weight
+    page.get_by_role("button", name="Tạo quy tắc").click()
+    expect(weight).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert").filter(has_text="Chưa lưu")).to_contain_text("Chọn nhân viên")
+    expect(page.get_by_role("alert").filter(has_text="Chưa lưu")).to_be_focused()
+
+    weight.fill("2")  # now the window: refused by the rule's own check, the field is window.end
     page.get_by_label("Ngày & thời gian bắt đầu").fill("2027-01-10T09:00")
     page.get_by_label("Ngày & thời gian kết thúc").fill("2027-01-10T08:00")
     page.get_by_role("button", name="Tạo quy tắc").click()
+    expect(weight).not_to_have_attribute("aria-invalid", "true")
     end = page.get_by_label("Ngày & thời gian kết thúc")
     expect(end).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#rule-window-end-error")).to_contain_text("end must be after start")
