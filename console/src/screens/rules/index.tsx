@@ -1,13 +1,11 @@
-import { common } from "../../common";
-import { useT } from "../../i18n";
-import { Page } from "../../ui";
+/** Quy tắc chia (admins): the list at #/rules, a new rule at #/rules/new, one rule at #/rules/<rule_id>. */
 import type { ScreenProps } from "../registry";
+import { RuleForm } from "./form";
+import { RuleList } from "./list";
+import "./rules.css";
 
-export default function Screen(_props: ScreenProps) {
-  const t = useT(common);
-  return (
-    <Page title={t("nav.rules")}>
-      <p class="muted">{t("empty")}</p>
-    </Page>
-  );
+export default function Screen(props: ScreenProps) {
+  const [param] = props.route.params;
+  if (!param) return <RuleList />;
+  return <RuleForm key={param} ruleId={param === "new" ? null : param} />;
 }
