@@ -8,7 +8,9 @@ import {
   emptyDraft,
   errorUnder,
   fieldErrors,
+  checksIn,
   hostProblems,
+  leadOf,
   listErrors,
   mapOf,
   mapProblems,
@@ -192,5 +194,14 @@ describe("a submission's reason", () => {
       detail: "phone: give a phone or an email",
     });
     expect(reasonOf(null).key).toBe("reason.none");
+    expect(checksIn("honeypot, captcha")).toEqual(["honeypot", "captcha"]);
+  });
+
+  it("names a lead only when the submission made one (a spam answer names none that exists)", () => {
+    const answer = { lead_id: "L1", status: "pending" };
+    expect(leadOf({ status: "accepted", answer })).toBe("L1");
+    expect(leadOf({ status: "linked", answer })).toBe("L1");
+    expect(leadOf({ status: "spam", answer })).toBeNull();
+    expect(leadOf({ status: "received", answer: null })).toBeNull();
   });
 });

@@ -5,12 +5,13 @@ import { useState } from "preact/hooks";
 import { ApiError, ok, type Schemas } from "../../api/client";
 import { common } from "../../common";
 import { useFormat } from "../../format";
-import { useT } from "../../i18n";
+import { useLang, useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi } from "../../session";
 import { ErrorNote, Loading, Notice, Page, useLoad } from "../../ui";
 import { dict } from "./i18n";
-import { fieldErrors, leadOf, reasonOf, replayable } from "./logic";
+import { reasonWords } from "./reason";
+import { fieldErrors, leadOf, replayable } from "./logic";
 
 type Replayed = Schemas["Replayed"];
 const CHECKS = ["origin", "honeypot", "captcha"] as const;
@@ -18,6 +19,7 @@ const CHECKS = ["origin", "honeypot", "captcha"] as const;
 export function SubmissionDetail(props: { id: string }) {
   const t = useT(dict);
   const tc = useT(common);
+  const lang = useLang();
   const f = useFormat();
   const api = useApi();
   const loaded = useLoad(
@@ -41,7 +43,6 @@ export function SubmissionDetail(props: { id: string }) {
   }
   const unverified = (s.unverified_checks ?? []).map((c) => t(`check.${c}`)).join(", ");
   const release = (s.unverified_checks ?? []).length > 0;
-  const reason = reasonOf(s.reason);
   const lead = done?.result.lead_id ?? leadOf(s);
   const sourceName = (sources.data ?? []).find((x) => x.source_id === s.source_id)?.name ?? s.source_id;
   const leadStatus = (status: string, label: string) =>
@@ -78,7 +79,7 @@ export function SubmissionDetail(props: { id: string }) {
           <span class={`badge status-${s.status}`}>{t(`status.${s.status}`)}</span>
         </dd>
         <dt>{t("colReason")}</dt>
-        <dd>{t(reason.key, { detail: reason.detail })}</dd>
+        <dd>{reasonWords(lang, s.reason)}</dd>
         <dt>{t("source")}</dt>
         <dd>{sourceName}</dd>
         <dt>{t("channel")}</dt>

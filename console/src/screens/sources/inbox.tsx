@@ -4,12 +4,13 @@ import { useState } from "preact/hooks";
 import { ok, type Schemas } from "../../api/client";
 import { common } from "../../common";
 import { useFormat } from "../../format";
-import { useT } from "../../i18n";
+import { useLang, useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi } from "../../session";
 import { ErrorNote, Loading, Page, useLoad } from "../../ui";
 import { dict } from "./i18n";
-import { leadOf, reasonOf, STATUSES, type SubmissionStatus } from "./logic";
+import { reasonWords } from "./reason";
+import { leadOf, STATUSES, type SubmissionStatus } from "./logic";
 import { Tabs } from "./tabs";
 
 type Submission = Schemas["Submission"];
@@ -17,6 +18,7 @@ type Submission = Schemas["Submission"];
 export function Inbox() {
   const t = useT(dict);
   const tc = useT(common);
+  const lang = useLang();
   const f = useFormat();
   const api = useApi();
   const [status, setStatus] = useState<SubmissionStatus | "">("");
@@ -98,7 +100,6 @@ export function Inbox() {
             </thead>
             <tbody>
               {items.map((s) => {
-                const reason = reasonOf(s.reason);
                 const lead = leadOf(s);
                 return (
                   <tr key={s.submission_id}>
@@ -107,7 +108,7 @@ export function Inbox() {
                     <td>
                       <span class={`badge status-${s.status}`}>{t(`status.${s.status}`)}</span>
                     </td>
-                    <td>{t(reason.key, { detail: reason.detail })}</td>
+                    <td>{reasonWords(lang, s.reason)}</td>
                     <td>{lead ? <code>{lead}</code> : "—"}</td>
                     <td>
                       <a href={href("sources", "inbox", s.submission_id)}>{t("open")}</a>

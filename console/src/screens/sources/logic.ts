@@ -319,10 +319,18 @@ export type ReasonKey =
   | "reason.replayed"
   | "reason.invalid";
 
-/** The lead a submission made (its stored answer), if it made one. */
-export function leadOf(submission: { answer?: Record<string, unknown> | null }): string | null {
+/** The lead a submission made, if it made one (spam keeps an answer too, for the bot: no lead). */
+export function leadOf(submission: { status: SubmissionStatus; answer?: Record<string, unknown> | null }): string | null {
   const id = submission.answer?.["lead_id"];
-  return typeof id === "string" ? id : null;
+  return (submission.status === "accepted" || submission.status === "linked") && typeof id === "string" ? id : null;
+}
+
+/** The checks named in a reason's detail (`honeypot, captcha`), for their words. */
+export function checksIn(detail: string): string[] {
+  return detail
+    .split(",")
+    .map((c) => c.trim())
+    .filter((c) => c === "origin" || c === "honeypot" || c === "captcha");
 }
 
 /** The page the preview frame shows: the snippet as the API returned it, in a bare document. */
