@@ -36,14 +36,16 @@ def _source_via_api(app: ConsoleApp, pool: str, **web_form: Any) -> dict[str, An
         ADMIN, "POST", "/form-sources", {"name": _unique("Nguồn"), "pool": pool, "web_form": web_form}
     )
     assert status == 201, created
-    return created
+    source: dict[str, Any] = created
+    return source
 
 
 def _source(app: ConsoleApp, source_id: str) -> dict[str, Any]:
     status, listed = app.call(ADMIN, "GET", "/form-sources")
     assert status == 200, listed
     (source,) = [s for s in listed["items"] if s["source_id"] == source_id]
-    return source
+    found: dict[str, Any] = source
+    return found
 
 
 def _leads_in(app: ConsoleApp, pool: str) -> list[dict[str, Any]]:
@@ -81,6 +83,7 @@ def test_a_source_made_in_the_console_takes_a_lead_from_its_snippet_on_another_o
         expect(page.get_by_label("Trang cảm ơn (URL)")).to_have_attribute("aria-invalid", "true")
         expect(page.get_by_role("alert")).to_contain_text("thank_you_url")
         status, listed = console_app.call(ADMIN, "GET", "/form-sources")
+        assert status == 200, listed
         assert name not in [s["name"] for s in listed["items"]]
 
         page.get_by_label("Trang cảm ơn (URL)").fill("")
