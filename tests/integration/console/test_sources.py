@@ -218,14 +218,34 @@ def test_an_admin_edits_a_sources_origins_and_field_map_and_issues_a_new_secret(
 
     page.get_by_label("Số bài gửi mỗi phút từ một IP").fill("20")
     page.get_by_role("button", name="Lưu", exact=True).click()
-    expect(page.get_by_text("Đã lưu.")).to_be_visible()
+    expect(page.get_by_text("Đã lưu.", exact=True)).to_be_visible()
     saved = _source(console_app, source_id)
     assert saved["rev"] == 1
     assert saved["web_form"]["allowed_origins"] == ["https://a.example.vn", "https://b.example.vn"]
     assert saved["web_form"]["field_map"] == {"dt_lien_he": "phone"}
     assert saved["web_form"]["rate_per_ip_per_minute"] == 20
     expect(origins.get_by_label("Origin 2", exact=True)).to_have_value("https://b.example.vn")
+
+    # CAPTCHA: the secret is required the first time (the API names it), then write-only
+    page.get_by_label("Bật CAPTCHA").check()
+    page.get_by_label("Site key").fill("0x4AAAAAAA-site")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    expect(page.locator("#src-captcha-secret-err")).to_have_text("give the provider's secret")
+    assert _source(console_app, source_id)["rev"] == 1
+    page.get_by_label("Khoá bí mật CAPTCHA").fill("local-captcha-secret")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    expect(page.get_by_text("Đã lưu.", exact=True)).to_be_visible()
+    captcha = _source(console_app, source_id)["web_form"]["captcha"]
+    assert captcha["provider"] == "turnstile" and captcha["site_key"] == "0x4AAAAAAA-site"
+    assert "secret" not in captcha
+    expect(page.get_by_label("Khoá bí mật CAPTCHA")).to_have_value("")
+    expect(page.get_by_text("Để trống để giữ khoá đã lưu.")).to_be_visible()
     assert_accessible(page, "46-sources-edit")
+    page.get_by_label("Bật CAPTCHA").uncheck()  # off again: the server post below carries no token
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    expect(page.get_by_label("Site key")).to_have_count(0)
+    expect(page.get_by_text("Đã lưu.", exact=True)).to_be_visible()
+    assert _source(console_app, source_id)["web_form"]["captcha"] is None
     page.set_viewport_size({"width": 390, "height": 844})
     assert_accessible(page, "47-sources-edit-phone")
     page.set_viewport_size({"width": 1280, "height": 900})
