@@ -1,13 +1,16 @@
-import { common } from "../../common";
-import { useT } from "../../i18n";
-import { Page } from "../../ui";
+/** Nguồn lead: form sources (list, create with snippet and preview, edit, secret rotation) and the
+ * submissions inbox (filters, detail, replay / release). Admins only. */
 import type { ScreenProps } from "../registry";
+import { SubmissionDetail } from "./detail";
+import { SourceForm } from "./form";
+import { Inbox } from "./inbox";
+import { SourceList } from "./list";
+import "./sources.css";
 
-export default function Screen(_props: ScreenProps) {
-  const t = useT(common);
-  return (
-    <Page title={t("nav.sources")}>
-      <p class="muted">{t("empty")}</p>
-    </Page>
-  );
+export default function Screen(props: ScreenProps) {
+  const [first, second] = props.route.params;
+  if (first === "inbox") return second ? <SubmissionDetail key={second} id={second} /> : <Inbox />;
+  if (first === "new") return <SourceForm key="new" />;
+  if (first) return <SourceForm key={first} sourceId={first} />;
+  return <SourceList />;
 }
