@@ -22,7 +22,7 @@ const rule = (id: string) => `"Web 3:4:5" (${id})`;
 
 describe("filters in the URL", () => {
   it("round-trips every filter, in a stable order", () => {
-    const query = "status=assigned&assignee=B&pool=web&step=new&campaign=tet&utm_source=facebook&utm_campaign=x%20y&from=2026-12-01&to=2026-12-07";
+    const query = "status=assigned&assignee=B&pool=web&step=new&campaign=tet&source=website&utm_source=facebook&utm_campaign=x%20y&from=2026-12-01&to=2026-12-07";
     const filters = filtersFromQuery(new URLSearchParams(query));
     expect(filters).toEqual({
       status: "assigned",
@@ -30,6 +30,7 @@ describe("filters in the URL", () => {
       pool: "web",
       step: "new",
       campaign: "tet",
+      source: "website",
       utm_source: "facebook",
       utm_campaign: "x y",
       from: "2026-12-01",

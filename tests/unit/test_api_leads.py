@@ -94,7 +94,9 @@ def test_listing_filters_by_the_source_a_lead_came_through(moto_repo: Repository
     add_leads(moto_repo, 3, pool="zalo", source="web-form", received_at=NOW + timedelta(seconds=1))
     page = call(event("GET", "/leads?source=facebook-form", claims=ADMIN))
     assert page.status == 200
-    assert sorted(x["lead"]["lead_id"] for x in page.body["items"]) == sorted(x.lead_id for x in from_facebook)
+    assert sorted(x["lead"]["lead_id"] for x in page.body["items"]) == sorted(
+        x.lead_id for x in from_facebook
+    )
     # the admin's unrouted view (no rule for pool zalo) narrows by source the same way
     stranded = call(event("GET", "/leads?unrouted=true&source=facebook-form", claims=ADMIN)).body["items"]
     assert sorted(x["lead"]["lead_id"] for x in stranded) == sorted(x.lead_id for x in from_facebook)

@@ -44,12 +44,22 @@ export function LeadList(props: { query: URLSearchParams }) {
   const [restoredName, setRestoredName] = useState<string | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
 
+  // Admins may list the form sources: the source filter offers them.
+  const sources = useLoad(
+    async () => (me.role === "admin" ? ok(await api.GET("/form-sources")).items : []),
+    [me.role],
+  );
   const list = useLoad(async () => {
     const query = { ...apiQuery(filters, fmt.timeZone), limit: PAGE_SIZE } as ListQuery;
     if (cursor) query.cursor = cursor;
     return ok(await api.GET("/leads", { params: { query } }));
   }, [key, cursor, fmt.timeZone]);
   useEffect(() => setSelection([]), [key, cursor]);
+  useEffect(() => {
+    setResult(null);
+    setRestoredName(null);
+    setFailure(null);
+  }, [key]);
 
   const rows = (list.data?.items ?? []).filter((row) => !filters.reason || row.unrouted === filters.reason);
   const canManage = me.role !== "staff";
@@ -73,7 +83,7 @@ export function LeadList(props: { query: URLSearchParams }) {
   return (
     <Page title={c("nav.leads")}>
       <p class="muted">{c("timeZoneNote", { zone: fmt.timeZone })}</p>
-      <FilterForm filters={filters} dir={dir} onApply={go} />
+      <FilterForm filters={filters} dir={dir} sources={sources.data ?? []} onApply={go} />
       {failure ? <Refusal error={failure} /> : null}
       {restoredName ? <Notice>{t("restored")}</Notice> : null}
       {canManage && !deletedView ? (
@@ -224,7 +234,12 @@ function LeadRow(props: {
   );
 }
 
-function FilterForm(props: { filters: Filters; dir: Directory; onApply: (filters: Filters) => void }) {
+function FilterForm(props: {
+  filters: Filters;
+  dir: Directory;
+  sources: Schemas["FormSourceOut"][];
+  onApply: (filters: Filters) => void;
+}) {
   const t = useT(dict);
   const c = useT(common);
   const lang = useLang();
@@ -236,10 +251,10 @@ function FilterForm(props: { filters: Filters; dir: Directory; onApply: (filters
     const value = (e.currentTarget as HTMLInputElement).value;
     setDraft((d) => ({ ...d, [name]: value || undefined }));
   };
-  const text = (name: "pool" | "step" | "campaign" | "utm_source" | "utm_campaign", label: string) => (
+  const text = (name: "pool" | "step" | "campaign" | "source" | "utm_source" | "utm_campaign", label: string, list?: string) => (
     <label>
       {label}
-      <input type="text" value={draft[name] ?? ""} onInput={set(name)} />
+      <input type="text" value={draft[name] ?? ""} onInput={set(name)} list={list} />
     </label>
   );
   return (
@@ -278,6 +293,16 @@ function FilterForm(props: { filters: Filters; dir: Directory; onApply: (filters
       {text("pool", t("pool"))}
       {text("step", t("step"))}
       {text("campaign", t("campaign"))}
+      {text("source", t("source"), props.sources.length ? "lead-sources" : undefined)}
+      {props.sources.length ? (
+        <datalist id="lead-sources">
+          {props.sources.map((s) => (
+            <option key={s.source_id} value={s.source_id}>
+              {s.name}
+            </option>
+          ))}
+        </datalist>
+      ) : null}
       {text("utm_source", t("utmSource"))}
       {text("utm_campaign", t("utmCampaign"))}
       <label>

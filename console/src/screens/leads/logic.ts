@@ -16,6 +16,8 @@ export interface Filters {
   pool?: string;
   step?: string;
   campaign?: string;
+  /** The form source it came through (source_id). */
+  source?: string;
   utm_source?: string;
   utm_campaign?: string;
   /** First and last day received (YYYY-MM-DD, in the tenant's time zone), both included. */
@@ -26,7 +28,7 @@ export interface Filters {
   reason?: string;
 }
 
-const TEXT_KEYS = ["assignee", "pool", "step", "campaign", "utm_source", "utm_campaign", "reason"] as const;
+const TEXT_KEYS = ["assignee", "pool", "step", "campaign", "source", "utm_source", "utm_campaign", "reason"] as const;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export function filtersFromQuery(query: URLSearchParams): Filters {
@@ -90,7 +92,7 @@ export function dayStart(day: string, zone: string, plusDays = 0): string {
 export function apiQuery(filters: Filters, zone: string): Record<string, string | boolean> {
   const query: Record<string, string | boolean> = {};
   if (filters.status && !filters.unrouted) query.status = filters.status;
-  for (const key of ["assignee", "pool", "step", "campaign", "utm_source", "utm_campaign"] as const) {
+  for (const key of ["assignee", "pool", "step", "campaign", "source", "utm_source", "utm_campaign"] as const) {
     const value = filters[key];
     if (value && !(key === "assignee" && filters.unrouted)) query[key] = value;
   }
