@@ -209,6 +209,33 @@ def test_select_two_leads_and_move_them_into_a_campaign(page: Page, console_app:
     assert_accessible(page, "44-leads-unrouted")
 
 
+def test_pages_follow_the_api_cursor_forward_and_back(page: Page, console_app: ConsoleApp) -> None:
+    # Given 26 leads in a campaign of their own (one more than a page of 25)
+    names = [unique(f"Khách trang {i:02d}") for i in range(26)]
+    ids = [post_lead(console_app, n) for n in names]
+    for lead_id in ids:
+        assigned(console_app, lead_id)
+    campaign = f"trang-{uuid.uuid4().hex[:6]}"
+    status, moved = console_app.call(ADMIN, "POST", f"/campaigns/{campaign}/leads", {"lead_ids": ids})
+    assert status == 200 and moved["updated"] == 26, moved
+    sign_in_as_admin(page, console_app)
+    page.goto(f"{console_app.url}/#/leads?campaign={campaign}")
+    rows = page.get_by_role("table", name="Danh sách khách hàng tiềm năng").locator("tbody tr")
+    pager = page.get_by_role("navigation", name="Phân trang")
+    # Then page 1 holds the 25 newest, page 2 the oldest one, and "previous" comes back
+    expect(rows).to_have_count(25)
+    expect(pager.get_by_role("button", name="Trang trước")).to_be_disabled()
+    pager.get_by_role("button", name="Trang sau").click()
+    expect(pager).to_contain_text("Trang 2")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(names[0])
+    expect(pager.get_by_role("button", name="Trang sau")).to_be_disabled()
+    pager.get_by_role("button", name="Trang trước").click()
+    expect(pager).to_contain_text("Trang 1")
+    expect(rows).to_have_count(25)
+    expect(rows.first).to_contain_text(names[-1])
+
+
 def test_delete_a_lead_and_restore_it(page: Page, console_app: ConsoleApp) -> None:
     name = unique("Khách xóa")
     lead_id = assigned(console_app, post_lead(console_app, name))["lead"]["lead_id"]
