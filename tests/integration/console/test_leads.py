@@ -301,3 +301,9 @@ def test_a_salesperson_sees_only_their_own_leads(page: Page, console_app: Consol
     expect(page.get_by_role("form", name="Cập nhật hàng loạt")).to_have_count(0)
     expect(table.get_by_role("checkbox")).to_have_count(0)
     assert_accessible(page, "46-leads-salesperson")
+    # On a phone: the table scrolls in its frame, the page does not
+    page.set_viewport_size({"width": 390, "height": 844})
+    table.get_by_role("link").first.click()
+    expect(page.get_by_role("region", name="Lịch sử")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page, "47-leads-lead-phone")
