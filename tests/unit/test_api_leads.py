@@ -88,6 +88,22 @@ def test_listing_filters_and_pages(moto_repo: Repository) -> None:
     assert seen == sorted(seen, reverse=True)  # newest first
 
 
+def test_listing_filters_by_the_source_a_lead_came_through(moto_repo: Repository) -> None:
+    seed(moto_repo, rule(weights={"A": 1}))
+    from_facebook = add_leads(moto_repo, 2, pool="zalo", source="facebook-form")
+    add_leads(moto_repo, 3, pool="zalo", source="web-form", received_at=NOW + timedelta(seconds=1))
+    page = call(event("GET", "/leads?source=facebook-form", claims=ADMIN))
+    assert page.status == 200
+    assert sorted(x["lead"]["lead_id"] for x in page.body["items"]) == sorted(
+        x.lead_id for x in from_facebook
+    )
+    # the admin's unrouted view (no rule for pool zalo) narrows by source the same way
+    stranded = call(event("GET", "/leads?unrouted=true&source=facebook-form", claims=ADMIN)).body["items"]
+    assert sorted(x["lead"]["lead_id"] for x in stranded) == sorted(x.lead_id for x in from_facebook)
+    assert {x["unrouted"] for x in stranded} == {"no_rule"}
+    assert call(event("GET", "/leads?source=no%20spaces", claims=ADMIN)).status == 422
+
+
 def test_a_cursor_from_another_tenant_is_refused(moto_repo: Repository) -> None:
     import base64
     import json

@@ -3771,6 +3771,8 @@ export interface operations {
                 pool?: string | null;
                 step?: string | null;
                 campaign?: string | null;
+                /** @description the form source it came through (source_id) */
+                source?: string | null;
                 status?: components["schemas"]["LeadStatus"] | null;
                 /** @description owner staff id */
                 assignee?: string | null;

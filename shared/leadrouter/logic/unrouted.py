@@ -164,11 +164,11 @@ def list_unrouted(
     repo: Repository, caller: Caller, filters: Mapping[str, str], now: datetime, limit: int
 ) -> list[Stranded]:
     """The admin's view of stranded leads (``GET /leads?unrouted=true``): those no rule will assign
-    (``no_rule``, ``window_closed``), then those waiting for working hours, filtered by pool, step or
-    campaign like any listing. Pending leads have no holder, so only admins see them."""
+    (``no_rule``, ``window_closed``), then those waiting for working hours, filtered by pool, step,
+    campaign or source like any listing. Pending leads have no holder, so only admins see them."""
     if caller.role != "admin":
         raise NotAllowed("only admins list unrouted leads")
-    wanted = {k: v for k, v in filters.items() if k in ("pool", "step", "campaign")}
+    wanted = {k: v for k, v in filters.items() if k in ("pool", "step", "campaign", "source")}
     scan = limit if not wanted else MAX_SCAN
     scopes = repo.tenant_scopes(caller.tenant_id)
     rules = repo.list_rules(caller.tenant_id)

@@ -1,13 +1,10 @@
-import { common } from "../../common";
-import { useT } from "../../i18n";
-import { Page } from "../../ui";
+/** Khách hàng tiềm năng: the list (`#/leads?status=…`) and a lead's page (`#/leads/<lead_id>`). */
 import type { ScreenProps } from "../registry";
+import { LeadPage } from "./detail";
+import { LeadList } from "./list";
+import "./leads.css";
 
-export default function Screen(_props: ScreenProps) {
-  const t = useT(common);
-  return (
-    <Page title={t("nav.leads")}>
-      <p class="muted">{t("empty")}</p>
-    </Page>
-  );
+export default function Screen(props: ScreenProps) {
+  const [leadId] = props.route.params;
+  return leadId ? <LeadPage leadId={leadId} /> : <LeadList query={props.route.query} />;
 }
