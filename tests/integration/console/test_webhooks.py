@@ -103,6 +103,11 @@ def test_a_webhook_registered_on_the_screen_shows_its_secret_once_and_logs_test_
     (test_body,) = _signed_with(secret, receiver, test=True)
     expect(test_row).to_contain_text(str(test_body["id"]))
     assert_accessible(page, "72-webhooks-delivery-log")
+    # …readable on a phone: the log scrolls inside its frame, the page itself does not
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page, "76-webhooks-delivery-log-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # When a lead arrives through the API
     phone = f"09{uuid.uuid4().int % 10**8:08d}"
@@ -127,6 +132,11 @@ def test_a_webhook_registered_on_the_screen_shows_its_secret_once_and_logs_test_
     page.get_by_role("button", name=f"Xóa webhook {receiver.url}").first.click()
     dialog = page.get_by_role("dialog", name="Xóa webhook này?")
     expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Hủy")).to_be_focused()  # the safe choice first
+    page.keyboard.press("Escape")  # changing one's mind keeps it
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_role("row").filter(has_text=label)).to_have_count(1)
+    page.get_by_role("button", name=f"Xóa webhook {receiver.url}").first.click()
     dialog.get_by_role("button", name="Xóa hẳn").click()
     # Then it is gone, from the screen and from the API
     expect(page.get_by_role("row").filter(has_text=label)).to_have_count(0)

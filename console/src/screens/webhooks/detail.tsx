@@ -214,7 +214,7 @@ function DeliveryTable(props: { items: Delivery[]; highlight?: string | undefine
   const t = useT(dict);
   const fmt = useFormat();
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="wh-log-title">
       <table class="wh-log">
         <thead>
           <tr>

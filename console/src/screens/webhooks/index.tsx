@@ -12,7 +12,7 @@ import "./webhooks.css";
 
 export default function Screen(props: ScreenProps) {
   const id = props.route.params[0];
-  return id ? <WebhookDetail key={id} webhookId={id} /> : <Overview />;
+  return <div class="wh">{id ? <WebhookDetail key={id} webhookId={id} /> : <Overview />}</div>;
 }
 
 function Overview() {

@@ -75,7 +75,7 @@ export function WebhookList(props: {
       ) : props.listed.length === 0 ? (
         <p class="muted">{t("noWebhooks")}</p>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="wh-list-title">
           <table>
             <caption class="visually-hidden">{t("webhookCount", { n: props.listed.length })}</caption>
             <thead>
