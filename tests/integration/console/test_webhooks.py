@@ -237,3 +237,48 @@ def test_an_invalid_alert_address_is_named_and_a_stale_edit_says_someone_changed
     conflict.get_by_role("button", name="Tải lại").click()
     expect(page.get_by_label("E-mail nhận cảnh báo 1", exact=True)).to_have_value(theirs)
     expect(conflict).to_have_count(0)
+
+
+def test_a_long_delivery_log_pages_forward_and_back(
+    page: Page, console_app: ConsoleApp, receivers: Callable[..., Receiver]
+) -> None:
+    # Given a webhook of arrivals only, and 27 leads arriving (more than a page of 25)
+    receiver = receivers(200)
+    status, made = console_app.call(
+        ADMIN, "POST", "/webhooks", {"url": receiver.url, "event_types": ["LeadReceived"]}
+    )
+    assert status == 201, made
+    webhook_id = made["webhook"]["webhook_id"]
+    for _ in range(27):
+        phone = f"09{uuid.uuid4().int % 10**8:08d}"
+        status, lead = local_stack.request(
+            f"{console_app.url}/intake/leads",
+            "POST",
+            {"name": "Khách trang nhật ký", "phone": phone},
+            {"X-Form-Key": FORM_KEY, "X-Source-Secret": SOURCE_SECRET},
+        )
+        assert status == 201, lead
+
+    def logged() -> int:
+        _, page_of = console_app.call(ADMIN, "GET", f"/webhooks/{webhook_id}/deliveries?limit=100")
+        return len(page_of["items"])
+
+    local_stack.until(lambda: logged() == 27, 60, "27 deliveries in the log")
+
+    # When the admin opens its log: the first page holds 25, the next the other 2
+    sign_in(page, console_app, ADMIN)
+    page.goto(f"{console_app.url}/#/webhooks/{webhook_id}")
+    rows = page.locator("table.wh-log tbody tr")
+    expect(rows).to_have_count(25)
+    first_page = set(rows.evaluate_all("rows => rows.map(r => r.dataset.eventId)"))
+    expect(page.get_by_role("button", name="Trang trước")).to_be_disabled()
+    page.get_by_role("button", name="Trang sau").click()
+    expect(page.get_by_text("Trang 2", exact=True)).to_be_visible()
+    expect(rows).to_have_count(2)
+    second_page = set(rows.evaluate_all("rows => rows.map(r => r.dataset.eventId)"))
+    assert not first_page & second_page
+    expect(page.get_by_role("button", name="Trang sau")).to_be_disabled()
+    page.get_by_role("button", name="Trang trước").click()
+    expect(page.get_by_text("Trang 1", exact=True)).to_be_visible()
+    expect(rows).to_have_count(25)
+    console_app.call(ADMIN, "DELETE", f"/webhooks/{webhook_id}")
