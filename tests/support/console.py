@@ -7,6 +7,7 @@ users of both tenants); the console's build must exist (``make console``, which 
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -101,6 +102,8 @@ def sign_in(page: Page, app: ConsoleApp, email: str, password: str = DEMO_PASSWO
     page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page.get_by_role("navigation", name="Menu chính")).to_be_visible(timeout=15_000)
+    # The shell then moves to the role's landing screen; a navigation before that could be undone by it.
+    expect(page).to_have_url(re.compile(r"#/(home|mywork)$"))
 
 
 def open_screen(page: Page, name: str) -> None:
