@@ -121,6 +121,18 @@ def test_a_staff_id_is_required_for_staff_and_must_be_the_tenants(
     assert len(user_pool.list_users(UserPoolId=pool_id())["Users"]) == 4  # nothing created
 
 
+@pytest.mark.parametrize(
+    "email", ['"lan"@acme.vn', "nguyễn@acme.vn", "+lan@acme.vn", "lan@acme.test", "lan@[10.0.0.1]"]
+)
+def test_an_address_the_pool_cannot_sign_in_with_is_422(
+    user_pool: Any, acme: dict[str, str], email: str
+) -> None:
+    # (fuzzing found these reaching Cognito, which refused them with an error: a 5xx)
+    reply = call_as("POST", "/users", {"email": email, "role": "admin"}, who=admin_claims(acme))
+    assert reply.status == 422 and [e["field"] for e in reply.body["errors"]] == ["email"]
+    assert len(user_pool.list_users(UserPoolId=pool_id())["Users"]) == 4
+
+
 # ------------------------------------------------------------------ list
 def test_the_list_shows_only_the_admins_tenant(user_pool: Any, acme: dict[str, str]) -> None:
     # Given a user without a tenant (made by hand in the AWS console) besides the two tenants' users

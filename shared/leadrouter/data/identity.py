@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from leadrouter.domain.errors import Conflict, NotFound
+from leadrouter.domain.errors import Conflict, InvalidInput, NotFound
 from leadrouter.domain.users import UserAccount, UserProfile
 
 TENANT = "custom:tenant_id"
@@ -89,6 +89,8 @@ class CognitoUsers:
         except ClientError as error:
             if _code(error) == "UsernameExistsException":
                 raise Conflict("a user with this e-mail already exists") from error
+            if _code(error) == "InvalidParameterException":  # an attribute the pool refuses: say which
+                raise InvalidInput("invalid user", {"email": "the user pool does not accept it"}) from error
             raise
         created = raw["User"]
         user = _account(created.get("Username", ""), created.get("Attributes", []), created)

@@ -8,6 +8,7 @@ admin) sets them; users cannot write them (template.yaml, the web client's Write
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -22,8 +23,30 @@ Role = Literal["admin", "team_lead", "staff"]
 AccountStatus = Annotated[str, Field(max_length=64, examples=["FORCE_CHANGE_PASSWORD", "CONFIRMED"])]
 #: Cognito's username: with e-mail sign-in, a generated id (the ``sub``), never the e-mail itself.
 Username = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")]
+#: The addresses a user may sign in with: plain ASCII ``local@domain.tld``, the shape the user pool
+#: takes as a username (an address with quotes, non-ASCII letters or an IP literal is a 422, not an error
+#: from Cognito). Special-use domains (.test, .local, ...) are refused as for every e-mail of the API.
+USER_EMAIL_PATTERN = (
+    r"^(?=[^@]{1,64}@)[A-Za-z0-9][A-Za-z0-9_%+-]*(?:\.[A-Za-z0-9_%+-]+)*@(?!.*\.(?:test|invalid|local|localhost|onion|arpa)$)"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_USER_EMAIL = re.compile(USER_EMAIL_PATTERN)
+
+
+def check_user_email(value: str) -> str:
+    """A valid address (``normalise_email``, lower-case) in the shape the user pool signs in with."""
+    normalised = normalise_email(value)
+    if not _USER_EMAIL.fullmatch(normalised):
+        raise ValueError("use a plain address like ten@congty.vn (ASCII letters, digits and . _ % + -)")
+    return normalised
+
+
 #: A user's e-mail address, lower-case (Cognito compares sign-in e-mails case-insensitively).
-Email = Annotated[str, Field(max_length=254, json_schema_extra=EMAIL_SCHEMA), AfterValidator(normalise_email)]
+Email = Annotated[
+    str,
+    Field(max_length=254, json_schema_extra={**EMAIL_SCHEMA, "pattern": USER_EMAIL_PATTERN}),
+    AfterValidator(check_user_email),
+]
 
 
 class UserAccount(_Model):
