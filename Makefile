@@ -132,6 +132,16 @@ DDB_PORT ?= 8000
 ddb: deps
 	@PYTHONPATH=shared:. $(PY) -m leadrouter_local.sam_ddb --port $(DDB_PORT)
 
+## A new tenant and its first admin (Cognito e-mails the invitation), with your AWS credentials: the stack's
+## tables and user pool from STACK's outputs, or from CONFIG_TABLE/LEADS_TABLE/USER_POOL_ID (make run's stack).
+## make tenant TENANT=an-phat NAME="Công ty An Phát" ADMIN_EMAIL=lan@anphat.vn [TIME_ZONE=…] [STACK=leadrouter-dev]
+.PHONY: tenant
+TIME_ZONE ?= Asia/Ho_Chi_Minh
+tenant: $(STAMP)
+	@test -n "$(TENANT)" -a -n "$(NAME)" -a -n "$(ADMIN_EMAIL)" || { echo 'usage: make tenant TENANT=id NAME="…" ADMIN_EMAIL=a@b.vn [TIME_ZONE=…] [STACK=…]'; exit 2; }
+	PYTHONPATH=shared:. $(PY) -m leadrouter_local.tenant create --tenant-id "$(TENANT)" --name "$(NAME)" \
+	  --time-zone "$(TIME_ZONE)" --admin-email "$(ADMIN_EMAIL)" $(if $(STACK),--stack "$(STACK)")
+
 ## Regenerate docs/openapi.json from the API's routes and models (tests/unit/test_openapi.py fails while it is stale).
 .PHONY: openapi
 openapi: $(STAMP)

@@ -1,15 +1,18 @@
 """API Gateway emulation: REST proxy events as API Gateway builds them, and routes read from template.yaml.
 
 Every ``Api`` event of a function is a route (its ``Path`` and ``Method``; ``Auth: Authorizer: NONE``
-makes it public, any other route needs the Cognito authorizer). :func:`make_http_handler` serves them
-over HTTP for ``make run``, with :class:`Tokens` standing in for the Cognito authorizer; the proxy
-events are shared by the local runner and the tests, so both hand the handler exactly what AWS would.
+makes it public, ``AWS_IAM`` an operator's route, any other route needs the Cognito authorizer).
+:func:`make_http_handler` serves them over HTTP for ``make run``, with :class:`Tokens` standing in for
+the Cognito authorizer; the proxy events are shared by the local runner and the tests, so both hand
+the handler exactly what AWS would.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import json
+import os
 import re
 import time
 import traceback
@@ -31,6 +34,8 @@ class Route:
     path: str  # template form: /leads/{lead_id}
     authenticated: bool
     pattern: re.Pattern[str]
+    #: Signed with IAM on AWS (``Authorizer: AWS_IAM``); locally, see ``operator_arn``.
+    iam: bool = False
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method.upper() != self.method and self.method != "ANY":
@@ -57,6 +62,7 @@ def routes(template: dict[str, Any]) -> list[Route]:
                     path=path,
                     authenticated=auth != "NONE",
                     pattern=re.compile(regex),
+                    iam=auth == "AWS_IAM",
                 )
             )
     return sorted(found, key=lambda r: (r.path.count("{"), -len(r.path)))
@@ -73,8 +79,10 @@ def proxy_event(
     path_parameters: dict[str, str] | None = None,
     source_ip: str = "127.0.0.1",
     is_base64_encoded: bool = False,
+    user_arn: str | None = None,
 ) -> dict[str, Any]:
-    """A REST API (v1) proxy event; ``claims`` is what a Cognito authorizer would have verified."""
+    """A REST API (v1) proxy event; ``claims`` is what a Cognito authorizer would have verified,
+    ``user_arn`` the IAM principal API Gateway verified on an ``AWS_IAM`` route."""
     url = urlsplit(path)
     pairs = parse_qsl(url.query, keep_blank_values=True)
     multi: dict[str, list[str]] = {}
@@ -97,7 +105,7 @@ def proxy_event(
             "path": url.path,
             "resourcePath": resource or url.path,
             "httpMethod": method.upper(),
-            "identity": {"sourceIp": source_ip},
+            "identity": {"sourceIp": source_ip, "userArn": user_arn},
             "authorizer": {"claims": claims} if claims else None,
         },
         "body": body,
@@ -176,6 +184,19 @@ class StaticSite:
 #: API Gateway hand it on (http.server reads the request line as Latin-1, so raw UTF-8 arrives mangled).
 _PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
 _CORS_HEADERS = "Content-Type,Authorization,X-Form-Key,Idempotency-Key"
+#: The local stand-in for an IAM signature on ``AWS_IAM`` routes: this header, equal to the env var
+#: ``LOCAL_OPERATOR_TOKEN``, which only the local runner sets (AWS never sees it: API Gateway checks IAM).
+OPERATOR_TOKEN_HEADER = "X-Operator-Token"  # noqa: S105 (a header name)
+LOCAL_OPERATOR_ARN = "arn:aws:iam::000000000000:user/local-operator"
+
+
+def operator_arn(headers: dict[str, str]) -> str | None:
+    """The local operator's ARN if the request carries the local operator token, else None."""
+    expected = os.environ.get("LOCAL_OPERATOR_TOKEN", "")
+    given = next((v for k, v in headers.items() if k.lower() == OPERATOR_TOKEN_HEADER.lower()), "")
+    return LOCAL_OPERATOR_ARN if expected and hmac.compare_digest(given, expected) else None
+
+
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
@@ -260,15 +281,20 @@ def make_http_handler(
                 params = route.match(method, path)
                 if params is None:
                     continue
+                headers = {k: v for k, v in self.headers.items()}
                 claims = tokens.claims(self.headers.get("Authorization"))
-                if route.authenticated and claims is None:
+                signer = operator_arn(headers) if route.iam else None
+                if route.iam and signer is None:
+                    return self._json(403, {"message": "Missing Authentication Token"})  # as API Gateway
+                if route.authenticated and not route.iam and claims is None:
                     return self._json(401, {"message": "Unauthorized"})
                 event = proxy_event(
                     method,
                     target,
                     body,
-                    headers={k: v for k, v in self.headers.items()},
-                    claims=claims if route.authenticated else None,
+                    headers={k: v for k, v in headers.items() if k.lower() != OPERATOR_TOKEN_HEADER.lower()},
+                    claims=claims if route.authenticated and not route.iam else None,
+                    user_arn=signer,
                     resource=route.path,
                     path_parameters={k: unquote(v) for k, v in params.items()},
                     source_ip=self.client_address[0],

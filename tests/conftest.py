@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 # Before any leadrouter import: Powertools reads its settings when the one Logger/Metrics is created.
 os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
@@ -73,3 +74,16 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def moto_repo(moto_tables: dict[str, str]) -> Repository:
     return Repository(Settings.from_env())
+
+
+@pytest.fixture
+def user_pool(moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The stack's user pool on moto (inside moto_tables' mock), named to the API by USER_POOL_ID."""
+    from leadrouter import runtime
+    from tests.support.cognito import REGION, create_pool
+
+    client = boto3.client("cognito-idp", region_name=REGION)
+    monkeypatch.setenv("USER_POOL_ID", create_pool(client))
+    runtime._identity.cache_clear()
+    yield client
+    runtime._identity.cache_clear()

@@ -30,6 +30,8 @@ class Settings:
     #: for the functions that seal or open one; else a local key file (``make run``, tests).
     secrets_key_id: str = ""
     local_secrets_key_file: str = ""
+    #: The Cognito user pool of the tenants' users (template.yaml's UserPool); empty: no user management.
+    user_pool_id: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -53,4 +55,5 @@ class Settings:
             reclaim_queue_url=os.environ.get("RECLAIM_QUEUE_URL", ""),
             secrets_key_id=os.environ.get("SECRETS_KEY_ID", ""),
             local_secrets_key_file=os.environ.get("LOCAL_SECRETS_KEY_FILE", ""),
+            user_pool_id=os.environ.get("USER_POOL_ID", ""),
         )

@@ -270,3 +270,26 @@ def test_a_process_that_imported_leadrouter_before_its_namespace_was_set_survive
     # Then nothing raised
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("ok")
+
+
+def test_an_iam_route_takes_only_the_local_operator_token(
+    gateway: tuple[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the operator's route (Authorizer: AWS_IAM in the template) and the local runner's token
+    address, received = gateway
+    path, body = "/operator/tenants", b"{}"
+    # When it is called with a user's bearer token only, or before the runner set a token
+    assert _send(address, "POST", path, body)[0] == 403
+    assert _send(address, "POST", path, body, {"X-Operator-Token": "guess"})[0] == 403
+    monkeypatch.setenv("LOCAL_OPERATOR_TOKEN", "op-secret")
+    assert _send(address, "POST", path, body, {"X-Operator-Token": "wrong"})[0] == 403
+    # Then no function ran
+    assert received == []
+    # When it carries the runner's token
+    status, _, _ = _send(address, "POST", path, body, {"X-Operator-Token": "op-secret"})
+    # Then the function gets the operator as the IAM principal, no user's claims, and not the token
+    assert status == 200
+    context = received[0]["requestContext"]
+    assert context["identity"]["userArn"] == "arn:aws:iam::000000000000:user/local-operator"
+    assert context["authorizer"] is None
+    assert "X-Operator-Token" not in received[0]["headers"]

@@ -257,6 +257,8 @@ PUBLIC_ROUTES = {
     ("OPTIONS", "/intake/leads"),
     ("OPTIONS", "/f/{form_key}"),
 }
+#: The operator's routes (the company hosting leadrouter): signed with IAM, never a tenant's token.
+OPERATOR_ROUTES = {("POST", "/operator/tenants")}
 #: Claims the API authorises on; a user must never be able to write them on their own account.
 AUTHORISING_ATTRIBUTES = {"custom:tenant_id", "custom:role", "custom:staff_id", "custom:team"}
 
@@ -320,9 +322,12 @@ def test_only_intake_and_the_docs_are_unauthenticated():
         if (p.get("Auth") or {}).get("Authorizer") not in (None, "NONE")
     }
 
-    # Then exactly the public routes opt out, and nobody swaps in another authorizer
+    # Then exactly the public routes opt out, and only the operator's routes swap in IAM
     assert public == PUBLIC_ROUTES
-    assert overridden == {}
+    assert overridden == {"PostOperatorTenants": "AWS_IAM"}
+    assert {
+        (str(API_EVENTS[n]["Method"]).upper(), str(API_EVENTS[n]["Path"])) for n in overridden
+    } == OPERATOR_ROUTES
     assert not any("ApiKeyRequired" in (p.get("Auth") or {}) for p in API_EVENTS.values())
 
 
@@ -462,6 +467,12 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
         "DeliveriesTable": {"Query"},  # a webhook's delivery log
         "WebhookDeliveryQueue": {"sqs:SendMessage"},  # a webhook's test event
         "SecretsKey": {"kms:Encrypt", "kms:Decrypt"},  # seal secrets; open CAPTCHA ones (test_secrets_*)
+        # /users and POST /operator/tenants (leadrouter.data.identity); RESEND is an AdminCreateUser
+        "UserPool": {
+            *("cognito-idp:AdminCreateUser", "cognito-idp:AdminUpdateUserAttributes"),
+            *("cognito-idp:AdminDisableUser", "cognito-idp:AdminEnableUser"),
+            *("cognito-idp:AdminGetUser", "cognito-idp:ListUsers"),
+        },
     }
 
     # When the inline statements are folded per resource
@@ -473,7 +484,7 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
         for resource in _as_list(statement["Resource"]):
             for action in _as_list(statement["Action"]):
                 service, _, name = str(action).partition(":")
-                assert service in ("dynamodb", "sqs", "kms"), action
+                assert service in ("dynamodb", "sqs", "kms", "cognito-idp"), action
                 granted.setdefault(_resource_key(resource), set()).add(
                     name if service == "dynamodb" else action
                 )
@@ -508,3 +519,33 @@ def test_the_stack_exports_the_api_url_and_the_user_pool():
     }
     assert outputs["UserPoolId"]["Value"] == {"Ref": "UserPool"}
     assert outputs["UserPoolClientId"]["Value"] == {"Ref": "UserPoolClient"}
+
+
+# ---------------------------------------------------------------------------------------------- users
+def test_no_user_can_write_any_custom_attribute_of_their_own():
+    # Given the web client users sign in with
+    client = RESOURCES["UserPoolClient"]["Properties"]
+    # Then it writes no custom attribute at all (a future custom:* authorising attribute stays admin-only)
+    assert client["WriteAttributes"], "an absent WriteAttributes lets users write every attribute"
+    assert not [a for a in client["WriteAttributes"] if str(a).startswith("custom:")]
+
+
+def test_the_operator_route_is_iam_signed_and_invoked_with_the_functions_own_permission():
+    [props] = [p for p in API_EVENTS.values() if p["Path"] == "/operator/tenants"]
+    # AWS_IAM: API Gateway checks the SigV4 signature; InvokeRole NONE: without it SAM makes API Gateway
+    # invoke the function with the caller's credentials (arn:aws:iam::*:user/*), which the operator lacks
+    assert props["Auth"] == {"Authorizer": "AWS_IAM", "InvokeRole": "NONE"}
+    assert str(props["Method"]).upper() == "POST"
+
+
+def test_the_api_function_knows_the_user_pool():
+    assert API_FUNCTION["Environment"]["Variables"]["USER_POOL_ID"] == {"Ref": "UserPool"}
+
+
+def test_the_invitation_is_cognitos_in_vietnamese_with_the_username_and_temporary_password():
+    template = RESOURCES["UserPool"]["Properties"]["AdminCreateUserConfig"]["InviteMessageTemplate"]
+    message, subject = template["EmailMessage"], template["EmailSubject"]
+    # Cognito refuses a template without both placeholders
+    assert "{username}" in message and "{####}" in message
+    assert "Lời mời" in subject and "Mật khẩu tạm thời" in message
+    assert len(subject) <= 140 and len(message) <= 20_000

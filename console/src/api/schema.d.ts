@@ -310,6 +310,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is signed in: role, staff id, team, and the tenant's name and time zone
+         * @description Any signed-in role. The console formats times in `time_zone` and shows only what `role` may do (the API still enforces it). A tenant that never stored its settings has its id as its name and Asia/Ho_Chi_Minh as its zone.
+         */
+        get: operations["get_me_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pools/{pool}": {
         parameters: {
             query?: never;
@@ -542,6 +562,107 @@ export interface paths {
         get: operations["thanks_thanks_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's users (admins)
+         * @description Every user of the caller's tenant, by e-mail: role, staff id, team, enabled, and Cognito's account state (FORCE_CHANGE_PASSWORD until an invited user first signs in).
+         */
+        get: operations["list_users_users_get"];
+        put?: never;
+        /**
+         * Invite a user by e-mail (admins)
+         * @description Creates the user in the caller's tenant (never another: the tenant is not part of the body) and Cognito e-mails the invitation, in Vietnamese, with a temporary password. Role staff needs a `staff_id`; a `staff_id` must be a staff member of the tenant (422 naming it). 409 if a user with this e-mail exists (in any tenant).
+         */
+        post: operations["invite_user_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a user's role, staff id, team or name (admins)
+         * @description Only the fields given change. A `staff_id` must be a staff member of the tenant, and role staff needs one. An admin cannot demote themself (403): a tenant never loses its last admin that way.
+         */
+        patch: operations["change_user_users__username__patch"];
+        trace?: never;
+    };
+    "/users/{username}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a user: they can no longer sign in (admins)
+         * @description An admin cannot disable themself (403). Disabling a disabled user changes nothing.
+         */
+        post: operations["disable_user_users__username__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{username}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a disabled user again (admins) */
+        post: operations["enable_user_users__username__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{username}/invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the invitation again, with a new temporary password (admins)
+         * @description Only for a user who has not signed in yet (FORCE_CHANGE_PASSWORD); 409 otherwise.
+         */
+        post: operations["resend_invitation_users__username__invitation_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1350,6 +1471,35 @@ export interface components {
             /** Status Label */
             status_label: string;
         };
+        /**
+         * Invitation
+         * @description A new user of the admin's tenant (the tenant is the admin's own; it is never sent).
+         */
+        Invitation: {
+            /**
+             * Email
+             * Format: email
+             * @description an email address (special-use domains such as .test are refused); stored lower-case
+             */
+            email: string;
+            /** Name */
+            name?: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "team_lead" | "staff";
+            /**
+             * Staff Id
+             * @description the staff member this user is (required for role staff; must exist)
+             */
+            staff_id?: string | null;
+            /**
+             * Team
+             * @description the team a team lead sees the leads of
+             */
+            team?: string | null;
+        };
         /** Lead */
         Lead: {
             /** Assigned At */
@@ -1542,6 +1692,46 @@ export interface components {
             /** Updated */
             updated: number;
         };
+        /**
+         * Me
+         * @description Who is signed in and the tenant's settings the console formats with.
+         */
+        Me: {
+            /**
+             * Email
+             * @description the e-mail the user signs in with, if the token has it
+             */
+            email?: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "team_lead" | "staff";
+            /**
+             * Staff Id
+             * @description the staff member whose leads are 'mine' (staff, team leads)
+             */
+            staff_id: string | null;
+            /**
+             * Subject
+             * @description the user's Cognito id (the token's sub)
+             */
+            subject: string;
+            /** Team */
+            team: string | null;
+            /** Tenant Id */
+            tenant_id: string;
+            /**
+             * Tenant Name
+             * @description the tenant's name (its id when it never set one)
+             */
+            tenant_name: string;
+            /**
+             * Time Zone
+             * @description the tenant's IANA time zone: the console shows times in it
+             */
+            time_zone: string;
+        };
         /** NewFormSource */
         NewFormSource: {
             /**
@@ -1575,6 +1765,33 @@ export interface components {
              * @description the new X-Source-Secret; the previous one no longer works
              */
             source_secret: string;
+        };
+        /** NewTenant */
+        NewTenant: {
+            /**
+             * Admin Email
+             * Format: email
+             * @description an email address (special-use domains such as .test are refused); stored lower-case
+             */
+            admin_email: string;
+            /** Admin Name */
+            admin_name?: string | null;
+            /**
+             * Name
+             * @description shown in the console, e.g. 'Công ty TNHH An Phát'
+             */
+            name: string;
+            /**
+             * Tenant Id
+             * @description the tenant's id in every token (custom:tenant_id); never changes
+             */
+            tenant_id: string;
+            /**
+             * Time Zone
+             * @description IANA name, e.g. Asia/Ho_Chi_Minh: the console shows times in it
+             * @default Asia/Ho_Chi_Minh
+             */
+            time_zone: string;
         };
         /** NewWebhook */
         NewWebhook: {
@@ -2520,6 +2737,16 @@ export interface components {
          * @enum {string}
          */
         SubmissionStatus: "received" | "accepted" | "linked" | "spam" | "rejected" | "failed";
+        /** TenantCreated */
+        TenantCreated: {
+            admin: components["schemas"]["UserView"];
+            /** Name */
+            name: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Time Zone */
+            time_zone: string;
+        };
         /** TestQueued */
         TestQueued: {
             /**
@@ -2576,6 +2803,61 @@ export interface components {
             utm_term?: string | null;
             /** Wbraid */
             wbraid?: string | null;
+        };
+        /**
+         * UserChange
+         * @description Only the fields given change (role, staff id, team, name); none can be cleared to nothing.
+         */
+        UserChange: {
+            /** Name */
+            name?: string | null;
+            /** Role */
+            role?: ("admin" | "team_lead" | "staff") | null;
+            /**
+             * Staff Id
+             * @description must be a staff member of the tenant
+             */
+            staff_id?: string | null;
+            /** Team */
+            team?: string | null;
+        };
+        /** UserList */
+        UserList: {
+            /** Items */
+            items: components["schemas"]["UserView"][];
+        };
+        /** UserView */
+        UserView: {
+            /** Email */
+            email: string;
+            /**
+             * Enabled
+             * @description false: the user cannot sign in (disabled by an admin)
+             */
+            enabled: boolean;
+            /** Name */
+            name: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "team_lead" | "staff";
+            /** Staff Id */
+            staff_id: string | null;
+            /**
+             * Status
+             * @description Cognito's account state: FORCE_CHANGE_PASSWORD until the invited user first signs in and sets a password, then CONFIRMED
+             * @example FORCE_CHANGE_PASSWORD
+             * @example CONFIRMED
+             */
+            status: string;
+            /** Team */
+            team: string | null;
+            /**
+             * Username
+             * @description the user's id in this API's paths (Cognito's username, its sub)
+             */
+            username: string;
         };
         /**
          * WaitingGroup
@@ -4452,6 +4734,62 @@ export interface operations {
             };
         };
     };
+    get_me_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_pool_pools__pool__get: {
         parameters: {
             query?: never;
@@ -5845,6 +6183,506 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+        };
+    };
+    list_users_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the tenant's users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description this deployment has no user pool configured (USER_POOL_ID): retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    invite_user_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Invitation"];
+            };
+        };
+        responses: {
+            /** @description the user, invited */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a user with this e-mail exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description this deployment has no user pool configured (USER_POOL_ID): retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    change_user_users__username__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the user's `username` from GET /users */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserChange"];
+            };
+        };
+        responses: {
+            /** @description the user as changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such user in the caller's tenant (another tenant's users are never visible) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description this deployment has no user pool configured (USER_POOL_ID): retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    disable_user_users__username__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the user's `username` from GET /users */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the user, disabled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such user in the caller's tenant (another tenant's users are never visible) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description this deployment has no user pool configured (USER_POOL_ID): retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    enable_user_users__username__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the user's `username` from GET /users */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the user, enabled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such user in the caller's tenant (another tenant's users are never visible) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description this deployment has no user pool configured (USER_POOL_ID): retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resend_invitation_users__username__invitation_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the user's `username` from GET /users */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the invitation was sent again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such user in the caller's tenant (another tenant's users are never visible) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the user already signed in and set a password */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description this deployment has no user pool configured (USER_POOL_ID): retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

@@ -21,11 +21,13 @@ from leadrouter.api.routes import (
     holidays,
     intake,
     leads,
+    operator,
     reports,
     rules,
     sources,
     staff,
     submissions,
+    users,
     webhooks,
 )
 
@@ -131,3 +133,4 @@ def create_app() -> LeadRouterResolver:
 
 
 ROUTERS = [intake, submissions, leads, campaigns, rules, staff, holidays, reports, sources, webhooks, alerts]
+ROUTERS += [users, operator]

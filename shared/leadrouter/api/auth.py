@@ -67,3 +67,19 @@ def _opt(value: object) -> str | None:
 def require_role(caller: Caller, *roles: str) -> None:
     if caller.role not in roles:
         raise Forbidden(f"needs role {' or '.join(roles)}")
+
+
+def operator_of(event: APIGatewayProxyEvent) -> str:
+    """The IAM principal (its ARN) that signed an operator request.
+
+    API Gateway verified the SigV4 signature (the route's ``Authorizer: AWS_IAM``) and put the signer in
+    ``requestContext.identity.userArn``; ``make run``'s gateway puts its local operator there. A request
+    without one, or carrying a user's token claims, is no operator's: 403.
+    """
+    authorizer = event.request_context.authorizer
+    if authorizer is not None and authorizer.claims:
+        raise Forbidden("operator routes are signed with IAM, not a user's token")
+    principal = event.request_context.identity.user_arn
+    if not principal:
+        raise Forbidden("operator routes need an IAM-signed (SigV4) request")
+    return principal
