@@ -26,11 +26,16 @@ async function whoAmI(session: Omit<Session, "me">, token: string): Promise<Me> 
   };
   try {
     // GET /me: the tenant's name and time zone (the token has neither).
-    const me = ok(await (session.api as unknown as { GET: (p: "/me") => Promise<never> }).GET("/me")) as {
-      tenant_name?: string;
-      time_zone?: string;
+    const me = ok(await session.api.GET("/me"));
+    return {
+      ...fromToken,
+      role: me.role,
+      staffId: me.staff_id ?? null,
+      team: me.team ?? null,
+      email: me.email ?? fromToken.email,
+      tenantName: me.tenant_name,
+      timeZone: me.time_zone,
     };
-    return { ...fromToken, tenantName: me.tenant_name ?? fromToken.tenantName, timeZone: me.time_zone ?? fromToken.timeZone };
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) throw error;
     return fromToken;
