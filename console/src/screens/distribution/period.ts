@@ -1,5 +1,6 @@
 /** Report periods in the tenant's time zone: whole local days, turned into the UTC instants the API
  * takes (pure; tested in tests/distribution.test.ts). */
+import { localDay, startOfDay } from "../../zoned";
 
 export type PeriodKind = "today" | "7d" | "30d" | "custom";
 
@@ -23,38 +24,7 @@ export interface Range {
 export const MAX_DAYS = 92;
 const DAY_MS = 86_400_000;
 
-/** The local calendar day of an instant in a zone, YYYY-MM-DD. */
-export function localDay(at: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(at);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
-  return `${get("year")}-${get("month")}-${get("day")}`;
-}
-
-/** How far the zone's wall clock is ahead of UTC at an instant, in ms. */
-function offsetAt(at: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(at));
-  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const wall = Date.UTC(n("year"), n("month") - 1, n("day"), n("hour"), n("minute"), n("second"));
-  return wall - Math.floor(at / 1000) * 1000;
-}
-
-/** The instant a local day starts (00:00 there; the first instant of the day on a DST change). */
-export function startOfDay(day: string, timeZone: string): Date {
-  const [y, m, d] = day.split("-").map(Number);
-  const wall = Date.UTC(y!, m! - 1, d!);
-  let at = wall - offsetAt(wall, timeZone);
-  at = wall - offsetAt(at, timeZone); // the offset may differ at the real instant (DST)
-  return new Date(at);
-}
+export { localDay, startOfDay };
 
 export function addDays(day: string, days: number): string {
   const [y, m, d] = day.split("-").map(Number);

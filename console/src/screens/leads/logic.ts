@@ -2,6 +2,7 @@
  * GET /leads' parameters (the period as days in the tenant's time zone), and a decision's or an event's
  * reason codes → dictionary keys with their parameters. */
 import type { Schemas } from "../../api/client";
+import { startOfDay } from "../../zoned";
 
 export const STATUSES = ["pending", "assigned", "escalated", "deleted"] as const;
 export type Status = (typeof STATUSES)[number];
@@ -62,30 +63,9 @@ export function queryFromFilters(filters: Filters): string {
   return query.toString();
 }
 
-/** How far ``zone``'s wall clock is ahead of UTC at ``instant`` (milliseconds). */
-function offsetAt(instant: number, zone: string): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(instant));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
-  return wall - Math.floor(instant / 1000) * 1000;
-}
-
 /** The instant (ISO, UTC) at which calendar day ``day`` begins in ``zone``; ``plusDays`` days later. */
 export function dayStart(day: string, zone: string, plusDays = 0): string {
-  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
-  const wall = Date.UTC(y, m - 1, d + plusDays);
-  let instant = wall - offsetAt(wall, zone);
-  instant = wall - offsetAt(instant, zone); // once more, in case the offset changed in between
-  return new Date(instant).toISOString().replace(".000Z", "Z");
+  return startOfDay(day, zone, plusDays).toISOString().replace(".000Z", "Z");
 }
 
 /** GET /leads' query for these filters: the period's days become instants in the tenant's zone. */

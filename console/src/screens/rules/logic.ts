@@ -1,6 +1,7 @@
 /** The rules screen's pure logic: the form's state ↔ the API's rule body, local date-times in the tenant's
  * zone ↔ ISO instants, the default "Friday 18:30" arrival, shares and 422 errors by field. */
 import type { Schemas } from "../../api/client";
+import { isoOf, localOf, wallAt } from "../../zoned";
 
 export type Rule = Schemas["Rule"];
 export type Kind = "round_robin" | "weighted" | "reclaim";
@@ -128,68 +129,9 @@ export function bodyOf(form: RuleForm, timeZone: string): Record<string, unknown
 }
 
 // ---------------------------------------------------------------- time zones
-interface Wall {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  weekday: number; // ISO: 1 = Monday … 7 = Sunday
-}
-
-const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-
-/** The wall clock in `timeZone` at the instant `ms`. */
-function wallAt(ms: number, timeZone: string): Wall {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    weekday: "short",
-  }).formatToParts(new Date(ms));
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
-  return {
-    year: Number(get("year")),
-    month: Number(get("month")),
-    day: Number(get("day")),
-    hour: Number(get("hour")) % 24,
-    minute: Number(get("minute")),
-    weekday: WEEKDAYS.indexOf(get("weekday")) + 1,
-  };
-}
+export { isoOf, localOf } from "../../zoned";
 
 const pad = (n: number, width = 2) => String(n).padStart(width, "0");
-
-/** An instant as `YYYY-MM-DDTHH:MM` on the wall clock of `timeZone` (the value of a datetime-local input). */
-export function localOf(iso: string, timeZone: string): string {
-  const w = wallAt(new Date(iso).getTime(), timeZone);
-  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}`;
-}
-
-/** A wall-clock `YYYY-MM-DDTHH:MM` in `timeZone` as an ISO instant (UTC, `…Z`). A time skipped by a
- * daylight-saving change moves forward by the gap (02:30 → 03:30), a repeated one is its first occurrence
- * (Temporal's "compatible" choice). */
-export function isoOf(local: string, timeZone: string): string {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(local);
-  if (!m) return local; // not a date-time: the API's 422 names the field
-  const [year, month, day, hour, minute] = m.slice(1).map(Number) as [number, number, number, number, number];
-  const asUtc = Date.UTC(year, month - 1, day, hour, minute);
-  const offsetAt = (ms: number) => {
-    const w = wallAt(ms, timeZone);
-    return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute) - ms;
-  };
-  // The offsets that could apply around this wall time; the earliest instant that shows it wins.
-  const candidates = [...new Set([offsetAt(asUtc - 86_400_000), offsetAt(asUtc), offsetAt(asUtc + 86_400_000)])]
-    .map((offset) => asUtc - offset)
-    .filter((ms) => localOf(new Date(ms).toISOString(), timeZone) === local.slice(0, 16))
-    .sort((a, b) => a - b);
-  const chosen = candidates[0] ?? asUtc - offsetAt(asUtc - 86_400_000); // skipped: read with the offset before
-  return new Date(chosen).toISOString().replace(/\.000Z$/, "Z");
-}
 
 /** The next `weekday` (ISO, 5 = Friday) at `hh:mm` in `timeZone` after `now`, as a datetime-local value. */
 export function nextWeekdayAt(now: Date, timeZone: string, weekday = 5, hour = 18, minute = 30): string {
