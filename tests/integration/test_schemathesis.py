@@ -64,6 +64,9 @@ BY_DESIGN: dict[tuple[str, str], str] = {
     ("POST /rules/preview", r"staff(\.\d+\.staff_id)?|owner"): _EXISTS,
     ("POST /leads/{lead_id}/assignees", r"staff_ids\.\d+"): f"{_EXISTS} (and is active)",
     ("PUT /settings/alerts", r"webhook_ids(\.\d+)?"): _EXISTS,
+    # a user's staff_id names a staff member of the tenant, and role staff needs one (two fields)
+    ("POST /users", "staff_id"): _EXISTS,
+    ("PATCH /users/{username}", "staff_id"): _EXISTS,
     ("PUT /settings/alerts", "emails"): "addresses that differ only in case are the same address",
     ("PUT /holidays", r"added\.\d+\.day"): "one entry per day: uniqueItems compares whole entries, not days",
     ("POST /webhooks", "body"): f"at most 20 webhooks per tenant: {_STORED}",

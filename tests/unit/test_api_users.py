@@ -149,6 +149,16 @@ def test_the_list_shows_only_the_admins_tenant(user_pool: Any, acme: dict[str, s
     assert "tenant_id" not in reply.body["items"][0]
 
 
+def test_a_user_edited_by_hand_into_a_shape_the_api_never_writes_is_left_out_not_a_500(
+    user_pool: Any, acme: dict[str, str]
+) -> None:
+    # Given an acme user whose staff id someone set in the AWS console to a value no API call could write
+    add_user(user_pool, "odd@acme.vn", **{"custom:staff_id": "có dấu cách"})
+    # Then the list still answers, without them, and they are a 404 like a stranger
+    reply = call_as("GET", "/users", who=admin_claims(acme))
+    assert reply.status == 200 and "odd@acme.vn" not in [u["email"] for u in reply.body["items"]]
+
+
 def test_the_list_pages_through_the_whole_pool(user_pool: Any, acme: dict[str, str]) -> None:
     # Given more users than one ListUsers page (60), acme's spread among globex's
     for i in range(70):

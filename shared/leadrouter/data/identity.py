@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from leadrouter.domain.errors import Conflict, InvalidInput, NotFound
 from leadrouter.domain.users import UserAccount, UserProfile
@@ -152,10 +153,18 @@ def _attribute_list(attributes: Mapping[str, str]) -> list[Any]:
 
 def _account(username: str, attributes: Sequence[Any], raw: Mapping[str, Any]) -> UserAccount | None:
     """A pool user as the domain sees it; None for a user without a tenant or with an unknown role
-    (created by hand in the AWS console): no tenant's admin can see or manage such a user."""
+    (created by hand in the AWS console), or with attributes the API would never have written: no
+    tenant's admin can see or manage such a user."""
     values = {str(a["Name"]): str(a.get("Value", "")) for a in attributes}
     if not values.get(TENANT) or values.get(ROLE) not in ("admin", "team_lead", "staff"):
         return None
+    try:
+        return _validated(username, values, raw)
+    except ValidationError:  # attributes set by hand that no admin of this API could have set
+        return None
+
+
+def _validated(username: str, values: Mapping[str, str], raw: Mapping[str, Any]) -> UserAccount:
     return UserAccount.model_validate(
         {
             "username": username,

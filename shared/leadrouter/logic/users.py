@@ -129,17 +129,13 @@ def change_user(
     user = _user_of_tenant(directory, caller, username)
     if _is_self(caller, user) and body.role is not None and body.role != "admin":
         raise NotAllowed("an admin cannot demote themself: ask another admin of the tenant")
-    merged = UserProfile(
-        role=body.role or user.role,
-        staff_id=body.staff_id or user.staff_id,
-        team=body.team or user.team,
-        name=body.name or user.name,
-    )
-    check_profile(repo, caller.tenant_id, merged, changed_staff_id=body.staff_id)
+    role = body.role or user.role
+    after = UserProfile(role=role, staff_id=body.staff_id or user.staff_id)
+    check_profile(repo, caller.tenant_id, after, changed_staff_id=body.staff_id)
     given = body.model_dump(exclude_none=True)
     if given:
-        directory.update_profile(user, UserProfile.model_validate({"role": merged.role, **given}))
-    return UserView.of(user.model_copy(update=merged.model_dump()))
+        directory.update_profile(user, UserProfile.model_validate({"role": role, **given}))
+    return UserView.of(user.model_copy(update=given))
 
 
 def set_enabled(directory: UserDirectory, caller: Caller, username: str, enabled: bool) -> UserView:
