@@ -85,6 +85,7 @@ def start_user_pool(template: dict[str, Any], host: str = "127.0.0.1", port: int
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     _accept_token_revocation()
+    _resend_without_a_second_user()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     endpoint = "http://{}:{}".format(*server.get_host_and_port())
@@ -109,6 +110,26 @@ def _accept_token_revocation() -> None:
 
     if not hasattr(CognitoIdpResponse, "revoke_token"):
         CognitoIdpResponse.revoke_token = lambda self: "{}"  # type: ignore[attr-defined]
+
+
+def _resend_without_a_second_user() -> None:
+    """moto answers ``AdminCreateUser`` with ``MessageAction=RESEND`` by creating a second user with the same
+    e-mail; Cognito sends the invitation again to the one user. Locally the existing user is returned."""
+    from moto.cognitoidp.models import CognitoIdpBackend
+
+    create = CognitoIdpBackend.admin_create_user
+    if getattr(create, "resends_once", False):
+        return
+
+    def admin_create_user(
+        self: Any, user_pool_id: str, username: str, message_action: str, *args: Any
+    ) -> Any:
+        if message_action == "RESEND":
+            return self.admin_get_user(user_pool_id, username)
+        return create(self, user_pool_id, username, message_action, *args)
+
+    admin_create_user.resends_once = True  # type: ignore[attr-defined]
+    CognitoIdpBackend.admin_create_user = admin_create_user  # type: ignore[method-assign,assignment]
 
 
 def create_demo_users(pool: LocalUserPool, users: list[DemoUser], password: str = DEMO_PASSWORD) -> None:

@@ -5,6 +5,7 @@ Everything here is local-only: the keys and tokens are fixed strings that mean n
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 from leadrouter.demo_auth import ADMIN_TOKEN, STAFF_IDS
@@ -124,6 +125,8 @@ leadrouter is running on {url}  (ready in {seconds:.1f} s; Ctrl-C stops everythi
   console:     open {url}/ and sign in (password {DEMO_PASSWORD} for every demo user)
                tenant {demo["tenant"]}: admin@demo.test, lead@demo.test (team lead), an@/binh@/chi@demo.test
                tenant {OTHER_TENANT}: admin@demo-b.test, lead@demo-b.test, dung@ / em@demo-b.test
+  operator:    POST {url}/operator/tenants with X-Operator-Token: {os.environ.get("LOCAL_OPERATOR_TOKEN", "")}
+               (IAM-signed on AWS: make tenant TENANT=… NAME=… ADMIN_EMAIL=… STACK=…)
 
   demo tenant: {demo["tenant"]}   staff A, B, C weighted 3:4:5   reclaim after 30 min
   form key:    {key}      (X-Form-Key header: can only add leads to pool "web")

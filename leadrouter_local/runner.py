@@ -37,6 +37,7 @@ import importlib
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import tempfile
@@ -338,6 +339,8 @@ def start_stack(
     user_pool = start_user_pool(template, host, cognito_port)
     os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = user_pool.endpoint
     os.environ["USER_POOL_ID"] = user_pool.pool_id
+    # The operator's routes are IAM-signed on AWS; here a token made for this run stands in (banner).
+    os.environ.setdefault("LOCAL_OPERATOR_TOKEN", secrets.token_urlsafe(18))
     demo = seed_demo(reclaim_after_minutes) if seed else {}
     if seed:
         create_demo_users(user_pool, demo_users())

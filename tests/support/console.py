@@ -40,6 +40,8 @@ TEAM_LEAD = "lead@demo.test"
 SALES_A = "an@demo.test"
 SALES_B = "binh@demo.test"
 ADMIN_B = "admin@demo-b.test"
+#: What the console tests' stack takes as the operator's signature (IAM on AWS).
+OPERATOR_TOKEN = "console-tests-operator"
 
 
 @dataclass

@@ -176,5 +176,6 @@ def _validated(username: str, values: Mapping[str, str], raw: Mapping[str, Any])
             "team": values.get(TEAM) or None,
             "enabled": bool(raw.get("Enabled", True)),
             "status": str(raw.get("UserStatus", "UNKNOWN")),
+            "subject": values.get("sub") or None,
         }
     )

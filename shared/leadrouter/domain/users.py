@@ -61,6 +61,8 @@ class UserAccount(_Model):
     team: Ident | None = None
     enabled: bool = True
     status: AccountStatus
+    #: Cognito's ``sub`` (the token's subject); on AWS also the username of a pool that signs in by e-mail.
+    subject: str | None = None
 
 
 class UserProfile(_Model):

@@ -80,7 +80,7 @@ class UserView(BaseModel):
 
     @classmethod
     def of(cls, user: UserAccount) -> UserView:
-        return cls.model_validate(user.model_dump(exclude={"tenant_id"}))
+        return cls.model_validate(user.model_dump(exclude={"tenant_id", "subject"}))
 
 
 class UserList(BaseModel):
@@ -174,5 +174,6 @@ def _user_of_tenant(directory: UserDirectory, caller: Caller, username: str) -> 
 
 
 def _is_self(caller: Caller, user: UserAccount) -> bool:
-    """The token's ``sub`` is the username in a pool that signs in by e-mail."""
-    return bool(caller.subject) and caller.subject == user.username
+    """The token's ``sub`` is the user's ``sub`` attribute, and the username of a pool that signs in by
+    e-mail."""
+    return bool(caller.subject) and caller.subject in (user.username, user.subject)

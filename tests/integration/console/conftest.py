@@ -3,13 +3,21 @@ test; a failing test keeps a screenshot of where it stopped in tests/artifacts/c
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.support import stack as local_stack
-from tests.support.console import CHROMIUM, CHROMIUM_ARGS, ConsoleApp, require_build, screenshot
+from tests.support.console import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    OPERATOR_TOKEN,
+    ConsoleApp,
+    require_build,
+    screenshot,
+)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -34,6 +42,8 @@ def console_browser() -> Iterator[Browser]:
 def console_app(console_browser: Browser) -> Iterator[ConsoleApp]:
     port = local_stack.free_port()
     url = f"http://127.0.0.1:{port}"
+    # The stack keeps a LOCAL_OPERATOR_TOKEN it is given (the operator's IAM stand-in); the tests use it.
+    os.environ["LOCAL_OPERATOR_TOKEN"] = OPERATOR_TOKEN
     process = local_stack.start(port)
     try:
         local_stack.wait_ready(process, url)

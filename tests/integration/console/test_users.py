@@ -3,7 +3,10 @@ other tenant's users are never shown; a salesperson cannot open the screen nor c
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.error
+import urllib.request
 import uuid
 
 from playwright.sync_api import Page, expect
@@ -11,6 +14,7 @@ from playwright.sync_api import Page, expect
 from tests.support.console import (
     ADMIN,
     ADMIN_B,
+    OPERATOR_TOKEN,
     SALES_A,
     ConsoleApp,
     assert_accessible,
@@ -68,6 +72,9 @@ def test_the_admin_invites_a_salesperson_changes_disables_enables_and_resends(
 
     row.get_by_role("button", name="Gửi lại lời mời").click()
     expect(page.get_by_role("status").filter(has_text=f"Đã gửi lại lời mời tới {email}.")).to_be_visible()
+    expect(table.get_by_role("row", name=re.compile(re.escape(email)))).to_have_count(1)
+    listed = console_app.call(ADMIN, "GET", "/users")[1]["items"]
+    assert [user["email"] for user in listed].count(email) == 1  # one user, however often invited
     assert_accessible(page, "81-users-list")
 
     # Tenant B's admin sees none of tenant A's users, in the console or through the API.
@@ -106,3 +113,45 @@ def test_a_salesperson_has_no_users_screen_and_the_api_refuses_them(
     status, _ = console_app.call(SALES_A, "PATCH", f"/users/{own['username']}", {"role": "admin"})
     assert status == 403
     assert _users(console_app, ADMIN)[SALES_A]["role"] == "staff"
+
+
+def test_an_admin_cannot_disable_or_demote_themself(page: Page, console_app: ConsoleApp) -> None:
+    sign_in(page, console_app, ADMIN)
+    open_screen(page, "Người dùng")
+    own = page.get_by_role("table").get_by_role("row", name=re.compile("admin@demo.test"))
+    expect(own).to_contain_text("(bạn)")
+    expect(own.get_by_role("button")).to_have_count(0)
+    username = _users(console_app, ADMIN)[ADMIN]["username"]
+    assert console_app.call(ADMIN, "POST", f"/users/{username}/disable", None)[0] == 403
+    assert (
+        console_app.call(ADMIN, "PATCH", f"/users/{username}", {"role": "staff", "staff_id": "A"})[0] == 403
+    )
+    assert _users(console_app, ADMIN)[ADMIN]["enabled"] is True
+
+
+def test_the_operator_creates_a_tenant_and_its_first_admin_who_sees_only_that_tenant(
+    console_app: ConsoleApp,
+) -> None:
+    tenant = f"cty-{uuid.uuid4().hex[:6]}"
+    email = f"giamdoc-{tenant}@example.vn"
+    body = {"tenant_id": tenant, "name": "Công ty C", "time_zone": "Asia/Ho_Chi_Minh", "admin_email": email}
+
+    def operator(token: str | None) -> int:
+        request = urllib.request.Request(
+            f"{console_app.url}/operator/tenants",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", **({"X-Operator-Token": token} if token else {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    assert operator(None) == 403
+    assert operator("not-the-token") == 403
+    assert operator(OPERATOR_TOKEN) == 201
+    assert operator(OPERATOR_TOKEN) == 409  # the tenant exists: nothing written twice
+    # The tenant's first admin is in the pool, invited (not signed in yet), in that tenant only.
+    assert email not in _users(console_app, ADMIN) and email not in _users(console_app, ADMIN_B)
