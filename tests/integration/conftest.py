@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Playwright, sync_playwright
 
 from leadrouter_local.ddb_local import DynamoDBLocal, DynamoDBLocalError
 from leadrouter_local.template import create_tables, table_env
@@ -58,3 +59,11 @@ def ddb_tables(ddb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch) -> Ite
     for name in names.values():
         with contextlib.suppress(client.exceptions.ResourceNotFoundException):
             client.delete_table(TableName=name)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """One Playwright per test process: its sync API cannot run twice at once in a thread, and the browser
+    tests of several modules (web forms, Swagger UI, the console) share a worker."""
+    with sync_playwright() as driver:
+        yield driver

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, Playwright
 
 from leadrouter_local.demo_data import FORM_KEY
 from tests.support import stack as local_stack
@@ -22,7 +22,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
-def swagger() -> Iterator[tuple[str, Page, list[dict[str, Any]]]]:
+def swagger(playwright: Playwright) -> Iterator[tuple[str, Page, list[dict[str, Any]]]]:
     """The local stack, and a Chromium page on its /swagger that records the API calls it makes."""
     if not shutil.which("chromium"):
         pytest.fail("Chromium is needed for the Swagger UI test: apt-get install -y chromium", pytrace=False)
@@ -31,24 +31,23 @@ def swagger() -> Iterator[tuple[str, Page, list[dict[str, Any]]]]:
     process = local_stack.start(port, "--schedule-seconds", "3600")
     try:
         local_stack.wait_ready(process, url)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"]
-            )
-            page = browser.new_page()
-            calls: list[dict[str, Any]] = []
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"]
+        )
+        page = browser.new_page()
+        calls: list[dict[str, Any]] = []
 
-            def record(response: Any) -> None:
-                if "/swagger" not in response.url:
-                    calls.append(
-                        {"url": response.url, "status": response.status, "headers": response.request.headers}
-                    )
+        def record(response: Any) -> None:
+            if "/swagger" not in response.url:
+                calls.append(
+                    {"url": response.url, "status": response.status, "headers": response.request.headers}
+                )
 
-            page.on("response", record)
-            page.goto(f"{url}/swagger")
-            page.wait_for_selector(".opblock", timeout=30_000)
-            yield url, page, calls
-            browser.close()
+        page.on("response", record)
+        page.goto(f"{url}/swagger")
+        page.wait_for_selector(".opblock", timeout=30_000)
+        yield url, page, calls
+        browser.close()
     finally:
         local_stack.stop(process)
 

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright
 
 from leadrouter_local.demo_data import ASSIGN_RULE, STAFF
 from tests.support import stack as local_stack
@@ -51,7 +51,7 @@ class Door:
 
 
 @pytest.fixture(scope="module")
-def door() -> Iterator[Door]:
+def door(playwright: Playwright) -> Iterator[Door]:
     if not shutil.which("chromium"):
         pytest.fail("Chromium is needed for the web form tests: apt-get install -y chromium", pytrace=False)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -61,7 +61,7 @@ def door() -> Iterator[Door]:
     process = local_stack.start(port, "--schedule-seconds", "3600")
     try:
         local_stack.wait_ready(process, api)
-        with serve_landing() as site, sync_playwright() as playwright:
+        with serve_landing() as site:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"]
             )

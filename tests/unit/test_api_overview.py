@@ -120,6 +120,15 @@ def test_a_malformed_date_is_a_422_naming_it(moto_repo: Repository) -> None:
     assert reply.status == 422 and "date" in str(reply.body)
 
 
+@pytest.mark.parametrize("day", ["0790-11-30", "1969-12-31", "2200-01-01"])
+def test_a_day_outside_the_services_years_is_a_422_not_a_failed_query(
+    moto_repo: Repository, day: str
+) -> None:
+    # Lead ids are time-ordered from 1970: before it, the day's key range runs backwards (schemathesis).
+    reply = _overview(query=f"?date={day}")
+    assert reply.status == 422 and "date" in str(reply.body)
+
+
 def test_day_bounds_follow_the_zone_and_its_daylight_saving() -> None:
     start, end = day_bounds(datetime(2026, 3, 8).date(), "America/New_York")
     assert (end - start) == timedelta(hours=23)

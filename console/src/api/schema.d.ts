@@ -5002,7 +5002,7 @@ export interface operations {
     overview_reports_overview_get: {
         parameters: {
             query?: {
-                /** @description the day, YYYY-MM-DD in the tenant's time zone */
+                /** @description the day, YYYY-MM-DD in the tenant's time zone (2000-2199) */
                 date?: string | null;
             };
             header?: never;

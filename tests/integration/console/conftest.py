@@ -7,7 +7,7 @@ import os
 from collections.abc import Generator, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright
 
 from tests.support import stack as local_stack
 from tests.support.console import (
@@ -30,12 +30,11 @@ def pytest_runtest_makereport(
 
 
 @pytest.fixture(scope="session")
-def console_browser() -> Iterator[Browser]:
+def console_browser(playwright: Playwright) -> Iterator[Browser]:
     require_build()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="session")

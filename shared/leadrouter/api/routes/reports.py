@@ -3,13 +3,13 @@ overview with why pending leads wait."""
 
 from __future__ import annotations
 
-from datetime import date as Day
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from leadrouter.api.context import Instant, caller_of, now
+from leadrouter.domain.base import CalendarDay
 from leadrouter.domain.models import Ident
 from leadrouter.logic import overview as overview_logic
 from leadrouter.logic import reports as logic
@@ -65,7 +65,9 @@ def distribution(
     tags=["reports"],
 )
 def overview(
-    date: Annotated[Day | None, Query(description="the day, YYYY-MM-DD in the tenant's time zone")] = None,
+    date: Annotated[
+        CalendarDay | None, Query(description="the day, YYYY-MM-DD in the tenant's time zone (2000-2199)")
+    ] = None,
 ) -> overview_logic.Overview:
     caller = caller_of(router, "admin", "team_lead")
     return overview_logic.overview(repository(), caller, date, now())
