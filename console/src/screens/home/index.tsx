@@ -29,14 +29,24 @@ export default function Home(_props: ScreenProps) {
   const f = useFormat();
   const api = useApi();
   const { me } = useSession();
+  // A filtered page may come back short (or empty) with a cursor: follow it, up to 100 found or 5 pages.
+  const countFailed = async (): Promise<{ count: number; more: boolean }> => {
+    let count = 0;
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 5 && count < 100; pages++) {
+      const query = { status: "failed" as const, limit: 100, ...(cursor ? { cursor } : {}) };
+      const page = ok(await api.GET("/intake/submissions", { params: { query } }));
+      count += page.items.length;
+      cursor = page.cursor ?? undefined;
+      if (!cursor) return { count, more: false };
+    }
+    return { count, more: true };
+  };
   const loaded = useLoad(async (): Promise<HomeData> => {
     const [overview, failed, names] = await Promise.all([
       api.GET("/reports/overview").then(ok),
       me.role === "admin"
-        ? api
-            .GET("/intake/submissions", { params: { query: { status: "failed", limit: 100 } } })
-            .then(ok)
-            .then((page) => ({ count: page.items.length, more: page.cursor != null }))
+        ? countFailed()
         : Promise.resolve(null),
       api
         .GET("/staff")
