@@ -45,6 +45,16 @@ export default function Users(_props: ScreenProps) {
     }
   };
 
+  /** The three verbs on one user: disable, enable, resend the invitation. */
+  const command = (user: User, verb: "disable" | "enable" | "invitation", done: string) =>
+    act(async () => {
+      const path = { path: { username: user.username } };
+      if (verb === "disable") ok(await api.POST("/users/{username}/disable", { params: path }));
+      else if (verb === "enable") ok(await api.POST("/users/{username}/enable", { params: path }));
+      else ok(await api.POST("/users/{username}/invitation", { params: path }));
+      return done;
+    });
+
   const staffOptions = (staff.data ?? []).map((member) => ({ id: member.staff_id, name: member.name }));
   return (
     <Page title={tc("nav.users")}>
@@ -109,24 +119,14 @@ export default function Users(_props: ScreenProps) {
                             <button
                               type="button"
                               class="danger"
-                              onClick={() =>
-                                act(async () => {
-                                  ok(await api.POST("/users/{username}/disable", { params: { path: { username: user.username } } }));
-                                  return t("disabledDone", { email: user.email });
-                                })
-                              }
+                              onClick={() => command(user, "disable", t("disabledDone", { email: user.email }))}
                             >
                               {t("disable")}
                             </button>
                           ) : (
                             <button
                               type="button"
-                              onClick={() =>
-                                act(async () => {
-                                  ok(await api.POST("/users/{username}/enable", { params: { path: { username: user.username } } }));
-                                  return t("enabledDone", { email: user.email });
-                                })
-                              }
+                              onClick={() => command(user, "enable", t("enabledDone", { email: user.email }))}
                             >
                               {t("enable")}
                             </button>
@@ -134,12 +134,7 @@ export default function Users(_props: ScreenProps) {
                           {user.status === "FORCE_CHANGE_PASSWORD" ? (
                             <button
                               type="button"
-                              onClick={() =>
-                                act(async () => {
-                                  ok(await api.POST("/users/{username}/invitation", { params: { path: { username: user.username } } }));
-                                  return t("resent", { email: user.email });
-                                })
-                              }
+                              onClick={() => command(user, "invitation", t("resent", { email: user.email }))}
                             >
                               {t("resend")}
                             </button>
