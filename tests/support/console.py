@@ -200,3 +200,9 @@ def lead_source_for(app: ConsoleApp, staff_id: str, reclaim_after_minutes: int |
         status, answer = app.call(ADMIN, "POST", "/rules", reclaim)
         assert status == 201, answer
     return LeadSource(app, pool, made["form_key"], made["source_secret"])
+
+
+def sign_out(page: Page) -> None:
+    """The header's sign-out, until the sign-in screen shows (the tokens are forgotten by then)."""
+    page.get_by_role("button", name="Đăng xuất").click()
+    expect(page.get_by_role("heading", level=1, name="Đăng nhập")).to_be_visible(timeout=15_000)

@@ -23,6 +23,7 @@ from tests.support.console import (
     assert_accessible,
     open_screen,
     sign_in,
+    sign_out,
 )
 
 LEADS = 60
@@ -168,7 +169,7 @@ def test_the_report_shows_15_20_25_and_home_says_why_leads_wait_and_tenant_b_see
     assert_accessible(page, "41-home-waiting")
 
     # A tenant-B admin: neither screen shows tenant A's rule, people or counts
-    page.get_by_role("button", name="Đăng xuất").click()
+    sign_out(page)
     sign_in(page, console_app, ADMIN_B)
     expect(page.get_by_role("heading", level=1, name="Tổng quan")).to_be_visible()
     overview_b = _ok(console_app.call(ADMIN_B, "GET", "/reports/overview"))
