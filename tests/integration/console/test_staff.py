@@ -79,6 +79,8 @@ def test_the_admin_adds_a_member_sets_shifts_a_cap_and_leave_days_and_they_are_k
     # From the day just clicked (focused again: the grid may re-render when the holidays arrive), two
     # days to the right by the keyboard.
     page.locator(f'button[data-day="{first}"]').press("ArrowRight")
+    between = _next_month_days(11, 11)[0]
+    expect(page.locator(f'button[data-day="{between}"]')).to_be_focused()  # each key from where focus is
     page.keyboard.press("ArrowRight")
     expect(page.locator(f'button[data-day="{second}"]')).to_be_focused()
     page.keyboard.press("Space")
