@@ -28,7 +28,7 @@ def _unique(prefix: str) -> str:
 
 def _phone() -> str:
     """A Vietnamese mobile number nobody in the stack has yet (a known one would link, not create)."""
-    return "09" + "".join(random.choice("0123456789") for _ in range(8))
+    return "0912" + "".join(random.choice("0123456789") for _ in range(6))  # 0992… would be refused
 
 
 def _source_via_api(app: ConsoleApp, pool: str, **web_form: Any) -> dict[str, Any]:
