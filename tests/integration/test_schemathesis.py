@@ -75,6 +75,9 @@ BY_DESIGN: dict[tuple[str, str], str] = {
     ("POST /intake/leads", "Idempotency-Key"): f"a key already used with other content: {_STORED}",
     ("POST /intake/leads", "step"): f"one of the source's steps: {_STORED}",
     ("POST /intake/leads", r"name|phone|email"): _FORM,
+    # a NUL anywhere in the body (a free-form field's value too) is refused whole, before it is parsed;
+    # the generated schema does not yet exclude it from every string (a spec gap, not a server one)
+    ("POST /intake/leads", "body"): "a body holding a NUL character is refused as sent",
     ("POST /f/{form_key}", "step"): f"one of the source's steps: {_STORED}",
     ("POST /f/{form_key}", r"name|phone|email"): _FORM,
 }
