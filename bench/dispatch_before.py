@@ -9,7 +9,7 @@ charge and open: lease acquire, staff BatchGet, the due query, lease release, pe
 which ``bench/dispatch_bench.py`` prints beside its own units per idle rule.
 
 The script uses only what both trees have: ``Repository`` (``_rule_item``, the data layer's rule item
-builder, for batch seeding), ``run_sweeps`` (``leadrouter.logic.sweeps`` before, ``logic.dispatch``
+builder, for batch seeding), ``run_sweeps`` (``leadrouter.logic.routing.sweeps`` before, ``logic.dispatch``
 now), ``bench.write_cost.MeteredClient`` and ``bench.local.point_at``. Units come from
 ``ReturnConsumedCapacity=INDEXES`` on every request, tagged by what the request is for (operation,
 table or index, item kind), and a botocore hook on the same client counts every write request.
@@ -323,7 +323,7 @@ def listing_share(tags: dict[str, Tally]) -> Tally:
 # ------------------------------------------------------------------------------------------ before
 def _run_sweeps() -> Callable[..., Any]:
     """``run_sweeps`` where the tree has it: ``logic.sweeps`` (before the dispatcher), ``logic.dispatch``."""
-    for module in ("leadrouter.logic.sweeps", "leadrouter.logic.dispatch"):
+    for module in ("leadrouter.logic.routing.sweeps", "leadrouter.logic.routing.dispatch"):
         found = getattr(importlib.import_module(module), "run_sweeps", None)
         if found is not None:
             return found  # type: ignore[no-any-return]
@@ -333,7 +333,7 @@ def _run_sweeps() -> Callable[..., Any]:
 def measure_idle_ticks(count: int, ticks: int) -> dict[str, Any]:
     """R idle rules, ``ticks`` whole ticks of ``run_sweeps``; the first warms DynamoDB Local up (uncounted),
     the last is metered; the seconds are the median of the counted ones."""
-    from leadrouter.logic.assign import sweep_due_leads
+    from leadrouter.logic.routing.assign import sweep_due_leads
 
     run_sweeps = _run_sweeps()
     with DynamoDBLocal() as ddb:

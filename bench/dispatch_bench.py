@@ -70,12 +70,12 @@ from leadrouter.data.repository import Repository  # noqa: E402
 from leadrouter.data.sweep_queue import SweepQueue  # noqa: E402
 from leadrouter.domain.dispatch import DISPATCH_SHARDS, SweepOrder  # noqa: E402
 from leadrouter.domain.models import Rule  # noqa: E402
-from leadrouter.logic import assign  # noqa: E402
-from leadrouter.logic import dispatch as dispatch_logic  # noqa: E402
-from leadrouter.logic.assign import sweep_due_leads  # noqa: E402
-from leadrouter.logic.dispatch import TickPlan, dispatch_tick, run_order  # noqa: E402
-from leadrouter.logic.scheduled import ORDER  # noqa: E402
-from leadrouter.logic.sweeps import SweepReport, default_owner  # noqa: E402
+from leadrouter.logic.routing import assign  # noqa: E402
+from leadrouter.logic.routing import dispatch as dispatch_logic  # noqa: E402
+from leadrouter.logic.routing.assign import sweep_due_leads  # noqa: E402
+from leadrouter.logic.routing.dispatch import TickPlan, dispatch_tick, run_order  # noqa: E402
+from leadrouter.logic.routing.scheduled import ORDER  # noqa: E402
+from leadrouter.logic.routing.sweeps import SweepReport, default_owner  # noqa: E402
 from leadrouter.observability import logger  # noqa: E402
 from leadrouter.settings import Settings  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402

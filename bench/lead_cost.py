@@ -47,11 +47,11 @@ from bench.write_cost import MeteredClient  # noqa: E402
 from leadrouter.data.repository import Repository  # noqa: E402
 from leadrouter.domain.models import Caller, Decision, FormSource, Lead, LeadStatus, Rule  # noqa: E402
 from leadrouter.domain.rules import new_rule  # noqa: E402
-from leadrouter.logic import leads as lead_logic  # noqa: E402
-from leadrouter.logic.assign import WRITE_CONCURRENCY, sweep_due_leads  # noqa: E402
-from leadrouter.logic.dispatch import run_sweeps  # noqa: E402
-from leadrouter.logic.intake import IntakeRequest, submit_lead  # noqa: E402
-from leadrouter.logic.reclaim import sweep_idle_leads  # noqa: E402
+from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead  # noqa: E402
+from leadrouter.logic.leads import cases as lead_logic  # noqa: E402
+from leadrouter.logic.routing.assign import WRITE_CONCURRENCY, sweep_due_leads  # noqa: E402
+from leadrouter.logic.routing.dispatch import run_sweeps  # noqa: E402
+from leadrouter.logic.routing.reclaim import sweep_idle_leads  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
 from tests.support.builders import add_leads  # noqa: E402
 

@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if str(_SHARED_DIR) not in sys.path:
         sys.path.insert(0, str(_SHARED_DIR))
     from leadrouter.domain.errors import Conflict, Unavailable
-    from leadrouter.logic.tenants import NewTenant, create_tenant
+    from leadrouter.logic.admin.tenants import NewTenant, create_tenant
     from leadrouter.runtime import identity, repository
 
     try:

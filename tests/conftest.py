@@ -59,7 +59,7 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     moto is not atomic under concurrent requests, so nothing concurrent is ever asserted on it.
     """
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
-    monkeypatch.setattr("leadrouter.logic.assign.WRITE_CONCURRENCY", 1)
+    monkeypatch.setattr("leadrouter.logic.routing.assign.WRITE_CONCURRENCY", 1)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():

@@ -14,8 +14,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.scheduled import run_arrivals, run_orders
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.scheduled import run_arrivals, run_orders
 from leadrouter.observability import logger, metrics, tracer
 
 # A batch whose every order failed still answers per message (no invocation error: the ESM retries them)

@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadrouter.logic.scheduled import run_shards, start_tick
+from leadrouter.logic.routing.scheduled import run_shards, start_tick
 from leadrouter.observability import logger, metrics, tracer
 
 shards = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadrouter.data.bus import event_bus
-from leadrouter.logic.publish import publish_changes
+from leadrouter.logic.events.publish import publish_changes
 from leadrouter.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

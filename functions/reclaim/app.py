@@ -9,8 +9,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.scheduled import run_orders
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
+from leadrouter.logic.routing.scheduled import run_orders
 from leadrouter.observability import logger, metrics, tracer
 
 # A batch whose every order failed still answers per message (no invocation error: the ESM retries them)

@@ -13,7 +13,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.data.secrets import KmsSecretBox, LocalSecretBox
 from leadrouter.domain.errors import Unavailable
 from leadrouter.domain.secrets import NO_SECRETS, SecretBox
-from leadrouter.logic.limits import DoorLimits
+from leadrouter.logic.intake.limits import DoorLimits
 from leadrouter.settings import Settings
 
 

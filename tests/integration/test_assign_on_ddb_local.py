@@ -19,9 +19,9 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import SweepOrder
 from leadrouter.domain.models import Lead, LeadStatus, Rule
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_order, run_sweeps
-from leadrouter.logic.sweeps import SweepReport
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_order, run_sweeps
+from leadrouter.logic.routing.sweeps import SweepReport
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, SEED_WEIGHTS, TENANT, add_leads, rule, seed
 

@@ -9,9 +9,9 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Caller, Lead, LeadEvent, LeadStatus
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.leads import assign_manually, put_in_campaign
+from leadrouter.logic.leads.cases import assign_manually, put_in_campaign
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 

@@ -11,8 +11,8 @@ from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.models import Caller, LeadStatus
-from leadrouter.logic.intake import IntakeRequest, submit_lead
-from leadrouter.logic.leads import LeadEdit, delete_lead, edit_lead, restore_lead
+from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead
+from leadrouter.logic.leads.cases import LeadEdit, delete_lead, edit_lead, restore_lead
 from leadrouter.settings import Settings
 from tests.support.api import add_form_source
 from tests.support.builders import TENANT

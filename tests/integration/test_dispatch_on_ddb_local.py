@@ -22,11 +22,11 @@ from leadrouter.data.repository import Repository
 from leadrouter.data.sweep_queue import SweepQueue
 from leadrouter.domain.dispatch import DISPATCH_SHARDS, RECHECK_WINDOW, shard_of
 from leadrouter.domain.models import Caller, LeadStatus, RuleKind
-from leadrouter.logic import scheduled
-from leadrouter.logic.admin import StaffPatch, update_staff
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import dispatch_tick, plan_tick, run_sweeps
-from leadrouter.logic.reclaim import sweep_idle_leads
+from leadrouter.logic.admin.aggregates import StaffPatch, update_staff
+from leadrouter.logic.routing import scheduled
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import dispatch_tick, plan_tick, run_sweeps
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from leadrouter.settings import Settings
 from leadrouter_local.queues import AwsEmulator
 from leadrouter_local.template import load_template

@@ -25,7 +25,7 @@ from leadrouter import runtime
 from leadrouter.data.repository import Repository
 from leadrouter.domain.forms import FormDoor
 from leadrouter.domain.models import FormSource
-from leadrouter.logic.limits import WINDOW_SECONDS, DoorLimits, block_size
+from leadrouter.logic.intake.limits import WINDOW_SECONDS, DoorLimits, block_size
 from leadrouter.settings import Settings
 from tests.support.api import FORM_KEY, add_form_source, call, event, frozen_api_clock
 

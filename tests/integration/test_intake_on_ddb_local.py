@@ -12,7 +12,7 @@ from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.contacts import contact_keys
 from leadrouter.domain.models import Lead, PoolSettings
-from leadrouter.logic.intake import IntakeRequest, IntakeResult, submit_lead
+from leadrouter.logic.intake.new_leads import IntakeRequest, IntakeResult, submit_lead
 from leadrouter.settings import Settings
 from tests.support.api import add_form_source, call_as
 from tests.support.builders import TENANT

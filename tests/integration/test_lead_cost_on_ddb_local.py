@@ -14,10 +14,10 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Caller, Lead, LeadStatus, RuleKind
-from leadrouter.logic import leads as lead_logic
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.reclaim import sweep_idle_leads
+from leadrouter.logic.leads import cases as lead_logic
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 

@@ -37,12 +37,13 @@ from leadrouter.domain.contacts import contact_keys
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.models import Caller, FormSource, Lead, LeadStatus, PoolSettings, RuleKind, Tenant
 from leadrouter.domain.precedence import rules_in_charge
-from leadrouter.logic import admin, leads
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.intake import IntakeRequest, submit_lead
-from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.unrouted import sweep_unrouted, tenant_gaps
+from leadrouter.logic.admin import aggregates as admin
+from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead
+from leadrouter.logic.leads import cases as leads
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
+from leadrouter.logic.routing.unrouted import sweep_unrouted, tenant_gaps
 from leadrouter.settings import Settings
 from leadrouter_local.ddb_local import DynamoDBLocal
 from leadrouter_local.template import create_tables, table_env
@@ -311,7 +312,7 @@ LeadInvariants.TestCase.settings = settings(
 def test_lead_invariants_hold_under_random_interleavings(
     ddb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("leadrouter.logic.assign.WRITE_CONCURRENCY", 1)  # one step at a time
+    monkeypatch.setattr("leadrouter.logic.routing.assign.WRITE_CONCURRENCY", 1)  # one step at a time
     monkeypatch.setattr(LeadInvariants, "server", ddb_local)
     STEPS_RUN.clear()
     LeadInvariants.TestCase("runTest").runTest()

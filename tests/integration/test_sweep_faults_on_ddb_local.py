@@ -16,10 +16,10 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Caller, Lead, LeadStatus
-from leadrouter.logic import admin
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.sweeps import MAX_ATTEMPTS, RunReport
+from leadrouter.logic.admin import aggregates as admin
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.logic.routing.sweeps import MAX_ATTEMPTS, RunReport
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, lead, rule, seed
 from tests.support.faults import Fault, FaultyClient, appends_decision, lead_key

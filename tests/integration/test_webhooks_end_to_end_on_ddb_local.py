@@ -21,8 +21,8 @@ import pytest
 import functions.publish.app as publish_app
 from leadrouter.data.repository import Repository
 from leadrouter.domain.webhooks import DeliveryStatus
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, verify
 from leadrouter_local.queues import AwsEmulator

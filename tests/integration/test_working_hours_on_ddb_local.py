@@ -42,11 +42,11 @@ from leadrouter.domain.models import (
     Tenant,
     WorkingHours,
 )
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.sweeps import RunReport
-from leadrouter.logic.unrouted import sweep_unrouted
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
+from leadrouter.logic.routing.sweeps import RunReport
+from leadrouter.logic.routing.unrouted import sweep_unrouted
 from leadrouter.settings import Settings
 from tests.support.builders import TENANT, lead, rule, seed, staff
 

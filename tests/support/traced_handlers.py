@@ -32,8 +32,8 @@ from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.events import LeadEscalated
 from leadrouter.domain.models import Lead, RuleKind, Tenant
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.settings import Settings
 from leadrouter_local.template import create_tables, table_env
 from tests.support.api import ADMIN, CRM, add_form_source, call, event

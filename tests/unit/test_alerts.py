@@ -15,7 +15,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.events import LeadEscalated
 from leadrouter.domain.models import Tenant
 from leadrouter.domain.webhooks import DeliveryRequest
-from leadrouter.logic.alerts import email_escalation
+from leadrouter.logic.events.alerts import email_escalation
 from tests.support.api import call_as, claims, config_items
 from tests.support.builders import TENANT
 from tests.support.lambda_context import FakeContext

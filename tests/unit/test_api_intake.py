@@ -11,7 +11,7 @@ from leadrouter.clock import to_iso, utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.contacts import CLAIM_GRACE
 from leadrouter.domain.models import Lead, LeadStatus, PoolSettings
-from leadrouter.logic.intake import submit_lead
+from leadrouter.logic.intake.new_leads import submit_lead
 from tests.support.api import FORM_KEY, SOURCE_SECRET, add_form_source, call, call_as, event
 from tests.support.builders import TENANT
 
@@ -179,7 +179,7 @@ def test_a_duplicate_arriving_while_the_first_is_processed_gets_the_same_lead_no
             seen.append(_post(body))
         return real_submit(*args, **kwargs)
 
-    monkeypatch.setattr("leadrouter.logic.submissions.submit_lead", submit_while_a_duplicate_arrives)
+    monkeypatch.setattr("leadrouter.logic.intake.submissions.submit_lead", submit_while_a_duplicate_arrives)
     # When the duplicate arrives before the first has stored its lead
     first = _post(body)
     # Then both are answered 201 with the one lead the submission chose, and one lead is stored
@@ -342,7 +342,7 @@ def test_a_claim_whose_lead_is_still_on_its_way_is_waited_for_then_the_sender_re
     # Given a phone claimed a moment ago by a submission whose lead is not stored yet
     add_form_source(moto_repo)
     waits: list[float] = []
-    monkeypatch.setattr("leadrouter.logic.claims.time.sleep", waits.append)
+    monkeypatch.setattr("leadrouter.logic.leads.claims.time.sleep", waits.append)
     in_flight = Lead(
         tenant_id=TENANT,
         lead_id="L-in-flight",

@@ -9,9 +9,9 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus, RuleKind
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.reclaim import sweep_idle_leads
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from tests.support.api import ADMIN, CRM, add_form_source, call, claims, event, frozen_api_clock
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 

@@ -11,9 +11,9 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.ids import id_floor
 from leadrouter.domain.models import Lead
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.overview import day_bounds
+from leadrouter.logic.reports.overview import day_bounds
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import ADMIN, call, claims, event
 from tests.support.builders import NOW, lead, rule, seed, staff
 

@@ -12,10 +12,10 @@ from leadrouter.clock import to_iso
 from leadrouter.data.repository import Repository
 from leadrouter.domain.ids import id_floor
 from leadrouter.domain.models import Decision, Lead, RuleKind
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.reports import distribution, speed
+from leadrouter.logic.reports.distribution import distribution, speed
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from tests.support.api import ADMIN, call, claims, event
 from tests.support.builders import NOW, lead, rule, seed
 

@@ -10,9 +10,9 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Rule
-from leadrouter.logic.admin import RuleFields
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
+from leadrouter.logic.admin.aggregates import RuleFields
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import call_as, claims, config_items
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 

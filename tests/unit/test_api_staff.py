@@ -11,8 +11,8 @@ import pytest
 from leadrouter.api.routes import staff as staff_routes
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import ADMIN, call_as, claims, config_items
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 

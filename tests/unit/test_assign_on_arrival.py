@@ -10,8 +10,8 @@ import pytest
 from functions.assign import app as assign_app
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus
-from leadrouter.logic import instant
-from leadrouter.logic.assign import sweep_due_leads
+from leadrouter.logic.routing import instant
+from leadrouter.logic.routing.assign import sweep_due_leads
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 from tests.support.lambda_context import FakeContext
 from tests.support.streams import stream_event
@@ -20,7 +20,7 @@ from tests.support.streams import stream_event
 @pytest.fixture(autouse=True)
 def _arrival_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Arrivals are handled at NOW + 1 s (the handler reads the clock once per invocation)."""
-    monkeypatch.setattr("leadrouter.logic.scheduled.utc_now", lambda: NOW + timedelta(seconds=1))
+    monkeypatch.setattr("leadrouter.logic.routing.scheduled.utc_now", lambda: NOW + timedelta(seconds=1))
 
 
 def _owners(repo: Repository, leads) -> Counter[str | None]:

@@ -15,7 +15,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.attribution import Attribution, Touch
 from leadrouter.domain.ids import id_floor
 from leadrouter.domain.models import Decision, Lead, LeadStatus
-from leadrouter.logic.reports import attribution_rows
+from leadrouter.logic.reports.distribution import attribution_rows
 from tests.support.api import ADMIN, call_as, claims
 from tests.support.builders import NOW, lead
 

@@ -12,8 +12,8 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import RuleKind
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.reclaim import sweep_idle_leads
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from tests.support.builders import NOW, add_leads, rule, seed, staff
 
 OFFICE = [{"days": [1, 2, 3, 4, 5], "start": "08:00", "end": "17:00"}]

@@ -13,8 +13,8 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict, ContactTaken
 from leadrouter.domain.models import Lead, LeadStatus, PoolSettings
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import CRM, Reply, add_form_source, call, call_as, event, frozen_api_clock
 from tests.support.builders import NOW, TENANT, rule, seed
 

@@ -22,10 +22,10 @@ from leadrouter.domain.dispatch import (
     shard_of,
 )
 from leadrouter.domain.models import RuleKind
-from leadrouter.logic import dispatch
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import TickPlan, orders_of, plan_tick, run_order
-from leadrouter.logic.scheduled import ORDER
+from leadrouter.logic.routing import dispatch
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import TickPlan, orders_of, plan_tick, run_order
+from leadrouter.logic.routing.scheduled import ORDER
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 
 LEASE = timedelta(minutes=3)

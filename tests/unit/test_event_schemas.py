@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from leadrouter.data.repository import Repository
 from leadrouter.domain.events import EventType, events_of_change
 from leadrouter.domain.models import Caller, Decision, RuleKind
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.leads import assign_manually, release_leads_of
-from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.unrouted import sweep_unrouted
+from leadrouter.logic.leads.cases import assign_manually, release_leads_of
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
+from leadrouter.logic.routing.unrouted import sweep_unrouted
 from leadrouter_local import event_schemas
 from tests.support.builders import NOW, TENANT, add_leads, lead, rule, seed
 from tests.unit.test_domain_events import decisions

@@ -10,8 +10,8 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.models import Caller, HolidayCalendar, Tenant, WorkingHours
-from leadrouter.logic import holidays
-from leadrouter.logic.clocks import rule_clocks
+from leadrouter.logic.admin import holidays
+from leadrouter.logic.routing.clocks import rule_clocks
 from tests.support.api import call_as, claims, config_items, frozen_api_clock
 from tests.support.builders import NOW, TENANT, rule, staff
 

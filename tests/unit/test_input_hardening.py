@@ -19,8 +19,8 @@ import pytest
 
 from leadrouter.clock import to_iso
 from leadrouter.data.repository import Repository
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import ADMIN, CRM, add_form_source, call, call_as, claims, event
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 

@@ -25,7 +25,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def _modules(layer: str) -> list[Path]:
-    return sorted((PACKAGE / layer).glob("*.py"))
+    return sorted((PACKAGE / layer).rglob("*.py"))
 
 
 FORBIDDEN = {

@@ -10,10 +10,10 @@ import pytest
 from leadrouter.clock import to_iso
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import MAX_PAUSES, LeadStatus, Pause, RuleKind, StaffMember
-from leadrouter.logic.admin import PAUSE_HISTORY, pause_history
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.reclaim import sweep_idle_leads
+from leadrouter.logic.admin.aggregates import PAUSE_HISTORY, pause_history
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from tests.support.api import call_as, config_items, frozen_api_clock
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 

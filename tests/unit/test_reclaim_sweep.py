@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus, RuleKind
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.reclaim import sweep_idle_leads
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 
 LEASE = timedelta(minutes=3)

@@ -17,7 +17,7 @@ from functions.reclaim import app as reclaim_app
 from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import DISPATCH_SHARDS
 from leadrouter.domain.models import LeadStatus, RuleKind
-from leadrouter.logic import scheduled
+from leadrouter.logic.routing import scheduled
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 from tests.support.faults import Fault, FaultyClient, config_key

@@ -16,11 +16,11 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Caller, Lead, LeadStatus, RuleKind
-from leadrouter.logic import admin
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.dispatch import run_sweeps
-from leadrouter.logic.reclaim import sweep_idle_leads
-from leadrouter.logic.sweeps import MAX_ATTEMPTS, QUARANTINED, RunReport
+from leadrouter.logic.admin import aggregates as admin
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.logic.routing.reclaim import sweep_idle_leads
+from leadrouter.logic.routing.sweeps import MAX_ATTEMPTS, QUARANTINED, RunReport
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 from tests.support.faults import Fault, FaultyClient, Plan, appends_decision, config_key, lead_key

@@ -14,7 +14,7 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus
-from leadrouter.logic.assign import sweep_due_leads
+from leadrouter.logic.routing.assign import sweep_due_leads
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 
 

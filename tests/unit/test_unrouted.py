@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import LeadStatus, Tenant
-from leadrouter.logic.unrouted import sweep_unrouted, unrouted_leads
+from leadrouter.logic.routing.unrouted import sweep_unrouted, unrouted_leads
 from tests.support.api import call_as, claims
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from leadrouter.logic.webhook_http import NOT_PUBLIC, NOT_RESOLVED, PostResult, no_answer, post
+from leadrouter.logic.events.webhook_http import NOT_PUBLIC, NOT_RESOLVED, PostResult, no_answer, post
 from tests.support.webhooks import SlowLoris
 
 DEADLINE = 0.5

@@ -33,8 +33,8 @@ from leadrouter.domain.models import (
     Tenant,
     WorkingHours,
 )
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.unrouted import WAITING_FOR_WORKING_HOURS, sweep_unrouted
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.unrouted import WAITING_FOR_WORKING_HOURS, sweep_unrouted
 from tests.support.api import call_as, frozen_api_clock
 from tests.support.builders import TENANT, lead, rule, seed, staff
 

@@ -297,7 +297,7 @@ WEB_FORM: dict[str, Any] = {
 def _add_door_bodies(document: dict[str, Any]) -> None:
     """The door's request bodies (its routes read them raw) and its answers: JSON or a 303."""
     from leadrouter.api.forms.answers import SourceAnswer, SubmissionReceipt
-    from leadrouter.logic.intake import IntakeRequest
+    from leadrouter.logic.intake.new_leads import IntakeRequest
 
     schemas = document["components"]["schemas"]
     for model in (IntakeRequest, SubmissionReceipt, SourceAnswer):

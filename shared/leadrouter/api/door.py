@@ -38,7 +38,7 @@ from leadrouter.domain.keys import hash_form_key, source_secret_matches
 from leadrouter.domain.mapping import flatten_json
 from leadrouter.domain.models import FormSource
 from leadrouter.domain.submissions import SubmissionStatus, kept_headers
-from leadrouter.logic.submissions import JSON_FIELD, Arrival, Outcome, receive
+from leadrouter.logic.intake.submissions import JSON_FIELD, Arrival, Outcome, receive
 from leadrouter.runtime import door_limits, repository, secret_box
 
 FORM_KEY_FIELD = "form_key"

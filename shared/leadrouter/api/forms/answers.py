@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from leadrouter.logic.intake import IntakeResult
+from leadrouter.logic.intake.new_leads import IntakeResult
 
 RECEIPT_MESSAGE = "Đã nhận thông tin. Cảm ơn bạn! / Received, thank you."
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from leadrouter.api.context import caller_of
 from leadrouter.api.contract import answers
-from leadrouter.logic import alerts as logic
+from leadrouter.logic.events import alerts as logic
 from leadrouter.runtime import repository
 from leadrouter.settings import Settings
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from leadrouter.api.context import PathLabel, caller_of, now
 from leadrouter.domain.base import omissible
 from leadrouter.domain.models import Ident, Label, LeadStatus
-from leadrouter.logic import leads as logic
+from leadrouter.logic.leads import cases as logic
 from leadrouter.runtime import repository
 
 router = Router()

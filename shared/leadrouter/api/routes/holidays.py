@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from leadrouter.api.context import caller_of, now
 from leadrouter.api.contract import answers
 from leadrouter.domain.base import FIRST_YEAR, LAST_YEAR
-from leadrouter.logic import holidays as logic
+from leadrouter.logic.admin import holidays as logic
 from leadrouter.runtime import repository
 
 router = Router()

@@ -23,8 +23,8 @@ from leadrouter.api.context import (
 from leadrouter.api.contract import answers
 from leadrouter.domain.attribution import UtmValue
 from leadrouter.domain.models import Ident, Label, Lead, LeadStatus, Moment
-from leadrouter.logic import leads as logic
-from leadrouter.logic.unrouted import list_unrouted
+from leadrouter.logic.leads import cases as logic
+from leadrouter.logic.routing.unrouted import list_unrouted
 from leadrouter.runtime import repository
 
 router = Router()

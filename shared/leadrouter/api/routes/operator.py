@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from leadrouter.api.auth import operator_of
-from leadrouter.logic import tenants as logic
+from leadrouter.logic.admin import tenants as logic
 from leadrouter.observability import logger
 from leadrouter.runtime import identity, repository
 

@@ -11,8 +11,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from leadrouter.api.context import Instant, caller_of, now
 from leadrouter.domain.base import CalendarDay
 from leadrouter.domain.models import Ident
-from leadrouter.logic import overview as overview_logic
-from leadrouter.logic import reports as logic
+from leadrouter.logic.reports import distribution as logic
+from leadrouter.logic.reports import overview as overview_logic
 from leadrouter.runtime import repository
 
 router = Router()

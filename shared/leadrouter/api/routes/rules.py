@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from leadrouter.api.context import PathIdent, caller_of, now
 from leadrouter.api.contract import answers
 from leadrouter.domain.models import Rule
-from leadrouter.logic import admin as logic
-from leadrouter.logic.preview import PreviewRequest, RulePreview, preview_rule
+from leadrouter.logic.admin import aggregates as logic
+from leadrouter.logic.reports.preview import PreviewRequest, RulePreview, preview_rule
 from leadrouter.runtime import repository
 
 router = Router()

@@ -19,7 +19,7 @@ from leadrouter.api.contract import answers, base_path
 from leadrouter.api.forms.snippet import form_snippet
 from leadrouter.domain.forms import CaptchaView, FormDoor
 from leadrouter.domain.models import FormSource, PoolSettings
-from leadrouter.logic import admin as logic
+from leadrouter.logic.admin import aggregates as logic
 from leadrouter.runtime import repository, secret_box
 
 router = Router()

@@ -17,8 +17,8 @@ from leadrouter.api.contract import answers
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.models import Ident
 from leadrouter.domain.submissions import Check, Submission, SubmissionStatus
-from leadrouter.logic import submissions as logic
-from leadrouter.logic.intake import IntakeResult
+from leadrouter.logic.intake import submissions as logic
+from leadrouter.logic.intake.new_leads import IntakeResult
 from leadrouter.runtime import repository
 
 router = Router()

@@ -15,7 +15,7 @@ from leadrouter.api.auth import claims_of
 from leadrouter.api.context import caller_of
 from leadrouter.api.contract import answers
 from leadrouter.domain.users import Username
-from leadrouter.logic import users as logic
+from leadrouter.logic.admin import users as logic
 from leadrouter.runtime import identity, repository
 
 router = Router()

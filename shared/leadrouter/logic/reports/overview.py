@@ -30,10 +30,10 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.eligibility import unavailable_staff
 from leadrouter.domain.models import DEFAULT_TIME_ZONE, Caller, Lead, LeadStatus, Rule
 from leadrouter.domain.precedence import routing_gap, rules_in_charge
-from leadrouter.logic.assign import due_at
-from leadrouter.logic.clocks import RuleClocks, clocks_of_rules
-from leadrouter.logic.reports import Speed, speed, speed_to_lead
-from leadrouter.logic.unrouted import PAGE_SIZE, WAITING_FOR_WORKING_HOURS, waiting_for_hours
+from leadrouter.logic.reports.distribution import Speed, speed, speed_to_lead
+from leadrouter.logic.routing.assign import due_at
+from leadrouter.logic.routing.clocks import RuleClocks, clocks_of_rules
+from leadrouter.logic.routing.unrouted import PAGE_SIZE, WAITING_FOR_WORKING_HOURS, waiting_for_hours
 
 #: Pending leads read at most for the waiting figures (they are few: sweeps assign or escalate them).
 MAX_WAITING = 2000

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Rule
 from leadrouter.domain.precedence import rules_in_charge
-from leadrouter.logic.assign import sweep_due_leads
-from leadrouter.logic.sweeps import SweepReport, default_owner, sweep_under_lease
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.sweeps import SweepReport, default_owner, sweep_under_lease
 
 
 def is_instant(rule: Rule, now: datetime) -> bool:

@@ -59,7 +59,7 @@ from leadrouter.domain.submissions import (
     stored_size,
     without_secrets,
 )
-from leadrouter.logic.intake import IntakeRequest, IntakeResult, current_answer, submit_lead
+from leadrouter.logic.intake.new_leads import IntakeRequest, IntakeResult, current_answer, submit_lead
 from leadrouter.observability import logger, metrics
 
 #: The one field a typed JSON submission is stored under (its body, verbatim after decoding).

@@ -18,11 +18,11 @@ from pydantic import Field, TypeAdapter
 from leadrouter.clock import utc_now
 from leadrouter.data.sweep_queue import sweep_queue
 from leadrouter.domain.dispatch import ShardOrder, SweepOrder, UnroutedOrder
-from leadrouter.logic import dispatch
-from leadrouter.logic.dispatch import TickPlan, run_order
-from leadrouter.logic.instant import ArrivalSweeper
-from leadrouter.logic.sweeps import SweepFn, SweepReport, default_owner
-from leadrouter.logic.unrouted import UnroutedReport
+from leadrouter.logic.routing import dispatch
+from leadrouter.logic.routing.dispatch import TickPlan, run_order
+from leadrouter.logic.routing.instant import ArrivalSweeper
+from leadrouter.logic.routing.sweeps import SweepFn, SweepReport, default_owner
+from leadrouter.logic.routing.unrouted import UnroutedReport
 from leadrouter.observability import logger, metrics
 from leadrouter.runtime import repository
 from leadrouter.settings import Settings

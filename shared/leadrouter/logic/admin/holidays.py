@@ -20,7 +20,7 @@ from leadrouter.domain.dispatch import RECHECK_WINDOW
 from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.holidays import check_country, holidays_in, supported_countries
 from leadrouter.domain.models import DEFAULT_TIME_ZONE, Caller, HolidayCalendar, Name, Tenant
-from leadrouter.logic.admin import validated
+from leadrouter.logic.admin.aggregates import validated
 
 #: The years a calendar can be asked for or changed in: those of any lead this service will see.
 #: Per list, as ``HolidayCalendar`` stores them (a tenant item stays far below DynamoDB's 400 KB).

@@ -17,8 +17,8 @@ from functools import partial
 from leadrouter.data.repository import Repository
 from leadrouter.domain.models import Lead, Rule
 from leadrouter.domain.rotation import Pick, Skip, allocate_block
-from leadrouter.logic.clocks import RuleClocks
-from leadrouter.logic.sweeps import (
+from leadrouter.logic.routing.clocks import RuleClocks
+from leadrouter.logic.routing.sweeps import (
     PAGE_SIZE,
     LazyClocks,
     StaffSnapshot,

@@ -36,8 +36,8 @@ from leadrouter.domain.models import (
     scope_key,
 )
 from leadrouter.domain.precedence import rules_in_charge
-from leadrouter.logic.claims import Holders, contact_field, sort_holders
-from leadrouter.logic.clocks import RuleClocks, tenant_calendar
+from leadrouter.logic.leads.claims import Holders, contact_field, sort_holders
+from leadrouter.logic.routing.clocks import RuleClocks, tenant_calendar
 
 MAX_BATCH = 500
 #: The reason written on each lead given back to rotation because its owner was deactivated.

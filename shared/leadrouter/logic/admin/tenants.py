@@ -16,7 +16,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.models import DEFAULT_TIME_ZONE, Ident, Name, Tenant, check_zone
 from leadrouter.domain.users import Email, UserProfile
-from leadrouter.logic.users import UserDirectory, UserView
+from leadrouter.logic.admin.users import UserDirectory, UserView
 
 
 class NewTenant(BaseModel):

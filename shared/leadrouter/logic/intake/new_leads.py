@@ -20,7 +20,7 @@ from leadrouter.domain.contacts import (
 from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.models import Attributes, FormSource, Label, Lead, LeadEvent, LeadStatus, Name
-from leadrouter.logic.claims import settle, sort_holders
+from leadrouter.logic.leads.claims import settle, sort_holders
 
 
 class IntakeRequest(BaseModel):

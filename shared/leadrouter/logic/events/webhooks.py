@@ -66,8 +66,8 @@ from leadrouter.domain.webhooks import (
     new_secret,
     test_event,
 )
-from leadrouter.logic.admin import validated
-from leadrouter.logic.webhook_http import PostResult, post
+from leadrouter.logic.admin.aggregates import validated
+from leadrouter.logic.events.webhook_http import PostResult, post
 from leadrouter.observability import logger, metrics
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, sign

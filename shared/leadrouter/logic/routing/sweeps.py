@@ -31,8 +31,8 @@ from leadrouter.domain.eligibility import (
 )
 from leadrouter.domain.models import Decision, DecisionAction, Lead, Rule, SkipRecord, StaffMember
 from leadrouter.domain.rotation import Pick
-from leadrouter.logic.clocks import RuleClocks, rule_clocks
-from leadrouter.logic.leads import DEACTIVATED, release_leads_of
+from leadrouter.logic.leads.cases import DEACTIVATED, release_leads_of
+from leadrouter.logic.routing.clocks import RuleClocks, rule_clocks
 from leadrouter.observability import logger
 
 #: Reasons that will not go away by waiting: a lead nobody can ever take is escalated at once.

@@ -71,7 +71,7 @@ from leadrouter.domain.models import (
 from leadrouter.domain.rotation import normalise_weights
 from leadrouter.domain.rules import draft_rule, rule_with, with_cycle
 from leadrouter.domain.secrets import SecretBox, SecretsUnavailable, captcha_secret_context, is_sealed
-from leadrouter.logic.leads import DEACTIVATED, release_leads_of
+from leadrouter.logic.leads.cases import DEACTIVATED, release_leads_of
 from leadrouter.observability import logger
 
 M = TypeVar("M", bound=BaseModel)

@@ -27,8 +27,8 @@ from leadrouter.domain.dispatch import UnroutedScope
 from leadrouter.domain.errors import NotAllowed
 from leadrouter.domain.models import Caller, Decision, Lead, Rule, Tenant
 from leadrouter.domain.precedence import routing_gap, rules_in_charge
-from leadrouter.logic.assign import due_at
-from leadrouter.logic.clocks import RuleClocks, clocks_of_rules
+from leadrouter.logic.routing.assign import due_at
+from leadrouter.logic.routing.clocks import RuleClocks, clocks_of_rules
 
 PAGE_SIZE = 100
 #: How many unrouted leads a filtered listing looks through (they are few: the sweep escalates them).

@@ -23,8 +23,8 @@ from leadrouter.domain.eligibility import HELD_BEFORE, unavailability
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.models import Caller, Ident, Moment, Rule, RuleKind
 from leadrouter.domain.rotation import allocate_block, max_prefix_deviation
-from leadrouter.logic.admin import RuleDraft, build_rule
-from leadrouter.logic.clocks import RuleClocks, rule_clocks
+from leadrouter.logic.admin.aggregates import RuleDraft, build_rule
+from leadrouter.logic.routing.clocks import RuleClocks, rule_clocks
 
 PREVIEW_RULE_ID = "preview"
 

@@ -51,9 +51,9 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.models import Caller, Decision, Lead, LeadStatus, Rule
 from leadrouter.domain.worktime import Schedule
-from leadrouter.logic.assign import due_at
-from leadrouter.logic.clocks import clocks_of_rules
-from leadrouter.logic.unrouted import tenant_gaps
+from leadrouter.logic.routing.assign import due_at
+from leadrouter.logic.routing.clocks import clocks_of_rules
+from leadrouter.logic.routing.unrouted import tenant_gaps
 
 MAX_PERIOD = timedelta(days=92)
 ASSIGNING_ACTIONS = frozenset({"assigned", "manual"})

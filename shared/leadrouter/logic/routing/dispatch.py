@@ -33,7 +33,7 @@ from leadrouter.domain.dispatch import (
 )
 from leadrouter.domain.models import Rule
 from leadrouter.domain.precedence import rules_in_charge
-from leadrouter.logic.sweeps import (
+from leadrouter.logic.routing.sweeps import (
     SAFETY_MARGIN_SECONDS,
     RuleFailure,
     RunReport,
@@ -43,7 +43,7 @@ from leadrouter.logic.sweeps import (
     log_failure,
     sweep_rule,
 )
-from leadrouter.logic.unrouted import UnroutedReport, escalate_unrouted, gaps
+from leadrouter.logic.routing.unrouted import UnroutedReport, escalate_unrouted, gaps
 
 #: Parallel due questions (the data layer's client keeps 16 connections).
 CHECK_THREADS = 16

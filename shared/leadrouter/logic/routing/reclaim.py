@@ -23,8 +23,8 @@ from leadrouter.domain.dispatch import next_reclaim_check
 from leadrouter.domain.eligibility import HELD_BEFORE
 from leadrouter.domain.models import Lead, Rule
 from leadrouter.domain.rotation import Pick, allocate_block
-from leadrouter.logic.clocks import RuleClocks
-from leadrouter.logic.sweeps import (
+from leadrouter.logic.routing.clocks import RuleClocks
+from leadrouter.logic.routing.sweeps import (
     PAGE_SIZE,
     LazyClocks,
     StaffSnapshot,

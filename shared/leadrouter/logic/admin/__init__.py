@@ -1,0 +1,1 @@
+"""Administration: rules, staff, sources, pools, holidays, users and tenants."""

@@ -1,0 +1,1 @@
+"""Events: telling the outside world (the bus, webhooks, escalation alerts)."""

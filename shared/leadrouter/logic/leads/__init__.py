@@ -1,0 +1,1 @@
+"""Leads: reading, caring for and manually assigning the leads a tenant holds."""

@@ -1,0 +1,1 @@
+"""Reports: what happened (distribution, overview) and what a draft rule would do."""

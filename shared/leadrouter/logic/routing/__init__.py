@@ -1,0 +1,1 @@
+"""Routing: the scheduled and arrival sweeps that assign, reclaim and escalate leads."""
