@@ -57,8 +57,9 @@ from bench.local import point_at  # noqa: E402
 from bench.write_cost import READS, WRITES, MeteredClient  # noqa: E402
 from leadrouter.data.items import tenant_pk, to_item  # noqa: E402
 from leadrouter.data.repository import Repository  # noqa: E402
-from leadrouter.domain.models import Rule, StaffMember, Tenant  # noqa: E402
-from leadrouter.domain.rules import new_rule  # noqa: E402
+from leadrouter.domain.rules import Rule, new_rule  # noqa: E402
+from leadrouter.domain.staff import StaffMember  # noqa: E402
+from leadrouter.domain.tenants import Tenant  # noqa: E402
 from leadrouter.settings import Settings  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
 

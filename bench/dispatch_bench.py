@@ -69,7 +69,7 @@ from leadrouter.data import sweep_queue as sweep_queue_module  # noqa: E402
 from leadrouter.data.repository import Repository  # noqa: E402
 from leadrouter.data.sweep_queue import SweepQueue  # noqa: E402
 from leadrouter.domain.dispatch import DISPATCH_SHARDS, SweepOrder  # noqa: E402
-from leadrouter.domain.models import Rule  # noqa: E402
+from leadrouter.domain.rules import Rule  # noqa: E402
 from leadrouter.logic.routing import assign  # noqa: E402
 from leadrouter.logic.routing import dispatch as dispatch_logic  # noqa: E402
 from leadrouter.logic.routing.assign import sweep_due_leads  # noqa: E402

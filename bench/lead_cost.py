@@ -45,8 +45,10 @@ sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 from bench.local import TENANT, point_at, seed_rule  # noqa: E402
 from bench.write_cost import MeteredClient  # noqa: E402
 from leadrouter.data.repository import Repository  # noqa: E402
-from leadrouter.domain.models import Caller, Decision, FormSource, Lead, LeadStatus, Rule  # noqa: E402
-from leadrouter.domain.rules import new_rule  # noqa: E402
+from leadrouter.domain.forms import FormSource  # noqa: E402
+from leadrouter.domain.leads import Decision, Lead, LeadStatus  # noqa: E402
+from leadrouter.domain.rules import Rule, new_rule  # noqa: E402
+from leadrouter.domain.users import Caller  # noqa: E402
 from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead  # noqa: E402
 from leadrouter.logic.leads import cases as lead_logic  # noqa: E402
 from leadrouter.logic.routing.assign import WRITE_CONCURRENCY, sweep_due_leads  # noqa: E402

@@ -6,8 +6,9 @@ import os
 from collections.abc import Iterable
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Rule, StaffMember, Tenant
-from leadrouter.domain.rules import new_rule
+from leadrouter.domain.rules import Rule, new_rule
+from leadrouter.domain.staff import StaffMember
+from leadrouter.domain.tenants import Tenant
 from leadrouter.settings import Settings
 from leadrouter_local.ddb_local import DynamoDBLocal
 from leadrouter_local.template import create_tables, table_env

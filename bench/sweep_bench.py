@@ -22,7 +22,7 @@ sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 from bench.local import point_at, seed_rule  # noqa: E402
 from leadrouter.data.repository import Repository  # noqa: E402
-from leadrouter.domain.models import FormSource  # noqa: E402
+from leadrouter.domain.forms import FormSource  # noqa: E402
 from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead  # noqa: E402
 from leadrouter.logic.routing.assign import sweep_due_leads  # noqa: E402
 from leadrouter.logic.routing.dispatch import run_sweeps  # noqa: E402

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 from leadrouter.demo_auth import ADMIN_TOKEN, STAFF_IDS
 from leadrouter.demo_auth import TENANT as TENANT  # re-exported: the demo tenant is the tokens' tenant
-from leadrouter.domain.forms import FormDoor
+from leadrouter.domain.forms import FormDoor, FormSource
 from leadrouter.domain.keys import hash_form_key, hash_source_secret
-from leadrouter.domain.models import FormSource, StaffMember, Tenant
 from leadrouter.domain.rules import new_rule
+from leadrouter.domain.staff import StaffMember
+from leadrouter.domain.tenants import Tenant
 from leadrouter.runtime import repository
 from leadrouter_local.cognito import DEMO_PASSWORD, DemoUser
 

@@ -18,7 +18,8 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import SweepOrder
-from leadrouter.domain.models import Lead, LeadStatus, Rule
+from leadrouter.domain.leads import Lead, LeadStatus
+from leadrouter.domain.rules import Rule
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_order, run_sweeps
 from leadrouter.logic.routing.sweeps import SweepReport

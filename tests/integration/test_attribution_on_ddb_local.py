@@ -10,7 +10,7 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.attribution import Attribution, Touch
-from leadrouter.domain.models import LeadStatus
+from leadrouter.domain.leads import LeadStatus
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, lead
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Caller, Lead, LeadEvent, LeadStatus
+from leadrouter.domain.leads import Lead, LeadEvent, LeadStatus
+from leadrouter.domain.users import Caller
 from leadrouter.logic.leads.cases import assign_manually, put_in_campaign
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps

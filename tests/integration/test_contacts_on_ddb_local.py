@@ -10,7 +10,8 @@ import pytest
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict
-from leadrouter.domain.models import Caller, LeadStatus
+from leadrouter.domain.leads import LeadStatus
+from leadrouter.domain.users import Caller
 from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead
 from leadrouter.logic.leads.cases import LeadEdit, delete_lead, edit_lead, restore_lead
 from leadrouter.settings import Settings

@@ -21,7 +21,9 @@ from functions.assign import app as assign_app
 from leadrouter.data.repository import Repository
 from leadrouter.data.sweep_queue import SweepQueue
 from leadrouter.domain.dispatch import DISPATCH_SHARDS, RECHECK_WINDOW, shard_of
-from leadrouter.domain.models import Caller, LeadStatus, RuleKind
+from leadrouter.domain.leads import LeadStatus
+from leadrouter.domain.rules import RuleKind
+from leadrouter.domain.users import Caller
 from leadrouter.logic.admin.aggregates import StaffPatch, update_staff
 from leadrouter.logic.routing import scheduled
 from leadrouter.logic.routing.assign import sweep_due_leads

@@ -23,8 +23,7 @@ import pytest
 
 from leadrouter import runtime
 from leadrouter.data.repository import Repository
-from leadrouter.domain.forms import FormDoor
-from leadrouter.domain.models import FormSource
+from leadrouter.domain.forms import FormDoor, FormSource
 from leadrouter.logic.intake.limits import WINDOW_SECONDS, DoorLimits, block_size
 from leadrouter.settings import Settings
 from tests.support.api import FORM_KEY, add_form_source, call, event, frozen_api_clock

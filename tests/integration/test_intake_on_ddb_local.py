@@ -11,7 +11,8 @@ import pytest
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.contacts import contact_keys
-from leadrouter.domain.models import Lead, PoolSettings
+from leadrouter.domain.leads import Lead
+from leadrouter.domain.pools import PoolSettings
 from leadrouter.logic.intake.new_leads import IntakeRequest, IntakeResult, submit_lead
 from leadrouter.settings import Settings
 from tests.support.api import add_form_source, call_as

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Caller, Lead, LeadStatus, RuleKind
+from leadrouter.domain.leads import Lead, LeadStatus
+from leadrouter.domain.rules import RuleKind
+from leadrouter.domain.users import Caller
 from leadrouter.logic.leads import cases as lead_logic
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps

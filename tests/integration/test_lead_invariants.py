@@ -35,8 +35,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from leadrouter.data.repository import Repository, from_item, lead_from_item
 from leadrouter.domain.contacts import contact_keys
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from leadrouter.domain.models import Caller, FormSource, Lead, LeadStatus, PoolSettings, RuleKind, Tenant
+from leadrouter.domain.forms import FormSource
+from leadrouter.domain.leads import Lead, LeadStatus
+from leadrouter.domain.pools import PoolSettings
 from leadrouter.domain.precedence import rules_in_charge
+from leadrouter.domain.rules import RuleKind
+from leadrouter.domain.tenants import Tenant
+from leadrouter.domain.users import Caller
 from leadrouter.logic.admin import aggregates as admin
 from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead
 from leadrouter.logic.leads import cases as leads

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Decision, Lead, RuleKind
+from leadrouter.domain.leads import Decision, Lead
+from leadrouter.domain.rules import RuleKind
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads

@@ -24,7 +24,7 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import DISPATCH_SHARDS
 from leadrouter.domain.events import EVENT_SOURCE
-from leadrouter.domain.models import Lead, LeadStatus
+from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
 from leadrouter.runtime import repository
 from leadrouter.signing import HEADER, verify

@@ -15,7 +15,8 @@ import boto3
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Caller, Lead, LeadStatus
+from leadrouter.domain.leads import Lead, LeadStatus
+from leadrouter.domain.users import Caller
 from leadrouter.logic.admin import aggregates as admin
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps

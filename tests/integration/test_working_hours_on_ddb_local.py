@@ -32,16 +32,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from leadrouter.data.repository import PageKey, Repository
-from leadrouter.domain.holidays import holidays_in
-from leadrouter.domain.models import (
-    HolidayCalendar,
-    Lead,
-    LeadStatus,
-    RuleKind,
-    StaffMember,
-    Tenant,
-    WorkingHours,
-)
+from leadrouter.domain.holidays import HolidayCalendar, holidays_in
+from leadrouter.domain.leads import Lead, LeadStatus
+from leadrouter.domain.rules import RuleKind
+from leadrouter.domain.staff import StaffMember, WorkingHours
+from leadrouter.domain.tenants import Tenant
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads

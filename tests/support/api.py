@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.forms import FormSource
 from leadrouter.domain.keys import hash_form_key, hash_source_secret
-from leadrouter.domain.models import FormSource
 from leadrouter_local.apigw import proxy_event
 from tests.support.builders import TENANT
 from tests.support.lambda_context import FakeContext

@@ -8,8 +8,10 @@ from typing import Any
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.ids import new_id
-from leadrouter.domain.models import Lead, Rule, RuleKind, StaffMember, Tenant
-from leadrouter.domain.rules import new_rule
+from leadrouter.domain.leads import Lead
+from leadrouter.domain.rules import Rule, RuleKind, new_rule
+from leadrouter.domain.staff import StaffMember
+from leadrouter.domain.tenants import Tenant
 
 TENANT = "acme"
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 09:00 in Ho Chi Minh City, a Tuesday

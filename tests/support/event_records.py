@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadrouter.data.repository import lead_item, to_item
-from leadrouter.domain.models import Lead
+from leadrouter.domain.leads import Lead
 from tests.support.streams import STREAM_ARN
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from botocore.exceptions import ClientError
 
 from leadrouter.data.repository import Repository, lead_item, to_item
-from leadrouter.domain.models import Decision, Lead
+from leadrouter.domain.leads import Decision, Lead
 
 CHUNK = 9_000  # characters of history per padding decision
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadrouter.data.repository import lead_item, to_item
-from leadrouter.domain.models import Lead
+from leadrouter.domain.leads import Lead
 
 STREAM_ARN = "arn:aws:dynamodb:ap-southeast-1:123456789012:table/Leads/stream/2026-11-24T00:00:00.000"
 

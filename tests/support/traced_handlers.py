@@ -31,7 +31,9 @@ from functions.reclaim import app as reclaim_app
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.events import LeadEscalated
-from leadrouter.domain.models import Lead, RuleKind, Tenant
+from leadrouter.domain.leads import Lead
+from leadrouter.domain.rules import RuleKind
+from leadrouter.domain.tenants import Tenant
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.settings import Settings

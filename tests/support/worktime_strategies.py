@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from leadrouter.domain.holidays import day_off
-from leadrouter.domain.models import Holiday, HolidayCalendar, Pause, StaffMember
+from leadrouter.domain.holidays import Holiday, HolidayCalendar, day_off
+from leadrouter.domain.staff import Pause, StaffMember
 from leadrouter.domain.worktime import AroundTheClock, MemberSchedule, Schedule, TeamSchedule
 from tests.support.builders import staff
 

@@ -13,7 +13,7 @@ import pytest
 from leadrouter.data.mail import SesMailer
 from leadrouter.data.repository import Repository
 from leadrouter.domain.events import LeadEscalated
-from leadrouter.domain.models import Tenant
+from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.webhooks import DeliveryRequest
 from leadrouter.logic.events.alerts import email_escalation
 from tests.support.api import call_as, claims, config_items

@@ -10,7 +10,8 @@ import pytest
 from leadrouter.clock import to_iso, utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.contacts import CLAIM_GRACE
-from leadrouter.domain.models import Lead, LeadStatus, PoolSettings
+from leadrouter.domain.leads import Lead, LeadStatus
+from leadrouter.domain.pools import PoolSettings
 from leadrouter.logic.intake.new_leads import submit_lead
 from tests.support.api import FORM_KEY, SOURCE_SECRET, add_form_source, call, call_as, event
 from tests.support.builders import TENANT

@@ -10,7 +10,7 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.ids import id_floor
-from leadrouter.domain.models import Lead
+from leadrouter.domain.leads import Lead
 from leadrouter.logic.reports.overview import day_bounds
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps

@@ -11,7 +11,8 @@ import pytest
 from leadrouter.clock import to_iso
 from leadrouter.data.repository import Repository
 from leadrouter.domain.ids import id_floor
-from leadrouter.domain.models import Decision, Lead, RuleKind
+from leadrouter.domain.leads import Decision, Lead
+from leadrouter.domain.rules import RuleKind
 from leadrouter.logic.reports.distribution import distribution, speed
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps

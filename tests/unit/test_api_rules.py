@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Rule
+from leadrouter.domain.rules import Rule
 from leadrouter.logic.admin.aggregates import RuleFields
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps

@@ -9,7 +9,7 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.keys import hash_form_key, hash_source_secret
-from leadrouter.domain.models import LeadStatus
+from leadrouter.domain.leads import LeadStatus
 from tests.support.api import call, call_as, claims, config_items, event
 from tests.support.builders import TENANT
 

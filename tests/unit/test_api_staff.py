@@ -10,7 +10,7 @@ import pytest
 
 from leadrouter.api.routes import staff as staff_routes
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import LeadStatus
+from leadrouter.domain.leads import LeadStatus
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import ADMIN, call_as, claims, config_items

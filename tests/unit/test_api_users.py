@@ -8,7 +8,7 @@ import pytest
 
 from leadrouter import runtime
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Tenant
+from leadrouter.domain.tenants import Tenant
 from tests.support.api import ADMIN, call_as, claims
 from tests.support.builders import TENANT, staff
 from tests.support.cognito import add_user, attributes, pool_id

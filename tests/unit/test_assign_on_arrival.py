@@ -9,7 +9,7 @@ import pytest
 
 from functions.assign import app as assign_app
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import LeadStatus
+from leadrouter.domain.leads import LeadStatus
 from leadrouter.logic.routing import instant
 from leadrouter.logic.routing.assign import sweep_due_leads
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain import eligibility as el
-from leadrouter.domain.models import LeadStatus, RuleKind
+from leadrouter.domain.leads import LeadStatus
+from leadrouter.domain.rules import RuleKind
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff

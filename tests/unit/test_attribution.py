@@ -24,7 +24,7 @@ from leadrouter.domain.attribution import (
     touch_from,
 )
 from leadrouter.domain.errors import Conflict
-from leadrouter.domain.models import Lead, LeadStatus
+from leadrouter.domain.leads import Lead, LeadStatus
 from tests.support.builders import NOW, TENANT, lead
 
 LP = "https://lp.example.vn/can-ho"

@@ -14,7 +14,7 @@ from leadrouter.clock import to_iso
 from leadrouter.data.repository import Repository
 from leadrouter.domain.attribution import Attribution, Touch
 from leadrouter.domain.ids import id_floor
-from leadrouter.domain.models import Decision, Lead, LeadStatus
+from leadrouter.domain.leads import Decision, Lead, LeadStatus
 from leadrouter.logic.reports.distribution import attribution_rows
 from tests.support.api import ADMIN, call_as, claims
 from tests.support.builders import NOW, lead

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import RuleKind
+from leadrouter.domain.rules import RuleKind
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from tests.support.builders import NOW, add_leads, rule, seed, staff

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import PoolSettings
+from leadrouter.domain.pools import PoolSettings
 from tests.support.api import call_as
 from tests.support.builders import TENANT, rule, seed, staff
 

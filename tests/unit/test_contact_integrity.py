@@ -12,7 +12,8 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict, ContactTaken
-from leadrouter.domain.models import Lead, LeadStatus, PoolSettings
+from leadrouter.domain.leads import Lead, LeadStatus
+from leadrouter.domain.pools import PoolSettings
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import CRM, Reply, add_form_source, call, call_as, event, frozen_api_clock

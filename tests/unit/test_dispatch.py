@@ -21,7 +21,7 @@ from leadrouter.domain.dispatch import (
     shard_keys,
     shard_of,
 )
-from leadrouter.domain.models import RuleKind
+from leadrouter.domain.rules import RuleKind
 from leadrouter.logic.routing import dispatch
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import TickPlan, orders_of, plan_tick, run_order

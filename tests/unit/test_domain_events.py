@@ -16,7 +16,7 @@ from leadrouter.domain.events import (
     LeadReclaimed,
     events_of_change,
 )
-from leadrouter.domain.models import Decision, Lead
+from leadrouter.domain.leads import Decision, Lead
 from tests.support.builders import NOW, lead
 
 TYPE_OF_ACTION = {

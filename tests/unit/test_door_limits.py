@@ -14,8 +14,7 @@ from botocore.exceptions import ClientError
 
 from leadrouter import runtime
 from leadrouter.data.repository import Repository
-from leadrouter.domain.forms import FormDoor
-from leadrouter.domain.models import FormSource
+from leadrouter.domain.forms import FormDoor, FormSource
 from leadrouter.logic.intake.limits import DoorLimits, block_size, sender_of
 from leadrouter.ratelimit import RateLimiter
 from tests.support.api import FORM_KEY, SOURCE_SECRET, Reply, add_form_source, call, event, frozen_api_clock

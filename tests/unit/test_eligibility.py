@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadrouter.domain import eligibility as el
-from leadrouter.domain.holidays import day_off
-from leadrouter.domain.models import HolidayCalendar, Rule
+from leadrouter.domain.holidays import HolidayCalendar, day_off
 from leadrouter.domain.precedence import rules_in_charge
+from leadrouter.domain.rules import Rule
 from leadrouter.domain.worktime import MemberSchedule
 from tests.support.builders import NOW, rule, staff
 from tests.support.worktime_strategies import instants, member_schedules

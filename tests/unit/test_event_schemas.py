@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.events import EventType, events_of_change
-from leadrouter.domain.models import Caller, Decision, RuleKind
+from leadrouter.domain.leads import Decision
+from leadrouter.domain.rules import RuleKind
+from leadrouter.domain.users import Caller
 from leadrouter.logic.leads.cases import assign_manually, release_leads_of
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps

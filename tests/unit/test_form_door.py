@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.forms import FormDoor
-from leadrouter.domain.models import Lead
+from leadrouter.domain.leads import Lead
 from leadrouter.domain.secrets import captcha_secret_context
 from leadrouter.runtime import secret_box
 from tests.support.api import ADMIN, FORM_KEY, SOURCE_SECRET, add_form_source, call_as

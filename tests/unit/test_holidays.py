@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from leadrouter.domain.holidays import check_country, day_off, holidays_in
-from leadrouter.domain.models import Holiday, HolidayCalendar, Tenant
+from leadrouter.domain.holidays import Holiday, HolidayCalendar, check_country, day_off, holidays_in
+from leadrouter.domain.tenants import Tenant
 from tests.support.worktime_strategies import calendars
 
 TET_2027 = [date(2027, 2, 5) + timedelta(days=n) for n in range(6)]  # 5..10 February 2027

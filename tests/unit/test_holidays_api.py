@@ -9,7 +9,10 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict
-from leadrouter.domain.models import Caller, HolidayCalendar, Tenant, WorkingHours
+from leadrouter.domain.holidays import HolidayCalendar
+from leadrouter.domain.staff import WorkingHours
+from leadrouter.domain.tenants import Tenant
+from leadrouter.domain.users import Caller
 from leadrouter.logic.admin import holidays
 from leadrouter.logic.routing.clocks import rule_clocks
 from tests.support.api import call_as, claims, config_items, frozen_api_clock

@@ -8,7 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from leadrouter.clock import from_iso, to_iso
-from leadrouter.domain.models import STATUS_LABELS_VI, LeadStatus, Rule, RuleKind, scope_key
+from leadrouter.domain.leads import STATUS_LABELS_VI, LeadStatus
+from leadrouter.domain.rules import Rule, RuleKind
+from leadrouter.domain.scopes import scope_key
 from tests.support.builders import NOW, lead, rule, staff
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Tenant
+from leadrouter.domain.tenants import Tenant
 from leadrouter_local import tenant as cli
 from tests.support.api import ADMIN, call, event
 from tests.support.cognito import add_user, attributes, pool_id

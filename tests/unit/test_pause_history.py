@@ -9,7 +9,9 @@ import pytest
 
 from leadrouter.clock import to_iso
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import MAX_PAUSES, LeadStatus, Pause, RuleKind, StaffMember
+from leadrouter.domain.leads import LeadStatus
+from leadrouter.domain.rules import RuleKind
+from leadrouter.domain.staff import MAX_PAUSES, Pause, StaffMember
 from leadrouter.logic.admin.aggregates import PAUSE_HISTORY, pause_history
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import PoolSettings
+from leadrouter.domain.pools import PoolSettings
 from tests.support.api import CRM, FORM_KEY, SOURCE_SECRET, Reply, add_form_source, call, call_as, event
 from tests.support.builders import TENANT
 from tests.support.forms import NAVIGATION, post_form

@@ -15,7 +15,7 @@ from moto import mock_aws
 import functions.publish.app as publish_app
 from leadrouter.data.bus import MAX_ENTRIES, EventBus
 from leadrouter.domain.events import DOMAIN_EVENT, EVENT_SOURCE, LeadAssigned
-from leadrouter.domain.models import Decision, Lead
+from leadrouter.domain.leads import Decision, Lead
 from leadrouter.logic.events.publish import events_of_record, publish_changes
 from tests.support.builders import lead
 from tests.support.event_records import change_record

@@ -6,7 +6,8 @@ from collections import Counter
 from datetime import timedelta
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import LeadStatus, RuleKind
+from leadrouter.domain.leads import LeadStatus
+from leadrouter.domain.rules import RuleKind
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads

@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import LeadStatus, RuleKind, Tenant, WorkingHours
+from leadrouter.domain.leads import LeadStatus
+from leadrouter.domain.rules import RuleKind
+from leadrouter.domain.staff import WorkingHours
+from leadrouter.domain.tenants import Tenant
 from tests.support.api import call_as, claims, frozen_api_clock
 from tests.support.builders import TENANT, lead, rule, staff
 

@@ -10,7 +10,7 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain import rules as rules_module
-from leadrouter.domain.models import MAX_CYCLE_SLOTS
+from leadrouter.domain.rules import MAX_CYCLE_SLOTS
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import call_as

@@ -16,7 +16,8 @@ from functions.dispatch import app as dispatch_app
 from functions.reclaim import app as reclaim_app
 from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import DISPATCH_SHARDS
-from leadrouter.domain.models import LeadStatus, RuleKind
+from leadrouter.domain.leads import LeadStatus
+from leadrouter.domain.rules import RuleKind
 from leadrouter.logic.routing import scheduled
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed

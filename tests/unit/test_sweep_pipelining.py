@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import LeadStatus
+from leadrouter.domain.leads import LeadStatus
 from leadrouter.logic.routing.assign import sweep_due_leads
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import LeadStatus, Tenant
+from leadrouter.domain.leads import LeadStatus
+from leadrouter.domain.tenants import Tenant
 from leadrouter.logic.routing.unrouted import sweep_unrouted, unrouted_leads
 from tests.support.api import call_as, claims
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed

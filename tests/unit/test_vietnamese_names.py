@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import LeadStatus
+from leadrouter.domain.leads import LeadStatus
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import call_as

@@ -21,18 +21,11 @@ import pytest
 
 from leadrouter.clock import to_iso
 from leadrouter.data.repository import Repository
+from leadrouter.domain.holidays import Holiday, HolidayCalendar
 from leadrouter.domain.ids import id_floor
-from leadrouter.domain.models import (
-    Decision,
-    DecisionAction,
-    Holiday,
-    HolidayCalendar,
-    Lead,
-    LeadStatus,
-    StaffMember,
-    Tenant,
-    WorkingHours,
-)
+from leadrouter.domain.leads import Decision, DecisionAction, Lead, LeadStatus
+from leadrouter.domain.staff import StaffMember, WorkingHours
+from leadrouter.domain.tenants import Tenant
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.unrouted import WAITING_FOR_WORKING_HOURS, sweep_unrouted
 from tests.support.api import call_as, frozen_api_clock

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadrouter.domain.models import Pause, StaffMember, WorkingHours
+from leadrouter.domain.staff import Pause, StaffMember, WorkingHours
 from leadrouter.domain.worktime import (
     HORIZON,
     AroundTheClock,

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import ValidationError
 
-from leadrouter.domain.models import Caller
+from leadrouter.domain.users import Caller
 
 FORM_KEY_HEADER = "x-form-key"
 

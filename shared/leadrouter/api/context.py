@@ -25,10 +25,10 @@ from leadrouter.api.auth import caller_from_claims, claims_of, require_role
 from leadrouter.clock import utc_now
 from leadrouter.data.items import owner_partition
 from leadrouter.data.repository import PageKey
-from leadrouter.domain.base import PlausibleMoment
+from leadrouter.domain.base import Ident, Label, PlausibleMoment
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.ids import id_floor
-from leadrouter.domain.models import Caller, Ident, Label
+from leadrouter.domain.users import Caller
 
 
 def caller_of(router: Router, *roles: str) -> Caller:

@@ -34,9 +34,9 @@ from leadrouter.api.forms.negotiate import cors_headers, preflight_headers, redi
 from leadrouter.api.forms.pages import error_page, thank_you_page
 from leadrouter.api.screen import body_bytes
 from leadrouter.domain.errors import InvalidInput, Unavailable
+from leadrouter.domain.forms import FormSource
 from leadrouter.domain.keys import hash_form_key, source_secret_matches
 from leadrouter.domain.mapping import flatten_json
-from leadrouter.domain.models import FormSource
 from leadrouter.domain.submissions import SubmissionStatus, kept_headers
 from leadrouter.logic.intake.submissions import JSON_FIELD, Arrival, Outcome, receive
 from leadrouter.runtime import door_limits, repository, secret_box

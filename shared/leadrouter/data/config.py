@@ -26,13 +26,11 @@ from leadrouter.data.items import (
 )
 from leadrouter.domain.dispatch import shard_key, shard_keys
 from leadrouter.domain.errors import Conflict, NotFound
-from leadrouter.domain.models import (
-    FormSource,
-    PoolSettings,
-    Rule,
-    StaffMember,
-    Tenant,
-)
+from leadrouter.domain.forms import FormSource
+from leadrouter.domain.pools import PoolSettings
+from leadrouter.domain.rules import Rule
+from leadrouter.domain.staff import StaffMember
+from leadrouter.domain.tenants import Tenant
 
 _STAFF_PLACEHOLDERS = {"name": "(unreadable)"}
 #: Sort-key prefix of a tenant's re-check items, listed in the same partitions as its rules.

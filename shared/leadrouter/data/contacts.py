@@ -30,9 +30,7 @@ from leadrouter.data.items import (
 from leadrouter.data.scopes import ScopeStore
 from leadrouter.domain.contacts import Claim
 from leadrouter.domain.errors import Conflict, ContactTaken
-from leadrouter.domain.models import (
-    Lead,
-)
+from leadrouter.domain.leads import Lead
 
 #: How a transaction item is named when a cancellation is explained: ("lead" | "event" |
 #: "claim" | "release", contact or "").

@@ -32,7 +32,7 @@ from leadrouter.data.items import (
     to_item,
 )
 from leadrouter.data.leads import DUE_INDEX, OWNER_INDEX
-from leadrouter.domain.models import Rule
+from leadrouter.domain.rules import Rule
 
 
 @dataclass(frozen=True, slots=True)

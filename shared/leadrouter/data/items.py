@@ -16,10 +16,7 @@ from pydantic import BaseModel, ValidationError
 from leadrouter.clock import to_iso
 from leadrouter.data.attribution import flatten_attribution, nest_attribution
 from leadrouter.domain.errors import InvalidInput
-from leadrouter.domain.models import (
-    Lead,
-    LeadStatus,
-)
+from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.observability import logger
 from leadrouter.settings import Settings
 

@@ -53,10 +53,7 @@ from leadrouter.data.scopes import ScopeStore
 from leadrouter.domain.attribution import Touch
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.ids import id_floor, new_id
-from leadrouter.domain.models import (
-    Lead,
-    LeadEvent,
-)
+from leadrouter.domain.leads import Lead, LeadEvent
 
 #: The two sparse indexes of the leads table (template.yaml ``LeadsTable``; see the module docstring).
 DUE_INDEX = "due_queue"

@@ -18,9 +18,7 @@ from leadrouter.data.items import (
     tenant_pk,
     to_item,
 )
-from leadrouter.domain.models import (
-    Rule,
-)
+from leadrouter.domain.rules import Rule
 
 
 @dataclass(frozen=True, slots=True)

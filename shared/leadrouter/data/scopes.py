@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from leadrouter.data.items import Store, tenant_pk, to_item
 from leadrouter.domain.dispatch import shard_key, shard_keys
-from leadrouter.domain.models import Lead, LeadStatus
+from leadrouter.domain.leads import Lead, LeadStatus
 
 #: Kind of scope markers in the ``active_rules`` index (beside "assign" / "reclaim"), sharded alike.
 SCOPE_MARKER = "scope"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from leadrouter.data.items import from_item, lead_from_item
-from leadrouter.domain.models import Lead
+from leadrouter.domain.leads import Lead
 
 
 def lead_from_image(image: Mapping[str, Any] | None) -> Lead | None:

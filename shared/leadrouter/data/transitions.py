@@ -31,12 +31,8 @@ from leadrouter.data.items import (
     scope_partition,
     to_item,
 )
-from leadrouter.domain.models import (
-    Decision,
-    Lead,
-    LeadStatus,
-    Rule,
-)
+from leadrouter.domain.leads import Decision, Lead, LeadStatus
+from leadrouter.domain.rules import Rule
 
 #: Tells from a stored lead (plain values) whether it carries the write we attempted.
 Ours = Callable[[Item], bool]

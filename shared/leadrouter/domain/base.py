@@ -1,7 +1,6 @@
-"""What every domain model builds on: the strict base model and the date and time types.
+"""What every domain model builds on: the strict base model, the date and time types, the shared names.
 
-Its own module so that ``models`` and the models it is composed of (``attribution``) can both import
-it without an import cycle; ``models`` re-exports the names.
+Every aggregate module builds on it, so none of them imports another just for a shared type.
 
 Dates and times are ISO 8601 text on the wire and in storage. pydantic's lax mode would also read a
 number (``0``, ``1.5``) or numeric text (``"86400"``) as a Unix time, and its strict mode does not help
@@ -30,6 +29,7 @@ from pydantic import (
 )
 
 from leadrouter.clock import to_iso
+from leadrouter.domain.text import LABEL_PATTERN, TEXT_PATTERN, accepted_text, check_label, check_text
 
 D = TypeVar("D", bound=date)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -144,3 +144,26 @@ PlausibleMoment = Annotated[Moment, AfterValidator(_in_years), _MOMENT_IN_YEARS_
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+#: A person's or rule's name: any script, NFC, no control or bidi-override characters, something visible.
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=200),
+    AfterValidator(check_text),
+    accepted_text(TEXT_PATTERN, 200),
+]
+
+
+#: What admins call data pools, pipeline steps and campaigns ("Kho dữ liệu", "Bước", "Chiến dịch"):
+#: Vietnamese with spaces is fine ("Tết 2027"); '#', '/', '\\' and '%' are not (they delimit keys and
+#: paths), nor are control, bidi or zero-width characters. Compared after NFC normalisation.
+Label = Annotated[
+    str,
+    Field(min_length=1, max_length=64),
+    AfterValidator(check_label),
+    accepted_text(LABEL_PATTERN, 64),
+]
+
+
+Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field, StrictInt
 
-from leadrouter.domain.models import Ident, Moment, _Model
+from leadrouter.domain.base import Ident, Moment, _Model
 
 #: Index partitions per kind of listed item. A tenant's rules share one shard (precedence is decided
 #: among a tenant's rules), so a shard holds about 1/16 of the tenants. 16 partitions of ~200 rules

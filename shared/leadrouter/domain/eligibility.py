@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from leadrouter.domain.models import StaffMember
+from leadrouter.domain.staff import StaffMember
 from leadrouter.domain.worktime import MemberSchedule
 
 UNKNOWN = "unknown_staff"

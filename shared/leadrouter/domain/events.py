@@ -19,8 +19,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from leadrouter.domain.base import Moment, _Model
-from leadrouter.domain.models import Decision, Ident, Label, Lead
+from leadrouter.domain.base import Ident, Label, Moment, _Model
+from leadrouter.domain.leads import Decision, Lead
 
 #: The EventBridge ``source`` of every event leadrouter publishes.
 EVENT_SOURCE = "leadrouter"

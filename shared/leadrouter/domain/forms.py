@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
 
+from leadrouter.domain.base import Ident, Label, Name, _Model
 from leadrouter.domain.secrets import is_sealed
 from leadrouter.domain.text import LABEL_PATTERN, accepted_text, check_label
 
@@ -198,3 +199,28 @@ class FormDoor(BaseModel):
     def label_of(self, target: str) -> str:
         """The form's own name for ``target`` (for error pages in the form's wording)."""
         return next((name for name, to in self.field_map.items() if to == target), target)
+
+
+class FormSource(_Model):
+    """A web form or CRM that posts leads into one data pool with a public (non-secret) form key."""
+
+    tenant_id: Ident
+    source_id: Ident
+    name: Name
+    pool: Label
+    step: Label = "new"
+    #: Other steps a form may ask for (its ``step`` field); any other step is refused, so a public form
+    #: key can only route leads into scopes its admin chose.
+    steps: list[Label] = Field(default_factory=list, max_length=20)
+    #: Set by the admin (an ad campaign's form); a form cannot pick a campaign, or a rule, itself.
+    campaign: Label | None = None
+    #: Posts per calendar minute to this source from all its senders, counted across containers.
+    rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
+    active: bool = True
+    #: How its web form posts: field names, origins, thank-you page, honeypot, CAPTCHA, campaigns.
+    web_form: FormDoor = Field(default_factory=FormDoor)
+    #: SHA-256 of the source's secret (``domain.keys``): with it, a server is answered the lead's id and
+    #: status; with the public key alone, only a receipt. None: no secret issued yet (rotate to get one).
+    secret_hash: str | None = Field(default=None, repr=False, pattern=r"^[0-9a-f]{64}$")
+    #: Bumped by every edit; an edit is conditioned on the revision it read.
+    rev: int = 0

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
+from typing import Annotated
 
 import holidays as holiday_library
+from pydantic import Field, field_validator
 
-from leadrouter.domain.models import HolidayCalendar
+from leadrouter.domain.base import IsoDate, Name, _Model
 
 
 @lru_cache(maxsize=1)
@@ -53,3 +55,25 @@ def day_off(calendar: HolidayCalendar) -> Callable[[date], bool]:
         return day in years[day.year]
 
     return is_holiday
+
+
+class Holiday(_Model):
+    day: IsoDate
+    name: Name
+
+
+class HolidayCalendar(_Model):
+    """Public holidays: days off for every member who has shifts (each on their own local date).
+
+    ``country`` takes a country's official holidays from the ``holidays`` library (Vietnam's by default,
+    Tết included); ``added`` and ``removed`` adjust it, for the days a decree moves or a company adds.
+    """
+
+    country: Annotated[str, Field(min_length=2, max_length=3, pattern=r"^[A-Z]{2,3}$")] | None = "VN"
+    added: list[Holiday] = Field(default_factory=list, max_length=200)
+    removed: list[IsoDate] = Field(default_factory=list, max_length=200)
+
+    @field_validator("country")
+    @classmethod
+    def _supported(cls, value: str | None) -> str | None:
+        return None if value is None else check_country(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from leadrouter.domain.models import Rule
+from leadrouter.domain.rules import Rule
 
 #: Why a scope's pending leads are not being assigned by any rule (decision reasons when escalated).
 NO_RULE = "no_rule"

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from leadrouter.domain.models import Ident, Moment
+from leadrouter.domain.base import Ident, Moment
 
 #: Submissions are kept this long (DynamoDB TTL), then deleted with the PII they hold.
 KEEP = timedelta(days=30)

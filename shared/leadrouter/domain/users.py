@@ -13,9 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from leadrouter.domain.base import _Model
+from leadrouter.domain.base import Ident, Name, _Model
 from leadrouter.domain.contacts import EMAIL_SCHEMA, normalise_email
-from leadrouter.domain.models import Ident, Name
 
 #: admin: the whole tenant; team_lead: the leads their team holds; staff: their own leads.
 Role = Literal["admin", "team_lead", "staff"]
@@ -77,3 +76,20 @@ class UserProfile(_Model):
 def needs_staff_id(role: Role) -> bool:
     """A salesperson's leads are the ones their staff member holds: without one they would see none."""
     return role == "staff"
+
+
+class Caller(_Model):
+    """Who is acting, as established by authentication (never by the request body).
+
+    Roles: ``admin`` (the whole tenant), ``team_lead`` (leads held by their team), ``staff`` (their own).
+    """
+
+    tenant_id: Ident
+    role: Literal["admin", "team_lead", "staff"]
+    staff_id: Ident | None = None
+    team: Ident | None = None
+    subject: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.staff_id or self.subject or self.role

@@ -31,9 +31,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field
 
 from leadrouter.clock import to_iso
-from leadrouter.domain.base import Moment, _Model
+from leadrouter.domain.base import Ident, Moment, Name, _Model
 from leadrouter.domain.events import DOMAIN_EVENT, DomainEvent, EventType, LeadAssigned
-from leadrouter.domain.models import Ident, Name
 
 MAX_URL_LENGTH = 2048
 #: A tenant's webhooks are fanned out to on every event: a bound keeps one event's fan-out small.

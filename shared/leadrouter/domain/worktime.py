@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from leadrouter.domain.models import StaffMember
+from leadrouter.domain.staff import StaffMember
 
 Interval = tuple[datetime, datetime]
 

@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leadrouter.api.context import PathLabel, caller_of, now
-from leadrouter.domain.base import omissible
-from leadrouter.domain.models import Ident, Label, LeadStatus
+from leadrouter.domain.base import Ident, Label, omissible
+from leadrouter.domain.leads import LeadStatus
 from leadrouter.logic.leads import cases as logic
 from leadrouter.runtime import repository
 

@@ -22,7 +22,8 @@ from leadrouter.api.context import (
 )
 from leadrouter.api.contract import answers
 from leadrouter.domain.attribution import UtmValue
-from leadrouter.domain.models import Ident, Label, Lead, LeadStatus, Moment
+from leadrouter.domain.base import Ident, Label, Moment
+from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.logic.leads import cases as logic
 from leadrouter.logic.routing.unrouted import list_unrouted
 from leadrouter.runtime import repository

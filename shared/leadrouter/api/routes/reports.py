@@ -9,8 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from leadrouter.api.context import Instant, caller_of, now
-from leadrouter.domain.base import CalendarDay
-from leadrouter.domain.models import Ident
+from leadrouter.domain.base import CalendarDay, Ident
 from leadrouter.logic.reports import distribution as logic
 from leadrouter.logic.reports import overview as overview_logic
 from leadrouter.runtime import repository

@@ -17,8 +17,8 @@ from pydantic.json_schema import SkipJsonSchema
 from leadrouter.api.context import PathIdent, PathLabel, caller_of
 from leadrouter.api.contract import answers, base_path
 from leadrouter.api.forms.snippet import form_snippet
-from leadrouter.domain.forms import CaptchaView, FormDoor
-from leadrouter.domain.models import FormSource, PoolSettings
+from leadrouter.domain.forms import CaptchaView, FormDoor, FormSource
+from leadrouter.domain.pools import PoolSettings
 from leadrouter.logic.admin import aggregates as logic
 from leadrouter.runtime import repository, secret_box
 

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathSubmissionId, caller_of, now
 from leadrouter.api.contract import answers
+from leadrouter.domain.base import Ident
 from leadrouter.domain.errors import InvalidInput
-from leadrouter.domain.models import Ident
 from leadrouter.domain.submissions import Check, Submission, SubmissionStatus
 from leadrouter.logic.intake import submissions as logic
 from leadrouter.logic.intake.new_leads import IntakeResult

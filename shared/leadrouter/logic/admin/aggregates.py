@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.base import omissible
+from leadrouter.domain.base import Ident, IsoDate, Label, Name, omissible
 from leadrouter.domain.dispatch import RECHECK_WINDOW
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from leadrouter.domain.forms import (
@@ -35,6 +35,7 @@ from leadrouter.domain.forms import (
     FieldTarget,
     FormDoor,
     FormFieldName,
+    FormSource,
     Host,
     HttpUrlText,
     Origin,
@@ -42,35 +43,26 @@ from leadrouter.domain.forms import (
 )
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.keys import hash_form_key, hash_source_secret, new_form_key, new_source_secret
-from leadrouter.domain.models import (
-    DEFAULT_TIME_ZONE,
-    MAX_CAP,
-    MAX_PAUSES,
+from leadrouter.domain.pools import PoolSettings
+from leadrouter.domain.rotation import normalise_weights
+from leadrouter.domain.rules import (
     MAX_PRIORITY,
-    TIME_ZONES,
-    Caller,
-    FormSource,
-    Ident,
-    IsoDate,
-    Label,
-    Name,
-    Pause,
-    PoolSettings,
     Rule,
     RuleKind,
     RuleStaff,
     ScheduleWindow,
-    Scope,
-    StaffMember,
-    WorkingHours,
     absence_field,
     backlog_hold_field,
-    check_zone,
+    draft_rule,
     escalate_after_field,
+    rule_with,
+    with_cycle,
 )
-from leadrouter.domain.rotation import normalise_weights
-from leadrouter.domain.rules import draft_rule, rule_with, with_cycle
+from leadrouter.domain.scopes import Scope
 from leadrouter.domain.secrets import SecretBox, SecretsUnavailable, captcha_secret_context, is_sealed
+from leadrouter.domain.staff import MAX_CAP, MAX_PAUSES, Pause, StaffMember, WorkingHours
+from leadrouter.domain.users import Caller
+from leadrouter.domain.zones import DEFAULT_TIME_ZONE, TIME_ZONES, check_zone
 from leadrouter.logic.leads.cases import DEACTIVATED, release_leads_of
 from leadrouter.observability import logger
 

@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.base import CalendarDay
+from leadrouter.domain.base import CalendarDay, Name
 from leadrouter.domain.dispatch import RECHECK_WINDOW
 from leadrouter.domain.errors import Conflict, InvalidInput
-from leadrouter.domain.holidays import check_country, holidays_in, supported_countries
-from leadrouter.domain.models import DEFAULT_TIME_ZONE, Caller, HolidayCalendar, Name, Tenant
+from leadrouter.domain.holidays import HolidayCalendar, check_country, holidays_in, supported_countries
+from leadrouter.domain.tenants import Tenant
+from leadrouter.domain.users import Caller
+from leadrouter.domain.zones import DEFAULT_TIME_ZONE
 from leadrouter.logic.admin.aggregates import validated
 
 #: The years a calendar can be asked for or changed in: those of any lead this service will see.

@@ -13,9 +13,11 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.base import Ident, Name
 from leadrouter.domain.errors import Conflict
-from leadrouter.domain.models import DEFAULT_TIME_ZONE, Ident, Name, Tenant, check_zone
+from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.users import Email, UserProfile
+from leadrouter.domain.zones import DEFAULT_TIME_ZONE, check_zone
 from leadrouter.logic.admin.users import UserDirectory, UserView
 
 

@@ -14,9 +14,18 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.base import Ident, Name
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from leadrouter.domain.models import DEFAULT_TIME_ZONE, Caller, Ident, Name
-from leadrouter.domain.users import AccountStatus, Email, Role, UserAccount, UserProfile, needs_staff_id
+from leadrouter.domain.users import (
+    AccountStatus,
+    Caller,
+    Email,
+    Role,
+    UserAccount,
+    UserProfile,
+    needs_staff_id,
+)
+from leadrouter.domain.zones import DEFAULT_TIME_ZONE
 
 #: Cognito's state of an invited user who has not yet signed in and set a password.
 INVITED = "FORCE_CHANGE_PASSWORD"

@@ -17,7 +17,8 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.alerts import REASONS_VI, EscalationAlerts
 from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.events import LeadEscalated
-from leadrouter.domain.models import Caller, Tenant
+from leadrouter.domain.tenants import Tenant
+from leadrouter.domain.users import Caller
 from leadrouter.observability import logger, metrics
 
 

@@ -39,10 +39,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import PageKey, Repository
 from leadrouter.data.webhooks import Subscription
+from leadrouter.domain.base import Name
 from leadrouter.domain.errors import InvalidInput, NotFound, RateLimited, Unavailable
 from leadrouter.domain.events import DOMAIN_EVENT, EVENT_SOURCE, DomainEvent, EventType
 from leadrouter.domain.ids import new_id
-from leadrouter.domain.models import Caller, Name
 from leadrouter.domain.secrets import (
     NO_SECRETS,
     SecretBox,
@@ -51,6 +51,7 @@ from leadrouter.domain.secrets import (
     reveal,
     webhook_secret_context,
 )
+from leadrouter.domain.users import Caller
 from leadrouter.domain.webhooks import (
     MAX_URL_LENGTH,
     MAX_WEBHOOKS_PER_TENANT,

@@ -32,7 +32,7 @@ from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadrouter.domain.models import FormSource
+from leadrouter.domain.forms import FormSource
 from leadrouter.observability import logger
 from leadrouter.ratelimit import RateLimiter
 

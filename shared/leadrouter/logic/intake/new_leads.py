@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.attribution import Touch, merged
+from leadrouter.domain.base import Label, Name
 from leadrouter.domain.contacts import (
     EMAIL_SCHEMA,
     PHONE_SCHEMA,
@@ -18,8 +19,9 @@ from leadrouter.domain.contacts import (
     normalise_phone,
 )
 from leadrouter.domain.errors import Conflict, InvalidInput
+from leadrouter.domain.forms import FormSource
 from leadrouter.domain.ids import new_id
-from leadrouter.domain.models import Attributes, FormSource, Label, Lead, LeadEvent, LeadStatus, Name
+from leadrouter.domain.leads import Attributes, Lead, LeadEvent, LeadStatus
 from leadrouter.logic.leads.claims import settle, sort_holders
 
 

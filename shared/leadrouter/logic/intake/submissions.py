@@ -27,10 +27,10 @@ from leadrouter.captcha import verify as verify_captcha
 from leadrouter.data.repository import PageKey, Repository
 from leadrouter.domain.attribution import ATTRIBUTION_FIELDS, Touch, touch_from
 from leadrouter.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
-from leadrouter.domain.forms import FormDoor
+from leadrouter.domain.forms import FormDoor, FormSource
 from leadrouter.domain.ids import new_id
+from leadrouter.domain.leads import STATUS_LABELS_VI, LeadStatus
 from leadrouter.domain.mapping import map_form
-from leadrouter.domain.models import STATUS_LABELS_VI, Caller, FormSource, LeadStatus
 from leadrouter.domain.secrets import (
     NO_SECRETS,
     SecretBox,
@@ -59,6 +59,7 @@ from leadrouter.domain.submissions import (
     stored_size,
     without_secrets,
 )
+from leadrouter.domain.users import Caller
 from leadrouter.logic.intake.new_leads import IntakeRequest, IntakeResult, current_answer, submit_lead
 from leadrouter.observability import logger, metrics
 

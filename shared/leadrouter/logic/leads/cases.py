@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadrouter.data.repository import PageKey, Repository
-from leadrouter.domain.base import omissible
+from leadrouter.domain.base import Name, omissible
 from leadrouter.domain.contacts import (
     EMAIL_SCHEMA,
     PHONE_SCHEMA,
@@ -24,18 +24,11 @@ from leadrouter.domain.contacts import (
     normalise_phone,
 )
 from leadrouter.domain.errors import Conflict, ContactTaken, InvalidInput, NotAllowed, NotFound
-from leadrouter.domain.models import (
-    Attributes,
-    Caller,
-    Decision,
-    Lead,
-    LeadEvent,
-    LeadStatus,
-    Name,
-    StaffMember,
-    scope_key,
-)
+from leadrouter.domain.leads import Attributes, Decision, Lead, LeadEvent, LeadStatus
 from leadrouter.domain.precedence import rules_in_charge
+from leadrouter.domain.scopes import scope_key
+from leadrouter.domain.staff import StaffMember
+from leadrouter.domain.users import Caller
 from leadrouter.logic.leads.claims import Holders, contact_field, sort_holders
 from leadrouter.logic.routing.clocks import RuleClocks, tenant_calendar
 

@@ -17,7 +17,7 @@ from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.contacts import Claim
 from leadrouter.domain.errors import Conflict
-from leadrouter.domain.models import Lead, LeadStatus
+from leadrouter.domain.leads import Lead, LeadStatus
 
 #: Pauses (seconds) while waiting for an in-flight claim's lead: about a second in all, far longer
 #: than the few milliseconds between intake's claim and its insert.

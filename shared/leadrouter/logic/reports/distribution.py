@@ -49,7 +49,9 @@ from pydantic import BaseModel, Field
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import InvalidInput
-from leadrouter.domain.models import Caller, Decision, Lead, LeadStatus, Rule
+from leadrouter.domain.leads import Decision, Lead, LeadStatus
+from leadrouter.domain.rules import Rule
+from leadrouter.domain.users import Caller
 from leadrouter.domain.worktime import Schedule
 from leadrouter.logic.routing.assign import due_at
 from leadrouter.logic.routing.clocks import clocks_of_rules

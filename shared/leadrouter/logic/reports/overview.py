@@ -28,8 +28,11 @@ from pydantic import BaseModel, Field
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.eligibility import unavailable_staff
-from leadrouter.domain.models import DEFAULT_TIME_ZONE, Caller, Lead, LeadStatus, Rule
+from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.precedence import routing_gap, rules_in_charge
+from leadrouter.domain.rules import Rule
+from leadrouter.domain.users import Caller
+from leadrouter.domain.zones import DEFAULT_TIME_ZONE
 from leadrouter.logic.reports.distribution import Speed, speed, speed_to_lead
 from leadrouter.logic.routing.assign import due_at
 from leadrouter.logic.routing.clocks import RuleClocks, clocks_of_rules

@@ -18,11 +18,12 @@ from pydantic import BaseModel, Field, StrictInt
 
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
-from leadrouter.domain.base import PlausibleMoment
+from leadrouter.domain.base import Ident, Moment, PlausibleMoment
 from leadrouter.domain.eligibility import HELD_BEFORE, unavailability
 from leadrouter.domain.errors import InvalidInput
-from leadrouter.domain.models import Caller, Ident, Moment, Rule, RuleKind
 from leadrouter.domain.rotation import allocate_block, max_prefix_deviation
+from leadrouter.domain.rules import Rule, RuleKind
+from leadrouter.domain.users import Caller
 from leadrouter.logic.admin.aggregates import RuleDraft, build_rule
 from leadrouter.logic.routing.clocks import RuleClocks, rule_clocks
 

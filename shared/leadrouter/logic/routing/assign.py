@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Lead, Rule
+from leadrouter.domain.leads import Lead
 from leadrouter.domain.rotation import Pick, Skip, allocate_block
+from leadrouter.domain.rules import Rule
 from leadrouter.logic.routing.clocks import RuleClocks
 from leadrouter.logic.routing.sweeps import (
     PAGE_SIZE,

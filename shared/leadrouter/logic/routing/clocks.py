@@ -22,8 +22,9 @@ from functools import cached_property
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.eligibility import HOLIDAY, unavailability
-from leadrouter.domain.holidays import day_off
-from leadrouter.domain.models import HolidayCalendar, Rule, StaffMember
+from leadrouter.domain.holidays import HolidayCalendar, day_off
+from leadrouter.domain.rules import Rule
+from leadrouter.domain.staff import StaffMember
 from leadrouter.domain.worktime import HORIZON, AroundTheClock, MemberSchedule, Schedule, TeamSchedule
 
 _TICK = timedelta(microseconds=1)

@@ -31,8 +31,8 @@ from leadrouter.domain.dispatch import (
     UnroutedScope,
     shard_orders,
 )
-from leadrouter.domain.models import Rule
 from leadrouter.domain.precedence import rules_in_charge
+from leadrouter.domain.rules import Rule
 from leadrouter.logic.routing.sweeps import (
     SAFETY_MARGIN_SECONDS,
     RuleFailure,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.models import Rule
 from leadrouter.domain.precedence import rules_in_charge
+from leadrouter.domain.rules import Rule
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.sweeps import SweepReport, default_owner, sweep_under_lease
 

@@ -21,8 +21,9 @@ from functools import partial
 from leadrouter.data.repository import PageKey, Repository
 from leadrouter.domain.dispatch import next_reclaim_check
 from leadrouter.domain.eligibility import HELD_BEFORE
-from leadrouter.domain.models import Lead, Rule
+from leadrouter.domain.leads import Lead
 from leadrouter.domain.rotation import Pick, allocate_block
+from leadrouter.domain.rules import Rule
 from leadrouter.logic.routing.clocks import RuleClocks
 from leadrouter.logic.routing.sweeps import (
     PAGE_SIZE,

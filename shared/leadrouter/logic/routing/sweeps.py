@@ -29,8 +29,10 @@ from leadrouter.domain.eligibility import (
     remaining_capacity,
     unavailable_staff,
 )
-from leadrouter.domain.models import Decision, DecisionAction, Lead, Rule, SkipRecord, StaffMember
+from leadrouter.domain.leads import Decision, DecisionAction, Lead, SkipRecord
 from leadrouter.domain.rotation import Pick
+from leadrouter.domain.rules import Rule
+from leadrouter.domain.staff import StaffMember
 from leadrouter.logic.leads.cases import DEACTIVATED, release_leads_of
 from leadrouter.logic.routing.clocks import RuleClocks, rule_clocks
 from leadrouter.observability import logger

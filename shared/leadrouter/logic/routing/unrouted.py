@@ -25,8 +25,11 @@ from datetime import datetime, timedelta
 from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import UnroutedScope
 from leadrouter.domain.errors import NotAllowed
-from leadrouter.domain.models import Caller, Decision, Lead, Rule, Tenant
+from leadrouter.domain.leads import Decision, Lead
 from leadrouter.domain.precedence import routing_gap, rules_in_charge
+from leadrouter.domain.rules import Rule
+from leadrouter.domain.tenants import Tenant
+from leadrouter.domain.users import Caller
 from leadrouter.logic.routing.assign import due_at
 from leadrouter.logic.routing.clocks import RuleClocks, clocks_of_rules
 
