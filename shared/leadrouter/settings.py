@@ -13,7 +13,7 @@ class Settings:
     events_table: str
     submissions_table: str
     lease_seconds: int
-    #: Webhooks (issue 9): the delivery log table, the queue a delivery is sent to, and the local stack's
+    #: Webhooks: the delivery log table, the queue a delivery is sent to, and the local stack's
     #: allowances (http://127.0.0.1 receivers; retry delays compressed by ``webhook_retry_scale``).
     deliveries_table: str = ""
     webhook_delivery_queue_url: str = ""
@@ -22,7 +22,7 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     #: The SES sender of escalation e-mails (template parameter AlertSenderEmail); empty: no e-mail.
     alert_sender: str = ""
-    #: The dispatch queue (one order per shard per tick) and the sweep queues (issue 8).
+    #: The dispatch queue (one order per shard per tick) and the sweep queues.
     dispatch_queue_url: str = ""
     assign_queue_url: str = ""
     reclaim_queue_url: str = ""
