@@ -78,8 +78,8 @@ from leadrouter.logic.routing.scheduled import ORDER  # noqa: E402
 from leadrouter.logic.routing.sweeps import SweepReport, default_owner  # noqa: E402
 from leadrouter.observability import logger  # noqa: E402
 from leadrouter.settings import Settings  # noqa: E402
+from leadrouter_local.aws_endpoint import AwsEmulator  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
-from leadrouter_local.queues import AwsEmulator  # noqa: E402
 from leadrouter_local.template import load_template  # noqa: E402
 from tests.support.builders import lead  # noqa: E402
 

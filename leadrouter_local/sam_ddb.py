@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         "--webhook-url", default=DEMO_WEBHOOK_URL, help="where the demo webhook posts (a local receiver)"
     )
     args = parser.parse_args(argv)
-    from leadrouter_local.runner import StopSignals
+    from leadrouter_local.stop_signals import StopSignals
 
     signals = StopSignals()
     signals.install()

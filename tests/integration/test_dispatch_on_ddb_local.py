@@ -30,7 +30,7 @@ from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import dispatch_tick, plan_tick, run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from leadrouter.settings import Settings
-from leadrouter_local.queues import AwsEmulator
+from leadrouter_local.aws_endpoint import AwsEmulator
 from leadrouter_local.template import load_template
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 from tests.support.faults import Fault, FaultyClient, config_key

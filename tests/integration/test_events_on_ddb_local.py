@@ -19,7 +19,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.settings import Settings
-from leadrouter_local.queues import AwsEmulator
+from leadrouter_local.aws_endpoint import AwsEmulator
 from leadrouter_local.template import load_template
 from tests.support.builders import NOW, TENANT, lead, rule, seed
 from tests.support.event_records import stream_records

@@ -3,7 +3,7 @@
 The stack is the one `make ddb` prepares for `sam local`: tables from the template, the demo tenant of
 `make run`, its webhook and alert address (``sam_ddb.seed_webhook_and_alerts``), and the leads the
 committed stream events describe (``sam_ddb.seed_stream_items``). EventBridge and SQS are the local
-emulator (``leadrouter_local.queues.AwsEmulator``, no consumers: each check reads the queues), a
+emulator (``leadrouter_local.aws_endpoint.AwsEmulator``, no consumers: each check reads the queues), a
 webhook posts to a real local receiver, and SES is a recording client. Each event has its own check of
 what it must do; an event without one fails ``test_every_committed_event_has_an_outcome_check``, so a
 new event comes with an assertion.
@@ -29,10 +29,10 @@ from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
 from leadrouter.runtime import repository
 from leadrouter.signing import HEADER, verify
 from leadrouter_local.apigw import proxy_event
+from leadrouter_local.aws_endpoint import AwsEmulator
 from leadrouter_local.ddb_local import DynamoDBLocal
 from leadrouter_local.demo_data import STAFF, TENANT, seed_demo
-from leadrouter_local.queues import AwsEmulator
-from leadrouter_local.runner import Functions
+from leadrouter_local.lambda_runtime import Functions
 from leadrouter_local.sam_ddb import (
     DEMO_ALERT_EMAIL,
     DEMO_WEBHOOK_ID,

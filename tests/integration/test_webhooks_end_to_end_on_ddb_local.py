@@ -25,8 +25,8 @@ from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, verify
-from leadrouter_local.queues import AwsEmulator
-from leadrouter_local.runner import Functions
+from leadrouter_local.aws_endpoint import AwsEmulator
+from leadrouter_local.lambda_runtime import Functions
 from leadrouter_local.template import load_template
 from tests.integration.test_events_on_ddb_local import KilledAfterWrite, SweepKilled
 from tests.support.builders import NOW, TENANT, lead, rule, seed

@@ -1,4 +1,4 @@
-"""The local EventBridge + SQS (leadrouter_local.queues): the AWS behaviour the functions rely on."""
+"""The local EventBridge + SQS (leadrouter_local.aws_endpoint): the AWS behaviour the functions rely on."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from typing import Any
 import boto3
 import pytest
 
+from leadrouter_local.aws_endpoint import AwsEmulator
 from leadrouter_local.event_patterns import InvalidEventPatternError, check_pattern, matches
-from leadrouter_local.queues import AwsEmulator, AwsError, EventBridge, Sqs, Target
+from leadrouter_local.eventbridge import EventBridge, Target
+from leadrouter_local.sqs import Sqs
+from leadrouter_local.wire import AwsError
 
 EVENT = {
     "source": "leadrouter",
@@ -314,7 +317,7 @@ def test_an_sqs_event_source_deletes_what_succeeded_and_redelivers_what_the_func
 
 def test_the_stack_resolves_the_functions_refs_to_the_emulated_bus_and_queues() -> None:
     # Given the real template's resources in the emulator (not started: nothing is served)
-    from leadrouter_local.runner import resolve_environment
+    from leadrouter_local.environment import resolve_environment
     from leadrouter_local.template import load_template
 
     template = load_template()

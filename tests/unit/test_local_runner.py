@@ -19,8 +19,10 @@ import pytest
 import yaml
 
 from leadrouter_local.apigw import Tokens, make_http_handler, routes
-from leadrouter_local.runner import StopSignals, port_is_free, resolve_environment
+from leadrouter_local.environment import resolve_environment
+from leadrouter_local.runner import port_is_free
 from leadrouter_local.scheduler import rate_seconds, scheduler_input, schedules
+from leadrouter_local.stop_signals import StopSignals
 from leadrouter_local.template import load_template
 
 

@@ -355,7 +355,7 @@ def test_prod_leaves_the_admin_apis_origin_to_the_console() -> None:
 
 
 def test_make_run_gives_its_functions_dynamodb_locals_endpoint_not_the_templates_empty_one() -> None:
-    from leadrouter_local.runner import resolve_environment
+    from leadrouter_local.environment import resolve_environment
 
     tables = {lid: lid for lid in table_specs(TEMPLATE)}
     assert resolve_environment(TEMPLATE, tables)["AWS_ENDPOINT_URL_DYNAMODB"] == ""
