@@ -453,8 +453,8 @@ class LeadStore(ScopeStore):
         owner = wanted.pop("owner", None)
         key = lead_start_key(start, tenant_id, owner, low, high)
         if owner is not None:
-            found, last = self._owner_page(tenant_id, owner, low, high, wanted, limit, key, max_evaluated)
-            return found, lead_cursor(last)
+            page, last = self._owner_page(tenant_id, owner, low, high, wanted, limit, key, max_evaluated)
+            return page, lead_cursor(last)
         names: dict[str, str] = {}
         values = expr_values(low=low, high=high, t=tenant_id)
         clauses: list[str] = []
