@@ -77,6 +77,7 @@ from leadrouter.logic.routing.dispatch import TickPlan, dispatch_tick, run_order
 from leadrouter.logic.routing.scheduled import ORDER  # noqa: E402
 from leadrouter.logic.routing.sweeps import SweepReport, default_owner  # noqa: E402
 from leadrouter.observability import logger  # noqa: E402
+from leadrouter.runtime import new_repository  # noqa: E402
 from leadrouter.settings import Settings  # noqa: E402
 from leadrouter_local.aws_endpoint import AwsEmulator  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
@@ -174,7 +175,7 @@ def make_stack(settings: Settings, sweepers: int) -> Stack:
         repo=Repository(settings, client=meter),
         meter=meter,
         writes=counter,
-        plain=Repository(settings),
+        plain=new_repository(settings),
         sweepers=found,
     )
 

@@ -42,6 +42,7 @@ import botocore.exceptions  # noqa: E402
 
 from bench.local import TENANT, point_at, seed_rule  # noqa: E402
 from leadrouter.data.repository import Repository  # noqa: E402
+from leadrouter.runtime import new_repository  # noqa: E402
 from leadrouter_local.apigw import proxy_event  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
 from tests.support.api import add_form_source  # noqa: E402
@@ -324,7 +325,7 @@ def main() -> None:
     with DynamoDBLocal() as ddb:
         settings = point_at(ddb)
         _tables.update({_logical(var): os.environ[var] for var in _table_vars()})
-        _seed(Repository(settings), args.before)
+        _seed(new_repository(settings), args.before)
         doors = DOORS[:1] if args.before else DOORS
         rows = measure(doors, args.leads, args.edge_leads)
     label = args.label or ("before the form door" if args.before else "working tree")

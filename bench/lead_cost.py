@@ -54,6 +54,7 @@ from leadrouter.logic.leads import cases as lead_logic  # noqa: E402
 from leadrouter.logic.routing.assign import WRITE_CONCURRENCY, sweep_due_leads  # noqa: E402
 from leadrouter.logic.routing.dispatch import run_sweeps  # noqa: E402
 from leadrouter.logic.routing.reclaim import sweep_idle_leads  # noqa: E402
+from leadrouter.runtime import new_repository  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
 from tests.support.builders import add_leads  # noqa: E402
 
@@ -92,7 +93,7 @@ def _reclaim_rule() -> Rule:
 
 def measure_costs(ddb: DynamoDBLocal, leads: int, cared: int) -> dict[str, Any]:
     settings = point_at(ddb)
-    plain = Repository(settings)
+    plain = new_repository(settings)
     seed_rule(plain, staff="ABCDEF", rule_id="assign")
     meter = MeteredClient(ddb.client())
     repo = Repository(settings, client=meter)
@@ -154,7 +155,7 @@ def _bare_writes(repo: Repository, rule: Rule, pending: list[Any]) -> float:
 
 def measure_sweep_time(ddb: DynamoDBLocal, leads: int, repeat: int) -> dict[str, Any]:
     settings = point_at(ddb)
-    repo = Repository(settings)
+    repo = new_repository(settings)
     rule = seed_rule(repo, rule_id="timed")
     sweeps: list[float] = []
     bare: list[float] = []

@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 from bench.local import point_at, seed_rule  # noqa: E402
-from leadrouter.data.repository import Repository  # noqa: E402
 from leadrouter.domain.forms import FormSource  # noqa: E402
 from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead  # noqa: E402
 from leadrouter.logic.routing.assign import sweep_due_leads  # noqa: E402
 from leadrouter.logic.routing.dispatch import run_sweeps  # noqa: E402
+from leadrouter.runtime import new_repository  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
 from tests.support.builders import add_leads  # noqa: E402
 
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--intake", type=int, default=300)
     args = parser.parse_args()
     with DynamoDBLocal() as ddb:
-        repo = Repository(point_at(ddb))
+        repo = new_repository(point_at(ddb))
         seed_rule(repo)
         add_leads(repo, args.leads, received_at=NOW, tenant_id="bench")
         started = time.perf_counter()

@@ -30,6 +30,7 @@ from leadrouter.domain.rules import new_rule  # noqa: E402
 from leadrouter.logic.routing.assign import sweep_due_leads  # noqa: E402
 from leadrouter.logic.routing.dispatch import run_sweeps  # noqa: E402
 from leadrouter.logic.routing.reclaim import sweep_idle_leads  # noqa: E402
+from leadrouter.runtime import new_repository  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
 from tests.support.builders import add_leads  # noqa: E402
 
@@ -115,7 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     with DynamoDBLocal() as ddb:
         settings = point_at(ddb)
-        _setup(Repository(settings), args.leads)
+        _setup(new_repository(settings), args.leads)
         meter = MeteredClient(ddb.client())
         repo = Repository(settings, client=meter)
 

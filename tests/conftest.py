@@ -21,7 +21,7 @@ from hypothesis import settings
 from moto import mock_aws
 
 from leadrouter.data.repository import Repository
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from leadrouter_local.template import create_tables, table_env
 
 # Hypothesis's per-example deadline is a timing assertion: on a loaded 2-core CI machine it fails
@@ -73,7 +73,7 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 @pytest.fixture
 def moto_repo(moto_tables: dict[str, str]) -> Repository:
-    return Repository(Settings.from_env())
+    return new_repository()
 
 
 @pytest.fixture

@@ -10,22 +10,20 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadrouter.data.mail import SesMailer
 from leadrouter.domain.events import LeadEscalated
 from leadrouter.logic.events.alerts import email_escalation
 from leadrouter.logic.events.webhooks import event_of_message
 from leadrouter.observability import logger, metrics, tracer
-from leadrouter.runtime import repository
-from leadrouter.settings import Settings
+from leadrouter.runtime import mailer, repository
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    sender = Settings.from_env().alert_sender
+    mail = mailer()
     event = event_of_message(record.body)
-    if sender and isinstance(event, LeadEscalated):  # the rule sends only these; others are ignored
-        email_escalation(repository(), SesMailer(sender), event)
+    if mail and isinstance(event, LeadEscalated):  # the rule sends only these; others are ignored
+        email_escalation(repository(), mail, event)
 
 
 @logger.inject_lambda_context(clear_state=True)

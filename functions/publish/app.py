@@ -11,9 +11,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadrouter.data.bus import event_bus
 from leadrouter.logic.events.publish import publish_changes
 from leadrouter.observability import logger, metrics, tracer
+from leadrouter.runtime import event_bus
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

@@ -1,46 +1,66 @@
-"""Process-wide wiring: one Repository and one secret box per container and settings, reused by warm
-invocations."""
+"""The composition root: every AWS client and store a container uses is built here, once, and reused by
+warm invocations. Handlers and routes ask here and hand use cases what they need; nothing else in the
+product calls ``boto3.client``.
+
+Each client is created without an endpoint, so boto3 honours ``AWS_ENDPOINT_URL_<SERVICE>`` (the local
+stack of ``make run`` and the tests). What a cache is keyed on is what tests point elsewhere (settings,
+queue URL, bus name and endpoint), so a test with fresh tables or queues gets a fresh client.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import boto3
+from botocore.config import Config
 
+from leadrouter.data.bus import EventBus
 from leadrouter.data.identity import CognitoUsers
+from leadrouter.data.mail import SesMailer
 from leadrouter.data.repository import Repository
 from leadrouter.data.secrets import KmsSecretBox, LocalSecretBox
+from leadrouter.data.sweep_queue import SEND_THREADS, SweepQueue
+from leadrouter.data.webhook_queue import DeliveryQueue
 from leadrouter.domain.errors import Unavailable
 from leadrouter.domain.secrets import NO_SECRETS, SecretBox
 from leadrouter.logic.intake.limits import DoorLimits
 from leadrouter.settings import Settings
 
+#: A sweep writes from 16 threads; standard retries ride out throttling.
+DYNAMODB = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=16)
+#: A tick sends its orders from SEND_THREADS threads.
+SWEEP_SQS = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=SEND_THREADS)
+EVENTS = Config(retries={"mode": "standard", "max_attempts": 3})
+#: A request waits on KMS: short timeouts, a few retries.
+KMS = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=3)
+
+
+def _endpoint(service: str) -> str | None:
+    return os.environ.get(f"AWS_ENDPOINT_URL_{service}") or os.environ.get("AWS_ENDPOINT_URL")
+
+
+# ------------------------------------------------------------------ DynamoDB
+def dynamodb_client() -> Any:
+    """A new DynamoDB client with the stores' retries and pool."""
+    return boto3.client("dynamodb", config=DYNAMODB)
+
+
+def new_repository(settings: Settings | None = None) -> Repository:
+    """A repository on a client of its own, as a fresh container has (tests, benches, one-off tools)."""
+    return Repository(settings or Settings.from_env(), dynamodb_client())
+
 
 @cache
 def _repository(settings: Settings) -> Repository:
-    return Repository(settings)
+    return new_repository(settings)
 
 
 def repository() -> Repository:
     """Keyed on the settings, so tests that point the env at fresh tables get a fresh client."""
     return _repository(Settings.from_env())
-
-
-@cache
-def _secret_box(key_id: str, local_key_file: str) -> SecretBox:
-    if key_id:
-        return KmsSecretBox(key_id)
-    if local_key_file:
-        return LocalSecretBox.from_file(Path(local_key_file))
-    return NO_SECRETS
-
-
-def secret_box() -> SecretBox:
-    """KMS where the template gives the function the key (SECRETS_KEY_ID); the local key file of
-    ``make run`` and tests otherwise; a function given neither can seal and open nothing."""
-    settings = Settings.from_env()
-    return _secret_box(settings.secrets_key_id, settings.local_secrets_key_file)
 
 
 @cache
@@ -54,6 +74,24 @@ def door_limits() -> DoorLimits:
     return _door_limits(repository())
 
 
+# ------------------------------------------------------------------ KMS
+@cache
+def _secret_box(key_id: str, local_key_file: str) -> SecretBox:
+    if key_id:
+        return KmsSecretBox(key_id, boto3.client("kms", config=KMS))
+    if local_key_file:
+        return LocalSecretBox.from_file(Path(local_key_file))
+    return NO_SECRETS
+
+
+def secret_box() -> SecretBox:
+    """KMS where the template gives the function the key (SECRETS_KEY_ID); the local key file of
+    ``make run`` and tests otherwise; a function given neither can seal and open nothing."""
+    settings = Settings.from_env()
+    return _secret_box(settings.secrets_key_id, settings.local_secrets_key_file)
+
+
+# ------------------------------------------------------------------ Cognito
 @cache
 def _identity(user_pool_id: str) -> CognitoUsers:
     return CognitoUsers(boto3.client("cognito-idp"), user_pool_id)
@@ -61,9 +99,52 @@ def _identity(user_pool_id: str) -> CognitoUsers:
 
 def identity() -> CognitoUsers:
     """The tenants' users in the stack's user pool (``USER_POOL_ID``); a 503 naming what is missing when
-    the process has no pool. boto3 takes the endpoint from ``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``
-    when set (``make run`` points it at its local Cognito)."""
+    the process has no pool."""
     user_pool_id = Settings.from_env().user_pool_id
     if not user_pool_id:
         raise Unavailable("user management is not configured here (no USER_POOL_ID)", retry_after=60)
     return _identity(user_pool_id)
+
+
+# ------------------------------------------------------------------ SQS
+@cache
+def sweep_queue(url: str) -> SweepQueue:
+    """DispatchQueue, AssignQueue or ReclaimQueue: one client per queue URL."""
+    return SweepQueue(url, boto3.client("sqs", config=SWEEP_SQS))
+
+
+@cache
+def _delivery_queue(url: str) -> DeliveryQueue:
+    return DeliveryQueue(url, boto3.client("sqs"))
+
+
+def delivery_queue() -> DeliveryQueue:
+    """WebhookDeliveryQueue (``WEBHOOK_DELIVERY_QUEUE_URL``)."""
+    return _delivery_queue(Settings.from_env().webhook_delivery_queue_url)
+
+
+# ------------------------------------------------------------------ EventBridge
+@cache
+def _bus(name: str, endpoint: str | None) -> EventBus:
+    return EventBus(name, boto3.client("events", config=EVENTS))
+
+
+def event_bus() -> EventBus:
+    """The bus domain events go to (``EVENT_BUS_NAME``)."""
+    name = os.environ.get("EVENT_BUS_NAME")
+    if not name:
+        raise RuntimeError("missing environment variable EVENT_BUS_NAME (set by template.yaml)")
+    return _bus(name, _endpoint("EVENTBRIDGE"))
+
+
+# ------------------------------------------------------------------ SES
+@cache
+def _ses(endpoint: str | None) -> Any:
+    return boto3.client("sesv2")
+
+
+def mailer() -> SesMailer | None:
+    """The escalation alerts' mailer from ``ALERT_SENDER``; None without a sender (template parameter
+    AlertSenderEmail empty, as under ``make run``): then nothing is sent."""
+    sender = Settings.from_env().alert_sender
+    return SesMailer(sender, _ses(_endpoint("SESV2"))) if sender else None

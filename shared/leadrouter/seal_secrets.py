@@ -18,7 +18,7 @@ import argparse
 
 from leadrouter.data.secrets import ClearSecretsStore
 from leadrouter.domain.secrets import NO_SECRETS
-from leadrouter.runtime import secret_box
+from leadrouter.runtime import dynamodb_client, secret_box
 from leadrouter.settings import Settings
 
 
@@ -38,7 +38,7 @@ def seal_clear_secrets(store: ClearSecretsStore) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
-    sealed, skipped = seal_clear_secrets(ClearSecretsStore(Settings.from_env()))
+    sealed, skipped = seal_clear_secrets(ClearSecretsStore(Settings.from_env(), dynamodb_client()))
     print(f"sealed {sealed} secret(s); {skipped} changed meanwhile (already sealed by a save)")
 
 

@@ -23,7 +23,7 @@ from leadrouter.domain.rules import Rule
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_order, run_sweeps
 from leadrouter.logic.routing.sweeps import SweepReport
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from tests.support.builders import NOW, SEED_WEIGHTS, TENANT, add_leads, rule, seed
 
 LEASE = timedelta(minutes=3)
@@ -33,7 +33,7 @@ STATS = Path(".pytest_cache") / "concurrency_stats.json"
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    return Repository(Settings.from_env())
+    return new_repository()
 
 
 def _all(repo: Repository) -> list[Lead]:
@@ -88,7 +88,7 @@ def test_eight_parallel_ticks_assign_2000_leads_exactly_once_and_fairly(repo: Re
     reports: list[Any] = _in_parallel(
         8,
         lambda i: run_sweeps(
-            Repository(Settings.from_env()), "assign", sweep_due_leads, DUE, LEASE, owner=f"invocation-{i}"
+            new_repository(), "assign", sweep_due_leads, DUE, LEASE, owner=f"invocation-{i}"
         ),
     )
     leads = _all(repo)
@@ -108,9 +108,7 @@ def test_overlapping_sweeps_without_a_lease_still_assign_exactly_once(repo: Repo
     # (what would happen if a sweep outlived its lease): only conditional writes stand between them
     the_rule = seed(repo, rule())
     add_leads(repo, 2000)
-    reports: list[Any] = _in_parallel(
-        8, lambda i: sweep_due_leads(Repository(Settings.from_env()), the_rule, DUE)
-    )
+    reports: list[Any] = _in_parallel(8, lambda i: sweep_due_leads(new_repository(), the_rule, DUE))
     leads = _all(repo)
     # Then still: every lead exactly once, no slot twice, none lost
     _assert_each_assigned_exactly_once(leads, 2000)
@@ -179,7 +177,7 @@ def test_sweep_killed_after_k_writes_then_next_tick_assigns_each_lead_once(
 ) -> None:
     seed(repo, rule())
     add_leads(repo, 1000)
-    crashing = Repository(Settings.from_env())
+    crashing = new_repository()
     _crashing_after(crashing, k, monkeypatch)
     with pytest.raises(Crash):
         run_sweeps(crashing, "assign", sweep_due_leads, DUE, LEASE, owner="doomed")
@@ -195,7 +193,7 @@ def test_hard_killed_sweep_blocks_the_rule_only_until_its_lease_expires(
 ) -> None:
     seed(repo, rule())
     add_leads(repo, 500)
-    crashing = Repository(Settings.from_env())
+    crashing = new_repository()
     _crashing_after(crashing, 200, monkeypatch)
     monkeypatch.setattr(crashing, "release_lease", lambda *a, **k: None)  # killed: no finally block runs
     with pytest.raises(Crash):

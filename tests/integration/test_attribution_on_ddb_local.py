@@ -11,13 +11,13 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.attribution import Attribution, Touch
 from leadrouter.domain.leads import LeadStatus
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from tests.support.builders import NOW, TENANT, lead
 
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    return Repository(Settings.from_env())
+    return new_repository()
 
 
 @pytest.mark.parametrize("racers", [2, 8])
@@ -30,7 +30,7 @@ def test_touches_racing_on_a_lead_without_attribution_keep_one_first_touch(
     barrier = threading.Barrier(racers)
 
     def record(touch: Touch) -> None:
-        own_client = Repository(Settings.from_env())  # one client per thread, like separate Lambdas
+        own_client = new_repository()  # one client per thread, like separate Lambdas
         barrier.wait()
         own_client.record_touch(TENANT, "L-1", touch)
 

@@ -13,7 +13,7 @@ from leadrouter.domain.users import Caller
 from leadrouter.logic.leads.cases import assign_manually, put_in_campaign
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 
 ADMIN = Caller(tenant_id=TENANT, role="admin", subject="admin-1")
@@ -22,7 +22,7 @@ MOVED_AT = NOW + timedelta(minutes=5)
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    return Repository(Settings.from_env())
+    return new_repository()
 
 
 def test_a_move_racing_a_reassignment_never_records_a_release_the_lead_did_not_have(
@@ -37,7 +37,7 @@ def test_a_move_racing_a_reassignment_never_records_a_release_the_lead_did_not_h
 
     def reassigned_meanwhile(before: Lead, after: Lead, event: LeadEvent | None = None, **kw: Any) -> Lead:
         if before.lead_id == raced:  # a team lead gives it to B after the mass update read it
-            assign_manually(Repository(Settings.from_env()), ADMIN, raced, ["B"], MOVED_AT)
+            assign_manually(new_repository(), ADMIN, raced, ["B"], MOVED_AT)
         return real_save(before, after, event, **kw)
 
     monkeypatch.setattr(repo, "save_lead", reassigned_meanwhile)

@@ -14,7 +14,7 @@ from leadrouter.domain.leads import LeadStatus
 from leadrouter.domain.users import Caller
 from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead
 from leadrouter.logic.leads.cases import LeadEdit, delete_lead, edit_lead, restore_lead
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from tests.support.api import add_form_source
 from tests.support.builders import TENANT
 
@@ -24,7 +24,7 @@ WANTED = "phone#+84900000001"
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    return Repository(Settings.from_env())
+    return new_repository()
 
 
 @pytest.mark.parametrize("racers", [2, 8])
@@ -40,7 +40,7 @@ def test_leads_edited_to_one_phone_at_once_give_it_to_exactly_one(repo: Reposito
     barrier = threading.Barrier(racers)
 
     def edit(lead_id: str) -> str | None:
-        own_client = Repository(Settings.from_env())  # one client per thread, like separate Lambdas
+        own_client = new_repository()  # one client per thread, like separate Lambdas
         barrier.wait()
         try:
             edit_lead(own_client, ADMIN, lead_id, LeadEdit(phone="0900000001"), utc_now())
@@ -72,7 +72,7 @@ def test_a_restore_racing_a_new_enquiry_leaves_one_holder(repo: Repository) -> N
     barrier = threading.Barrier(2)
 
     def restore() -> str:
-        own_client = Repository(Settings.from_env())
+        own_client = new_repository()
         barrier.wait()
         try:
             restore_lead(own_client, ADMIN, old, utc_now())
@@ -81,7 +81,7 @@ def test_a_restore_racing_a_new_enquiry_leaves_one_holder(repo: Repository) -> N
         return "restored"
 
     def enquire() -> str:
-        own_client = Repository(Settings.from_env())
+        own_client = new_repository()
         barrier.wait()
         request = IntakeRequest(name="An", phone="0912345678", fields={"n": "2"})
         return submit_lead(own_client, source, request, utc_now()).lead_id

@@ -19,7 +19,6 @@ import yaml
 
 from functions.assign import app as assign_app
 from leadrouter.data.repository import Repository
-from leadrouter.data.sweep_queue import SweepQueue
 from leadrouter.domain.dispatch import DISPATCH_SHARDS, RECHECK_WINDOW, shard_of
 from leadrouter.domain.leads import LeadStatus
 from leadrouter.domain.rules import RuleKind
@@ -29,6 +28,7 @@ from leadrouter.logic.routing import scheduled
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import dispatch_tick, plan_tick, run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
+from leadrouter.runtime import new_repository, sweep_queue
 from leadrouter.settings import Settings
 from leadrouter_local.aws_endpoint import AwsEmulator
 from leadrouter_local.template import load_template
@@ -44,7 +44,7 @@ TICK = NOW + timedelta(minutes=1)
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    return Repository(Settings.from_env())
+    return new_repository()
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_a_tick_over_many_rules_orders_each_due_rule_once(repo: Repository, aws:
     due = _many_rules(repo, tenants=60, per_tenant=4, due_every=10)
     assert len({shard_of(f"t{t:03d}") for t in range(60)}) == DISPATCH_SHARDS
     # When the assign tick runs
-    plan = dispatch_tick(repo, SweepQueue(aws.refs["AssignQueue"]), "assign", TICK)
+    plan = dispatch_tick(repo, sweep_queue(aws.refs["AssignQueue"]), "assign", TICK)
     # Then each due rule got exactly one order, and no idle rule got any
     orders = [json.loads(m["Body"]) for m in _receive_all(aws.refs["AssignQueue"])]
     ordered = Counter((o["tenant_id"], o["rule_id"]) for o in orders)
@@ -186,7 +186,7 @@ def test_a_sweeper_failing_on_one_rule_fails_only_that_message(
     for tenant in ("acme", "globex", "initech"):
         seed(repo, rule(weights={"A": 1}, tenant_id=tenant))
         add_leads(repo, 4, tenant_id=tenant)
-    dispatch_tick(repo, SweepQueue(aws.refs["AssignQueue"]), "assign", TICK)
+    dispatch_tick(repo, sweep_queue(aws.refs["AssignQueue"]), "assign", TICK)
     client = FaultyClient(
         boto3.client("dynamodb"),
         lambda r: Fault.BEFORE if config_key(r) == "TENANT#globex/COUNTER#r-web#v1" else None,

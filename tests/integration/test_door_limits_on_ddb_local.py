@@ -22,10 +22,9 @@ import boto3
 import pytest
 
 from leadrouter import runtime
-from leadrouter.data.repository import Repository
 from leadrouter.domain.forms import FormDoor, FormSource
 from leadrouter.logic.intake.limits import WINDOW_SECONDS, DoorLimits, block_size
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from tests.support.api import FORM_KEY, add_form_source, call, event, frozen_api_clock
 
 NOW = datetime(2026, 12, 6, 22, 30, 10, tzinfo=UTC)
@@ -50,7 +49,7 @@ def test_containers_sharing_the_count_admit_only_the_sources_budget_in_total(
         web_form=FormDoor(rate_per_ip_per_minute=6000),
     )
     assert block_size(BUDGET) == 3
-    repos = [Repository(Settings.from_env()) for _ in range(CONTAINERS)]
+    repos = [new_repository() for _ in range(CONTAINERS)]
     containers = [DoorLimits(repo) for repo in repos]
     writes: list[str] = []  # the counter writes of all containers (list.append is atomic)
 
@@ -86,7 +85,7 @@ def test_containers_sharing_the_count_admit_only_the_sources_budget_in_total(
     assert len(writes) <= 9 + CONTAINERS * block_size(BUDGET) < BUDGET, writes
     # …and the next minute starts afresh (seen from a new container)
     later = datetime.fromtimestamp(window + WINDOW_SECONDS, UTC)
-    assert DoorLimits(Repository(Settings.from_env())).admit(source, "198.51.100.2", later) is None
+    assert DoorLimits(new_repository()).admit(source, "198.51.100.2", later) is None
 
 
 def test_forked_containers_posting_through_the_door_get_only_the_sources_budget(
@@ -96,7 +95,7 @@ def test_forked_containers_posting_through_the_door_get_only_the_sources_budget(
     # containers that each post 30 forms from their own IPs at once: each container's memory alone
     # would admit 26 (104 in total)
     add_form_source(
-        Repository(Settings.from_env()),
+        new_repository(),
         rate_per_minute=FORKED_BUDGET,
         web_form=FormDoor(rate_per_ip_per_minute=FORKED_POSTS),
     )

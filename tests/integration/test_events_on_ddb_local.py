@@ -18,6 +18,7 @@ import functions.publish.app as publish_app
 from leadrouter.data.repository import Repository
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.runtime import new_repository
 from leadrouter.settings import Settings
 from leadrouter_local.aws_endpoint import AwsEmulator
 from leadrouter_local.template import load_template
@@ -59,7 +60,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEmulator]:
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    return Repository(Settings.from_env())
+    return new_repository()
 
 
 def _publish(records: list[dict[str, Any]]) -> dict[str, Any]:

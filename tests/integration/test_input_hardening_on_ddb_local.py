@@ -15,14 +15,14 @@ import pytest
 
 from leadrouter.clock import to_iso
 from leadrouter.data.repository import Repository
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from tests.support.api import call_as, claims
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    repository = Repository(Settings.from_env())
+    repository = new_repository()
     seed(repository, rule(weights={"A": 1}))
     return repository
 

@@ -14,14 +14,14 @@ from leadrouter.domain.contacts import contact_keys
 from leadrouter.domain.leads import Lead
 from leadrouter.domain.pools import PoolSettings
 from leadrouter.logic.intake.new_leads import IntakeRequest, IntakeResult, submit_lead
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from tests.support.api import add_form_source, call_as
 from tests.support.builders import TENANT
 
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    return Repository(Settings.from_env())
+    return new_repository()
 
 
 def test_simultaneous_submissions_of_one_phone_create_exactly_one_lead(repo: Repository) -> None:
@@ -32,7 +32,7 @@ def test_simultaneous_submissions_of_one_phone_create_exactly_one_lead(repo: Rep
 
     def submit(i: int) -> IntakeResult:
         request = IntakeRequest(name=f"Khách {i}", phone=spellings[i])
-        own_client = Repository(Settings.from_env())  # one client per thread, like separate Lambdas
+        own_client = new_repository()  # one client per thread, like separate Lambdas
         barrier.wait()
         return submit_lead(own_client, source, request, utc_now())
 
@@ -55,7 +55,7 @@ def test_a_rotate_pool_stores_every_lead_it_answers_for_under_a_race(repo: Repos
     barrier = threading.Barrier(8)
 
     def submit(i: int) -> IntakeResult:
-        own_client = Repository(Settings.from_env())
+        own_client = new_repository()
         request = IntakeRequest(name=f"Khách {i}", phone="0912 345 678")
         barrier.wait()
         return submit_lead(own_client, source, request, utc_now())
@@ -81,7 +81,7 @@ def test_submissions_sharing_phones_and_emails_crosswise_never_split_a_contact(r
     barrier = threading.Barrier(8)
 
     def submit(i: int) -> IntakeResult:
-        own_client = Repository(Settings.from_env())
+        own_client = new_repository()
         request = IntakeRequest(name=f"Khách {i}", phone=phones[i % 2], email=emails[(i // 2) % 2])
         barrier.wait()
         return submit_lead(own_client, source, request, utc_now())
@@ -119,7 +119,7 @@ def test_an_edit_waits_out_a_phone_that_a_new_submission_is_claiming(repo: Repos
         real_put(self, lead)
 
     with patch.object(Repository, "put_new_lead", paused_put), ThreadPoolExecutor(max_workers=1) as pool:
-        own_client = Repository(Settings.from_env())
+        own_client = new_repository()
         binh = pool.submit(
             submit_lead, own_client, source, IntakeRequest(name="Bình", phone="0912 345 678"), utc_now()
         )

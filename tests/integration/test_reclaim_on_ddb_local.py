@@ -14,7 +14,7 @@ from leadrouter.domain.rules import RuleKind
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 
 LEASE = timedelta(minutes=3)
@@ -25,7 +25,7 @@ CARE_AT = ASSIGNED_AT + timedelta(minutes=30, seconds=30)
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    return Repository(Settings.from_env())
+    return new_repository()
 
 
 def _idle_leads(repo: Repository, count: int) -> list[Lead]:
@@ -67,7 +67,7 @@ def test_concurrent_care_is_never_overwritten_by_reclaim(repo: Repository) -> No
     # Given 400 idle leads, and A calling 200 of them while the reclaim sweep runs in another thread
     leads = _idle_leads(repo, 400)
     cared = [x.lead_id for x in leads[1::2]]
-    caller = Repository(Settings.from_env())
+    caller = new_repository()
     start = threading.Barrier(2)
     care_results: list[bool] = []
 
@@ -78,7 +78,7 @@ def test_concurrent_care_is_never_overwritten_by_reclaim(repo: Repository) -> No
     thread = threading.Thread(target=call_them)
     thread.start()
     start.wait()
-    run_sweeps(Repository(Settings.from_env()), "reclaim", sweep_idle_leads, RECLAIM_AT, LEASE)
+    run_sweeps(new_repository(), "reclaim", sweep_idle_leads, RECLAIM_AT, LEASE)
     thread.join()
     stored = {x.lead_id: x for x in repo.tenant_leads(TENANT)}
     # Then no recorded call was ever overwritten: whichever write came second saw the first.

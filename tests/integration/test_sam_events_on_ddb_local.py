@@ -15,7 +15,6 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -125,14 +124,9 @@ class Sam:
         return receiver
 
     def ses(self) -> SesOutbox:
-        """SES as the alert function's mailer reaches it (its boto3.client("sesv2"), recorded)."""
+        """SES as the alert function's mailer reaches it (the root's SESv2 client, recorded)."""
         outbox = SesOutbox()
-
-        def client(service: str, *args: Any, **kwargs: Any) -> Any:
-            assert service == "sesv2", service
-            return outbox
-
-        self.monkeypatch.setattr("leadrouter.data.mail.boto3", SimpleNamespace(client=client))
+        self.monkeypatch.setattr("leadrouter.runtime._ses", lambda endpoint: outbox)
         return outbox
 
     def invoke(self, rel: str, replace: dict[str, Any] | None = None) -> Any:

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from leadrouter import runtime
 from leadrouter.data.repository import Repository
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from tests.support.api import CRM, FORM_KEY, SOURCE_SECRET, Reply, add_form_source, call, call_as, event
 from tests.support.builders import TENANT
 from tests.support.forms import post_form
@@ -31,7 +31,7 @@ URLENCODED = {"Content-Type": "application/x-www-form-urlencoded", **JSON_ANSWER
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    repo = Repository(Settings.from_env())
+    repo = new_repository()
     add_form_source(repo, rate_per_minute=6000)
     return repo
 
@@ -275,7 +275,7 @@ def test_retries_and_releases_racing_after_a_captcha_rejection_make_one_lead(
     from leadrouter.domain.forms import CaptchaSettings, FormDoor
     from leadrouter_local.captcha_fake import FakeCaptcha
 
-    repo = Repository(Settings.from_env())
+    repo = new_repository()
     captcha = CaptchaSettings(provider="turnstile", site_key="site", secret="s3cret")
     add_form_source(repo, rate_per_minute=6000, web_form=FormDoor(captcha=captcha))
     sent = {"ho_ten": "Lê Thị Cúc", "so_dien_thoai": "0909123456"}

@@ -21,6 +21,7 @@ from leadrouter.logic.admin import aggregates as admin
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.sweeps import MAX_ATTEMPTS, RunReport
+from leadrouter.runtime import new_repository
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, lead, rule, seed
 from tests.support.faults import Fault, FaultyClient, appends_decision, lead_key
@@ -41,7 +42,7 @@ def _record(name: str, value: object) -> None:
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    return Repository(Settings.from_env())
+    return new_repository()
 
 
 def _tick(repo: Repository, minutes: int) -> RunReport:
@@ -67,7 +68,7 @@ def test_a_member_deactivated_during_a_2000_lead_sweep_holds_no_open_lead_after_
     # Given 2,000 due leads split 3:4:5 between A, B and C
     seed(repo, rule())
     add_leads(repo, 2000)
-    sweeper, api = Repository(Settings.from_env()), Repository(Settings.from_env())
+    sweeper, api = new_repository(), new_repository()
     # …and an admin who deactivates A (the API's use case) once the sweep has written 300 leads; the
     # sweep's writers wait at that point until the API has listed A's leads, then both run on together
     started, listed = threading.Event(), threading.Event()

@@ -23,6 +23,7 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.webhooks import DeliveryStatus
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
+from leadrouter.runtime import new_repository
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, verify
 from leadrouter_local.aws_endpoint import AwsEmulator
@@ -94,7 +95,7 @@ def test_every_assigned_lead_reaches_every_subscribed_webhook_despite_a_killed_s
     aws: AwsEmulator,
     receivers: Callable[..., Receiver],
 ) -> None:
-    repo = Repository(Settings.from_env())
+    repo = new_repository()
     # Given two webhooks of the tenant (W1: assignments; W2: everything), a dead one (W3: always 500),
     # another tenant's (W4), and 12 due leads of each tenant
     crm, bot, dead, other = receivers(200), receivers(200), receivers(500), receivers(200)

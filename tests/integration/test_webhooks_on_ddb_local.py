@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
 from leadrouter.logic.events.webhooks import Outcome, deliver
+from leadrouter.runtime import new_repository
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, verify
 from tests.support.webhooks import Receiver, assigned, receiver_factory, webhook
@@ -37,7 +37,7 @@ def settings(ddb_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Set
 def test_concurrent_copies_of_one_delivery_post_once(settings: Settings, receivers: Callable[..., Receiver]):
     # Given a webhook and eight copies of one delivery message (different SQS message ids)
     receiver = receivers(200)
-    repo = Repository(settings)
+    repo = new_repository(settings)
     repo.create_webhook(webhook(receiver.url), SECRET)
     request = DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned())
     start = threading.Barrier(COPIES)
@@ -62,7 +62,7 @@ def test_concurrent_copies_of_one_delivery_post_once(settings: Settings, receive
 def test_one_delivery_costs_milliseconds(settings: Settings, receivers: Callable[..., Receiver]):
     # Given a webhook on a local receiver
     receiver = receivers(200)
-    repo = Repository(settings)
+    repo = new_repository(settings)
     repo.create_webhook(webhook(receiver.url), SECRET)
     repo.subscriptions("acme")  # warm the container's cache, as a warm Lambda has it
 

@@ -42,7 +42,7 @@ from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from leadrouter.logic.routing.sweeps import RunReport
 from leadrouter.logic.routing.unrouted import sweep_unrouted
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from tests.support.builders import TENANT, lead, rule, seed, staff
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -147,7 +147,7 @@ class Simulation:
 
 @pytest.fixture
 def repo(ddb_tables: dict[str, str]) -> Repository:
-    return Repository(Settings.from_env())
+    return new_repository()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from leadrouter.data import sweep_queue
+from leadrouter import runtime
 from leadrouter_local.template import load_template
 from tests.support.lambda_context import FakeContext
 from tests.support.webhooks import sqs_event
@@ -77,7 +77,7 @@ def sweep_queues(monkeypatch: pytest.MonkeyPatch) -> SweepQueues:
     monkeypatch.setenv("DISPATCH_QUEUE_URL", urls["DispatchQueue"])
     monkeypatch.setenv("ASSIGN_QUEUE_URL", urls["AssignQueue"])
     monkeypatch.setenv("RECLAIM_QUEUE_URL", urls["ReclaimQueue"])
-    sweep_queue.sweep_queue.cache_clear()
+    runtime.sweep_queue.cache_clear()
     return SweepQueues(
         client,
         urls["AssignQueue"],

@@ -29,14 +29,13 @@ from functions.dispatch import app as dispatch_app
 from functions.publish import app as publish_app
 from functions.reclaim import app as reclaim_app
 from leadrouter.clock import utc_now
-from leadrouter.data.repository import Repository
 from leadrouter.domain.events import LeadEscalated
 from leadrouter.domain.leads import Lead
 from leadrouter.domain.rules import RuleKind
 from leadrouter.domain.tenants import Tenant
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.dispatch import run_sweeps
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from leadrouter_local.template import create_tables, table_env
 from tests.support.api import ADMIN, CRM, add_form_source, call, event
 from tests.support.builders import TENANT, add_leads, rule, seed, staff
@@ -91,7 +90,7 @@ class Scenarios:
         self.patch = patch
         self.webhook_queues = create_queues(patch)
         self.sweep_queues = sweep_queues(patch)
-        self.repo = Repository(Settings.from_env())
+        self.repo = new_repository()
         self.now = utc_now()
 
     @staticmethod

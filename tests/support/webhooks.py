@@ -233,9 +233,7 @@ def create_queues(monkeypatch: pytest.MonkeyPatch) -> Queues:
     monkeypatch.setenv("WEBHOOK_DELIVERY_QUEUE_URL", url)
     monkeypatch.setenv("WEBHOOKS_ALLOW_LOCAL", "1")
     monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "0.5")
-    monkeypatch.setattr(
-        "leadrouter.data.webhook_queue._queue", lambda queue_url: DeliveryQueue(queue_url, spy)
-    )
+    monkeypatch.setattr("leadrouter.runtime._delivery_queue", lambda queue_url: DeliveryQueue(queue_url, spy))
     return Queues(events=events, delivery=url, dead=dead, spy=spy, client=client)
 
 

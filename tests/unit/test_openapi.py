@@ -11,7 +11,7 @@ import pytest
 from leadrouter.api.app import create_app
 from leadrouter.api.contract import EXAMPLES
 from leadrouter.data.repository import Repository
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from leadrouter_local.openapi import SPEC_PATH, render
 from leadrouter_local.template import functions, load_template
 from tests.support.api import FORM_KEY, add_form_source, call, event
@@ -312,7 +312,7 @@ def test_swagger_from_the_stage_calls_the_stage_with_the_completed_contract() ->
 
 def test_the_request_examples_work_on_the_demo_tenant(moto_tables: dict[str, str]) -> None:
     # Given a tenant like make run's demo one (staff A, B, C; a form source on pool web)
-    repo = Repository(Settings.from_env())
+    repo = new_repository()
     seed(repo, rule(weights={"A": 3, "B": 4, "C": 5}))
     add_form_source(repo)
     admin = {"sub": "u", "custom:tenant_id": TENANT, "custom:role": "admin"}

@@ -22,9 +22,8 @@ from typing import Any
 import pytest
 
 from leadrouter.api.auth import claims_of
-from leadrouter.data.repository import Repository
 from leadrouter.demo_auth import DEMO_TOKENS
-from leadrouter.settings import Settings
+from leadrouter.runtime import new_repository
 from leadrouter_local.apigw import proxy_event
 from leadrouter_local.sam_ddb import DEFAULT_PORT, EVENTS_DIR
 from leadrouter_local.scheduler import scheduler_input
@@ -207,7 +206,7 @@ def _endpoint_of_repository(monkeypatch: pytest.MonkeyPatch, value: str | None) 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-1")
     monkeypatch.setenv("LEADS_TABLE", "L")
     monkeypatch.setenv("CONFIG_TABLE", "C")
-    endpoint: str = Repository(Settings.from_env())._client.meta.endpoint_url
+    endpoint: str = new_repository()._client.meta.endpoint_url
     return endpoint
 
 

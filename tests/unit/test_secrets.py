@@ -60,7 +60,7 @@ def queues(moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Queu
 
 @pytest.fixture
 def kms_box(moto_tables: dict[str, str]) -> KmsSecretBox:
-    return KmsSecretBox(os.environ["SECRETS_KEY_ID"])
+    return KmsSecretBox(os.environ["SECRETS_KEY_ID"], boto3.client("kms", region_name="ap-southeast-1"))
 
 
 @pytest.fixture

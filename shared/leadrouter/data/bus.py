@@ -8,18 +8,13 @@ that carried it is retried by Lambda (same event ids: receivers dedupe).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadrouter.domain.events import EVENT_SOURCE, DomainEvent
+from leadrouter.domain.events import EVENT_SOURCE, DomainEvent, PublishResult
 
 #: PutEvents' limit of entries per call.
 MAX_ENTRIES = 10
@@ -38,28 +33,19 @@ def entry(event: DomainEvent, bus_name: str) -> dict[str, Any]:
     }
 
 
-@dataclass
-class PublishResult:
-    published: list[str] = field(default_factory=list)
-    #: event id → the last error code (PutEvents' ErrorCode, or the exception's name for a failed call)
-    failed: dict[str, str] = field(default_factory=dict)
-
-
 class EventBus:
-    """One bus; thread-safe (it holds only a boto3 client)."""
+    """One bus on an EventBridge client (``runtime.event_bus``); thread-safe (it holds only the client)."""
 
     def __init__(
         self,
         name: str,
-        client: Any | None = None,
+        client: Any,
         *,
         attempts: int = ATTEMPTS,
         pause: Callable[[int], None] | None = None,
     ) -> None:
         self.name = name
-        self._client = client or boto3.client(
-            "events", config=Config(retries={"mode": "standard", "max_attempts": 3})
-        )
+        self._client = client
         self._attempts = attempts
         self._pause = pause or (lambda attempt: time.sleep(0.05 * 2**attempt))
 
@@ -100,16 +86,3 @@ def _error_code(error: Exception) -> str:
     if isinstance(error, ClientError):
         return str(error.response.get("Error", {}).get("Code") or type(error).__name__)
     return type(error).__name__
-
-
-@cache
-def _bus(name: str, endpoint: str | None) -> EventBus:
-    return EventBus(name)
-
-
-def event_bus() -> EventBus:
-    """The bus of this container, reused by warm invocations (keyed on the env tests point elsewhere)."""
-    name = os.environ.get("EVENT_BUS_NAME")
-    if not name:
-        raise RuntimeError("missing environment variable EVENT_BUS_NAME (set by template.yaml)")
-    return _bus(name, os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE") or os.environ.get("AWS_ENDPOINT_URL"))

@@ -7,9 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
@@ -85,11 +83,8 @@ def owner_partition(tenant_id: str, staff_id: str) -> str:
 class Store:
     """The client and table names every store uses. Thread-safe (it holds only a boto3 client)."""
 
-    def __init__(self, settings: Settings, client: Any | None = None) -> None:
-        retries: Any = {"mode": "standard", "max_attempts": 6}
-        self._client = client or boto3.client(
-            "dynamodb", config=Config(retries=retries, max_pool_connections=16)
-        )
+    def __init__(self, settings: Settings, client: Any) -> None:
+        self._client = client  # DynamoDB, from runtime (its retries and pool are set there)
         self._leads = settings.leads_table
         self._config = settings.config_table
         self._events = settings.events_table

@@ -34,6 +34,7 @@ from botocore.exceptions import ClientError
 from leadrouter.clock import to_iso
 from leadrouter.data.attribution import FILTER_PATHS, FIRST_ATTR, LATEST_ATTR
 from leadrouter.data.contacts import ClaimChange, Tag, claim_operations, explain_cancellation, is_cancellation
+from leadrouter.data.cursors import Cursor, lead_cursor, lead_start_key
 from leadrouter.data.items import (
     BATCH_GET_LIMIT,
     Item,
@@ -436,9 +437,9 @@ class LeadStore(ScopeStore):
         received_to: datetime | None,
         filters: Mapping[str, str],
         limit: int,
-        start: PageKey = None,
+        start: Cursor | None = None,
         max_evaluated: int = 2000,
-    ) -> tuple[list[Lead], PageKey]:
+    ) -> tuple[list[Lead], Cursor | None]:
         """A page of a tenant's leads, newest first, filtered; a Query on the key, never a Scan.
 
         Lead ids begin with their receipt time, so a date range is a key range. With an ``owner`` filter
@@ -450,8 +451,10 @@ class LeadStore(ScopeStore):
         high = id_floor(received_to) + "~" if received_to else "L~"
         wanted = dict(filters)
         owner = wanted.pop("owner", None)
+        key = lead_start_key(start, tenant_id, owner, low, high)
         if owner is not None:
-            return self._owner_page(tenant_id, owner, low, high, wanted, limit, start, max_evaluated)
+            page, last = self._owner_page(tenant_id, owner, low, high, wanted, limit, key, max_evaluated)
+            return page, lead_cursor(last)
         names: dict[str, str] = {}
         values = expr_values(low=low, high=high, t=tenant_id)
         clauses: list[str] = []
@@ -476,14 +479,14 @@ class LeadStore(ScopeStore):
             kwargs["Limit"] = (
                 min(limit - len(found), max_evaluated - evaluated) if clauses else limit - len(found)
             )
-            if start:
-                kwargs["ExclusiveStartKey"] = start
+            if key:
+                kwargs["ExclusiveStartKey"] = key
             response = self._client.query(**kwargs)
             found += [lead_from_item(from_item(raw)) for raw in response.get("Items", [])]
             evaluated += int(response.get("ScannedCount", 0))
-            start = response.get("LastEvaluatedKey")
-            if start is None or len(found) >= limit or evaluated >= max_evaluated:
-                return found, start
+            key = response.get("LastEvaluatedKey")
+            if key is None or len(found) >= limit or evaluated >= max_evaluated:
+                return found, lead_cursor(key)
 
     def _owner_page(
         self,

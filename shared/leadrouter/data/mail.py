@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
-
 
 class SesMailer:
     """Sends one plain-text message to up to 50 addresses (SES's limit per message; alerts have ≤ 10)."""
 
-    def __init__(self, sender: str, client: Any | None = None) -> None:
+    def __init__(self, sender: str, client: Any) -> None:
         self._sender = sender
-        self._client = client or boto3.client("sesv2")
+        self._client = client  # SESv2, from runtime.mailer
 
     def send(self, to: Sequence[str], subject: str, text: str) -> None:
         self._client.send_email(

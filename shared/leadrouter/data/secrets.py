@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from leadrouter.data.cache import SettingsCache
@@ -57,12 +55,9 @@ def _unwrap(sealed: str, prefix: str) -> bytes:
 class KmsSecretBox:
     """Seals with ``kms:Encrypt`` and opens with ``kms:Decrypt`` under one key (its id or ARN)."""
 
-    def __init__(self, key_id: str, client: Any | None = None) -> None:
+    def __init__(self, key_id: str, client: Any) -> None:
         self._key_id = key_id
-        retries: Any = {"mode": "standard", "max_attempts": 4}
-        self._client = client or boto3.client(
-            "kms", config=Config(retries=retries, connect_timeout=2, read_timeout=3)
-        )
+        self._client = client  # KMS, from runtime.secret_box
         self._opened = SettingsCache(ttl=OPENED_TTL)
 
     def seal(self, plaintext: str, context: SecretContext) -> str:

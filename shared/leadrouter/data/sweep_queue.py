@@ -1,18 +1,12 @@
 """The scheduled path's queues: DispatchQueue (one message per shard per tick) and the sweep queues
 (AssignQueue, ReclaimQueue: one message per rule with work).
-
-boto3 is created without an endpoint, so ``AWS_ENDPOINT_URL_SQS`` (the local stack) is honoured.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from typing import Any
-
-import boto3
-from botocore.config import Config
 
 from leadrouter.data.webhook_queue import SEND_BATCH_LIMIT, QueueError
 from leadrouter.domain.dispatch import ShardOrder, SweepOrder, UnroutedOrder
@@ -24,15 +18,13 @@ Order = ShardOrder | SweepOrder | UnroutedOrder
 
 
 class SweepQueue:
-    def __init__(self, queue_url: str, client: Any | None = None) -> None:
+    def __init__(self, queue_url: str, client: Any) -> None:
         if not queue_url:
             raise RuntimeError(
                 "a queue URL is not set (template.yaml sets DISPATCH/ASSIGN/RECLAIM_QUEUE_URL)"
             )
         self.queue_url = queue_url
-        self._client = client or boto3.client(
-            "sqs", config=Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=16)
-        )
+        self._client = client  # SQS with a pool for SEND_THREADS, from runtime.sweep_queue
 
     def send(self, orders: Sequence[Order]) -> int:
         """Send every order, ten per SendMessageBatch, in parallel; returns how many were sent.
@@ -57,9 +49,3 @@ class SweepQueue:
             if not entries:
                 return 0
         return len(entries)
-
-
-@cache
-def sweep_queue(url: str) -> SweepQueue:
-    """The container's one client per queue URL."""
-    return SweepQueue(url)

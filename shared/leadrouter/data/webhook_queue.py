@@ -3,20 +3,14 @@
 Each message's ``MessageGroupId`` is its tenant: on a standard queue that makes it an SQS fair queue,
 which receives the other tenants' messages first while one tenant has a backlog or takes a
 disproportionate share of the processing time (a slow endpoint); it orders nothing.
-
-boto3 is created without an endpoint, so ``AWS_ENDPOINT_URL_SQS`` (the local stack) is honoured.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
-import boto3
-
 from leadrouter.domain.webhooks import DeliveryRequest
-from leadrouter.settings import Settings
 
 SEND_BATCH_LIMIT = 10
 
@@ -26,11 +20,11 @@ class QueueError(RuntimeError):
 
 
 class DeliveryQueue:
-    def __init__(self, queue_url: str, client: Any | None = None) -> None:
+    def __init__(self, queue_url: str, client: Any) -> None:
         if not queue_url:
             raise RuntimeError("WEBHOOK_DELIVERY_QUEUE_URL is not set (template.yaml sets it)")
         self.queue_url = queue_url
-        self._client = client or boto3.client("sqs")
+        self._client = client  # SQS, from runtime.delivery_queue
 
     def send(self, requests: Sequence[DeliveryRequest]) -> None:
         """SendMessageBatch in tens; entries SQS refused are sent once more, then QueueError.
@@ -57,13 +51,3 @@ class DeliveryQueue:
         self._client.change_message_visibility(
             QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(seconds)
         )
-
-
-@cache
-def _queue(url: str) -> DeliveryQueue:
-    return DeliveryQueue(url)
-
-
-def delivery_queue(settings: Settings | None = None) -> DeliveryQueue:
-    """The container's one queue client (per URL)."""
-    return _queue((settings or Settings.from_env()).webhook_delivery_queue_url)

@@ -21,9 +21,9 @@ from botocore.exceptions import ClientError
 
 from leadrouter.clock import to_iso
 from leadrouter.data.cache import SETTINGS_CACHE
+from leadrouter.data.cursors import Cursor, delivery_cursor, delivery_start_key
 from leadrouter.data.items import (
     Item,
-    PageKey,
     Store,
     expr_values,
     from_item,
@@ -69,7 +69,7 @@ def log_key(request: DeliveryRequest) -> dict[str, str]:
 
 
 class WebhookStore(Store):
-    def __init__(self, settings: Settings, client: Any | None = None) -> None:
+    def __init__(self, settings: Settings, client: Any) -> None:
         super().__init__(settings, client)
         self._deliveries = settings.deliveries_table
 
@@ -248,9 +248,10 @@ class WebhookStore(Store):
         return _delivery(item) if item else None
 
     def list_deliveries(
-        self, tenant_id: str, webhook_id: str, *, limit: int, start: PageKey = None
-    ) -> tuple[list[Delivery], PageKey]:
+        self, tenant_id: str, webhook_id: str, *, limit: int, start: Cursor | None = None
+    ) -> tuple[list[Delivery], Cursor | None]:
         """One page of a webhook's log, newest event first."""
+        key = delivery_start_key(start, tenant_id, webhook_id)
         kwargs: dict[str, Any] = {
             "TableName": self._deliveries,
             "KeyConditionExpression": "pk = :pk",
@@ -258,11 +259,11 @@ class WebhookStore(Store):
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if start:
-            kwargs["ExclusiveStartKey"] = start
+        if key:
+            kwargs["ExclusiveStartKey"] = key
         response = self._client.query(**kwargs)
         found = (_delivery(from_item(raw)) for raw in response.get("Items", []))
-        return [d for d in found if d is not None], response.get("LastEvaluatedKey")
+        return [d for d in found if d is not None], delivery_cursor(response.get("LastEvaluatedKey"))
 
 
 def _webhook(item: Item) -> Webhook | None:

@@ -13,6 +13,7 @@ Each type has a versioned JSON Schema (``docs/events/``); a breaking change bump
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -185,3 +186,13 @@ def _common(lead: Lead, n: int, at: datetime) -> dict[str, object]:
         "campaign": lead.campaign,
         "source": lead.source,
     }
+
+
+@dataclass
+class PublishResult:
+    """What a bus did with a batch of events: a failed event's stream record is retried, so its id and
+    reason are kept (the reason is the bus's error code, or the exception's name for a failed call)."""
+
+    published: list[str] = field(default_factory=list)
+    #: event id → the last error code
+    failed: dict[str, str] = field(default_factory=dict)

@@ -16,8 +16,6 @@ from leadrouter.api.context import (
     PathIdent,
     caller_of,
     check_order,
-    decode_cursor,
-    encode_cursor,
     now,
 )
 from leadrouter.api.contract import answers
@@ -168,16 +166,11 @@ def list_leads(
         found = [x for x in found if logic.first_touch_matches(x.lead, filters)]
         items = [LeadOut.of(x.lead, x.reason, x.expected_at) for x in found]
         return LeadPage(items=items, cursor=None)
-    # the listing runs on the owner_idle index for an owner filter, and for staff always (their own)
-    owner = (caller.staff_id or "") if caller.role == "staff" else assignee
-    start = decode_cursor(
-        cursor, caller.tenant_id, owner=owner, received_from=received_from, received_to=received_to
-    )
     repo = repository()
-    leads, next_key = logic.list_leads(repo, caller, filters, received_from, received_to, limit, start)
+    leads, next_page = logic.list_leads(repo, caller, filters, received_from, received_to, limit, cursor)
     clocks = logic.reclaim_clocks(repo, caller.tenant_id, leads, now())
     items = [LeadOut.of(x, clock=clocks.get(x.lead_id)) for x in leads]
-    return LeadPage(items=items, cursor=encode_cursor(next_key))
+    return LeadPage(items=items, cursor=next_page)
 
 
 @router.get(

@@ -5,10 +5,6 @@ The signing secret is returned once, by ``POST /webhooks``; it is stored sealed 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -18,12 +14,9 @@ from pydantic import BaseModel, Field
 
 from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathIdent, caller_of, now
 from leadrouter.api.contract import answers
-from leadrouter.data.repository import PageKey
-from leadrouter.data.webhook_queue import delivery_queue
-from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.webhooks import SCHEDULE, Delivery, Webhook
 from leadrouter.logic.events import webhooks as logic
-from leadrouter.runtime import repository, secret_box
+from leadrouter.runtime import delivery_queue, repository, secret_box
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER
 
@@ -124,9 +117,8 @@ def list_deliveries(
     cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, description=CURSOR_DOC)] = None,
 ) -> DeliveryPage:
     caller = caller_of(router, "admin")
-    start = _decode(cursor, caller.tenant_id, webhook_id)
-    items, last = logic.list_deliveries(repository(), caller, webhook_id, limit=limit, start=start)
-    return DeliveryPage(items=items, cursor=_encode(last))
+    items, next_page = logic.list_deliveries(repository(), caller, webhook_id, limit=limit, start=cursor)
+    return DeliveryPage(items=items, cursor=next_page)
 
 
 @router.post(
@@ -147,25 +139,3 @@ def send_test(webhook_id: PathIdent) -> Response[TestQueued]:
         content_type=content_types.APPLICATION_JSON,
         body=TestQueued(webhook_id=request.webhook_id, event_id=request.event_id),
     )
-
-
-_SORT_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[A-Za-z0-9_.:-]{1,80}$")
-
-
-def _encode(key: PageKey) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps({"s": key["sk"]["S"]}).encode()).decode()
-
-
-def _decode(cursor: str | None, tenant_id: str, webhook_id: str) -> PageKey:
-    """A cursor back to a start key, rebuilt with the caller's tenant and the path's webhook."""
-    if not cursor:
-        return None
-    try:
-        sk = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))["s"]
-        if not isinstance(sk, str) or not _SORT_KEY.match(sk):
-            raise ValueError
-    except (binascii.Error, UnicodeError, ValueError, KeyError, TypeError) as error:
-        raise InvalidInput("bad cursor", {"cursor": "not a cursor this API returned"}) from error
-    return {"pk": {"S": f"{tenant_id}#{webhook_id}"}, "sk": {"S": sk}}

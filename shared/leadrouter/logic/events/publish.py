@@ -17,9 +17,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from pydantic import ValidationError
 
-from leadrouter.data.bus import PublishResult
 from leadrouter.data.stream import lead_from_image
-from leadrouter.domain.events import DomainEvent, events_of_change
+from leadrouter.domain.events import DomainEvent, PublishResult, events_of_change
 from leadrouter.observability import logger, metrics
 
 

@@ -37,7 +37,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadrouter.clock import utc_now
-from leadrouter.data.repository import PageKey, Repository
+from leadrouter.data.cursors import Cursor
+from leadrouter.data.repository import Repository
 from leadrouter.data.webhooks import Subscription
 from leadrouter.domain.base import Name
 from leadrouter.domain.errors import InvalidInput, NotFound, RateLimited, Unavailable
@@ -171,8 +172,8 @@ def delete_webhook(repo: Repository, caller: Caller, webhook_id: str) -> None:
 
 
 def list_deliveries(
-    repo: Repository, caller: Caller, webhook_id: str, *, limit: int, start: PageKey = None
-) -> tuple[list[Delivery], PageKey]:
+    repo: Repository, caller: Caller, webhook_id: str, *, limit: int, start: Cursor | None = None
+) -> tuple[list[Delivery], Cursor | None]:
     get_webhook(repo, caller, webhook_id)
     return repo.list_deliveries(caller.tenant_id, webhook_id, limit=limit, start=start)
 

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from leadrouter.data.repository import PageKey, Repository
+from leadrouter.data.cursors import Cursor
+from leadrouter.data.repository import Repository
 from leadrouter.domain.base import Name, omissible
 from leadrouter.domain.contacts import (
     EMAIL_SCHEMA,
@@ -383,8 +384,8 @@ def list_leads(
     received_from: datetime | None,
     received_to: datetime | None,
     limit: int,
-    cursor: PageKey,
-) -> tuple[list[Lead], PageKey]:
+    cursor: Cursor | None,
+) -> tuple[list[Lead], Cursor | None]:
     """A page of the leads the caller may see. Staff see only theirs: the owner filter is forced."""
     if caller.role == "staff":
         if filters.get("owner") not in (None, caller.staff_id):

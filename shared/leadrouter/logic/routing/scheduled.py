@@ -16,7 +16,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import Field, TypeAdapter
 
 from leadrouter.clock import utc_now
-from leadrouter.data.sweep_queue import sweep_queue
 from leadrouter.domain.dispatch import ShardOrder, SweepOrder, UnroutedOrder
 from leadrouter.logic.routing import dispatch
 from leadrouter.logic.routing.dispatch import TickPlan, run_order
@@ -24,7 +23,7 @@ from leadrouter.logic.routing.instant import ArrivalSweeper
 from leadrouter.logic.routing.sweeps import SweepFn, SweepReport, default_owner
 from leadrouter.logic.routing.unrouted import UnroutedReport
 from leadrouter.observability import logger, metrics
-from leadrouter.runtime import repository
+from leadrouter.runtime import repository, sweep_queue
 from leadrouter.settings import Settings
 
 SHARD_ORDER = TypeAdapter(ShardOrder)
