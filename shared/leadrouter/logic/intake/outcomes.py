@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.submissions import Check, CheckResult, Submission, SubmissionStatus
-from leadrouter.logic.intake.new_leads import IntakeResult
+from leadrouter.logic.intake.new_leads import IntakeResult, current_answer
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,29 @@ def resolved(repo: Repository, records: Sequence[Submission]) -> list[Submission
             record = record.model_copy(update=update)
         found.append(record)
     return found
+
+
+def stored_outcome(repo: Repository, record: Submission) -> Outcome:
+    if record.status is SubmissionStatus.REJECTED:
+        return rejected_outcome(record)
+    answer = IntakeResult.model_validate(record.answer) if record.answer else None
+    if answer is not None and record.status is not SubmissionStatus.SPAM:
+        answer = current_answer(repo, record.tenant_id, answer)
+    return Outcome(record.submission_id, record.status, answer=answer, redirect=redirect_of(record.fields))
+
+
+def rejected_outcome(record: Submission) -> Outcome:
+    saved = record.answer or {}
+    problems = {str(k): str(v) for k, v in (saved.get("problems") or {}).items()}
+    return Outcome(
+        record.submission_id,
+        SubmissionStatus.REJECTED,
+        problems=problems,
+        message=str(saved.get("message") or "this submission cannot become a lead as sent"),
+        http_status=int(saved.get("http_status") or 422),
+    )
+
+
+def redirect_of(pairs: Sequence[tuple[str, str]]) -> str | None:
+    """The sender's own ``_next`` redirect request (the door checks it against the allow-list)."""
+    return next((v.strip() for k, v in pairs if k == "_next" and v.strip()), None)

@@ -15,7 +15,7 @@ What differs between source types (reading, the sender's id, screening, mapping)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -53,9 +53,15 @@ from leadrouter.domain.submissions import (
 )
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
 from leadrouter.logic.intake.adapters.base import Arrival, Verifier
-from leadrouter.logic.intake.adapters.web_form import SECRET_FIELDS
-from leadrouter.logic.intake.new_leads import IntakeResult, current_answer, submit_lead
-from leadrouter.logic.intake.outcomes import UNFINISHED, Outcome, resolved
+from leadrouter.logic.intake.new_leads import IntakeResult, submit_lead
+from leadrouter.logic.intake.outcomes import (
+    UNFINISHED,
+    Outcome,
+    redirect_of,
+    rejected_outcome,
+    resolved,
+    stored_outcome,
+)
 from leadrouter.observability import logger, metrics
 
 #: How long a sender is asked to wait when the submissions table cannot take the record (throttled,
@@ -152,7 +158,7 @@ class _Intake:
             return self._again(first, arrival, now)
         if record.status is SubmissionStatus.REJECTED:  # unreadable or too large: refused as sent
             metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
-            return _rejected_outcome(record)
+            return rejected_outcome(record)
         return self._process(record, arrival, now)
 
     def _record_of(self, arrival: Arrival, now: datetime) -> tuple[Submission, str | None]:
@@ -193,9 +199,7 @@ class _Intake:
             channel=arrival.channel,
             content_type=(arrival.content_type or "")[:200] or None,
             fields=bounded(pairs) if size > MAX_STORED_BYTES else list(pairs),
-            headers={
-                k: without_secrets(v, SECRET_FIELDS, arrival.secrets) for k, v in arrival.headers.items()
-            },
+            headers={k: without_secrets(v, frozenset(), arrival.secrets) for k, v in arrival.headers.items()},
             client_ip=arrival.client_ip,
             checks=adapter.unscreened(source),
             truncated=size > MAX_STORED_BYTES,
@@ -232,7 +236,7 @@ class _Intake:
         if earlier is not None:
             return self._again(earlier, arrival, now)
         if conflict.status is SubmissionStatus.REJECTED:
-            return _rejected_outcome(conflict)
+            return rejected_outcome(conflict)
         return self._process(conflict, arrival, now)
 
     def _again(self, first: Submission, arrival: Arrival, now: datetime) -> Outcome:
@@ -247,12 +251,12 @@ class _Intake:
             if first.answer is not None and first.status in FINAL:  # its lead exists: read just now
                 answer = IntakeResult.model_validate(first.answer)
                 return Outcome(
-                    first.submission_id, first.status, answer=answer, redirect=_redirect_of(first.fields)
+                    first.submission_id, first.status, answer=answer, redirect=redirect_of(first.fields)
                 )
         if first.status is SubmissionStatus.REJECTED and not _refused_as_sent(first):
             return self._process(first, arrival, now, repeat=True)
         if first.status in FINAL:
-            return _stored_outcome(self.repo, first)
+            return stored_outcome(self.repo, first)
         # received (in flight, or crashed) or failed: finishing it is safe, it can only make its one
         # lead. At the first copy's time: every copy then makes the same lead, or the same event.
         return self._process(first, arrival, first.received_at, repeat=True)
@@ -278,7 +282,7 @@ class _Intake:
             return _spam(repo, record, checks, screened.reason)
         if screened.verdict == "unavailable":
             _finish(repo, record, SubmissionStatus.FAILED, reason=screened.reason, checks=checks)
-            raise Unavailable("the CAPTCHA check is unavailable right now; try again", retry_after=10)
+            raise Unavailable(screened.message, retry_after=10)
         if record.conflicts_with is not None:
             named = "Idempotency-Key" if arrival.sender_id else "submission_id"
             return _reject(
@@ -325,38 +329,12 @@ class _Intake:
                 "submission": record.submission_id,
             },
         )
-        return Outcome(record.submission_id, status, answer=result, redirect=_redirect_of(record.fields))
+        return Outcome(record.submission_id, status, answer=result, redirect=redirect_of(record.fields))
 
 
 def _refused_as_sent(record: Submission) -> bool:
     """Rejected for the body itself (unreadable, too large): the same body is refused the same way."""
     return (record.reason or "").startswith(("malformed:", "too_large:"))
-
-
-def _stored_outcome(repo: Repository, record: Submission) -> Outcome:
-    if record.status is SubmissionStatus.REJECTED:
-        return _rejected_outcome(record)
-    answer = IntakeResult.model_validate(record.answer) if record.answer else None
-    if answer is not None and record.status is not SubmissionStatus.SPAM:
-        answer = current_answer(repo, record.tenant_id, answer)
-    return Outcome(record.submission_id, record.status, answer=answer, redirect=_redirect_of(record.fields))
-
-
-def _rejected_outcome(record: Submission) -> Outcome:
-    saved = record.answer or {}
-    problems = {str(k): str(v) for k, v in (saved.get("problems") or {}).items()}
-    return Outcome(
-        record.submission_id,
-        SubmissionStatus.REJECTED,
-        problems=problems,
-        message=str(saved.get("message") or "this submission cannot become a lead as sent"),
-        http_status=int(saved.get("http_status") or 422),
-    )
-
-
-def _redirect_of(pairs: Sequence[tuple[str, str]]) -> str | None:
-    """The sender's own ``_next`` redirect request (the door checks it against the allow-list)."""
-    return next((v.strip() for k, v in pairs if k == "_next" and v.strip()), None)
 
 
 def _finish(
@@ -391,7 +369,7 @@ def _reject(
     )
     metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
     logger.info("submission rejected", extra={"submission": record.submission_id, "reason": reason[:200]})
-    return _rejected_outcome(finished.model_copy(update={"answer": answer}))
+    return rejected_outcome(finished.model_copy(update={"answer": answer}))
 
 
 def _spam(repo: Repository, record: Submission, checks: dict[Check, CheckResult], reason: str) -> Outcome:
@@ -410,5 +388,5 @@ def _spam(repo: Repository, record: Submission, checks: dict[Check, CheckResult]
     metrics.add_metric(name="SubmissionsSpam", unit="Count", value=1)
     logger.info("submission is spam", extra={"submission": record.submission_id, "reason": reason})
     return Outcome(
-        record.submission_id, SubmissionStatus.SPAM, answer=answer, redirect=_redirect_of(record.fields)
+        record.submission_id, SubmissionStatus.SPAM, answer=answer, redirect=redirect_of(record.fields)
     )

@@ -88,6 +88,8 @@ class Screening:
     problems: Mapping[str, str] = field(default_factory=dict)
     http_status: int = 422
     reason: str = ""
+    #: For ``unavailable``: what the sender is told (it retries).
+    message: str = ""
 
 
 class SourceAdapter(Protocol):

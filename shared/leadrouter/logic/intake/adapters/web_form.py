@@ -155,7 +155,8 @@ class WebFormAdapter:
         )
         if not verdict.ok and verdict.reason == "unavailable":
             checks[Check.CAPTCHA] = CheckResult.NOT_RUN
-            return Screening("unavailable", checks, reason="captcha_unavailable")
+            message = "the CAPTCHA check is unavailable right now; try again"
+            return Screening("unavailable", checks, reason="captcha_unavailable", message=message)
         checks[Check.CAPTCHA] = CheckResult.PASSED if verdict.ok else CheckResult.FAILED
         if not verdict.ok:
             problem = {"captcha": f"verification {verdict.reason}; please try again"}
