@@ -180,7 +180,7 @@ def test_a_duplicate_arriving_while_the_first_is_processed_gets_the_same_lead_no
             seen.append(_post(body))
         return real_submit(*args, **kwargs)
 
-    monkeypatch.setattr("leadrouter.logic.intake.submissions.submit_lead", submit_while_a_duplicate_arrives)
+    monkeypatch.setattr("leadrouter.logic.intake.pipeline.submit_lead", submit_while_a_duplicate_arrives)
     # When the duplicate arrives before the first has stored its lead
     first = _post(body)
     # Then both are answered 201 with the one lead the submission chose, and one lead is stored

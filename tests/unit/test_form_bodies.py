@@ -1,4 +1,4 @@
-"""Browser bodies → field pairs (``leadrouter.api.forms.bodies``): every encoding, every refusal a 4xx."""
+"""Browser bodies → field pairs (``logic.intake.adapters.bodies``): every encoding, every refusal a 4xx."""
 
 from __future__ import annotations
 
@@ -10,8 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadrouter.api.forms.bodies import MAX_FIELDS, MAX_NAME_CHARS, BodyError, FormBody, decode_body
-from leadrouter.api.screen import MAX_BODY_BYTES
+from leadrouter.domain.bodies import MAX_BODY_BYTES
+from leadrouter.logic.intake.adapters.bodies import (
+    MAX_FIELDS,
+    MAX_NAME_CHARS,
+    BodyError,
+    FormBody,
+    decode_body,
+)
 
 URLENCODED = "application/x-www-form-urlencoded"
 BOUNDARY = "----WebKitFormBoundary7MA4YWxkTrZu0gW"

@@ -368,7 +368,7 @@ def captcha(monkeypatch: pytest.MonkeyPatch) -> Any:
 
     with FakeCaptcha(secret="s3cret") as fake:
         monkeypatch.setenv("CAPTCHA_VERIFY_BASE_URL", fake.base_url)
-        monkeypatch.setattr("leadrouter.logic.intake.submissions.CAPTCHA_TIMEOUT_SECONDS", 0.3)
+        monkeypatch.setattr("leadrouter.logic.intake.adapters.web_form.CAPTCHA_TIMEOUT_SECONDS", 0.3)
         yield fake
 
 

@@ -1298,6 +1298,12 @@ export interface components {
              * @default false
              */
             has_secret: boolean;
+            /**
+             * Kind
+             * @default web_form
+             * @enum {string}
+             */
+            kind: "web_form" | "json_api";
             /** Name */
             name: string;
             /** Pool */

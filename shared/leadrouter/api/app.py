@@ -30,8 +30,8 @@ from leadrouter.api.routes import (
     users,
     webhooks,
 )
+from leadrouter.domain.bodies import parse_json
 
-MAX_BODY_BYTES = screen.MAX_BODY_BYTES
 TITLE = "leadrouter"
 VERSION = "1.0.0"
 SUMMARY = "Fair, fast, exactly-once lead distribution: intake, leads, rules, staff, reports."
@@ -80,7 +80,7 @@ def create_app() -> LeadRouterResolver:
     origins = _origins()
     app = LeadRouterResolver(
         enable_validation=True,
-        json_body_deserializer=screen.parse_json,
+        json_body_deserializer=parse_json,
         cors=CORSConfig(
             allow_origin=origins[0],
             extra_origins=origins[1:],

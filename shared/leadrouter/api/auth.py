@@ -1,4 +1,4 @@
-"""Who is calling: a JWT's claims (admins and staff); form keys are read by the form door (``api.door``).
+"""Who is calling: a JWT's claims (admins and staff); form keys are read by intake (``logic.intake``).
 
 The tenant always comes from here, never from a body, path or query string.
 """

@@ -25,13 +25,13 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+from leadrouter.domain.keys import MAX_FORM_KEY_CHARS
+
 BEARER = "cognito"
 FORM_KEY = "formKey"
 SOURCE_SECRET = "sourceSecret"  # noqa: S105 (the security scheme's name)
 INTAKE = ("post", "/intake/leads")
 FORM_DOOR = ("post", "/f/{form_key}")
-#: The longest form key the door looks up (``api.door``); keys it issues are far shorter.
-MAX_FORM_KEY_CHARS = 128
 #: Public routes that take no credentials at all (the door's key is in the path; a static page).
 _KEYLESS = {FORM_DOOR, ("get", "/thanks")}
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from leadrouter.data.items import Store, expr_values, from_item, is_condition_failure, to_item
+from leadrouter.data.items import Item, Store, expr_values, from_item, is_condition_failure, to_item
+from leadrouter.data.outages import store_outages
 
 LIMIT_PREFIX = "LIMIT#"
 
@@ -24,11 +25,21 @@ class LimitStore(Store):
         The block if it fits (one UpdateItem, 1 WRU), else what is left (0: the window is full). A
         block that does not fit fails its condition (charged as a write too) and returns the count
         (``ALL_OLD``, no extra call); the remainder, always smaller, is then claimed the same way, so
-        the count never passes ``limit`` however many containers claim at once.
+        the count never passes ``limit`` however many containers claim at once. ``StoreUnavailable``
+        when the table does not answer.
         """
         key = to_item({"pk": f"{LIMIT_PREFIX}{scope}", "sk": str(window_start)})
         want = min(want, limit)
         while want > 0:
+            counted = self._claim(key, want, limit, expires_at)
+            if counted is None:
+                return want
+            want = min(want - 1, limit - counted)
+        return 0
+
+    def _claim(self, key: Item, want: int, limit: int, expires_at: int) -> int | None:
+        """Claim ``want`` in one conditional ADD: None if claimed, else the count that left no room."""
+        with store_outages():
             try:
                 self._client.update_item(
                     TableName=self._config,
@@ -41,8 +52,5 @@ class LimitStore(Store):
             except ClientError as error:
                 if not is_condition_failure(error):
                     raise
-                counted = int(from_item(error.response.get("Item") or {}).get("hits", 0))
-                want = min(want - 1, limit - counted)
-                continue
-            return want
-        return 0
+                return int(from_item(error.response.get("Item") or {}).get("hits", 0))
+        return None

@@ -2,7 +2,8 @@
 
 Key ``tenant_id`` + ``submission_id`` (the sender's id or the content's hash, see
 ``domain.submissions``), so the first put is the idempotency check: a conditional put that fails
-returns the first record (``ReturnValuesOnConditionCheckFailure``) at no extra call.
+returns the first record (``ReturnValuesOnConditionCheckFailure``) at no extra call. A table that
+does not answer (throttled, down) is ``StoreUnavailable``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from leadrouter.data.items import Item, PageKey, Store, expr_values, from_item, is_condition_failure, to_item
+from leadrouter.data.outages import store_outages
 from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.submissions import Check, CheckResult, Submission, SubmissionStatus
 
@@ -26,32 +28,34 @@ def _record(item: Item) -> Submission:
 class SubmissionStore(Store):
     def store_submission(self, record: Submission) -> Submission | None:
         """Write a new submission record; None if written, else the record already stored under its key."""
-        try:
-            self._client.put_item(
-                TableName=self._submissions,
-                Item=to_item(
-                    record.model_dump(mode="json", exclude_none=True, exclude={"unverified_checks"})
-                ),
-                ConditionExpression="attribute_not_exists(submission_id)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            old = error.response.get("Item")
-            return (
-                _record(from_item(old))
-                if old
-                else self.get_submission(record.tenant_id, record.submission_id)
-            )
+        with store_outages():
+            try:
+                self._client.put_item(
+                    TableName=self._submissions,
+                    Item=to_item(
+                        record.model_dump(mode="json", exclude_none=True, exclude={"unverified_checks"})
+                    ),
+                    ConditionExpression="attribute_not_exists(submission_id)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            except ClientError as error:
+                if not is_condition_failure(error):
+                    raise
+                old = error.response.get("Item")
+                return (
+                    _record(from_item(old))
+                    if old
+                    else self.get_submission(record.tenant_id, record.submission_id)
+                )
         return None
 
     def get_submission(self, tenant_id: str, submission_id: str) -> Submission | None:
-        response = self._client.get_item(
-            TableName=self._submissions,
-            Key=to_item({"tenant_id": tenant_id, "submission_id": submission_id}),
-            ConsistentRead=True,
-        )
+        with store_outages():
+            response = self._client.get_item(
+                TableName=self._submissions,
+                Key=to_item({"tenant_id": tenant_id, "submission_id": submission_id}),
+                ConsistentRead=True,
+            )
         raw = response.get("Item")
         return _record(from_item(raw)) if raw else None
 
@@ -94,21 +98,22 @@ class SubmissionStore(Store):
                 sets.append(f"{name} = :{name}")
                 values[name] = value
         update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        try:
-            self._client.update_item(
-                TableName=self._submissions,
-                Key=to_item({"tenant_id": record.tenant_id, "submission_id": record.submission_id}),
-                UpdateExpression=update,
-                ConditionExpression="rev = :rev",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=expr_values(**values),
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                raise Conflict(
-                    "this submission changed meanwhile (replayed or finished); reload it"
-                ) from error
-            raise
+        with store_outages():
+            try:
+                self._client.update_item(
+                    TableName=self._submissions,
+                    Key=to_item({"tenant_id": record.tenant_id, "submission_id": record.submission_id}),
+                    UpdateExpression=update,
+                    ConditionExpression="rev = :rev",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=expr_values(**values),
+                )
+            except ClientError as error:
+                if is_condition_failure(error):
+                    raise Conflict(
+                        "this submission changed meanwhile (replayed or finished); reload it"
+                    ) from error
+                raise
         return after
 
     def list_submissions(
@@ -147,6 +152,7 @@ class SubmissionStore(Store):
                 problem = "this cursor belongs to a listing of another source"
                 raise InvalidInput("bad cursor", {"cursor": problem})
             kwargs["ExclusiveStartKey"] = start
-        response = self._client.query(**kwargs)
+        with store_outages():
+            response = self._client.query(**kwargs)
         records = [_record(from_item(raw)) for raw in response.get("Items", [])]
         return records, response.get("LastEvaluatedKey")

@@ -50,3 +50,12 @@ class RateLimited(LeadRouterError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StoreUnavailable(Unavailable):
+    """A store did not answer (throttled, down): the data layer's name for an AWS failure, so logic
+    decides what to tell the sender without knowing the SDK. ``code`` names the failure for logs."""
+
+    def __init__(self, code: str, retry_after: int = 5) -> None:
+        super().__init__(f"a store is unavailable ({code})", retry_after=retry_after)
+        self.code = code

@@ -23,6 +23,10 @@ FieldTarget = Literal["name", "phone", "email"]
 #: A form's own field name (``ho_ten``, ``your-email``): what its HTML says, bounded.
 FormFieldName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 CaptchaProvider = Literal["turnstile", "hcaptcha", "recaptcha_v3"]
+#: Who sends a source's leads, which says how its requests are read (``logic.intake.adapters``):
+#: ``web_form`` a page's form (and the servers posting for it); ``json_api`` a server speaking the
+#: typed intake request. Ad platforms (Meta, Zalo, TikTok) will be kinds of their own.
+SourceKind = Literal["web_form", "json_api"]
 DEFAULT_HONEYPOT = "_gotcha"
 
 #: Field names forms and plugins commonly use, understood without any mapping (Contact Form 7's
@@ -207,6 +211,9 @@ class FormSource(_Model):
     tenant_id: Ident
     source_id: Ident
     name: Name
+    #: How its own URL (``/f/{key}``) reads a request; ``POST /intake/leads`` is the typed JSON API
+    #: for every kind.
+    kind: SourceKind = "web_form"
     pool: Label
     step: Label = "new"
     #: Other steps a form may ask for (its ``step`` field); any other step is refused, so a public form

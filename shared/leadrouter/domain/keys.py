@@ -13,6 +13,8 @@ import secrets
 
 FORM_KEY_PREFIX = "fk_"
 SOURCE_SECRET_PREFIX = "ss_"  # noqa: S105 (a prefix, not a secret)
+#: The longest form key the door looks up; keys issued here are far shorter.
+MAX_FORM_KEY_CHARS = 128
 
 
 def new_form_key() -> str:

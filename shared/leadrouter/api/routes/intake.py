@@ -1,8 +1,9 @@
 """The form door's routes: ``POST /intake/leads`` (JSON or forms), ``POST /f/{form_key}``, ``GET /thanks``,
 and the two POST routes' CORS preflights (``OPTIONS``), answered per form source.
 
-Both POST routes take the body raw (``api.door`` decodes JSON, urlencoded and multipart itself,
-UTF-8 throughout): Powertools' parser would refuse a form, or crash on a Vietnamese multipart part.
+Both POST routes take the body raw (intake's adapters decode JSON, urlencoded and multipart
+themselves, UTF-8 throughout): Powertools' parser would refuse a form, or crash on a Vietnamese
+multipart part.
 Their request bodies are documented in ``api.contract``.
 """
 
@@ -61,7 +62,7 @@ SenderId = Annotated[
     tags=["intake"],
 )
 def post_lead(idempotency_key: SenderId = None) -> Response[Any]:
-    return take_submission(router, path_key=None, typed_json=True)
+    return take_submission(router, path_key=None, via="json_api")
 
 
 @router.post(
@@ -83,7 +84,7 @@ def post_lead(idempotency_key: SenderId = None) -> Response[Any]:
 def post_form(
     form_key: Annotated[str, Path(min_length=1, description=KEY_DOC)], idempotency_key: SenderId = None
 ) -> Response[Any]:
-    return take_submission(router, path_key=form_key, typed_json=False)
+    return take_submission(router, path_key=form_key, via=None)
 
 
 @router.route("/intake/leads", method="OPTIONS", cors=False, include_in_schema=False)

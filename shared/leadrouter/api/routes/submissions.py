@@ -17,7 +17,7 @@ from leadrouter.api.contract import answers
 from leadrouter.domain.base import Ident
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.submissions import Check, Submission, SubmissionStatus
-from leadrouter.logic.intake import submissions as logic
+from leadrouter.logic.intake import inbox as logic
 from leadrouter.logic.intake.new_leads import IntakeResult
 from leadrouter.runtime import repository
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from leadrouter.data.outages import store_outages
+from leadrouter.domain.errors import StoreUnavailable
 from leadrouter.domain.forms import FormSource
 from leadrouter.observability import logger
 from leadrouter.ratelimit import RateLimiter
@@ -58,7 +58,7 @@ def block_size(limit: int) -> int:
 
 
 class WindowCounter(Protocol):
-    """Where the shared counts live (``data.limits.LimitStore``)."""
+    """Where the shared counts live (``data.limits.LimitStore``); ``StoreUnavailable`` when down."""
 
     def claim_in_window(
         self, scope: str, window_start: int, limit: int, want: int, expires_at: int
@@ -123,8 +123,9 @@ class DoorLimits:
                 want = block_size(rate)
                 expires_at = window + WINDOW_SECONDS + COUNTER_GRACE_SECONDS
                 try:
-                    block.left = self._counter.claim_in_window(scope, window, rate, want, expires_at)
-                except (BotoCoreError, ClientError):
+                    with store_outages():
+                        block.left = self._counter.claim_in_window(scope, window, rate, want, expires_at)
+                except StoreUnavailable:
                     # Losing a lead to a counter outage is worse than a minute over the limit: this
                     # container's own limit still holds.
                     logger.warning(

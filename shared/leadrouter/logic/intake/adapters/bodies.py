@@ -29,7 +29,7 @@ from urllib.parse import unquote_to_bytes
 
 import multipart  # type: ignore[import-untyped]
 
-from leadrouter.api.screen import MAX_BODY_BYTES, parse_json
+from leadrouter.domain.bodies import MAX_BODY_BYTES, parse_json
 
 #: A landing-page form has a handful of fields; 200 is generous and bounds the work per request.
 MAX_FIELDS = 200

@@ -1,0 +1,163 @@
+"""The one interface every source type implements: what differs between senders, and nothing more.
+
+An adapter authenticates a request, decodes it, names the sender's own id (idempotency), screens it
+(a web form's origin, honeypot and CAPTCHA) and maps it to the one ``IntakeRequest``. Storing first,
+repeats, conflicts, duplicate linking and the lead are shared (``logic.intake.pipeline``). A record
+names the adapter that read it (its ``channel``), so a replay maps it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import ValidationError
+
+from leadrouter.captcha import Verdict
+from leadrouter.domain.attribution import Touch
+from leadrouter.domain.errors import InvalidInput, LeadRouterError
+from leadrouter.domain.forms import FormSource, SourceKind
+from leadrouter.domain.submissions import Channel, Check, CheckResult, Submission
+from leadrouter.logic.intake.adapters.bodies import BodyError, FormBody
+from leadrouter.logic.intake.new_leads import IntakeRequest
+
+#: Checks a CAPTCHA token with its provider: ``(provider, secret, token, client_ip, **options)``.
+Verifier = Callable[..., Verdict]
+
+
+@dataclass(frozen=True)
+class DoorRequest:
+    """A request as the HTTP layer hands it over: nothing decided, nothing looked up."""
+
+    #: Header names lower-cased.
+    headers: Mapping[str, str]
+    #: The body's bytes; None when the transport could not even give them (a non-UTF-8 text body).
+    body: bytes | None
+    client_ip: str | None = None
+    #: The source's key when the URL carries it (``/f/{key}``).
+    path_key: str | None = None
+    #: The adapter the URL names (``/intake/leads``: the JSON API); None: the source's own kind.
+    via: SourceKind | None = None
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A body as an adapter decoded it: the body, or why it could not be read (kept for the record)."""
+
+    body: FormBody | None
+    failure: BodyError | None = None
+
+
+class NotAuthenticated(LeadRouterError):
+    """The request does not prove it may post to the source (HTTP 401); ``field`` names what failed."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One request at a source's door, as its adapter decoded it (before anything is decided)."""
+
+    channel: Channel
+    #: The decoded body as (name, value) pairs; a typed JSON body is one pair ``("json", text)``.
+    pairs: tuple[tuple[str, str], ...]
+    content_type: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    client_ip: str | None = None
+    origin: str | None = None
+    referer: str | None = None
+    #: ``Idempotency-Key`` header, if sent.
+    sender_id: str | None = None
+    #: Why the body could not be read (then ``pairs`` holds what there was, for the record).
+    malformed: str | None = None
+    #: Values never stored, wherever the body holds them (the form key the request came with).
+    secrets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What an adapter's screen said: let in (``passed``), spam, refused, or its checker was down."""
+
+    verdict: Literal["passed", "spam", "refused", "unavailable"]
+    checks: dict[Check, CheckResult]
+    #: For ``refused``: field → what is wrong, the HTTP status and the stored reason.
+    problems: Mapping[str, str] = field(default_factory=dict)
+    http_status: int = 422
+    reason: str = ""
+    #: For ``unavailable``: what the sender is told (it retries).
+    message: str = ""
+
+
+class SourceAdapter(Protocol):
+    """One source type's side of intake (``logic.intake.adapters`` keeps them by kind)."""
+
+    @property
+    def kind(self) -> SourceKind: ...
+
+    @property
+    def channel(self) -> Channel: ...
+
+    def decode(self, request: DoorRequest) -> Decoded:
+        """The body, or why it cannot be read (never raises: an unreadable body is stored too)."""
+        ...
+
+    def form_key(self, request: DoorRequest, decoded: Decoded) -> str | None:
+        """The source's key, wherever this kind of sender puts it."""
+        ...
+
+    def authenticate(self, source: FormSource, request: DoorRequest) -> bool:
+        """True when the sender proved to be the source's own server (it is answered the lead);
+        False for a public sender; ``NotAuthenticated`` when a credential it sent is wrong."""
+        ...
+
+    def arrival(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> Arrival:
+        """The request as the pipeline stores it (``form_key`` is never stored)."""
+        ...
+
+    def sender_id(self, arrival: Arrival) -> str | None:
+        """The sender's own id for this submission (idempotency), if it gave one."""
+        ...
+
+    def stored_fields(self, arrival: Arrival) -> tuple[tuple[str, str], ...]:
+        """The body as stored: every secret (keys, one-time tokens) taken out."""
+        ...
+
+    def unscreened(self, source: FormSource) -> dict[Check, CheckResult]:
+        """The checks a new record starts with: ``NOT_RUN`` for each the screen will run, else ``OFF``."""
+        ...
+
+    def screen(
+        self,
+        source: FormSource,
+        record: Submission,
+        arrival: Arrival,
+        verifier: Verifier,
+    ) -> Screening:
+        """Checks that need the live request (a replay cannot run them again)."""
+        ...
+
+    def intake_request(
+        self, record: Submission, source: FormSource, referer: str | None, now: datetime
+    ) -> tuple[IntakeRequest, Touch | None]:
+        """The stored record as the one intake request and its marketing touch; ``InvalidInput`` if
+        it cannot become a lead as sent."""
+        ...
+
+
+def validated_request(data: dict[str, Any], labels: Mapping[str, str]) -> IntakeRequest:
+    """``data`` as an intake request; problems named as the sender named its fields (``labels``)."""
+    try:
+        return IntakeRequest.model_validate(data)
+    except ValidationError as error:
+        problems: dict[str, str] = {}
+        for problem in error.errors():
+            loc = [str(p) for p in problem["loc"]] or ["body"]
+            name = labels.get(loc[0], loc[0]) or "(empty field name)"  # {"": …}: stored as a map key
+            if loc[0] == "email" and "phone or an email" in problem["msg"]:
+                name = " / ".join(labels.get(k, k) for k in ("phone", "email"))
+            problems[".".join([name, *loc[1:]])] = problem["msg"].removeprefix("Value error, ")
+        raise InvalidInput("this submission cannot become a lead as sent", problems) from error

@@ -1,0 +1,392 @@
+"""Stored first: every request at a source's door is recorded, then screened, mapped and submitted.
+
+The order is the point. The record (``domain.submissions.Submission``) is written before any business
+logic, so nothing a source sent is ever lost: a submission that cannot become a lead (no phone or
+email after mapping, CAPTCHA failed, malformed) is listed for admins and replayable; one whose
+processing crashed stays ``received`` or ``failed`` and is replayable too. The record's key is the
+sender's id (or the content in a short window) and it chose the lead's id, so repeats, concurrent
+copies and replays all end in the one lead. A sender id reused with other content is stored too, under
+a key of its own, and refused; a rejection is not final: the next attempt is checked anew. What each
+check said is kept, so a replay (which cannot run them again) lets in nothing unverified unless asked.
+
+What differs between source types (reading, the sender's id, screening, mapping) is the adapter's
+(``logic.intake.adapters``), chosen by the channel the arrival and each stored record carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from leadrouter.captcha import Verdict
+from leadrouter.captcha import verify as verify_captcha
+from leadrouter.data.outages import store_outages
+from leadrouter.data.repository import Repository
+from leadrouter.domain.errors import Conflict, InvalidInput, StoreUnavailable, Unavailable
+from leadrouter.domain.forms import FormSource
+from leadrouter.domain.ids import new_id
+from leadrouter.domain.leads import STATUS_LABELS_VI, LeadStatus
+from leadrouter.domain.secrets import (
+    NO_SECRETS,
+    SecretBox,
+    SecretsUnavailable,
+    SecretUnreadable,
+    captcha_secret_context,
+    reveal,
+)
+from leadrouter.domain.submissions import (
+    FINAL,
+    KEEP,
+    MAX_STORED_BYTES,
+    Check,
+    CheckResult,
+    Submission,
+    SubmissionStatus,
+    bounded,
+    conflict_key,
+    content_keys,
+    payload_hash,
+    sender_key,
+    stored_size,
+    without_secrets,
+)
+from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
+from leadrouter.logic.intake.adapters.base import Arrival, Verifier
+from leadrouter.logic.intake.new_leads import IntakeResult, submit_lead
+from leadrouter.logic.intake.outcomes import (
+    UNFINISHED,
+    Outcome,
+    redirect_of,
+    rejected_outcome,
+    resolved,
+    stored_outcome,
+)
+from leadrouter.observability import logger, metrics
+
+#: How long a sender is asked to wait when the submissions table cannot take the record (throttled,
+#: down): the write is the first thing the door does, so nothing was stored and a retry is safe.
+STORE_RETRY_SECONDS = 5
+
+
+def receive(
+    repo: Repository,
+    source: FormSource,
+    arrival: Arrival,
+    now: datetime,
+    *,
+    verifier: Verifier = verify_captcha,
+    secrets: SecretBox = NO_SECRETS,
+    adapters: Adapters = ADAPTERS,
+) -> Outcome:
+    """Store the arrival first, then decide what it becomes; a repeat gets the first outcome.
+
+    ``secrets`` opens the source's sealed CAPTCHA secret for ``verifier``.
+
+    The submissions table failing (throttled, down) is ``Unavailable`` (503, retry): when the first
+    write fails nothing was stored, and a retry is a repeat of whatever was.
+    """
+    intake = _Intake(repo, source, _opening(verifier, secrets, source), adapters)
+    try:
+        with store_outages():
+            return intake.receive(arrival, now)
+    except StoreUnavailable as error:
+        logger.warning(
+            "submission store unavailable", extra={"source": source.source_id, "error": error.code}
+        )
+        raise Unavailable(
+            "the submission could not be stored right now; try again", retry_after=STORE_RETRY_SECONDS
+        ) from error
+
+
+def _opening(verifier: Verifier, secrets: SecretBox, source: FormSource) -> Verifier:
+    """``verifier`` handed the source's CAPTCHA secret opened from its sealed form."""
+
+    def verify(provider: Any, sealed: str, *args: Any, **kwargs: Any) -> Verdict:
+        secret = _captcha_secret(secrets, source, sealed)
+        if secret is None:  # as if the provider were unreachable: stored as failed, replayable
+            return Verdict(ok=False, reason="unavailable")
+        return verifier(provider, secret, *args, **kwargs)
+
+    return verify
+
+
+def _captcha_secret(secrets: SecretBox, source: FormSource, stored: str) -> str | None:
+    """The source's CAPTCHA secret, opened; None (logged for the admin) when it cannot be had now."""
+    context = captcha_secret_context(source.tenant_id, source.source_id)
+    try:
+        return reveal(secrets, stored, context)
+    except (SecretUnreadable, SecretsUnavailable) as error:
+        level = logger.error if isinstance(error, SecretUnreadable) else logger.warning
+        level(
+            "captcha secret not opened: set the source's secret again if this lasts",
+            extra={"tenant_id": source.tenant_id, "source_id": source.source_id, "error": str(error)},
+        )
+        return None
+
+
+class _Intake:
+    """One arrival's way through the pipeline, for one source."""
+
+    def __init__(self, repo: Repository, source: FormSource, verifier: Verifier, adapters: Adapters) -> None:
+        self.repo = repo
+        self.source = source
+        self.verifier = verifier
+        self.adapters = adapters
+
+    def receive(self, arrival: Arrival, now: datetime) -> Outcome:
+        repo, source = self.repo, self.source
+        record, previous_key = self._record_of(arrival, now)
+        first = repo.store_submission(record)
+        if first is None and previous_key is not None:
+            earlier = repo.get_submission(source.tenant_id, previous_key)
+            # a repeat across a bucket edge; a rejected one is not an answer: this attempt is checked anew
+            repeated = earlier is not None and earlier.payload_hash == record.payload_hash
+            if earlier is not None and repeated and earlier.status is not SubmissionStatus.REJECTED:
+                outcome = self._again(earlier, arrival, now)
+                repo.finish_submission(
+                    record,
+                    SubmissionStatus.LINKED,
+                    reason=f"repeat of {earlier.submission_id}",
+                    answer=outcome.answer.model_dump(mode="json") if outcome.answer else None,
+                )
+                return outcome
+        if first is not None:
+            sender = self.adapters.of_channel(arrival.channel).sender_id(arrival)
+            if sender and first.payload_hash != record.payload_hash and not self._same_lead(first, record):
+                return self._conflicting(first, record, arrival, now)
+            return self._again(first, arrival, now)
+        if record.status is SubmissionStatus.REJECTED:  # unreadable or too large: refused as sent
+            metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
+            return rejected_outcome(record)
+        return self._process(record, arrival, now)
+
+    def _record_of(self, arrival: Arrival, now: datetime) -> tuple[Submission, str | None]:
+        """The record stored first (secrets out, bounded in size) and the previous bucket's key to check."""
+        source = self.source
+        adapter = self.adapters.of_channel(arrival.channel)
+        pairs = adapter.stored_fields(arrival)
+        digest = payload_hash(pairs)
+        sender = adapter.sender_id(arrival)
+        previous_key: str | None = None
+        if sender:
+            key = sender_key(source.source_id, sender)
+        else:
+            key, previous_key = content_keys(source.source_id, digest, now)
+        size = stored_size(pairs)
+        status, reason = SubmissionStatus.RECEIVED, None
+        answer: dict[str, Any] | None = None
+        if arrival.malformed:
+            status, reason = SubmissionStatus.REJECTED, f"malformed: {arrival.malformed}"
+            answer = {"problems": {"body": arrival.malformed}}
+        elif size > MAX_STORED_BYTES:
+            status = SubmissionStatus.REJECTED
+            reason = (
+                f"too_large: {size} bytes after normalisation (limit {MAX_STORED_BYTES}); stored truncated"
+            )
+            problem = f"the form is over {MAX_STORED_BYTES} bytes; send less text"
+            answer = {"problems": {"body": problem}, "message": problem, "http_status": 413}
+        record = Submission(
+            tenant_id=source.tenant_id,
+            submission_id=key,
+            source_id=source.source_id,
+            received_at=now,
+            status=status,
+            reason=reason,
+            lead_id=new_id("L", now),
+            answer=answer,
+            payload_hash=digest,
+            channel=arrival.channel,
+            content_type=(arrival.content_type or "")[:200] or None,
+            fields=bounded(pairs) if size > MAX_STORED_BYTES else list(pairs),
+            headers={k: without_secrets(v, frozenset(), arrival.secrets) for k, v in arrival.headers.items()},
+            client_ip=arrival.client_ip,
+            checks=adapter.unscreened(source),
+            truncated=size > MAX_STORED_BYTES,
+            expires_at=int((now + KEEP).timestamp()),
+        )
+        return record, previous_key
+
+    def _same_lead(self, first: Submission, again: Submission) -> bool:
+        """Two contents under one sender id that make the same intake request ("0912 345 678" and
+        "0912345678"): a retry, not another submission."""
+        try:
+            made = [
+                self.adapters.of_channel(r.channel)
+                .intake_request(r, self.source, r.headers.get("referer"), r.received_at)[0]
+                .model_dump()
+                for r in (first, again)
+            ]
+        except InvalidInput:
+            return False
+        return made[0] == made[1]
+
+    def _conflicting(self, first: Submission, record: Submission, arrival: Arrival, now: datetime) -> Outcome:
+        """A sender id reused with other content: stored under a key of its own (one per content, so its
+        copies are one record), checked like any submission, then refused as a conflict (422), listed
+        and replayable. Whoever posted the id first, nothing sent later can replace or hide either one."""
+        conflict = record.model_copy(
+            update={
+                "submission_id": conflict_key(first.submission_id, record.payload_hash),
+                "conflicts_with": first.submission_id,
+            }
+        )
+        metrics.add_metric(name="SubmissionsConflicting", unit="Count", value=1)
+        earlier = self.repo.store_submission(conflict)
+        if earlier is not None:
+            return self._again(earlier, arrival, now)
+        if conflict.status is SubmissionStatus.REJECTED:
+            return rejected_outcome(conflict)
+        return self._process(conflict, arrival, now)
+
+    def _again(self, first: Submission, arrival: Arrival, now: datetime) -> Outcome:
+        """A repeat: the first outcome, with the lead's status as it is now; an unfinished one is finished.
+
+        A rejection is not a final answer: a new attempt is checked anew (a new CAPTCHA token, another
+        origin, a mapping fixed meanwhile); only a body refused as sent (unreadable, too large) is
+        refused again as it was. Passing makes the record's one lead, so copies and replays stay one.
+        """
+        if first.status in UNFINISHED:
+            first = resolved(self.repo, [first])[0]
+            if first.answer is not None and first.status in FINAL:  # its lead exists: read just now
+                answer = IntakeResult.model_validate(first.answer)
+                return Outcome(
+                    first.submission_id, first.status, answer=answer, redirect=redirect_of(first.fields)
+                )
+        if first.status is SubmissionStatus.REJECTED and not _refused_as_sent(first):
+            return self._process(first, arrival, now, repeat=True)
+        if first.status in FINAL:
+            return stored_outcome(self.repo, first)
+        # received (in flight, or crashed) or failed: finishing it is safe, it can only make its one
+        # lead. At the first copy's time: every copy then makes the same lead, or the same event.
+        return self._process(first, arrival, first.received_at, repeat=True)
+
+    def _process(
+        self, record: Submission, arrival: Arrival, now: datetime, *, repeat: bool = False
+    ) -> Outcome:
+        """The adapter's screen, mapping, the lead; then the record's outcome.
+
+        What each check said is written with every outcome that is written (rejected, spam, failed,
+        linked), so an admin sees what a replay would let in unverified.
+        """
+        repo, source = self.repo, self.source
+        # the live request is screened as it came; the record is mapped as it was stored
+        screener = self.adapters.of_channel(arrival.channel)
+        screened = screener.screen(source, record, arrival, self.verifier)
+        checks = screened.checks
+        if screened.verdict == "refused":
+            return _reject(
+                repo, record, screened.problems, screened.http_status, screened.reason, checks=checks
+            )
+        if screened.verdict == "spam":
+            return _spam(repo, record, checks, screened.reason)
+        if screened.verdict == "unavailable":
+            _finish(repo, record, SubmissionStatus.FAILED, reason=screened.reason, checks=checks)
+            raise Unavailable(screened.message, retry_after=10)
+        if record.conflicts_with is not None:
+            named = "Idempotency-Key" if arrival.sender_id else "submission_id"
+            return _reject(
+                repo,
+                record,
+                {named: "already used with another content; send a new one"},
+                422,
+                f"conflict: {named} reused with other content (first: {record.conflicts_with})",
+                checks=checks,
+                message=f"this {named} was already used for a different submission",
+            )
+        try:
+            adapter = self.adapters.of_channel(record.channel)
+            request, touch = adapter.intake_request(record, source, arrival.referer, now)
+        except InvalidInput as error:
+            reason = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
+            return _reject(repo, record, error.fields, 422, reason, checks=checks)
+        try:
+            with store_outages():
+                result = submit_lead(
+                    repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=repeat
+                )
+        except InvalidInput as error:  # e.g. a step this source may not use
+            return _reject(repo, record, error.fields, 422, str(error), checks=checks)
+        except (StoreUnavailable, Conflict) as error:
+            failure = type(error.__cause__ if isinstance(error, StoreUnavailable) else error).__name__
+            logger.warning("submission failed", extra={"submission": record.submission_id, "error": failure})
+            _finish(repo, record, SubmissionStatus.FAILED, reason=f"failed: {failure}", checks=checks)
+            raise Unavailable("the lead could not be stored right now; try again") from error
+        status = (
+            SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
+        )
+        if result.linked or record.status is not SubmissionStatus.RECEIVED:
+            _finish(repo, record, status, answer=result.model_dump(mode="json"), checks=checks)
+        # else a new lead with the id the record chose: "received" and that lead existing *is* its
+        # outcome (see ``resolved``), so the record is not written twice (one write less per lead)
+        metrics.add_metric(name="LeadsLinked" if result.linked else "LeadsReceived", unit="Count", value=1)
+        logger.info(
+            "lead received",
+            extra={
+                "lead_id": result.lead_id,
+                "linked": result.linked,
+                "source": source.source_id,
+                "submission": record.submission_id,
+            },
+        )
+        return Outcome(record.submission_id, status, answer=result, redirect=redirect_of(record.fields))
+
+
+def _refused_as_sent(record: Submission) -> bool:
+    """Rejected for the body itself (unreadable, too large): the same body is refused the same way."""
+    return (record.reason or "").startswith(("malformed:", "too_large:"))
+
+
+def _finish(
+    repo: Repository,
+    record: Submission,
+    status: SubmissionStatus,
+    *,
+    reason: str | None = None,
+    answer: dict[str, Any] | None = None,
+    checks: dict[Check, CheckResult] | None = None,
+) -> Submission:
+    try:
+        return repo.finish_submission(record, status, reason=reason, answer=answer, checks=checks)
+    except Conflict:
+        # another copy (or a replay) finished it first; its outcome stands, and ours is the same lead
+        return record
+
+
+def _reject(
+    repo: Repository,
+    record: Submission,
+    problems: Mapping[str, str],
+    http_status: int,
+    reason: str,
+    *,
+    checks: dict[Check, CheckResult],
+    message: str = "this submission cannot become a lead as sent",
+) -> Outcome:
+    answer = {"problems": dict(problems), "message": message, "http_status": http_status}
+    finished = _finish(
+        repo, record, SubmissionStatus.REJECTED, reason=reason[:500], answer=answer, checks=checks
+    )
+    metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
+    logger.info("submission rejected", extra={"submission": record.submission_id, "reason": reason[:200]})
+    return rejected_outcome(finished.model_copy(update={"answer": answer}))
+
+
+def _spam(repo: Repository, record: Submission, checks: dict[Check, CheckResult], reason: str) -> Outcome:
+    """Answered exactly like a new pending lead (a bot learns nothing), stored as spam, never assigned."""
+    answer = IntakeResult(
+        lead_id=record.lead_id, status=LeadStatus.PENDING, status_label=STATUS_LABELS_VI[LeadStatus.PENDING]
+    )
+    _finish(
+        repo,
+        record,
+        SubmissionStatus.SPAM,
+        reason=reason,
+        answer=answer.model_dump(mode="json"),
+        checks=checks,
+    )
+    metrics.add_metric(name="SubmissionsSpam", unit="Count", value=1)
+    logger.info("submission is spam", extra={"submission": record.submission_id, "reason": reason})
+    return Outcome(
+        record.submission_id, SubmissionStatus.SPAM, answer=answer, redirect=redirect_of(record.fields)
+    )

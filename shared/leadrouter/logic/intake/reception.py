@@ -1,0 +1,117 @@
+"""The intake use case: a raw request at the door → its source, its adapter, the limits, the pipeline.
+
+The HTTP layer hands over the request untouched (headers, body bytes, the key in the URL, the client's
+address) and answers what comes back in the caller's terms (JSON or pages, CORS). Which adapter reads
+the request is the URL's (``via``: the JSON API at ``/intake/leads``) or, at a source's own URL
+(``/f/{key}``), its source's ``kind``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from leadrouter.captcha import verify as verify_captcha
+from leadrouter.data.outages import store_outages
+from leadrouter.data.repository import Repository
+from leadrouter.domain.errors import InvalidInput, StoreUnavailable, Unavailable
+from leadrouter.domain.forms import FormSource, SourceKind
+from leadrouter.domain.keys import MAX_FORM_KEY_CHARS, hash_form_key
+from leadrouter.domain.secrets import NO_SECRETS, SecretBox
+from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
+from leadrouter.logic.intake.adapters.base import DoorRequest, NotAuthenticated, Verifier
+from leadrouter.logic.intake.limits import DoorLimits
+from leadrouter.logic.intake.outcomes import Outcome
+from leadrouter.logic.intake.pipeline import receive
+
+#: A door that names no adapter reads the body as a web form until the source's kind is known.
+DEFAULT_KIND: SourceKind = "web_form"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A request refused before or after it was stored: the status, why, and per field."""
+
+    status: int
+    message: str
+    problems: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds to wait before retrying (``Retry-After``), for 429 and 503.
+    retry_after: int | None = None
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What the door answers: the outcome, or a refusal; ``source`` once the key named one."""
+
+    source: FormSource | None
+    outcome: Outcome | None = None
+    refusal: Refusal | None = None
+    #: The sender proved to be the source's own server: it is answered the lead, not a receipt.
+    trusted: bool = False
+
+
+def take(
+    repo: Repository,
+    limits: DoorLimits,
+    request: DoorRequest,
+    now: datetime,
+    *,
+    secrets: SecretBox = NO_SECRETS,
+    verifier: Verifier = verify_captcha,
+    adapters: Adapters = ADAPTERS,
+) -> Taken:
+    """Find the source, let its adapter authenticate and read the request, limit it, then store it
+    first and decide (``pipeline.receive``). Every request with a valid key is stored, an unreadable
+    one too (then refused as it was sent)."""
+    reader = adapters.of_kind(request.via or DEFAULT_KIND)
+    decoded = reader.decode(request)
+    key = reader.form_key(request, decoded)
+    try:
+        source = find_source(repo, key)
+    except Unavailable as error:  # nothing stored yet: the sender retries
+        return Taken(None, refusal=Refusal(503, str(error), retry_after=error.retry_after))
+    if source is None or key is None:
+        message = "missing form key" if not key else "unknown or disabled form key"
+        return Taken(None, refusal=Refusal(401, message, {"form_key": message}))
+    adapter = adapters.of_kind(request.via or source.kind)
+    if adapter is not reader:
+        decoded = adapter.decode(request)
+    try:
+        trusted = adapter.authenticate(source, request)
+    except NotAuthenticated as error:
+        return Taken(source, refusal=Refusal(401, str(error), {error.field: str(error)}))
+    # Every sender is limited per IP, but the source's own server: a CRM posts from one address and is
+    # held to the source's budget alone.
+    wait = limits.admit(source, request.client_ip, now, ip_limited=not trusted)
+    if wait is not None:
+        return Taken(
+            source, refusal=Refusal(429, "too many submissions; try again shortly", retry_after=wait)
+        )
+    arrival = adapter.arrival(request, decoded, form_key=key)
+    try:
+        outcome = receive(repo, source, arrival, now, verifier=verifier, secrets=secrets, adapters=adapters)
+    except InvalidInput as error:
+        return Taken(source, refusal=Refusal(422, str(error), error.fields), trusted=trusted)
+    except Unavailable as error:
+        return Taken(source, refusal=Refusal(503, str(error), retry_after=error.retry_after), trusted=trusted)
+    if decoded.failure is not None:  # stored as sent, refused as it was
+        failure = decoded.failure
+        refusal = Refusal(failure.status, failure.message, {failure.field: failure.message})
+        return Taken(source, refusal=refusal, trusted=trusted)
+    return Taken(source, outcome=outcome, trusted=trusted)
+
+
+def find_source(repo: Repository, key: str | None) -> FormSource | None:
+    """The active source this key opens; None for no key, an unknown or a disabled one.
+
+    ``Unavailable`` when the config table does not answer (throttled, down): nothing was stored.
+    """
+    if not key or len(key) > MAX_FORM_KEY_CHARS:
+        return None
+    try:
+        with store_outages():
+            source = repo.form_source_by_key_hash(hash_form_key(key))
+    except StoreUnavailable as error:
+        raise Unavailable("this form cannot take submissions right now; try again") from error
+    return source if source is not None and source.active else None
