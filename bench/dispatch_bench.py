@@ -1,4 +1,4 @@
-"""The scheduled tick at scale (issue #8): dispatcher → AssignQueue → N sweepers, on DynamoDB Local and
+"""The scheduled tick at scale: dispatcher → AssignQueue → N sweepers, on DynamoDB Local and
 the local SQS emulator, for 10 / 100 / 1,000 / 10,000 active rules over up to 1,000 tenants.
 
     PYTHONPATH=shared:. .venv/bin/python bench/dispatch_bench.py            # full: ~6 min on 2 cores

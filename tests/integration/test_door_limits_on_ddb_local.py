@@ -1,5 +1,5 @@
 """A source's budget holds across Lambda containers: concurrent "containers" (each its own memory and
-DynamoDB client) share one counter per minute on DynamoDB Local (issue #23 item 6d), each claiming
+DynamoDB client) share one counter per minute on DynamoDB Local, each claiming
 blocks of it (``block_size``) and spending them from memory.
 
 Every container here gets more posts than the budget, so each ends the minute refused by the full

@@ -1,4 +1,4 @@
-"""Issue #7 item 10 on real DynamoDB semantics: what moto lets through, DynamoDB Local refuses with a 500.
+"""Input hardening on real DynamoDB semantics: what moto lets through, DynamoDB Local refuses with a 500.
 
 DynamoDB rejects sort keys over 1,024 bytes and start keys outside a query's key condition with a
 ValidationException; the API must refuse such input itself, naming the field, before DynamoDB sees it.

@@ -1,4 +1,4 @@
-"""Issue #7: a stateful property test over the logic layer (DynamoDB Local, single-threaded).
+"""A stateful property test over the logic layer (DynamoDB Local, single-threaded).
 
 (DynamoDB Local rather than moto: moto spends ~20 ms serialising each response, which made 1,000 steps
 take minutes; DynamoDB Local answers in a few.)

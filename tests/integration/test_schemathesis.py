@@ -1,4 +1,4 @@
-"""Schemathesis against `make run`'s stack, fed the spec the stack serves (issues #7 and #23).
+"""Schemathesis against `make run`'s stack, fed the spec the stack serves.
 
 Every operation is fuzzed with all of Schemathesis' checks (examples, coverage, fuzzing and stateful
 phases; at most ``MAX_EXAMPLES`` generated cases per operation, seed ``SEED``), once as an admin and once
@@ -30,7 +30,7 @@ import yaml
 from leadrouter_local.demo_data import FORM_KEY, SOURCE_SECRET
 from tests.support import stack as local_stack
 
-#: Per operation and identity (the run of issue #23); with 43 operations and two identities this runs
+#: Per operation and identity; with 43 operations and two identities this runs
 #: in about 3 minutes on 2 cores.
 MAX_EXAMPLES = 20
 SEED = 1

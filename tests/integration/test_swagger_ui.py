@@ -1,4 +1,4 @@
-"""Swagger UI in a real headless Chromium: "Authorize" with a token, then "Try it out" works (issue #7).
+"""Swagger UI in a real headless Chromium: "Authorize" with a token, then "Try it out" works.
 
 Driven through Playwright against `make run`'s stack, with the system's Chromium (Debian's ``chromium``
 package; Playwright's own browser download is not used). A machine without it fails here with the line

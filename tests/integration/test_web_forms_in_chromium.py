@@ -1,4 +1,4 @@
-"""A real web form in a real headless Chromium: the snippet on a landing page of another origin (issue #14).
+"""A real web form in a real headless Chromium: the snippet on a landing page of another origin.
 
 Against `make run`'s stack (started in-process, as for the Swagger UI test), with the system's Chromium
 (Debian's ``chromium``; Playwright's own browser download is not used). A form source is created through

@@ -259,7 +259,7 @@ def test_a_rotate_pool_that_loses_the_claim_race_stores_the_duplicate_it_names(
     moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a rotate pool, and a submission that read "nobody holds this phone" just before another
-    # submission claimed it (the race of issue 7, made deterministic by a stale first read)
+    # submission claimed it (a race made deterministic by a stale first read)
     add_form_source(moto_repo)
     moto_repo.put_pool_settings(PoolSettings(tenant_id=TENANT, pool="web", on_duplicate="rotate"))
     winner = _post({"name": "An", "phone": "0912345678"})

@@ -175,7 +175,7 @@ def test_reading_an_impossible_pool_name_is_422(moto_repo: Repository) -> None:
     assert reply.status == 422 and [e["field"] for e in reply.body["errors"]] == ["pool"]
 
 
-# ------------------------------------------------------------------ configured URLs (issue #23 item 13)
+# ------------------------------------------------------------------ configured URLs
 _NEWLINE_URL = "https://shop.example.vn/cam-on\r\nSet-Cookie: session=attacker"
 
 

@@ -1,4 +1,4 @@
-"""Attribution (issue #14 item 5): touches from fields and the landing URL, first touch kept, storage."""
+"""Attribution: touches from fields and the landing URL, first touch kept, storage."""
 
 from __future__ import annotations
 

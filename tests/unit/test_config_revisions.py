@@ -1,4 +1,4 @@
-"""Issue #7 item 8: every config write is conditional on the revision it read; the loser gets 409.
+"""Every config write is conditional on the revision it read; the loser gets 409.
 
 Reproducers: a rename built on a stale read re-activated a deactivated member; a rule edit built on a
 stale read restored ``active: true`` after a disable; two pool-setting writes overwrote each other.

@@ -1,5 +1,5 @@
-"""The public door's limits: one sender, one IP or one tenant cannot use up another's budget (issue #23
-item 6). Door-level tests go through the API handler on moto with the API clock frozen (the shared count
+"""The public door's limits: one sender, one IP or one tenant cannot use up another's budget.
+Door-level tests go through the API handler on moto with the API clock frozen (the shared count
 is per calendar minute); the limiter's own rules are tested on a fake counter.
 """
 

@@ -1,6 +1,6 @@
 """The form door: plain HTML forms in any encoding, answered as browsers expect; stored first; replay.
 
-Reproduces issue #14's findings: a urlencoded form got a 422 ("name: Input should be a valid string"),
+Reproduces what a review found: a urlencoded form got a 422 ("name: Input should be a valid string"),
 a hidden form_key was "Extra inputs are not permitted", and a multipart form with a Vietnamese name
 crashed the handler inside Powertools' parser.
 """
@@ -490,7 +490,7 @@ def test_a_json_body_with_an_empty_field_name_is_a_422_and_stored_rejected(moto_
     assert record["answer"]["problems"]["(empty field name)"]
 
 
-# ------------------------------------------------------------------ pages a browser sees (issue #23, 17)
+# ------------------------------------------------------------------ pages a browser sees
 def _page_text(reply: Any) -> str:
     assert reply.headers["Content-Type"].startswith("text/html"), reply.headers
     return str(reply.body)

@@ -142,7 +142,7 @@ def test_a_star_allows_any_well_formed_origin_but_not_null():
     "origin", ["https://anyone.example", "http://127.0.0.1:5173", "https://xn--c-hia.vn"]
 )
 def test_a_source_with_no_list_answers_any_well_formed_origin_with_that_origin(origin):
-    # the default (issue #23, 1): a form key is public and plain forms post from anywhere
+    # the default: a form key is public and plain forms post from anywhere
     assert cors_headers(origin, []) == {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
     assert cors_headers(origin, None) == cors_headers(origin, [])  # a preflight before the key is known
     for opaque in ("null", "", "file:///x", "https://a.example/path"):

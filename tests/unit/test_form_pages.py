@@ -66,7 +66,7 @@ def assert_self_contained_page(doc: Document) -> None:
     assert doc.errors == []
     assert {"charset": "utf-8"} in doc.all("meta")
     assert any(attrs.get("name") == "viewport" for attrs in doc.all("meta"))
-    # the one link is an empty inline icon: the browser asks for no /favicon.ico (issue #23, 17)
+    # the one link is an empty inline icon: the browser asks for no /favicon.ico
     assert doc.all("link") == [{"rel": "icon", "href": "data:,"}]
     assert doc.all("img") == [] and doc.all("script") == []
     assert len(doc.all("style")) == 1

@@ -1,4 +1,4 @@
-"""Issue #7 item 10 (and the path half of item 1): inputs that crashed the function are 4xx naming the field.
+"""Inputs that crashed the function are 4xx naming the field.
 
 Every case here reached a 500 (an unhandled exception: a 502 on AWS), a DynamoDB ValidationException or
 a stored value the model refuses to read back on the foundation commit. Each now answers a 4xx that names

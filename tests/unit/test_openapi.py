@@ -87,7 +87,7 @@ def test_get_openapi_json_serves_the_committed_document():
     assert reply.body == json.loads(render())
 
 
-# ------------------------------------------------------------------ the contract (issue #7 item 13)
+# ------------------------------------------------------------------ the contract
 def _each_operation(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (method, path, operation)

@@ -1,4 +1,4 @@
-"""A public form key is no contact oracle; the source's secret is how a server learns its lead (issue #23, 5).
+"""A public form key is no contact oracle; the source's secret is how a server learns its lead.
 
 Anyone can read a landing page's form key. Its answers must be the same for a phone the tenant knows and
 for a new one, and what its posts write on a known lead is bounded. A CRM posting server to server sends

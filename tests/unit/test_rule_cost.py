@@ -1,4 +1,4 @@
-"""Issue #7 item 12: a rule costs bounded work. Cheap checks come before the cycle is built, Σweights
+"""A rule costs bounded work. Cheap checks come before the cycle is built, Σweights
 is capped with a clear 422, weights are reduced by their gcd, and a stored cycle is never rebuilt."""
 
 from __future__ import annotations

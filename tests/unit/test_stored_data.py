@@ -1,4 +1,4 @@
-"""Issue #7 item 1: every value written has passed the model that reads it back, and a read of stored
+"""Every value written has passed the model that reads it back, and a read of stored
 data never raises (a bad item is read with placeholders and ``damaged_fields``, or skipped, and logged)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Dates and times in the API are ISO 8601 text, never numbers or other shapes (issue #23 item 15).
+"""Dates and times in the API are ISO 8601 text, never numbers or other shapes.
 
 pydantic's lax mode reads ``0`` as 1970-01-01 and numeric text as a Unix time; a leave day of ``[0]``
 was stored as 1970-01-01. Every date, date-time and time of day a request carries is checked here

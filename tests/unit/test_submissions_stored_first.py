@@ -1,7 +1,7 @@
 """Storage first, kept: every submission is stored (a conflicting one too), a rejection is checked
 anew on the next attempt, an outage of the table is a 503 to retry, no secret is stored in any
 encoding, what is stored is bounded after normalisation, and a replay lets in nothing unverified
-unless an admin says so (issue #23, items 2, 3, 4, 8, 12 and 14)."""
+unless an admin says so."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""template.yaml's limits (issue #23 item 6): a stage throttle sized for the whole service with no smaller
+"""template.yaml's limits: a stage throttle sized for the whole service with no smaller
 bucket one client can empty for every tenant, and WAF rate rules per IP on the public routes and on the
 whole API, associated with the API's stage."""
 

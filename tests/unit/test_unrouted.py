@@ -1,4 +1,4 @@
-"""Issue #7 item 9: leads no rule will assign are shown and escalated with a reason, never left silent.
+"""Leads no rule will assign are shown and escalated with a reason, never left silent.
 
 A lead in a step no rule covers, in a scope whose rule is disabled, or after its rule's window closed
 stays pending; it is counted in the report and, after the tenant's escalation time, escalated with

@@ -1,4 +1,4 @@
-"""Issue #7 item 1, end to end through the API: a campaign named "Tết 2027" (Vietnamese, with a space)
+"""End to end through the API: a campaign named "Tết 2027" (Vietnamese, with a space)
 can be created, filled by a mass update, listed, split by its rule and reported, in its URL-encoded form
 as a browser or curl sends it."""
 

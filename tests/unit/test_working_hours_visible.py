@@ -1,4 +1,4 @@
-"""Issue #16, "Visible": what the working-time clocks do is shown, not only done.
+"""What the working-time clocks do is shown, not only done.
 
 - ``POST /rules/preview`` takes an arrival time and says when the lead's delay ends, when it is
   expected to be assigned, to whom, when it would be reclaimed (owner's clock) and escalated (team's);
