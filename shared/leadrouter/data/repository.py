@@ -19,8 +19,8 @@ Layout (tables come from template.yaml; local tables are created from the same f
 
 One module per aggregate (``leads`` reads and ``lead_changes`` writes, ``transitions``, ``contacts``,
 ``tenants``, ``staff``, ``rules``, ``sources``, ``pools``, ``rotation``, and ``dispatch`` for the ticks'
-cheap questions); the logic
-imports only this facade. Every change of a lead's state is a conditional write on the state it was
+cheap questions). The stores share one client and are mixed into one class, which serves every
+port of ``logic.ports``; a use case names only the ports it touches. Every change of a lead's state is a conditional write on the state it was
 read in: a failed condition means another writer got there first, and the caller skips the lead
 instead of retrying blindly.
 """
