@@ -75,7 +75,7 @@ from leadrouter.logic.routing import dispatch as dispatch_logic  # noqa: E402
 from leadrouter.logic.routing.assign import sweep_due_leads  # noqa: E402
 from leadrouter.logic.routing.dispatch import TickPlan, dispatch_tick, run_order  # noqa: E402
 from leadrouter.logic.routing.scheduled import ORDER  # noqa: E402
-from leadrouter.logic.routing.sweeps import SweepReport, default_owner  # noqa: E402
+from leadrouter.logic.routing.sweeps import SweepPorts, SweepReport, default_owner  # noqa: E402
 from leadrouter.observability import logger  # noqa: E402
 from leadrouter.runtime import new_repository  # noqa: E402
 from leadrouter.settings import Settings  # noqa: E402
@@ -231,7 +231,7 @@ class SweepState:
 
     def sweep(
         self,
-        repo: Repository,
+        repo: SweepPorts,
         rule: Rule,
         now: datetime,
         time_left: Callable[[], float],

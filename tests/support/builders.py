@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.ids import new_id
@@ -12,10 +12,15 @@ from leadrouter.domain.leads import Lead
 from leadrouter.domain.rules import Rule, RuleKind, new_rule
 from leadrouter.domain.staff import StaffMember
 from leadrouter.domain.tenants import Tenant
+from leadrouter.logic.ports import Rules, Staff, Tenants
 
 TENANT = "acme"
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 09:00 in Ho Chi Minh City, a Tuesday
 SEED_WEIGHTS = {"A": 3, "B": 4, "C": 5}
+
+
+class Seedable(Tenants, Staff, Rules, Protocol):
+    """Where ``seed`` stores a tenant, its staff and a rule: the repository or a memory store."""
 
 
 def staff(staff_id: str, tenant_id: str = TENANT, **fields: Any) -> StaffMember:
@@ -67,7 +72,7 @@ def lead(
 
 
 def seed(
-    repo: Repository,
+    repo: Seedable,
     the_rule: Rule,
     members: Iterable[StaffMember] | None = None,
     absent: Iterable[str] = (),

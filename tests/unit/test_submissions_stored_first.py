@@ -204,7 +204,7 @@ def test_when_the_form_key_cannot_be_looked_up_the_sender_gets_a_503_with_retry_
 ) -> None:
     # Given a container that has not read this source yet, and the config table throttled
     add_form_source(moto_repo)
-    monkeypatch.setattr("leadrouter.data.config.SETTINGS_CACHE.get", lambda key, read: read())
+    monkeypatch.setattr("leadrouter.data.sources.SETTINGS_CACHE.get", lambda key, read: read())
     table = Settings.from_env().config_table
 
     def fails(operation: str, request: dict[str, Any]) -> Exception | None:

@@ -110,3 +110,29 @@ def delivery_start_key(cursor: Cursor | None, tenant_id: str, webhook_id: str) -
     except (ValueError, KeyError, TypeError) as error:
         raise _refuse(_NOT_OURS) from error
     return {"pk": {"S": f"{tenant_id}#{webhook_id}"}, "sk": {"S": sk}}
+
+
+def submission_cursor(key: PageKey) -> Cursor | None:
+    """A submissions listing's LastEvaluatedKey → its cursor (the record's id only; None at the end)."""
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps({"s": key["submission_id"]["S"]}).encode()).decode()
+
+
+def submission_start_key(cursor: Cursor | None, tenant_id: str, source_id: str | None) -> PageKey:
+    """A submissions cursor back to a start key, rebuilt with the caller's tenant.
+
+    With a source filter the key condition is the source's id prefix, and a start key outside it is a
+    DynamoDB ValidationException, so such a cursor is refused.
+    """
+    if not cursor:
+        return None
+    try:
+        submission_id = _read(cursor, _NOT_OURS)["s"]
+        if not isinstance(submission_id, str) or not 0 < len(submission_id) <= 128:
+            raise ValueError
+    except (ValueError, KeyError, TypeError) as error:
+        raise _refuse(_NOT_OURS) from error
+    if source_id and not submission_id.startswith(f"{source_id}."):
+        raise _refuse("this cursor belongs to a listing of another source")
+    return {"tenant_id": {"S": tenant_id}, "submission_id": {"S": submission_id}}

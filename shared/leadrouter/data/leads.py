@@ -1,4 +1,6 @@
-"""Leads and their indexes: insert, read, list, page the two sparse indexes, history events.
+"""Reads of leads: by id, listings, counts, and pages of the two sparse indexes.
+
+Writes live beside them: intake and API saves in ``data.lead_changes``, routing in ``data.transitions``.
 
 The indexes are at the floor of what the access paths need. A GSI write costs 1 WRU per started KB of
 the *projected* item, per put and per delete, and a changed index key is a delete plus a put; so the
@@ -29,32 +31,23 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from leadrouter.clock import to_iso
-from leadrouter.data.attribution import FILTER_PATHS, FIRST_ATTR, LATEST_ATTR
-from leadrouter.data.contacts import ClaimChange, Tag, claim_operations, explain_cancellation, is_cancellation
+from leadrouter.data.attribution import FILTER_PATHS
 from leadrouter.data.cursors import Cursor, lead_cursor, lead_start_key
 from leadrouter.data.items import (
     BATCH_GET_LIMIT,
     Item,
     PageKey,
+    Store,
     expr_values,
     from_item,
-    is_condition_failure,
     lead_from_item,
-    lead_item,
     owner_partition,
-    read_model,
     scope_partition,
-    strip_keys,
     to_item,
 )
-from leadrouter.data.scopes import ScopeStore
-from leadrouter.domain.attribution import Touch
-from leadrouter.domain.errors import Conflict
-from leadrouter.domain.ids import id_floor, new_id
-from leadrouter.domain.leads import Lead, LeadEvent
+from leadrouter.domain.ids import id_floor
+from leadrouter.domain.leads import Lead
 
 #: The two sparse indexes of the leads table (template.yaml ``LeadsTable``; see the module docstring).
 DUE_INDEX = "due_queue"
@@ -72,65 +65,8 @@ def _matches(item: Item, wanted: Mapping[str, str]) -> bool:
     return True
 
 
-class LeadStore(ScopeStore):
-    """Reads of leads and the API's revision-checked saves."""
-
-    # ------------------------------------------------------------------ leads
-    def put_new_lead(self, lead: Lead) -> None:
-        self.mark_lead_scope(lead)
-        try:
-            self._client.put_item(
-                TableName=self._leads,
-                Item=to_item(lead_item(lead)),
-                ConditionExpression="attribute_not_exists(lead_id)",
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                raise Conflict(f"lead {lead.lead_id} already exists") from error
-            raise
-
-    def record_touch(self, tenant_id: str, lead_id: str, touch: Touch) -> None:
-        """Record a later submission's touch on an existing lead: one UpdateItem, a no-op if it is gone.
-
-        The latest touch is replaced; the first is set only if the lead has none (``if_not_exists``), so
-        of two racing calls the one DynamoDB applies first gives the first touch and neither loses it.
-        Nothing else changes (not the status, not the indexes) but ``rev``: every write bumps it, so an
-        API edit that read the lead before this touch gets a 409 instead of writing the old attribution
-        back.
-        """
-        stored = touch.model_dump(mode="json", exclude_none=True)
-        try:
-            self._client.update_item(
-                TableName=self._leads,
-                Key=to_item({"tenant_id": tenant_id, "lead_id": lead_id}),
-                UpdateExpression=(
-                    "SET #latest = :touch, #first = if_not_exists(#first, :touch),"
-                    " rev = if_not_exists(rev, :zero) + :one"
-                ),
-                ConditionExpression="attribute_exists(lead_id)",
-                ExpressionAttributeNames={"#first": FIRST_ATTR, "#latest": LATEST_ATTR},
-                ExpressionAttributeValues=expr_values(touch=stored, zero=0, one=1),
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-
-    def import_leads(self, leads: Sequence[Lead]) -> None:
-        """Bulk-load new leads (Excel import, tests): BatchWriteItem in 25s, unprocessed items retried.
-
-        Unconditional by nature (BatchWriteItem takes no conditions), so callers pass fresh ids only.
-        """
-        for lead in leads:
-            self.mark_lead_scope(lead)
-        for start in range(0, len(leads), 25):
-            request: dict[str, Any] = {
-                self._leads: [
-                    {"PutRequest": {"Item": to_item(lead_item(lead))}} for lead in leads[start : start + 25]
-                ]
-            }
-            while request:
-                response = self._client.batch_write_item(RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
+class LeadStore(Store):
+    """Reads of leads: by id, the tenant's listings, counts and the sweeps' index pages."""
 
     def get_lead(self, tenant_id: str, lead_id: str) -> Lead | None:
         response = self._client.get_item(
@@ -301,119 +237,6 @@ class LeadStore(ScopeStore):
             if "LastEvaluatedKey" not in response:
                 return total
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-    def save_lead(
-        self,
-        before: Lead,
-        after: Lead,
-        event: LeadEvent | None = None,
-        *,
-        claim: Sequence[str] = (),
-        release: Sequence[str] = (),
-        replacing: Mapping[str, str] | None = None,
-    ) -> Lead:
-        """Write an edited lead if nobody changed it since ``before`` was read, with its history event.
-
-        The sparse index attributes are recomputed from the new status (a lead moved to another step
-        moves to that step's due/idle partition). Contact claims move in the same transaction (an
-        edited phone, a delete, a restore): each of ``claim`` is pointed at the lead (if free, already
-        its own, or held by the stale holder ``replacing`` names), each of ``release`` is deleted if it
-        still points at the lead. Raises Conflict when the lead changed meanwhile, ContactTaken when a
-        contact to claim belongs to another lead (told apart by the transaction's CancellationReasons).
-        """
-        self.mark_lead_scope(after)
-        stored = Lead.model_validate({**after.model_dump(), "rev": before.rev + 1})
-        operations: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._leads,
-                    "Item": to_item(lead_item(stored)),
-                    "ConditionExpression": "rev = :rev",
-                    "ExpressionAttributeValues": expr_values(rev=before.rev),
-                }
-            }
-        ]
-        tags: list[Tag] = [("lead", "")]
-        if event is not None:
-            operations.append(
-                {"Put": {"TableName": self._events, "Item": to_item(self._event_item(stored, event))}}
-            )
-            tags.append(("event", ""))
-        claims = ClaimChange(claim=claim, release=release, replacing=replacing or {})
-        if claims:
-            claim_ops, claim_tags = claim_operations(self._config, stored, claims)
-            operations += claim_ops
-            tags += claim_tags
-        try:
-            self._client.transact_write_items(TransactItems=operations)
-        except ClientError as error:
-            if is_cancellation(error):
-                explain_cancellation(error, tags, before)
-            raise
-        return stored
-
-    def save_care(self, before: Lead, after: Lead, event: LeadEvent) -> Lead:
-        """Write a care activity (note, call, step change): the lead on its revision as read, then its
-        history event, as two plain writes. Raises Conflict (nothing written) if the lead changed.
-
-        Care is the most frequent write on an assigned lead, and a transaction charges every unit of it
-        twice: the item and each index entry it moves (a note was 8 WRU on the leads table, 3 this way).
-        The lead goes first, so a 409 records nothing; should the event's write then fail, the call
-        fails with the idle clock restarted and the client's retry records the activity.
-        """
-        self.mark_lead_scope(after)
-        stored = Lead.model_validate({**after.model_dump(), "rev": before.rev + 1})
-        try:
-            self._client.put_item(
-                TableName=self._leads,
-                Item=to_item(lead_item(stored)),
-                ConditionExpression="rev = :rev",
-                ExpressionAttributeValues=expr_values(rev=before.rev),
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                raise Conflict(f"lead {before.lead_id} changed meanwhile; reload it and retry") from error
-            raise
-        self._client.put_item(TableName=self._events, Item=to_item(self._event_item(stored, event)))
-        return stored
-
-    def add_event(self, lead: Lead, event: LeadEvent, *, slot: str | None = None) -> bool:
-        """Append to the lead's timeline; False if the lead already has an event in ``slot``.
-
-        ``slot`` names a window the lead takes at most one such event in, whatever its time (the first
-        one wins; concurrent copies of one submission included). The timeline is read by ``at``.
-        """
-        item = self._event_item(lead, event)
-        if slot is None:
-            self._client.put_item(TableName=self._events, Item=to_item(item))
-            return True
-        item["sk"] = slot
-        try:
-            self._client.put_item(
-                TableName=self._events, Item=to_item(item), ConditionExpression="attribute_not_exists(sk)"
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            return False
-        return True
-
-    def lead_events(self, tenant_id: str, lead_id: str) -> list[LeadEvent]:
-        items = self._paginate_query(
-            TableName=self._events,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=expr_values(pk=f"{tenant_id}#{lead_id}"),
-        )
-        found = (read_model(LeadEvent, strip_keys(item)) for item in items)
-        return [event for event in found if event is not None]
-
-    @staticmethod
-    def _event_item(lead: Lead, event: LeadEvent) -> Item:
-        return {
-            "pk": f"{lead.tenant_id}#{lead.lead_id}",
-            "sk": f"{to_iso(event.at)}#{new_id()}",
-            **event.model_dump(mode="json", exclude_none=True),
-        }
 
     def owner_leads(self, tenant_id: str, staff_id: str) -> list[Lead]:
         """Open leads a staff member holds (``owner_idle``, then their base items), stalest first."""

@@ -17,16 +17,16 @@ Layout (tables come from template.yaml; local tables are created from the same f
   requests per rate-limit window (``data.limits``), deleted by TTL.
 * deliveries table: each webhook's delivery log (``data.webhooks``).
 
-One module per aggregate (``leads``, ``transitions``, ``contacts``, ``config``, ``rotation``, and
-``dispatch`` for the ticks' cheap questions); the logic
-imports only this facade. Every change of a lead's state is a conditional write on the state it was
-read in: a failed condition means another writer got there first, and the caller skips the lead
-instead of retrying blindly.
+One module per aggregate (``leads`` reads and ``lead_changes`` writes, ``transitions``, ``contacts``,
+``tenants``, ``staff``, ``rules``, ``sources``, ``pools``, ``rotation``, and ``dispatch`` for the ticks'
+cheap questions). The stores share one client and are mixed into one class, which serves every
+port of ``logic.ports``; a use case names only the ports it touches. Every change of a lead's state is a
+conditional write on the state it was read in: a failed condition means another writer got there
+first, and the caller skips the lead instead of retrying blindly.
 """
 
 from __future__ import annotations
 
-from leadrouter.data.config import ConfigStore
 from leadrouter.data.contacts import ContactStore
 from leadrouter.data.dispatch import DispatchStore
 from leadrouter.data.items import (
@@ -39,11 +39,17 @@ from leadrouter.data.items import (
     scope_partition,
     to_item,
 )
+from leadrouter.data.lead_changes import LeadChangeStore
 from leadrouter.data.leads import LeadStore
 from leadrouter.data.limits import LimitStore
+from leadrouter.data.pools import PoolStore
 from leadrouter.data.rotation import RotationStore
+from leadrouter.data.rules import RuleStore
 from leadrouter.data.scopes import ScopeStore
+from leadrouter.data.sources import SourceStore
+from leadrouter.data.staff import StaffStore
 from leadrouter.data.submissions import SubmissionStore
+from leadrouter.data.tenants import TenantStore
 from leadrouter.data.transitions import TransitionStore
 from leadrouter.data.webhooks import WebhookStore
 
@@ -62,12 +68,17 @@ __all__ = [
 
 class Repository(
     LeadStore,
+    LeadChangeStore,
     TransitionStore,
     ContactStore,
     ScopeStore,
     DispatchStore,
     RotationStore,
-    ConfigStore,
+    TenantStore,
+    StaffStore,
+    RuleStore,
+    SourceStore,
+    PoolStore,
     SubmissionStore,
     WebhookStore,
     LimitStore,

@@ -13,9 +13,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from leadrouter.data.items import Item, PageKey, Store, expr_values, from_item, is_condition_failure, to_item
+from leadrouter.data.cursors import Cursor, submission_cursor, submission_start_key
+from leadrouter.data.items import Item, Store, expr_values, from_item, is_condition_failure, to_item
 from leadrouter.data.outages import store_outages
-from leadrouter.domain.errors import Conflict, InvalidInput
+from leadrouter.domain.errors import Conflict
 from leadrouter.domain.submissions import Check, CheckResult, Submission, SubmissionStatus
 
 
@@ -123,8 +124,8 @@ class SubmissionStore(Store):
         statuses: Collection[SubmissionStatus] = (),
         source_id: str | None,
         limit: int,
-        start: PageKey = None,
-    ) -> tuple[list[Submission], PageKey]:
+        start: Cursor | None = None,
+    ) -> tuple[list[Submission], Cursor | None]:
         """One page of a tenant's submissions (by source, then key), filtered by stored status.
 
         A filtered Query reads the partition (30 days at most, by TTL), so a page may hold fewer than
@@ -146,13 +147,10 @@ class SubmissionStore(Store):
             kwargs["ExpressionAttributeValues"].update(
                 expr_values(**{name[1:]: status.value for name, status in zip(names, statuses, strict=True)})
             )
-        if start:
-            if source_id and not str(start["submission_id"]["S"]).startswith(f"{source_id}."):
-                # DynamoDB refuses a start key outside the key condition (a ValidationException)
-                problem = "this cursor belongs to a listing of another source"
-                raise InvalidInput("bad cursor", {"cursor": problem})
-            kwargs["ExclusiveStartKey"] = start
+        key = submission_start_key(start, tenant_id, source_id)
+        if key:
+            kwargs["ExclusiveStartKey"] = key
         with store_outages():
             response = self._client.query(**kwargs)
         records = [_record(from_item(raw)) for raw in response.get("Items", [])]
-        return records, response.get("LastEvaluatedKey")
+        return records, submission_cursor(response.get("LastEvaluatedKey"))

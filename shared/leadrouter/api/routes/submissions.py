@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -15,7 +12,6 @@ from pydantic import BaseModel, Field
 from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathSubmissionId, caller_of, now
 from leadrouter.api.contract import answers
 from leadrouter.domain.base import Ident
-from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.submissions import Check, Submission, SubmissionStatus
 from leadrouter.logic.intake import inbox as logic
 from leadrouter.logic.intake.new_leads import IntakeResult
@@ -71,11 +67,10 @@ def list_submissions(
     cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, description=CURSOR_DOC)] = None,
 ) -> SubmissionPage:
     caller = caller_of(router, "admin")
-    start = _decode(cursor, caller.tenant_id)
     items, last = logic.list_submissions(
-        repository(), caller, status=status, source_id=source, limit=limit, start=start
+        repository(), caller, status=status, source_id=source, limit=limit, start=cursor
     )
-    return SubmissionPage(items=items, cursor=_encode(last))
+    return SubmissionPage(items=items, cursor=last)
 
 
 @router.get(
@@ -121,23 +116,3 @@ def replay(
         unverified_checks=list(outcome.released),
     )
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
-
-
-def _encode(key: Any) -> str | None:
-    if not key:
-        return None
-    text = json.dumps({"s": key["submission_id"]["S"]})
-    return base64.urlsafe_b64encode(text.encode()).decode()
-
-
-def _decode(cursor: str | None, tenant_id: str) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-        submission_id = data["s"]
-        if not isinstance(submission_id, str) or not 0 < len(submission_id) <= 128:
-            raise ValueError
-    except (binascii.Error, UnicodeError, ValueError, KeyError, TypeError) as error:
-        raise InvalidInput("bad cursor", {"cursor": "not a cursor this API returned"}) from error
-    return {"tenant_id": {"S": tenant_id}, "submission_id": {"S": submission_id}}

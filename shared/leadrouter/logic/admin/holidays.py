@@ -9,12 +9,11 @@ written, and written only if the tenant item is still at the revision it was rea
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.base import CalendarDay, Name
 from leadrouter.domain.dispatch import RECHECK_WINDOW
 from leadrouter.domain.errors import Conflict, InvalidInput
@@ -23,6 +22,12 @@ from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.users import Caller
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE
 from leadrouter.logic.admin.aggregates import validated
+from leadrouter.logic.ports import ActiveRules, Tenants
+
+
+class CalendarPorts(Tenants, ActiveRules, Protocol):
+    """The tenant's calendar, and the re-check of its rules when it changes."""
+
 
 #: The years a calendar can be asked for or changed in: those of any lead this service will see.
 #: Per list, as ``HolidayCalendar`` stores them (a tenant item stays far below DynamoDB's 400 KB).
@@ -107,7 +112,7 @@ def _view(tenant: Tenant | None, year: int | None, now: datetime) -> HolidayCale
     )
 
 
-def get_calendar(repo: Repository, caller: Caller, year: int | None, now: datetime) -> HolidayCalendarView:
+def get_calendar(repo: Tenants, caller: Caller, year: int | None, now: datetime) -> HolidayCalendarView:
     """The tenant's calendar and its holidays of ``year`` (default: this year in the tenant's zone)."""
     return _view(repo.get_tenant(caller.tenant_id), year, now)
 
@@ -140,7 +145,7 @@ def _checked(body: HolidaysIn) -> HolidayCalendar:
 
 
 def replace_calendar(
-    repo: Repository, caller: Caller, body: HolidaysIn, now: datetime, year: int | None = None
+    repo: CalendarPorts, caller: Caller, body: HolidaysIn, now: datetime, year: int | None = None
 ) -> HolidayCalendarView:
     """Replace the tenant's calendar; returns it with the holidays of ``year`` (default: this year).
 

@@ -12,13 +12,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.base import Ident, Name
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.users import Email, UserProfile
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE, check_zone
 from leadrouter.logic.admin.users import UserDirectory, UserView
+from leadrouter.logic.ports import Tenants
 
 
 class NewTenant(BaseModel):
@@ -41,7 +41,7 @@ class TenantCreated(BaseModel):
     admin: UserView
 
 
-def create_tenant(repo: Repository, directory: UserDirectory, request: NewTenant) -> TenantCreated:
+def create_tenant(repo: Tenants, directory: UserDirectory, request: NewTenant) -> TenantCreated:
     """Write the tenant item and invite its first admin; 409 (nothing written) if either exists."""
     tenant = Tenant(tenant_id=request.tenant_id, name=request.name, time_zone=request.time_zone)
     if repo.get_tenant(tenant.tenant_id) is not None:

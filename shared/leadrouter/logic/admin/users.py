@@ -13,7 +13,6 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.base import Ident, Name
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.users import (
@@ -26,6 +25,7 @@ from leadrouter.domain.users import (
     needs_staff_id,
 )
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE
+from leadrouter.logic.ports import Staff, Tenants
 
 #: Cognito's state of an invited user who has not yet signed in and set a password.
 INVITED = "FORCE_CHANGE_PASSWORD"
@@ -59,7 +59,7 @@ class Me(BaseModel):
     )
 
 
-def me(repo: Repository, caller: Caller, email: str | None) -> Me:
+def me(repo: Tenants, caller: Caller, email: str | None) -> Me:
     tenant = repo.get_tenant(caller.tenant_id)
     return Me(
         tenant_id=caller.tenant_id,
@@ -125,7 +125,7 @@ def list_users(directory: UserDirectory, caller: Caller) -> UserList:
     return UserList(items=[UserView.of(user) for user in directory.list_users(caller.tenant_id)])
 
 
-def invite_user(repo: Repository, directory: UserDirectory, caller: Caller, body: Invitation) -> UserView:
+def invite_user(repo: Staff, directory: UserDirectory, caller: Caller, body: Invitation) -> UserView:
     """Create the user in the caller's tenant; Cognito e-mails the invitation. 409 if the e-mail exists."""
     profile = UserProfile(role=body.role, staff_id=body.staff_id, team=body.team, name=body.name)
     check_profile(repo, caller.tenant_id, profile, changed_staff_id=body.staff_id)
@@ -133,7 +133,7 @@ def invite_user(repo: Repository, directory: UserDirectory, caller: Caller, body
 
 
 def change_user(
-    repo: Repository, directory: UserDirectory, caller: Caller, username: str, body: UserChange
+    repo: Staff, directory: UserDirectory, caller: Caller, username: str, body: UserChange
 ) -> UserView:
     user = _user_of_tenant(directory, caller, username)
     if _is_self(caller, user) and body.role is not None and body.role != "admin":
@@ -165,9 +165,7 @@ def resend_invitation(directory: UserDirectory, caller: Caller, username: str) -
     return UserView.of(user)
 
 
-def check_profile(
-    repo: Repository, tenant_id: str, profile: UserProfile, *, changed_staff_id: str | None
-) -> None:
+def check_profile(repo: Staff, tenant_id: str, profile: UserProfile, *, changed_staff_id: str | None) -> None:
     """A salesperson needs a staff id, and a staff id given must name a staff member of the tenant."""
     if needs_staff_id(profile.role) and profile.staff_id is None:
         raise InvalidInput("invalid user", {"staff_id": "required for role staff (whose leads are theirs)"})

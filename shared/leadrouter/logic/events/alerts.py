@@ -13,13 +13,17 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field, StrictInt
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.alerts import REASONS_VI, EscalationAlerts
 from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.events import LeadEscalated
 from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.users import Caller
+from leadrouter.logic.ports import Tenants, Webhooks
 from leadrouter.observability import logger, metrics
+
+
+class AlertPorts(Tenants, Webhooks, Protocol):
+    """The tenant's alert settings, and the webhooks they may name."""
 
 
 class AlertsIn(EscalationAlerts):
@@ -45,11 +49,11 @@ class Mailer(Protocol):
     def send(self, to: Sequence[str], subject: str, text: str) -> None: ...
 
 
-def get_alerts(repo: Repository, caller: Caller, *, email_enabled: bool) -> AlertsView:
+def get_alerts(repo: Tenants, caller: Caller, *, email_enabled: bool) -> AlertsView:
     return _view(repo.get_tenant(caller.tenant_id), email_enabled)
 
 
-def put_alerts(repo: Repository, caller: Caller, body: AlertsIn, *, email_enabled: bool) -> AlertsView:
+def put_alerts(repo: AlertPorts, caller: Caller, body: AlertsIn, *, email_enabled: bool) -> AlertsView:
     """Replace the alert settings. Every webhook named must be one of the tenant's (422 naming it)."""
     problems = {
         f"webhook_ids.{i}": f"no webhook {webhook_id} in this tenant"
@@ -105,7 +109,7 @@ def alert_email(event: LeadEscalated, tenant_name: str) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def email_escalation(repo: Repository, mailer: Mailer, event: LeadEscalated) -> int:
+def email_escalation(repo: Tenants, mailer: Mailer, event: LeadEscalated) -> int:
     """E-mail the tenant's alert addresses about one escalation; the number of addresses."""
     tenant = repo.get_tenant(event.tenant_id)
     if tenant is None or not tenant.alerts.emails:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from leadrouter.data.repository import PageKey, Repository
+from leadrouter.data.cursors import Cursor
+from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict, InvalidInput, NotFound
 from leadrouter.domain.submissions import REPLAYABLE, CheckResult, Submission, SubmissionStatus
 from leadrouter.domain.users import Caller
@@ -25,8 +26,8 @@ def list_submissions(
     status: SubmissionStatus | None,
     source_id: str | None,
     limit: int,
-    start: PageKey = None,
-) -> tuple[list[Submission], PageKey]:
+    start: Cursor | None = None,
+) -> tuple[list[Submission], Cursor | None]:
     """A page of submissions as they stand (``resolved``): an accepted one may be stored as received."""
     stored: tuple[SubmissionStatus, ...] = ()
     if status in (SubmissionStatus.ACCEPTED, SubmissionStatus.LINKED):

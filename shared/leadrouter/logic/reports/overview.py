@@ -22,21 +22,31 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from datetime import date as Day
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.eligibility import unavailable_staff
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.precedence import routing_gap, rules_in_charge
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.users import Caller
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE
+from leadrouter.logic.ports import LeadQueues, LeadReads, Rules, Scopes
 from leadrouter.logic.reports.distribution import Speed, speed, speed_to_lead
 from leadrouter.logic.routing.assign import due_at
-from leadrouter.logic.routing.clocks import RuleClocks, clocks_of_rules
+from leadrouter.logic.routing.clocks import ClockPorts, RuleClocks, clocks_of_rules
 from leadrouter.logic.routing.unrouted import PAGE_SIZE, WAITING_FOR_WORKING_HOURS, waiting_for_hours
+
+
+class PendingPorts(Scopes, LeadQueues, Protocol):
+    """The tenant's marked scopes and the pending leads queued in each."""
+
+
+class OverviewPorts(PendingPorts, ClockPorts, LeadReads, Rules, Protocol):
+    """The day's leads, the pending ones, the rules, and the team's clocks."""
+
 
 #: Pending leads read at most for the waiting figures (they are few: sweeps assign or escalate them).
 MAX_WAITING = 2000
@@ -96,7 +106,7 @@ def day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
 
 
-def overview(repo: Repository, caller: Caller, day: date | None, now: datetime) -> Overview:
+def overview(repo: OverviewPorts, caller: Caller, day: date | None, now: datetime) -> Overview:
     """Read the day's leads, the pending leads of every marked scope, the rules and their staff."""
     tenant = repo.get_tenant(caller.tenant_id)
     zone = tenant.time_zone if tenant is not None else DEFAULT_TIME_ZONE
@@ -112,7 +122,7 @@ def overview(repo: Repository, caller: Caller, day: date | None, now: datetime) 
     return day_figures(leads, day, zone, start, end, groups, complete)
 
 
-def pending_leads(repo: Repository, tenant_id: str, now: datetime) -> tuple[list[Lead], bool]:
+def pending_leads(repo: PendingPorts, tenant_id: str, now: datetime) -> tuple[list[Lead], bool]:
     """Every pending lead of the tenant's marked scopes, up to ``MAX_WAITING`` (and whether all)."""
     found: list[Lead] = []
     for scope in sorted(repo.tenant_scopes(tenant_id)):

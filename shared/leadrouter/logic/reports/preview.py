@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import cast
 
 from pydantic import BaseModel, Field, StrictInt
 
@@ -25,7 +26,7 @@ from leadrouter.domain.rotation import allocate_block, max_prefix_deviation
 from leadrouter.domain.rules import Rule, RuleKind
 from leadrouter.domain.users import Caller
 from leadrouter.logic.admin.aggregates import RuleDraft, build_rule
-from leadrouter.logic.routing.clocks import RuleClocks, rule_clocks
+from leadrouter.logic.routing.clocks import ClockPorts, RuleClocks, rule_clocks
 
 PREVIEW_RULE_ID = "preview"
 
@@ -112,9 +113,12 @@ class RulePreview(BaseModel):
 
 
 def preview_rule(
-    repo: Repository, caller: Caller, request: PreviewRequest, now: datetime | None = None
+    repo: ClockPorts, caller: Caller, request: PreviewRequest, now: datetime | None = None
 ) -> RulePreview:
-    rule = build_rule(repo, caller.tenant_id, request.rule_id or PREVIEW_RULE_ID, request, version=1)
+    # build_rule still takes the fused Repository; it reads only Staff.
+    rule = build_rule(
+        cast(Repository, repo), caller.tenant_id, request.rule_id or PREVIEW_RULE_ID, request, version=1
+    )
     arrival = request.arrival or now or utc_now()
     ids = [s.staff_id for s in rule.staff]
     owner = request.owner

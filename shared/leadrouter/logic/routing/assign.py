@@ -14,15 +14,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.leads import Lead
 from leadrouter.domain.rotation import Pick, Skip, allocate_block
 from leadrouter.domain.rules import Rule
+from leadrouter.logic.ports import Transitions
 from leadrouter.logic.routing.clocks import RuleClocks
 from leadrouter.logic.routing.sweeps import (
     PAGE_SIZE,
     LazyClocks,
     StaffSnapshot,
+    SweepPorts,
     SweepReport,
     decision_for,
     escalation_reason,
@@ -38,7 +39,7 @@ WRITE_CONCURRENCY = 8
 
 
 def sweep_due_leads(
-    repo: Repository,
+    repo: SweepPorts,
     rule: Rule,
     now: datetime,
     time_left: Callable[[], float] = lambda: float("inf"),
@@ -77,7 +78,7 @@ def due_at(rule: Rule, lead: Lead) -> datetime:
 
 
 def _assign_page(
-    repo: Repository,
+    repo: SweepPorts,
     rule: Rule,
     leads: list[Lead],
     staff: StaffSnapshot,
@@ -117,7 +118,7 @@ def _assign_page(
 
 
 def _settle(
-    repo: Repository, rule: Rule, lead: Lead, pick: Pick, now: datetime, cutoff: datetime | None
+    repo: Transitions, rule: Rule, lead: Lead, pick: Pick, now: datetime, cutoff: datetime | None
 ) -> str:
     if pick.staff_id is not None:
         decision = decision_for(rule, now, "assigned", pick)

@@ -19,13 +19,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from typing import Protocol
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.eligibility import HOLIDAY, unavailability
 from leadrouter.domain.holidays import HolidayCalendar, day_off
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.staff import StaffMember
 from leadrouter.domain.worktime import HORIZON, AroundTheClock, MemberSchedule, Schedule, TeamSchedule
+from leadrouter.logic.ports import Staff, Tenants
+
+
+class ClockPorts(Staff, Tenants, Protocol):
+    """The team's shifts and leave, and the tenant's holiday calendar."""
+
 
 _TICK = timedelta(microseconds=1)
 
@@ -110,7 +116,7 @@ class RuleClocks:
                 yield member
 
     # ------------------------------------------------------------------ the owner's clock
-    def know(self, repo: Repository, owners: Iterable[str | None]) -> None:
+    def know(self, repo: Staff, owners: Iterable[str | None]) -> None:
         """Read the owners this sweep has not seen (an owner may be outside the rule's team)."""
         missing = sorted({o for o in owners if o is not None and o not in self.members})
         if missing:
@@ -158,21 +164,19 @@ class RuleClocks:
         return self.owner(owner).is_working(self.now)
 
 
-def tenant_calendar(repo: Repository, tenant_id: str) -> HolidayCalendar:
+def tenant_calendar(repo: Tenants, tenant_id: str) -> HolidayCalendar:
     """The tenant's holiday calendar (Vietnam's when the tenant set none)."""
     tenant = repo.get_tenant(tenant_id)
     return tenant.holidays if tenant is not None else HolidayCalendar()
 
 
-def rule_clocks(
-    repo: Repository, rule: Rule, members: Mapping[str, StaffMember], now: datetime
-) -> RuleClocks:
+def rule_clocks(repo: Tenants, rule: Rule, members: Mapping[str, StaffMember], now: datetime) -> RuleClocks:
     """One rule's clocks, for a sweep that already holds the rule's staff."""
     return RuleClocks.of(rule, members, tenant_calendar(repo, rule.tenant_id), now)
 
 
 def clocks_of_rules(
-    repo: Repository, tenant_id: str, rules: Sequence[Rule], now: datetime
+    repo: ClockPorts, tenant_id: str, rules: Sequence[Rule], now: datetime
 ) -> dict[str, RuleClocks]:
     """Several rules' clocks (listings, reports), from one staff read and one calendar read."""
     if not rules:

@@ -33,8 +33,10 @@ from leadrouter.domain.dispatch import (
 )
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.rules import Rule
+from leadrouter.logic.ports import ActiveRules, DispatchChecks, Rules, Scopes
 from leadrouter.logic.routing.sweeps import (
     SAFETY_MARGIN_SECONDS,
+    RoutingPorts,
     RuleFailure,
     RunReport,
     SweepFn,
@@ -43,7 +45,20 @@ from leadrouter.logic.routing.sweeps import (
     log_failure,
     sweep_rule,
 )
-from leadrouter.logic.routing.unrouted import UnroutedReport, escalate_unrouted, gaps
+from leadrouter.logic.routing.unrouted import EscalationPorts, UnroutedReport, escalate_unrouted, gaps
+
+
+class ScopeChecks(Scopes, DispatchChecks, Protocol):
+    """Marked scopes, and whether one holds a pending lead."""
+
+
+class PlanPorts(ActiveRules, ScopeChecks, Protocol):
+    """A tick's plan: the active rules, and the cheap questions of which have work."""
+
+
+class OrderPorts(RoutingPorts, EscalationPorts, Rules, Protocol):
+    """Carrying out one order: re-read the rule and sweep it, or escalate unrouted scopes."""
+
 
 #: Parallel due questions (the data layer's client keeps 16 connections).
 CHECK_THREADS = 16
@@ -71,7 +86,7 @@ class TickPlan:
     unrouted: list[UnroutedScope] = field(default_factory=list)
 
 
-def plan_tick(repo: Repository, action: str, now: datetime, shard: int | None = None) -> TickPlan:
+def plan_tick(repo: PlanPorts, action: str, now: datetime, shard: int | None = None) -> TickPlan:
     """Which rules of ``action`` have work at ``now`` (all shards, or one)."""
     listing = repo.dispatch_listing(action, shard)
     plan = TickPlan(action=action, rules_active=len(listing.rules))
@@ -98,7 +113,7 @@ def plan_tick(repo: Repository, action: str, now: datetime, shard: int | None = 
 
 
 def _ask(
-    repo: Repository, action: str, rules: Sequence[Rule], now: datetime
+    repo: DispatchChecks, action: str, rules: Sequence[Rule], now: datetime
 ) -> dict[tuple[str, str], bool | None]:
     """Each rule's answer: True (due), False (idle), None (the question failed)."""
     if action == "reclaim":
@@ -113,7 +128,7 @@ def _ask(
 
 
 def _reclaim_answers(
-    repo: Repository, rules: Sequence[Rule], now: datetime
+    repo: DispatchChecks, rules: Sequence[Rule], now: datetime
 ) -> dict[tuple[str, str], bool | None]:
     try:
         checks = repo.reclaim_checks(rules)
@@ -138,7 +153,7 @@ def _guarded(question: Callable[[], bool], rule: Rule) -> bool | None:
 
 
 def _unrouted_with_leads(
-    repo: Repository, rules: Iterable[Rule], now: datetime, shard: int | None
+    repo: ScopeChecks, rules: Iterable[Rule], now: datetime, shard: int | None
 ) -> list[UnroutedScope]:
     """Scopes no open assign rule is in charge of that hold a pending lead (one question each)."""
     found = [
@@ -224,7 +239,7 @@ def start_tick(queue: OrderQueue, action: Action, now: datetime) -> int:
 
 
 def dispatch_tick(
-    repo: Repository, queue: OrderQueue, action: str, now: datetime, shard: int | None = None
+    repo: PlanPorts, queue: OrderQueue, action: str, now: datetime, shard: int | None = None
 ) -> TickPlan:
     """One shard's part of a tick (or, ``shard`` None, the whole tick): plan it and send its orders
     (QueueError if SQS refused some; the shard order is then retried)."""
@@ -234,7 +249,7 @@ def dispatch_tick(
 
 
 def run_order(
-    repo: Repository,
+    repo: OrderPorts,
     order: SweepOrder | UnroutedOrder,
     sweep: SweepFn,
     now: datetime,

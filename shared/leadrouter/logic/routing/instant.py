@@ -12,12 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.rules import Rule
+from leadrouter.logic.ports import Rules
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.sweeps import SweepReport, default_owner, sweep_under_lease
+from leadrouter.logic.routing.sweeps import RoutingPorts, SweepReport, default_owner, sweep_under_lease
+
+
+class ArrivalPorts(RoutingPorts, Rules, Protocol):
+    """The rules in charge of a scope, and an assign sweep of the one found."""
 
 
 def is_instant(rule: Rule, now: datetime) -> bool:
@@ -28,7 +33,7 @@ def is_instant(rule: Rule, now: datetime) -> bool:
 class ArrivalSweeper:
     """Sweeps each arriving lead's scope at most once per invocation (one stream batch)."""
 
-    repo: Repository
+    repo: ArrivalPorts
     now: datetime
     lease: timedelta
     time_left: Callable[[], float] = lambda: float("inf")

@@ -18,16 +18,18 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from leadrouter.data.repository import PageKey, Repository
+from leadrouter.data.repository import PageKey
 from leadrouter.domain.dispatch import next_reclaim_check
 from leadrouter.domain.eligibility import HELD_BEFORE
 from leadrouter.domain.leads import Lead
 from leadrouter.domain.rotation import Pick, allocate_block
 from leadrouter.domain.rules import Rule
+from leadrouter.logic.ports import LeadQueues, Staff, Transitions
 from leadrouter.logic.routing.clocks import RuleClocks
 from leadrouter.logic.routing.sweeps import (
     PAGE_SIZE,
     LazyClocks,
+    RoutingPorts,
     StaffSnapshot,
     SweepReport,
     decision_for,
@@ -44,7 +46,7 @@ NO_WORKING_TIME_RECHECK = timedelta(hours=1)
 
 
 def sweep_idle_leads(
-    repo: Repository,
+    repo: RoutingPorts,
     rule: Rule,
     now: datetime,
     time_left: Callable[[], float] = lambda: float("inf"),
@@ -85,7 +87,7 @@ def sweep_idle_leads(
     return report
 
 
-def holders(repo: Repository, rule: Rule) -> list[str]:
+def holders(repo: Staff, rule: Rule) -> list[str]:
     """Everyone who can hold a lead of the tenant: its staff members, active or not (nobody else is
     ever given a lead: the sweeps and manual assignment take only known members). Idle leads are
     indexed per owner, so the sweep asks each of them (see ``data.leads``)."""
@@ -93,7 +95,7 @@ def holders(repo: Repository, rule: Rule) -> list[str]:
 
 
 def _idle_page(
-    repo: Repository, rule: Rule, owner: str, cutoff: datetime, size: int, start: PageKey
+    repo: LeadQueues, rule: Rule, owner: str, cutoff: datetime, size: int, start: PageKey
 ) -> tuple[list[Lead], PageKey]:
     return repo.idle_leads(rule.tenant_id, owner, rule.scope.key, cutoff, size, start)
 
@@ -104,7 +106,7 @@ def _idle_long_enough(clocks: RuleClocks, lead: Lead) -> bool:
 
 
 def _reclaim_page(
-    repo: Repository,
+    repo: RoutingPorts,
     rule: Rule,
     leads: list[Lead],
     staff: StaffSnapshot,
@@ -141,7 +143,7 @@ def _reclaim_page(
     return True  # owners differ, so a later page may hold leads that are due
 
 
-def _settle(repo: Repository, rule: Rule, lead: Lead, pick: Pick, clocks: RuleClocks) -> str:
+def _settle(repo: Transitions, rule: Rule, lead: Lead, pick: Pick, clocks: RuleClocks) -> str:
     now = clocks.now
     if pick.staff_id is not None:
         decision = decision_for(rule, now, "reclaimed", pick, previous_owner=lead.owner)
@@ -156,7 +158,7 @@ def _settle(repo: Repository, rule: Rule, lead: Lead, pick: Pick, clocks: RuleCl
 
 
 def _escalate(
-    repo: Repository, rule: Rule, lead: Lead, now: datetime, reason: str, pick: Pick | None = None
+    repo: Transitions, rule: Rule, lead: Lead, now: datetime, reason: str, pick: Pick | None = None
 ) -> str:
     decision = decision_for(rule, now, "escalated", pick, previous_owner=lead.owner, reason=reason)
     return "escalated" if repo.escalate_assigned(lead, decision) else "lost"

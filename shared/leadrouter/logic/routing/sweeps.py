@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 
 from leadrouter.data.repository import PageKey, Repository
+from leadrouter.data.transitions import error_code
 from leadrouter.domain.eligibility import (
     INACTIVE,
     UNKNOWN,
@@ -34,8 +35,37 @@ from leadrouter.domain.rotation import Pick
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.staff import StaffMember
 from leadrouter.logic.leads.cases import DEACTIVATED, release_leads_of
+from leadrouter.logic.ports import (
+    DispatchChecks,
+    LeadChanges,
+    LeadQueues,
+    LeadReads,
+    Rotation,
+    Staff,
+    Tenants,
+    Transitions,
+    Workloads,
+)
 from leadrouter.logic.routing.clocks import RuleClocks, rule_clocks
 from leadrouter.observability import logger
+
+
+class SnapshotPorts(Staff, Workloads, Protocol):
+    """A rule's members and what each holds (caps)."""
+
+
+class ReleasePorts(LeadReads, LeadChanges, Protocol):
+    """An owner's open leads, given back to the queue."""
+
+
+class SweepPorts(SnapshotPorts, ReleasePorts, Tenants, LeadQueues, Rotation, Transitions, Protocol):
+    """What every sweep of a rule touches: its staff and their load, the calendar, the rule's queue,
+    its rotation and lease, and the conditional writes on each lead."""
+
+
+class RoutingPorts(SweepPorts, DispatchChecks, Protocol):
+    """What the assign and the reclaim sweep touch together (a tick hands either one the same store)."""
+
 
 #: Reasons that will not go away by waiting: a lead nobody can ever take is escalated at once.
 PERMANENT_REASONS = frozenset({UNKNOWN, INACTIVE, "held_before"})
@@ -154,7 +184,7 @@ class StaffSnapshot:
 
 
 #: (repo, rule, now, time_left, release_after) → report. ``release_after``: see ``release_after``.
-SweepFn = Callable[[Repository, Rule, datetime, Callable[[], float], datetime | None], SweepReport]
+SweepFn = Callable[[RoutingPorts, Rule, datetime, Callable[[], float], datetime | None], SweepReport]
 
 
 def default_owner() -> str:
@@ -162,7 +192,7 @@ def default_owner() -> str:
 
 
 def sweep_rule(
-    repo: Repository,
+    repo: RoutingPorts,
     rule: Rule,
     sweep: SweepFn,
     now: datetime,
@@ -178,7 +208,7 @@ def sweep_rule(
 
 
 def sweep_under_lease(
-    repo: Repository,
+    repo: RoutingPorts,
     rule: Rule,
     sweep: SweepFn,
     now: datetime,
@@ -201,7 +231,7 @@ def sweep_under_lease(
     return report
 
 
-def _free_lease(repo: Repository, rule: Rule, owner: str, next_check: datetime | None = None) -> None:
+def _free_lease(repo: Rotation, rule: Rule, owner: str, next_check: datetime | None = None) -> None:
     """Release early; if that fails the lease simply expires, so it never turns a sweep into a failure
     (a lost ``next_check`` only means the rule is swept again next tick)."""
     try:
@@ -231,7 +261,7 @@ def log_failure(message: str, error: BaseException, **fields: Any) -> None:
         message,
         extra={
             **fields,
-            "error": Repository.failure_code(error),
+            "error": error_code(error),
             "error_type": type(error).__name__,
             "raised_at": [
                 f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}" for frame in frames
@@ -246,7 +276,7 @@ def _with_jitter_tolerance(interval: timedelta) -> timedelta:
 
 
 def staff_snapshot(
-    repo: Repository, rule: Rule, now: datetime, release_after: datetime | None = None
+    repo: SnapshotPorts, rule: Rule, now: datetime, release_after: datetime | None = None
 ) -> StaffSnapshot:
     """The rule's staff as they are now (a consistent read, fresh for every sweep)."""
     ids = [s.staff_id for s in rule.staff]
@@ -290,7 +320,7 @@ class LazyClocks:
     """The rule's working-time clocks, built on the first page that has leads (an idle rule never
     reads the tenant's calendar). Building them also marks members who are out for a holiday."""
 
-    repo: Repository
+    repo: Tenants
     rule: Rule
     staff: StaffSnapshot
     now: datetime
@@ -305,7 +335,7 @@ class LazyClocks:
         return self._clocks
 
 
-def release_deactivated(repo: Repository, rule: Rule, staff: StaffSnapshot, now: datetime) -> int:
+def release_deactivated(repo: ReleasePorts, rule: Rule, staff: StaffSnapshot, now: datetime) -> int:
     """Give back the open leads of members deactivated recently (see ``release_after``).
 
     A sweep whose staff snapshot predated the deactivation may have assigned them leads after the API
@@ -318,7 +348,8 @@ def release_deactivated(repo: Repository, rule: Rule, staff: StaffSnapshot, now:
     released = 0
     for staff_id in staff.deactivated:
         try:
-            released += release_leads_of(repo, rule.tenant_id, staff_id, DEACTIVATED, now)
+            # release_leads_of still takes the fused Repository; it reads and saves only ReleasePorts.
+            released += release_leads_of(cast(Repository, repo), rule.tenant_id, staff_id, DEACTIVATED, now)
         except Exception as error:  # the sweep goes on; the next ticks in the window try again
             log_failure(
                 "release failed", error, tenant_id=rule.tenant_id, rule_id=rule.rule_id, staff_id=staff_id
@@ -361,7 +392,7 @@ def escalation_reason(pick: Pick, due_at: datetime | None, cutoff: datetime | No
     return None
 
 
-def guarded(repo: Repository, rule: Rule, lead: Lead, now: datetime, write: Callable[[], str]) -> str:
+def guarded(repo: Transitions, rule: Rule, lead: Lead, now: datetime, write: Callable[[], str]) -> str:
     """Run one lead's write; if it raises, the failure stays with that lead (see ``contain``)."""
     try:
         return write()
@@ -369,7 +400,7 @@ def guarded(repo: Repository, rule: Rule, lead: Lead, now: datetime, write: Call
         return contain(repo, rule, lead, error, now)
 
 
-def contain(repo: Repository, rule: Rule, lead: Lead, error: Exception, now: datetime) -> str:
+def contain(repo: Transitions, rule: Rule, lead: Lead, error: Exception, now: datetime) -> str:
     """A lead whose write raised (and certainly did not apply: the data layer settles ambiguous errors
     by re-reading the lead) is counted on the lead with one small write; at ``MAX_ATTEMPTS`` it is
     quarantined instead: escalated with reason ``quarantined``, out of the due/idle index for good.

@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import UnroutedScope
 from leadrouter.domain.errors import NotAllowed
 from leadrouter.domain.leads import Decision, Lead
@@ -30,8 +30,34 @@ from leadrouter.domain.precedence import routing_gap, rules_in_charge
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.users import Caller
+from leadrouter.logic.ports import ActiveRules, LeadQueues, Rules, Scopes, Tenants, Transitions
 from leadrouter.logic.routing.assign import due_at
-from leadrouter.logic.routing.clocks import RuleClocks, clocks_of_rules
+from leadrouter.logic.routing.clocks import ClockPorts, RuleClocks, clocks_of_rules
+
+
+class GapPorts(Scopes, Rules, Protocol):
+    """A tenant's scopes that ever held a lead, and its rules."""
+
+
+class GapLeadPorts(GapPorts, LeadQueues, Protocol):
+    """The gaps, and the pending leads waiting in them."""
+
+
+class WaitingPorts(ClockPorts, LeadQueues, Protocol):
+    """Pending leads held for working hours: the queues and the team's clocks."""
+
+
+class UnroutedViewPorts(GapLeadPorts, WaitingPorts, Protocol):
+    """The unrouted listing: leads in gaps and leads held for working hours."""
+
+
+class EscalationPorts(Tenants, LeadQueues, Transitions, Protocol):
+    """Escalating the pending leads of unrouted scopes."""
+
+
+class UnroutedSweepPorts(EscalationPorts, Scopes, ActiveRules, Protocol):
+    """The sweep: every tenant's marked scopes against the active rules, then escalation."""
+
 
 PAGE_SIZE = 100
 #: How many unrouted leads a filtered listing looks through (they are few: the sweep escalates them).
@@ -74,7 +100,7 @@ def gaps(
     return found
 
 
-def tenant_gaps(repo: Repository, tenant_id: str, now: datetime) -> dict[str, str]:
+def tenant_gaps(repo: GapPorts, tenant_id: str, now: datetime) -> dict[str, str]:
     """One tenant's unrouted scopes (scope key → reason), for listings and reports."""
     return _tenant_gaps(tenant_id, repo.tenant_scopes(tenant_id), repo.list_rules(tenant_id), now)
 
@@ -86,13 +112,13 @@ def _tenant_gaps(
     return {scope: reason for (_, scope), reason in found.items()}
 
 
-def unrouted_leads(repo: Repository, tenant_id: str, now: datetime, limit: int) -> list[tuple[Lead, str]]:
+def unrouted_leads(repo: GapLeadPorts, tenant_id: str, now: datetime, limit: int) -> list[tuple[Lead, str]]:
     """Up to ``limit`` pending leads of a tenant that no rule will assign, oldest first per scope."""
     return _gap_leads(repo, tenant_id, tenant_gaps(repo, tenant_id, now), now, limit)
 
 
 def _gap_leads(
-    repo: Repository, tenant_id: str, found_gaps: Mapping[str, str], now: datetime, limit: int
+    repo: LeadQueues, tenant_id: str, found_gaps: Mapping[str, str], now: datetime, limit: int
 ) -> list[tuple[Lead, str]]:
     found: list[tuple[Lead, str]] = []
     for scope, reason in sorted(found_gaps.items()):
@@ -134,7 +160,12 @@ def waiting_for_hours(clocks: RuleClocks) -> tuple[datetime, datetime] | None:
 
 
 def waiting_leads(
-    repo: Repository, tenant_id: str, rules: Sequence[Rule], scopes: Sequence[str], now: datetime, limit: int
+    repo: WaitingPorts,
+    tenant_id: str,
+    rules: Sequence[Rule],
+    scopes: Sequence[str],
+    now: datetime,
+    limit: int,
 ) -> list[Stranded]:
     """Up to ``limit`` due leads waiting for working hours (see ``waiting_for_hours``), oldest first
     per scope. Reads the open rules' staff and the tenant's calendar once, then pages per scope."""
@@ -164,7 +195,7 @@ def waiting_leads(
 
 
 def list_unrouted(
-    repo: Repository, caller: Caller, filters: Mapping[str, str], now: datetime, limit: int
+    repo: UnroutedViewPorts, caller: Caller, filters: Mapping[str, str], now: datetime, limit: int
 ) -> list[Stranded]:
     """The admin's view of stranded leads (``GET /leads?unrouted=true``): those no rule will assign
     (``no_rule``, ``window_closed``), then those waiting for working hours, filtered by pool, step,
@@ -187,7 +218,7 @@ def list_unrouted(
 
 
 def sweep_unrouted(
-    repo: Repository, now: datetime, time_left: Callable[[], float] = lambda: float("inf")
+    repo: UnroutedSweepPorts, now: datetime, time_left: Callable[[], float] = lambda: float("inf")
 ) -> UnroutedReport:
     """Escalate leads that waited the tenant's escalation time in a scope no rule assigns (every
     marked scope of every tenant, in-process; the assign tick dispatches them instead)."""
@@ -199,7 +230,7 @@ def sweep_unrouted(
 
 
 def escalate_unrouted(
-    repo: Repository,
+    repo: EscalationPorts,
     scopes: Sequence[UnroutedScope],
     now: datetime,
     time_left: Callable[[], float] = lambda: float("inf"),
