@@ -145,7 +145,7 @@ class LeadChangeStore(ScopeStore):
         history event, as two plain writes. Raises Conflict (nothing written) if the lead changed.
 
         Care is the most frequent write on an assigned lead, and a transaction charges every unit of it
-        twice: the item and each index entry it moves (a note was 8 WRU on the leads table, 3 this way).
+        twice: the item and each index entry it moves (a note: 8 WRU in a transaction, 3 so).
         The lead goes first, so a 409 records nothing; should the event's write then fail, the call
         fails with the idle clock restarted and the client's retry records the activity.
         """

@@ -15,9 +15,9 @@ cost of a lead's life is the number of index entries it enters, leaves or re-key
   leads idle past the cutoff, never the tenant's or the table's other leads.
 
 So intake puts one entry (1 WRU), an assignment moves the lead from one index to the other (delete 1 +
-put 1: 3 WRU with the item's own write, was 4 with a third ``idle`` index), a care activity and a
-reclaim re-key it within ``owner_idle`` (2: 3 WRU, was 4 and 5), and an entry stays 1 WRU however
-large the lead grows (decisions, attribution, form fields), where ALL paid the whole item every time.
+put 1: 3 WRU with the item's own write), a care activity and a reclaim re-key it within ``owner_idle``
+(2: 3 WRU), and an entry stays 1 WRU however large the lead grows (decisions, attribution, form
+fields), where an ALL projection would pay for the whole item every time.
 
 Entries carry keys, not leads: a page of either index is turned into leads by one consistent
 BatchGetItem of the base items (1 RRU per lead up to 4 KB), which every sweep then writes anyway. That
