@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadrouter.data.webhook_queue import delivery_queue
-from leadrouter.logic.events.webhooks import Message, deliver_batch
+from leadrouter.logic.events.delivery import Message, deliver_batch
 from leadrouter.observability import logger, metrics, tracer
 from leadrouter.runtime import repository, secret_box
 from leadrouter.settings import Settings

@@ -13,7 +13,7 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
-from leadrouter.logic.events.webhooks import Outcome, deliver
+from leadrouter.logic.events.delivery import Outcome, deliver
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, verify
 from tests.support.webhooks import Receiver, assigned, receiver_factory, webhook

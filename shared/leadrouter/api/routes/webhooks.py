@@ -22,7 +22,7 @@ from leadrouter.data.repository import PageKey
 from leadrouter.data.webhook_queue import delivery_queue
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.webhooks import SCHEDULE, Delivery, Webhook
-from leadrouter.logic.events import webhooks as logic
+from leadrouter.logic.events import subscriptions as logic
 from leadrouter.runtime import repository, secret_box
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER

@@ -22,7 +22,7 @@ from leadrouter.domain.holidays import HolidayCalendar, check_country, holidays_
 from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.users import Caller
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE
-from leadrouter.logic.admin.aggregates import validated
+from leadrouter.logic.validation import validated
 
 #: The years a calendar can be asked for or changed in: those of any lead this service will see.
 #: Per list, as ``HolidayCalendar`` stores them (a tenant item stays far below DynamoDB's 400 KB).

@@ -33,7 +33,7 @@ from leadrouter.domain.precedence import routing_gap, rules_in_charge
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.users import Caller
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE
-from leadrouter.logic.reports.distribution import Speed, speed, speed_to_lead
+from leadrouter.logic.reports.speed import Speed, speed, speed_to_lead
 from leadrouter.logic.routing.assign import due_at
 from leadrouter.logic.routing.clocks import RuleClocks, clocks_of_rules
 from leadrouter.logic.routing.unrouted import PAGE_SIZE, WAITING_FOR_WORKING_HOURS, waiting_for_hours
