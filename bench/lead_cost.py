@@ -50,13 +50,13 @@ from leadrouter.domain.leads import Decision, Lead, LeadStatus  # noqa: E402
 from leadrouter.domain.rules import Rule, new_rule  # noqa: E402
 from leadrouter.domain.users import Caller  # noqa: E402
 from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead  # noqa: E402
-from leadrouter.logic.leads import cases as lead_logic  # noqa: E402
+from leadrouter.logic.leads import care as lead_logic  # noqa: E402
 from leadrouter.logic.routing.assign import WRITE_CONCURRENCY, sweep_due_leads  # noqa: E402
-from leadrouter.logic.routing.dispatch import run_sweeps  # noqa: E402
 from leadrouter.logic.routing.reclaim import sweep_idle_leads  # noqa: E402
 from leadrouter.runtime import new_repository  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
 from tests.support.builders import add_leads  # noqa: E402
+from tests.support.ticks import run_sweeps  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=3)

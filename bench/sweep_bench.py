@@ -24,10 +24,10 @@ from bench.local import point_at, seed_rule  # noqa: E402
 from leadrouter.domain.forms import FormSource  # noqa: E402
 from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead  # noqa: E402
 from leadrouter.logic.routing.assign import sweep_due_leads  # noqa: E402
-from leadrouter.logic.routing.dispatch import run_sweeps  # noqa: E402
 from leadrouter.runtime import new_repository  # noqa: E402
 from leadrouter_local.ddb_local import DynamoDBLocal  # noqa: E402
 from tests.support.builders import add_leads  # noqa: E402
+from tests.support.ticks import run_sweeps  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 

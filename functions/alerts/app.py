@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadrouter.domain.events import LeadEscalated
 from leadrouter.logic.events.alerts import email_escalation
-from leadrouter.logic.events.webhooks import event_of_message
+from leadrouter.logic.events.fanout import event_of_message
 from leadrouter.observability import logger, metrics, tracer
 from leadrouter.runtime import mailer, repository
 

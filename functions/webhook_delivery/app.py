@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadrouter.logic.events.webhooks import Message, deliver_batch
+from leadrouter.logic.events.delivery import Message, deliver_batch
 from leadrouter.observability import logger, metrics, tracer
 from leadrouter.runtime import delivery_queue, repository, secret_box
 from leadrouter.settings import Settings

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadrouter.logic.events.webhooks import fan_out_message
+from leadrouter.logic.events.fanout import fan_out_message
 from leadrouter.observability import logger, metrics, tracer
 from leadrouter.runtime import delivery_queue, repository
 

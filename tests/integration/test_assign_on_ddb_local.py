@@ -21,10 +21,11 @@ from leadrouter.domain.dispatch import SweepOrder
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.rules import Rule
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_order, run_sweeps
+from leadrouter.logic.routing.dispatch import run_order
 from leadrouter.logic.routing.sweeps import SweepReport
 from leadrouter.runtime import new_repository
 from tests.support.builders import NOW, SEED_WEIGHTS, TENANT, add_leads, rule, seed
+from tests.support.ticks import run_sweeps
 
 LEASE = timedelta(minutes=3)
 DUE = NOW + timedelta(seconds=5)

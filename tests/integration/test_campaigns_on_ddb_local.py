@@ -10,11 +10,12 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.leads import Lead, LeadEvent, LeadStatus
 from leadrouter.domain.users import Caller
-from leadrouter.logic.leads.cases import assign_manually, put_in_campaign
+from leadrouter.logic.leads.assignment import assign_manually
+from leadrouter.logic.leads.campaigns import put_in_campaign
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.runtime import new_repository
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
+from tests.support.ticks import run_sweeps
 
 ADMIN = Caller(tenant_id=TENANT, role="admin", subject="admin-1")
 MOVED_AT = NOW + timedelta(minutes=5)

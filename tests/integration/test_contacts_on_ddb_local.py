@@ -13,7 +13,7 @@ from leadrouter.domain.errors import Conflict
 from leadrouter.domain.leads import LeadStatus
 from leadrouter.domain.users import Caller
 from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead
-from leadrouter.logic.leads.cases import LeadEdit, delete_lead, edit_lead, restore_lead
+from leadrouter.logic.leads.edits import LeadEdit, delete_lead, edit_lead, restore_lead
 from leadrouter.runtime import new_repository
 from tests.support.api import add_form_source
 from tests.support.builders import TENANT

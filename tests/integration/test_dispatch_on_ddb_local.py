@@ -23,10 +23,10 @@ from leadrouter.domain.dispatch import DISPATCH_SHARDS, RECHECK_WINDOW, shard_of
 from leadrouter.domain.leads import LeadStatus
 from leadrouter.domain.rules import RuleKind
 from leadrouter.domain.users import Caller
-from leadrouter.logic.admin.aggregates import StaffPatch, update_staff
+from leadrouter.logic.admin.staff import StaffPatch, update_staff
 from leadrouter.logic.routing import scheduled
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import dispatch_tick, plan_tick, run_sweeps
+from leadrouter.logic.routing.dispatch import dispatch_tick, plan_tick
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from leadrouter.runtime import new_repository, sweep_queue
 from leadrouter.settings import Settings
@@ -35,6 +35,7 @@ from leadrouter_local.template import load_template
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 from tests.support.faults import Fault, FaultyClient, config_key
 from tests.support.lambda_context import FakeContext
+from tests.support.ticks import run_sweeps
 from tests.support.webhooks import sqs_event
 
 LEASE = timedelta(minutes=3)

@@ -17,7 +17,6 @@ import pytest
 import functions.publish.app as publish_app
 from leadrouter.data.repository import Repository
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.runtime import new_repository
 from leadrouter.settings import Settings
 from leadrouter_local.aws_endpoint import AwsEmulator
@@ -26,6 +25,7 @@ from tests.support.builders import NOW, TENANT, lead, rule, seed
 from tests.support.event_records import stream_records
 from tests.support.faults import Fault, FaultyClient, appends_decision, lead_key
 from tests.support.lambda_context import FakeContext
+from tests.support.ticks import run_sweeps
 
 LEASE = timedelta(minutes=3)
 DUE = NOW + timedelta(seconds=5)

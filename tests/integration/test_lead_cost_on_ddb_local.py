@@ -16,12 +16,12 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.rules import RuleKind
 from leadrouter.domain.users import Caller
-from leadrouter.logic.leads import cases as lead_logic
+from leadrouter.logic.leads import care as lead_logic
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
+from tests.support.ticks import run_sweeps
 
 LEASE = timedelta(minutes=3)
 WRITES = frozenset({"put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"})

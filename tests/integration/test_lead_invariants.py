@@ -42,11 +42,11 @@ from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.rules import RuleKind
 from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.users import Caller
-from leadrouter.logic.admin import aggregates as admin
+from leadrouter.logic.admin import rules as admin_rules
+from leadrouter.logic.admin import staff as admin_staff
 from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead
-from leadrouter.logic.leads import cases as leads
+from leadrouter.logic.leads import campaigns, care, edits
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from leadrouter.logic.routing.unrouted import sweep_unrouted, tenant_gaps
 from leadrouter.settings import Settings
@@ -54,6 +54,7 @@ from leadrouter_local.ddb_local import DynamoDBLocal
 from leadrouter_local.template import create_tables, table_env
 from tests.support.builders import NOW, TENANT, staff
 from tests.support.builders import rule as make_rule
+from tests.support.ticks import run_sweeps
 
 PHONES = ["0912345670", "0912345671", "0912345672", "0912345673", None]
 EMAILS = ["an@example.vn", "binh@example.vn", None]
@@ -142,7 +143,7 @@ class LeadInvariants(RuleBasedStateMachine):
         self._step("delete")
         lead_id = data.draw(st.sampled_from(self.lead_ids))
         with contextlib.suppress(NotFound):  # already deleted
-            leads.delete_lead(self.repo, ADMIN, lead_id, self.now)
+            edits.delete_lead(self.repo, ADMIN, lead_id, self.now)
 
     @precondition(lambda self: self.lead_ids)
     @rule(data=st.data())
@@ -151,7 +152,7 @@ class LeadInvariants(RuleBasedStateMachine):
         lead_id = data.draw(st.sampled_from(self.lead_ids))
         # not deleted (409), or a newer lead holds its contact (409)
         with contextlib.suppress(NotFound, Conflict, InvalidInput):
-            leads.restore_lead(self.repo, ADMIN, lead_id, self.now)
+            edits.restore_lead(self.repo, ADMIN, lead_id, self.now)
 
     @precondition(lambda self: self.lead_ids)
     @rule(data=st.data(), phone=st.sampled_from(PHONES[:-1]))
@@ -160,7 +161,7 @@ class LeadInvariants(RuleBasedStateMachine):
         lead_id = data.draw(st.sampled_from(self.lead_ids))
         # deleted, or the phone belongs to another lead (409)
         with contextlib.suppress(NotFound, Conflict, InvalidInput):
-            leads.edit_lead(self.repo, ADMIN, lead_id, leads.LeadEdit(phone=phone), self.now)
+            edits.edit_lead(self.repo, ADMIN, lead_id, edits.LeadEdit(phone=phone), self.now)
 
     @precondition(lambda self: self.lead_ids)
     @rule(data=st.data())
@@ -168,7 +169,7 @@ class LeadInvariants(RuleBasedStateMachine):
         self._step("care")
         lead_id = data.draw(st.sampled_from(self.lead_ids))
         with contextlib.suppress(NotFound, Conflict):
-            leads.add_activity(self.repo, ADMIN, lead_id, "call", "gọi lần 1", self.now)
+            care.add_activity(self.repo, ADMIN, lead_id, "call", "gọi lần 1", self.now)
 
     @precondition(lambda self: self.lead_ids)
     @rule(data=st.data(), step=st.sampled_from(["new", "callback", "Chốt"]))
@@ -176,36 +177,36 @@ class LeadInvariants(RuleBasedStateMachine):
         self._step("move_step")
         lead_id = data.draw(st.sampled_from(self.lead_ids))
         with contextlib.suppress(NotFound, Conflict, NotAllowed):
-            leads.move_step(self.repo, ADMIN, lead_id, step, self.now)
+            care.move_step(self.repo, ADMIN, lead_id, step, self.now)
 
     @precondition(lambda self: self.lead_ids)
     @rule(data=st.data())
     def campaign(self, data: st.DataObject) -> None:
         self._step("campaign")
         chosen = data.draw(st.lists(st.sampled_from(self.lead_ids), min_size=1, max_size=3))
-        leads.put_in_campaign(self.repo, ADMIN, CAMPAIGN, chosen, self.now)
+        campaigns.put_in_campaign(self.repo, ADMIN, CAMPAIGN, chosen, self.now)
 
     @rule(rule_id=st.sampled_from(["r-web", "r-tet", "r-ads"]), active=st.booleans())
     def enable_or_disable(self, rule_id: str, active: bool) -> None:
         self._step("enable_or_disable")
-        admin.set_rule_active(self.repo, ADMIN, rule_id, active)
+        admin_rules.set_rule_active(self.repo, ADMIN, rule_id, active)
 
     @rule(weights=st.lists(st.integers(1, 4), min_size=3, max_size=3))
     def edit_rule(self, weights: list[int]) -> None:
         self._step("edit_rule")
-        body = admin.RuleReplacement(
+        body = admin_rules.RuleReplacement(
             name="Website",
             kind="weighted",
             scope={"pool": "web", "step": "new"},
             staff=[{"staff_id": s, "weight": w} for s, w in zip(STAFF, weights, strict=True)],
         )
-        admin.replace_rule(self.repo, ADMIN, "r-web", body)
+        admin_rules.replace_rule(self.repo, ADMIN, "r-web", body)
 
     @rule(staff_id=st.sampled_from(STAFF), active=st.booleans(), paused=st.booleans())
     def change_staff(self, staff_id: str, active: bool, paused: bool) -> None:
         self._step("change_staff")
-        patch = admin.StaffPatch(active=active, paused=paused)
-        admin.update_staff(self.repo, ADMIN, staff_id, patch, self.now)
+        patch = admin_staff.StaffPatch(active=active, paused=paused)
+        admin_staff.update_staff(self.repo, ADMIN, staff_id, patch, self.now)
         self.ticked_after_staff_change = False
 
     @rule(minutes=st.sampled_from([1, 5, 31, 130]))

@@ -17,15 +17,15 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.users import Caller
-from leadrouter.logic.admin import aggregates as admin
+from leadrouter.logic.admin import staff as admin
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
-from leadrouter.logic.routing.sweeps import MAX_ATTEMPTS, RunReport
+from leadrouter.logic.routing.sweeps import MAX_ATTEMPTS
 from leadrouter.runtime import new_repository
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, lead, rule, seed
 from tests.support.faults import Fault, FaultyClient, appends_decision, lead_key
 from tests.support.poison import store_poisoned_lead
+from tests.support.ticks import RunReport, run_sweeps
 
 LEASE = timedelta(minutes=3)
 DUE = NOW + timedelta(seconds=5)

@@ -22,7 +22,6 @@ import functions.publish.app as publish_app
 from leadrouter.data.repository import Repository
 from leadrouter.domain.webhooks import DeliveryStatus
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.runtime import new_repository
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, verify
@@ -34,6 +33,7 @@ from tests.support.builders import NOW, TENANT, lead, rule, seed
 from tests.support.event_records import stream_records
 from tests.support.faults import Fault, appends_decision, lead_key
 from tests.support.lambda_context import FakeContext
+from tests.support.ticks import run_sweeps
 from tests.support.webhooks import Receiver, receiver_factory, webhook
 
 LEASE = timedelta(minutes=3)

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
-from leadrouter.logic.events.webhooks import Outcome, deliver
+from leadrouter.logic.events.delivery import Outcome, deliver
 from leadrouter.runtime import new_repository
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, verify

@@ -38,12 +38,11 @@ from leadrouter.domain.rules import RuleKind
 from leadrouter.domain.staff import StaffMember, WorkingHours
 from leadrouter.domain.tenants import Tenant
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
-from leadrouter.logic.routing.sweeps import RunReport
 from leadrouter.logic.routing.unrouted import sweep_unrouted
 from leadrouter.runtime import new_repository
 from tests.support.builders import TENANT, lead, rule, seed, staff
+from tests.support.ticks import RunReport, run_sweeps
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 LEASE = timedelta(minutes=3)

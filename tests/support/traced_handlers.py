@@ -34,7 +34,6 @@ from leadrouter.domain.leads import Lead
 from leadrouter.domain.rules import RuleKind
 from leadrouter.domain.tenants import Tenant
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.runtime import new_repository
 from leadrouter_local.template import create_tables, table_env
 from tests.support.api import ADMIN, CRM, add_form_source, call, event
@@ -44,6 +43,7 @@ from tests.support.forms import post_form
 from tests.support.lambda_context import FakeContext
 from tests.support.streams import stream_event
 from tests.support.sweep_queues import run_sweepers, sweep_queues
+from tests.support.ticks import run_sweeps
 from tests.support.webhooks import (
     assigned,
     create_queues,

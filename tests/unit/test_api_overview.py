@@ -13,9 +13,9 @@ from leadrouter.domain.ids import id_floor
 from leadrouter.domain.leads import Lead
 from leadrouter.logic.reports.overview import day_bounds
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import ADMIN, call, claims, event
 from tests.support.builders import NOW, lead, rule, seed, staff
+from tests.support.ticks import run_sweeps
 
 LEASE = timedelta(minutes=3)
 #: NOW is 09:00 on Tuesday 24 November 2026 in Ho Chi Minh City (UTC+7): the day began at 17:00 UTC.

@@ -13,12 +13,13 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.ids import id_floor
 from leadrouter.domain.leads import Decision, Lead
 from leadrouter.domain.rules import RuleKind
-from leadrouter.logic.reports.distribution import distribution, speed
+from leadrouter.logic.reports.distribution import distribution
+from leadrouter.logic.reports.speed import speed
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from tests.support.api import ADMIN, call, claims, event
 from tests.support.builders import NOW, lead, rule, seed
+from tests.support.ticks import run_sweeps
 
 LEASE = timedelta(minutes=3)
 SWEEP_AT = NOW + timedelta(minutes=2)

@@ -10,11 +10,11 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.rules import Rule
-from leadrouter.logic.admin.aggregates import RuleFields
+from leadrouter.logic.admin.rules import RuleFields
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import call_as, claims, config_items
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
+from tests.support.ticks import run_sweeps
 
 OTHER = "globex"
 SEED_CYCLE = ["C", "B", "A", "C", "B", "A", "C", "B", "C", "A", "B", "C"]

@@ -12,9 +12,9 @@ from leadrouter.api.routes import staff as staff_routes
 from leadrouter.data.repository import Repository
 from leadrouter.domain.leads import LeadStatus
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import ADMIN, call_as, claims, config_items
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
+from tests.support.ticks import run_sweeps
 
 OTHER = "globex"
 STAFF_A = claims("staff", staff_id="A")

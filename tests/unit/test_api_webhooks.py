@@ -14,7 +14,7 @@ import pytest
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.webhooks import DeliveryRequest
-from leadrouter.logic.events.webhooks import TEST_EVENTS_PER_MINUTE
+from leadrouter.logic.events.subscriptions import TEST_EVENTS_PER_MINUTE
 from leadrouter.observability import logger
 from leadrouter.signing import HEADER, verify
 from tests.support.api import call_as, claims, config_items

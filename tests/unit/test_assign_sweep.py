@@ -10,8 +10,8 @@ from leadrouter.domain import eligibility as el
 from leadrouter.domain.leads import LeadStatus
 from leadrouter.domain.rules import RuleKind
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
+from tests.support.ticks import run_sweeps
 
 LEASE = timedelta(minutes=3)
 

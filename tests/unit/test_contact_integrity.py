@@ -15,9 +15,9 @@ from leadrouter.domain.errors import Conflict, ContactTaken
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.pools import PoolSettings
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import CRM, Reply, add_form_source, call, call_as, event, frozen_api_clock
 from tests.support.builders import NOW, TENANT, rule, seed
+from tests.support.ticks import run_sweeps
 
 PHONE = "phone#+84912345678"
 OTHER_PHONE = "phone#+84987654321"

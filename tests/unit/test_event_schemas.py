@@ -16,13 +16,14 @@ from leadrouter.domain.events import EventType, events_of_change
 from leadrouter.domain.leads import Decision
 from leadrouter.domain.rules import RuleKind
 from leadrouter.domain.users import Caller
-from leadrouter.logic.leads.cases import assign_manually, release_leads_of
+from leadrouter.logic.leads.assignment import assign_manually
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
+from leadrouter.logic.routing.release import release_leads_of
 from leadrouter.logic.routing.unrouted import sweep_unrouted
 from leadrouter_local import event_schemas
 from tests.support.builders import NOW, TENANT, add_leads, lead, rule, seed
+from tests.support.ticks import run_sweeps
 from tests.unit.test_domain_events import decisions
 
 LEASE = timedelta(minutes=3)

@@ -20,9 +20,9 @@ import pytest
 from leadrouter.clock import to_iso
 from leadrouter.data.repository import Repository
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import ADMIN, CRM, add_form_source, call, call_as, claims, event
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
+from tests.support.ticks import run_sweeps
 
 FORM = CRM  # the key and the source secret: answers name the lead
 STAFF_A = claims("staff", staff_id="A")

@@ -12,12 +12,12 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.leads import LeadStatus
 from leadrouter.domain.rules import RuleKind
 from leadrouter.domain.staff import MAX_PAUSES, Pause, StaffMember
-from leadrouter.logic.admin.aggregates import PAUSE_HISTORY, pause_history
+from leadrouter.logic.admin.staff import PAUSE_HISTORY, pause_history
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from tests.support.api import call_as, config_items, frozen_api_clock
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
+from tests.support.ticks import run_sweeps
 
 LEASE = timedelta(minutes=3)
 ASSIGNED_AT = NOW + timedelta(seconds=1)

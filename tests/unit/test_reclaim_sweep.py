@@ -9,9 +9,9 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.leads import LeadStatus
 from leadrouter.domain.rules import RuleKind
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
+from tests.support.ticks import run_sweeps
 
 LEASE = timedelta(minutes=3)
 ASSIGNED_AT = NOW + timedelta(seconds=1)

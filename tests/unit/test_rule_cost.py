@@ -12,9 +12,9 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain import rules as rules_module
 from leadrouter.domain.rules import MAX_CYCLE_SLOTS
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import call_as
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
+from tests.support.ticks import run_sweeps
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from leadrouter.data.repository import Repository, lead_item, to_item
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.leads import Lead
 from leadrouter.domain.users import Caller
-from leadrouter.logic.leads import cases as lead_logic
+from leadrouter.logic.leads import campaigns as lead_logic
 from tests.support.api import call_as
 from tests.support.builders import NOW, TENANT, add_leads, lead, staff
 

@@ -18,14 +18,14 @@ from leadrouter.data.repository import Repository
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.rules import RuleKind
 from leadrouter.domain.users import Caller
-from leadrouter.logic.admin import aggregates as admin
+from leadrouter.logic.admin import staff as admin
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
-from leadrouter.logic.routing.sweeps import MAX_ATTEMPTS, QUARANTINED, RunReport
+from leadrouter.logic.routing.sweeps import MAX_ATTEMPTS, QUARANTINED
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 from tests.support.faults import Fault, FaultyClient, Plan, appends_decision, config_key, lead_key
+from tests.support.ticks import RunReport, run_sweeps
 
 OTHER = "globex"
 LEASE = timedelta(minutes=3)

@@ -13,9 +13,9 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.leads import LeadStatus
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import run_sweeps
 from tests.support.api import call_as
 from tests.support.builders import NOW, TENANT, add_leads, staff
+from tests.support.ticks import run_sweeps
 
 CAMPAIGN = "Tết 2027"
 PATH = quote(CAMPAIGN)  # T%E1%BA%BFt%202027

@@ -14,8 +14,8 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.events import LeadEscalated
 from leadrouter.domain.webhooks import SCHEDULE, DeliveryRequest, DeliveryStatus
+from leadrouter.logic.events.delivery import MARGIN_SECONDS, TENANT_SLOTS, Message, deliver_batch
 from leadrouter.logic.events.webhook_http import PostResult, no_answer
-from leadrouter.logic.events.webhooks import MARGIN_SECONDS, TENANT_SLOTS, Message, deliver_batch
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, verify
 from tests.support.webhooks import (

@@ -7,7 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from leadrouter.domain.webhooks import SCHEDULE
-from leadrouter.logic.events.webhooks import LEASE_SECONDS, MARGIN_SECONDS, TENANT_SLOTS
+from leadrouter.logic.events.delivery import LEASE_SECONDS, MARGIN_SECONDS, TENANT_SLOTS
 from leadrouter.settings import Settings
 from leadrouter_local.template import functions, load_template, ttl_attribute
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from leadrouter.api.context import PathLabel, caller_of, now
 from leadrouter.domain.base import Ident, Label, omissible
 from leadrouter.domain.leads import LeadStatus
-from leadrouter.logic.leads import cases as logic
+from leadrouter.logic.leads import campaigns, reading
 from leadrouter.runtime import repository
 
 router = Router()
@@ -30,7 +30,7 @@ class CampaignMembers(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"oneOf": [{"required": ["lead_ids"]}, {"required": ["filter"]}]}
     )
-    lead_ids: Annotated[list[Ident], Field(min_length=1, max_length=logic.MAX_BATCH)] | None = omissible()
+    lead_ids: Annotated[list[Ident], Field(min_length=1, max_length=campaigns.MAX_BATCH)] | None = omissible()
     filter: LeadFilter | None = omissible()
 
     @model_validator(mode="after")
@@ -61,6 +61,6 @@ def add_to_campaign(campaign: PathLabel, body: CampaignMembers) -> MassUpdateRes
         wanted: dict[str, Any] = body.filter.model_dump(exclude_none=True, mode="json")
         if "assignee" in wanted:
             wanted["owner"] = wanted.pop("assignee")
-        leads, _ = logic.list_leads(repo, caller, wanted, None, None, logic.MAX_BATCH, None)
+        leads, _ = reading.list_leads(repo, caller, wanted, None, None, campaigns.MAX_BATCH, None)
         ids = [x.lead_id for x in leads]
-    return MassUpdateResult.model_validate(logic.put_in_campaign(repo, caller, campaign, ids, now()))
+    return MassUpdateResult.model_validate(campaigns.put_in_campaign(repo, caller, campaign, ids, now()))

@@ -22,7 +22,7 @@ from leadrouter.api.contract import answers
 from leadrouter.domain.attribution import UtmValue
 from leadrouter.domain.base import Ident, Label, Moment
 from leadrouter.domain.leads import Lead, LeadStatus
-from leadrouter.logic.leads import cases as logic
+from leadrouter.logic.leads import assignment, care, edits, reading
 from leadrouter.logic.routing.unrouted import list_unrouted
 from leadrouter.runtime import repository
 
@@ -67,7 +67,7 @@ class LeadOut(BaseModel):
         lead: Lead,
         unrouted: str | None = None,
         expected_at: datetime | None = None,
-        clock: logic.ReclaimClock | None = None,
+        clock: reading.ReclaimClock | None = None,
     ) -> LeadOut:
         reclaim: dict[str, Any] = (
             {
@@ -163,12 +163,12 @@ def list_leads(
     }
     if unrouted:
         found = list_unrouted(repository(), caller, filters, now(), limit)
-        found = [x for x in found if logic.first_touch_matches(x.lead, filters)]
+        found = [x for x in found if reading.first_touch_matches(x.lead, filters)]
         items = [LeadOut.of(x.lead, x.reason, x.expected_at) for x in found]
         return LeadPage(items=items, cursor=None)
     repo = repository()
-    leads, next_page = logic.list_leads(repo, caller, filters, received_from, received_to, limit, cursor)
-    clocks = logic.reclaim_clocks(repo, caller.tenant_id, leads, now())
+    leads, next_page = reading.list_leads(repo, caller, filters, received_from, received_to, limit, cursor)
+    clocks = reading.reclaim_clocks(repo, caller.tenant_id, leads, now())
     items = [LeadOut.of(x, clock=clocks.get(x.lead_id)) for x in leads]
     return LeadPage(items=items, cursor=next_page)
 
@@ -181,10 +181,10 @@ def list_leads(
 )
 def get_lead(lead_id: PathIdent) -> LeadDetail:
     repo = repository()
-    lead = logic.get_lead(repo, caller_of(router), lead_id)
-    clock = logic.reclaim_clocks(repo, lead.tenant_id, [lead], now()).get(lead.lead_id)
+    lead = reading.get_lead(repo, caller_of(router), lead_id)
+    clock = reading.reclaim_clocks(repo, lead.tenant_id, [lead], now()).get(lead.lead_id)
     out = LeadOut.of(lead, clock=clock)
-    return LeadDetail(**dict(out), history=logic.history(repo, lead))
+    return LeadDetail(**dict(out), history=reading.history(repo, lead))
 
 
 @router.patch(
@@ -198,8 +198,8 @@ def get_lead(lead_id: PathIdent) -> LeadDetail:
     ),
     tags=["leads"],
 )
-def edit_lead(lead_id: PathIdent, body: logic.LeadEdit) -> LeadOut:
-    return LeadOut.of(logic.edit_lead(repository(), caller_of(router), lead_id, body, now()))
+def edit_lead(lead_id: PathIdent, body: edits.LeadEdit) -> LeadOut:
+    return LeadOut.of(edits.edit_lead(repository(), caller_of(router), lead_id, body, now()))
 
 
 @router.post(
@@ -209,7 +209,9 @@ def edit_lead(lead_id: PathIdent, body: logic.LeadEdit) -> LeadOut:
     tags=["leads"],
 )
 def assign(lead_id: PathIdent, body: Assignees) -> LeadOut:
-    return LeadOut.of(logic.assign_manually(repository(), caller_of(router), lead_id, body.staff_ids, now()))
+    return LeadOut.of(
+        assignment.assign_manually(repository(), caller_of(router), lead_id, body.staff_ids, now())
+    )
 
 
 @router.post(
@@ -219,7 +221,7 @@ def assign(lead_id: PathIdent, body: Assignees) -> LeadOut:
     tags=["leads"],
 )
 def move_step(lead_id: PathIdent, body: StepMove) -> LeadOut:
-    return LeadOut.of(logic.move_step(repository(), caller_of(router), lead_id, body.step, now()))
+    return LeadOut.of(care.move_step(repository(), caller_of(router), lead_id, body.step, now()))
 
 
 @router.post(
@@ -229,7 +231,7 @@ def move_step(lead_id: PathIdent, body: StepMove) -> LeadOut:
     tags=["leads"],
 )
 def add_activity(lead_id: PathIdent, body: Activity) -> LeadOut:
-    lead = logic.add_activity(repository(), caller_of(router), lead_id, body.kind, body.text, now())
+    lead = care.add_activity(repository(), caller_of(router), lead_id, body.kind, body.text, now())
     return LeadOut.of(lead)
 
 
@@ -241,7 +243,7 @@ def add_activity(lead_id: PathIdent, body: Activity) -> LeadOut:
 )
 def delete_lead(lead_id: PathIdent) -> LeadOut:
     caller = caller_of(router, "admin", "team_lead")
-    return LeadOut.of(logic.delete_lead(repository(), caller, lead_id, now()))
+    return LeadOut.of(edits.delete_lead(repository(), caller, lead_id, now()))
 
 
 @router.post(
@@ -258,4 +260,4 @@ def delete_lead(lead_id: PathIdent) -> LeadOut:
 )
 def restore_lead(lead_id: PathIdent) -> LeadOut:
     caller = caller_of(router, "admin", "team_lead")
-    return LeadOut.of(logic.restore_lead(repository(), caller, lead_id, now()))
+    return LeadOut.of(edits.restore_lead(repository(), caller, lead_id, now()))

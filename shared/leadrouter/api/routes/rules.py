@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from leadrouter.api.context import PathIdent, caller_of, now
 from leadrouter.api.contract import answers
 from leadrouter.domain.rules import Rule
-from leadrouter.logic.admin import aggregates as logic
+from leadrouter.logic.admin import rules as logic
 from leadrouter.logic.reports.preview import PreviewRequest, RulePreview, preview_rule
 from leadrouter.runtime import repository
 

@@ -19,7 +19,7 @@ from leadrouter.api.contract import answers, base_path
 from leadrouter.api.forms.snippet import form_snippet
 from leadrouter.domain.forms import CaptchaView, FormDoor, FormSource
 from leadrouter.domain.pools import PoolSettings
-from leadrouter.logic.admin import aggregates as logic
+from leadrouter.logic.admin import pools, sources
 from leadrouter.runtime import repository, secret_box
 
 router = Router()
@@ -87,9 +87,9 @@ def _action_url(key: str) -> str:
     responses={201: {"description": "source created; keep the form_key, it is not shown again"}},
     tags=["form sources"],
 )
-def create_source(body: logic.FormSourceCreate) -> Response[NewFormSource]:
+def create_source(body: sources.FormSourceCreate) -> Response[NewFormSource]:
     caller = caller_of(router, "admin")
-    issued = logic.create_form_source(repository(), caller, body, secrets=secret_box())
+    issued = sources.create_form_source(repository(), caller, body, secrets=secret_box())
     source, key = issued.source, issued.form_key
     action = _action_url(key)
     captcha = source.web_form.captcha
@@ -129,7 +129,7 @@ def create_source(body: logic.FormSourceCreate) -> Response[NewFormSource]:
 )
 def rotate_secret(source_id: PathIdent) -> Response[NewSourceSecret]:
     caller = caller_of(router, "admin")
-    source, secret = logic.rotate_source_secret(repository(), caller, source_id)
+    source, secret = sources.rotate_source_secret(repository(), caller, source_id)
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
@@ -142,7 +142,9 @@ def rotate_secret(source_id: PathIdent) -> Response[NewSourceSecret]:
 )
 def list_sources() -> FormSourceList:
     caller = caller_of(router, "admin")
-    return FormSourceList(items=[FormSourceOut.of(s) for s in logic.list_form_sources(repository(), caller)])
+    return FormSourceList(
+        items=[FormSourceOut.of(s) for s in sources.list_form_sources(repository(), caller)]
+    )
 
 
 @router.patch(
@@ -159,16 +161,16 @@ def list_sources() -> FormSourceList:
     ),
     tags=["form sources"],
 )
-def edit_source(source_id: PathIdent, body: logic.FormSourceEdit) -> FormSourceOut:
+def edit_source(source_id: PathIdent, body: sources.FormSourceEdit) -> FormSourceOut:
     caller = caller_of(router, "admin")
-    edited = logic.edit_form_source(repository(), caller, source_id, body, secrets=secret_box())
+    edited = sources.edit_form_source(repository(), caller, source_id, body, secrets=secret_box())
     return FormSourceOut.of(edited)
 
 
 @router.get("/pools/<pool>", summary="A data pool's settings (defaults if never set)", tags=["form sources"])
 def get_pool(pool: PathLabel) -> PoolSettings:
     caller = caller_of(router, "admin")
-    return logic.get_pool_settings(repository(), caller, pool)
+    return pools.get_pool_settings(repository(), caller, pool)
 
 
 @router.put(
@@ -177,6 +179,6 @@ def get_pool(pool: PathLabel) -> PoolSettings:
     responses=answers("the pool's settings as saved", conflict="the settings changed meanwhile: retry"),
     tags=["form sources"],
 )
-def put_pool(pool: PathLabel, body: logic.PoolSettingsIn) -> PoolSettings:
+def put_pool(pool: PathLabel, body: pools.PoolSettingsIn) -> PoolSettings:
     caller = caller_of(router, "admin")
-    return logic.put_pool_settings(repository(), caller, pool, body)
+    return pools.put_pool_settings(repository(), caller, pool, body)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from leadrouter.api.context import PathIdent, caller_of, now
 from leadrouter.api.contract import answers
 from leadrouter.domain.staff import StaffMember
-from leadrouter.logic.admin import aggregates as logic
+from leadrouter.logic.admin import staff as logic
 from leadrouter.runtime import repository
 
 router = Router()

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathIdent, caller_of, now
 from leadrouter.api.contract import answers
 from leadrouter.domain.webhooks import SCHEDULE, Delivery, Webhook
-from leadrouter.logic.events import webhooks as logic
+from leadrouter.logic.events import subscriptions as logic
 from leadrouter.runtime import delivery_queue, repository, secret_box
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER

@@ -21,8 +21,8 @@ from leadrouter.domain.holidays import HolidayCalendar, check_country, holidays_
 from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.users import Caller
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE
-from leadrouter.logic.admin.aggregates import validated
 from leadrouter.logic.ports import ActiveRules, Tenants
+from leadrouter.logic.validation import validated
 
 
 class CalendarPorts(Tenants, ActiveRules, Protocol):

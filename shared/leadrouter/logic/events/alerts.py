@@ -1,7 +1,7 @@
 """Escalation alerts: the tenant's settings (admin API), and telling the people they name.
 
 Webhooks named in the settings get every ``LeadEscalated`` through the normal signed, retried
-delivery path (``logic.webhooks.fan_out_message`` adds them). E-mail goes out through SES from the
+delivery path (``logic.events.fanout.fan_out_message`` adds them). E-mail goes out through SES from the
 alert function, only when the stack has a sender (``ALERT_SENDER``, template parameter
 ``AlertSenderEmail``); it is at least once, like every other delivery.
 """

@@ -36,8 +36,6 @@ only fetches them. Definitions:
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,21 +51,15 @@ from leadrouter.domain.leads import Decision, Lead, LeadStatus
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.users import Caller
 from leadrouter.domain.worktime import Schedule
+from leadrouter.logic.reports.speed import ASSIGNING_ACTIONS, Speed, speed, speed_to_lead
 from leadrouter.logic.routing.assign import due_at
 from leadrouter.logic.routing.clocks import clocks_of_rules
 from leadrouter.logic.routing.unrouted import tenant_gaps
 
 MAX_PERIOD = timedelta(days=92)
-ASSIGNING_ACTIONS = frozenset({"assigned", "manual"})
 P95_METHOD = "nearest-rank"
 #: A wait whose wall time exceeds its working time by this much spent part of it with the team off.
 OFF_HOURS_SLACK = timedelta(minutes=1)
-
-
-class Speed(BaseModel):
-    leads: int = Field(description="how many leads were measured (those assigned at least once)")
-    median_seconds: float | None
-    p95_seconds: float | None = Field(description="nearest-rank 95th percentile")
 
 
 class WorkingHoursWait(BaseModel):
@@ -403,12 +395,6 @@ def _rule_row(rule_id: str, rule: Rule | None, tally: _Tally) -> RuleDistributio
 
 
 # ------------------------------------------------------------------ per source and campaign
-def speed_to_lead(lead: Lead) -> float | None:
-    """Seconds from receipt to the lead's first assigned or manual decision; None if never assigned."""
-    first = next((d for d in lead.decisions if d.action in ASSIGNING_ACTIONS), None)
-    return None if first is None else (first.at - lead.received_at).total_seconds()
-
-
 def attribution_rows(leads: Iterable[Lead]) -> tuple[list[SourceRow], list[CampaignRow]]:
     """Pure: lead counts and speed-to-lead per form source and per first-touch utm_campaign.
 
@@ -432,12 +418,3 @@ def attribution_rows(leads: Iterable[Lead]) -> tuple[list[SourceRow], list[Campa
         [SourceRow(source=k, leads=n, speed_to_lead=v) for k, n, v in figures(sources)],
         [CampaignRow(utm_campaign=k, leads=n, speed_to_lead=v) for k, n, v in figures(campaigns)],
     )
-
-
-def speed(seconds: Sequence[float]) -> Speed:
-    """Median (``statistics.median``) and nearest-rank p95 of speed-to-lead samples, in seconds."""
-    if not seconds:
-        return Speed(leads=0, median_seconds=None, p95_seconds=None)
-    ordered = sorted(seconds)
-    p95 = ordered[math.ceil(0.95 * len(ordered)) - 1]
-    return Speed(leads=len(ordered), median_seconds=float(statistics.median(ordered)), p95_seconds=p95)

@@ -34,7 +34,7 @@ from leadrouter.domain.rules import Rule
 from leadrouter.domain.users import Caller
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE
 from leadrouter.logic.ports import LeadQueues, LeadReads, Rules, Scopes
-from leadrouter.logic.reports.distribution import Speed, speed, speed_to_lead
+from leadrouter.logic.reports.speed import Speed, speed, speed_to_lead
 from leadrouter.logic.routing.assign import due_at
 from leadrouter.logic.routing.clocks import ClockPorts, RuleClocks, clocks_of_rules
 from leadrouter.logic.routing.unrouted import PAGE_SIZE, WAITING_FOR_WORKING_HOURS, waiting_for_hours

@@ -25,7 +25,7 @@ from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.rotation import allocate_block, max_prefix_deviation
 from leadrouter.domain.rules import Rule, RuleKind
 from leadrouter.domain.users import Caller
-from leadrouter.logic.admin.aggregates import RuleDraft, build_rule
+from leadrouter.logic.admin.rules import RuleDraft, build_rule
 from leadrouter.logic.routing.clocks import ClockPorts, RuleClocks, rule_clocks
 
 PREVIEW_RULE_ID = "preview"

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import (
     SCOPES_PER_ORDER,
     Action,
@@ -37,11 +36,8 @@ from leadrouter.logic.ports import ActiveRules, DispatchChecks, Rules, Scopes
 from leadrouter.logic.routing.sweeps import (
     SAFETY_MARGIN_SECONDS,
     RoutingPorts,
-    RuleFailure,
-    RunReport,
     SweepFn,
     SweepReport,
-    default_owner,
     log_failure,
     sweep_rule,
 )
@@ -188,48 +184,6 @@ def orders_of(plan: TickPlan, now: datetime) -> list[SweepOrder | UnroutedOrder]
         chunk = plan.unrouted[start : start + SCOPES_PER_ORDER]
         orders.append(UnroutedOrder(scopes=chunk, dispatched_at=now))
     return orders
-
-
-def run_sweeps(
-    repo: Repository,
-    action: str,
-    sweep: SweepFn,
-    now: datetime,
-    lease: timedelta,
-    time_left: Callable[[], float] = lambda: float("inf"),
-    owner: str | None = None,
-) -> RunReport:
-    """One whole tick in this process: plan it, then sweep each rule with work in turn (what the queue's
-    sweepers do in parallel on AWS). For tests and tools; the same plan and the same per-rule sweep.
-
-    A rule whose sweep raises is logged and recorded in ``failed``; every other rule is still swept.
-    """
-    owner = owner or default_owner()
-    plan = plan_tick(repo, action, now)
-    report = RunReport(
-        action=action,
-        rules_active=plan.rules_active,
-        idle=plan.idle,
-        closed=plan.closed,
-        shadowed=plan.shadowed,
-    )
-    for rule in plan.due:
-        if time_left() < SAFETY_MARGIN_SECONDS:
-            report.busy.append(rule.rule_id)
-            continue
-        try:
-            swept = sweep_rule(repo, rule, sweep, now, lease, owner, time_left)
-        except Exception as error:
-            log_failure(
-                "rule sweep failed", error, action=action, tenant_id=rule.tenant_id, rule_id=rule.rule_id
-            )
-            report.failed.append(RuleFailure(rule.tenant_id, rule.rule_id, repo.failure_code(error)))
-            continue
-        if swept is None:
-            report.busy.append(rule.rule_id)
-        else:
-            report.swept.append(swept)
-    return report
 
 
 def start_tick(queue: OrderQueue, action: Action, now: datetime) -> int:

@@ -1,12 +1,13 @@
 """What every sweep of one rule shares: respect its interval, and hold a per-rule lease so
 overlapping invocations (at-least-once delivery of its queue message, slow runs, the arrival stream)
 never sweep the same rule at once. The sweep itself is passed in: assign and reclaim differ only
-there. Which rules are swept is the tick's business (``logic.dispatch``).
+there. Which rules are swept is the tick's business (``logic.routing.dispatch``).
 
 Failures are contained where they happen. A lead whose write raises is counted on the lead and, after
 ``MAX_ATTEMPTS``, quarantined (escalated, out of the due/idle index), so it never blocks its scope; a
-rule whose sweep raises is recorded and the tick goes on with every other rule and tenant. Each sweep
-also gives back what a racing sweep handed to a member deactivated meanwhile (``release_after``).
+rule whose sweep raises releases its lease and fails only its own order, so every other rule and tenant
+is still swept. Each sweep also gives back what a racing sweep handed to a member deactivated
+meanwhile (``release_after``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from leadrouter.domain.leads import Decision, DecisionAction, Lead, SkipRecord
 from leadrouter.domain.rotation import Pick
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.staff import StaffMember
-from leadrouter.logic.leads.cases import DEACTIVATED, release_leads_of
 from leadrouter.logic.ports import (
     DispatchChecks,
     LeadChanges,
@@ -47,6 +47,7 @@ from leadrouter.logic.ports import (
     Workloads,
 )
 from leadrouter.logic.routing.clocks import RuleClocks, rule_clocks
+from leadrouter.logic.routing.release import DEACTIVATED, release_leads_of
 from leadrouter.observability import logger
 
 
@@ -123,46 +124,6 @@ class SweepReport:
             self.quarantined += 1
         else:
             self.lost += 1
-
-
-@dataclass(frozen=True)
-class RuleFailure:
-    """A rule whose sweep raised this tick (its lease was released; the next tick tries again)."""
-
-    tenant_id: str
-    rule_id: str
-    error: str
-
-
-@dataclass
-class RunReport:
-    action: str
-    rules_active: int = 0
-    swept: list[SweepReport] = field(default_factory=list)
-    #: In charge and open, but nothing was due (not swept: no lease, no staff read, no write).
-    idle: list[str] = field(default_factory=list)
-    busy: list[str] = field(default_factory=list)
-    closed: list[str] = field(default_factory=list)
-    shadowed: list[str] = field(default_factory=list)
-    failed: list[RuleFailure] = field(default_factory=list)
-
-    def totals(self) -> Counter[str]:
-        total: Counter[str] = Counter()
-        for sweep in self.swept:
-            total.update(
-                assigned=sweep.assigned,
-                escalated=sweep.escalated,
-                waiting=sweep.waiting,
-                held=sweep.held,
-                not_due=sweep.not_due,
-                lost=sweep.lost,
-                failed=sweep.failed,
-                quarantined=sweep.quarantined,
-                released=sweep.released,
-                seen=sweep.seen,
-            )
-            total.update({f"skipped:{reason}": n for reason, n in sweep.skipped.items()})
-        return total
 
 
 @dataclass

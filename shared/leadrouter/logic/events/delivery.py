@@ -1,11 +1,10 @@
-"""Tenant webhooks: register, list, delete (admins), fan an event out, deliver one, send a test event.
+"""Delivering one event to one webhook: sign, POST, log; a failed attempt comes back after its delay.
 
-The path of an event (AWS's engines do the queueing and the retrying)::
+The path of a delivery message (AWS's engines do the queueing and the retrying)::
 
-    EventBridge bus ─rule─▶ WebhookEventsQueue ─▶ fan-out (one message per subscribed webhook)
-        ─▶ WebhookDeliveryQueue ─▶ delivery: sign, POST, log
-              failed: ChangeMessageVisibility(next delay of the schedule), the message comes back
-              last attempt failed: logged dead, redrive (maxReceiveCount) moves it to the DLQ
+    WebhookDeliveryQueue ─▶ delivery: sign, POST, log
+          failed: ChangeMessageVisibility(next delay of the schedule), the message comes back
+          last attempt failed: logged dead, redrive (maxReceiveCount) moves it to the DLQ
 
 Each webhook's deliveries are their own messages, so a slow or dead endpoint holds up only its own
 (one deadline per attempt, ``WEBHOOK_TIMEOUT_SECONDS``, then backoff), never another tenant's or the
@@ -23,27 +22,20 @@ assignment path. Fairness between tenants, at two levels:
 
 from __future__ import annotations
 
-import json
-import math
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import BoundedSemaphore
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from leadrouter.clock import utc_now
-from leadrouter.data.cursors import Cursor
 from leadrouter.data.repository import Repository
 from leadrouter.data.webhooks import Subscription
-from leadrouter.domain.base import Name
-from leadrouter.domain.errors import InvalidInput, NotFound, RateLimited, Unavailable
-from leadrouter.domain.events import DOMAIN_EVENT, EVENT_SOURCE, DomainEvent, EventType
-from leadrouter.domain.ids import new_id
 from leadrouter.domain.secrets import (
     NO_SECRETS,
     SecretBox,
@@ -52,23 +44,13 @@ from leadrouter.domain.secrets import (
     reveal,
     webhook_secret_context,
 )
-from leadrouter.domain.users import Caller
 from leadrouter.domain.webhooks import (
-    MAX_URL_LENGTH,
-    MAX_WEBHOOKS_PER_TENANT,
     SCHEDULE,
-    Delivery,
     DeliveryRequest,
     DeliveryStatus,
-    EventTypes,
     RetrySchedule,
-    Webhook,
-    check_url,
     delivery_body,
-    new_secret,
-    test_event,
 )
-from leadrouter.logic.admin.aggregates import validated
 from leadrouter.logic.events.webhook_http import PostResult, post
 from leadrouter.observability import logger, metrics
 from leadrouter.settings import Settings
@@ -77,8 +59,8 @@ from leadrouter.signing import HEADER, sign
 #: An attempt holds its delivery this long; a copy arriving later may take over (the holder crashed).
 #: Longer than the delivery function's timeout, shorter than WebhookDeliveryQueue's visibility timeout.
 LEASE_SECONDS = 90
-#: ``POST /webhooks/{id}/test`` per tenant per minute (a config-table counter every container sees).
-TEST_EVENTS_PER_MINUTE = 10
+
+
 #: How many of one tenant's deliveries run at once in one invocation (BatchSize is 10 in template.yaml).
 TENANT_SLOTS = 5
 #: Time kept after a delivery's deadline for its log write and queue call: a delivery starts only if the
@@ -93,165 +75,6 @@ class Queue(Protocol):
 Poster = Callable[..., PostResult]
 
 
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_INTERNAL = r"(?![^/?#]*\.(?:localhost|local|internal|localdomain|home\.arpa)(?:[:/?]|$))"
-#: What ``check_url`` accepts on AWS, as the spec states it (a sufficient shape: host names only).
-PUBLIC_URL_PATTERN = (
-    rf"^https://{_INTERNAL}{_LABEL}(?:\.{_LABEL})*\.[A-Za-z][A-Za-z0-9-]{{0,62}}"
-    r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?"
-    r"(?:[/?][!\"$-~]*)?$"
-)
-
-
-class WebhookCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    url: str = Field(
-        max_length=MAX_URL_LENGTH,
-        description="https:// endpoint that receives the deliveries: a public host name (no IP address of "
-        "this network, no localhost or internal suffix), no user name, no #fragment",
-        json_schema_extra={"pattern": PUBLIC_URL_PATTERN},
-    )
-    event_types: EventTypes | None = Field(default=None, description="the types to receive; default all")
-    description: Name | None = None
-
-
-# ------------------------------------------------------------------ admin
-def register(
-    repo: Repository,
-    caller: Caller,
-    body: WebhookCreate,
-    now: datetime,
-    *,
-    secrets: SecretBox,
-    allow_local: bool = False,
-) -> tuple[Webhook, str]:
-    """A new webhook and its signing secret (returned this once; stored sealed, never listed)."""
-    try:
-        url = check_url(body.url, allow_local=allow_local)
-    except ValueError as error:
-        raise InvalidInput("invalid webhook", {"url": str(error)}) from error
-    if len(repo.list_webhooks(caller.tenant_id)) >= MAX_WEBHOOKS_PER_TENANT:
-        raise InvalidInput(
-            "too many webhooks", {"body": f"a tenant has at most {MAX_WEBHOOKS_PER_TENANT} webhooks"}
-        )
-    data: dict[str, Any] = {
-        "webhook_id": new_id("W", now),
-        "tenant_id": caller.tenant_id,
-        "url": url,
-        "description": body.description,
-        "created_at": now,
-    }
-    if body.event_types is not None:
-        data["event_types"] = body.event_types
-    webhook = validated(Webhook, data, "invalid webhook")
-    secret = new_secret()
-    try:
-        sealed = secrets.seal(secret, webhook_secret_context(webhook.tenant_id, webhook.webhook_id))
-    except SecretsUnavailable as error:
-        logger.warning("webhook secret not sealed", extra={"error": str(error)})
-        raise Unavailable("the webhook could not be registered right now; try again") from error
-    repo.create_webhook(webhook, sealed)
-    logger.info("webhook registered", extra={"webhook_id": webhook.webhook_id, "tenant_id": caller.tenant_id})
-    return webhook, secret
-
-
-def list_webhooks(repo: Repository, caller: Caller) -> list[Webhook]:
-    return repo.list_webhooks(caller.tenant_id)
-
-
-def get_webhook(repo: Repository, caller: Caller, webhook_id: str) -> Webhook:
-    webhook = repo.get_webhook(caller.tenant_id, webhook_id)
-    if webhook is None:
-        raise NotFound(f"webhook {webhook_id} not found")
-    return webhook
-
-
-def delete_webhook(repo: Repository, caller: Caller, webhook_id: str) -> None:
-    repo.delete_webhook(caller.tenant_id, webhook_id)
-
-
-def list_deliveries(
-    repo: Repository, caller: Caller, webhook_id: str, *, limit: int, start: Cursor | None = None
-) -> tuple[list[Delivery], Cursor | None]:
-    get_webhook(repo, caller, webhook_id)
-    return repo.list_deliveries(caller.tenant_id, webhook_id, limit=limit, start=start)
-
-
-def send_test(
-    repo: Repository, queue: Queue, caller: Caller, webhook_id: str, now: datetime
-) -> DeliveryRequest:
-    """Queue a synthetic ``LeadAssigned`` (``test: true``) for one webhook, whatever it subscribes to;
-    at most TEST_EVENTS_PER_MINUTE per tenant (a test event is an outbound POST to a URL the tenant
-    chose: unbounded, it would make us a tool against that host and crowd out the tenant's real events)."""
-    webhook = get_webhook(repo, caller, webhook_id)
-    instant = now.timestamp()
-    window = int(instant) // 60 * 60
-    scope = f"{caller.tenant_id}#webhook-test"
-    if repo.claim_in_window(scope, window, TEST_EVENTS_PER_MINUTE, 1, window + 120) == 0:
-        wait = max(1, math.ceil(window + 60 - instant))
-        raise RateLimited(f"at most {TEST_EVENTS_PER_MINUTE} test events a minute per tenant", wait)
-    request = DeliveryRequest(
-        tenant_id=caller.tenant_id,
-        webhook_id=webhook.webhook_id,
-        event=test_event(caller.tenant_id, now),
-        test=True,
-    )
-    queue.send([request])
-    return request
-
-
-# ------------------------------------------------------------------ fan-out
-def fan_out(
-    event: DomainEvent, subscriptions: Sequence[Subscription], alert_webhooks: Collection[str] = ()
-) -> list[DeliveryRequest]:
-    """The deliveries an event means: one per active webhook of its tenant that wants its type, and,
-    for an escalation, one per active webhook the tenant's alert settings name (``alert_webhooks``)."""
-    alerting = event.type is EventType.LEAD_ESCALATED
-    return [
-        DeliveryRequest(tenant_id=event.tenant_id, webhook_id=s.webhook.webhook_id, event=event)
-        for s in subscriptions
-        if s.webhook.tenant_id == event.tenant_id
-        and (s.webhook.wants(event.type) or (alerting and s.webhook.webhook_id in alert_webhooks))
-    ]
-
-
-def event_of_message(body: str) -> DomainEvent | None:
-    """The domain event of a WebhookEventsQueue message (an EventBridge event as SQS gets it).
-
-    Another source's event is None (ignored); a leadrouter event that does not read is a ValueError,
-    so its message is retried and ends in the events queue's DLQ rather than vanishing.
-    """
-    envelope = json.loads(body)
-    if not isinstance(envelope, Mapping) or envelope.get("source") != EVENT_SOURCE:
-        return None
-    try:
-        event = DOMAIN_EVENT.validate_python(envelope.get("detail"))
-    except ValidationError as error:
-        kind = envelope.get("detail-type")
-        raise ValueError(f"unreadable {kind} event: {error.error_count()} error(s)") from None
-    if envelope.get("detail-type") not in (None, str(event.type)):
-        raise ValueError("detail-type does not match the event's type")
-    return event
-
-
-def fan_out_message(repo: Repository, queue: Queue, body: str) -> int:
-    """Fan one WebhookEventsQueue message out onto WebhookDeliveryQueue; the number of deliveries."""
-    event = event_of_message(body)
-    if event is None:
-        return 0
-    alert_webhooks: list[str] = []
-    if event.type is EventType.LEAD_ESCALATED:
-        tenant = repo.get_tenant(event.tenant_id)
-        alert_webhooks = tenant.alerts.webhook_ids if tenant is not None else []
-    requests = fan_out(event, repo.subscriptions(event.tenant_id), alert_webhooks)
-    if requests:
-        queue.send(requests)
-    metrics.add_metric(name="WebhookDeliveriesQueued", unit=MetricUnit.Count, value=len(requests))
-    return len(requests)
-
-
-# ------------------------------------------------------------------ delivery
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one delivery message: ``retry_in`` seconds for a failed attempt with more to

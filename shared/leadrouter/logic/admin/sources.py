@@ -1,0 +1,189 @@
+"""Form sources as admins keep them: create (with its form key and secret), edit, rotate the secret, list.
+
+A form key and a server secret are shown once, when issued; only their hashes are kept. A CAPTCHA
+secret is sealed before it is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+)
+
+from leadrouter.data.repository import Repository
+from leadrouter.domain.base import Label, Name, omissible
+from leadrouter.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from leadrouter.domain.forms import (
+    CampaignLabel,
+    CaptchaAction,
+    CaptchaProvider,
+    FieldTarget,
+    FormDoor,
+    FormFieldName,
+    FormSource,
+    Host,
+    HttpUrlText,
+    Origin,
+    UtmValue,
+)
+from leadrouter.domain.ids import new_id
+from leadrouter.domain.keys import hash_form_key, hash_source_secret, new_form_key, new_source_secret
+from leadrouter.domain.secrets import SecretBox, SecretsUnavailable, captcha_secret_context, is_sealed
+from leadrouter.domain.users import Caller
+from leadrouter.logic.validation import validated
+from leadrouter.observability import logger
+
+
+class FormSourceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Name
+    pool: Label
+    step: Label = "new"
+    steps: list[Label] = Field(default_factory=list, max_length=20, description="other steps a form may use")
+    campaign: Label | None = Field(default=None, description="put every lead from this form into a campaign")
+    rate_per_minute: StrictInt = Field(default=60, ge=1, le=6000)
+    web_form: FormDoor = Field(default_factory=FormDoor, description="how its web form posts (all optional)")
+
+
+class CaptchaEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    provider: CaptchaProvider
+    site_key: Annotated[str, Field(min_length=1, max_length=256)]
+    secret: Annotated[str, Field(min_length=1, max_length=256)] | None = Field(
+        default=None, description="write-only; omit to keep the stored secret"
+    )
+    min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    action: CaptchaAction | None = Field(default=None, description="the action the page declares; checked")
+    hostnames: list[Host] = Field(
+        default_factory=list,
+        max_length=20,
+        description="hosts the widget may be solved on; empty: those of allowed_origins",
+    )
+
+
+class FormDoorEdit(BaseModel):
+    """The web-form settings to change (the others keep their values); ``captcha: null`` turns it off.
+
+    Only ``thank_you_url`` and ``captcha`` may be null (cleared); the others are a 422 when null, so the
+    spec does not offer null for them (``SkipJsonSchema``).
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    field_map: Annotated[dict[FormFieldName, FieldTarget], Field(max_length=30)] | None = omissible()
+    allowed_origins: Annotated[list[Origin], Field(max_length=20)] | None = omissible()
+    thank_you_url: HttpUrlText | None = None
+    redirect_hosts: Annotated[list[Host], Field(max_length=20)] | None = omissible()
+    honeypot_field: FormFieldName | None = omissible()
+    captcha: CaptchaEdit | None = None
+    campaign_map: Annotated[dict[UtmValue, CampaignLabel], Field(max_length=50)] | None = omissible()
+    rate_per_ip_per_minute: Annotated[StrictInt, Field(ge=1, le=6000)] | None = omissible()
+
+
+class FormSourceEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rev: StrictInt = Field(ge=0, le=10**12, description="the revision you read (409 if it changed since)")
+    name: Name | None = omissible()
+    step: Label | None = omissible()
+    steps: Annotated[list[Label], Field(max_length=20)] | None = omissible()
+    campaign: Label | None = None
+    rate_per_minute: Annotated[StrictInt, Field(ge=1, le=6000)] | None = omissible()
+    active: bool | None = omissible()
+    web_form: FormDoorEdit | None = None
+
+
+@dataclass(frozen=True)
+class IssuedSource:
+    """A new source with its form key and its secret: the one time either is seen (only hashes are kept)."""
+
+    source: FormSource
+    form_key: str
+    secret: str
+
+
+def create_form_source(
+    repo: Repository, caller: Caller, body: FormSourceCreate, *, secrets: SecretBox
+) -> IssuedSource:
+    """A new source, its public form key and its server secret; a CAPTCHA secret is sealed first."""
+    secret = new_source_secret()
+    data = {
+        "tenant_id": caller.tenant_id,
+        "source_id": new_id("F"),
+        "secret_hash": hash_source_secret(secret),
+        **body.model_dump(),
+    }
+    captcha = data["web_form"].get("captcha")
+    if captcha is not None:
+        captcha["secret"] = _seal(secrets, captcha["secret"], caller.tenant_id, data["source_id"])
+    source = validated(FormSource, data, "invalid form source")
+    key = new_form_key()
+    repo.put_form_source(source, hash_form_key(key))
+    return IssuedSource(source, key, secret)
+
+
+def rotate_source_secret(repo: Repository, caller: Caller, source_id: str) -> tuple[FormSource, str]:
+    """A new server secret for a source; the old one stops working at once (containers within
+    ``SETTINGS_TTL``). Written at the revision read, like any edit."""
+    current = repo.get_form_source(caller.tenant_id, source_id)
+    if current is None:
+        raise NotFound(f"form source {source_id} not found")
+    secret = new_source_secret()
+    after = current.model_copy(update={"secret_hash": hash_source_secret(secret)})
+    return repo.save_form_source(current, after), secret
+
+
+def edit_form_source(
+    repo: Repository, caller: Caller, source_id: str, edit: FormSourceEdit, *, secrets: SecretBox
+) -> FormSource:
+    """Change what the edit sends; validated as a whole source, written at the revision read.
+
+    A CAPTCHA secret sent is sealed; a kept one stored in clear (before secrets were sealed) is sealed
+    now, so every save leaves the source's secret sealed."""
+    current = repo.get_form_source(caller.tenant_id, source_id)
+    if current is None:
+        raise NotFound(f"form source {source_id} not found")
+    if edit.rev != current.rev:
+        raise Conflict(f"form source {source_id} changed since you read it (rev {current.rev}); reload it")
+    data = current.model_dump()
+    sent = edit.model_dump(exclude_unset=True, exclude={"rev", "web_form"})
+    data.update(sent)
+    if edit.web_form is not None:
+        door = edit.web_form.model_dump(exclude_unset=True)
+        if "captcha" in door and door["captcha"] is not None:
+            sent = door["captcha"].get("secret")
+            kept = current.web_form.captcha.secret if current.web_form.captcha else None
+            if sent:
+                door["captcha"]["secret"] = _seal(secrets, sent, caller.tenant_id, source_id)
+            elif kept:
+                door["captcha"]["secret"] = kept
+            else:
+                raise InvalidInput(
+                    "invalid form source", {"web_form.captcha.secret": "give the provider's secret"}
+                )
+        data["web_form"] = {**data["web_form"], **door}
+    captcha = data["web_form"].get("captcha")
+    if captcha is not None and not is_sealed(captcha["secret"]):
+        captcha["secret"] = _seal(secrets, captcha["secret"], caller.tenant_id, source_id)
+    after = validated(FormSource, data, "invalid form source")
+    return repo.save_form_source(current, after)
+
+
+def _seal(secrets: SecretBox, plaintext: str, tenant_id: str, source_id: str) -> str:
+    try:
+        return secrets.seal(plaintext, captcha_secret_context(tenant_id, source_id))
+    except SecretsUnavailable as error:
+        logger.warning("captcha secret not sealed", extra={"error": str(error)})
+        raise Unavailable("the form source could not be saved right now; try again") from error
+
+
+def list_form_sources(repo: Repository, caller: Caller) -> list[FormSource]:
+    return repo.list_form_sources(caller.tenant_id)

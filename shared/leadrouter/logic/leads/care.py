@@ -1,0 +1,63 @@
+"""Care of a lead by its holder: a note, a call, a move to another step; each restarts its reclaim clock.
+
+Care is saved with ``save_care`` (the lead, then its event), at the cost floor of a care activity.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from leadrouter.data.repository import Repository
+from leadrouter.domain.errors import NotAllowed
+from leadrouter.domain.leads import Lead, LeadEvent, LeadStatus
+from leadrouter.domain.precedence import rules_in_charge
+from leadrouter.domain.scopes import scope_key
+from leadrouter.domain.users import Caller
+from leadrouter.logic.leads.reading import get_lead
+from leadrouter.logic.validation import changed
+
+
+def move_step(repo: Repository, caller: Caller, lead_id: str, step: str, now: datetime) -> Lead:
+    """ "Chuyển bước": the lead moves to the new step's scope; for its holder it counts as care.
+
+    A campaign lead stays in its campaign's scope (campaign wins over pool + step). Staff may not move
+    a lead out of reclaim coverage (the reclaim rule would lose sight of it); admins and team leads may.
+    """
+    lead = get_lead(repo, caller, lead_id)
+    target = scope_key(pool=lead.pool, step=step, campaign=lead.campaign)
+    if caller.role == "staff" and target != lead.scope_key:
+        covered = reclaimed_scopes(repo, caller.tenant_id)
+        if lead.scope_key in covered and target not in covered:
+            raise NotAllowed(f"no reclaim rule covers step {step!r}; ask an admin to move this lead there")
+    update: dict[str, Any] = {"step": step}
+    if lead.status is LeadStatus.PENDING and target != lead.scope_key:
+        update["queued_at"] = now  # it waits in the new step's queue from now
+    elif lead.status is LeadStatus.ASSIGNED:
+        update |= {"idle_since": now, "last_activity_at": now}
+    event = LeadEvent(at=now, kind="step_change", by=caller.label, data={"from": lead.step, "to": step})
+    return repo.save_care(lead, changed(lead, **update), event)
+
+
+def reclaimed_scopes(repo: Repository, tenant_id: str) -> set[str]:
+    """Scope keys an active reclaim rule is in charge of (its idle leads are taken back)."""
+    in_charge, _ = rules_in_charge(r for r in repo.list_rules(tenant_id) if r.active)
+    return {r.scope.key for r in in_charge if r.action == "reclaim"}
+
+
+def add_activity(
+    repo: Repository,
+    caller: Caller,
+    lead_id: str,
+    kind: Literal["note", "call"],
+    text: str,
+    now: datetime,
+) -> Lead:
+    """A note or a call: recorded in the history, and it restarts the lead's reclaim clock (the lead, then
+    the event: ``save_care``, at the cost floor of a care activity)."""
+    lead = get_lead(repo, caller, lead_id)
+    update: dict[str, Any] = {"last_activity_at": now}
+    if lead.status is LeadStatus.ASSIGNED:
+        update["idle_since"] = now
+    event = LeadEvent(at=now, kind=kind, by=caller.label, text=text)
+    return repo.save_care(lead, changed(lead, **update), event)
