@@ -158,7 +158,7 @@ OBSERVERS = tuple(
     for kind in ("Logger", "Tracer", "Metrics", "EphemeralMetrics")
     for where in ("", "logging.", "logging.logger.", "tracing.", "tracing.tracer.", "metrics.")
 )
-HTTP_WINGS = ("leadrouter.logic.admin", "leadrouter.logic.leads", "leadrouter.logic.reports")
+HTTP_WINGS = tuple(f"leadrouter.logic.{wing}" for wing in ("admin", "leads", "reports", "intake"))
 
 WALLS = [
     Wall("a domain: no AWS SDK", "the domain is plain rules, testable without AWS",
