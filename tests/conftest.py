@@ -23,6 +23,7 @@ from moto import mock_aws
 from leadrouter.data.repository import Repository
 from leadrouter.settings import Settings
 from leadrouter_local.template import create_tables, table_env
+from tests.support.template import template
 
 # Hypothesis's per-example deadline is a timing assertion: on a loaded 2-core CI machine it fails
 # correct code. Speed is measured in bench/, not asserted here.
@@ -63,8 +64,8 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        names = create_tables(boto3.client("dynamodb", region_name="ap-southeast-1"))
-        for var, name in table_env(names).items():
+        names = create_tables(boto3.client("dynamodb", region_name="ap-southeast-1"), template())
+        for var, name in table_env(names, template()).items():
             monkeypatch.setenv(var, name)
         key = boto3.client("kms", region_name="ap-southeast-1").create_key(Description="SecretsKey")
         monkeypatch.setenv("SECRETS_KEY_ID", key["KeyMetadata"]["Arn"])
