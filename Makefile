@@ -59,7 +59,7 @@ test:
 	@$(MAKE) --no-print-directory -j4 deps $(CHROMIUM) console
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-others
 
-## The Python 3.11 suite (pyproject sets --dist loadgroup: the tests sharing one stack run on one worker).
+## The Python 3.11 suite.
 PYTEST_WORKERS ?= 2
 .PHONY: test-suite test-others
 test-suite: deps

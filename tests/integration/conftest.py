@@ -21,25 +21,11 @@ from tests.support.template import template
 INTEGRATION_DIR = Path(__file__).resolve().parent
 
 
-#: Tests that share one expensive fixture: a `make run` stack (with its DynamoDB Local) and a Chromium.
-#: Under ``--dist loadgroup`` (pyproject's addopts) each group runs on one worker, one after the other, so
-#: the stack starts once per run instead of once per worker, and stops when its last test is done.
-SHARED_STACKS = {
-    INTEGRATION_DIR / "console": "console",
-    INTEGRATION_DIR / "test_web_forms_in_chromium.py": "web-forms-stack",
-    INTEGRATION_DIR / "test_swagger_ui.py": "swagger-ui-stack",
-}
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test under tests/integration with ``ddb_local`` and the ones sharing a stack with their
-    ``xdist_group`` (the hook sees all items)."""
+    """Mark every test under tests/integration with ``ddb_local`` (the hook sees all items)."""
     for item in items:
         if item.path.is_relative_to(INTEGRATION_DIR):
             item.add_marker(pytest.mark.ddb_local)
-        for path, group in SHARED_STACKS.items():
-            if item.path.is_relative_to(path):
-                item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

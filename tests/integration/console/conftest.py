@@ -1,7 +1,5 @@
-"""One `make run` stack and one Chromium for all the console's tests (one worker runs them, one after the
-other: see SHARED_STACKS in tests/integration/conftest.py), stopped after the last of them; a fresh browser
-context (nobody signed in) per test; a failing test keeps a screenshot of where it stopped in
-tests/artifacts/console/."""
+"""One `make run` stack and one Chromium per test worker; a fresh browser context (nobody signed in) per
+test; a failing test keeps a screenshot of where it stopped in tests/artifacts/console/."""
 
 from __future__ import annotations
 
@@ -31,7 +29,7 @@ def pytest_runtest_makereport(
     return report
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def console_browser(playwright: Playwright) -> Iterator[Browser]:
     require_build()
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -39,7 +37,7 @@ def console_browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def console_app(console_browser: Browser) -> Iterator[ConsoleApp]:
     port = local_stack.free_port()
     url = f"http://127.0.0.1:{port}"
