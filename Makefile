@@ -50,11 +50,23 @@ console-test: $(CONSOLE_STAMP)
 	cd console && npm run --silent check:api && npm run --silent typecheck && npm test --silent
 
 ## The whole suite: unit (moto, pure, hypothesis) + integration on DynamoDB Local + lint, types, template,
-## then the unit suite again on Python 3.12, the Lambda runtime (when python3.12 is on the machine; CI
-## sets REQUIRE_PY312=1 so that a missing 3.12 fails instead).
-test: deps $(CHROMIUM) console
+## and the unit suite again on Python 3.12, the Lambda runtime (when python3.12 is on the machine; CI
+## sets REQUIRE_PY312=1 so that a missing 3.12 fails instead). The installs run side by side (mostly
+## downloads), then two lanes: the 3.11 suite (the long one; its integration tests wait on DynamoDB
+## Local, the stacks and Chromium a good part of the time) and everything else, one after the other.
+## Each lane's output is printed as a block when it ends; make fails if either lane does.
+test:
+	@$(MAKE) --no-print-directory -j4 deps $(CHROMIUM) console
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-others
+
+## The Python 3.11 suite.
+PYTEST_WORKERS ?= 2
+.PHONY: test-suite test-others
+test-suite: deps
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
+
+test-others: deps console
 	$(MAKE) --no-print-directory console-test
-	$(PY) -m pytest -q -n 2
 	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory test-py312
 

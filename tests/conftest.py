@@ -23,11 +23,18 @@ from moto import mock_aws
 from leadrouter.data.repository import Repository
 from leadrouter.runtime import new_repository
 from leadrouter_local.template import create_tables, table_env
+from tests.support.template import template
 
 # Hypothesis's per-example deadline is a timing assertion: on a loaded 2-core CI machine it fails
 # correct code. Speed is measured in bench/, not asserted here.
 settings.register_profile("leadrouter", deadline=None)
 settings.load_profile("leadrouter")
+
+#: moto replaces boto3's default session for each mock by default, so that real credentials cached in it
+#: never reach a mock (or the reverse); no test here ever sees real credentials. Keeping the one session
+#: keeps its loaded service models and endpoint rules: each new session read them from disk again, about
+#: half of a moto test's setup.
+KEEP_BOTO3_SESSION: Any = {"core": {"reset_boto3_session": False}}
 
 
 @pytest.fixture(autouse=True)
@@ -62,9 +69,9 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     monkeypatch.setattr("leadrouter.logic.routing.assign.WRITE_CONCURRENCY", 1)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        names = create_tables(boto3.client("dynamodb", region_name="ap-southeast-1"))
-        for var, name in table_env(names).items():
+    with mock_aws(config=KEEP_BOTO3_SESSION):
+        names = create_tables(boto3.client("dynamodb", region_name="ap-southeast-1"), template())
+        for var, name in table_env(names, template()).items():
             monkeypatch.setenv(var, name)
         key = boto3.client("kms", region_name="ap-southeast-1").create_key(Description="SecretsKey")
         monkeypatch.setenv("SECRETS_KEY_ID", key["KeyMetadata"]["Arn"])

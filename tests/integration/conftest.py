@@ -16,6 +16,7 @@ from playwright.sync_api import Playwright, sync_playwright
 
 from leadrouter_local.ddb_local import DynamoDBLocal, DynamoDBLocalError
 from leadrouter_local.template import create_tables, table_env
+from tests.support.template import template
 
 INTEGRATION_DIR = Path(__file__).resolve().parent
 
@@ -52,8 +53,8 @@ def ddb_local() -> Iterator[DynamoDBLocal]:
 def ddb_tables(ddb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """Fresh tables from template.yaml under a unique prefix; table env vars set; logical id -> name."""
     client = ddb_local.client()
-    names = create_tables(client, prefix=f"t{uuid.uuid4().hex[:12]}-")
-    for var, name in table_env(names).items():
+    names = create_tables(client, template(), prefix=f"t{uuid.uuid4().hex[:12]}-")
+    for var, name in table_env(names, template()).items():
         monkeypatch.setenv(var, name)
     yield names
     for name in names.values():

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from leadrouter_local.template import load_template
 from tests.support.builders import TENANT
+from tests.support.template import template
 
 REGION = "ap-southeast-1"
 
 
 def create_pool(client: Any) -> str:
     """A moto user pool with template.yaml's sign-in and custom attributes."""
-    props = load_template()["Resources"]["UserPool"]["Properties"]
+    props = template()["Resources"]["UserPool"]["Properties"]
     pool = client.create_user_pool(
         PoolName="users", UsernameAttributes=props["UsernameAttributes"], Schema=props["Schema"]
     )

@@ -12,8 +12,8 @@ import boto3
 import pytest
 
 from leadrouter import runtime
-from leadrouter_local.template import load_template
 from tests.support.lambda_context import FakeContext
+from tests.support.template import template
 from tests.support.webhooks import sqs_event
 
 
@@ -54,7 +54,7 @@ class SweepQueues:
 
 def sweep_queues(monkeypatch: pytest.MonkeyPatch) -> SweepQueues:
     """AssignQueue and ReclaimQueue (with their template redrive to a DLQ) in moto; env set."""
-    resources = load_template()["Resources"]
+    resources = template()["Resources"]
     client = boto3.client("sqs", region_name="ap-southeast-1")
     urls: dict[str, str] = {}
     pairs = [(f"{kind}Queue", f"{kind}DeadLetterQueue") for kind in ("Dispatch", "Assign", "Reclaim")]

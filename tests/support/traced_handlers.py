@@ -43,6 +43,7 @@ from tests.support.forms import post_form
 from tests.support.lambda_context import FakeContext
 from tests.support.streams import stream_event
 from tests.support.sweep_queues import run_sweepers, sweep_queues
+from tests.support.template import template
 from tests.support.ticks import run_sweeps
 from tests.support.webhooks import (
     assigned,
@@ -79,7 +80,7 @@ class Scenarios:
     def __init__(self, patch: pytest.MonkeyPatch) -> None:
         self.traces: dict[str, str] = {}
         self._between()
-        for var, table in table_env(create_tables(boto3.client("dynamodb"))).items():
+        for var, table in table_env(create_tables(boto3.client("dynamodb"), template()), template()).items():
             patch.setenv(var, table)
         bus = boto3.client("events").create_event_bus(Name="leadrouter-traces")["EventBusArn"]
         self.bus = bus.rsplit("/", 1)[-1]

@@ -20,9 +20,9 @@ import pytest
 from leadrouter.data.webhook_queue import DeliveryQueue
 from leadrouter.domain.events import EVENT_SOURCE, DomainEvent, LeadAssigned
 from leadrouter.domain.webhooks import Webhook
-from leadrouter_local.template import load_template
 from tests.support.builders import TENANT
 from tests.support.lambda_context import FakeContext
+from tests.support.template import template
 
 Answer = int | Callable[[], int]
 
@@ -210,7 +210,7 @@ class Queues:
 
 def create_queues(monkeypatch: pytest.MonkeyPatch) -> Queues:
     """moto queues shaped like the template's (redrive, maxReceiveCount); env and queue client patched."""
-    resources = load_template()["Resources"]
+    resources = template()["Resources"]
     delivery = resources["WebhookDeliveryQueue"]["Properties"]
     client = boto3.client("sqs", region_name="ap-southeast-1")
     dead = client.create_queue(QueueName="WebhookDeliveryDeadLetterQueue")["QueueUrl"]
