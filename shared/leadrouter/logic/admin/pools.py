@@ -10,9 +10,9 @@ from pydantic import (
     Field,
 )
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.pools import PoolSettings
 from leadrouter.domain.users import Caller
+from leadrouter.logic.ports import Pools
 from leadrouter.logic.validation import validated
 
 
@@ -30,11 +30,11 @@ def _pool(caller: Caller, pool: str, on_duplicate: str = "link") -> PoolSettings
     return validated(PoolSettings, data, "invalid data pool")
 
 
-def get_pool_settings(repo: Repository, caller: Caller, pool: str) -> PoolSettings:
+def get_pool_settings(repo: Pools, caller: Caller, pool: str) -> PoolSettings:
     """The pool's settings (defaults when never set: duplicates link to the existing lead)."""
     return repo.get_pool_settings(caller.tenant_id, _pool(caller, pool).pool)
 
 
-def put_pool_settings(repo: Repository, caller: Caller, pool: str, body: PoolSettingsIn) -> PoolSettings:
+def put_pool_settings(repo: Pools, caller: Caller, pool: str, body: PoolSettingsIn) -> PoolSettings:
     current = get_pool_settings(repo, caller, pool)
     return repo.save_pool_settings(current, _pool(caller, pool, body.on_duplicate))

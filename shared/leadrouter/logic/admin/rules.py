@@ -6,7 +6,7 @@ and a rule's ``version`` and rotation ``cycle`` are the server's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import (
     BaseModel,
@@ -17,7 +17,6 @@ from pydantic import (
     ValidationError,
 )
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.base import Ident, Name
 from leadrouter.domain.errors import Conflict, InvalidInput, NotFound
 from leadrouter.domain.ids import new_id
@@ -37,7 +36,13 @@ from leadrouter.domain.rules import (
 )
 from leadrouter.domain.scopes import Scope
 from leadrouter.domain.users import Caller
+from leadrouter.logic.ports import Rules, Staff
 from leadrouter.logic.validation import invalid, known_id
+
+
+class RulePorts(Rules, Staff, Protocol):
+    """A tenant's rules, built against its members."""
+
 
 #: A rule item holds its whole cycle; DynamoDB items stop at 400 KB, so a cycle is kept well below.
 MAX_CYCLE_BYTES = 300_000
@@ -102,7 +107,7 @@ class RuleReplacement(RuleFields):
 
 
 def build_rule(
-    repo: Repository, tenant_id: str, rule_id: str, fields: RuleFields, version: int, **overrides: Any
+    repo: Staff, tenant_id: str, rule_id: str, fields: RuleFields, version: int, **overrides: Any
 ) -> Rule:
     """The domain rule for a draft, or InvalidInput listing every bad field (including unknown staff).
 
@@ -140,24 +145,24 @@ def build_rule(
     return with_cycle(draft)
 
 
-def create_rule(repo: Repository, caller: Caller, draft: RuleDraft) -> Rule:
+def create_rule(repo: RulePorts, caller: Caller, draft: RuleDraft) -> Rule:
     rule = build_rule(repo, caller.tenant_id, draft.rule_id or new_id("R"), draft, version=1)
     repo.create_rule(rule)  # Conflict (409) if the id is taken
     return rule
 
 
-def get_rule(repo: Repository, caller: Caller, rule_id: str) -> Rule:
+def get_rule(repo: Rules, caller: Caller, rule_id: str) -> Rule:
     rule = repo.get_rule(caller.tenant_id, known_id(rule_id, "rule"))
     if rule is None:
         raise NotFound(f"rule {rule_id} not found")
     return rule
 
 
-def list_rules(repo: Repository, caller: Caller) -> list[Rule]:
+def list_rules(repo: Rules, caller: Caller) -> list[Rule]:
     return repo.list_rules(caller.tenant_id)
 
 
-def replace_rule(repo: Repository, caller: Caller, rule_id: str, body: RuleReplacement) -> Rule:
+def replace_rule(repo: RulePorts, caller: Caller, rule_id: str, body: RuleReplacement) -> Rule:
     """Save the body as the next version: a fresh cycle whose rotation starts again at slot 0.
 
     Leads already assigned keep the version that assigned them. ``active`` keeps its current value
@@ -173,11 +178,11 @@ def replace_rule(repo: Repository, caller: Caller, rule_id: str, body: RuleRepla
     return repo.save_rule(current, rule)  # Conflict (409) if anyone wrote the rule since we read it
 
 
-def set_rule_active(repo: Repository, caller: Caller, rule_id: str, active: bool) -> Rule:
+def set_rule_active(repo: Rules, caller: Caller, rule_id: str, active: bool) -> Rule:
     """Enable or disable in place: no new version, so the rotation keeps its place in the cycle."""
     current = get_rule(repo, caller, rule_id)
     return repo.save_rule(current, rule_with(current, active=active))
 
 
-def delete_rule(repo: Repository, caller: Caller, rule_id: str) -> None:
+def delete_rule(repo: Rules, caller: Caller, rule_id: str) -> None:
     repo.delete_rule(caller.tenant_id, known_id(rule_id, "rule"))

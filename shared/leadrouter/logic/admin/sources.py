@@ -16,7 +16,6 @@ from pydantic import (
     StrictInt,
 )
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.base import Label, Name, omissible
 from leadrouter.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from leadrouter.domain.forms import (
@@ -36,6 +35,7 @@ from leadrouter.domain.ids import new_id
 from leadrouter.domain.keys import hash_form_key, hash_source_secret, new_form_key, new_source_secret
 from leadrouter.domain.secrets import SecretBox, SecretsUnavailable, captcha_secret_context, is_sealed
 from leadrouter.domain.users import Caller
+from leadrouter.logic.ports import Sources
 from leadrouter.logic.validation import validated
 from leadrouter.observability import logger
 
@@ -111,7 +111,7 @@ class IssuedSource:
 
 
 def create_form_source(
-    repo: Repository, caller: Caller, body: FormSourceCreate, *, secrets: SecretBox
+    repo: Sources, caller: Caller, body: FormSourceCreate, *, secrets: SecretBox
 ) -> IssuedSource:
     """A new source, its public form key and its server secret; a CAPTCHA secret is sealed first."""
     secret = new_source_secret()
@@ -130,7 +130,7 @@ def create_form_source(
     return IssuedSource(source, key, secret)
 
 
-def rotate_source_secret(repo: Repository, caller: Caller, source_id: str) -> tuple[FormSource, str]:
+def rotate_source_secret(repo: Sources, caller: Caller, source_id: str) -> tuple[FormSource, str]:
     """A new server secret for a source; the old one stops working at once (containers within
     ``SETTINGS_TTL``). Written at the revision read, like any edit."""
     current = repo.get_form_source(caller.tenant_id, source_id)
@@ -142,7 +142,7 @@ def rotate_source_secret(repo: Repository, caller: Caller, source_id: str) -> tu
 
 
 def edit_form_source(
-    repo: Repository, caller: Caller, source_id: str, edit: FormSourceEdit, *, secrets: SecretBox
+    repo: Sources, caller: Caller, source_id: str, edit: FormSourceEdit, *, secrets: SecretBox
 ) -> FormSource:
     """Change what the edit sends; validated as a whole source, written at the revision read.
 
@@ -185,5 +185,5 @@ def _seal(secrets: SecretBox, plaintext: str, tenant_id: str, source_id: str) ->
         raise Unavailable("the form source could not be saved right now; try again") from error
 
 
-def list_form_sources(repo: Repository, caller: Caller) -> list[FormSource]:
+def list_form_sources(repo: Sources, caller: Caller) -> list[FormSource]:
     return repo.list_form_sources(caller.tenant_id)

@@ -6,7 +6,7 @@ Deactivating a member gives their open leads back to rotation at once (``logic.r
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -16,7 +16,6 @@ from pydantic import (
     StrictInt,
 )
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.base import Ident, IsoDate, Name, omissible
 from leadrouter.domain.dispatch import RECHECK_WINDOW
 from leadrouter.domain.errors import Conflict, NotAllowed, NotFound
@@ -24,8 +23,14 @@ from leadrouter.domain.ids import new_id
 from leadrouter.domain.staff import MAX_CAP, MAX_PAUSES, Pause, StaffMember, WorkingHours
 from leadrouter.domain.users import Caller
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE, TIME_ZONES, check_zone
-from leadrouter.logic.routing.release import DEACTIVATED, release_leads_of
+from leadrouter.logic.ports import ActiveRules, Staff
+from leadrouter.logic.routing.release import DEACTIVATED, ReleasePorts, release_leads_of
 from leadrouter.logic.validation import known_id, validated
+
+
+class StaffEditPorts(Staff, ActiveRules, ReleasePorts, Protocol):
+    """A member's edit; deactivating one releases their leads and asks for a recheck."""
+
 
 Cap = Annotated[int, Field(ge=1, le=MAX_CAP)]
 TimeZoneName = Annotated[
@@ -102,7 +107,7 @@ def pause_history(member: StaffMember, paused: bool, now: datetime) -> list[Paus
     return kept[-MAX_PAUSES:]
 
 
-def create_staff(repo: Repository, caller: Caller, body: StaffCreate, now: datetime) -> StaffMember:
+def create_staff(repo: Staff, caller: Caller, body: StaffCreate, now: datetime) -> StaffMember:
     """A new member; one created paused has an open pause from ``now``."""
     staff_id = body.staff_id or new_id("S")
     data = body.model_dump(exclude={"staff_id"}) | {"tenant_id": caller.tenant_id, "staff_id": staff_id}
@@ -112,7 +117,7 @@ def create_staff(repo: Repository, caller: Caller, body: StaffCreate, now: datet
     return member
 
 
-def get_staff(repo: Repository, caller: Caller, staff_id: str) -> StaffMember:
+def get_staff(repo: Staff, caller: Caller, staff_id: str) -> StaffMember:
     """Admins and team leads read any staff member of their tenant; staff read only themselves."""
     if caller.role == "staff" and caller.staff_id != staff_id:
         raise NotAllowed("staff may read only their own profile")
@@ -122,14 +127,14 @@ def get_staff(repo: Repository, caller: Caller, staff_id: str) -> StaffMember:
     return member
 
 
-def list_staff(repo: Repository, caller: Caller) -> list[StaffMember]:
+def list_staff(repo: Staff, caller: Caller) -> list[StaffMember]:
     if caller.role == "staff":
         raise NotAllowed("staff may read only their own profile")
     return repo.list_staff(caller.tenant_id)
 
 
 def update_staff(
-    repo: Repository, caller: Caller, staff_id: str, patch: StaffPatch, now: datetime
+    repo: StaffEditPorts, caller: Caller, staff_id: str, patch: StaffPatch, now: datetime
 ) -> tuple[StaffMember, int]:
     """Apply the patch; setting ``active: false`` puts the member's open leads back into rotation.
 

@@ -34,7 +34,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from leadrouter.clock import utc_now
-from leadrouter.data.repository import Repository
 from leadrouter.data.webhooks import Subscription
 from leadrouter.domain.secrets import (
     NO_SECRETS,
@@ -52,9 +51,15 @@ from leadrouter.domain.webhooks import (
     delivery_body,
 )
 from leadrouter.logic.events.webhook_http import PostResult, post
+from leadrouter.logic.ports import Deliveries, Webhooks
 from leadrouter.observability import logger, metrics
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, sign
+
+
+class DeliveryPorts(Webhooks, Deliveries, Protocol):
+    """The subscription a delivery goes to, and the delivery's lease and log."""
+
 
 #: An attempt holds its delivery this long; a copy arriving later may take over (the holder crashed).
 #: Longer than the delivery function's timeout, shorter than WebhookDeliveryQueue's visibility timeout.
@@ -88,7 +93,7 @@ class Outcome:
     reason: str | None = None
 
 
-def _subscription(repo: Repository, tenant_id: str, webhook_id: str) -> Subscription | None:
+def _subscription(repo: Webhooks, tenant_id: str, webhook_id: str) -> Subscription | None:
     """The webhook from this container's cache; one it lacks is read afresh (it may be newer than the
     cache, as fan-out saw it), so only a deletion can take up to the cache's TTL to be noticed."""
     for fresh in (False, True):
@@ -99,7 +104,7 @@ def _subscription(repo: Repository, tenant_id: str, webhook_id: str) -> Subscrip
 
 
 def deliver(
-    repo: Repository,
+    repo: DeliveryPorts,
     request: DeliveryRequest,
     *,
     holder: str,
@@ -192,7 +197,7 @@ def deliver(
 
 
 def _unsignable(
-    repo: Repository,
+    repo: Deliveries,
     request: DeliveryRequest,
     holder: str,
     attempt: int,
@@ -225,7 +230,7 @@ class Message:
 
 
 def deliver_batch(
-    repo: Repository,
+    repo: DeliveryPorts,
     queue: RetryQueue,
     messages: Sequence[Message],
     *,
@@ -271,7 +276,7 @@ def deliver_batch(
 
 
 def _deliver_one(
-    repo: Repository,
+    repo: DeliveryPorts,
     queue: RetryQueue,
     message: Message,
     request: DeliveryRequest,

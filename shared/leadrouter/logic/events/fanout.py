@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
+from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
-from leadrouter.data.repository import Repository
 from leadrouter.data.webhooks import Subscription
 from leadrouter.domain.events import DOMAIN_EVENT, EVENT_SOURCE, DomainEvent, EventType
 from leadrouter.domain.webhooks import (
     DeliveryRequest,
 )
 from leadrouter.logic.events.delivery import Queue
+from leadrouter.logic.ports import Tenants, Webhooks
 from leadrouter.observability import metrics
+
+
+class FanOutPorts(Tenants, Webhooks, Protocol):
+    """The tenant's subscriptions to an event."""
 
 
 def fan_out(
@@ -57,7 +62,7 @@ def event_of_message(body: str) -> DomainEvent | None:
     return event
 
 
-def fan_out_message(repo: Repository, queue: Queue, body: str) -> int:
+def fan_out_message(repo: FanOutPorts, queue: Queue, body: str) -> int:
     """Fan one WebhookEventsQueue message out onto WebhookDeliveryQueue; the number of deliveries."""
     event = event_of_message(body)
     if event is None:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadrouter.data.cursors import Cursor
-from leadrouter.data.repository import Repository
 from leadrouter.domain.base import Name
 from leadrouter.domain.errors import InvalidInput, NotFound, RateLimited, Unavailable
 from leadrouter.domain.ids import new_id
@@ -35,8 +34,18 @@ from leadrouter.domain.webhooks import (
     test_event,
 )
 from leadrouter.logic.events.delivery import Queue
+from leadrouter.logic.ports import Deliveries, Limits, Webhooks
 from leadrouter.logic.validation import validated
 from leadrouter.observability import logger
+
+
+class DeliveryLogPorts(Webhooks, Deliveries, Protocol):
+    """A webhook and its deliveries."""
+
+
+class SendTestPorts(Webhooks, Limits, Protocol):
+    """A webhook and its test events' rate limit."""
+
 
 #: ``POST /webhooks/{id}/test`` per tenant per minute (a config-table counter every container sees).
 TEST_EVENTS_PER_MINUTE = 10
@@ -66,7 +75,7 @@ class WebhookCreate(BaseModel):
 
 
 def register(
-    repo: Repository,
+    repo: Webhooks,
     caller: Caller,
     body: WebhookCreate,
     now: datetime,
@@ -104,30 +113,30 @@ def register(
     return webhook, secret
 
 
-def list_webhooks(repo: Repository, caller: Caller) -> list[Webhook]:
+def list_webhooks(repo: Webhooks, caller: Caller) -> list[Webhook]:
     return repo.list_webhooks(caller.tenant_id)
 
 
-def get_webhook(repo: Repository, caller: Caller, webhook_id: str) -> Webhook:
+def get_webhook(repo: Webhooks, caller: Caller, webhook_id: str) -> Webhook:
     webhook = repo.get_webhook(caller.tenant_id, webhook_id)
     if webhook is None:
         raise NotFound(f"webhook {webhook_id} not found")
     return webhook
 
 
-def delete_webhook(repo: Repository, caller: Caller, webhook_id: str) -> None:
+def delete_webhook(repo: Webhooks, caller: Caller, webhook_id: str) -> None:
     repo.delete_webhook(caller.tenant_id, webhook_id)
 
 
 def list_deliveries(
-    repo: Repository, caller: Caller, webhook_id: str, *, limit: int, start: Cursor | None = None
+    repo: DeliveryLogPorts, caller: Caller, webhook_id: str, *, limit: int, start: Cursor | None = None
 ) -> tuple[list[Delivery], Cursor | None]:
     get_webhook(repo, caller, webhook_id)
     return repo.list_deliveries(caller.tenant_id, webhook_id, limit=limit, start=start)
 
 
 def send_test(
-    repo: Repository, queue: Queue, caller: Caller, webhook_id: str, now: datetime
+    repo: SendTestPorts, queue: Queue, caller: Caller, webhook_id: str, now: datetime
 ) -> DeliveryRequest:
     """Queue a synthetic ``LeadAssigned`` (``test: true``) for one webhook, whatever it subscribes to;
     at most TEST_EVENTS_PER_MINUTE per tenant (a test event is an outbound POST to a URL the tenant

@@ -7,20 +7,29 @@ by the adapter that read it; it can only ever make the record's one lead.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from leadrouter.data.cursors import Cursor
-from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict, InvalidInput, NotFound
 from leadrouter.domain.submissions import REPLAYABLE, CheckResult, Submission, SubmissionStatus
 from leadrouter.domain.users import Caller
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
-from leadrouter.logic.intake.new_leads import submit_lead
+from leadrouter.logic.intake.new_leads import NewLeadPorts, submit_lead
 from leadrouter.logic.intake.outcomes import UNFINISHED, Outcome, resolved
+from leadrouter.logic.ports import LeadReads, Sources, Submissions
 from leadrouter.observability import logger
 
 
+class InboxPorts(Submissions, LeadReads, Protocol):
+    """Stored submissions and the leads they became."""
+
+
+class ReplayPorts(InboxPorts, NewLeadPorts, Sources, Protocol):
+    """A stored submission taken in again through its source."""
+
+
 def list_submissions(
-    repo: Repository,
+    repo: InboxPorts,
     caller: Caller,
     *,
     status: SubmissionStatus | None,
@@ -41,7 +50,7 @@ def list_submissions(
     return [r for r in records if status is None or r.status is status], last
 
 
-def get_submission(repo: Repository, caller: Caller, submission_id: str) -> Submission:
+def get_submission(repo: InboxPorts, caller: Caller, submission_id: str) -> Submission:
     record = repo.get_submission(caller.tenant_id, submission_id)
     if record is None:
         raise NotFound(f"submission {submission_id} not found")
@@ -49,7 +58,7 @@ def get_submission(repo: Repository, caller: Caller, submission_id: str) -> Subm
 
 
 def replay(
-    repo: Repository,
+    repo: ReplayPorts,
     caller: Caller,
     submission_id: str,
     now: datetime,

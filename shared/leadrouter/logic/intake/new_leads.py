@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from leadrouter.clock import utc_now
-from leadrouter.data.repository import Repository
 from leadrouter.domain.attribution import Touch, merged
 from leadrouter.domain.base import Label, Name
 from leadrouter.domain.contacts import (
@@ -23,6 +22,11 @@ from leadrouter.domain.forms import FormSource
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.leads import Attributes, Lead, LeadEvent, LeadStatus
 from leadrouter.logic.leads.claims import settle, sort_holders
+from leadrouter.logic.ports import Contacts, LeadChanges, LeadHistory, LeadReads, Pools
+
+
+class NewLeadPorts(LeadReads, LeadChanges, LeadHistory, Contacts, Pools, Protocol):
+    """The lead's insert, its contacts' claims and the pool's settings."""
 
 
 class IntakeRequest(BaseModel):
@@ -79,7 +83,7 @@ RESUBMIT_WINDOW = timedelta(hours=1)
 
 
 def submit_lead(
-    repo: Repository,
+    repo: NewLeadPorts,
     source: FormSource,
     request: IntakeRequest,
     now: datetime,
@@ -167,7 +171,7 @@ def resubmit_slot(at: datetime) -> str:
     return f"{start:%Y-%m-%dT%H:%M:%SZ}#resubmitted"
 
 
-def _created_meanwhile(repo: Repository, lead: Lead) -> IntakeResult:
+def _created_meanwhile(repo: LeadReads, lead: Lead) -> IntakeResult:
     """Another copy of the same submission created this lead a moment ago: answer with it."""
     created = repo.get_lead(lead.tenant_id, lead.lead_id)
     if created is None:
@@ -199,7 +203,7 @@ def allowed_step(source: FormSource, step: str | None) -> str:
     raise InvalidInput("this form cannot send leads to that step", {"step": f"use one of: {allowed}"})
 
 
-def current_answer(repo: Repository, tenant_id: str, answer: IntakeResult) -> IntakeResult:
+def current_answer(repo: LeadReads, tenant_id: str, answer: IntakeResult) -> IntakeResult:
     """A repeated submission's first answer with its lead's status as it is now (assigned, deleted...)."""
     lead = repo.get_lead(tenant_id, answer.lead_id)
     if lead is None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.submissions import Check, CheckResult, Submission, SubmissionStatus
 from leadrouter.logic.intake.new_leads import IntakeResult, current_answer
+from leadrouter.logic.ports import LeadReads
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Outcome:
 UNFINISHED = (SubmissionStatus.RECEIVED, SubmissionStatus.FAILED)
 
 
-def resolved(repo: Repository, records: Sequence[Submission]) -> list[Submission]:
+def resolved(repo: LeadReads, records: Sequence[Submission]) -> list[Submission]:
     """Records as they stand: one still ``received`` (or ``failed``) whose chosen lead exists became it.
 
     A new lead's submission is not finished with a second write: the lead's insert is its outcome.
@@ -67,7 +67,7 @@ def resolved(repo: Repository, records: Sequence[Submission]) -> list[Submission
     return found
 
 
-def stored_outcome(repo: Repository, record: Submission) -> Outcome:
+def stored_outcome(repo: LeadReads, record: Submission) -> Outcome:
     if record.status is SubmissionStatus.REJECTED:
         return rejected_outcome(record)
     answer = IntakeResult.model_validate(record.answer) if record.answer else None

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from leadrouter.captcha import Verdict
 from leadrouter.captcha import verify as verify_captcha
 from leadrouter.data.outages import store_outages
-from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict, InvalidInput, StoreUnavailable, Unavailable
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.ids import new_id
@@ -53,7 +52,7 @@ from leadrouter.domain.submissions import (
 )
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
 from leadrouter.logic.intake.adapters.base import Arrival, Verifier
-from leadrouter.logic.intake.new_leads import IntakeResult, submit_lead
+from leadrouter.logic.intake.new_leads import IntakeResult, NewLeadPorts, submit_lead
 from leadrouter.logic.intake.outcomes import (
     UNFINISHED,
     Outcome,
@@ -62,7 +61,13 @@ from leadrouter.logic.intake.outcomes import (
     resolved,
     stored_outcome,
 )
+from leadrouter.logic.ports import Submissions
 from leadrouter.observability import logger, metrics
+
+
+class IntakePorts(NewLeadPorts, Submissions, Protocol):
+    """The stored-first record and the lead it becomes."""
+
 
 #: How long a sender is asked to wait when the submissions table cannot take the record (throttled,
 #: down): the write is the first thing the door does, so nothing was stored and a retry is safe.
@@ -70,7 +75,7 @@ STORE_RETRY_SECONDS = 5
 
 
 def receive(
-    repo: Repository,
+    repo: IntakePorts,
     source: FormSource,
     arrival: Arrival,
     now: datetime,
@@ -128,7 +133,7 @@ def _captcha_secret(secrets: SecretBox, source: FormSource, stored: str) -> str 
 class _Intake:
     """One arrival's way through the pipeline, for one source."""
 
-    def __init__(self, repo: Repository, source: FormSource, verifier: Verifier, adapters: Adapters) -> None:
+    def __init__(self, repo: IntakePorts, source: FormSource, verifier: Verifier, adapters: Adapters) -> None:
         self.repo = repo
         self.source = source
         self.verifier = verifier
@@ -338,7 +343,7 @@ def _refused_as_sent(record: Submission) -> bool:
 
 
 def _finish(
-    repo: Repository,
+    repo: Submissions,
     record: Submission,
     status: SubmissionStatus,
     *,
@@ -354,7 +359,7 @@ def _finish(
 
 
 def _reject(
-    repo: Repository,
+    repo: Submissions,
     record: Submission,
     problems: Mapping[str, str],
     http_status: int,
@@ -372,7 +377,7 @@ def _reject(
     return rejected_outcome(finished.model_copy(update={"answer": answer}))
 
 
-def _spam(repo: Repository, record: Submission, checks: dict[Check, CheckResult], reason: str) -> Outcome:
+def _spam(repo: Submissions, record: Submission, checks: dict[Check, CheckResult], reason: str) -> Outcome:
     """Answered exactly like a new pending lead (a bot learns nothing), stored as spam, never assigned."""
     answer = IntakeResult(
         lead_id=record.lead_id, status=LeadStatus.PENDING, status_label=STATUS_LABELS_VI[LeadStatus.PENDING]

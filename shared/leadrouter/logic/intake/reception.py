@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from leadrouter.captcha import verify as verify_captcha
 from leadrouter.data.outages import store_outages
-from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import InvalidInput, StoreUnavailable, Unavailable
 from leadrouter.domain.forms import FormSource, SourceKind
 from leadrouter.domain.keys import MAX_FORM_KEY_CHARS, hash_form_key
@@ -23,7 +23,13 @@ from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
 from leadrouter.logic.intake.adapters.base import DoorRequest, NotAuthenticated, Verifier
 from leadrouter.logic.intake.limits import DoorLimits
 from leadrouter.logic.intake.outcomes import Outcome
-from leadrouter.logic.intake.pipeline import receive
+from leadrouter.logic.intake.pipeline import IntakePorts, receive
+from leadrouter.logic.ports import Sources
+
+
+class ReceptionPorts(IntakePorts, Sources, Protocol):
+    """The source a request names, and the intake it goes through."""
+
 
 #: A door that names no adapter reads the body as a web form until the source's kind is known.
 DEFAULT_KIND: SourceKind = "web_form"
@@ -52,7 +58,7 @@ class Taken:
 
 
 def take(
-    repo: Repository,
+    repo: ReceptionPorts,
     limits: DoorLimits,
     request: DoorRequest,
     now: datetime,
@@ -102,7 +108,7 @@ def take(
     return Taken(source, outcome=outcome, trusted=trusted)
 
 
-def find_source(repo: Repository, key: str | None) -> FormSource | None:
+def find_source(repo: Sources, key: str | None) -> FormSource | None:
     """The active source this key opens; None for no key, an unknown or a disabled one.
 
     ``Unavailable`` when the config table does not answer (throttled, down): nothing was stored.

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.leads import Decision, Lead, LeadEvent, LeadStatus
 from leadrouter.domain.staff import StaffMember
 from leadrouter.domain.users import Caller
-from leadrouter.logic.leads.reading import get_lead
+from leadrouter.logic.leads.reading import ReadPorts, get_lead
+from leadrouter.logic.ports import LeadChanges, Staff
 from leadrouter.logic.validation import changed
 
 
-def _active_staff(repo: Repository, tenant_id: str, staff_ids: Sequence[str]) -> dict[str, StaffMember]:
+class ManualAssignPorts(ReadPorts, LeadChanges, Protocol):
+    """A visible lead, the members it goes to, and its save."""
+
+
+def _active_staff(repo: Staff, tenant_id: str, staff_ids: Sequence[str]) -> dict[str, StaffMember]:
     members = repo.get_staff(tenant_id, staff_ids)
     problems = {
         f"staff_ids.{i}": "unknown staff member" if sid not in members else "staff member is inactive"
@@ -27,7 +32,7 @@ def _active_staff(repo: Repository, tenant_id: str, staff_ids: Sequence[str]) ->
 
 
 def assign_manually(
-    repo: Repository, caller: Caller, lead_id: str, staff_ids: Sequence[str], now: datetime
+    repo: ManualAssignPorts, caller: Caller, lead_id: str, staff_ids: Sequence[str], now: datetime
 ) -> Lead:
     """CRMOnline's "giao cho": one or several staff; the first is the owner the reclaim clock watches."""
     if caller.role == "staff":

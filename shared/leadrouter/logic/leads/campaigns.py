@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.leads import Decision, LeadEvent, LeadStatus
 from leadrouter.domain.users import Caller
-from leadrouter.logic.leads.reading import get_lead
+from leadrouter.logic.leads.reading import ReadPorts, get_lead
+from leadrouter.logic.ports import LeadChanges
 from leadrouter.logic.validation import changed
+
+
+class CampaignPorts(ReadPorts, LeadChanges, Protocol):
+    """Visible leads and their saves."""
+
 
 MAX_BATCH = 500
 
@@ -21,7 +26,7 @@ MOVED = "moved_to_campaign"
 
 
 def put_in_campaign(
-    repo: Repository, caller: Caller, campaign: str, lead_ids: Sequence[str], now: datetime
+    repo: CampaignPorts, caller: Caller, campaign: str, lead_ids: Sequence[str], now: datetime
 ) -> dict[str, Any]:
     """CRMOnline's mass update: the leads join the campaign as "Lead gán tự động" for its rule to split.
 

@@ -6,19 +6,27 @@ Care is saved with ``save_care`` (the lead, then its event), at the cost floor o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import NotAllowed
 from leadrouter.domain.leads import Lead, LeadEvent, LeadStatus
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.scopes import scope_key
 from leadrouter.domain.users import Caller
-from leadrouter.logic.leads.reading import get_lead
+from leadrouter.logic.leads.reading import ReadPorts, get_lead
+from leadrouter.logic.ports import LeadChanges, Rules
 from leadrouter.logic.validation import changed
 
 
-def move_step(repo: Repository, caller: Caller, lead_id: str, step: str, now: datetime) -> Lead:
+class CarePorts(ReadPorts, LeadChanges, Protocol):
+    """A visible lead and its care save."""
+
+
+class StepPorts(CarePorts, Rules, Protocol):
+    """A care step also asks which scopes a reclaim rule watches."""
+
+
+def move_step(repo: StepPorts, caller: Caller, lead_id: str, step: str, now: datetime) -> Lead:
     """ "Chuyển bước": the lead moves to the new step's scope; for its holder it counts as care.
 
     A campaign lead stays in its campaign's scope (campaign wins over pool + step). Staff may not move
@@ -39,14 +47,14 @@ def move_step(repo: Repository, caller: Caller, lead_id: str, step: str, now: da
     return repo.save_care(lead, changed(lead, **update), event)
 
 
-def reclaimed_scopes(repo: Repository, tenant_id: str) -> set[str]:
+def reclaimed_scopes(repo: Rules, tenant_id: str) -> set[str]:
     """Scope keys an active reclaim rule is in charge of (its idle leads are taken back)."""
     in_charge, _ = rules_in_charge(r for r in repo.list_rules(tenant_id) if r.active)
     return {r.scope.key for r in in_charge if r.action == "reclaim"}
 
 
 def add_activity(
-    repo: Repository,
+    repo: CarePorts,
     caller: Caller,
     lead_id: str,
     kind: Literal["note", "call"],

@@ -12,12 +12,18 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from leadrouter.clock import utc_now
-from leadrouter.data.repository import Repository
 from leadrouter.domain.contacts import Claim
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.leads import Lead, LeadStatus
+from leadrouter.logic.ports import Contacts, LeadReads
+
+
+class SettlePorts(Contacts, LeadReads, Protocol):
+    """Who holds a contact, and the holders' leads."""
+
 
 #: Pauses (seconds) while waiting for an in-flight claim's lead: about a second in all, far longer
 #: than the few milliseconds between intake's claim and its insert.
@@ -34,7 +40,7 @@ class Holders:
     in_flight: dict[str, Claim] = field(default_factory=dict)
 
 
-def sort_holders(repo: Repository, tenant_id: str, holders: Mapping[str, Claim], me: str) -> Holders:
+def sort_holders(repo: LeadReads, tenant_id: str, holders: Mapping[str, Claim], me: str) -> Holders:
     """Split claims held by leads other than ``me`` into live, stale and in-flight ones."""
     found = Holders()
     now = utc_now()  # the wall clock: claims are stamped with it, whatever time a replay runs at
@@ -52,7 +58,7 @@ def sort_holders(repo: Repository, tenant_id: str, holders: Mapping[str, Claim],
 
 
 def settle(
-    repo: Repository,
+    repo: SettlePorts,
     tenant_id: str,
     found: Holders,
     me: str,

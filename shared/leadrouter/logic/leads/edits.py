@@ -1,18 +1,17 @@
 """Editing a lead's record: its name, contacts and attributes, a soft delete, and its undoing.
 
 Every change reads the lead, builds the new state with the domain model (validated: ``changed``),
-and saves it conditioned on the revision it read (``Repository.save_lead``), together with its
+and saves it conditioned on the revision it read (``LeadChanges.save_lead``), together with its
 history event and the contact claims it moves.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.base import Name, omissible
 from leadrouter.domain.contacts import (
     EMAIL_SCHEMA,
@@ -25,8 +24,13 @@ from leadrouter.domain.errors import Conflict, ContactTaken, InvalidInput, NotAl
 from leadrouter.domain.leads import Attributes, Decision, Lead, LeadEvent, LeadStatus
 from leadrouter.domain.users import Caller
 from leadrouter.logic.leads.claims import Holders, contact_field, sort_holders
-from leadrouter.logic.leads.reading import get_lead, visible
+from leadrouter.logic.leads.reading import ReadPorts, get_lead, visible
+from leadrouter.logic.ports import Contacts, LeadChanges
 from leadrouter.logic.validation import changed
+
+
+class EditPorts(ReadPorts, LeadChanges, Contacts, Protocol):
+    """A visible lead, saved with the contacts it claims or releases."""
 
 
 class LeadEdit(BaseModel):
@@ -38,7 +42,7 @@ class LeadEdit(BaseModel):
     attributes: Attributes | None = omissible()
 
 
-def edit_lead(repo: Repository, caller: Caller, lead_id: str, edit: LeadEdit, now: datetime) -> Lead:
+def edit_lead(repo: EditPorts, caller: Caller, lead_id: str, edit: LeadEdit, now: datetime) -> Lead:
     """Edit name, contacts or attributes; a changed phone/email moves its claim in the same write.
 
     The old claim is freed (if this lead held it) and the new one taken, in one transaction with the
@@ -90,7 +94,7 @@ def _refuse_in_flight(found: Holders) -> None:
         raise Conflict(f"a new submission with this {contact_field(contact)} is being stored now; retry")
 
 
-def delete_lead(repo: Repository, caller: Caller, lead_id: str, now: datetime) -> Lead:
+def delete_lead(repo: EditPorts, caller: Caller, lead_id: str, now: datetime) -> Lead:
     """Soft delete (admins, team leads): the lead leaves every queue and listing; record and history stay.
 
     Its contact claims are released in the same write, so the customer's next enquiry is a new lead
@@ -107,7 +111,7 @@ def delete_lead(repo: Repository, caller: Caller, lead_id: str, now: datetime) -
     return repo.save_lead(lead, after, event, release=mine)
 
 
-def restore_lead(repo: Repository, caller: Caller, lead_id: str, now: datetime) -> Lead:
+def restore_lead(repo: EditPorts, caller: Caller, lead_id: str, now: datetime) -> Lead:
     """Undo a delete (admins, team leads): pending again, queued now, and its contacts claimed again.
 
     One transaction; a contact that a newer lead took meanwhile is a 409 naming it (the newer lead is

@@ -9,22 +9,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from leadrouter.data.cursors import Cursor
-from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import NotFound
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.users import Caller
-from leadrouter.logic.routing.clocks import RuleClocks, tenant_calendar
+from leadrouter.logic.ports import LeadHistory, LeadReads, Rules, Staff
+from leadrouter.logic.routing.clocks import ClockPorts, RuleClocks, tenant_calendar
+
+
+class ReadPorts(LeadReads, Staff, Protocol):
+    """A lead and who may see it."""
+
+
+class ReclaimClockPorts(ClockPorts, Rules, Protocol):
+    """The reclaim rules, their members and the tenant's calendar."""
 
 
 def _holders(lead: Lead) -> set[str]:
     return set(lead.assignees) | ({lead.owner} if lead.owner else set())
 
 
-def visible(repo: Repository, caller: Caller, lead: Lead) -> bool:
+def visible(repo: Staff, caller: Caller, lead: Lead) -> bool:
     """Admins: the tenant's leads. Team leads: leads held by their team. Staff: leads they hold."""
     if lead.tenant_id != caller.tenant_id:
         return False
@@ -38,7 +46,7 @@ def visible(repo: Repository, caller: Caller, lead: Lead) -> bool:
     return any(m.team == caller.team for m in repo.get_staff(caller.tenant_id, sorted(holders)).values())
 
 
-def get_lead(repo: Repository, caller: Caller, lead_id: str) -> Lead:
+def get_lead(repo: ReadPorts, caller: Caller, lead_id: str) -> Lead:
     """The lead if the caller may see it; otherwise 'not found' (existence is not leaked)."""
     lead = repo.get_lead(caller.tenant_id, lead_id)
     if lead is None or lead.status is LeadStatus.DELETED or not visible(repo, caller, lead):
@@ -46,7 +54,7 @@ def get_lead(repo: Repository, caller: Caller, lead_id: str) -> Lead:
     return lead
 
 
-def history(repo: Repository, lead: Lead) -> list[dict[str, Any]]:
+def history(repo: LeadHistory, lead: Lead) -> list[dict[str, Any]]:
     """Every decision and every event, oldest first: the seed's "Tab Hệ thống"."""
     entries = [{"type": "decision", **d.model_dump(mode="json", exclude_none=True)} for d in lead.decisions]
     entries += [
@@ -71,7 +79,7 @@ def first_touch_matches(lead: Lead, filters: Mapping[str, str]) -> bool:
 
 
 def list_leads(
-    repo: Repository,
+    repo: ReadPorts,
     caller: Caller,
     filters: dict[str, str],
     received_from: datetime | None,
@@ -108,7 +116,7 @@ class ReclaimClock:
 
 
 def reclaim_clocks(
-    repo: Repository, tenant_id: str, leads: Sequence[Lead], now: datetime
+    repo: ReclaimClockPorts, tenant_id: str, leads: Sequence[Lead], now: datetime
 ) -> dict[str, ReclaimClock]:
     """Each open lead's reclaim clock, by lead id; leads no active reclaim rule watches are left out.
 

@@ -41,20 +41,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
 from leadrouter.clock import utc_now
-from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.leads import Decision, Lead, LeadStatus
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.users import Caller
 from leadrouter.domain.worktime import Schedule
+from leadrouter.logic.ports import LeadReads
 from leadrouter.logic.reports.speed import ASSIGNING_ACTIONS, Speed, speed, speed_to_lead
 from leadrouter.logic.routing.assign import due_at
-from leadrouter.logic.routing.clocks import clocks_of_rules
-from leadrouter.logic.routing.unrouted import tenant_gaps
+from leadrouter.logic.routing.clocks import ClockPorts, clocks_of_rules
+from leadrouter.logic.routing.unrouted import GapPorts, tenant_gaps
+
+
+class DistributionPorts(LeadReads, ClockPorts, GapPorts, Protocol):
+    """The period's leads, the rules' teams and clocks, and the scopes no rule covers."""
+
 
 MAX_PERIOD = timedelta(days=92)
 P95_METHOD = "nearest-rank"
@@ -189,7 +195,7 @@ def check_period(received_from: datetime, received_to: datetime) -> None:
 
 
 def distribution_report(
-    repo: Repository,
+    repo: DistributionPorts,
     caller: Caller,
     received_from: datetime,
     received_to: datetime,
@@ -209,7 +215,7 @@ def distribution_report(
     )
 
 
-def rule_teams(repo: Repository, rules: Sequence[Rule], now: datetime) -> dict[str, Schedule]:
+def rule_teams(repo: ClockPorts, rules: Sequence[Rule], now: datetime) -> dict[str, Schedule]:
     """Each rule's team clock (``RuleClocks.team``) from one staff read and the tenant's calendar;
     rules with nobody active on file have none."""
     if not rules:

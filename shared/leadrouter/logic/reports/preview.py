@@ -13,12 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import cast
 
 from pydantic import BaseModel, Field, StrictInt
 
 from leadrouter.clock import utc_now
-from leadrouter.data.repository import Repository
 from leadrouter.domain.base import Ident, Moment, PlausibleMoment
 from leadrouter.domain.eligibility import HELD_BEFORE, unavailability
 from leadrouter.domain.errors import InvalidInput
@@ -115,10 +113,7 @@ class RulePreview(BaseModel):
 def preview_rule(
     repo: ClockPorts, caller: Caller, request: PreviewRequest, now: datetime | None = None
 ) -> RulePreview:
-    # build_rule still takes the fused Repository; it reads only Staff.
-    rule = build_rule(
-        cast(Repository, repo), caller.tenant_id, request.rule_id or PREVIEW_RULE_ID, request, version=1
-    )
+    rule = build_rule(repo, caller.tenant_id, request.rule_id or PREVIEW_RULE_ID, request, version=1)
     arrival = request.arrival or now or utc_now()
     ids = [s.staff_id for s in rule.staff]
     owner = request.owner

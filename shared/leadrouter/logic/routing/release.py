@@ -8,17 +8,23 @@ Both reach it here, so no background worker imports an HTTP use case.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
-from leadrouter.data.repository import Repository
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.leads import Decision, LeadEvent, LeadStatus
+from leadrouter.logic.ports import LeadChanges, LeadReads
 from leadrouter.logic.validation import changed
+
+
+class ReleasePorts(LeadReads, LeadChanges, Protocol):
+    """An owner's open leads, given back to the queue."""
+
 
 #: The reason written on each lead given back to rotation because its owner was deactivated.
 DEACTIVATED = "owner_deactivated"
 
 
-def release_leads_of(repo: Repository, tenant_id: str, staff_id: str, reason: str, now: datetime) -> int:
+def release_leads_of(repo: ReleasePorts, tenant_id: str, staff_id: str, reason: str, now: datetime) -> int:
     """Put a staff member's open leads back into rotation (e.g. when they are deactivated).
 
     Each goes back to pending in its own scope with a "released" decision; the rule in charge gives it

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
-from leadrouter.data.repository import PageKey, Repository
+from leadrouter.data.repository import PageKey
 from leadrouter.data.transitions import error_code
 from leadrouter.domain.eligibility import (
     INACTIVE,
@@ -37,9 +37,7 @@ from leadrouter.domain.rules import Rule
 from leadrouter.domain.staff import StaffMember
 from leadrouter.logic.ports import (
     DispatchChecks,
-    LeadChanges,
     LeadQueues,
-    LeadReads,
     Rotation,
     Staff,
     Tenants,
@@ -47,16 +45,12 @@ from leadrouter.logic.ports import (
     Workloads,
 )
 from leadrouter.logic.routing.clocks import RuleClocks, rule_clocks
-from leadrouter.logic.routing.release import DEACTIVATED, release_leads_of
+from leadrouter.logic.routing.release import DEACTIVATED, ReleasePorts, release_leads_of
 from leadrouter.observability import logger
 
 
 class SnapshotPorts(Staff, Workloads, Protocol):
     """A rule's members and what each holds (caps)."""
-
-
-class ReleasePorts(LeadReads, LeadChanges, Protocol):
-    """An owner's open leads, given back to the queue."""
 
 
 class SweepPorts(SnapshotPorts, ReleasePorts, Tenants, LeadQueues, Rotation, Transitions, Protocol):
@@ -309,8 +303,7 @@ def release_deactivated(repo: ReleasePorts, rule: Rule, staff: StaffSnapshot, no
     released = 0
     for staff_id in staff.deactivated:
         try:
-            # release_leads_of still takes the fused Repository; it reads and saves only ReleasePorts.
-            released += release_leads_of(cast(Repository, repo), rule.tenant_id, staff_id, DEACTIVATED, now)
+            released += release_leads_of(repo, rule.tenant_id, staff_id, DEACTIVATED, now)
         except Exception as error:  # the sweep goes on; the next ticks in the window try again
             log_failure(
                 "release failed", error, tenant_id=rule.tenant_id, rule_id=rule.rule_id, staff_id=staff_id
