@@ -19,7 +19,7 @@ from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.users import Caller
 from leadrouter.logic.admin import staff as admin
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.sweeps import MAX_ATTEMPTS
+from leadrouter.logic.routing.decisions import MAX_ATTEMPTS
 from leadrouter.runtime import new_repository
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, lead, rule, seed

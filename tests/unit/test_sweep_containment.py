@@ -20,8 +20,8 @@ from leadrouter.domain.rules import RuleKind
 from leadrouter.domain.users import Caller
 from leadrouter.logic.admin import staff as admin
 from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.decisions import MAX_ATTEMPTS, QUARANTINED
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
-from leadrouter.logic.routing.sweeps import MAX_ATTEMPTS, QUARANTINED
 from leadrouter.settings import Settings
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed
 from tests.support.faults import Fault, FaultyClient, Plan, appends_decision, config_key, lead_key

@@ -19,15 +19,13 @@ from leadrouter.domain.rotation import Pick, Skip, allocate_block
 from leadrouter.domain.rules import Rule
 from leadrouter.logic.ports import Transitions
 from leadrouter.logic.routing.clocks import RuleClocks
+from leadrouter.logic.routing.decisions import decision_for, escalation_reason, guarded
 from leadrouter.logic.routing.sweeps import (
     PAGE_SIZE,
     LazyClocks,
     StaffSnapshot,
     SweepPorts,
     SweepReport,
-    decision_for,
-    escalation_reason,
-    guarded,
     page_through,
     release_deactivated,
     staff_snapshot,

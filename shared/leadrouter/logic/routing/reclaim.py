@@ -26,15 +26,13 @@ from leadrouter.domain.rotation import Pick, allocate_block
 from leadrouter.domain.rules import Rule
 from leadrouter.logic.ports import LeadQueues, Staff, Transitions
 from leadrouter.logic.routing.clocks import RuleClocks
+from leadrouter.logic.routing.decisions import decision_for, escalation_reason, guarded
 from leadrouter.logic.routing.sweeps import (
     PAGE_SIZE,
     LazyClocks,
     RoutingPorts,
     StaffSnapshot,
     SweepReport,
-    decision_for,
-    escalation_reason,
-    guarded,
     page_through,
     release_deactivated,
     staff_snapshot,

@@ -3,11 +3,10 @@ overlapping invocations (at-least-once delivery of its queue message, slow runs,
 never sweep the same rule at once. The sweep itself is passed in: assign and reclaim differ only
 there. Which rules are swept is the tick's business (``logic.routing.dispatch``).
 
-Failures are contained where they happen. A lead whose write raises is counted on the lead and, after
-``MAX_ATTEMPTS``, quarantined (escalated, out of the due/idle index), so it never blocks its scope; a
-rule whose sweep raises releases its lease and fails only its own order, so every other rule and tenant
-is still swept. Each sweep also gives back what a racing sweep handed to a member deactivated
-meanwhile (``release_after``).
+Failures are contained where they happen. A lead whose write raises stays that lead's failure
+(``logic.routing.decisions``), so it never blocks its scope; a rule whose sweep raises releases its
+lease and fails only its own order, so every other rule and tenant is still swept. Each sweep also
+gives back what a racing sweep handed to a member deactivated meanwhile (``release_after``).
 """
 
 from __future__ import annotations
@@ -25,13 +24,11 @@ from typing import Any, Protocol
 from leadrouter.data.repository import PageKey
 from leadrouter.data.transitions import error_code
 from leadrouter.domain.eligibility import (
-    INACTIVE,
-    UNKNOWN,
     local_day_start,
     remaining_capacity,
     unavailable_staff,
 )
-from leadrouter.domain.leads import Decision, DecisionAction, Lead, SkipRecord
+from leadrouter.domain.leads import Lead
 from leadrouter.domain.rotation import Pick
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.staff import StaffMember
@@ -62,14 +59,9 @@ class RoutingPorts(SweepPorts, DispatchChecks, Protocol):
     """What the assign and the reclaim sweep touch together (a tick hands either one the same store)."""
 
 
-#: Reasons that will not go away by waiting: a lead nobody can ever take is escalated at once.
-PERMANENT_REASONS = frozenset({UNKNOWN, INACTIVE, "held_before"})
 #: Stop starting new pages when the invocation has less than this left (the lease covers the rest).
 SAFETY_MARGIN_SECONDS = 15.0
 PAGE_SIZE = 100
-#: Failed sweep writes on one lead before it is quarantined (escalated with reason ``quarantined``).
-MAX_ATTEMPTS = 3
-QUARANTINED = "quarantined"
 #: Each sweep releases the leads of members deactivated within this many leases (or since the rule's
 #: previous sweep started, if that is earlier): a sweep whose staff snapshot predates a deactivation may
 #: have given them leads after the API released theirs. Several ticks re-check, which also covers the
@@ -309,75 +301,6 @@ def release_deactivated(repo: ReleasePorts, rule: Rule, staff: StaffSnapshot, no
                 "release failed", error, tenant_id=rule.tenant_id, rule_id=rule.rule_id, staff_id=staff_id
             )
     return released
-
-
-def nobody_ever(reasons: list[str]) -> bool:
-    """True when every staff member is out for a reason that waiting will not fix."""
-    return bool(reasons) and all(reason in PERMANENT_REASONS for reason in reasons)
-
-
-def decision_for(
-    rule: Rule, now: datetime, action: DecisionAction, pick: Pick | None = None, **fields: Any
-) -> Decision:
-    """The record written with a lead's change: which rule and version, slot, who, who was skipped."""
-    chosen = pick is not None and pick.staff_id is not None
-    return Decision(
-        at=now,
-        action=action,
-        rule_id=rule.rule_id,
-        rule_version=rule.version,
-        slot=pick.slot if chosen and pick else None,
-        staff_id=pick.staff_id if pick else None,
-        skipped=[SkipRecord(staff_id=s.staff_id, reason=s.reason) for s in (pick.skipped if pick else ())],
-        **fields,
-    )
-
-
-def escalation_reason(pick: Pick, due_at: datetime | None, cutoff: datetime | None) -> str | None:
-    """Why a lead nobody can take now should be escalated, or None if it should keep waiting.
-
-    ``cutoff`` is the team clock's answer (``RuleClocks.escalation_cutoff``): a lead due at or before
-    it has waited the rule's escalation time in working time.
-    """
-    if due_at is not None and cutoff is not None and due_at <= cutoff:
-        return "waited_too_long"
-    if nobody_ever([s.reason for s in pick.skipped]):
-        return "no_eligible_staff"
-    return None
-
-
-def guarded(repo: Transitions, rule: Rule, lead: Lead, now: datetime, write: Callable[[], str]) -> str:
-    """Run one lead's write; if it raises, the failure stays with that lead (see ``contain``)."""
-    try:
-        return write()
-    except Exception as error:
-        return contain(repo, rule, lead, error, now)
-
-
-def contain(repo: Transitions, rule: Rule, lead: Lead, error: Exception, now: datetime) -> str:
-    """A lead whose write raised (and certainly did not apply: the data layer settles ambiguous errors
-    by re-reading the lead) is counted on the lead with one small write; at ``MAX_ATTEMPTS`` it is
-    quarantined instead: escalated with reason ``quarantined``, out of the due/idle index for good.
-
-    Returns "failed", "quarantined", or "lost" when the lead changed meanwhile (nothing to count).
-    """
-    attempt = lead.failed_attempts + 1
-    code = repo.failure_code(error)
-    where = {
-        "tenant_id": lead.tenant_id,
-        "rule_id": rule.rule_id,
-        "lead_id": lead.lead_id,
-        "attempt": attempt,
-    }
-    log_failure("lead write failed", error, **where)
-    try:
-        if attempt >= MAX_ATTEMPTS:
-            decision = decision_for(rule, now, "escalated", previous_owner=lead.owner, reason=QUARANTINED)
-            return "quarantined" if repo.quarantine(lead, decision, code) else "lost"
-        return "failed" if repo.record_failure(lead, code) else "lost"
-    except Exception as again:
-        log_failure("lead failure not recorded", again, **where)
-        return "failed"
 
 
 def tally(report: SweepReport, staff: StaffSnapshot, pick: Pick, outcome: str) -> None:
