@@ -3,7 +3,7 @@
     python -m leadrouter_local.tenant create --tenant-id an-phat --name "Công ty An Phát" \\
         --time-zone Asia/Ho_Chi_Minh --admin-email lan@anphat.vn [--stack leadrouter-dev]
 
-Runs the use case ``POST /operator/tenants`` runs (``logic.tenants.create_tenant``) with the caller's
+Runs the use case ``POST /operator/tenants`` runs (``logic.admin.tenants.create_tenant``) with the caller's
 own AWS credentials, against the tables and user pool named by ``CONFIG_TABLE``, ``LEADS_TABLE`` and
 ``USER_POOL_ID``, or by the outputs of ``--stack`` (its CloudFormation stack). Pointed at ``make run``'s
 stack by those variables and ``AWS_ENDPOINT_URL_*``, it creates a local tenant. Exit status: 0 created,

@@ -1,6 +1,6 @@
 """Webhook delivery Lambda: each WebhookDeliveryQueue message → one signed POST, logged.
 
-The batch's deliveries run side by side (``logic.webhooks.deliver_batch``: Powertools' BatchProcessor
+The batch's deliveries run side by side (``logic.events.delivery.deliver_batch``: Powertools' BatchProcessor
 handles records one after another, so one slow receiver would delay the rest). A failed attempt sets
 its message's visibility to the schedule's next delay (by ApproximateReceiveCount) and is reported as
 a batch item failure, so SQS brings back that message alone; after the last attempt the message comes

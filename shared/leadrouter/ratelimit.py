@@ -1,7 +1,7 @@
 """An in-memory token-bucket rate limit per key (a source, a source and client IP), per Lambda container.
 
 Each Lambda container keeps its own buckets, so N warm containers admit up to N times the limit: this is
-the free first line in front of the shared counts (``logic.limits``: a source's window in DynamoDB, and
+the free first line in front of the shared counts (``logic.intake.limits``: a source's window in DynamoDB, and
 the WAF's rate rule per IP at the edge). Memory is bounded: beyond ``max_keys`` the least recently used
 keys are forgotten, which only ever errs towards letting a visitor in (a forgotten key starts with a full
 bucket).

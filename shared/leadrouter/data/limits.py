@@ -17,7 +17,7 @@ LIMIT_PREFIX = "LIMIT#"
 
 
 class LimitStore(Store):
-    """Shared window counters (``logic.limits`` decides what is claimed and when)."""
+    """Shared window counters (``logic.intake.limits`` decides what is claimed and when)."""
 
     def claim_in_window(self, scope: str, window_start: int, limit: int, want: int, expires_at: int) -> int:
         """Claim up to ``want`` of the ``limit`` requests of ``scope``'s window: how many were claimed.

@@ -100,7 +100,7 @@ class RuleStore(RevisedStore):
         """Have every rule of the tenant swept (not only those that look due) until ``until``.
 
         Asked when a member or the calendar changes: a deactivated member may hold a lead a racing
-        sweep gave them after the API released theirs (``logic.sweeps.release_deactivated``), and a
+        sweep gave them after the API released theirs (``logic.routing.sweeps.release_deactivated``), and a
         reclaim rule's "nothing due before" stamp was computed on the old shifts, pauses and holidays.
         One small item per action, listed with the tenant's rules, deleted by TTL after ``until``.
         """

@@ -1,7 +1,7 @@
 """The tenant's holiday calendar as admins read and replace it (the tenant always from the token).
 
 The calendar is stored on the tenant item (``Tenant.holidays``) and read by every sweep's clocks
-(``logic.clocks.rule_clocks``), so a change applies from the next tick: members with working hours are
+(``logic.routing.clocks.rule_clocks``), so a change applies from the next tick: members with working hours are
 off on each holiday, on their own local date. A replacement is checked whole before anything is
 written, and written only if the tenant item is still at the revision it was read at.
 """

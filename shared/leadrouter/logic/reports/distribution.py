@@ -21,7 +21,7 @@ only fetches them. Definitions:
   members' shifts, leave and the tenant's holidays: the escalation clock, ``RuleClocks.team``) and
   delay. Measured for each lead whose first "assigned" decision since it was last queued (``queued_at``:
   a lead released back keeps it, so its later turns are not waits) is this rule's: ``due_at`` =
-  ``queued_at`` + delay (wall clock, ``logic.assign.due_at``), **wall wait** = decision time − due_at,
+  ``queued_at`` + delay (wall clock, ``logic.routing.assign.due_at``), **wall wait** = decision time − due_at,
   **working wait** = the team's working time over the same span. The lead *waited for working hours*
   when its due_at was outside the team's working time, or its wall wait exceeds its working wait by a
   minute or more (the team was off for part of the wait). p50 (median, as above) and nearest-rank p95

@@ -7,7 +7,7 @@ received, and of those how many are assigned, pending, escalated or deleted now,
 due-index Query per marked scope, at most ``MAX_WAITING`` leads read (``waiting_complete`` says
 whether all were). Each is given the reason nobody assigns it at this moment:
 
-* ``no_rule`` / ``window_closed``: no open assign rule is in charge of its scope (``logic.unrouted``);
+* ``no_rule`` / ``window_closed``: no open assign rule is in charge of its scope (``logic.routing.unrouted``);
 * ``delay``: its rule's delay ("Thời gian chia") has not ended yet;
 * ``waiting_for_working_hours``: its rule's team is off, or the morning hold keeps it (as the
   unrouted listing says, with ``expected_at``);

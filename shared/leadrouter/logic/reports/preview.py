@@ -4,7 +4,7 @@ and what the working-time clocks would do with one lead arriving at a given time
 Nothing is written: the draft is validated like a real rule (including that its staff exist), then the
 pure rotation is asked for the first ``count`` slots of a fresh counter with nobody unavailable. The
 arrival is answered from the real staff (shifts, leave, pauses as they are now) and the tenant's
-holiday calendar, by the same clocks the sweeps use (``logic.clocks``). Caps are not counted: how
+holiday calendar, by the same clocks the sweeps use (``logic.routing.clocks``). Caps are not counted: how
 many leads someone holds at a future instant is not known.
 """
 

@@ -47,7 +47,7 @@ def sweep_due_leads(
     """Assign every lead of the rule's scope that has waited ``delay_minutes``, oldest first.
 
     The delay is wall-clock time; what happens to a due lead nobody can take runs on working time
-    (see ``logic.clocks``): it waits while the team is off and is escalated after the rule's
+    (see ``logic.routing.clocks``): it waits while the team is off and is escalated after the rule's
     escalation time of team working time. First the leads of the rule's members deactivated since
     ``release_after`` are given back (a racing sweep may have handed them some), so the due query below
     already sees them pending.

@@ -9,7 +9,7 @@ work, and on assign ticks ``UnroutedOrder`` messages for scopes no open rule cov
 pending leads.
 
 A question that fails counts as "due": a wasted sweep costs a lease write, a skipped one strands
-leads. The sweeps themselves (``logic.sweeps``) keep every delivery safe: a lease per rule, the
+leads. The sweeps themselves (``logic.routing.sweeps``) keep every delivery safe: a lease per rule, the
 rule's interval, and a conditional write per lead.
 """
 

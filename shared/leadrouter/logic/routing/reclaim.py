@@ -1,7 +1,7 @@
 """The reclaim sweep ("Thu hồi cơ hội"): leads nobody cared for go to someone who never held them.
 
 A lead is idle when no care activity (note, call, step change) touched it for the rule's
-``reclaim_after_minutes`` of its owner's working time (``logic.clocks``): a lead assigned at 16:50
+``reclaim_after_minutes`` of its owner's working time (``logic.routing.clocks``): a lead assigned at 16:50
 with a 30-minute reclaim is reclaimed at 08:20 on the owner's next working day, never overnight.
 Each move is a conditional write on (status, owner, idle_since) as read, so a care activity that
 lands while the sweep runs wins: the write fails and the lead stays put.

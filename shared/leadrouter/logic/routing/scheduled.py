@@ -101,7 +101,7 @@ def summarise_plan(plan: TickPlan, elapsed_ms: float) -> dict[str, Any]:
 
 
 def run_orders(sweep: SweepFn, context: _Context) -> Callable[[SQSRecord], str]:
-    """A queue-record handler for one invocation: each record is one order (``logic.dispatch``).
+    """A queue-record handler for one invocation: each record is one order (``logic.routing.dispatch``).
 
     A record that raises is reported failed on its own (partial batch response): SQS redelivers it
     after the visibility timeout and, after the queue's ``maxReceiveCount``, moves it to its DLQ.

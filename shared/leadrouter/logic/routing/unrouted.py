@@ -3,7 +3,7 @@
 Without this, a lead in a step no rule covers, in a campaign whose rule was disabled, or after its
 rule's window ended would stay "Lead gán tự động" forever with no decision, metric or alert. The
 assign tick lists the marked scopes (data/scopes.py) that no open assign rule is in charge of and that
-hold a pending lead (``logic.dispatch``); ``escalate_unrouted`` escalates their leads older than the
+hold a pending lead (``logic.routing.dispatch``); ``escalate_unrouted`` escalates their leads older than the
 tenant's ``escalate_after_minutes`` with the reason (``no_rule`` / ``window_closed``), one
 conditional write each, like any other escalation. Cost per tick: the marker listing plus one
 one-item query per unrouted scope.
