@@ -122,6 +122,7 @@ describe("request bodies", () => {
       name: "Web",
       pool: "web",
       step: "new",
+      kind: "web_form" as const,
       rate_per_minute: 60,
       active: true,
       has_secret: true,
