@@ -34,6 +34,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from leadrouter.data.repository import Repository, from_item, lead_from_item
 from leadrouter.domain.contacts import contact_keys
+from leadrouter.domain.dispatch import shard_of
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.leads import Lead, LeadStatus
@@ -48,7 +49,7 @@ from leadrouter.logic.intake.new_leads import IntakeRequest, submit_lead
 from leadrouter.logic.leads import campaigns, care, edits
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
-from leadrouter.logic.routing.unrouted import sweep_unrouted, tenant_gaps
+from leadrouter.logic.routing.unrouted import escalate_unrouted, tenant_gaps
 from leadrouter.settings import Settings
 from leadrouter_local.ddb_local import DynamoDBLocal
 from leadrouter_local.template import create_tables, table_env
@@ -61,6 +62,8 @@ EMAILS = ["an@example.vn", "binh@example.vn", None]
 STAFF = ("A", "B", "C")
 CAMPAIGN = "Tết 2027"
 ADMIN = Caller(tenant_id=TENANT, role="admin", subject="admin")
+#: The ticks are the invocations of the one tenant's dispatch shard (the other shards hold no tenant).
+SHARD = shard_of(TENANT)
 LEASE = timedelta(minutes=3)
 STEPS_RUN = Counter[str]()
 
@@ -217,16 +220,16 @@ class LeadInvariants(RuleBasedStateMachine):
     @rule()
     def assign_tick(self) -> None:
         self._step("assign_tick")
-        report = run_sweeps(self.repo, "assign", sweep_due_leads, self.now, LEASE)
+        report = run_sweeps(self.repo, "assign", sweep_due_leads, self.now, LEASE, shard=SHARD)
         assert not getattr(report, "failed", []), "no rule may fail on healthy data"
-        sweep_unrouted(self.repo, self.now)
+        escalate_unrouted(self.repo, report.unrouted, self.now)
         self.now += timedelta(seconds=1)
         self.ticked_after_staff_change = True
 
     @rule()
     def reclaim_tick(self) -> None:
         self._step("reclaim_tick")
-        run_sweeps(self.repo, "reclaim", sweep_idle_leads, self.now, LEASE)
+        run_sweeps(self.repo, "reclaim", sweep_idle_leads, self.now, LEASE, shard=SHARD)
         self.now += timedelta(seconds=1)
 
     # ------------------------------------------------------------------ invariants

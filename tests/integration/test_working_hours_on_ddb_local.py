@@ -1,9 +1,10 @@
 """Working hours, end to end on DynamoDB Local: the scheduled sweeps over simulated days.
 
 Every test seeds a tenant whose staff keep office hours (Monday–Friday 08:00–17:00, Asia/Ho_Chi_Minh)
-and then runs the scheduled ticks of both Lambdas (``run_sweeps`` with ``sweep_due_leads`` plus the
-unrouted follow-up, then ``run_sweeps`` with ``sweep_idle_leads``), one per tick instant, exactly as
-EventBridge Scheduler would every minute.
+and then runs the scheduled ticks of both Lambdas, one per tick instant, as EventBridge Scheduler would
+every minute: the assign tick (``run_sweeps`` with ``sweep_due_leads``, then the unrouted scopes its
+plan found), then the reclaim tick (``run_sweeps`` with ``sweep_idle_leads``). Each is what the tick's
+invocation for the tenant's dispatch shard does on AWS; the other fifteen shards hold no tenant here.
 
 Ticks are every minute around each asserted instant (an arrival, where a wall clock would have
 escalated or reclaimed, the morning a backlog is released, the minutes before an escalation). Across
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from leadrouter.data.repository import PageKey, Repository
+from leadrouter.domain.dispatch import shard_of
 from leadrouter.domain.holidays import HolidayCalendar, holidays_in
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.rules import RuleKind
@@ -39,7 +41,7 @@ from leadrouter.domain.staff import StaffMember, WorkingHours
 from leadrouter.domain.tenants import Tenant
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
-from leadrouter.logic.routing.unrouted import sweep_unrouted
+from leadrouter.logic.routing.unrouted import escalate_unrouted
 from leadrouter.runtime import new_repository
 from tests.support.builders import TENANT, lead, rule, seed, staff
 from tests.support.ticks import RunReport, run_sweeps
@@ -50,6 +52,8 @@ MINUTE = timedelta(minutes=1)
 SPARSE = timedelta(minutes=60)
 OFFICE = [WorkingHours(days=[1, 2, 3, 4, 5], start=time(8), end=time(17))]
 TEAM = ("A", "B", "C")
+#: The dispatch shard whose invocation lists the tenant's rules and scopes.
+SHARD = shard_of(TENANT)
 
 FRI, SAT, SUN = date(2026, 12, 4), date(2026, 12, 5), date(2026, 12, 6)
 MON, TUE, WED = date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 9)
@@ -129,9 +133,9 @@ class Simulation:
         if landed:
             self.repo.import_leads(landed)
             self.arriving = self.arriving[len(landed) :]
-        assign = run_sweeps(self.repo, "assign", sweep_due_leads, now, LEASE)
-        sweep_unrouted(self.repo, now)
-        reclaim = run_sweeps(self.repo, "reclaim", sweep_idle_leads, now, LEASE)
+        assign = run_sweeps(self.repo, "assign", sweep_due_leads, now, LEASE, shard=SHARD)
+        escalate_unrouted(self.repo, assign.unrouted, now)
+        reclaim = run_sweeps(self.repo, "reclaim", sweep_idle_leads, now, LEASE, shard=SHARD)
         assert not assign.failed and not reclaim.failed and not assign.busy and not reclaim.busy
         self.ticks.append(Tick(now, assign, reclaim))
         return self.ticks[-1]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from leadrouter.data.repository import Repository
+from leadrouter.domain.dispatch import UnroutedScope
 from leadrouter.logic.routing.dispatch import plan_tick
 from leadrouter.logic.routing.sweeps import (
     SAFETY_MARGIN_SECONDS,
@@ -43,6 +44,8 @@ class RunReport:
     closed: list[str] = field(default_factory=list)
     shadowed: list[str] = field(default_factory=list)
     failed: list[RuleFailure] = field(default_factory=list)
+    #: Scopes no rule assigns that hold a pending lead (assign ticks; escalated by ``escalate_unrouted``).
+    unrouted: list[UnroutedScope] = field(default_factory=list)
 
     def totals(self) -> Counter[str]:
         total: Counter[str] = Counter()
@@ -71,20 +74,23 @@ def run_sweeps(
     lease: timedelta,
     time_left: Callable[[], float] = lambda: float("inf"),
     owner: str | None = None,
+    shard: int | None = None,
 ) -> RunReport:
     """One whole tick in this process: plan it, then sweep each rule with work in turn (what the queue's
     sweepers do in parallel on AWS). For tests and tools; the same plan and the same per-rule sweep.
+    ``shard``: only that dispatch shard's tenants, as one ``ShardOrder``'s invocation plans them.
 
     A rule whose sweep raises is logged and recorded in ``failed``; every other rule is still swept.
     """
     owner = owner or default_owner()
-    plan = plan_tick(repo, action, now)
+    plan = plan_tick(repo, action, now, shard)
     report = RunReport(
         action=action,
         rules_active=plan.rules_active,
         idle=plan.idle,
         closed=plan.closed,
         shadowed=plan.shadowed,
+        unrouted=plan.unrouted,
     )
     for rule in plan.due:
         if time_left() < SAFETY_MARGIN_SECONDS:
