@@ -72,6 +72,9 @@ BY_DESIGN: dict[tuple[str, str], str] = {
     ("POST /webhooks", "body"): f"at most 20 webhooks per tenant: {_STORED}",
     ("PATCH /leads/{lead_id}", "phone"): f"a lead keeps a phone or an email: {_STORED}",
     ("POST /intake/submissions/{submission_id}/replay", r"(?!submission_id$).+"): _STORED,
+    ("PATCH /form-sources/{source_id}", r"web_form\.captcha\.secret"): (
+        f"a CAPTCHA needs its provider's secret, sent now or kept from before: {_STORED}"
+    ),
     ("POST /intake/leads", "Idempotency-Key"): f"a key already used with other content: {_STORED}",
     ("POST /intake/leads", "step"): f"one of the source's steps: {_STORED}",
     ("POST /intake/leads", r"name|phone|email"): _FORM,
