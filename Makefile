@@ -59,11 +59,13 @@ test:
 	@$(MAKE) --no-print-directory -j4 deps $(CHROMIUM) console
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-others
 
-## The Python 3.11 suite.
+## The Python 3.11 suite. Workers take tests one or two at a time, the longest first (tests/conftest.py):
+## xdist's default hands each worker a quarter of the suite at once, which left one worker with nearly
+## every DynamoDB Local test while the other ran out of work.
 PYTEST_WORKERS ?= 2
 .PHONY: test-suite test-others
 test-suite: deps
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --maxschedchunk 1
 
 test-others: deps console
 	$(MAKE) --no-print-directory console-test

@@ -37,6 +37,30 @@ settings.load_profile("leadrouter")
 KEEP_BOTO3_SESSION: Any = {"core": {"reset_boto3_session": False}}
 
 
+#: The modules whose tests take longest, in that order, run first. ``make test`` hands tests to its workers
+#: one or two at a time (``--maxschedchunk 1``), so long tests started first are spread over both workers
+#: and the last ones to start are short: neither worker idles while the other finishes a long tail.
+LONGEST_FIRST = (
+    "test_sweep_faults_on_ddb_local.py",
+    "test_schemathesis.py",
+    "test_assign_on_ddb_local.py",
+    "test_lead_invariants.py",
+    "test_working_hours_on_ddb_local.py",
+    "test_reclaim_on_ddb_local.py",
+    "test_api_reports.py",
+    "test_local_stack.py",
+    "test_lead_cost_on_ddb_local.py",
+    "test_dispatch_on_ddb_local.py",
+    "test_secrets_on_local_stack.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest modules first (a stable sort: every other test keeps its place)."""
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_settings_cache() -> Iterator[None]:
     """Each test starts with an empty intake settings cache and fresh in-memory rate limits (tests reuse
