@@ -186,12 +186,17 @@ def _existing_tables(client: Any) -> set[str]:
     return names
 
 
+def _is_active(table: dict[str, Any]) -> bool:
+    statuses = [ix.get("IndexStatus") for ix in table.get("GlobalSecondaryIndexes", [])]
+    return table.get("TableStatus") == "ACTIVE" and all(s == "ACTIVE" for s in statuses)
+
+
 def _wait_active(client: Any, name: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         table = client.describe_table(TableName=name)["Table"]
         statuses = [ix.get("IndexStatus") for ix in table.get("GlobalSecondaryIndexes", [])]
-        if table["TableStatus"] == "ACTIVE" and all(s == "ACTIVE" for s in statuses):
+        if _is_active(table):
             return
         if time.monotonic() > deadline:
             status = f"{table['TableStatus']}, indexes {statuses}"
@@ -252,11 +257,13 @@ def _index_names(client: Any, name: str) -> set[str]:
     return {ix["IndexName"] for ix in table.get("GlobalSecondaryIndexes", [])}
 
 
-def _enable_ttl(client: Any, name: str, attribute: str) -> None:
+def _enable_ttl(client: Any, name: str, attribute: str, *, new: bool = False) -> None:
+    """TTL on ``attribute``; a table just created (``new``) has it off, so nothing is asked first."""
     try:
-        current = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-        if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
-            return
+        if not new:
+            current = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+            if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+                return
         client.update_time_to_live(
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
         )
@@ -276,23 +283,29 @@ def create_tables(client: Any, template: dict[str, Any] | None = None, prefix: s
     specs = table_specs(template)
     existing = _existing_tables(client)
     names: dict[str, str] = {}
+    #: Tables this call created that were ACTIVE at once (DynamoDB Local, moto): no wait, TTL still off.
+    ready: set[str] = set()
     for lid, spec in specs.items():
         name = f"{prefix}{lid}"
         if name in existing:
             _sync_indexes(client, name, spec)
         else:
             try:
-                client.create_table(TableName=name, **spec)
+                created = client.create_table(TableName=name, **spec)["TableDescription"]
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
                     raise
                 _sync_indexes(client, name, spec)  # created concurrently by someone else
+            else:
+                if _is_active(created):
+                    ready.add(name)
         names[lid] = name
     for lid, name in names.items():
-        _wait_active(client, name)
+        if name not in ready:
+            _wait_active(client, name)
         attribute = ttl_attribute(template, lid)
         if attribute:
-            _enable_ttl(client, name, attribute)
+            _enable_ttl(client, name, attribute, new=name in ready)
     return names
 
 
