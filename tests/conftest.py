@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 # Before any leadrouter import: Powertools reads its settings when the one Logger/Metrics is created.
@@ -19,6 +20,7 @@ import boto3
 import pytest
 from hypothesis import settings
 from moto import mock_aws
+from moto.kms.utils import generate_private_key
 
 from leadrouter.data.repository import Repository
 from leadrouter.runtime import new_repository
@@ -83,6 +85,13 @@ def _local_secrets_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
         yield
 
 
+@cache
+def _one_key_pair_per_spec(key_spec: str) -> Any:
+    """moto makes an asymmetric key pair for every KMS key, a symmetric one too (an RSA-2048 key: about
+    40 ms, a third of a moto test's setup); the SecretsKey never signs, so one pair per spec serves all."""
+    return generate_private_key(key_spec)
+
+
 @pytest.fixture
 def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto tables created from template.yaml: fast, single-threaded unit tests only.
@@ -93,6 +102,7 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     monkeypatch.setattr("leadrouter.logic.routing.assign.WRITE_CONCURRENCY", 1)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr("moto.kms.models.generate_private_key", _one_key_pair_per_spec)
     with mock_aws(config=KEEP_BOTO3_SESSION):
         names = create_tables(boto3.client("dynamodb", region_name="ap-southeast-1"), template())
         for var, name in table_env(names, template()).items():
