@@ -56,7 +56,7 @@ console-test: $(CONSOLE_STAMP)
 ## Local, the stacks and Chromium a good part of the time) and everything else, one after the other.
 ## Each lane's output is printed as a block when it ends; make fails if either lane does.
 test:
-	@$(MAKE) --no-print-directory -j4 deps $(CHROMIUM) console
+	@$(MAKE) --no-print-directory -j4 deps $(CHROMIUM) console test-envs
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-others
 
 ## The Python 3.11 suite. Workers take tests one or two at a time, the longest first (tests/conftest.py):
@@ -71,6 +71,12 @@ test-others: deps console
 	$(MAKE) --no-print-directory console-test
 	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory test-py312
+
+## The other environments the lanes use (3.12 when the machine has it, the SAM CLI), installed with the
+## rest before the lanes start instead of inside the second one.
+.PHONY: test-envs
+test-envs:
+	@$(MAKE) --no-print-directory $(SAM_STAMP) $(if $(PY312),$(STAMP312) PY312=$(PY312))
 
 ## The unit suite on the Lambda runtime's Python (3.12), in its own venv from the same lock file.
 # pyenv's shim answers "command not found" unless 3.12 is selected, so ask for a python3.12 that runs.
