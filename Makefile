@@ -52,9 +52,10 @@ console-test: $(CONSOLE_STAMP)
 ## The whole suite: unit (moto, pure, hypothesis) + integration on DynamoDB Local + lint, types, template,
 ## and the unit suite again on Python 3.12, the Lambda runtime (when python3.12 is on the machine; CI
 ## sets REQUIRE_PY312=1 so that a missing 3.12 fails instead). The installs run side by side (mostly
-## downloads), then two lanes: the 3.11 suite (the long one; its integration tests wait on DynamoDB
-## Local, the stacks and Chromium a good part of the time) and everything else, one after the other.
-## Each lane's output is printed as a block when it ends; make fails if either lane does.
+## downloads), then two lanes of about the same length: the 3.11 suite but the console's browser tests,
+## and everything else one after the other (the console's own tests, lint/types/template, the 3.12 unit
+## suite, then the console's browser tests on 3.11). Each lane's output is printed as a block when it
+## ends; make fails if either lane does.
 test:
 	@$(MAKE) --no-print-directory -j4 deps $(CHROMIUM) console test-envs
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-others
@@ -64,13 +65,20 @@ test:
 ## every DynamoDB Local test while the other ran out of work.
 PYTEST_WORKERS ?= 2
 .PHONY: test-suite test-others
+CONSOLE_BROWSER_TESTS := tests/integration/console
 test-suite: deps
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --maxschedchunk 1
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --maxschedchunk 1 --ignore=$(CONSOLE_BROWSER_TESTS)
 
 test-others: deps console
 	$(MAKE) --no-print-directory console-test
 	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory test-py312
+	$(MAKE) --no-print-directory test-console-browser
+
+## The console in headless Chromium on `make run`'s stack (one stack and one browser for all of them).
+.PHONY: test-console-browser
+test-console-browser: deps console
+	$(PY) -m pytest -q -p no:cacheprovider $(CONSOLE_BROWSER_TESTS)
 
 ## The other environments the lanes use (3.12 when the machine has it, the SAM CLI), installed with the
 ## rest before the lanes start instead of inside the second one.
