@@ -63,7 +63,7 @@ test:
 ## The Python 3.11 suite. Workers take tests one or two at a time, the longest first (tests/conftest.py):
 ## xdist's default hands each worker a quarter of the suite at once, which left one worker with nearly
 ## every DynamoDB Local test while the other ran out of work.
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 2
 .PHONY: test-suite test-others
 CONSOLE_BROWSER_TESTS := tests/integration/console
 test-suite: deps
