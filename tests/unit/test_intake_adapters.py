@@ -15,12 +15,16 @@ from leadrouter.domain.forms import FormSource, SourceKind
 from leadrouter.domain.submissions import Channel, Check, CheckResult, Submission, SubmissionStatus
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters, UnknownSourceKind
 from leadrouter.logic.intake.adapters.base import (
+    NO_HANDSHAKE,
     Arrival,
     Decoded,
     DoorRequest,
     NotAuthenticated,
+    PlatformSettings,
+    Reply,
     Screening,
     SourceAdapter,
+    SourceSecrets,
     Verifier,
 )
 from leadrouter.logic.intake.adapters.json_api import JsonApiAdapter
@@ -51,7 +55,7 @@ def test_each_kind_maps_to_its_adapter_and_its_records_back_to_it(
 
 def test_an_unknown_kind_is_refused_naming_it_and_the_kinds_there_are() -> None:
     with pytest.raises(UnknownSourceKind) as refused:
-        ADAPTERS.of_kind("meta_lead_ads")
+        Adapters([WebFormAdapter(), JsonApiAdapter()]).of_kind("meta_lead_ads")
     assert "'meta_lead_ads'" in str(refused.value)
     assert refused.value.fields == {"kind": "use one of: json_api, web_form"}
     assert isinstance(refused.value, InvalidInput)
@@ -84,6 +88,7 @@ class PipeAdapter:
 
     kind: SourceKind = "web_form"
     channel: Channel = "form"
+    settings_model: type[PlatformSettings] | None = None
 
     def decode(self, request: DoorRequest) -> Decoded:
         return Decoded(None)
@@ -91,10 +96,16 @@ class PipeAdapter:
     def form_key(self, request: DoorRequest, decoded: Decoded) -> str | None:
         return request.path_key
 
-    def authenticate(self, source: FormSource, request: DoorRequest) -> bool:
+    def authenticate(self, source: FormSource, request: DoorRequest, secrets: SourceSecrets) -> bool:
         if request.headers.get("x-pipe-token") != "open sesame":
             raise NotAuthenticated("wrong pipe token", "X-Pipe-Token")
         return True
+
+    def handshake(self, source: FormSource, request: DoorRequest, secrets: SourceSecrets) -> Reply:
+        return NO_HANDSHAKE
+
+    def acknowledgement(self) -> Reply | None:
+        return None
 
     def arrival(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> Arrival:
         name, _, phone = (request.body or b"").decode().partition("|")

@@ -127,6 +127,8 @@ def test_bearer_tokens_everywhere_except_intake_which_takes_a_form_key() -> None
     assert overridden == {
         ("post", "/intake/leads"): [{"formKey": []}, {"formKey": [], "sourceSecret": []}],
         ("post", "/f/{form_key}"): [{}, {"sourceSecret": []}],
+        ("post", "/hooks/{form_key}"): [],
+        ("get", "/hooks/{form_key}"): [],
         ("get", "/thanks"): [],
     }
 

@@ -39,6 +39,7 @@ def _served_by_the_repository(repo: Repository) -> list[object]:
     rules: ports.Rules = repo
     active_rules: ports.ActiveRules = repo
     sources: ports.Sources = repo
+    source_health: ports.SourceHealthNotes = repo
     pools: ports.Pools = repo
     submissions: ports.Submissions = repo
     limits: ports.Limits = repo
@@ -46,8 +47,8 @@ def _served_by_the_repository(repo: Repository) -> list[object]:
     deliveries: ports.Deliveries = repo
     return [
         lead_reads, lead_queues, workloads, lead_changes, lead_history, transitions, contacts, scopes,
-        dispatch_checks, rotation, tenants, staff, rules, active_rules, sources, pools, submissions,
-        limits, webhooks, deliveries,
+        dispatch_checks, rotation, tenants, staff, rules, active_rules, sources, source_health, pools,
+        submissions, limits, webhooks, deliveries,
     ]  # fmt: skip
 
 
@@ -63,7 +64,7 @@ def test_every_port_is_listed_in_the_static_check() -> None:
     # Given the ports module, Then each of its Protocols is checked against the repository above
     checked = inspect.getsource(_served_by_the_repository)
     assert [name for name in sorted(PORTS) if f"ports.{name} = repo" not in checked] == []
-    assert len(PORTS) == 20
+    assert len(PORTS) == 21
 
 
 def test_every_store_method_of_the_repository_belongs_to_a_port() -> None:

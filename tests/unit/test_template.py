@@ -249,6 +249,9 @@ API_EVENTS: dict[str, dict[str, Any]] = {
 PUBLIC_ROUTES = {
     ("POST", "/intake/leads"),
     ("POST", "/f/{form_key}"),
+    # a lead source's webhook (its key and the platform's signature checked in code) and Meta's handshake
+    ("POST", "/hooks/{form_key}"),
+    ("GET", "/hooks/{form_key}"),
     ("GET", "/thanks"),
     ("GET", "/openapi.json"),
     ("GET", "/swagger"),

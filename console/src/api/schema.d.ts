@@ -79,6 +79,23 @@ export interface paths {
         patch: operations["edit_source_form_sources__source_id__patch"];
         trace?: never;
     };
+    "/form-sources/{source_id}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How a source's deliveries are going: last delivery, last error, refused deliveries */
+        get: operations["get_source_health_form_sources__source_id__health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/form-sources/{source_id}/secret": {
         parameters: {
             query?: never;
@@ -117,6 +134,30 @@ export interface paths {
          */
         put: operations["put_holidays_holidays_put"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks/{form_key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A platform's subscription check of a webhook URL (Meta: hub.mode, hub.verify_token)
+         * @description Meta calls it when the URL is subscribed: with hub.mode=subscribe and the source's verify token, hub.challenge is echoed as text; a wrong token is a 403. Other kinds answer 405.
+         */
+        get: operations["get_hook_hooks__form_key__get"];
+        put?: never;
+        /**
+         * A lead source's webhook URL: Meta Lead Ads, Google Ads, TikTok, Zalo OA, LadiPage, any system
+         * @description Paste this URL into the platform. The delivery is read as the source's kind says, its credential checked first (Meta's X-Hub-Signature-256, Google's google_key, TikTok's and Zalo's signatures, LadiPage's API key, a JSON webhook's configured signature): a wrong one is a 401, counted on the source's health, and nothing is stored. Every delivery with a good one is stored first and answered 200 at once; what it becomes (a lead, a link to a known lead, a test, a rejection) is listed at GET /intake/submissions and replayable.
+         */
+        post: operations["post_hook_hooks__form_key__post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1232,8 +1273,20 @@ export interface components {
              * @description put every lead from this form into a campaign
              */
             campaign?: string | null;
+            /**
+             * Kind
+             * @description who posts its leads: a web form, a CRM (json_api) or a platform
+             * @default web_form
+             * @enum {string}
+             */
+            kind: "web_form" | "json_api" | "meta_lead_ads" | "google_ads" | "tiktok" | "zalo_oa" | "ladipage" | "json_webhook";
             /** Name */
             name: string;
+            /**
+             * Platform
+             * @description a platform source's settings (its kind's); secrets are write-only
+             */
+            platform?: components["schemas"]["GoogleAdsSettings"] | null;
             /** Pool */
             pool: string;
             /**
@@ -1262,6 +1315,11 @@ export interface components {
             campaign?: string | null;
             /** Name */
             name?: string;
+            /**
+             * Platform
+             * @description the platform settings, whole; a secret left out keeps its stored value
+             */
+            platform?: components["schemas"]["GoogleAdsSettings"] | null;
             /** Rate Per Minute */
             rate_per_minute?: number;
             /**
@@ -1303,9 +1361,18 @@ export interface components {
              * @default web_form
              * @enum {string}
              */
-            kind: "web_form" | "json_api";
+            kind: "web_form" | "json_api" | "meta_lead_ads" | "google_ads" | "tiktok" | "zalo_oa" | "ladipage" | "json_webhook";
             /** Name */
             name: string;
+            /** Platform */
+            platform?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Platform Secrets Set
+             * @description the platform secrets the source keeps (never shown)
+             */
+            platform_secrets_set?: string[];
             /** Pool */
             pool: string;
             /**
@@ -1330,6 +1397,19 @@ export interface components {
             /** Tenant Id */
             tenant_id: string;
             web_form?: components["schemas"]["FormDoorOut"];
+        };
+        /**
+         * GoogleAdsSettings
+         * @description A Google Ads lead form's webhook: the key typed in Google Ads beside the URL.
+         */
+        GoogleAdsSettings: {
+            /** Google Key */
+            google_key?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "google_ads";
         };
         /** Holiday */
         Holiday: {
@@ -1761,6 +1841,11 @@ export interface components {
              * @description for servers only (a CRM), never in a page: sent as X-Source-Secret with the form key, the answer names the lead and its status; shown only this once
              */
             source_secret: string;
+            /**
+             * Webhook Url
+             * @description the URL to paste into a platform (Meta, Google Ads, Zalo OA …)
+             */
+            webhook_url: string;
         };
         /** NewSourceSecret */
         NewSourceSecret: {
@@ -2425,6 +2510,34 @@ export interface components {
             /** Submission Id */
             submission_id: string;
         };
+        /**
+         * SourceHealth
+         * @description What an admin sees of a source's deliveries.
+         */
+        SourceHealth: {
+            /**
+             * Healthy
+             * @default true
+             */
+            healthy: boolean;
+            /** Last Delivery At */
+            last_delivery_at?: string | null;
+            /** Last Error */
+            last_error?: string | null;
+            /** Last Error At */
+            last_error_at?: string | null;
+            /** Last Refusal */
+            last_refusal?: string | null;
+            /** Last Refused At */
+            last_refused_at?: string | null;
+            /**
+             * Refused
+             * @default 0
+             */
+            refused: number;
+            /** Source Id */
+            source_id: string;
+        };
         /** SourceRow */
         SourceRow: {
             /** Leads */
@@ -2647,7 +2760,7 @@ export interface components {
              * Channel
              * @enum {string}
              */
-            channel: "form" | "json";
+            channel: "form" | "json" | "meta_lead_ads" | "google_ads" | "tiktok" | "zalo_oa" | "ladipage" | "json_webhook";
             /** Checks */
             checks?: {
                 [key: string]: components["schemas"]["CheckResult"];
@@ -2742,7 +2855,7 @@ export interface components {
          * SubmissionStatus
          * @enum {string}
          */
-        SubmissionStatus: "received" | "accepted" | "linked" | "spam" | "rejected" | "failed";
+        SubmissionStatus: "received" | "accepted" | "linked" | "spam" | "rejected" | "failed" | "test";
         /** TenantCreated */
         TenantCreated: {
             admin: components["schemas"]["UserView"];
@@ -2777,10 +2890,14 @@ export interface components {
             ad_group_id?: string | null;
             /** Ad Id */
             ad_id?: string | null;
+            /** Asset Group Id */
+            asset_group_id?: string | null;
             /** At */
             at: string;
             /** Campaign Id */
             campaign_id?: string | null;
+            /** Creative Id */
+            creative_id?: string | null;
             /** Fbc */
             fbc?: string | null;
             /** Fbclid */
@@ -2793,8 +2910,16 @@ export interface components {
             gbraid?: string | null;
             /** Gclid */
             gclid?: string | null;
+            /** Is Organic */
+            is_organic?: string | null;
             /** Landing Url */
             landing_url?: string | null;
+            /** Lead Platform */
+            lead_platform?: string | null;
+            /** Platform Account Id */
+            platform_account_id?: string | null;
+            /** Platform Lead Id */
+            platform_lead_id?: string | null;
             /** Referrer */
             referrer?: string | null;
             /** Utm Campaign */
@@ -3482,6 +3607,73 @@ export interface operations {
             };
         };
     };
+    get_source_health_form_sources__source_id__health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the source's health */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceHealth"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such form source in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     rotate_secret_form_sources__source_id__secret_post: {
         parameters: {
             query?: never;
@@ -3698,6 +3890,202 @@ export interface operations {
             };
             /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_hook_hooks__form_key__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the form source's key (any other, a longer one too, is unknown: 401) */
+                form_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the subscription's challenge, echoed (Meta's hub.challenge) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown or disabled form key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not answered for this source's kind (only Meta's subscription handshake is a GET) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Stored, but a dependency failed: retry after Retry-After seconds (the same answer, one lead) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_hook_hooks__form_key__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the form source's key (any other, a longer one too, is unknown: 401) */
+                form_key: string;
+            };
+            cookie?: never;
+        };
+        /** @description the platform's own delivery, as it sends it (its adapter reads it) */
+        requestBody?: {
+            content: {
+                "application/json": unknown;
+                "application/x-www-form-urlencoded": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description stored (what it becomes is listed at GET /intake/submissions) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown or disabled form key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not answered for this source's kind (only Meta's subscription handshake is a GET) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Stored, but a dependency failed: retry after Retry-After seconds (the same answer, one lead) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -32,8 +32,12 @@ FORM_KEY = "formKey"
 SOURCE_SECRET = "sourceSecret"  # noqa: S105 (the security scheme's name)
 INTAKE = ("post", "/intake/leads")
 FORM_DOOR = ("post", "/f/{form_key}")
+#: A lead source's webhook URL (an ad platform's, LadiPage's, any system's): its key in the path, its
+#: own credential (a signature, a key) checked by its adapter; GET is Meta's subscription handshake.
+HOOK = ("post", "/hooks/{form_key}")
+HOOK_HANDSHAKE = ("get", "/hooks/{form_key}")
 #: Public routes that take no credentials at all (the door's key is in the path; a static page).
-_KEYLESS = {FORM_DOOR, ("get", "/thanks")}
+_KEYLESS = {FORM_DOOR, HOOK, HOOK_HANDSHAKE, ("get", "/thanks")}
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -100,6 +104,8 @@ _DESCRIPTIONS = {
     415: "The body is not UTF-8 JSON (send Content-Type: application/json)",
     422: "Invalid input: `errors` names every offending field; nothing was written",
     429: "Too many requests (the stage's throttle, or the form key's per-minute limit)",
+    404: "Unknown or disabled form key",
+    405: "Not answered for this source's kind (only Meta's subscription handshake is a GET)",
 }
 
 
@@ -195,6 +201,9 @@ def error_statuses(method: str, path: str, operation: Mapping[str, Any]) -> list
     statuses = [401, 422, 429]
     if (method, path) in (INTAKE, FORM_DOOR):
         statuses += [400, 403, 503]  # unreadable body; origin refused; stored, but retry
+    elif (method, path) in (HOOK, HOOK_HANDSHAKE):
+        # a handshake's token; an unknown key; a GET its kind does not answer; stored, but retry
+        statuses += [403, 404, 405, 503]
     else:
         statuses.append(403)
     if "requestBody" in operation:
@@ -341,11 +350,33 @@ def _add_door_bodies(document: dict[str, Any]) -> None:
             },
             "303": {"description": "a browser's plain form post: go to the thank-you page (Location)"},
         }
+    hook = document["paths"][HOOK[1]][HOOK[0]]
+    hook["requestBody"] = {
+        "required": False,
+        "description": "the platform's own delivery, as it sends it (its adapter reads it)",
+        "content": {
+            "application/json": {"schema": {}},
+            "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+        },
+    }
+    hook["responses"] = {
+        "200": {
+            "description": "stored (what it becomes is listed at GET /intake/submissions)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    }
+    document["paths"][HOOK_HANDSHAKE[1]][HOOK_HANDSHAKE[0]]["responses"] = {
+        "200": {
+            "description": "the subscription's challenge, echoed (Meta's hub.challenge)",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    }
     # The key's bound is documented, not validated by the route: a longer key is an unknown key (the
     # door's 401, a page for a browser), not a validation error.
-    for parameter in document["paths"][FORM_DOOR[1]][FORM_DOOR[0]].get("parameters", []):
-        if parameter["in"] == "path" and parameter["name"] == "form_key":
-            parameter["schema"]["maxLength"] = MAX_FORM_KEY_CHARS
+    for route in (FORM_DOOR, HOOK, HOOK_HANDSHAKE):
+        for parameter in document["paths"][route[1]][route[0]].get("parameters", []):
+            if parameter["in"] == "path" and parameter["name"] == "form_key":
+                parameter["schema"]["maxLength"] = MAX_FORM_KEY_CHARS
     thanks = document["paths"]["/thanks"]["get"]
     thanks["responses"] = {
         "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}

@@ -29,9 +29,9 @@ from leadrouter.api.forms.pages import error_page, thank_you_page
 from leadrouter.api.screen import body_bytes
 from leadrouter.domain.forms import FormSource, SourceKind
 from leadrouter.domain.submissions import SubmissionStatus
-from leadrouter.logic.intake.adapters.base import DoorRequest
+from leadrouter.logic.intake.adapters.base import DoorRequest, Reply
 from leadrouter.logic.intake.outcomes import Outcome
-from leadrouter.logic.intake.reception import find_source, take
+from leadrouter.logic.intake.reception import find_source, handshake, take
 from leadrouter.runtime import door_limits, repository, secret_box
 
 THANKS_PATH = "/thanks"
@@ -51,6 +51,8 @@ def take_submission(router: Router, *, path_key: str | None, via: SourceKind | N
         via=via,
     )
     taken = take(repository(), door_limits(), request, now(), secrets=secret_box())
+    if taken.reply is not None:
+        return _reply(taken.reply)
     allowed = taken.source.web_form.allowed_origins if taken.source is not None else None
     cors = cors_headers(headers.get("origin"), allowed) if allowed is not None else {}
     refusal = taken.refusal
@@ -126,6 +128,23 @@ def preflight(router: Router, *, path_key: str | None) -> Response[str]:
     return Response(
         status_code=204, content_type=None, body="", headers=preflight_headers(headers.get("origin"), allowed)
     )
+
+
+def answer_handshake(router: Router, *, path_key: str) -> Response[str]:
+    """A platform's GET at a source's webhook URL, answered by the source's adapter."""
+    event = router.current_event
+    request = DoorRequest(
+        headers={k.lower(): str(v) for k, v in (event.headers or {}).items()},
+        body=None,
+        client_ip=_client_ip(event.raw_event),
+        path_key=path_key,
+        query={k: str(v) for k, v in (event.query_string_parameters or {}).items()},
+    )
+    return _reply(handshake(repository(), request, secrets=secret_box()))
+
+
+def _reply(reply: Reply) -> Response[str]:
+    return Response(status_code=reply.status, content_type=reply.content_type, body=reply.body)
 
 
 def thanks_page() -> Response[str]:

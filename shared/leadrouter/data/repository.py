@@ -18,11 +18,11 @@ Layout (tables come from template.yaml; local tables are created from the same f
 * deliveries table: each webhook's delivery log (``data.webhooks``).
 
 One module per aggregate (``leads`` reads and ``lead_changes`` writes, ``transitions``, ``contacts``,
-``tenants``, ``staff``, ``rules``, ``sources``, ``pools``, ``rotation``, and ``dispatch`` for the ticks'
-cheap questions). The stores share one client and are mixed into one class, which serves every
-port of ``logic.ports``; a use case names only the ports it touches. Every change of a lead's state is a
-conditional write on the state it was read in: a failed condition means another writer got there
-first, and the caller skips the lead instead of retrying blindly.
+``tenants``, ``staff``, ``rules``, ``sources``, ``source_health``, ``pools``, ``rotation``, and
+``dispatch`` for the ticks' cheap questions). The stores share one client and are mixed into one
+class, which serves every port of ``logic.ports``; a use case names only the ports it touches. Every
+change of a lead's state is a conditional write on the state it was read in: a failed condition means
+another writer got there first, and the caller skips the lead instead of retrying blindly.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from leadrouter.data.pools import PoolStore
 from leadrouter.data.rotation import RotationStore
 from leadrouter.data.rules import RuleStore
 from leadrouter.data.scopes import ScopeStore
+from leadrouter.data.source_health import SourceHealthStore
 from leadrouter.data.sources import SourceStore
 from leadrouter.data.staff import StaffStore
 from leadrouter.data.submissions import SubmissionStore
@@ -78,6 +79,7 @@ class Repository(
     StaffStore,
     RuleStore,
     SourceStore,
+    SourceHealthStore,
     PoolStore,
     SubmissionStore,
     WebhookStore,

@@ -87,6 +87,15 @@ class Touch(_Model):
     ad_group_id: PlatformId | None = None
     ad_id: PlatformId | None = None
     form_id: PlatformId | None = None
+    #: A lead ad's own: the platform that delivered it (``facebook``, ``instagram``, ``google_ads``,
+    #: ``tiktok``, ``zalo``, ``ladipage``), its lead id there, the page / OA / advertiser account, the
+    #: creative and asset group, and whether it came without paid delivery (``true``/``false``).
+    lead_platform: PlatformId | None = None
+    platform_lead_id: PlatformId | None = None
+    platform_account_id: PlatformId | None = None
+    creative_id: PlatformId | None = None
+    asset_group_id: PlatformId | None = None
+    is_organic: PlatformId | None = None
     at: Moment
 
 
@@ -100,7 +109,18 @@ class Attribution(_Model):
 #: Every field ``touch_from`` takes from a submission: the intake mapping keeps them out of ``fields``.
 ATTRIBUTION_FIELDS: frozenset[str] = frozenset(Touch.model_fields) - {"at"}
 _FROM_QUERY = frozenset(UTM_FIELDS + CLICK_ID_FIELDS)
-_PLATFORM_IDS = ("campaign_id", "ad_group_id", "ad_id", "form_id")
+_PLATFORM_IDS = (
+    "campaign_id",
+    "ad_group_id",
+    "ad_id",
+    "form_id",
+    "lead_platform",
+    "platform_lead_id",
+    "platform_account_id",
+    "creative_id",
+    "asset_group_id",
+    "is_organic",
+)
 _CHECKS: dict[str, TypeAdapter[str]] = {
     **dict.fromkeys(UTM_FIELDS, TypeAdapter(UtmValue)),
     **dict.fromkeys((*CLICK_ID_FIELDS, "fbc", "fbp"), TypeAdapter(ClickId)),

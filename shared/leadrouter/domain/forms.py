@@ -9,7 +9,7 @@ a redirect only to ``redirect_hosts``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
@@ -23,10 +23,16 @@ FieldTarget = Literal["name", "phone", "email"]
 #: A form's own field name (``ho_ten``, ``your-email``): what its HTML says, bounded.
 FormFieldName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 CaptchaProvider = Literal["turnstile", "hcaptcha", "recaptcha_v3"]
-#: Who sends a source's leads, which says how its requests are read (``logic.intake.adapters``):
-#: ``web_form`` a page's form (and the servers posting for it); ``json_api`` a server speaking the
-#: typed intake request. Ad platforms (Meta, Zalo, TikTok) will be kinds of their own.
-SourceKind = Literal["web_form", "json_api"]
+#: Who sends a source's leads, which says how its requests are read (``logic.intake.adapters``, one
+#: adapter each): ``web_form`` a page's form (and the servers posting for it); ``json_api`` a server
+#: speaking the typed intake request; the others an ad platform's or another system's lead webhook.
+SourceKind = Literal[
+    "web_form", "json_api", "meta_lead_ads", "google_ads", "tiktok", "zalo_oa", "ladipage", "json_webhook"
+]
+#: The kinds whose senders are platforms posting webhooks (answered 200 once stored), not pages.
+PLATFORM_KINDS: frozenset[str] = frozenset(
+    {"meta_lead_ads", "google_ads", "tiktok", "zalo_oa", "ladipage", "json_webhook"}
+)
 DEFAULT_HONEYPOT = "_gotcha"
 
 #: Field names forms and plugins commonly use, understood without any mapping (Contact Form 7's
@@ -226,6 +232,8 @@ class FormSource(_Model):
     active: bool = True
     #: How its web form posts: field names, origins, thank-you page, honeypot, CAPTCHA, campaigns.
     web_form: FormDoor = Field(default_factory=FormDoor)
+    #: A platform source's own settings, as its adapter's settings model checks them (secrets sealed).
+    platform: dict[str, Any] = Field(default_factory=dict)
     #: SHA-256 of the source's secret (``domain.keys``): with it, a server is answered the lead's id and
     #: status; with the public key alone, only a receipt. None: no secret issued yet (rotate to get one).
     secret_hash: str | None = Field(default=None, repr=False, pattern=r"^[0-9a-f]{64}$")

@@ -24,6 +24,8 @@ SEALED_PREFIX = "sealed:"
 class SecretPurpose(StrEnum):
     WEBHOOK_SIGNING = "webhook_signing"
     CAPTCHA = "captcha"
+    #: A platform source's credentials (an app secret, a page token, a webhook key).
+    SOURCE = "source"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +96,9 @@ def webhook_secret_context(tenant_id: str, webhook_id: str) -> SecretContext:
 
 def captcha_secret_context(tenant_id: str, source_id: str) -> SecretContext:
     return SecretContext(tenant_id, SecretPurpose.CAPTCHA, source_id)
+
+
+def source_secret_context(tenant_id: str, source_id: str, name: str) -> SecretContext:
+    """A platform source's secret ``name`` (``app_secret``, ``page_token`` …): bound to that name too,
+    so one of a source's secrets never opens as another."""
+    return SecretContext(tenant_id, SecretPurpose.SOURCE, f"{source_id}#{name}")

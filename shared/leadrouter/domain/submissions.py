@@ -54,6 +54,8 @@ class SubmissionStatus(StrEnum):
     REJECTED = "rejected"
     #: Processing failed (a dependency was down); the sender was told to retry; replayable.
     FAILED = "failed"
+    #: A platform's test delivery (Google's "send test data"): kept to show the source works, never a lead.
+    TEST = "test"
 
 
 #: Statuses an admin can replay (spam: "release into rotation").
@@ -61,10 +63,19 @@ REPLAYABLE = frozenset(
     {SubmissionStatus.RECEIVED, SubmissionStatus.REJECTED, SubmissionStatus.FAILED, SubmissionStatus.SPAM}
 )
 FINAL = frozenset(
-    {SubmissionStatus.ACCEPTED, SubmissionStatus.LINKED, SubmissionStatus.SPAM, SubmissionStatus.REJECTED}
+    {
+        SubmissionStatus.ACCEPTED,
+        SubmissionStatus.LINKED,
+        SubmissionStatus.SPAM,
+        SubmissionStatus.REJECTED,
+        SubmissionStatus.TEST,
+    }
 )
 
-Channel = Literal["form", "json"]
+#: The adapter that read a record (``form``, ``json``, or a platform source's kind).
+Channel = Literal[
+    "form", "json", "meta_lead_ads", "google_ads", "tiktok", "zalo_oa", "ladipage", "json_webhook"
+]
 
 #: What is stored of a submission's body at most: the UTF-8 bytes of its names and values *after*
 #: NFC (which can triple a body: U+1D160 is 4 bytes, its NFC form 12). The door's 64 KiB limit

@@ -25,6 +25,7 @@ from leadrouter.domain.forms import FormSource
 from leadrouter.domain.leads import Decision, Lead, LeadEvent
 from leadrouter.domain.pools import PoolSettings
 from leadrouter.domain.rules import Rule
+from leadrouter.domain.source_health import SourceHealth
 from leadrouter.domain.staff import StaffMember
 from leadrouter.domain.submissions import Check, CheckResult, Submission, SubmissionStatus
 from leadrouter.domain.tenants import Tenant
@@ -254,6 +255,22 @@ class Sources(Protocol):
     def get_form_source(self, tenant_id: str, source_id: str) -> FormSource | None: ...
 
     def list_form_sources(self, tenant_id: str) -> list[FormSource]: ...
+
+
+class SourceHealthNotes(Protocol):
+    """What a source's deliveries did lately: refusals, errors, the last delivery."""
+
+    def note_source_refusal(self, source: FormSource, reason: str, now: datetime) -> None: ...
+
+    def note_source_delivery(self, source: FormSource, now: datetime) -> None: ...
+
+    def note_source_error(
+        self, source: FormSource, error: str, now: datetime, *, unhealthy: bool
+    ) -> None: ...
+
+    def note_source_healthy(self, source: FormSource) -> None: ...
+
+    def source_health(self, tenant_id: str, source_id: str) -> SourceHealth: ...
 
 
 class Pools(Protocol):

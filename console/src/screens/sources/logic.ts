@@ -206,6 +206,7 @@ function door(draft: Draft, editing: boolean) {
 export function createBody(draft: Draft): Schemas["FormSourceCreate"] {
   return {
     name: draft.name.trim(),
+    kind: "web_form",
     pool: draft.pool.trim(),
     step: draft.step.trim() || "new",
     campaign: draft.campaign.trim() || null,

@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
-from leadrouter.api.door import preflight, take_submission, thanks_page
+from leadrouter.api.door import answer_handshake, preflight, take_submission, thanks_page
 
 router = Router()
 IDEMPOTENCY_HEADER = "idempotency-key"
@@ -85,6 +85,37 @@ def post_form(
     form_key: Annotated[str, Path(min_length=1, description=KEY_DOC)], idempotency_key: SenderId = None
 ) -> Response[Any]:
     return take_submission(router, path_key=form_key, via=None)
+
+
+@router.post(
+    "/hooks/<form_key>",
+    cors=False,
+    summary="A lead source's webhook URL: Meta Lead Ads, Google Ads, TikTok, Zalo OA, LadiPage, any system",
+    description=(
+        "Paste this URL into the platform. The delivery is read as the source's kind says, its "
+        "credential checked first (Meta's X-Hub-Signature-256, Google's google_key, TikTok's and "
+        "Zalo's signatures, LadiPage's API key, a JSON webhook's configured signature): a wrong one is "
+        "a 401, counted on the source's health, and nothing is stored. Every delivery with a good one "
+        "is stored first and answered 200 at once; what it becomes (a lead, a link to a known lead, a "
+        "test, a rejection) is listed at GET /intake/submissions and replayable."
+    ),
+    tags=["intake"],
+)
+def post_hook(form_key: Annotated[str, Path(min_length=1, description=KEY_DOC)]) -> Response[Any]:
+    return take_submission(router, path_key=form_key, via=None)
+
+
+@router.get(
+    "/hooks/<form_key>",
+    summary="A platform's subscription check of a webhook URL (Meta: hub.mode, hub.verify_token)",
+    description=(
+        "Meta calls it when the URL is subscribed: with hub.mode=subscribe and the source's verify "
+        "token, hub.challenge is echoed as text; a wrong token is a 403. Other kinds answer 405."
+    ),
+    tags=["intake"],
+)
+def get_hook(form_key: Annotated[str, Path(min_length=1, description=KEY_DOC)]) -> Response[str]:
+    return answer_handshake(router, path_key=form_key)
 
 
 @router.route("/intake/leads", method="OPTIONS", cors=False, include_in_schema=False)

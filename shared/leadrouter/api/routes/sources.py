@@ -19,6 +19,7 @@ from leadrouter.api.contract import answers, base_path
 from leadrouter.api.forms.snippet import form_snippet
 from leadrouter.domain.forms import CaptchaView, FormDoor, FormSource
 from leadrouter.domain.pools import PoolSettings
+from leadrouter.domain.source_health import SourceHealth
 from leadrouter.logic.admin import pools, sources
 from leadrouter.runtime import repository, secret_box
 
@@ -37,11 +38,17 @@ class FormSourceOut(FormSource):
     has_secret: bool = Field(
         default=False, description="whether a source secret is issued (POST /form-sources/{id}/secret)"
     )
+    platform_secrets_set: list[str] = Field(
+        default_factory=list, description="the platform secrets the source keeps (never shown)"
+    )
 
     @classmethod
     def of(cls, source: FormSource) -> FormSourceOut:
         data = source.model_dump()
         data["has_secret"] = data.pop("secret_hash", None) is not None
+        hidden = sources.platform_secret_names(source)
+        data["platform"] = {k: v for k, v in source.platform.items() if k not in hidden}
+        data["platform_secrets_set"] = sorted(k for k in hidden if source.platform.get(k))
         if source.web_form.captcha is not None:
             data["web_form"]["captcha"] = CaptchaView.model_validate(
                 source.web_form.captcha.model_dump()
@@ -53,6 +60,7 @@ class NewFormSource(BaseModel):
     source: FormSourceOut
     form_key: str = Field(description="the source's key (X-Form-Key, or in action_url); shown only this once")
     action_url: str = Field(description="a plain HTML form's action: POST here, no JavaScript needed")
+    webhook_url: str = Field(description="the URL to paste into a platform (Meta, Google Ads, Zalo OA …)")
     snippet: str = Field(description="copy-paste HTML form posting to action_url (works without JavaScript)")
     source_secret: str = Field(
         description=(
@@ -71,14 +79,14 @@ class FormSourceList(BaseModel):
     items: list[FormSourceOut]
 
 
-def _action_url(key: str) -> str:
+def _action_url(key: str, door: str = "f") -> str:
     event = router.current_event
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     host = headers.get("host", "localhost")
     scheme = headers.get(
         "x-forwarded-proto", "https" if not host.startswith(("127.", "localhost")) else "http"
     )
-    return f"{scheme}://{host}{base_path(event.raw_event)}/f/{key}"
+    return f"{scheme}://{host}{base_path(event.raw_event)}/{door}/{key}"
 
 
 @router.post(
@@ -105,6 +113,7 @@ def create_source(body: sources.FormSourceCreate) -> Response[NewFormSource]:
             source=FormSourceOut.of(source),
             form_key=key,
             action_url=action,
+            webhook_url=_action_url(key, "hooks"),
             snippet=snippet,
             source_secret=issued.secret,
         ),
@@ -165,6 +174,17 @@ def edit_source(source_id: PathIdent, body: sources.FormSourceEdit) -> FormSourc
     caller = caller_of(router, "admin")
     edited = sources.edit_form_source(repository(), caller, source_id, body, secrets=secret_box())
     return FormSourceOut.of(edited)
+
+
+@router.get(
+    "/form-sources/<source_id>/health",
+    summary="How a source's deliveries are going: last delivery, last error, refused deliveries",
+    responses=answers("the source's health", not_found="no such form source in the caller's tenant"),
+    tags=["form sources"],
+)
+def get_source_health(source_id: PathIdent) -> SourceHealth:
+    caller = caller_of(router, "admin")
+    return sources.source_health(repository(), caller, source_id)
 
 
 @router.get("/pools/<pool>", summary="A data pool's settings (defaults if never set)", tags=["form sources"])

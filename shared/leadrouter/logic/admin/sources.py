@@ -6,8 +6,11 @@ secret is sealed before it is stored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from functools import reduce
+from operator import or_
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from pydantic import (
     BaseModel,
@@ -29,21 +32,43 @@ from leadrouter.domain.forms import (
     Host,
     HttpUrlText,
     Origin,
+    SourceKind,
     UtmValue,
 )
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.keys import hash_form_key, hash_source_secret, new_form_key, new_source_secret
-from leadrouter.domain.secrets import SecretBox, SecretsUnavailable, captcha_secret_context, is_sealed
+from leadrouter.domain.secrets import (
+    SecretBox,
+    SecretContext,
+    SecretsUnavailable,
+    captcha_secret_context,
+    is_sealed,
+    source_secret_context,
+)
+from leadrouter.domain.source_health import SourceHealth
 from leadrouter.domain.users import Caller
-from leadrouter.logic.ports import Sources
+from leadrouter.logic.intake.adapters import ADAPTERS
+from leadrouter.logic.intake.adapters.base import PlatformSettings
+from leadrouter.logic.ports import SourceHealthNotes, Sources
 from leadrouter.logic.validation import validated
 from leadrouter.observability import logger
+
+if TYPE_CHECKING:
+    PlatformSettingsIn = PlatformSettings
+else:  # one model per platform kind, told apart by its ``kind`` (each adapter brings its own)
+    PlatformSettingsIn = Annotated[reduce(or_, ADAPTERS.settings_models()), Field(discriminator="kind")]
 
 
 class FormSourceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Name
+    kind: SourceKind = Field(
+        default="web_form", description="who posts its leads: a web form, a CRM (json_api) or a platform"
+    )
+    platform: PlatformSettingsIn | None = Field(
+        default=None, description="a platform source's settings (its kind's); secrets are write-only"
+    )
     pool: Label
     step: Label = "new"
     steps: list[Label] = Field(default_factory=list, max_length=20, description="other steps a form may use")
@@ -99,6 +124,9 @@ class FormSourceEdit(BaseModel):
     rate_per_minute: Annotated[StrictInt, Field(ge=1, le=6000)] | None = omissible()
     active: bool | None = omissible()
     web_form: FormDoorEdit | None = None
+    platform: PlatformSettingsIn | None = Field(
+        default=None, description="the platform settings, whole; a secret left out keeps its stored value"
+    )
 
 
 @dataclass(frozen=True)
@@ -115,11 +143,13 @@ def create_form_source(
 ) -> IssuedSource:
     """A new source, its public form key and its server secret; a CAPTCHA secret is sealed first."""
     secret = new_source_secret()
+    source_id = new_id("F")
     data = {
         "tenant_id": caller.tenant_id,
-        "source_id": new_id("F"),
+        "source_id": source_id,
         "secret_hash": hash_source_secret(secret),
-        **body.model_dump(),
+        **body.model_dump(exclude={"platform"}),
+        "platform": _platform(body.kind, body.platform, {}, caller.tenant_id, source_id, secrets),
     }
     captcha = data["web_form"].get("captcha")
     if captcha is not None:
@@ -154,8 +184,12 @@ def edit_form_source(
     if edit.rev != current.rev:
         raise Conflict(f"form source {source_id} changed since you read it (rev {current.rev}); reload it")
     data = current.model_dump()
-    sent = edit.model_dump(exclude_unset=True, exclude={"rev", "web_form"})
+    sent = edit.model_dump(exclude_unset=True, exclude={"rev", "web_form", "platform"})
     data.update(sent)
+    if edit.platform is not None:
+        data["platform"] = _platform(
+            current.kind, edit.platform, current.platform, caller.tenant_id, source_id, secrets
+        )
     if edit.web_form is not None:
         door = edit.web_form.model_dump(exclude_unset=True)
         if "captcha" in door and door["captcha"] is not None:
@@ -177,13 +211,66 @@ def edit_form_source(
     return repo.save_form_source(current, after)
 
 
+def _platform(
+    kind: SourceKind,
+    sent: PlatformSettings | None,
+    stored: Mapping[str, Any],
+    tenant_id: str,
+    source_id: str,
+    secrets: SecretBox,
+) -> dict[str, Any]:
+    """The platform settings as stored: the kind's own model, each secret sent sealed for the source
+    (and named), each one left out kept as stored; a source without a secret it needs is refused."""
+    model = ADAPTERS.of_kind(kind).settings_model
+    if model is None:
+        if sent is not None:
+            raise InvalidInput(
+                "invalid form source", {"platform": f"a {kind} source has no platform settings"}
+            )
+        return {}
+    if sent is None or not isinstance(sent, model):
+        raise InvalidInput("invalid form source", {"platform": f"give the settings of a {kind} source"})
+    data = sent.model_dump(mode="json", exclude_none=True)
+    for name in model.secret_fields:
+        if name in data:
+            data[name] = _seal_as(secrets, data[name], source_secret_context(tenant_id, source_id, name))
+        elif stored.get(name):
+            data[name] = stored[name]
+    missing = sorted(name for name in model.required_secrets if not data.get(name))
+    if missing:
+        raise InvalidInput("invalid form source", {f"platform.{name}": "give it" for name in missing})
+    return data
+
+
 def _seal(secrets: SecretBox, plaintext: str, tenant_id: str, source_id: str) -> str:
+    return _seal_as(secrets, plaintext, captcha_secret_context(tenant_id, source_id))
+
+
+def _seal_as(secrets: SecretBox, plaintext: str, context: SecretContext) -> str:
     try:
-        return secrets.seal(plaintext, captcha_secret_context(tenant_id, source_id))
+        return secrets.seal(plaintext, context)
     except SecretsUnavailable as error:
-        logger.warning("captcha secret not sealed", extra={"error": str(error)})
+        logger.warning(
+            "source secret not sealed", extra={"error": str(error), "purpose": str(context.purpose)}
+        )
         raise Unavailable("the form source could not be saved right now; try again") from error
 
 
 def list_form_sources(repo: Sources, caller: Caller) -> list[FormSource]:
     return repo.list_form_sources(caller.tenant_id)
+
+
+def platform_secret_names(source: FormSource) -> frozenset[str]:
+    """The settings of ``source`` that are secrets (never shown)."""
+    model = ADAPTERS.of_kind(source.kind).settings_model
+    return model.secret_fields if model is not None else frozenset()
+
+
+class SourceHealthPorts(Sources, SourceHealthNotes, Protocol):
+    """A source and its health."""
+
+
+def source_health(repo: SourceHealthPorts, caller: Caller, source_id: str) -> SourceHealth:
+    if repo.get_form_source(caller.tenant_id, source_id) is None:
+        raise NotFound(f"form source {source_id} not found")
+    return repo.source_health(caller.tenant_id, source_id)

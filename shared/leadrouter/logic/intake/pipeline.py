@@ -285,6 +285,10 @@ class _Intake:
             )
         if screened.verdict == "spam":
             return _spam(repo, record, checks, screened.reason)
+        if screened.verdict == "test":
+            _finish(repo, record, SubmissionStatus.TEST, reason=screened.reason, checks=checks)
+            metrics.add_metric(name="SubmissionsTest", unit="Count", value=1)
+            return Outcome(record.submission_id, SubmissionStatus.TEST)
         if screened.verdict == "unavailable":
             _finish(repo, record, SubmissionStatus.FAILED, reason=screened.reason, checks=checks)
             raise Unavailable(screened.message, retry_after=10)

@@ -16,18 +16,27 @@ from typing import Protocol
 from leadrouter.captcha import verify as verify_captcha
 from leadrouter.data.outages import store_outages
 from leadrouter.domain.errors import InvalidInput, StoreUnavailable, Unavailable
-from leadrouter.domain.forms import FormSource, SourceKind
+from leadrouter.domain.forms import PLATFORM_KINDS, FormSource, SourceKind
 from leadrouter.domain.keys import MAX_FORM_KEY_CHARS, hash_form_key
-from leadrouter.domain.secrets import NO_SECRETS, SecretBox
+from leadrouter.domain.secrets import NO_SECRETS, SecretBox, SecretsUnavailable, SecretUnreadable
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
-from leadrouter.logic.intake.adapters.base import DoorRequest, NotAuthenticated, Verifier
+from leadrouter.logic.intake.adapters.base import (
+    Decoded,
+    DoorRequest,
+    NotAuthenticated,
+    Reply,
+    SourceSecrets,
+    Verifier,
+    refused,
+)
 from leadrouter.logic.intake.limits import DoorLimits
 from leadrouter.logic.intake.outcomes import Outcome
 from leadrouter.logic.intake.pipeline import IntakePorts, receive
-from leadrouter.logic.ports import Sources
+from leadrouter.logic.ports import SourceHealthNotes, Sources
+from leadrouter.observability import logger
 
 
-class ReceptionPorts(IntakePorts, Sources, Protocol):
+class ReceptionPorts(IntakePorts, Sources, SourceHealthNotes, Protocol):
     """The source a request names, and the intake it goes through."""
 
 
@@ -55,6 +64,8 @@ class Taken:
     refusal: Refusal | None = None
     #: The sender proved to be the source's own server: it is answered the lead, not a receipt.
     trusted: bool = False
+    #: A platform's answer once stored (its adapter's ``acknowledgement``), instead of the door's own.
+    reply: Reply | None = None
 
 
 def take(
@@ -71,8 +82,11 @@ def take(
     first and decide (``pipeline.receive``). Every request with a valid key is stored, an unreadable
     one too (then refused as it was sent)."""
     reader = adapters.of_kind(request.via or DEFAULT_KIND)
-    decoded = reader.decode(request)
-    key = reader.form_key(request, decoded)
+    decoded: Decoded | None = None
+    key = request.path_key
+    if key is None:  # in a header or the body: read as the door's adapter reads it
+        decoded = reader.decode(request)
+        key = reader.form_key(request, decoded)
     try:
         source = find_source(repo, key)
     except Unavailable as error:  # nothing stored yet: the sender retries
@@ -81,12 +95,15 @@ def take(
         message = "missing form key" if not key else "unknown or disabled form key"
         return Taken(None, refusal=Refusal(401, message, {"form_key": message}))
     adapter = adapters.of_kind(request.via or source.kind)
-    if adapter is not reader:
-        decoded = adapter.decode(request)
     try:
-        trusted = adapter.authenticate(source, request)
+        trusted = adapter.authenticate(source, request, SourceSecrets(secrets, source))
     except NotAuthenticated as error:
+        _record_refusal(repo, source, error, now)
         return Taken(source, refusal=Refusal(401, str(error), {error.field: str(error)}))
+    except (SecretsUnavailable, SecretUnreadable) as error:
+        return Taken(source, refusal=_no_secret(source, error))
+    if decoded is None or adapter is not reader:
+        decoded = adapter.decode(request)
     # Every sender is limited per IP, but the source's own server: a CRM posts from one address and is
     # held to the source's budget alone.
     wait = limits.admit(source, request.client_ip, now, ip_limited=not trusted)
@@ -101,11 +118,54 @@ def take(
         return Taken(source, refusal=Refusal(422, str(error), error.fields), trusted=trusted)
     except Unavailable as error:
         return Taken(source, refusal=Refusal(503, str(error), retry_after=error.retry_after), trusted=trusted)
+    acknowledgement = adapter.acknowledgement()
+    if acknowledgement is not None:  # a platform: stored is all it needs to hear
+        repo.note_source_delivery(source, now)
+        return Taken(source, outcome=outcome, trusted=trusted, reply=acknowledgement)
     if decoded.failure is not None:  # stored as sent, refused as it was
         failure = decoded.failure
         refusal = Refusal(failure.status, failure.message, {failure.field: failure.message})
         return Taken(source, refusal=refusal, trusted=trusted)
     return Taken(source, outcome=outcome, trusted=trusted)
+
+
+def handshake(
+    repo: Sources, request: DoorRequest, *, secrets: SecretBox = NO_SECRETS, adapters: Adapters = ADAPTERS
+) -> Reply:
+    """A GET at a source's URL: its platform verifying the subscription (Meta), else not answered."""
+    try:
+        source = find_source(repo, request.path_key)
+    except Unavailable as error:
+        return refused(503, str(error))
+    if source is None:
+        return refused(404, "unknown or disabled form key", "form_key")
+    try:
+        return adapters.of_kind(source.kind).handshake(source, request, SourceSecrets(secrets, source))
+    except (SecretsUnavailable, SecretUnreadable) as error:
+        return refused(503, _no_secret(source, error).message)
+
+
+def _record_refusal(
+    repo: SourceHealthNotes, source: FormSource, error: NotAuthenticated, now: datetime
+) -> None:
+    """A platform delivery refused for its signature or key is counted on the source's health (the
+    admin sees a misconfigured secret, or someone knocking); a failing count never hides the 401."""
+    if source.kind not in PLATFORM_KINDS:
+        return
+    try:
+        with store_outages():
+            repo.note_source_refusal(source, f"{error.field}: {error}", now)
+    except StoreUnavailable:
+        logger.warning("source refusal not counted", extra={"source": source.source_id})
+
+
+def _no_secret(source: FormSource, error: Exception) -> Refusal:
+    """The source's secret could not be opened: a key outage (retry) or a secret to set again."""
+    logger.error(
+        "source secret not opened: set the source's secret again if this lasts",
+        extra={"tenant_id": source.tenant_id, "source_id": source.source_id, "error": str(error)},
+    )
+    return Refusal(503, "this source cannot check its senders right now; try again", retry_after=30)
 
 
 def find_source(repo: Sources, key: str | None) -> FormSource | None:

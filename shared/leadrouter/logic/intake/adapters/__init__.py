@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.submissions import Channel
-from leadrouter.logic.intake.adapters.base import SourceAdapter
+from leadrouter.logic.intake.adapters.base import PlatformSettings, SourceAdapter
+from leadrouter.logic.intake.adapters.google_ads import GoogleAdsAdapter
 from leadrouter.logic.intake.adapters.json_api import JsonApiAdapter
 from leadrouter.logic.intake.adapters.web_form import WebFormAdapter
 
@@ -41,6 +42,10 @@ class Adapters:
             raise UnknownSourceKind(kind, self._by_kind)
         return adapter
 
+    def settings_models(self) -> list[type[PlatformSettings]]:
+        """Each platform kind's settings model (what an admin sends as a source's ``platform``)."""
+        return [a.settings_model for a in self._by_kind.values() if a.settings_model is not None]
+
     def of_channel(self, channel: Channel) -> SourceAdapter:
         adapter = self._by_channel.get(channel)
         if adapter is None:
@@ -48,4 +53,4 @@ class Adapters:
         return adapter
 
 
-ADAPTERS = Adapters([WebFormAdapter(), JsonApiAdapter()])
+ADAPTERS = Adapters([WebFormAdapter(), JsonApiAdapter(), GoogleAdsAdapter()])

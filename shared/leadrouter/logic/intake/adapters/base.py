@@ -8,17 +8,19 @@ names the adapter that read it (its ``channel``), so a replay maps it the same w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from leadrouter.captcha import Verdict
 from leadrouter.domain.attribution import Touch
 from leadrouter.domain.errors import InvalidInput, LeadRouterError
 from leadrouter.domain.forms import FormSource, SourceKind
+from leadrouter.domain.secrets import SecretBox, is_sealed, reveal, source_secret_context
 from leadrouter.domain.submissions import Channel, Check, CheckResult, Submission
 from leadrouter.logic.intake.adapters.bodies import BodyError, FormBody
 from leadrouter.logic.intake.new_leads import IntakeRequest
@@ -40,6 +42,8 @@ class DoorRequest:
     path_key: str | None = None
     #: The adapter the URL names (``/intake/leads``: the JSON API); None: the source's own kind.
     via: SourceKind | None = None
+    #: The query string's parameters (a platform's subscription handshake is a GET with them).
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,8 @@ class Arrival:
 class Screening:
     """What an adapter's screen said: let in (``passed``), spam, refused, or its checker was down."""
 
-    verdict: Literal["passed", "spam", "refused", "unavailable"]
+    #: ``test``: a platform's test delivery, kept and never a lead.
+    verdict: Literal["passed", "spam", "refused", "unavailable", "test"]
     checks: dict[Check, CheckResult]
     #: For ``refused``: field → what is wrong, the HTTP status and the stored reason.
     problems: Mapping[str, str] = field(default_factory=dict)
@@ -90,6 +95,76 @@ class Screening:
     reason: str = ""
     #: For ``unavailable``: what the sender is told (it retries).
     message: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a platform's webhook is answered: its own status and body, not a page or a receipt."""
+
+    status: int
+    body: str = ""
+    content_type: str = "text/plain; charset=utf-8"
+
+
+#: What a platform is told once its delivery is stored, whatever it becomes: it keeps no copy to
+#: fix, so a rejection is the admin's to see (listed, replayable), not the sender's to retry.
+STORED = Reply(200, '{"ok":true}', "application/json")
+
+
+def refused(status: int, message: str, field: str = "body") -> Reply:
+    """A refusal in the API's error shape (``{"message", "errors": [{"field", "message"}]}``)."""
+    body = json.dumps({"message": message, "errors": [{"field": field, "message": message}]})
+    return Reply(status, body, "application/json")
+
+
+#: A GET at a source's URL that the source's kind does not answer (only Meta's handshake is a GET).
+NO_HANDSHAKE = refused(405, "this source takes POST only")
+
+#: A secret as an admin gives it; stored sealed, which is longer.
+MAX_PLATFORM_SECRET = 1024
+
+
+def _platform_secret(value: str) -> str:
+    if len(value) > MAX_PLATFORM_SECRET and not is_sealed(value):
+        raise ValueError(f"at most {MAX_PLATFORM_SECRET} characters")
+    return value
+
+
+#: A platform credential (app secret, page token, webhook key): write-only, sealed before it is stored.
+PlatformSecret = Annotated[
+    str,
+    Field(min_length=1, max_length=8192),
+    AfterValidator(_platform_secret),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_PLATFORM_SECRET, "writeOnly": True}),
+]
+
+
+class PlatformSettings(BaseModel):
+    """A platform source's settings, one model per kind (its ``kind`` names it). The fields listed in
+    ``secret_fields`` are write-only: sealed for the source before they are stored, never shown; one
+    left out of an edit keeps its stored value."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Secrets without which the source cannot work (asked for when it is created).
+    required_secrets: ClassVar[frozenset[str]] = frozenset()
+
+
+class SourceSecrets:
+    """A source's sealed secrets, opened only when an adapter asks (``SecretUnreadable`` or
+    ``SecretsUnavailable`` when one cannot be had)."""
+
+    def __init__(self, box: SecretBox, source: FormSource) -> None:
+        self._box = box
+        self._source = source
+
+    def get(self, name: str) -> str | None:
+        stored = self._source.platform.get(name)
+        if not isinstance(stored, str) or not stored:
+            return None
+        context = source_secret_context(self._source.tenant_id, self._source.source_id, name)
+        return reveal(self._box, stored, context)
 
 
 class SourceAdapter(Protocol):
@@ -101,6 +176,11 @@ class SourceAdapter(Protocol):
     @property
     def channel(self) -> Channel: ...
 
+    @property
+    def settings_model(self) -> type[PlatformSettings] | None:
+        """The settings a source of this kind keeps (None: the web form's own)."""
+        ...
+
     def decode(self, request: DoorRequest) -> Decoded:
         """The body, or why it cannot be read (never raises: an unreadable body is stored too)."""
         ...
@@ -109,9 +189,18 @@ class SourceAdapter(Protocol):
         """The source's key, wherever this kind of sender puts it."""
         ...
 
-    def authenticate(self, source: FormSource, request: DoorRequest) -> bool:
+    def authenticate(self, source: FormSource, request: DoorRequest, secrets: SourceSecrets) -> bool:
         """True when the sender proved to be the source's own server (it is answered the lead);
-        False for a public sender; ``NotAuthenticated`` when a credential it sent is wrong."""
+        False for a public sender; ``NotAuthenticated`` when a credential it sent is wrong. Runs
+        before the body is read: a signature is checked on the bytes as they came."""
+        ...
+
+    def handshake(self, source: FormSource, request: DoorRequest, secrets: SourceSecrets) -> Reply:
+        """A GET at the source's URL (a platform verifying a subscription)."""
+        ...
+
+    def acknowledgement(self) -> Reply | None:
+        """What a stored delivery is answered (a platform's 200); None: the door's own answers."""
         ...
 
     def arrival(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> Arrival:

@@ -29,11 +29,15 @@ from leadrouter.domain.submissions import (
     without_secrets,
 )
 from leadrouter.logic.intake.adapters.base import (
+    NO_HANDSHAKE,
     Arrival,
     Decoded,
     DoorRequest,
     NotAuthenticated,
+    PlatformSettings,
+    Reply,
     Screening,
+    SourceSecrets,
     Verifier,
     validated_request,
 )
@@ -63,6 +67,7 @@ class WebFormAdapter:
 
     kind: SourceKind = "web_form"
     channel: Channel = "form"
+    settings_model: type[PlatformSettings] | None = None
 
     def decode(self, request: DoorRequest) -> Decoded:
         if request.body is None:
@@ -75,11 +80,17 @@ class WebFormAdapter:
     def form_key(self, request: DoorRequest, decoded: Decoded) -> str | None:
         return request.path_key or request.headers.get(KEY_HEADER) or _key_field(decoded.body)
 
-    def authenticate(self, source: FormSource, request: DoorRequest) -> bool:
+    def authenticate(self, source: FormSource, request: DoorRequest, secrets: SourceSecrets) -> bool:
         secret = request.headers.get(SECRET_HEADER)
         if secret is not None and not source_secret_matches(secret, source.secret_hash):
             raise NotAuthenticated("wrong source secret", "X-Source-Secret")
         return secret is not None
+
+    def handshake(self, source: FormSource, request: DoorRequest, secrets: SourceSecrets) -> Reply:
+        return NO_HANDSHAKE
+
+    def acknowledgement(self) -> Reply | None:
+        return None
 
     def arrival(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> Arrival:
         arrival = bare_arrival(request, "form", form_key)
