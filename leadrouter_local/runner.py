@@ -54,6 +54,7 @@ from leadrouter_local.cognito import IdTokenVerifier, LocalUserPool, create_demo
 from leadrouter_local.console_log import readable_console
 from leadrouter_local.ddb_local import DynamoDBLocal, DynamoDBLocalError
 from leadrouter_local.environment import LOCAL_ONLY, LOCAL_PROCESS, resolve_environment
+from leadrouter_local.fake_graph import FakeGraph
 from leadrouter_local.lambda_runtime import Functions
 from leadrouter_local.scheduler import Scheduler, schedules
 from leadrouter_local.stop_signals import StopSignals
@@ -97,6 +98,8 @@ class Stack:
     scratch: tempfile.TemporaryDirectory[str] | None = None
     #: The local Cognito the console signs in against (moto's, in memory).
     user_pool: LocalUserPool | None = None
+    #: Meta's Graph API as the lead fetch reads it (``META_GRAPH_URL``): leads added, failures made.
+    graph: FakeGraph | None = None
 
     def stop(self) -> None:
         # The event sources stop side by side (each waits up to 5 s for its pollers), then the
@@ -114,6 +117,8 @@ class Stack:
         self.ddb.stop()
         if self.user_pool is not None:
             self.user_pool.stop()
+        if self.graph is not None:
+            self.graph.stop()
         if self.scratch is not None:
             self.scratch.cleanup()
 
@@ -163,6 +168,8 @@ def start_stack(
     from leadrouter.demo_auth import DEMO_TOKENS
     from leadrouter_local.demo_data import demo_users, seed_demo
 
+    graph = FakeGraph(host).start()  # Meta's Graph API for the lead fetch (META_GRAPH_URL)
+    os.environ["META_GRAPH_URL"] = graph.url
     user_pool = start_user_pool(template, host, cognito_port)
     os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = user_pool.endpoint
     os.environ["USER_POOL_ID"] = user_pool.pool_id
@@ -196,6 +203,7 @@ def start_stack(
         functions=fns,
         scratch=scratch,
         user_pool=user_pool,
+        graph=graph,
     )
 
 

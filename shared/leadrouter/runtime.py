@@ -18,8 +18,10 @@ import boto3
 from botocore.config import Config
 
 from leadrouter.data.bus import EventBus
+from leadrouter.data.fetch_queue import FetchQueue
 from leadrouter.data.identity import CognitoUsers
 from leadrouter.data.mail import SesMailer
+from leadrouter.data.platform_http import PlatformApis
 from leadrouter.data.repository import Repository
 from leadrouter.data.secrets import KmsSecretBox, LocalSecretBox
 from leadrouter.data.sweep_queue import SEND_THREADS, SweepQueue
@@ -121,6 +123,26 @@ def _delivery_queue(url: str) -> DeliveryQueue:
 def delivery_queue() -> DeliveryQueue:
     """WebhookDeliveryQueue (``WEBHOOK_DELIVERY_QUEUE_URL``)."""
     return _delivery_queue(Settings.from_env().webhook_delivery_queue_url)
+
+
+@cache
+def _fetch_queue(url: str) -> FetchQueue:
+    return FetchQueue(url, boto3.client("sqs"))
+
+
+def fetch_queue() -> FetchQueue:
+    """LeadFetchQueue (``LEAD_FETCH_QUEUE_URL``): platform deliveries whose lead is to be fetched."""
+    return _fetch_queue(Settings.from_env().lead_fetch_queue_url)
+
+
+@cache
+def _platform_apis(meta_graph_url: str) -> PlatformApis:
+    return PlatformApis({"meta": meta_graph_url})
+
+
+def platform_apis() -> PlatformApis:
+    """The ad platforms' APIs the fetch worker reads (Meta's Graph API at ``META_GRAPH_URL``)."""
+    return _platform_apis(Settings.from_env().meta_graph_url)
 
 
 # ------------------------------------------------------------------ EventBridge

@@ -32,6 +32,11 @@ class Settings:
     local_secrets_key_file: str = ""
     #: The Cognito user pool of the tenants' users (template.yaml's UserPool); empty: no user management.
     user_pool_id: str = ""
+    #: Platforms' announced leads: the queue they wait on to be fetched, Meta's Graph API (a local
+    #: fake under ``make run`` and tests), and the local stack's compressed retry delays.
+    lead_fetch_queue_url: str = ""
+    meta_graph_url: str = "https://graph.facebook.com"
+    fetch_retry_scale: float = 1.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,4 +61,7 @@ class Settings:
             secrets_key_id=os.environ.get("SECRETS_KEY_ID", ""),
             local_secrets_key_file=os.environ.get("LOCAL_SECRETS_KEY_FILE", ""),
             user_pool_id=os.environ.get("USER_POOL_ID", ""),
+            lead_fetch_queue_url=os.environ.get("LEAD_FETCH_QUEUE_URL", ""),
+            meta_graph_url=os.environ.get("META_GRAPH_URL", "https://graph.facebook.com"),
+            fetch_retry_scale=float(os.environ.get("FETCH_RETRY_SCALE", "1")),
         )

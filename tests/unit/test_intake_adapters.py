@@ -20,6 +20,7 @@ from leadrouter.logic.intake.adapters.base import (
     Decoded,
     DoorRequest,
     NotAuthenticated,
+    PlatformHttp,
     PlatformSettings,
     Reply,
     Screening,
@@ -115,6 +116,17 @@ class PipeAdapter:
             sender_id=request.headers.get("x-pipe-id"),
             secrets=(form_key,),
         )
+
+    def arrivals(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> list[Arrival]:
+        return [self.arrival(request, decoded, form_key=form_key)]
+
+    def needs_fetch(self, record: Submission) -> bool:
+        return False
+
+    def fetch(
+        self, source: FormSource, record: Submission, http: PlatformHttp, secrets: SourceSecrets
+    ) -> tuple[tuple[str, str], ...]:
+        raise NotImplementedError
 
     def sender_id(self, arrival: Arrival) -> str | None:
         return arrival.sender_id

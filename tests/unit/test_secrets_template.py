@@ -45,14 +45,18 @@ def test_the_secrets_key_is_a_rotated_symmetric_key_administered_by_the_account_
     assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
 
 
-def test_only_the_api_and_the_delivery_may_use_the_key_each_for_its_own_purposes():
+def test_only_the_api_the_delivery_and_the_fetch_may_use_the_key_each_for_its_own_purposes():
     key = {"Fn::GetAtt": ["SecretsKey", "Arn"]}
     grants = {lid: _kms_grants(lid) for lid in FUNCTIONS}
-    # The API seals both kinds of secret, and opens CAPTCHA secrets only (never a signing secret)
+    # The API seals every kind of secret, and opens CAPTCHA and platform secrets (a signature to check),
+    # never a webhook's signing secret
+    sealed = {SecretPurpose.WEBHOOK_SIGNING.value, SecretPurpose.CAPTCHA.value, SecretPurpose.SOURCE.value}
     assert grants.pop("ApiFunction") == {
-        "kms:Encrypt": (key, {SecretPurpose.WEBHOOK_SIGNING.value, SecretPurpose.CAPTCHA.value}),
-        "kms:Decrypt": (key, {SecretPurpose.CAPTCHA.value}),
+        "kms:Encrypt": (key, sealed),
+        "kms:Decrypt": (key, {SecretPurpose.CAPTCHA.value, SecretPurpose.SOURCE.value}),
     }
+    # The fetch opens platform tokens only, and seals nothing
+    assert grants.pop("LeadFetchFunction") == {"kms:Decrypt": (key, {SecretPurpose.SOURCE.value})}
     # The delivery opens signing secrets only, and seals nothing
     assert grants.pop("WebhookDeliveryFunction") == {
         "kms:Decrypt": (key, {SecretPurpose.WEBHOOK_SIGNING.value}),
@@ -63,7 +67,7 @@ def test_only_the_api_and_the_delivery_may_use_the_key_each_for_its_own_purposes
 
 def test_the_key_is_named_only_to_the_functions_that_use_it():
     holders = {lid for lid, fn in FUNCTIONS.items() if "SECRETS_KEY_ID" in fn["environment"]}
-    assert holders == {"ApiFunction", "WebhookDeliveryFunction"}
+    assert holders == {"ApiFunction", "WebhookDeliveryFunction", "LeadFetchFunction"}
     assert "SECRETS_KEY_ID" not in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
     for lid in holders:
         assert FUNCTIONS[lid]["environment"]["SECRETS_KEY_ID"] == {"Fn::GetAtt": ["SecretsKey", "Arn"]}

@@ -469,6 +469,7 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
         "SubmissionsTable": {"GetItem", "PutItem", "UpdateItem", "Query"},
         "DeliveriesTable": {"Query"},  # a webhook's delivery log
         "WebhookDeliveryQueue": {"sqs:SendMessage"},  # a webhook's test event
+        "LeadFetchQueue": {"sqs:SendMessage"},  # a Meta delivery, stored, waits there for its lead
         "SecretsKey": {"kms:Encrypt", "kms:Decrypt"},  # seal secrets; open CAPTCHA ones (test_secrets_*)
         # /users and POST /operator/tenants (leadrouter.data.identity); RESEND is an AdminCreateUser
         "UserPool": {

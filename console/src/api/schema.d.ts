@@ -1286,7 +1286,7 @@ export interface components {
              * Platform
              * @description a platform source's settings (its kind's); secrets are write-only
              */
-            platform?: components["schemas"]["GoogleAdsSettings"] | null;
+            platform?: (components["schemas"]["GoogleAdsSettings"] | components["schemas"]["MetaLeadAdsSettings"]) | null;
             /** Pool */
             pool: string;
             /**
@@ -1319,7 +1319,7 @@ export interface components {
              * Platform
              * @description the platform settings, whole; a secret left out keeps its stored value
              */
-            platform?: components["schemas"]["GoogleAdsSettings"] | null;
+            platform?: (components["schemas"]["GoogleAdsSettings"] | components["schemas"]["MetaLeadAdsSettings"]) | null;
             /** Rate Per Minute */
             rate_per_minute?: number;
             /**
@@ -1818,6 +1818,32 @@ export interface components {
              */
             time_zone: string;
         };
+        /**
+         * MetaLeadAdsSettings
+         * @description A Page's lead ads, read with the app's secret and the Page's token.
+         */
+        MetaLeadAdsSettings: {
+            /** App Secret */
+            app_secret?: string | null;
+            /** Field Map */
+            field_map?: {
+                [key: string]: "name" | "phone" | "email";
+            };
+            /**
+             * Graph Version
+             * @default v21.0
+             */
+            graph_version: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "meta_lead_ads";
+            /** Page Access Token */
+            page_access_token?: string | null;
+            /** Verify Token */
+            verify_token?: string | null;
+        };
         /** NewFormSource */
         NewFormSource: {
             /**
@@ -2106,7 +2132,8 @@ export interface components {
         };
         /** Replayed */
         Replayed: {
-            result: components["schemas"]["IntakeResult"];
+            /** @description the lead; none yet while a platform's lead is fetched again (received) */
+            result?: components["schemas"]["IntakeResult"] | null;
             status: components["schemas"]["SubmissionStatus"];
             /** Submission Id */
             submission_id: string;

@@ -32,7 +32,7 @@ from leadrouter.domain.submissions import SubmissionStatus
 from leadrouter.logic.intake.adapters.base import DoorRequest, Reply
 from leadrouter.logic.intake.outcomes import Outcome
 from leadrouter.logic.intake.reception import find_source, handshake, take
-from leadrouter.runtime import door_limits, repository, secret_box
+from leadrouter.runtime import door_limits, fetch_queue, repository, secret_box
 
 THANKS_PATH = "/thanks"
 
@@ -50,7 +50,7 @@ def take_submission(router: Router, *, path_key: str | None, via: SourceKind | N
         path_key=path_key,
         via=via,
     )
-    taken = take(repository(), door_limits(), request, now(), secrets=secret_box())
+    taken = take(repository(), door_limits(), request, now(), secrets=secret_box(), fetches=fetch_queue())
     if taken.reply is not None:
         return _reply(taken.reply)
     allowed = taken.source.web_form.allowed_origins if taken.source is not None else None

@@ -8,7 +8,7 @@ does not answer (throttled, down) is ``StoreUnavailable``.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -114,6 +114,28 @@ class SubmissionStore(Store):
                     raise Conflict(
                         "this submission changed meanwhile (replayed or finished); reload it"
                     ) from error
+                raise
+        return after
+
+    def add_submission_fields(self, record: Submission, pairs: Sequence[tuple[str, str]]) -> Submission:
+        """Add what was fetched for ``record`` (its lead's answers), if it is still at the revision read
+        (else Conflict: a replay or another worker got there first)."""
+        after = record.model_copy(update={"fields": [*record.fields, *pairs], "rev": record.rev + 1})
+        with store_outages():
+            try:
+                self._client.update_item(
+                    TableName=self._submissions,
+                    Key=to_item({"tenant_id": record.tenant_id, "submission_id": record.submission_id}),
+                    UpdateExpression="SET #fields = :fields, rev = :next",
+                    ConditionExpression="rev = :rev",
+                    ExpressionAttributeNames={"#fields": "fields"},
+                    ExpressionAttributeValues=expr_values(
+                        fields=[list(pair) for pair in after.fields], next=after.rev, rev=record.rev
+                    ),
+                )
+            except ClientError as error:
+                if is_condition_failure(error):
+                    raise Conflict("this submission changed meanwhile; reload it") from error
                 raise
         return after
 

@@ -304,6 +304,8 @@ class Submissions(Protocol):
         checks: dict[Check, CheckResult] | None = None,
     ) -> Submission: ...
 
+    def add_submission_fields(self, record: Submission, pairs: Sequence[tuple[str, str]]) -> Submission: ...
+
     def list_submissions(
         self,
         tenant_id: str,

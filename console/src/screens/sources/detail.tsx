@@ -43,7 +43,7 @@ export function SubmissionDetail(props: { id: string }) {
   }
   const unverified = (s.unverified_checks ?? []).map((c) => t(`check.${c}`)).join(", ");
   const release = (s.unverified_checks ?? []).length > 0;
-  const lead = done?.result.lead_id ?? leadOf(s);
+  const lead = done?.result?.lead_id ?? leadOf(s);
   const sourceName = (sources.data ?? []).find((x) => x.source_id === s.source_id)?.name ?? s.source_id;
   const leadStatus = (status: string, label: string) =>
     ["pending", "assigned", "escalated", "deleted"].includes(status) ? tc(`status.${status}` as "status.pending") : label;
@@ -92,7 +92,8 @@ export function SubmissionDetail(props: { id: string }) {
         <dd>{lead ? <a href={href("leads", lead)}>{t("openLead", { lead })}</a> : "—"}</dd>
       </dl>
 
-      {done ? (
+      {done && !done.result ? <Notice>{t("replayFetching")}</Notice> : null}
+      {done?.result ? (
         <Notice>
           <span>
             {t("replayResult", { lead: done.result.lead_id, status: leadStatus(done.result.status, done.result.status_label) })}

@@ -15,7 +15,7 @@ from leadrouter.domain.base import Ident
 from leadrouter.domain.submissions import Check, Submission, SubmissionStatus
 from leadrouter.logic.intake import inbox as logic
 from leadrouter.logic.intake.new_leads import IntakeResult
-from leadrouter.runtime import repository
+from leadrouter.runtime import fetch_queue, repository
 
 router = Router()
 
@@ -40,7 +40,9 @@ class ReplayOptions(BaseModel):
 class Replayed(BaseModel):
     submission_id: str
     status: SubmissionStatus
-    result: IntakeResult
+    result: IntakeResult | None = Field(
+        default=None, description="the lead; none yet while a platform's lead is fetched again (received)"
+    )
     unverified_checks: list[Check] = Field(
         description="the checks it was let in without passing (empty: it had passed them all)"
     )
@@ -107,8 +109,9 @@ def replay(
 ) -> Response[Replayed]:
     caller = caller_of(router, "admin")
     release = options.release_unverified if options is not None else False
-    outcome = logic.replay(repository(), caller, submission_id, now(), release_unverified=release)
-    assert outcome.answer is not None
+    outcome = logic.replay(
+        repository(), caller, submission_id, now(), release_unverified=release, fetches=fetch_queue()
+    )
     body = Replayed(
         submission_id=outcome.submission_id,
         status=outcome.status,

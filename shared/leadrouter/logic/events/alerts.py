@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, StrictInt
 from leadrouter.domain.alerts import REASONS_VI, EscalationAlerts
 from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.events import LeadEscalated
+from leadrouter.domain.forms import FormSource
 from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.users import Caller
 from leadrouter.logic.ports import Tenants, Webhooks
@@ -121,4 +122,25 @@ def email_escalation(repo: Tenants, mailer: Mailer, event: LeadEscalated) -> int
         "escalation e-mailed",
         extra={"lead_id": event.lead_id, "reason": event.reason, "addresses": len(tenant.alerts.emails)},
     )
+    return len(tenant.alerts.emails)
+
+
+def email_source_unhealthy(repo: Tenants, mailer: Mailer, source: FormSource, reason: str) -> int:
+    """E-mail the tenant's alert addresses that a source's platform refuses us its leads (a revoked
+    token): its deliveries wait, listed and replayable, until an admin fixes it."""
+    tenant = repo.get_tenant(source.tenant_id)
+    if tenant is None or not tenant.alerts.emails:
+        return 0
+    subject = f"[leadrouter] Nguồn {source.name} cần được kết nối lại / needs reconnecting"
+    lines = [
+        f"Đơn vị / Tenant: {tenant.name}",
+        f"Nguồn / Source: {source.name} ({source.source_id}, {source.kind})",
+        f"Lý do / Reason: {reason}",
+        "",
+        "Lead mới vẫn được lưu nhưng chưa thể đọc từ nền tảng. Cập nhật mã truy cập của nguồn, rồi chạy lại "
+        "các lượt gửi lỗi. New leads are stored but cannot be read from the platform: set the source's "
+        "token again, then replay its failed deliveries.",
+    ]
+    mailer.send(tenant.alerts.emails, subject, "\n".join(lines))
+    metrics.add_metric(name="SourceAlertEmailsSent", unit="Count", value=1)
     return len(tenant.alerts.emails)

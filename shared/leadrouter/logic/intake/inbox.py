@@ -16,6 +16,7 @@ from leadrouter.domain.users import Caller
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
 from leadrouter.logic.intake.new_leads import NewLeadPorts, submit_lead
 from leadrouter.logic.intake.outcomes import UNFINISHED, Outcome, resolved
+from leadrouter.logic.intake.pipeline import NO_FETCHES, FetchRequests, request_fetch
 from leadrouter.logic.ports import LeadReads, Sources, Submissions
 from leadrouter.observability import logger
 
@@ -65,6 +66,7 @@ def replay(
     *,
     release_unverified: bool = False,
     adapters: Adapters = ADAPTERS,
+    fetches: FetchRequests = NO_FETCHES,
 ) -> Outcome:
     """Run a stored submission again with its source as it is now (after a mapping fix).
 
@@ -90,8 +92,12 @@ def replay(
     source = repo.get_form_source(caller.tenant_id, record.source_id)
     if source is None:
         raise NotFound(f"form source {record.source_id} no longer exists")
+    adapter = adapters.of_channel(record.channel)
+    if adapter.needs_fetch(record):  # a platform's announced lead: fetched again, made by the worker
+        request_fetch(fetches, record)
+        logger.info("submission replayed: fetch queued", extra={"submission": submission_id})
+        return Outcome(record.submission_id, SubmissionStatus.RECEIVED)
     try:
-        adapter = adapters.of_channel(record.channel)
         request, touch = adapter.intake_request(
             record, source, record.headers.get("referer"), record.received_at
         )

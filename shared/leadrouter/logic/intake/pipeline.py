@@ -22,7 +22,9 @@ from typing import Any, Protocol
 from leadrouter.captcha import Verdict
 from leadrouter.captcha import verify as verify_captcha
 from leadrouter.data.outages import store_outages
+from leadrouter.data.webhook_queue import QueueError
 from leadrouter.domain.errors import Conflict, InvalidInput, StoreUnavailable, Unavailable
+from leadrouter.domain.fetches import FetchOrder
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.leads import STATUS_LABELS_VI, LeadStatus
@@ -74,6 +76,22 @@ class IntakePorts(NewLeadPorts, Submissions, Protocol):
 STORE_RETRY_SECONDS = 5
 
 
+class FetchRequests(Protocol):
+    """Where a platform's announced lead waits to be fetched (``QueueError`` if it cannot be queued)."""
+
+    def request_fetch(self, order: FetchOrder) -> None: ...
+
+
+class _NoFetchQueue:
+    """A process without the fetch queue (``LEAD_FETCH_QUEUE_URL``): an announced lead cannot wait."""
+
+    def request_fetch(self, order: FetchOrder) -> None:
+        raise QueueError("no fetch queue is configured (LEAD_FETCH_QUEUE_URL)")
+
+
+NO_FETCHES: FetchRequests = _NoFetchQueue()
+
+
 def receive(
     repo: IntakePorts,
     source: FormSource,
@@ -83,6 +101,7 @@ def receive(
     verifier: Verifier = verify_captcha,
     secrets: SecretBox = NO_SECRETS,
     adapters: Adapters = ADAPTERS,
+    fetches: FetchRequests = NO_FETCHES,
 ) -> Outcome:
     """Store the arrival first, then decide what it becomes; a repeat gets the first outcome.
 
@@ -91,7 +110,7 @@ def receive(
     The submissions table failing (throttled, down) is ``Unavailable`` (503, retry): when the first
     write fails nothing was stored, and a retry is a repeat of whatever was.
     """
-    intake = _Intake(repo, source, _opening(verifier, secrets, source), adapters)
+    intake = _Intake(repo, source, _opening(verifier, secrets, source), adapters, fetches)
     try:
         with store_outages():
             return intake.receive(arrival, now)
@@ -102,6 +121,17 @@ def receive(
         raise Unavailable(
             "the submission could not be stored right now; try again", retry_after=STORE_RETRY_SECONDS
         ) from error
+
+
+def make_stored_lead(
+    repo: IntakePorts, source: FormSource, record: Submission, *, adapters: Adapters = ADAPTERS
+) -> Outcome:
+    """Make the lead of a stored record whose answers came later (a fetched platform lead), at the
+    time it was received; its one lead id makes a second call (a duplicate, a replay) the same lead."""
+    arrival = Arrival(channel=record.channel, pairs=tuple(record.fields), headers=record.headers)
+    intake = _Intake(repo, source, verify_captcha, adapters, NO_FETCHES)
+    with store_outages():
+        return intake._process(record, arrival, record.received_at, repeat=True)
 
 
 def _opening(verifier: Verifier, secrets: SecretBox, source: FormSource) -> Verifier:
@@ -133,11 +163,19 @@ def _captcha_secret(secrets: SecretBox, source: FormSource, stored: str) -> str 
 class _Intake:
     """One arrival's way through the pipeline, for one source."""
 
-    def __init__(self, repo: IntakePorts, source: FormSource, verifier: Verifier, adapters: Adapters) -> None:
+    def __init__(
+        self,
+        repo: IntakePorts,
+        source: FormSource,
+        verifier: Verifier,
+        adapters: Adapters,
+        fetches: FetchRequests,
+    ) -> None:
         self.repo = repo
         self.source = source
         self.verifier = verifier
         self.adapters = adapters
+        self.fetches = fetches
 
     def receive(self, arrival: Arrival, now: datetime) -> Outcome:
         repo, source = self.repo, self.source
@@ -285,6 +323,9 @@ class _Intake:
             )
         if screened.verdict == "spam":
             return _spam(repo, record, checks, screened.reason)
+        if screened.verdict == "fetch":
+            request_fetch(self.fetches, record)
+            return Outcome(record.submission_id, SubmissionStatus.RECEIVED)
         if screened.verdict == "test":
             _finish(repo, record, SubmissionStatus.TEST, reason=screened.reason, checks=checks)
             metrics.add_metric(name="SubmissionsTest", unit="Count", value=1)
@@ -339,6 +380,24 @@ class _Intake:
             },
         )
         return Outcome(record.submission_id, status, answer=result, redirect=redirect_of(record.fields))
+
+
+def request_fetch(fetches: FetchRequests, record: Submission) -> None:
+    """Queue the fetch of ``record``'s lead; ``Unavailable`` (the platform retries) if it cannot be.
+
+    The record stays ``received`` until the worker makes its lead: a platform's retry of the delivery,
+    or a replay, queues the fetch again, and the record's one lead id keeps that to one lead."""
+    order = FetchOrder(
+        tenant_id=record.tenant_id, source_id=record.source_id, submission_id=record.submission_id
+    )
+    try:
+        fetches.request_fetch(order)
+    except QueueError as error:
+        logger.warning(
+            "lead fetch not queued", extra={"submission": record.submission_id, "error": str(error)}
+        )
+        raise Unavailable("the lead could not be queued for fetching right now; try again") from error
+    metrics.add_metric(name="LeadFetchesQueued", unit="Count", value=1)
 
 
 def _refused_as_sent(record: Submission) -> bool:

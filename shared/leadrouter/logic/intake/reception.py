@@ -31,7 +31,7 @@ from leadrouter.logic.intake.adapters.base import (
 )
 from leadrouter.logic.intake.limits import DoorLimits
 from leadrouter.logic.intake.outcomes import Outcome
-from leadrouter.logic.intake.pipeline import IntakePorts, receive
+from leadrouter.logic.intake.pipeline import NO_FETCHES, FetchRequests, IntakePorts, receive
 from leadrouter.logic.ports import SourceHealthNotes, Sources
 from leadrouter.observability import logger
 
@@ -77,6 +77,7 @@ def take(
     secrets: SecretBox = NO_SECRETS,
     verifier: Verifier = verify_captcha,
     adapters: Adapters = ADAPTERS,
+    fetches: FetchRequests = NO_FETCHES,
 ) -> Taken:
     """Find the source, let its adapter authenticate and read the request, limit it, then store it
     first and decide (``pipeline.receive``). Every request with a valid key is stored, an unreadable
@@ -111,9 +112,19 @@ def take(
         return Taken(
             source, refusal=Refusal(429, "too many submissions; try again shortly", retry_after=wait)
         )
-    arrival = adapter.arrival(request, decoded, form_key=key)
+    outcome: Outcome | None = None
     try:
-        outcome = receive(repo, source, arrival, now, verifier=verifier, secrets=secrets, adapters=adapters)
+        for arrival in adapter.arrivals(request, decoded, form_key=key):  # a platform may batch several
+            outcome = receive(
+                repo,
+                source,
+                arrival,
+                now,
+                verifier=verifier,
+                secrets=secrets,
+                adapters=adapters,
+                fetches=fetches,
+            )
     except InvalidInput as error:
         return Taken(source, refusal=Refusal(422, str(error), error.fields), trusted=trusted)
     except Unavailable as error:
@@ -122,6 +133,7 @@ def take(
     if acknowledgement is not None:  # a platform: stored is all it needs to hear
         repo.note_source_delivery(source, now)
         return Taken(source, outcome=outcome, trusted=trusted, reply=acknowledgement)
+    assert outcome is not None  # a form's request is one arrival
     if decoded.failure is not None:  # stored as sent, refused as it was
         failure = decoded.failure
         refusal = Refusal(failure.status, failure.message, {failure.field: failure.message})

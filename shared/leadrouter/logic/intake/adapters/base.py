@@ -86,8 +86,9 @@ class Arrival:
 class Screening:
     """What an adapter's screen said: let in (``passed``), spam, refused, or its checker was down."""
 
-    #: ``test``: a platform's test delivery, kept and never a lead.
-    verdict: Literal["passed", "spam", "refused", "unavailable", "test"]
+    #: ``test``: a platform's test delivery, kept and never a lead; ``fetch``: the lead is to be read
+    #: from the platform first (the record waits, ``received``, for the fetch worker).
+    verdict: Literal["passed", "spam", "refused", "unavailable", "test", "fetch"]
     checks: dict[Check, CheckResult]
     #: For ``refused``: field → what is wrong, the HTTP status and the stored reason.
     problems: Mapping[str, str] = field(default_factory=dict)
@@ -151,6 +152,15 @@ class PlatformSettings(BaseModel):
     required_secrets: ClassVar[frozenset[str]] = frozenset()
 
 
+class PlatformHttp(Protocol):
+    """Reads from a platform's API (``data.platform_http``; the base URL per platform is configured)."""
+
+    def get_json(self, platform: str, path: str, params: Mapping[str, str]) -> tuple[int, Any]:
+        """``GET <platform's base URL><path>?params``: the status and the JSON body (None if not JSON);
+        ``FetchFailed`` when no answer came (refused connection, timeout)."""
+        ...
+
+
 class SourceSecrets:
     """A source's sealed secrets, opened only when an adapter asks (``SecretUnreadable`` or
     ``SecretsUnavailable`` when one cannot be had)."""
@@ -203,8 +213,9 @@ class SourceAdapter(Protocol):
         """What a stored delivery is answered (a platform's 200); None: the door's own answers."""
         ...
 
-    def arrival(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> Arrival:
-        """The request as the pipeline stores it (``form_key`` is never stored)."""
+    def arrivals(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> list[Arrival]:
+        """The request as the pipeline stores it (``form_key`` is never stored): one arrival, or one
+        per delivery when a platform batches several in one request (Meta's ``changes``)."""
         ...
 
     def sender_id(self, arrival: Arrival) -> str | None:
@@ -234,6 +245,16 @@ class SourceAdapter(Protocol):
     ) -> tuple[IntakeRequest, Touch | None]:
         """The stored record as the one intake request and its marketing touch; ``InvalidInput`` if
         it cannot become a lead as sent."""
+        ...
+
+    def needs_fetch(self, record: Submission) -> bool:
+        """True while the record only announces its lead (Meta): the lead is fetched, not mapped."""
+        ...
+
+    def fetch(
+        self, source: FormSource, record: Submission, http: PlatformHttp, secrets: SourceSecrets
+    ) -> tuple[tuple[str, str], ...]:
+        """The fields to add to the record, read from the platform (``FetchRefused``, ``FetchFailed``)."""
         ...
 
 

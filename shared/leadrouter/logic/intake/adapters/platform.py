@@ -27,6 +27,7 @@ from leadrouter.logic.intake.adapters.base import (
     Decoded,
     DoorRequest,
     NotAuthenticated,
+    PlatformHttp,
     PlatformSettings,
     Reply,
     Screening,
@@ -80,20 +81,32 @@ class PlatformAdapter:
         data: Any = body.data if body.kind == "json" else _pairs_as_object(body.pairs)
         return replace(arrival, pairs=((BODY_FIELD, canonical(data)),))
 
+    def arrivals(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> list[Arrival]:
+        return [self.arrival(request, decoded, form_key=form_key)]
+
     def sender_id(self, arrival: Arrival) -> str | None:
         raise NotImplementedError
+
+    def needs_fetch(self, record: Submission) -> bool:
+        return False
+
+    def fetch(
+        self, source: FormSource, record: Submission, http: PlatformHttp, secrets: SourceSecrets
+    ) -> tuple[tuple[str, str], ...]:
+        raise NotImplementedError(f"a {self.kind} delivery carries its lead")
 
     def stored_fields(self, arrival: Arrival) -> tuple[tuple[str, str], ...]:
         return arrival.pairs
 
-    # ---- screening: a platform's request has no page, origin, honeypot or CAPTCHA
+    # ---- screening: a platform's request has no page, origin, honeypot or CAPTCHA (its credential,
+    # checked before it was stored, is its proof), so a replay has nothing left unverified
     def unscreened(self, source: FormSource) -> dict[Check, CheckResult]:
-        return {}
+        return dict.fromkeys(Check, CheckResult.OFF)
 
     def screen(
         self, source: FormSource, record: Submission, arrival: Arrival, verifier: Verifier
     ) -> Screening:
-        return Screening("passed", {})
+        return Screening("passed", dict(record.checks))
 
     def intake_request(
         self, record: Submission, source: FormSource, referer: str | None, now: datetime

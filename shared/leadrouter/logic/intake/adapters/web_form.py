@@ -34,6 +34,7 @@ from leadrouter.logic.intake.adapters.base import (
     Decoded,
     DoorRequest,
     NotAuthenticated,
+    PlatformHttp,
     PlatformSettings,
     Reply,
     Screening,
@@ -102,6 +103,17 @@ class WebFormAdapter:
             return replace(arrival, pairs=(("raw", text),), malformed=message)
         pairs = tuple(flatten_json(body.data or {})) if body.kind == "json" else body.pairs
         return replace(arrival, pairs=pairs)
+
+    def arrivals(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> list[Arrival]:
+        return [self.arrival(request, decoded, form_key=form_key)]
+
+    def needs_fetch(self, record: Submission) -> bool:
+        return False
+
+    def fetch(
+        self, source: FormSource, record: Submission, http: PlatformHttp, secrets: SourceSecrets
+    ) -> tuple[tuple[str, str], ...]:
+        raise NotImplementedError("a form's submission carries its lead")
 
     def sender_id(self, arrival: Arrival) -> str | None:
         return arrival.sender_id or next(

@@ -1,0 +1,34 @@
+"""LeadFetchQueue: one message per platform delivery whose lead is to be fetched, and its retry delay.
+
+Each message's ``MessageGroupId`` is its tenant (an SQS fair queue: one tenant's backlog, or a platform
+throttling one tenant, does not hold up the others).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadrouter.data.webhook_queue import QueueError
+from leadrouter.domain.fetches import FetchOrder
+
+
+class FetchQueue:
+    def __init__(self, queue_url: str, client: Any) -> None:
+        self.queue_url = queue_url
+        self._client = client  # SQS, from runtime.fetch_queue
+
+    def request_fetch(self, order: FetchOrder) -> None:
+        if not self.queue_url:
+            raise QueueError("LEAD_FETCH_QUEUE_URL is not set (template.yaml sets it)")
+        try:
+            self._client.send_message(
+                QueueUrl=self.queue_url, MessageBody=order.model_dump_json(), MessageGroupId=order.tenant_id
+            )
+        except Exception as error:  # botocore's, and connection errors: the sender retries
+            raise QueueError(f"SQS did not take the fetch: {type(error).__name__}") from error
+
+    def retry_in(self, receipt_handle: str, seconds: int) -> None:
+        """The message comes back after ``seconds`` (0: at once, e.g. to be moved to the DLQ)."""
+        self._client.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(seconds)
+        )
