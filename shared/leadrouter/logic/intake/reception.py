@@ -80,7 +80,7 @@ def take(
 ) -> Taken:
     """Find the source, let its adapter authenticate and read the request, limit it, then store it
     first and decide (``pipeline.receive``). Every request with a valid key is stored, an unreadable
-    one too (then refused as it was sent)."""
+    one too (then refused as it was sent), but a platform's event its adapter ignores (never a lead)."""
     reader = adapters.of_kind(request.via or DEFAULT_KIND)
     decoded: Decoded | None = None
     key = request.path_key
@@ -104,6 +104,9 @@ def take(
         return Taken(source, refusal=_no_secret(source, error))
     if decoded is None or adapter is not reader:
         decoded = adapter.decode(request)
+    passed_over = adapter.ignored(decoded)
+    if passed_over is not None:  # the platform's, but never a lead: answered, nothing written
+        return Taken(source, trusted=trusted, reply=passed_over)
     # Every sender is limited per IP, but the source's own server: a CRM posts from one address and is
     # held to the source's budget alone.
     wait = limits.admit(source, request.client_ip, now, ip_limited=not trusted)

@@ -203,6 +203,11 @@ class SourceAdapter(Protocol):
         """What a stored delivery is answered (a platform's 200); None: the door's own answers."""
         ...
 
+    def ignored(self, decoded: Decoded) -> Reply | None:
+        """What an authenticated delivery that can never be a lead is answered, without storing it (a
+        platform's other events at the same URL: a chat message, a follow); None: stored as always."""
+        ...
+
     def arrival(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> Arrival:
         """The request as the pipeline stores it (``form_key`` is never stored)."""
         ...

@@ -70,6 +70,9 @@ class PlatformAdapter:
     def acknowledgement(self) -> Reply | None:
         return STORED
 
+    def ignored(self, decoded: Decoded) -> Reply | None:
+        return None
+
     def arrival(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> Arrival:
         arrival = replace(bare_arrival(request, self.channel, form_key), sender_id=None)
         body = decoded.body

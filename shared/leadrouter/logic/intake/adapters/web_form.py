@@ -92,6 +92,9 @@ class WebFormAdapter:
     def acknowledgement(self) -> Reply | None:
         return None
 
+    def ignored(self, decoded: Decoded) -> Reply | None:
+        return None
+
     def arrival(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> Arrival:
         arrival = bare_arrival(request, "form", form_key)
         body = decoded.body
