@@ -14,6 +14,7 @@ from leadrouter.logic.intake.adapters.base import PlatformSettings, SourceAdapte
 from leadrouter.logic.intake.adapters.google_ads import GoogleAdsAdapter
 from leadrouter.logic.intake.adapters.json_api import JsonApiAdapter
 from leadrouter.logic.intake.adapters.web_form import WebFormAdapter
+from leadrouter.logic.intake.adapters.zalo_oa import ZaloOaAdapter
 
 
 class UnknownSourceKind(InvalidInput):
@@ -53,4 +54,11 @@ class Adapters:
         return adapter
 
 
-ADAPTERS = Adapters([WebFormAdapter(), JsonApiAdapter(), GoogleAdsAdapter()])
+ADAPTERS = Adapters(
+    [
+        WebFormAdapter(),
+        JsonApiAdapter(),
+        GoogleAdsAdapter(),
+        ZaloOaAdapter(),
+    ]
+)
