@@ -107,6 +107,9 @@ class PipeAdapter:
     def acknowledgement(self) -> Reply | None:
         return None
 
+    def ignored(self, decoded: Decoded) -> Reply | None:
+        return None
+
     def arrival(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> Arrival:
         name, _, phone = (request.body or b"").decode().partition("|")
         return Arrival(

@@ -118,7 +118,8 @@ class ZaloOaAdapter(PlatformAdapter):
         stamps = _timestamps(data, request.headers.get(TIMESTAMP_HEADER))
         digests = (_digest(settings.app_id, body, stamp, secret) for stamp in stamps)
         if not any(signature_matches(digest, sent) for digest in digests):
-            raise NotAuthenticated(f"wrong {SIGNATURE_HEADER}", SIGNATURE_HEADER)
+            message = f"wrong {SIGNATURE_HEADER} (check the source's app_id and OA secret key)"
+            raise NotAuthenticated(message, SIGNATURE_HEADER)
         oa = _oa_id(data) if data is not None else None
         if settings.oa_id and oa is not None and oa != settings.oa_id:
             raise NotAuthenticated("the event is for another Zalo OA than the source's oa_id", "oa_id")
