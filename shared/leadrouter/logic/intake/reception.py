@@ -81,7 +81,7 @@ def take(
 ) -> Taken:
     """Find the source, let its adapter authenticate and read the request, limit it, then store it
     first and decide (``pipeline.receive``). Every request with a valid key is stored, an unreadable
-    one too (then refused as it was sent)."""
+    one too (then refused as it was sent), but a platform's event its adapter ignores (never a lead)."""
     reader = adapters.of_kind(request.via or DEFAULT_KIND)
     decoded: Decoded | None = None
     key = request.path_key
@@ -105,6 +105,10 @@ def take(
         return Taken(source, refusal=_no_secret(source, error))
     if decoded is None or adapter is not reader:
         decoded = adapter.decode(request)
+    arrivals = adapter.arrivals(request, decoded, form_key=key)
+    acknowledgement = adapter.acknowledgement()
+    if not arrivals and acknowledgement is not None:  # a platform's event that is never a lead
+        return Taken(source, trusted=trusted, reply=acknowledgement)
     # Every sender is limited per IP, but the source's own server: a CRM posts from one address and is
     # held to the source's budget alone.
     wait = limits.admit(source, request.client_ip, now, ip_limited=not trusted)
@@ -114,7 +118,7 @@ def take(
         )
     outcome: Outcome | None = None
     try:
-        for arrival in adapter.arrivals(request, decoded, form_key=key):  # a platform may batch several
+        for arrival in arrivals:  # a platform may batch several
             outcome = receive(
                 repo,
                 source,
@@ -129,7 +133,6 @@ def take(
         return Taken(source, refusal=Refusal(422, str(error), error.fields), trusted=trusted)
     except Unavailable as error:
         return Taken(source, refusal=Refusal(503, str(error), retry_after=error.retry_after), trusted=trusted)
-    acknowledgement = adapter.acknowledgement()
     if acknowledgement is not None:  # a platform: stored is all it needs to hear
         repo.note_source_delivery(source, now)
         return Taken(source, outcome=outcome, trusted=trusted, reply=acknowledgement)

@@ -16,6 +16,7 @@ from leadrouter.logic.intake.adapters.json_api import JsonApiAdapter
 from leadrouter.logic.intake.adapters.meta_lead_ads import MetaLeadAdsAdapter
 from leadrouter.logic.intake.adapters.tiktok import TikTokAdapter
 from leadrouter.logic.intake.adapters.web_form import WebFormAdapter
+from leadrouter.logic.intake.adapters.zalo_oa import ZaloOaAdapter
 
 
 class UnknownSourceKind(InvalidInput):
@@ -62,5 +63,6 @@ ADAPTERS = Adapters(
         GoogleAdsAdapter(),
         MetaLeadAdsAdapter(),
         TikTokAdapter(),
+        ZaloOaAdapter(),
     ]
 )

@@ -215,7 +215,8 @@ class SourceAdapter(Protocol):
 
     def arrivals(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> list[Arrival]:
         """The request as the pipeline stores it (``form_key`` is never stored): one arrival, or one
-        per delivery when a platform batches several in one request (Meta's ``changes``)."""
+        per delivery when a platform batches several in one request (Meta's ``changes``), or none for
+        a platform's event that can never be a lead (a chat message, a follow): answered, not stored."""
         ...
 
     def sender_id(self, arrival: Arrival) -> str | None:
