@@ -116,6 +116,9 @@ class PipeAdapter:
             secrets=(form_key,),
         )
 
+    def as_configured(self, source: FormSource, arrival: Arrival) -> Arrival:
+        return arrival
+
     def sender_id(self, arrival: Arrival) -> str | None:
         return arrival.sender_id
 

@@ -111,7 +111,7 @@ def take(
         return Taken(
             source, refusal=Refusal(429, "too many submissions; try again shortly", retry_after=wait)
         )
-    arrival = adapter.arrival(request, decoded, form_key=key)
+    arrival = adapter.as_configured(source, adapter.arrival(request, decoded, form_key=key))
     try:
         outcome = receive(repo, source, arrival, now, verifier=verifier, secrets=secrets, adapters=adapters)
     except InvalidInput as error:

@@ -150,6 +150,11 @@ class PlatformSettings(BaseModel):
     #: Secrets without which the source cannot work (asked for when it is created).
     required_secrets: ClassVar[frozenset[str]] = frozenset()
 
+    def secrets_required(self) -> frozenset[str]:
+        """The secrets these settings cannot work without: ``required_secrets``, or more when a
+        setting asks for one (an optional signature check needs its secret once it is turned on)."""
+        return self.required_secrets
+
 
 class SourceSecrets:
     """A source's sealed secrets, opened only when an adapter asks (``SecretUnreadable`` or
@@ -205,6 +210,11 @@ class SourceAdapter(Protocol):
 
     def arrival(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> Arrival:
         """The request as the pipeline stores it (``form_key`` is never stored)."""
+        ...
+
+    def as_configured(self, source: FormSource, arrival: Arrival) -> Arrival:
+        """The arrival as its source's settings read it, before it is stored: a sender id or a secret
+        field that the settings name (a generic webhook's); most kinds return it unchanged."""
         ...
 
     def sender_id(self, arrival: Arrival) -> str | None:

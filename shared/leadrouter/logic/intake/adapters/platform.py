@@ -80,6 +80,9 @@ class PlatformAdapter:
         data: Any = body.data if body.kind == "json" else _pairs_as_object(body.pairs)
         return replace(arrival, pairs=((BODY_FIELD, canonical(data)),))
 
+    def as_configured(self, source: FormSource, arrival: Arrival) -> Arrival:
+        return arrival
+
     def sender_id(self, arrival: Arrival) -> str | None:
         raise NotImplementedError
 

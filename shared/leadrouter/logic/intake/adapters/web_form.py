@@ -103,6 +103,9 @@ class WebFormAdapter:
         pairs = tuple(flatten_json(body.data or {})) if body.kind == "json" else body.pairs
         return replace(arrival, pairs=pairs)
 
+    def as_configured(self, source: FormSource, arrival: Arrival) -> Arrival:
+        return arrival
+
     def sender_id(self, arrival: Arrival) -> str | None:
         return arrival.sender_id or next(
             (v.strip() for k, v in arrival.pairs if k == "submission_id" and v.strip()), None
