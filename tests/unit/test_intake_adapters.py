@@ -128,6 +128,9 @@ class PipeAdapter:
     ) -> tuple[tuple[str, str], ...]:
         raise NotImplementedError
 
+    def as_configured(self, source: FormSource, arrival: Arrival) -> Arrival:
+        return arrival
+
     def sender_id(self, arrival: Arrival) -> str | None:
         return arrival.sender_id
 

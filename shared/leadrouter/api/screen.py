@@ -42,8 +42,9 @@ def body_bytes(event: Mapping[str, Any]) -> bytes | None:
 
 
 #: Routes that take a body raw and answer browsers in their own terms (``api.door``): forms in any
-#: encoding, errors as pages. The screen leaves them alone.
-_DOOR = re.compile(r"^/(intake/leads|f/[^/]+)$")
+#: encoding, errors as pages; and platforms' webhooks (form-encoded ones too: Getfly, LadiPage). The
+#: screen leaves them alone.
+_DOOR = re.compile(r"^/(intake/leads|f/[^/]+|hooks/[^/]+)$")
 
 
 def refusal(event: dict[str, Any]) -> tuple[int, str] | None:

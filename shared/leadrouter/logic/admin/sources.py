@@ -236,7 +236,7 @@ def _platform(
             data[name] = _seal_as(secrets, data[name], source_secret_context(tenant_id, source_id, name))
         elif stored.get(name):
             data[name] = stored[name]
-    missing = sorted(name for name in model.required_secrets if not data.get(name))
+    missing = sorted(name for name in sent.secrets_required() if not data.get(name))
     if missing:
         raise InvalidInput("invalid form source", {f"platform.{name}": "give it" for name in missing})
     return data

@@ -105,7 +105,7 @@ def take(
         return Taken(source, refusal=_no_secret(source, error))
     if decoded is None or adapter is not reader:
         decoded = adapter.decode(request)
-    arrivals = adapter.arrivals(request, decoded, form_key=key)
+    arrivals = [adapter.as_configured(source, a) for a in adapter.arrivals(request, decoded, form_key=key)]
     acknowledgement = adapter.acknowledgement()
     if not arrivals and acknowledgement is not None:  # a platform's event that is never a lead
         return Taken(source, trusted=trusted, reply=acknowledgement)

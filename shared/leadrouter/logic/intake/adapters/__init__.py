@@ -13,6 +13,7 @@ from leadrouter.domain.submissions import Channel
 from leadrouter.logic.intake.adapters.base import PlatformSettings, SourceAdapter
 from leadrouter.logic.intake.adapters.google_ads import GoogleAdsAdapter
 from leadrouter.logic.intake.adapters.json_api import JsonApiAdapter
+from leadrouter.logic.intake.adapters.json_webhook import JsonWebhookAdapter
 from leadrouter.logic.intake.adapters.meta_lead_ads import MetaLeadAdsAdapter
 from leadrouter.logic.intake.adapters.tiktok import TikTokAdapter
 from leadrouter.logic.intake.adapters.web_form import WebFormAdapter
@@ -64,5 +65,6 @@ ADAPTERS = Adapters(
         MetaLeadAdsAdapter(),
         TikTokAdapter(),
         ZaloOaAdapter(),
+        JsonWebhookAdapter(),
     ]
 )

@@ -151,6 +151,11 @@ class PlatformSettings(BaseModel):
     #: Secrets without which the source cannot work (asked for when it is created).
     required_secrets: ClassVar[frozenset[str]] = frozenset()
 
+    def secrets_required(self) -> frozenset[str]:
+        """The secrets these settings cannot work without: ``required_secrets``, or more when a
+        setting asks for one (an optional signature check needs its secret once it is turned on)."""
+        return self.required_secrets
+
 
 class PlatformHttp(Protocol):
     """Reads from a platform's API (``data.platform_http``; the base URL per platform is configured)."""
@@ -217,6 +222,11 @@ class SourceAdapter(Protocol):
         """The request as the pipeline stores it (``form_key`` is never stored): one arrival, or one
         per delivery when a platform batches several in one request (Meta's ``changes``), or none for
         a platform's event that can never be a lead (a chat message, a follow): answered, not stored."""
+        ...
+
+    def as_configured(self, source: FormSource, arrival: Arrival) -> Arrival:
+        """The arrival as its source's settings read it, before it is stored: a sender id or a secret
+        field that the settings name (a generic webhook's); most kinds return it unchanged."""
         ...
 
     def sender_id(self, arrival: Arrival) -> str | None:

@@ -84,6 +84,9 @@ class PlatformAdapter:
     def arrivals(self, request: DoorRequest, decoded: Decoded, *, form_key: str) -> list[Arrival]:
         return [self.arrival(request, decoded, form_key=form_key)]
 
+    def as_configured(self, source: FormSource, arrival: Arrival) -> Arrival:
+        return arrival
+
     def sender_id(self, arrival: Arrival) -> str | None:
         raise NotImplementedError
 

@@ -115,6 +115,9 @@ class WebFormAdapter:
     ) -> tuple[tuple[str, str], ...]:
         raise NotImplementedError("a form's submission carries its lead")
 
+    def as_configured(self, source: FormSource, arrival: Arrival) -> Arrival:
+        return arrival
+
     def sender_id(self, arrival: Arrival) -> str | None:
         return arrival.sender_id or next(
             (v.strip() for k, v in arrival.pairs if k == "submission_id" and v.strip()), None
