@@ -13,6 +13,7 @@ from leadrouter.domain.submissions import Channel
 from leadrouter.logic.intake.adapters.base import PlatformSettings, SourceAdapter
 from leadrouter.logic.intake.adapters.google_ads import GoogleAdsAdapter
 from leadrouter.logic.intake.adapters.json_api import JsonApiAdapter
+from leadrouter.logic.intake.adapters.ladipage import LadiPageAdapter
 from leadrouter.logic.intake.adapters.web_form import WebFormAdapter
 
 
@@ -53,4 +54,11 @@ class Adapters:
         return adapter
 
 
-ADAPTERS = Adapters([WebFormAdapter(), JsonApiAdapter(), GoogleAdsAdapter()])
+ADAPTERS = Adapters(
+    [
+        WebFormAdapter(),
+        JsonApiAdapter(),
+        GoogleAdsAdapter(),
+        LadiPageAdapter(),
+    ]
+)
