@@ -1,8 +1,8 @@
 """LadiPage: a landing page's form posted to the source's URL by LadiPage's "Tích hợp API" (API URL).
 
 LadiPage posts each submission from its servers as a flat object in the content type the admin picks
-(``application/x-www-form-urlencoded``, its default, ``multipart/form-data`` or ``application/json``;
-the base class decodes all three into one canonical body). The form's own fields come under the names
+(``application/x-www-form-urlencoded``, ``multipart/form-data`` or ``application/json``; the base
+class decodes all three into one canonical body). The form's own fields come under the names
 the page's builder gave them (``name``, ``phone``, ``email``, or Vietnamese ones such as ``Họ và tên``,
 ``Số điện thoại``), beside LadiPage's own keys: ``link`` (the page), ``utm_*``, ``variant_url``,
 ``fbc``, ``fbp``/``fbq``, ``event_id``, ``ladi_form_id``, ``IP``, ``user-agent`` and ``status_send``.
@@ -18,14 +18,14 @@ half-filled. It is held (stored, not a lead) under a key made of its form and ph
 submission that follows from the same form and phone within ``capture_window_minutes`` links it to its
 own lead, so one visitor is one lead carrying the full data. A capture nothing completes stays held:
 listed, and an admin may let it in (replay). ``capture_becomes_lead`` records that the admin wants such
-captures to enter rotation on their own once the window is over; that step is a scheduled one, not the
-door's (see the report of issue #26: not built yet).
+captures to enter rotation on their own once the window is over: that is a scheduled step, not the
+door's, and it is not built yet (until then the setting is kept and shown, and does nothing).
 
-LadiPage sends no id of its own for a submission as far as its documentation shows: ``event_id`` is
-used when present, else a delivery is deduplicated by its content (``sender_id`` None).
+LadiPage sends no id of its own for a submission as far as is known: ``event_id`` is used when
+present, else a delivery is deduplicated by its content (``sender_id`` None).
 
-Sources read (see the report for what they settle and what they do not):
-- LadiFlow's API docs (the Ladi suite's own webhook convention: an ``Api-Key`` header),
+Sources read:
+- LadiFlow's API docs (the Ladi suite's own APIs take their key in an ``Api-Key`` header),
   https://ladipage-vietnam.gitbook.io/v5-ladiflow/tai-lieu-tich-hop-api/danh-sach-apis/tao-khach-hang
 - LadiChat's help on its Webhook ("API URL" and "API Request Header" as a JSON object such as
   ``{"Api-Key": "…"}``), https://help.ladichat.vn/dong-bo-thong-tin-khach-hang-tu-ladichat-ve-ladiflow
@@ -122,7 +122,8 @@ class LadiPageSettings(PlatformSettings):
     field_map: dict[FormFieldName, FieldTarget] = Field(default_factory=dict, max_length=30)
     #: How long after a capture its full submission (same form, same phone) is awaited.
     capture_window_minutes: StrictInt = Field(default=30, ge=1, le=24 * 60)
-    #: A capture nothing completes within the window enters rotation on its own (a scheduled step).
+    #: A capture nothing completes within the window enters rotation on its own: kept for the
+    #: scheduled step that will do it (not built yet; until then an admin replays such a capture).
     capture_becomes_lead: bool = False
 
 
