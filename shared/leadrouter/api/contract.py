@@ -357,6 +357,7 @@ def _add_door_bodies(document: dict[str, Any]) -> None:
         "content": {
             "application/json": {"schema": {}},
             "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+            "multipart/form-data": {"schema": {"type": "object"}},
         },
     }
     hook["responses"] = {

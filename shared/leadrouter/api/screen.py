@@ -42,18 +42,22 @@ def body_bytes(event: Mapping[str, Any]) -> bytes | None:
 
 
 #: Routes that take a body raw and answer browsers in their own terms (``api.door``): forms in any
-#: encoding, errors as pages; and platforms' webhooks (form-encoded ones too: Getfly, LadiPage). The
-#: screen leaves them alone.
-_DOOR = re.compile(r"^/(intake/leads|f/[^/]+|hooks/[^/]+)$")
+#: encoding, errors as pages. The screen leaves them alone.
+_DOOR = re.compile(r"^/(intake/leads|f/[^/]+)$")
+#: A platform's webhook: its adapter reads the body in the platform's content type (LadiPage posts
+#: urlencoded, multipart or JSON); only its size is checked here.
+_HOOK = re.compile(r"^/hooks/[^/]+$")
 
 
 def refusal(event: dict[str, Any]) -> tuple[int, str] | None:
     """(status, message) for a body no route could read, or None to let the resolver go on."""
-    if event.get("httpMethod") == "POST" and _DOOR.match(
-        str(event.get("resource") or event.get("path") or "")
-    ):
+    route = str(event.get("resource") or event.get("path") or "")
+    if event.get("httpMethod") == "POST" and _DOOR.match(route):
         return None
     raw = body_bytes(event)
+    if event.get("httpMethod") == "POST" and _HOOK.match(route):
+        too_large = raw is not None and len(raw) > MAX_BODY_BYTES
+        return (413, f"request body over {MAX_BODY_BYTES} bytes") if too_large else None
     if raw is None:
         return 415, "the body must be UTF-8 JSON"
     if len(raw) > MAX_BODY_BYTES:

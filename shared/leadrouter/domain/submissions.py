@@ -56,11 +56,20 @@ class SubmissionStatus(StrEnum):
     FAILED = "failed"
     #: A platform's test delivery (Google's "send test data"): kept to show the source works, never a lead.
     TEST = "test"
+    #: A part of a submission sent ahead of the rest (a form left half-filled): kept, not a lead; the
+    #: submission that completes it links it to its lead, else an admin may let it in (replay).
+    HELD = "held"
 
 
 #: Statuses an admin can replay (spam: "release into rotation").
 REPLAYABLE = frozenset(
-    {SubmissionStatus.RECEIVED, SubmissionStatus.REJECTED, SubmissionStatus.FAILED, SubmissionStatus.SPAM}
+    {
+        SubmissionStatus.RECEIVED,
+        SubmissionStatus.REJECTED,
+        SubmissionStatus.FAILED,
+        SubmissionStatus.SPAM,
+        SubmissionStatus.HELD,
+    }
 )
 FINAL = frozenset(
     {
@@ -69,6 +78,7 @@ FINAL = frozenset(
         SubmissionStatus.SPAM,
         SubmissionStatus.REJECTED,
         SubmissionStatus.TEST,
+        SubmissionStatus.HELD,
     }
 )
 

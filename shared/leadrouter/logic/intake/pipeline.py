@@ -53,7 +53,7 @@ from leadrouter.domain.submissions import (
     without_secrets,
 )
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
-from leadrouter.logic.intake.adapters.base import Arrival, Verifier
+from leadrouter.logic.intake.adapters.base import Arrival, HeldParts, Verifier
 from leadrouter.logic.intake.new_leads import IntakeResult, NewLeadPorts, submit_lead
 from leadrouter.logic.intake.outcomes import (
     UNFINISHED,
@@ -330,6 +330,10 @@ class _Intake:
             _finish(repo, record, SubmissionStatus.TEST, reason=screened.reason, checks=checks)
             metrics.add_metric(name="SubmissionsTest", unit="Count", value=1)
             return Outcome(record.submission_id, SubmissionStatus.TEST)
+        if screened.verdict == "held":
+            _finish(repo, record, SubmissionStatus.HELD, reason=screened.reason, checks=checks)
+            metrics.add_metric(name="SubmissionsHeld", unit="Count", value=1)
+            return Outcome(record.submission_id, SubmissionStatus.HELD)
         if screened.verdict == "unavailable":
             _finish(repo, record, SubmissionStatus.FAILED, reason=screened.reason, checks=checks)
             raise Unavailable(screened.message, retry_after=10)
@@ -369,6 +373,8 @@ class _Intake:
             _finish(repo, record, status, answer=result.model_dump(mode="json"), checks=checks)
         # else a new lead with the id the record chose: "received" and that lead existing *is* its
         # outcome (see ``resolved``), so the record is not written twice (one write less per lead)
+        if screened.completes is not None:
+            self._link_held(screened.completes, record, result)
         metrics.add_metric(name="LeadsLinked" if result.linked else "LeadsReceived", unit="Count", value=1)
         logger.info(
             "lead received",
@@ -380,6 +386,27 @@ class _Intake:
             },
         )
         return Outcome(record.submission_id, status, answer=result, redirect=redirect_of(record.fields))
+
+    def _link_held(self, parts: HeldParts, record: Submission, result: IntakeResult) -> None:
+        """The held parts ``record`` completes, linked to its lead: never a lead of their own. One
+        that cannot be linked now (the table failing) stays held: listed, and replayable by an admin."""
+        repo, source = self.repo, self.source
+        answer = result.model_copy(update={"linked": True}).model_dump(mode="json")
+        try:
+            with store_outages():
+                for sender in parts.sender_ids:
+                    held = repo.get_submission(source.tenant_id, sender_key(source.source_id, sender))
+                    if held is None or held.status is not SubmissionStatus.HELD:
+                        continue  # none, or completed (or let in) already
+                    if held.received_at < parts.since:
+                        continue  # an earlier visit's
+                    reason = f"part of {record.submission_id}"
+                    _finish(repo, held, SubmissionStatus.LINKED, reason=reason, answer=answer)
+                    metrics.add_metric(name="HeldPartsLinked", unit="Count", value=1)
+        except StoreUnavailable as error:
+            logger.warning(
+                "held part not linked", extra={"submission": record.submission_id, "error": error.code}
+            )
 
 
 def request_fetch(fetches: FetchRequests, record: Submission) -> None:

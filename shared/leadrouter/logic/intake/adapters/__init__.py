@@ -14,6 +14,7 @@ from leadrouter.logic.intake.adapters.base import PlatformSettings, SourceAdapte
 from leadrouter.logic.intake.adapters.google_ads import GoogleAdsAdapter
 from leadrouter.logic.intake.adapters.json_api import JsonApiAdapter
 from leadrouter.logic.intake.adapters.json_webhook import JsonWebhookAdapter
+from leadrouter.logic.intake.adapters.ladipage import LadiPageAdapter
 from leadrouter.logic.intake.adapters.meta_lead_ads import MetaLeadAdsAdapter
 from leadrouter.logic.intake.adapters.tiktok import TikTokAdapter
 from leadrouter.logic.intake.adapters.web_form import WebFormAdapter
@@ -66,5 +67,6 @@ ADAPTERS = Adapters(
         TikTokAdapter(),
         ZaloOaAdapter(),
         JsonWebhookAdapter(),
+        LadiPageAdapter(),
     ]
 )

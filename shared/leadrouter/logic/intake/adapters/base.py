@@ -83,12 +83,24 @@ class Arrival:
 
 
 @dataclass(frozen=True)
+class HeldParts:
+    """Parts of a submission its sender posted ahead of it, which the door held (``Screening`` ``held``):
+    each record still held under one of ``sender_ids`` and received since ``since`` is linked to this
+    submission's lead instead of ever becoming a lead of its own."""
+
+    sender_ids: tuple[str, ...]
+    since: datetime
+
+
+@dataclass(frozen=True)
 class Screening:
     """What an adapter's screen said: let in (``passed``), spam, refused, or its checker was down."""
 
     #: ``test``: a platform's test delivery, kept and never a lead; ``fetch``: the lead is to be read
-    #: from the platform first (the record waits, ``received``, for the fetch worker).
-    verdict: Literal["passed", "spam", "refused", "unavailable", "test", "fetch"]
+    #: from the platform first (the record waits, ``received``, for the fetch worker); ``held``: a part
+    #: sent ahead of its submission (a form left half-filled), kept and not a lead unless nothing
+    #: completes it.
+    verdict: Literal["passed", "spam", "refused", "unavailable", "test", "fetch", "held"]
     checks: dict[Check, CheckResult]
     #: For ``refused``: field → what is wrong, the HTTP status and the stored reason.
     problems: Mapping[str, str] = field(default_factory=dict)
@@ -96,6 +108,8 @@ class Screening:
     reason: str = ""
     #: For ``unavailable``: what the sender is told (it retries).
     message: str = ""
+    #: For ``passed``: the held parts this submission completes (linked to its lead once it is made).
+    completes: HeldParts | None = None
 
 
 @dataclass(frozen=True)
