@@ -1286,7 +1286,7 @@ export interface components {
              * Platform
              * @description a platform source's settings (its kind's); secrets are write-only
              */
-            platform?: (components["schemas"]["GoogleAdsSettings"] | components["schemas"]["MetaLeadAdsSettings"]) | null;
+            platform?: (components["schemas"]["GoogleAdsSettings"] | components["schemas"]["MetaLeadAdsSettings"] | components["schemas"]["TikTokSettings"] | components["schemas"]["ZaloOaSettings"] | components["schemas"]["JsonWebhookSettings"] | components["schemas"]["LadiPageSettings"]) | null;
             /** Pool */
             pool: string;
             /**
@@ -1319,7 +1319,7 @@ export interface components {
              * Platform
              * @description the platform settings, whole; a secret left out keeps its stored value
              */
-            platform?: (components["schemas"]["GoogleAdsSettings"] | components["schemas"]["MetaLeadAdsSettings"]) | null;
+            platform?: (components["schemas"]["GoogleAdsSettings"] | components["schemas"]["MetaLeadAdsSettings"] | components["schemas"]["TikTokSettings"] | components["schemas"]["ZaloOaSettings"] | components["schemas"]["JsonWebhookSettings"] | components["schemas"]["LadiPageSettings"]) | null;
             /** Rate Per Minute */
             rate_per_minute?: number;
             /**
@@ -1585,6 +1585,77 @@ export interface components {
              * @description the team a team lead sees the leads of
              */
             team?: string | null;
+        };
+        /**
+         * JsonWebhookMapping
+         * @description Where the lead is in the sender's body: one JMESPath expression per value.
+         */
+        JsonWebhookMapping: {
+            /** Attribution */
+            attribution?: {
+                [key: string]: string;
+            };
+            /** Email */
+            email?: string | null;
+            /** Fields */
+            fields?: {
+                [key: string]: string;
+            };
+            /** Name */
+            name?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Sender Id */
+            sender_id?: string | null;
+            /** Step */
+            step?: string | null;
+        };
+        /**
+         * JsonWebhookSettings
+         * @description A generic webhook: the mapping of its body, and optionally the signature it must carry.
+         */
+        JsonWebhookSettings: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "json_webhook";
+            mapping: components["schemas"]["JsonWebhookMapping"];
+            /** Secret */
+            secret?: string | null;
+            signature?: components["schemas"]["WebhookSignature"] | null;
+        };
+        /**
+         * LadiPageSettings
+         * @description A LadiPage form's "Tích hợp API": the key it sends in a header, its field names, its captures.
+         */
+        LadiPageSettings: {
+            /** Api Key */
+            api_key?: string | null;
+            /**
+             * Api Key Header
+             * @default Authorization
+             */
+            api_key_header: string;
+            /**
+             * Capture Becomes Lead
+             * @default false
+             */
+            capture_becomes_lead: boolean;
+            /**
+             * Capture Window Minutes
+             * @default 30
+             */
+            capture_window_minutes: number;
+            /** Field Map */
+            field_map?: {
+                [key: string]: "name" | "phone" | "email";
+            };
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "ladipage";
         };
         /** Lead */
         Lead: {
@@ -2882,7 +2953,7 @@ export interface components {
          * SubmissionStatus
          * @enum {string}
          */
-        SubmissionStatus: "received" | "accepted" | "linked" | "spam" | "rejected" | "failed" | "test";
+        SubmissionStatus: "received" | "accepted" | "linked" | "spam" | "rejected" | "failed" | "test" | "held";
         /** TenantCreated */
         TenantCreated: {
             admin: components["schemas"]["UserView"];
@@ -2907,6 +2978,25 @@ export interface components {
             status: string;
             /** Webhook Id */
             webhook_id: string;
+        };
+        /**
+         * TikTokSettings
+         * @description A TikTok app's webhook: its client secret, and how its lead answers map to a contact.
+         */
+        TikTokSettings: {
+            /** Client Secret */
+            client_secret?: string | null;
+            /** Field Map */
+            field_map?: {
+                [key: string]: "name" | "first_name" | "last_name" | "phone" | "email";
+            };
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "tiktok";
+            /** Max Signature Age Seconds */
+            max_signature_age_seconds?: number | null;
         };
         /**
          * Touch
@@ -3130,6 +3220,40 @@ export interface components {
             items: components["schemas"]["Webhook"][];
         };
         /**
+         * WebhookSignature
+         * @description How the sender proves itself: an HMAC of the body in a header, or a shared token.
+         */
+        WebhookSignature: {
+            /**
+             * Algorithm
+             * @enum {string}
+             */
+            algorithm: "hmac-sha256" | "hmac-sha1" | "token";
+            /** Body Field */
+            body_field?: string | null;
+            /**
+             * Encoding
+             * @default hex
+             * @enum {string}
+             */
+            encoding: "hex" | "base64";
+            /** Header */
+            header?: string | null;
+            /**
+             * Prefix
+             * @default
+             */
+            prefix: string;
+            /**
+             * Signed
+             * @default body
+             * @enum {string}
+             */
+            signed: "body" | "timestamp.body";
+            /** Timestamp Header */
+            timestamp_header?: string | null;
+        };
+        /**
          * WorkingHours
          * @description One shift in the staff member's local time; days are ISO weekdays 1 (Monday) … 7 (Sunday).
          */
@@ -3186,6 +3310,29 @@ export interface components {
              * @description nearest-rank 95th percentile
              */
             working_p95_seconds?: number | null;
+        };
+        /**
+         * ZaloOaSettings
+         * @description A Zalo OA's webhook: the app it is set in, that app's OA secret key, and optionally the OA.
+         */
+        ZaloOaSettings: {
+            /**
+             * App Id
+             * @description the Zalo app's id (developers.zalo.me), signed into each event
+             */
+            app_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "zalo_oa";
+            /**
+             * Oa Id
+             * @description when set, an event for another OA is refused
+             */
+            oa_id?: string | null;
+            /** Oa Secret Key */
+            oa_secret_key?: string | null;
         };
     };
     responses: never;
@@ -4027,6 +4174,7 @@ export interface operations {
             content: {
                 "application/json": unknown;
                 "application/x-www-form-urlencoded": Record<string, never>;
+                "multipart/form-data": Record<string, never>;
             };
         };
         responses: {

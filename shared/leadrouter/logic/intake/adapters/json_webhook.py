@@ -131,9 +131,10 @@ class JsonWebhookMapping(BaseModel):
     #: The lead's other fields: field name → expression.
     fields: Annotated[dict[AttributeName, Expression], Field(max_length=30)] = Field(default_factory=dict)
     #: Attribution (``utm_source``, ``campaign_id``, ``lead_platform`` …) → expression.
-    attribution: Annotated[dict[str, Expression], Field(max_length=len(ATTRIBUTION_FIELDS))] = Field(
-        default_factory=dict
-    )
+    attribution: Annotated[
+        dict[Annotated[str, Field(min_length=1, max_length=64)], Expression],
+        Field(max_length=len(ATTRIBUTION_FIELDS)),
+    ] = Field(default_factory=dict)
 
     @field_validator("fields")
     @classmethod

@@ -80,12 +80,17 @@ class ZaloOaSettings(PlatformSettings):
 
     kind: Literal["zalo_oa"]
     app_id: str = Field(
-        pattern=_ZALO_ID, description="the Zalo app's id (developers.zalo.me), signed into each event"
+        max_length=32,
+        pattern=_ZALO_ID,
+        description="the Zalo app's id (developers.zalo.me), signed into each event",
     )
     #: The OA secret key of the app's link with the OA (write-only; not the app's own secret).
     oa_secret_key: PlatformSecret | None = None
     oa_id: str | None = Field(
-        default=None, pattern=_ZALO_ID, description="when set, an event for another OA is refused"
+        default=None,
+        max_length=32,
+        pattern=_ZALO_ID,
+        description="when set, an event for another OA is refused",
     )
 
 
