@@ -76,6 +76,19 @@ BY_DESIGN: dict[tuple[str, str], str] = {
         f"a CAPTCHA needs its provider's secret, sent now or kept from before: {_STORED}"
     ),
     ("POST /intake/leads", "Idempotency-Key"): f"a key already used with other content: {_STORED}",
+    ("POST /form-sources", "platform"): (
+        "a source's platform settings are its kind's (the kind is another field of the body)"
+    ),
+    **{
+        (operation, r"platform\.json_webhook\.mapping(\..+)?"): (
+            "each expression must compile as JMESPath, attribution keys are the touch's fields, and "
+            "phone or email must be mapped: a grammar and a rule across fields a schema cannot state"
+        )
+        for operation in ("POST /form-sources", "PATCH /form-sources/{source_id}")
+    },
+    ("PATCH /form-sources/{source_id}", r"platform\.ladipage\.api_key_header"): (
+        "a header the service keeps with each delivery (user-agent …) cannot carry the key"
+    ),
     ("POST /intake/leads", "step"): f"one of the source's steps: {_STORED}",
     ("POST /intake/leads", r"name|phone|email"): _FORM,
     # a NUL anywhere in the body (a free-form field's value too) is refused whole, before it is parsed;

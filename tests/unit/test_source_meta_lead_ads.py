@@ -127,8 +127,10 @@ def test_the_subscription_handshake_echoes_the_challenge_only_with_the_verify_to
     assert (wrong.status, no_mode.status) == (403, 403)
     # ...and a web form's URL or an unknown key answers no handshake
     add_form_source(moto_repo)
-    assert get_hook(FORM_KEY, asked).status == 405
+    assert get_hook(FORM_KEY, asked).status == 404
     assert get_hook("fk_unknown", asked).status == 404
+    # ...nor does a web form's key open the webhook URL for posts (a form posts to /f/{key})
+    assert post_hook(FORM_KEY, b'{"name": "An", "phone": "0912345678"}').status == 404
 
 
 # ------------------------------------------------------------------ deliveries

@@ -149,7 +149,7 @@ export interface paths {
         };
         /**
          * A platform's subscription check of a webhook URL (Meta: hub.mode, hub.verify_token)
-         * @description Meta calls it when the URL is subscribed: with hub.mode=subscribe and the source's verify token, hub.challenge is echoed as text; a wrong token is a 403. Other kinds answer 405.
+         * @description Meta calls it when the URL is subscribed: with hub.mode=subscribe and the source's verify token, hub.challenge is echoed as text; a wrong token is a 403. Other kinds answer 404.
          */
         get: operations["get_hook_hooks__form_key__get"];
         put?: never;
@@ -4112,17 +4112,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unknown or disabled form key */
+            /** @description Unknown or disabled form key, or not a platform source's (a web form posts to /f/{form_key}); a GET: the source's kind has no subscription handshake (only Meta's has) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not answered for this source's kind (only Meta's subscription handshake is a GET) */
-            405: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4205,17 +4196,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unknown or disabled form key */
+            /** @description Unknown or disabled form key, or not a platform source's (a web form posts to /f/{form_key}); a GET: the source's kind has no subscription handshake (only Meta's has) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not answered for this source's kind (only Meta's subscription handshake is a GET) */
-            405: {
                 headers: {
                     [name: string]: unknown;
                 };

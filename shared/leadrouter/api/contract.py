@@ -104,8 +104,10 @@ _DESCRIPTIONS = {
     415: "The body is not UTF-8 JSON (send Content-Type: application/json)",
     422: "Invalid input: `errors` names every offending field; nothing was written",
     429: "Too many requests (the stage's throttle, or the form key's per-minute limit)",
-    404: "Unknown or disabled form key",
-    405: "Not answered for this source's kind (only Meta's subscription handshake is a GET)",
+    404: (
+        "Unknown or disabled form key, or not a platform source's (a web form posts to /f/{form_key}); "
+        "a GET: the source's kind has no subscription handshake (only Meta's has)"
+    ),
 }
 
 
@@ -202,8 +204,8 @@ def error_statuses(method: str, path: str, operation: Mapping[str, Any]) -> list
     if (method, path) in (INTAKE, FORM_DOOR):
         statuses += [400, 403, 503]  # unreadable body; origin refused; stored, but retry
     elif (method, path) in (HOOK, HOOK_HANDSHAKE):
-        # a handshake's token; an unknown key; a GET its kind does not answer; stored, but retry
-        statuses += [403, 404, 405, 503]
+        # a handshake's token; an unknown key (or not a platform's); stored, but retry
+        statuses += [403, 404, 503]
     else:
         statuses.append(403)
     if "requestBody" in operation:

@@ -37,7 +37,9 @@ from leadrouter.runtime import door_limits, fetch_queue, repository, secret_box
 THANKS_PATH = "/thanks"
 
 
-def take_submission(router: Router, *, path_key: str | None, via: SourceKind | None) -> Response[Any]:
+def take_submission(
+    router: Router, *, path_key: str | None, via: SourceKind | None, platforms_only: bool = False
+) -> Response[Any]:
     """Hand one submission to intake (``via``: the adapter the URL names) and answer in the caller's
     terms."""
     event = router.current_event
@@ -49,6 +51,7 @@ def take_submission(router: Router, *, path_key: str | None, via: SourceKind | N
         client_ip=_client_ip(event.raw_event),
         path_key=path_key,
         via=via,
+        platforms_only=platforms_only,
     )
     taken = take(repository(), door_limits(), request, now(), secrets=secret_box(), fetches=fetch_queue())
     if taken.reply is not None:

@@ -102,7 +102,7 @@ def post_form(
     tags=["intake"],
 )
 def post_hook(form_key: Annotated[str, Path(min_length=1, description=KEY_DOC)]) -> Response[Any]:
-    return take_submission(router, path_key=form_key, via=None)
+    return take_submission(router, path_key=form_key, via=None, platforms_only=True)
 
 
 @router.get(
@@ -110,7 +110,7 @@ def post_hook(form_key: Annotated[str, Path(min_length=1, description=KEY_DOC)])
     summary="A platform's subscription check of a webhook URL (Meta: hub.mode, hub.verify_token)",
     description=(
         "Meta calls it when the URL is subscribed: with hub.mode=subscribe and the source's verify "
-        "token, hub.challenge is echoed as text; a wrong token is a 403. Other kinds answer 405."
+        "token, hub.challenge is echoed as text; a wrong token is a 403. Other kinds answer 404."
     ),
     tags=["intake"],
 )

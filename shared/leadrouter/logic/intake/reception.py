@@ -95,6 +95,9 @@ def take(
     if source is None or key is None:
         message = "missing form key" if not key else "unknown or disabled form key"
         return Taken(None, refusal=Refusal(401, message, {"form_key": message}))
+    if request.platforms_only and source.kind not in PLATFORM_KINDS:
+        message = "not a platform source's URL: a web form or a CRM posts to /f/{form_key}"
+        return Taken(None, refusal=Refusal(404, message, {"form_key": message}))
     adapter = adapters.of_kind(request.via or source.kind)
     try:
         trusted = adapter.authenticate(source, request, SourceSecrets(secrets, source))

@@ -44,6 +44,8 @@ class DoorRequest:
     via: SourceKind | None = None
     #: The query string's parameters (a platform's subscription handshake is a GET with them).
     query: Mapping[str, str] = field(default_factory=dict)
+    #: A platform's webhook URL (``/hooks/{key}``): only a platform source's key opens it.
+    platforms_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def refused(status: int, message: str, field: str = "body") -> Reply:
 
 
 #: A GET at a source's URL that the source's kind does not answer (only Meta's handshake is a GET).
-NO_HANDSHAKE = refused(405, "this source takes POST only")
+NO_HANDSHAKE = refused(404, "this source has no subscription handshake: it takes POST only")
 
 #: A secret as an admin gives it; stored sealed, which is longer.
 MAX_PLATFORM_SECRET = 1024
