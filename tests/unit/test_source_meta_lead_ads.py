@@ -143,6 +143,7 @@ def test_a_signed_delivery_is_stored_per_lead_acknowledged_at_once_and_each_lead
     # Then each is stored first and waits for its fetch; no lead exists yet
     stored = submissions()
     assert sorted(r["status"] for r in stored) == ["received", "received"]
+    assert health(created["source"]["source_id"])["pending"] == 2
     assert list(moto_repo.tenant_leads("acme")) == [] and len(queue.orders) == 2
     # When the worker runs: each lead is read from the Graph API with the page token
     assert _work(queue, graph) == []
@@ -165,7 +166,8 @@ def test_a_signed_delivery_is_stored_per_lead_acknowledged_at_once_and_each_lead
         "is_organic": "false",
     }
     assert sorted(r["status"] for r in submissions()) == ["accepted", "accepted"]
-    assert health(created["source"]["source_id"])["last_delivery_at"] is not None
+    seen = health(created["source"]["source_id"])
+    assert seen["last_delivery_at"] is not None and (seen["pending"], seen["failed"]) == (0, 0)
 
 
 def test_a_wrong_or_missing_signature_is_refused_counted_and_nothing_else_is_written(
@@ -245,6 +247,7 @@ def test_a_graph_failing_for_good_leaves_the_delivery_failed_and_replayable_exac
     assert queue.delays == [("r0", 0)]
     (failed,) = submissions("failed")
     assert "could not be fetched after 10 attempts" in failed["reason"]
+    assert health(created["source"]["source_id"])["failed"] == 1
     assert list(moto_repo.tenant_leads("acme")) == []
     # When the admin replays it (Graph is back): the fetch is queued again and the worker makes the lead
     replayed = call_as("POST", f"/intake/submissions/{failed['submission_id']}/replay", {})

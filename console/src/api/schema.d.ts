@@ -2614,6 +2614,11 @@ export interface components {
          */
         SourceHealth: {
             /**
+             * Failed
+             * @default 0
+             */
+            failed: number;
+            /**
              * Healthy
              * @default true
              */
@@ -2628,6 +2633,11 @@ export interface components {
             last_refusal?: string | null;
             /** Last Refused At */
             last_refused_at?: string | null;
+            /**
+             * Pending
+             * @default 0
+             */
+            pending: number;
             /**
              * Refused
              * @default 0

@@ -26,3 +26,7 @@ class SourceHealth(BaseModel):
     refused: int = 0
     last_refusal: str | None = Field(default=None, max_length=500)
     last_refused_at: datetime | None = None
+    #: Deliveries stored and not finished (a platform's lead waiting to be fetched, or one in flight),
+    #: and deliveries that failed (replayable), over the 30 days deliveries are kept.
+    pending: int = 0
+    failed: int = 0

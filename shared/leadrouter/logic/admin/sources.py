@@ -46,10 +46,12 @@ from leadrouter.domain.secrets import (
     source_secret_context,
 )
 from leadrouter.domain.source_health import SourceHealth
+from leadrouter.domain.submissions import SubmissionStatus
 from leadrouter.domain.users import Caller
 from leadrouter.logic.intake.adapters import ADAPTERS
 from leadrouter.logic.intake.adapters.base import PlatformSettings
-from leadrouter.logic.ports import SourceHealthNotes, Sources
+from leadrouter.logic.intake.outcomes import resolved
+from leadrouter.logic.ports import LeadReads, SourceHealthNotes, Sources, Submissions
 from leadrouter.logic.validation import validated
 from leadrouter.observability import logger
 
@@ -266,11 +268,30 @@ def platform_secret_names(source: FormSource) -> frozenset[str]:
     return model.secret_fields if model is not None else frozenset()
 
 
-class SourceHealthPorts(Sources, SourceHealthNotes, Protocol):
-    """A source and its health."""
+class SourceHealthPorts(Sources, SourceHealthNotes, Submissions, LeadReads, Protocol):
+    """A source, its health, and its deliveries still open."""
+
+
+#: Deliveries counted per status for a health view at most (pages of 100; the rest: "at least").
+MAX_COUNTED = 1000
 
 
 def source_health(repo: SourceHealthPorts, caller: Caller, source_id: str) -> SourceHealth:
+    """The source's health, with its open deliveries counted: pending (stored, not yet a lead: a
+    platform's lead waiting to be fetched) and failed (replayable)."""
     if repo.get_form_source(caller.tenant_id, source_id) is None:
         raise NotFound(f"form source {source_id} not found")
-    return repo.source_health(caller.tenant_id, source_id)
+    health = repo.source_health(caller.tenant_id, source_id)
+    counts = {status: 0 for status in (SubmissionStatus.RECEIVED, SubmissionStatus.FAILED)}
+    for status in counts:
+        cursor = None
+        while counts[status] < MAX_COUNTED:
+            page, cursor = repo.list_submissions(
+                caller.tenant_id, statuses=[status], source_id=source_id, limit=100, start=cursor
+            )
+            counts[status] += sum(1 for r in resolved(repo, page) if r.status is status)
+            if cursor is None:
+                break
+    return health.model_copy(
+        update={"pending": counts[SubmissionStatus.RECEIVED], "failed": counts[SubmissionStatus.FAILED]}
+    )
