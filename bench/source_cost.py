@@ -5,9 +5,10 @@ Meta its fetch too; then Meta's time from webhook to assigned on the local stack
 
 The real API handler takes each platform's delivery (signed as the platform signs it; a distinct phone
 and no e-mail, as the form door's figure) on DynamoDB Local, after one cold delivery per source; the
-meter is ``bench/intake_cost.py``'s (every request carries ``ReturnConsumedCapacity``). Meta's door stores the announcement and queues its fetch;
-the fetch worker (``logic.intake.fetches``, reading a local fake Graph API) is metered on its own. The
-form door's figure for comparison: 4 WRU in 3 calls with a phone (``bench/intake_cost.py``).
+meter is ``bench/intake_cost.py``'s (every request carries ``ReturnConsumedCapacity``). Meta's door
+stores the announcement and queues its fetch; the fetch worker (``logic.intake.fetches``, reading a
+local fake Graph API) is metered on its own. The form door's figure for comparison: 4 WRU in 3 calls
+with a phone (``bench/intake_cost.py``).
 
 The latency part starts ``make run``'s stack (a rule of the demo tenant gives every new lead at once),
 posts signed Meta deliveries one at a time and times each until its lead is assigned (the stack's
