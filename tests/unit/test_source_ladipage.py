@@ -239,13 +239,12 @@ def test_the_key_is_write_only_required_and_kept_when_an_edit_leaves_it_out(moto
     assert source["platform_secrets_set"] == ["api_key"] and "api_key" not in source["platform"]
     assert source["platform"]["api_key_header"] == "Authorization"
     assert source["platform"]["capture_window_minutes"] == 30
-    assert source["platform"]["capture_becomes_lead"] is False
     assert KEY not in json.dumps(call_as("GET", "/form-sources").body)
     # When an admin edits the source's settings without the key
-    edit = {"rev": source["rev"], "platform": {"kind": "ladipage", "capture_becomes_lead": True}}
+    edit = {"rev": source["rev"], "platform": {"kind": "ladipage", "capture_window_minutes": 45}}
     edited = call_as("PATCH", f"/form-sources/{source['source_id']}", edit)
     assert edited.status == 200, edited.body
-    assert edited.body["platform"]["capture_becomes_lead"] is True
+    assert edited.body["platform"]["capture_window_minutes"] == 45
     # Then the stored key still opens LadiPage's deliveries
     assert post_hook(created["form_key"], fixture("ladipage", "lead.json"), BEARER).status == 200
     # ...and a source cannot be created without its key, nor read its key from a header that is stored

@@ -17,9 +17,8 @@ A post with ``status_send=capture`` is the partial lead LadiPage sends when a vi
 half-filled. It is held (stored, not a lead) under a key made of its form and phone; the full
 submission that follows from the same form and phone within ``capture_window_minutes`` links it to its
 own lead, so one visitor is one lead carrying the full data. A capture nothing completes stays held:
-listed, and an admin may let it in (replay). ``capture_becomes_lead`` records that the admin wants such
-captures to enter rotation on their own once the window is over: that is a scheduled step, not the
-door's, and it is not built yet (until then the setting is kept and shown, and does nothing).
+listed, and an admin may let it in (replay). Letting such captures into rotation on their own once the
+window is over is a scheduled step, not the door's, and is not built.
 
 LadiPage sends no id of its own for a submission as far as is known: ``event_id`` is used when
 present, else a delivery is deduplicated by its content (``sender_id`` None).
@@ -122,9 +121,6 @@ class LadiPageSettings(PlatformSettings):
     field_map: dict[FormFieldName, FieldTarget] = Field(default_factory=dict, max_length=30)
     #: How long after a capture its full submission (same form, same phone) is awaited.
     capture_window_minutes: StrictInt = Field(default=30, ge=1, le=24 * 60)
-    #: A capture nothing completes within the window enters rotation on its own: kept for the
-    #: scheduled step that will do it (not built yet; until then an admin replays such a capture).
-    capture_becomes_lead: bool = False
 
 
 class LadiPageAdapter(PlatformAdapter):
