@@ -33,6 +33,7 @@ from leadrouter.logic.intake.adapters.platform import (
     BODY_FIELD,
     PlatformAdapter,
     canonical,
+    delivery_id,
     mapped_request,
     required_secret,
     signature_matches,
@@ -103,9 +104,7 @@ class GoogleAdsAdapter(PlatformAdapter):
         return arrival
 
     def sender_id(self, arrival: Arrival) -> str | None:
-        data = stored_body(arrival.pairs)
-        lead_id = data.get("lead_id") if isinstance(data, dict) else None
-        return str(lead_id)[:128] if lead_id not in (None, "") else None
+        return delivery_id(arrival.pairs, "lead_id")
 
     def screen(
         self, source: FormSource, record: Submission, arrival: Arrival, verifier: Verifier

@@ -49,6 +49,7 @@ from leadrouter.logic.intake.adapters.platform import (
     BODY_FIELD,
     PlatformAdapter,
     canonical,
+    delivery_id,
     mapped_request,
     required_secret,
     signature_matches,
@@ -137,9 +138,7 @@ class MetaLeadAdsAdapter(PlatformAdapter):
         return found
 
     def sender_id(self, arrival: Arrival) -> str | None:
-        data = stored_body(arrival.pairs)
-        lead_id = data.get("leadgen_id") if isinstance(data, dict) else None
-        return str(lead_id)[:128] if lead_id not in (None, "") else None
+        return delivery_id(arrival.pairs, "leadgen_id")
 
     def screen(
         self, source: FormSource, record: Submission, arrival: Arrival, verifier: Verifier

@@ -135,6 +135,13 @@ def stored_body(pairs: Sequence[tuple[str, str]]) -> Any:
         return None
 
 
+def delivery_id(pairs: Sequence[tuple[str, str]], name: str) -> str | None:
+    """The platform's own id of a delivery (``name`` in its body): its retries are one record."""
+    data = stored_body(pairs)
+    value = data.get(name) if isinstance(data, dict) else None
+    return str(value)[:128] if value not in (None, "") else None
+
+
 def stored_object(record: Submission) -> dict[str, Any]:
     """The stored body as an object; ``InvalidInput`` (rejected, listed) when it is not one."""
     data = stored_body(record.fields)
