@@ -4,13 +4,17 @@ with its key in a header; a capture (a form left half-filled) merged into the su
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from leadrouter.data.platform_http import PlatformApis
 from leadrouter.data.repository import Repository
+from leadrouter.domain.fetches import FetchOrder
 from leadrouter.domain.leads import Lead
+from leadrouter.logic.intake.fetches import Fetcher, FetchMessage, fetch_batch
 from tests.support.api import call_as, config_items, frozen_api_clock
 from tests.support.platforms import (
     create_platform_source,
@@ -276,3 +280,76 @@ def test_a_second_different_capture_from_the_same_phone_is_held_too(moto_repo: R
     # Then both captures are kept, held, and none is a lead
     assert [r["status"] for r in submissions()] == ["held", "held"]
     assert list(moto_repo.tenant_leads("acme")) == []
+
+
+# ------------------------------------------------------------------ a capture nothing completes
+@dataclass
+class _Queue:
+    """The fetch queue as the door and the worker see it: orders sent, messages put off."""
+
+    orders: list[FetchOrder] = field(default_factory=list)
+    put_off: list[int] = field(default_factory=list)
+
+    def request_fetch(self, order: FetchOrder) -> None:
+        self.orders.append(order)
+
+    def retry_in(self, receipt_handle: str, seconds: int) -> None:
+        self.put_off.append(seconds)
+
+
+def _work(queue: _Queue, orders: list[FetchOrder], at: datetime) -> list[str]:
+    from leadrouter.runtime import repository
+
+    messages = [FetchMessage(f"m{i}", f"r{i}", o.model_dump_json(), 1) for i, o in enumerate(orders)]
+    return fetch_batch(repository(), queue, messages, Fetcher(http=PlatformApis({})), lambda: at)
+
+
+def test_a_capture_nothing_completes_becomes_a_lead_once_its_window_is_over_when_the_admin_chose_so(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue = _Queue()
+    monkeypatch.setattr("leadrouter.api.door.fetch_queue", lambda: queue)
+    clock = frozen_api_clock(monkeypatch, NOW)
+    # Given a source whose admin lets captures in on their own after a 30-minute window, and one that
+    # does not
+    letting_in = _source(capture_becomes_lead=True)
+    waiting = _source()
+    # When each gets a capture that no full submission follows
+    assert post_hook(letting_in["form_key"], fixture("ladipage", "capture.json"), BEARER).status == 200
+    assert post_hook(waiting["form_key"], fixture("ladipage", "capture.json"), BEARER).status == 200
+    # Then both are held, and only the first one's release is queued, for the end of its window
+    assert sorted(r["status"] for r in submissions()) == ["held", "held"]
+    (order,) = queue.orders
+    assert order.not_before == NOW + timedelta(minutes=30)
+    # When the worker gets it before then: it is put off until then, and nothing is made
+    assert _work(queue, [order], NOW + timedelta(minutes=15)) == ["m0"]
+    assert queue.put_off == [15 * 60] and list(moto_repo.tenant_leads("acme")) == []
+    # When it comes back at the end of the window: the capture becomes a lead, once
+    assert _work(queue, [order], NOW + timedelta(minutes=30)) == []
+    assert _work(queue, [order], NOW + timedelta(minutes=31)) == []  # a duplicate of the message
+    lead = _only_lead(moto_repo)
+    assert (lead.name, lead.phone) == ("Bích", "+84987654321")
+    statuses = {r["source_id"]: r["status"] for r in submissions()}
+    assert statuses == {
+        letting_in["source"]["source_id"]: "accepted",
+        waiting["source"]["source_id"]: "held",
+    }
+    assert clock["now"] == NOW  # the door's clock never moved: the worker's time decided
+
+
+def test_a_capture_its_full_submission_completes_in_time_is_not_let_in_again(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue = _Queue()
+    monkeypatch.setattr("leadrouter.api.door.fetch_queue", lambda: queue)
+    clock = frozen_api_clock(monkeypatch, NOW)
+    created = _source(capture_becomes_lead=True)
+    assert post_hook(created["form_key"], fixture("ladipage", "capture.json"), BEARER).status == 200
+    # When the full submission follows ten minutes later, then the release comes due
+    clock["now"] = NOW + timedelta(minutes=10)
+    assert post_hook(created["form_key"], fixture("ladipage", "lead.json"), BEARER).status == 200
+    assert _work(queue, list(queue.orders), NOW + timedelta(minutes=30)) == []
+    # Then one lead, with the full data; the capture stays linked to it
+    lead = _only_lead(moto_repo)
+    assert lead.email == "bich.tran@example.vn"
+    assert sorted(r["status"] for r in submissions()) == ["accepted", "linked"]

@@ -1638,6 +1638,11 @@ export interface components {
              */
             api_key_header: string;
             /**
+             * Capture Becomes Lead
+             * @default false
+             */
+            capture_becomes_lead: boolean;
+            /**
              * Capture Window Minutes
              * @default 30
              */

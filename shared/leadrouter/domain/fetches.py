@@ -1,4 +1,5 @@
-"""A lead a platform only announced: fetched from the platform after its delivery is stored.
+"""What a stored delivery still needs later: a lead a platform only announced, fetched from the
+platform; or a held part, let in once nothing completed it in time.
 
 Meta's webhook carries a lead's id, not its answers; they are read from the Graph API by a worker behind
 a queue, so a platform outage delays the lead and never loses it: the delivery is stored first, each
@@ -7,6 +8,8 @@ as failed (replayable) while its message goes to the dead-letter queue.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from leadrouter.domain.base import Ident, _Model
 from leadrouter.domain.webhooks import RetrySchedule
@@ -27,6 +30,8 @@ class FetchOrder(_Model):
     tenant_id: Ident
     source_id: Ident
     submission_id: str
+    #: A held part (a form left half-filled) to let in at this time if nothing has completed it.
+    not_before: datetime | None = None
 
 
 #: 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 11 h: ten attempts over 26 h 42 min 30 s (each delay a

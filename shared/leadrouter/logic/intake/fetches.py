@@ -4,6 +4,10 @@ Each LeadFetchQueue message names one stored delivery. Exactly once: the deliver
 id, the fetched answers are added to it on the revision read, and a delivery already finished is
 left alone, so a duplicate message, a platform's retry and an admin's replay all end in the one lead.
 
+A held part (a LadiPage capture) whose source lets such parts in comes with a time (``not_before``):
+still held then, nothing completed it, and it becomes a lead on its own; before then its message is
+put off (not a failed attempt).
+
 What a failure does:
 - the platform did not answer, or throttled us (``FetchFailed``): the message comes back after
   ``FETCH_SCHEDULE``'s next delay; after the last attempt the delivery is marked failed (listed,
@@ -18,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from math import ceil
 from typing import Protocol
 
 from pydantic import ValidationError
 
-from leadrouter.domain.errors import Conflict, StoreUnavailable, Unavailable
+from leadrouter.domain.errors import Conflict, InvalidInput, StoreUnavailable, Unavailable
 from leadrouter.domain.fetches import FETCH_SCHEDULE, FetchFailed, FetchOrder, FetchRefused
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.secrets import NO_SECRETS, SecretBox, SecretsUnavailable, SecretUnreadable
@@ -31,6 +36,7 @@ from leadrouter.domain.webhooks import RetrySchedule
 from leadrouter.logic.events.alerts import Mailer, email_source_unhealthy
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
 from leadrouter.logic.intake.adapters.base import PlatformHttp, SourceSecrets
+from leadrouter.logic.intake.inbox import lead_of_stored
 from leadrouter.logic.intake.pipeline import IntakePorts, make_stored_lead
 from leadrouter.logic.ports import SourceHealthNotes, Sources, Tenants
 from leadrouter.observability import logger, metrics
@@ -81,14 +87,28 @@ def fetch_batch(
                 "lead fetch interrupted", extra={"message": message.message_id, "error": str(error)}
             )
             done = False
-        if not done:
+        if isinstance(done, Later):  # not due yet: back when it is (not a failed attempt)
+            queue.retry_in(message.receipt_handle, done.seconds)
+            failed.append(message.message_id)
+        elif not done:
             delay = fetcher.schedule.delay_after(max(message.receive_count, 1))
             queue.retry_in(message.receipt_handle, 0 if delay is None else delay)
             failed.append(message.message_id)
     return failed
 
 
-def fetch_one(repo: FetchPorts, message: FetchMessage, fetcher: Fetcher, now: datetime) -> bool:
+@dataclass(frozen=True)
+class Later:
+    """The order is not due yet: its message is to come back in ``seconds``."""
+
+    seconds: int
+
+
+#: The longest a message can be put off at once (SQS: 12 h from its receive).
+MAX_WAIT_SECONDS = 43_000
+
+
+def fetch_one(repo: FetchPorts, message: FetchMessage, fetcher: Fetcher, now: datetime) -> bool | Later:
     """One delivery's lead: True when nothing is left to do (made, finished, or cannot be helped)."""
     try:
         order = FetchOrder.model_validate_json(message.body)
@@ -96,6 +116,8 @@ def fetch_one(repo: FetchPorts, message: FetchMessage, fetcher: Fetcher, now: da
         logger.error("not a fetch order: dropped", extra={"message": message.message_id})
         return True
     record = repo.get_submission(order.tenant_id, order.submission_id)
+    if record is not None and record.status is SubmissionStatus.HELD and order.not_before is not None:
+        return _release(repo, record, order.not_before, fetcher, now)
     if record is None or record.status in FINAL:
         return True  # expired, or already a lead (a duplicate message, a replay)
     source = repo.get_form_source(order.tenant_id, order.source_id)
@@ -119,6 +141,26 @@ def fetch_one(repo: FetchPorts, message: FetchMessage, fetcher: Fetcher, now: da
             repo.note_source_healthy(source)
         metrics.add_metric(name="LeadsFetched", unit="Count", value=1)
     make_stored_lead(repo, source, record, adapters=fetcher.adapters)
+    return True
+
+
+def _release(
+    repo: FetchPorts, record: Submission, due: datetime, fetcher: Fetcher, now: datetime
+) -> bool | Later:
+    """A held part nothing completed in time becomes a lead on its own (its source asked for it)."""
+    wait = ceil((due - now).total_seconds())
+    if wait > 0:
+        return Later(min(wait, MAX_WAIT_SECONDS))
+    source = repo.get_form_source(record.tenant_id, record.source_id)
+    if source is None:
+        return True
+    reason = "let in: nothing completed this held part in time"
+    try:
+        lead_of_stored(repo, source, record, now, reason=reason, adapters=fetcher.adapters)
+    except InvalidInput as error:
+        problems = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
+        repo.finish_submission(record, SubmissionStatus.REJECTED, reason=f"{reason}, but {problems}"[:500])
+    metrics.add_metric(name="HeldPartsLetIn", unit="Count", value=1)
     return True
 
 

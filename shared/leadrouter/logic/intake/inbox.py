@@ -6,12 +6,14 @@ by the adapter that read it; it can only ever make the record's one lead.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
 from leadrouter.data.cursors import Cursor
 from leadrouter.domain.errors import Conflict, InvalidInput, NotFound
-from leadrouter.domain.submissions import REPLAYABLE, CheckResult, Submission, SubmissionStatus
+from leadrouter.domain.forms import FormSource
+from leadrouter.domain.submissions import REPLAYABLE, Check, CheckResult, Submission, SubmissionStatus
 from leadrouter.domain.users import Caller
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
 from leadrouter.logic.intake.new_leads import NewLeadPorts, submit_lead
@@ -23,6 +25,10 @@ from leadrouter.observability import logger
 
 class InboxPorts(Submissions, LeadReads, Protocol):
     """Stored submissions and the leads they became."""
+
+
+class LeadOfStoredPorts(Submissions, NewLeadPorts, Protocol):
+    """A stored record, and the lead it becomes."""
 
 
 class ReplayPorts(InboxPorts, NewLeadPorts, Sources, Protocol):
@@ -97,22 +103,41 @@ def replay(
         request_fetch(fetches, record)
         logger.info("submission replayed: fetch queued", extra={"submission": submission_id})
         return Outcome(record.submission_id, SubmissionStatus.RECEIVED)
-    try:
-        request, touch = adapter.intake_request(
-            record, source, record.headers.get("referer"), record.received_at
-        )
-    except InvalidInput as error:
-        raise InvalidInput(f"{error} (fix the form source's field_map, then replay)", error.fields) from error
-    result = submit_lead(repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=True)
-    status = SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
     checks = {c: CheckResult.RELEASED if c in released else r for c, r in record.checks.items()}
     checks |= {c: CheckResult.RELEASED for c in released if c not in checks}
     reason = "replayed" + (f"; released unverified: {', '.join(released)}" if released else "")
-    repo.finish_submission(
-        record, status, answer=result.model_dump(mode="json"), reason=reason, replayed=True, checks=checks
-    )
+    try:
+        outcome = lead_of_stored(repo, source, record, now, reason=reason, checks=checks, adapters=adapters)
+    except InvalidInput as error:
+        raise InvalidInput(f"{error} (fix the form source's field_map, then replay)", error.fields) from error
     logger.info(
         "submission replayed",
-        extra={"submission": submission_id, "lead_id": result.lead_id, "released": list(released)},
+        extra={
+            "submission": submission_id,
+            "lead_id": outcome.answer.lead_id if outcome.answer else None,
+            "released": list(released),
+        },
     )
-    return Outcome(record.submission_id, status, answer=result, released=tuple(released))
+    return replace(outcome, released=tuple(released))
+
+
+def lead_of_stored(
+    repo: LeadOfStoredPorts,
+    source: FormSource,
+    record: Submission,
+    now: datetime,
+    *,
+    reason: str,
+    checks: dict[Check, CheckResult] | None = None,
+    adapters: Adapters = ADAPTERS,
+) -> Outcome:
+    """Make a stored record's lead as its source maps it now, and write its outcome (``InvalidInput``
+    if it cannot become a lead). Exactly once: the record's one lead id, and the outcome written only
+    if the record is still at the revision read (``Conflict`` otherwise)."""
+    adapter = adapters.of_channel(record.channel)
+    request, touch = adapter.intake_request(record, source, record.headers.get("referer"), record.received_at)
+    result = submit_lead(repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=True)
+    status = SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
+    answer = result.model_dump(mode="json")
+    repo.finish_submission(record, status, answer=answer, reason=reason, replayed=True, checks=checks)
+    return Outcome(record.submission_id, status, answer=result)

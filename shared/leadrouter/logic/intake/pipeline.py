@@ -331,6 +331,8 @@ class _Intake:
             metrics.add_metric(name="SubmissionsTest", unit="Count", value=1)
             return Outcome(record.submission_id, SubmissionStatus.TEST)
         if screened.verdict == "held":
+            if screened.release_at is not None:  # queued first: a failure leaves it received, retried
+                request_fetch(self.fetches, record, not_before=screened.release_at)
             _finish(repo, record, SubmissionStatus.HELD, reason=screened.reason, checks=checks)
             metrics.add_metric(name="SubmissionsHeld", unit="Count", value=1)
             return Outcome(record.submission_id, SubmissionStatus.HELD)
@@ -409,13 +411,17 @@ class _Intake:
             )
 
 
-def request_fetch(fetches: FetchRequests, record: Submission) -> None:
+def request_fetch(fetches: FetchRequests, record: Submission, *, not_before: datetime | None = None) -> None:
     """Queue the fetch of ``record``'s lead; ``Unavailable`` (the platform retries) if it cannot be.
 
+    With ``not_before`` it is a held part's release: the worker makes it a lead then, if still held.
     The record stays ``received`` until the worker makes its lead: a platform's retry of the delivery,
     or a replay, queues the fetch again, and the record's one lead id keeps that to one lead."""
     order = FetchOrder(
-        tenant_id=record.tenant_id, source_id=record.source_id, submission_id=record.submission_id
+        tenant_id=record.tenant_id,
+        source_id=record.source_id,
+        submission_id=record.submission_id,
+        not_before=not_before,
     )
     try:
         fetches.request_fetch(order)

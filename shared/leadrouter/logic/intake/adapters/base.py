@@ -112,6 +112,9 @@ class Screening:
     message: str = ""
     #: For ``passed``: the held parts this submission completes (linked to its lead once it is made).
     completes: HeldParts | None = None
+    #: For ``held``: when the part becomes a lead on its own if nothing has completed it (None: never,
+    #: it waits for an admin).
+    release_at: datetime | None = None
 
 
 @dataclass(frozen=True)

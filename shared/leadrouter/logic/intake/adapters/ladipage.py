@@ -17,8 +17,8 @@ A post with ``status_send=capture`` is the partial lead LadiPage sends when a vi
 half-filled. It is held (stored, not a lead) under a key made of its form and phone; the full
 submission that follows from the same form and phone within ``capture_window_minutes`` links it to its
 own lead, so one visitor is one lead carrying the full data. A capture nothing completes stays held:
-listed, and an admin may let it in (replay). Letting such captures into rotation on their own once the
-window is over is a scheduled step, not the door's, and is not built.
+listed, and an admin may let it in (replay); or, when the admin chose ``capture_becomes_lead``, it
+becomes a lead on its own once the window is over (the fetch worker lets it in then, if still held).
 
 LadiPage sends no id of its own for a submission as far as is known: ``event_id`` is used when
 present, else a delivery is deduplicated by its content (``sender_id`` None).
@@ -121,6 +121,9 @@ class LadiPageSettings(PlatformSettings):
     field_map: dict[FormFieldName, FieldTarget] = Field(default_factory=dict, max_length=30)
     #: How long after a capture its full submission (same form, same phone) is awaited.
     capture_window_minutes: StrictInt = Field(default=30, ge=1, le=24 * 60)
+    #: A capture nothing completes within the window becomes a lead on its own (else it waits, held,
+    #: for an admin's replay).
+    capture_becomes_lead: bool = False
 
 
 class LadiPageAdapter(PlatformAdapter):
@@ -158,7 +161,8 @@ class LadiPageAdapter(PlatformAdapter):
         window = timedelta(minutes=settings.capture_window_minutes)
         if _is_capture(data):
             reason = f"ladipage capture: held for its full submission ({settings.capture_window_minutes} min)"
-            return Screening("held", {}, reason=reason)
+            release = record.received_at + window if settings.capture_becomes_lead else None
+            return Screening("held", {}, reason=reason, release_at=release)
         # the capture's key as its sender_id made it (common names), and as this source names the phone
         candidates = {_capture_id(data, {}), _capture_id(data, settings.field_map)}
         sender_ids = tuple(sorted(c for c in candidates if c))
