@@ -16,9 +16,9 @@ from leadrouter.domain.forms import FormSource
 from leadrouter.domain.submissions import REPLAYABLE, Check, CheckResult, Submission, SubmissionStatus
 from leadrouter.domain.users import Caller
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
+from leadrouter.logic.intake.fetch_requests import NO_FETCHES, FetchRequests, request_fetch
 from leadrouter.logic.intake.new_leads import NewLeadPorts, submit_lead
 from leadrouter.logic.intake.outcomes import UNFINISHED, Outcome, resolved
-from leadrouter.logic.intake.pipeline import NO_FETCHES, FetchRequests, request_fetch
 from leadrouter.logic.ports import LeadReads, Sources, Submissions
 from leadrouter.observability import logger
 

@@ -1,4 +1,5 @@
-"""What a submission came to: the door's answer (``Outcome``), and records as they stand.
+"""What a submission came to: the door's answer (``Outcome``), records as they stand, and writing an
+outcome (finished, rejected, spam) on a record.
 
 A new lead's submission is not finished with a second write (one write less per lead): the lead's
 insert is its outcome, so a record still ``received`` whose chosen lead exists is read as accepted.
@@ -6,12 +7,16 @@ insert is its outcome, so a record still ``received`` whose chosen lead exists i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from leadrouter.domain.errors import Conflict
+from leadrouter.domain.leads import STATUS_LABELS_VI, LeadStatus
 from leadrouter.domain.submissions import Check, CheckResult, Submission, SubmissionStatus
 from leadrouter.logic.intake.new_leads import IntakeResult, current_answer
-from leadrouter.logic.ports import LeadReads
+from leadrouter.logic.ports import LeadReads, Submissions
+from leadrouter.observability import logger, metrics
 
 
 @dataclass(frozen=True)
@@ -91,3 +96,61 @@ def rejected_outcome(record: Submission) -> Outcome:
 def redirect_of(pairs: Sequence[tuple[str, str]]) -> str | None:
     """The sender's own ``_next`` redirect request (the door checks it against the allow-list)."""
     return next((v.strip() for k, v in pairs if k == "_next" and v.strip()), None)
+
+
+def finish_record(
+    repo: Submissions,
+    record: Submission,
+    status: SubmissionStatus,
+    *,
+    reason: str | None = None,
+    answer: dict[str, Any] | None = None,
+    checks: dict[Check, CheckResult] | None = None,
+) -> Submission:
+    """Write ``record``'s outcome; one another copy wrote first stands (it is the same lead)."""
+    try:
+        return repo.finish_submission(record, status, reason=reason, answer=answer, checks=checks)
+    except Conflict:
+        # another copy (or a replay) finished it first; its outcome stands, and ours is the same lead
+        return record
+
+
+def reject_record(
+    repo: Submissions,
+    record: Submission,
+    problems: Mapping[str, str],
+    http_status: int,
+    reason: str,
+    *,
+    checks: dict[Check, CheckResult],
+    message: str = "this submission cannot become a lead as sent",
+) -> Outcome:
+    answer = {"problems": dict(problems), "message": message, "http_status": http_status}
+    finished = finish_record(
+        repo, record, SubmissionStatus.REJECTED, reason=reason[:500], answer=answer, checks=checks
+    )
+    metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
+    logger.info("submission rejected", extra={"submission": record.submission_id, "reason": reason[:200]})
+    return rejected_outcome(finished.model_copy(update={"answer": answer}))
+
+
+def record_spam(
+    repo: Submissions, record: Submission, checks: dict[Check, CheckResult], reason: str
+) -> Outcome:
+    """Answered exactly like a new pending lead (a bot learns nothing), stored as spam, never assigned."""
+    answer = IntakeResult(
+        lead_id=record.lead_id, status=LeadStatus.PENDING, status_label=STATUS_LABELS_VI[LeadStatus.PENDING]
+    )
+    finish_record(
+        repo,
+        record,
+        SubmissionStatus.SPAM,
+        reason=reason,
+        answer=answer.model_dump(mode="json"),
+        checks=checks,
+    )
+    metrics.add_metric(name="SubmissionsSpam", unit="Count", value=1)
+    logger.info("submission is spam", extra={"submission": record.submission_id, "reason": reason})
+    return Outcome(
+        record.submission_id, SubmissionStatus.SPAM, answer=answer, redirect=redirect_of(record.fields)
+    )

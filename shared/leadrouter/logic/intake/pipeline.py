@@ -15,19 +15,15 @@ What differs between source types (reading, the sender's id, screening, mapping)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
 from leadrouter.captcha import Verdict
 from leadrouter.captcha import verify as verify_captcha
 from leadrouter.data.outages import store_outages
-from leadrouter.data.webhook_queue import QueueError
 from leadrouter.domain.errors import Conflict, InvalidInput, StoreUnavailable, Unavailable
-from leadrouter.domain.fetches import FetchOrder
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.ids import new_id
-from leadrouter.domain.leads import STATUS_LABELS_VI, LeadStatus
 from leadrouter.domain.secrets import (
     NO_SECRETS,
     SecretBox,
@@ -40,8 +36,6 @@ from leadrouter.domain.submissions import (
     FINAL,
     KEEP,
     MAX_STORED_BYTES,
-    Check,
-    CheckResult,
     Submission,
     SubmissionStatus,
     bounded,
@@ -54,11 +48,15 @@ from leadrouter.domain.submissions import (
 )
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
 from leadrouter.logic.intake.adapters.base import Arrival, HeldParts, Verifier
+from leadrouter.logic.intake.fetch_requests import NO_FETCHES, FetchRequests, request_fetch
 from leadrouter.logic.intake.new_leads import IntakeResult, NewLeadPorts, submit_lead
 from leadrouter.logic.intake.outcomes import (
     UNFINISHED,
     Outcome,
+    finish_record,
+    record_spam,
     redirect_of,
+    reject_record,
     rejected_outcome,
     resolved,
     stored_outcome,
@@ -74,22 +72,6 @@ class IntakePorts(NewLeadPorts, Submissions, Protocol):
 #: How long a sender is asked to wait when the submissions table cannot take the record (throttled,
 #: down): the write is the first thing the door does, so nothing was stored and a retry is safe.
 STORE_RETRY_SECONDS = 5
-
-
-class FetchRequests(Protocol):
-    """Where a platform's announced lead waits to be fetched (``QueueError`` if it cannot be queued)."""
-
-    def request_fetch(self, order: FetchOrder) -> None: ...
-
-
-class _NoFetchQueue:
-    """A process without the fetch queue (``LEAD_FETCH_QUEUE_URL``): an announced lead cannot wait."""
-
-    def request_fetch(self, order: FetchOrder) -> None:
-        raise QueueError("no fetch queue is configured (LEAD_FETCH_QUEUE_URL)")
-
-
-NO_FETCHES: FetchRequests = _NoFetchQueue()
 
 
 def receive(
@@ -318,30 +300,30 @@ class _Intake:
         screened = screener.screen(source, record, arrival, self.verifier)
         checks = screened.checks
         if screened.verdict == "refused":
-            return _reject(
+            return reject_record(
                 repo, record, screened.problems, screened.http_status, screened.reason, checks=checks
             )
         if screened.verdict == "spam":
-            return _spam(repo, record, checks, screened.reason)
+            return record_spam(repo, record, checks, screened.reason)
         if screened.verdict == "fetch":
             request_fetch(self.fetches, record)
             return Outcome(record.submission_id, SubmissionStatus.RECEIVED)
         if screened.verdict == "test":
-            _finish(repo, record, SubmissionStatus.TEST, reason=screened.reason, checks=checks)
+            finish_record(repo, record, SubmissionStatus.TEST, reason=screened.reason, checks=checks)
             metrics.add_metric(name="SubmissionsTest", unit="Count", value=1)
             return Outcome(record.submission_id, SubmissionStatus.TEST)
         if screened.verdict == "held":
             if screened.release_at is not None:  # queued first: a failure leaves it received, retried
                 request_fetch(self.fetches, record, not_before=screened.release_at)
-            _finish(repo, record, SubmissionStatus.HELD, reason=screened.reason, checks=checks)
+            finish_record(repo, record, SubmissionStatus.HELD, reason=screened.reason, checks=checks)
             metrics.add_metric(name="SubmissionsHeld", unit="Count", value=1)
             return Outcome(record.submission_id, SubmissionStatus.HELD)
         if screened.verdict == "unavailable":
-            _finish(repo, record, SubmissionStatus.FAILED, reason=screened.reason, checks=checks)
+            finish_record(repo, record, SubmissionStatus.FAILED, reason=screened.reason, checks=checks)
             raise Unavailable(screened.message, retry_after=10)
         if record.conflicts_with is not None:
             named = "Idempotency-Key" if arrival.sender_id else "submission_id"
-            return _reject(
+            return reject_record(
                 repo,
                 record,
                 {named: "already used with another content; send a new one"},
@@ -355,24 +337,24 @@ class _Intake:
             request, touch = adapter.intake_request(record, source, arrival.referer, now)
         except InvalidInput as error:
             reason = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
-            return _reject(repo, record, error.fields, 422, reason, checks=checks)
+            return reject_record(repo, record, error.fields, 422, reason, checks=checks)
         try:
             with store_outages():
                 result = submit_lead(
                     repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=repeat
                 )
         except InvalidInput as error:  # e.g. a step this source may not use
-            return _reject(repo, record, error.fields, 422, str(error), checks=checks)
+            return reject_record(repo, record, error.fields, 422, str(error), checks=checks)
         except (StoreUnavailable, Conflict) as error:
             failure = type(error.__cause__ if isinstance(error, StoreUnavailable) else error).__name__
             logger.warning("submission failed", extra={"submission": record.submission_id, "error": failure})
-            _finish(repo, record, SubmissionStatus.FAILED, reason=f"failed: {failure}", checks=checks)
+            finish_record(repo, record, SubmissionStatus.FAILED, reason=f"failed: {failure}", checks=checks)
             raise Unavailable("the lead could not be stored right now; try again") from error
         status = (
             SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
         )
         if result.linked or record.status is not SubmissionStatus.RECEIVED:
-            _finish(repo, record, status, answer=result.model_dump(mode="json"), checks=checks)
+            finish_record(repo, record, status, answer=result.model_dump(mode="json"), checks=checks)
         # else a new lead with the id the record chose: "received" and that lead existing *is* its
         # outcome (see ``resolved``), so the record is not written twice (one write less per lead)
         if screened.completes is not None:
@@ -403,7 +385,7 @@ class _Intake:
                     if held.received_at < parts.since:
                         continue  # an earlier visit's
                     reason = f"part of {record.submission_id}"
-                    _finish(repo, held, SubmissionStatus.LINKED, reason=reason, answer=answer)
+                    finish_record(repo, held, SubmissionStatus.LINKED, reason=reason, answer=answer)
                     metrics.add_metric(name="HeldPartsLinked", unit="Count", value=1)
         except StoreUnavailable as error:
             logger.warning(
@@ -411,83 +393,6 @@ class _Intake:
             )
 
 
-def request_fetch(fetches: FetchRequests, record: Submission, *, not_before: datetime | None = None) -> None:
-    """Queue the fetch of ``record``'s lead; ``Unavailable`` (the platform retries) if it cannot be.
-
-    With ``not_before`` it is a held part's release: the worker makes it a lead then, if still held.
-    The record stays ``received`` until the worker makes its lead: a platform's retry of the delivery,
-    or a replay, queues the fetch again, and the record's one lead id keeps that to one lead."""
-    order = FetchOrder(
-        tenant_id=record.tenant_id,
-        source_id=record.source_id,
-        submission_id=record.submission_id,
-        not_before=not_before,
-    )
-    try:
-        fetches.request_fetch(order)
-    except QueueError as error:
-        logger.warning(
-            "lead fetch not queued", extra={"submission": record.submission_id, "error": str(error)}
-        )
-        raise Unavailable("the lead could not be queued for fetching right now; try again") from error
-    metrics.add_metric(name="LeadFetchesQueued", unit="Count", value=1)
-
-
 def _refused_as_sent(record: Submission) -> bool:
     """Rejected for the body itself (unreadable, too large): the same body is refused the same way."""
     return (record.reason or "").startswith(("malformed:", "too_large:"))
-
-
-def _finish(
-    repo: Submissions,
-    record: Submission,
-    status: SubmissionStatus,
-    *,
-    reason: str | None = None,
-    answer: dict[str, Any] | None = None,
-    checks: dict[Check, CheckResult] | None = None,
-) -> Submission:
-    try:
-        return repo.finish_submission(record, status, reason=reason, answer=answer, checks=checks)
-    except Conflict:
-        # another copy (or a replay) finished it first; its outcome stands, and ours is the same lead
-        return record
-
-
-def _reject(
-    repo: Submissions,
-    record: Submission,
-    problems: Mapping[str, str],
-    http_status: int,
-    reason: str,
-    *,
-    checks: dict[Check, CheckResult],
-    message: str = "this submission cannot become a lead as sent",
-) -> Outcome:
-    answer = {"problems": dict(problems), "message": message, "http_status": http_status}
-    finished = _finish(
-        repo, record, SubmissionStatus.REJECTED, reason=reason[:500], answer=answer, checks=checks
-    )
-    metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
-    logger.info("submission rejected", extra={"submission": record.submission_id, "reason": reason[:200]})
-    return rejected_outcome(finished.model_copy(update={"answer": answer}))
-
-
-def _spam(repo: Submissions, record: Submission, checks: dict[Check, CheckResult], reason: str) -> Outcome:
-    """Answered exactly like a new pending lead (a bot learns nothing), stored as spam, never assigned."""
-    answer = IntakeResult(
-        lead_id=record.lead_id, status=LeadStatus.PENDING, status_label=STATUS_LABELS_VI[LeadStatus.PENDING]
-    )
-    _finish(
-        repo,
-        record,
-        SubmissionStatus.SPAM,
-        reason=reason,
-        answer=answer.model_dump(mode="json"),
-        checks=checks,
-    )
-    metrics.add_metric(name="SubmissionsSpam", unit="Count", value=1)
-    logger.info("submission is spam", extra={"submission": record.submission_id, "reason": reason})
-    return Outcome(
-        record.submission_id, SubmissionStatus.SPAM, answer=answer, redirect=redirect_of(record.fields)
-    )

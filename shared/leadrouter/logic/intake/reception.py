@@ -29,9 +29,10 @@ from leadrouter.logic.intake.adapters.base import (
     Verifier,
     refused,
 )
+from leadrouter.logic.intake.fetch_requests import NO_FETCHES, FetchRequests
 from leadrouter.logic.intake.limits import DoorLimits
 from leadrouter.logic.intake.outcomes import Outcome
-from leadrouter.logic.intake.pipeline import NO_FETCHES, FetchRequests, IntakePorts, receive
+from leadrouter.logic.intake.pipeline import IntakePorts, receive
 from leadrouter.logic.ports import SourceHealthNotes, Sources
 from leadrouter.observability import logger
 
