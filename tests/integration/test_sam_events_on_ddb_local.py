@@ -11,10 +11,13 @@ new event comes with an assertion.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,14 +26,18 @@ import pytest
 from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import DISPATCH_SHARDS
 from leadrouter.domain.events import EVENT_SOURCE
+from leadrouter.domain.forms import FormSource
+from leadrouter.domain.keys import hash_form_key
 from leadrouter.domain.leads import Lead, LeadStatus
+from leadrouter.domain.secrets import source_secret_context
 from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
-from leadrouter.runtime import repository
+from leadrouter.runtime import repository, secret_box
 from leadrouter.signing import HEADER, verify
 from leadrouter_local.apigw import proxy_event
 from leadrouter_local.aws_endpoint import AwsEmulator
 from leadrouter_local.ddb_local import DynamoDBLocal
 from leadrouter_local.demo_data import STAFF, TENANT, seed_demo
+from leadrouter_local.fake_graph import FakeGraph
 from leadrouter_local.lambda_runtime import Functions
 from leadrouter_local.sam_ddb import (
     DEMO_ALERT_EMAIL,
@@ -52,6 +59,9 @@ ASSIGNED_LEAD = "L01a230c2c3005a4d6c6f63616c32"
 #: Every lead the committed stream events carry (seeded like `make ddb`): the tenant's leads.
 SEEDED_LEADS = {image["lead_id"]["S"] for table, image in stream_images() if table == "LeadsTable"}
 ALERT_SENDER = "alerts@leadrouter.example.vn"
+#: The Meta source the committed fetch event names, and the fixtures of its delivery and lead.
+META_SOURCE = "meta-lead-ads"
+PLATFORM_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "platforms" / "meta_lead_ads"
 
 
 def event(rel: str) -> dict[str, Any]:
@@ -103,6 +113,7 @@ class Sam:
             self.monkeypatch.setenv("DISPATCH_QUEUE_URL", emulator.refs["DispatchQueue"])
             self.monkeypatch.setenv("ASSIGN_QUEUE_URL", emulator.refs["AssignQueue"])
             self.monkeypatch.setenv("RECLAIM_QUEUE_URL", emulator.refs["ReclaimQueue"])
+            self.monkeypatch.setenv("LEAD_FETCH_QUEUE_URL", emulator.refs["LeadFetchQueue"])
             self._aws = emulator
         return self._aws
 
@@ -404,6 +415,54 @@ def escalation_alert(sam: Sam) -> None:
     assert "Chờ quá lâu" in content["Body"]["Text"]["Data"]
 
 
+def meta_lead_fetched(sam: Sam) -> None:
+    # Given the demo tenant's Meta source (its page token sealed), a fake Graph API serving the lead, and
+    # Meta's signed delivery announcing it, stored by the door
+    graph = FakeGraph().start()
+    sam.monkeypatch.setenv("META_GRAPH_URL", graph.url)
+    sam.aws()
+    try:
+        lead = json.loads((PLATFORM_FIXTURES / "lead_987654321000001.json").read_text(encoding="utf-8"))
+        graph.add_lead(lead)
+        secrets = secret_box()
+        sealed = {
+            name: secrets.seal(value, source_secret_context(TENANT, META_SOURCE, name))
+            for name, value in (
+                ("app_secret", "sam-app-secret"),
+                ("verify_token", "v"),
+                ("page_access_token", "t"),
+            )
+        }
+        source = FormSource(
+            tenant_id=TENANT,
+            source_id=META_SOURCE,
+            name="Meta",
+            kind="meta_lead_ads",
+            pool="web",
+            platform={"kind": "meta_lead_ads", **sealed},
+        )
+        sam.repo.put_form_source(source, hash_form_key("fk_sam_meta"))
+        body = json.loads((PLATFORM_FIXTURES / "webhook.json").read_text(encoding="utf-8"))
+        body["entry"][0]["changes"] = body["entry"][0]["changes"][:1]
+        raw = json.dumps(body)
+        signature = "sha256=" + hmac.new(b"sam-app-secret", raw.encode(), hashlib.sha256).hexdigest()
+        posted = proxy_event("POST", "/hooks/fk_sam_meta", raw, headers={"X-Hub-Signature-256": signature})
+        assert sam.functions.invoke("ApiFunction", posted)["statusCode"] == 200
+        # When LeadFetchQueue delivers the committed message for it, and then the same message again
+        rel = "LeadFetchFunction/Fetches-meta-lead.json"
+        first = sam.invoke(rel)
+        again = sam.invoke(rel)
+    finally:
+        graph.stop()
+    # Then the lead was read once with the page token and made once, with Meta's answers
+    assert first == again == {"batchItemFailures": []}
+    assert graph.state.reads == [("987654321000001", "t")]
+    record = sam.repo.get_submission(TENANT, body_of(rel)["submission_id"])
+    assert record is not None and record.status.value == "received"  # its lead exists: read as accepted
+    made = sam.lead(record.lead_id)
+    assert (made.name, made.phone, made.source) == ("Trần Thị Bình", "+84987654321", META_SOURCE)
+
+
 Check = Callable[[Sam], None]
 OUTCOMES: dict[str, Check] = {
     "DispatchFunction/AssignTick-tick.json": assign_tick,
@@ -422,6 +481,7 @@ OUTCOMES: dict[str, Check] = {
     "WebhookFanoutFunction/LeadEvents-lead-assigned.json": webhook_fan_out,
     "WebhookDeliveryFunction/Deliveries-lead-assigned.json": webhook_delivery,
     "AlertFunction/Escalations-lead-escalated.json": escalation_alert,
+    "LeadFetchFunction/Fetches-meta-lead.json": meta_lead_fetched,
 }
 
 

@@ -86,9 +86,12 @@ BY_DESIGN: dict[tuple[str, str], str] = {
         )
         for operation in ("POST /form-sources", "PATCH /form-sources/{source_id}")
     },
-    ("PATCH /form-sources/{source_id}", r"platform\.ladipage\.api_key_header"): (
-        "a header the service keeps with each delivery (user-agent …) cannot carry the key"
-    ),
+    **{
+        (operation, r"platform\.ladipage\.api_key_header"): (
+            "a header the service keeps with each delivery (user-agent …) cannot carry the key"
+        )
+        for operation in ("POST /form-sources", "PATCH /form-sources/{source_id}")
+    },
     ("POST /intake/leads", "step"): f"one of the source's steps: {_STORED}",
     ("POST /intake/leads", r"name|phone|email"): _FORM,
     # a NUL anywhere in the body (a free-form field's value too) is refused whole, before it is parsed;
