@@ -2614,6 +2614,11 @@ export interface components {
          */
         SourceHealth: {
             /**
+             * Counts Complete
+             * @default true
+             */
+            counts_complete: boolean;
+            /**
              * Failed
              * @default 0
              */

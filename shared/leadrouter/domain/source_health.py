@@ -30,3 +30,5 @@ class SourceHealth(BaseModel):
     #: and deliveries that failed (replayable), over the 30 days deliveries are kept.
     pending: int = 0
     failed: int = 0
+    #: False when the source has more deliveries than a health view reads: the counts are "at least".
+    counts_complete: bool = True

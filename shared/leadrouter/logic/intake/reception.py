@@ -82,7 +82,7 @@ def take(
 ) -> Taken:
     """Find the source, let its adapter authenticate and read the request, limit it, then store it
     first and decide (``pipeline.receive``). Every request with a valid key is stored, an unreadable
-    one too (then refused as it was sent), but a platform's event its adapter ignores (never a lead)."""
+    one too (then refused as it was sent), but a platform's event that is never a lead (no arrival)."""
     reader = adapters.of_kind(request.via or DEFAULT_KIND)
     decoded: Decoded | None = None
     key = request.path_key
@@ -138,7 +138,7 @@ def take(
     except Unavailable as error:
         return Taken(source, refusal=Refusal(503, str(error), retry_after=error.retry_after), trusted=trusted)
     if acknowledgement is not None:  # a platform: stored is all it needs to hear
-        repo.note_source_delivery(source, now)
+        _note_delivery(repo, source, now)
         return Taken(source, outcome=outcome, trusted=trusted, reply=acknowledgement)
     assert outcome is not None  # a form's request is one arrival
     if decoded.failure is not None:  # stored as sent, refused as it was
@@ -176,6 +176,16 @@ def _record_refusal(
             repo.note_source_refusal(source, f"{error.field}: {error}", now)
     except StoreUnavailable:
         logger.warning("source refusal not counted", extra={"source": source.source_id})
+
+
+def _note_delivery(repo: SourceHealthNotes, source: FormSource, now: datetime) -> None:
+    """The source's last delivery, for its health; the delivery is stored, so a failing note is
+    logged, never answered as a failure (the platform would send it again for nothing)."""
+    try:
+        with store_outages():
+            repo.note_source_delivery(source, now)
+    except StoreUnavailable:
+        logger.warning("source delivery not noted", extra={"source": source.source_id})
 
 
 def _no_secret(source: FormSource, error: Exception) -> Refusal:
