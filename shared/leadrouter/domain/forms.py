@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
 
 from leadrouter.domain.base import Ident, Label, Name, _Model
-from leadrouter.domain.secrets import is_sealed
+from leadrouter.domain.secrets import given_within
 from leadrouter.domain.text import LABEL_PATTERN, accepted_text, check_label
 
 #: What a form field may stand for on the lead.
@@ -130,16 +130,10 @@ CaptchaAction = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A
 MAX_CAPTCHA_SECRET = 256
 
 
-def _captcha_secret(value: str) -> str:
-    if len(value) > MAX_CAPTCHA_SECRET and not is_sealed(value):
-        raise ValueError(f"at most {MAX_CAPTCHA_SECRET} characters")
-    return value
-
-
 CaptchaSecret = Annotated[
     str,
     Field(min_length=1, max_length=4096),
-    AfterValidator(_captcha_secret),
+    AfterValidator(given_within(MAX_CAPTCHA_SECRET)),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_CAPTCHA_SECRET, "writeOnly": True}),
 ]
 

@@ -13,6 +13,7 @@ AES-GCM key for ``make run`` and tests) and ``runtime`` picks one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -102,3 +103,15 @@ def source_secret_context(tenant_id: str, source_id: str, name: str) -> SecretCo
     """A platform source's secret ``name`` (``app_secret``, ``page_token`` …): bound to that name too,
     so one of a source's secrets never opens as another."""
     return SecretContext(tenant_id, SecretPurpose.SOURCE, f"{source_id}#{name}")
+
+
+def given_within(max_chars: int) -> Callable[[str], str]:
+    """The check of a secret as an admin gives it (at most ``max_chars``), or as it is stored: sealed
+    for its owner, which is longer."""
+
+    def fits(value: str) -> str:
+        if len(value) > max_chars and not is_sealed(value):
+            raise ValueError(f"at most {max_chars} characters")
+        return value
+
+    return fits

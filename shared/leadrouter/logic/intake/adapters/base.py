@@ -20,7 +20,7 @@ from leadrouter.captcha import Verdict
 from leadrouter.domain.attribution import Touch
 from leadrouter.domain.errors import InvalidInput, LeadRouterError
 from leadrouter.domain.forms import FormSource, SourceKind
-from leadrouter.domain.secrets import SecretBox, is_sealed, reveal, source_secret_context
+from leadrouter.domain.secrets import SecretBox, given_within, reveal, source_secret_context
 from leadrouter.domain.submissions import Channel, Check, CheckResult, Submission
 from leadrouter.logic.intake.adapters.bodies import BodyError, FormBody
 from leadrouter.logic.intake.new_leads import IntakeRequest
@@ -144,17 +144,11 @@ NO_HANDSHAKE = refused(404, "this source has no subscription handshake: it takes
 MAX_PLATFORM_SECRET = 1024
 
 
-def _platform_secret(value: str) -> str:
-    if len(value) > MAX_PLATFORM_SECRET and not is_sealed(value):
-        raise ValueError(f"at most {MAX_PLATFORM_SECRET} characters")
-    return value
-
-
 #: A platform credential (app secret, page token, webhook key): write-only, sealed before it is stored.
 PlatformSecret = Annotated[
     str,
     Field(min_length=1, max_length=8192),
-    AfterValidator(_platform_secret),
+    AfterValidator(given_within(MAX_PLATFORM_SECRET)),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_PLATFORM_SECRET, "writeOnly": True}),
 ]
 

@@ -41,7 +41,7 @@ from pydantic import Field
 from leadrouter.domain.attribution import Touch
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.forms import FormSource, SourceKind
-from leadrouter.domain.submissions import Channel, Check, CheckResult, Submission
+from leadrouter.domain.submissions import Channel, Submission
 from leadrouter.logic.intake.adapters.base import (
     Arrival,
     DoorRequest,
@@ -92,10 +92,6 @@ _ATTRIBUTION = {
 _ANSWER_NAMES = ("field_name", "name", "key", "label", "question")
 _ANSWER_VALUES = ("field_value", "value", "values", "answer")
 _MAX_DEPTH = 4
-#: A server-to-server delivery has no page: origin, honeypot and CAPTCHA do not apply (``off``), so
-#: an admin's replay of a rejected lead (a field map fixed) needs no ``release_unverified``.
-_NO_PAGE_CHECKS = {check: CheckResult.OFF for check in Check}
-
 AnswerName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -144,9 +140,6 @@ class TikTokAdapter(PlatformAdapter):
         lead_id = _lead_id(_content(stored_body(arrival.pairs)))
         return lead_id[:128] if lead_id else None
 
-    def unscreened(self, source: FormSource) -> dict[Check, CheckResult]:
-        return dict(_NO_PAGE_CHECKS)
-
     def screen(
         self, source: FormSource, record: Submission, arrival: Arrival, verifier: Verifier
     ) -> Screening:
@@ -154,8 +147,8 @@ class TikTokAdapter(PlatformAdapter):
         if _lead_id(_content(data)) is None:
             event = data.get("event") if isinstance(data, dict) else None
             reason = f"tiktok event {str(event)[:100]!r}: not a lead"
-            return Screening("test", dict(_NO_PAGE_CHECKS), reason=reason)
-        return Screening("passed", dict(_NO_PAGE_CHECKS))
+            return Screening("test", dict(record.checks), reason=reason)
+        return Screening("passed", dict(record.checks))
 
     def intake_request(
         self, record: Submission, source: FormSource, referer: str | None, now: datetime
