@@ -19,6 +19,7 @@ from botocore.config import Config
 
 from leadrouter.data.bus import EventBus
 from leadrouter.data.fetch_queue import FetchQueue
+from leadrouter.data.files import S3Files
 from leadrouter.data.identity import CognitoUsers
 from leadrouter.data.mail import SesMailer
 from leadrouter.data.platform_http import PlatformApis
@@ -27,6 +28,7 @@ from leadrouter.data.secrets import KmsSecretBox, LocalSecretBox
 from leadrouter.data.sweep_queue import SEND_THREADS, SweepQueue
 from leadrouter.data.webhook_queue import DeliveryQueue
 from leadrouter.domain.errors import Unavailable
+from leadrouter.domain.files import Files
 from leadrouter.domain.secrets import NO_SECRETS, SecretBox
 from leadrouter.logic.intake.limits import DoorLimits
 from leadrouter.settings import Settings
@@ -38,6 +40,11 @@ SWEEP_SQS = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_con
 EVENTS = Config(retries={"mode": "standard", "max_attempts": 3})
 #: A request waits on KMS: short timeouts, a few retries.
 KMS = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=3)
+#: The presigned POST and URLs must be SigV4 (S3's only signature in newer regions) and name the bucket
+#: on its regional host (bucket.s3.<region>.amazonaws.com: the global host answers a new bucket with a
+#: redirect a browser's CORS upload cannot follow). A custom endpoint (the local stack) takes path style.
+S3_ON_AWS = Config(signature_version="s3v4", s3={"addressing_style": "virtual"}, retries={"mode": "standard"})
+S3_LOCAL = Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"mode": "standard"})
 
 
 def _endpoint(service: str) -> str | None:
@@ -143,6 +150,21 @@ def _platform_apis(meta_graph_url: str) -> PlatformApis:
 def platform_apis() -> PlatformApis:
     """The ad platforms' APIs the fetch worker reads (Meta's Graph API at ``META_GRAPH_URL``)."""
     return _platform_apis(Settings.from_env().meta_graph_url)
+
+
+# ------------------------------------------------------------------ S3
+@cache
+def _files(bucket: str, endpoint: str | None) -> S3Files:
+    return S3Files(boto3.client("s3", config=S3_LOCAL if endpoint else S3_ON_AWS), bucket)
+
+
+def files() -> Files:
+    """The tenants' uploaded lists and made exports in FilesBucket (``FILES_BUCKET``); a 503 naming what
+    is missing when the process has no bucket."""
+    bucket = Settings.from_env().files_bucket
+    if not bucket:
+        raise Unavailable("file import and export are not configured here (no FILES_BUCKET)", retry_after=60)
+    return _files(bucket, _endpoint("S3"))
 
 
 # ------------------------------------------------------------------ EventBridge

@@ -37,6 +37,8 @@ class Settings:
     lead_fetch_queue_url: str = ""
     meta_graph_url: str = "https://graph.facebook.com"
     fetch_retry_scale: float = 1.0
+    #: The tenants' uploaded lists and made exports (template.yaml's FilesBucket); empty: no file store.
+    files_bucket: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,4 +66,5 @@ class Settings:
             lead_fetch_queue_url=os.environ.get("LEAD_FETCH_QUEUE_URL", ""),
             meta_graph_url=os.environ.get("META_GRAPH_URL", "https://graph.facebook.com"),
             fetch_retry_scale=float(os.environ.get("FETCH_RETRY_SCALE", "1")),
+            files_bucket=os.environ.get("FILES_BUCKET", ""),
         )
