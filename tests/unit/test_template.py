@@ -477,6 +477,11 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
             *("cognito-idp:AdminDisableUser", "cognito-idp:AdminEnableUser"),
             *("cognito-idp:AdminGetUser", "cognito-idp:ListUsers"),
         },
+        # The signer of presigned uploads (PutObject) and downloads (GetObject) of tenants' files, which
+        # also reads an upload's size (HeadObject); ListBucket so a key not yet uploaded is a 404
+        "FilesBucket/imports/*": {"s3:PutObject", "s3:GetObject"},
+        "FilesBucket/exports/*": {"s3:PutObject", "s3:GetObject"},
+        "FilesBucket": {"s3:ListBucket"},
     }
 
     # When the inline statements are folded per resource
@@ -488,7 +493,7 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
         for resource in _as_list(statement["Resource"]):
             for action in _as_list(statement["Action"]):
                 service, _, name = str(action).partition(":")
-                assert service in ("dynamodb", "sqs", "kms", "cognito-idp"), action
+                assert service in ("dynamodb", "sqs", "kms", "cognito-idp", "s3"), action
                 granted.setdefault(_resource_key(resource), set()).add(
                     name if service == "dynamodb" else action
                 )

@@ -146,6 +146,7 @@ def test_the_csp_allows_the_api_and_cognito_and_nothing_from_a_cdn():
         "'self'",
         "https://*.execute-api.${AWS::Region}.amazonaws.com",
         "https://cognito-idp.${AWS::Region}.amazonaws.com",
+        "https://*.s3.${AWS::Region}.amazonaws.com",  # uploads to FilesBucket (presigned POST)
     ]
     # Every other source is the console's own files (or inline data it made itself)
     hosts = {source for sources in csp.values() for source in sources} - set(csp["connect-src"])
