@@ -1,4 +1,4 @@
-"""EventBridge and SQS on one local HTTP endpoint, built from template.yaml (``make run``, the tests).
+"""EventBridge, SQS and S3 on one local HTTP endpoint, built from template.yaml (``make run``, the tests).
 
 The functions' own boto3 calls work unmodified: the stack sets ``AWS_ENDPOINT_URL_SQS`` and
 ``AWS_ENDPOINT_URL_EVENTBRIDGE`` (boto3's name for EventBridge's; ``AWS_ENDPOINT_URL_EVENTS`` too) to
@@ -6,18 +6,22 @@ this endpoint, which serves both services' operations (:mod:`leadrouter_local.aw
 JSON protocol (:mod:`leadrouter_local.wire`). The template's queues, buses and rules are created on the
 engines (:mod:`leadrouter_local.sqs`, :mod:`leadrouter_local.eventbridge`) with the names and ARNs its
 ``!Ref`` and ``!GetAtt`` resolve to, and its SQS event sources poll them
-(:mod:`leadrouter_local.sqs_pollers`).
+(:mod:`leadrouter_local.sqs_pollers`). Its S3 buckets are served in S3's REST protocol, path style
+(:mod:`leadrouter_local.s3_rest` on :mod:`leadrouter_local.s3`): ``AWS_ENDPOINT_URL_S3`` points here.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from leadrouter_local.aws_operations import event_operations, sqs_operations
 from leadrouter_local.eventbridge import EventBridge, parse_target
+from leadrouter_local.s3 import S3
+from leadrouter_local.s3_rest import CorsRule, S3Rest, cors_rules
 from leadrouter_local.sqs import Sqs
 from leadrouter_local.sqs_pollers import Invoke, SqsPoller, sqs_triggers
 from leadrouter_local.wire import make_handler
@@ -35,14 +39,18 @@ class AwsEmulator:
         region: str = "ap-southeast-1",
         time_scale: float = 1.0,
         log: Callable[[str], None] = print,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` is S3's time (a presigned upload's or URL's expiry), so a test can step past it."""
         self._server = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
         self._server.daemon_threads = True
         self.endpoint = f"http://{host}:{self._server.server_address[1]}"
         self.sqs = Sqs(self.endpoint, region, time_scale=time_scale)
         self.events = EventBridge(self.sqs, region)
+        self.s3 = S3(region, clock)
+        self._cors: dict[str, list[CorsRule]] = {}
         self._server.RequestHandlerClass = make_handler(
-            sqs_operations(self.sqs), event_operations(self.events)
+            sqs_operations(self.sqs), event_operations(self.events), rest=S3Rest(self.s3, self._cors).serve
         )
         self._template, self._log = template, log
         self._pollers: SqsPoller | None = None
@@ -55,15 +63,29 @@ class AwsEmulator:
 
     def environment(self) -> dict[str, str]:
         """What points boto3 here. boto3 names the variable after the service id: EventBridge's is
-        ``AWS_ENDPOINT_URL_EVENTBRIDGE`` (``..._EVENTS`` is not read by boto3; set for tools that use it)."""
-        return {
+        ``AWS_ENDPOINT_URL_EVENTBRIDGE`` (``..._EVENTS`` is not read by boto3; set for tools that use it).
+        ``FILES_BUCKET`` names the template's FilesBucket to every local function, as the template
+        names it to those it grants the bucket."""
+        found = {
             "AWS_ENDPOINT_URL_SQS": self.endpoint,
             "AWS_ENDPOINT_URL_EVENTBRIDGE": self.endpoint,
             "AWS_ENDPOINT_URL_EVENTS": self.endpoint,
+            "AWS_ENDPOINT_URL_S3": self.endpoint,
         }
+        if "FilesBucket" in self.refs:
+            found["FILES_BUCKET"] = self.refs["FilesBucket"]
+        return found
 
     def _create_resources(self) -> None:
         resources: dict[str, Any] = self._template.get("Resources", {})
+        for lid, resource in resources.items():
+            if resource.get("Type") == "AWS::S3::Bucket":
+                props = resource.get("Properties") or {}
+                # S3 names are lower case; the template leaves them to CloudFormation
+                name = str(props["BucketName"]) if isinstance(props.get("BucketName"), str) else lid.lower()
+                self.refs[lid] = name
+                self.attributes[(lid, "Arn")] = self.s3.create_bucket(name)
+                self._cors[name] = cors_rules(props)
         queues = {
             lid: r.get("Properties") or {}
             for lid, r in resources.items()
@@ -140,3 +162,4 @@ class AwsEmulator:
         if self._serving:  # shutdown() waits for serve_forever, which never ran otherwise
             self._server.shutdown()
         self._server.server_close()
+        self.s3.close()

@@ -22,7 +22,9 @@ template.yaml so the two cannot drift apart:
   work unmodified): the template's buses, rules with event patterns and SQS targets, queues with
   visibility timeout, retention, delay and redrive to their dead-letter queue; every ``SQS`` event polls
   its queue and invokes the handler (BatchSize, ReportBatchItemFailures, :mod:`leadrouter_local.sqs_pollers`).
-  ``--queue-time-scale`` shrinks visibility timeouts and delays;
+  ``--queue-time-scale`` shrinks visibility timeouts and delays; the same endpoint serves the template's
+  S3 buckets (``AWS_ENDPOINT_URL_S3``, :mod:`leadrouter_local.s3_rest`): the console's presigned uploads
+  and downloads of tenants' files (``FILES_BUCKET``);
 * Lambda (:mod:`leadrouter_local.lambda_runtime`): each invocation gets a context with the function's
   timeout; one invocation at a time per function (one warm container each), functions side by side;
   their environment is the template's, resolved locally (:mod:`leadrouter_local.environment`), and
@@ -225,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--schedule-seconds", type=float, default=None, help="override every schedule's rate")
     parser.add_argument("--no-seed", action="store_true", help="do not create the demo tenant")
     parser.add_argument(
-        "--aws-port", type=int, default=0, help="EventBridge + SQS endpoint port (0: any free)"
+        "--aws-port", type=int, default=0, help="EventBridge + SQS + S3 endpoint port (0: any free)"
     )
     parser.add_argument(
         "--queue-time-scale",
@@ -252,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     tables = ", ".join(stack.tables.values())
     print(f"  DynamoDB Local: {stack.ddb.endpoint}   tables: {tables}", flush=True)
     if stack.aws is not None:
-        print(f"  EventBridge + SQS (emulated): {stack.aws.endpoint}", flush=True)
+        print(f"  EventBridge + SQS + S3 (emulated): {stack.aws.endpoint}", flush=True)
     print(flush=True)
     signals.wait()
     print("stopping…", flush=True)

@@ -50,8 +50,11 @@ def nothing(operation: Callable[[dict[str, Any]], None], answer: dict[str, Any] 
     return run
 
 
-def make_handler(*services: Service) -> type[BaseHTTPRequestHandler]:
-    """One endpoint for every service given: the operation is the ``X-Amz-Target`` header."""
+def make_handler(
+    *services: Service, rest: Callable[[BaseHTTPRequestHandler], None] | None = None
+) -> type[BaseHTTPRequestHandler]:
+    """One endpoint for every service given: the operation is the ``X-Amz-Target`` header. A request
+    without one (any method but a JSON POST) goes to ``rest``, a REST protocol's server (S3's)."""
     operations = {f"{s.prefix}.{name}": op for s in services for name, op in s.operations.items()}
     versions = {f"{s.prefix}.": s.json_version for s in services}
 
@@ -60,6 +63,9 @@ def make_handler(*services: Service) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
 
         def do_POST(self) -> None:
+            if rest is not None and "X-Amz-Target" not in self.headers:
+                rest(self)
+                return
             target = self.headers.get("X-Amz-Target", "")
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b"{}"
@@ -86,6 +92,14 @@ def make_handler(*services: Service) -> type[BaseHTTPRequestHandler]:
                 self.send_header("x-amzn-query-error", f"{query};Sender")
             self.end_headers()
             self.wfile.write(payload)
+
+        def do_REST(self) -> None:
+            if rest is None:
+                self.send_error(501, f"{self.command} is not emulated here")
+                return
+            rest(self)
+
+        do_GET = do_HEAD = do_PUT = do_DELETE = do_OPTIONS = do_REST
 
         def log_message(self, format: str, *args: Any) -> None:
             return
