@@ -113,6 +113,11 @@ def test_an_xlsx_header_below_blank_rows_and_short_rows_are_aligned() -> None:
     ]
 
 
+def test_a_workbook_named_csv_is_read_as_the_workbook_it_is() -> None:
+    table = read_table(_xlsx([["Name", "Phone"], ["An", 912345678]]), "exported.csv")
+    assert table.format == "xlsx" and _rows(table) == [SheetRow(2, ("An", 912345678))]
+
+
 def test_an_xlsx_that_cannot_seek_is_read_all_the_same() -> None:
     # Given the workbook as a stream (an S3 body): a zip is read from its end, so it is spooled
     data = _xlsx([["Name", "Phone"], ["An", 912345678]]).getvalue()

@@ -117,7 +117,7 @@ def read_table(file: BinaryIO, filename: str) -> Table:
         raise UnreadableFile("the file is empty")
     if head.startswith(_COMPOUND_FILE):
         raise UnreadableFile(_SAVE_AS_XLSX)
-    if extension in XLSX_EXTENSIONS:
+    if extension in XLSX_EXTENSIONS or head.startswith(_ZIP):  # (a workbook named .csv is still one)
         return _read_xlsx(head, file)
     return _read_text(head, file)
 
