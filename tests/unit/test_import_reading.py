@@ -113,6 +113,16 @@ def test_an_xlsx_header_below_blank_rows_and_short_rows_are_aligned() -> None:
     ]
 
 
+def test_the_callers_file_is_left_open_once_the_rows_are_read() -> None:
+    # (the caller owns it: an S3 body, an upload's temporary file)
+    for data, name in (
+        (_xlsx([["Name", "Phone"], ["An", 912345678]]), "a.xlsx"),
+        (io.BytesIO(b"Phone\n1\n"), "a.csv"),
+    ):
+        assert len(_rows(read_table(data, name))) == 1
+        assert not data.closed
+
+
 def test_a_workbook_named_csv_is_read_as_the_workbook_it_is() -> None:
     table = read_table(_xlsx([["Name", "Phone"], ["An", 912345678]]), "exported.csv")
     assert table.format == "xlsx" and _rows(table) == [SheetRow(2, ("An", 912345678))]

@@ -129,34 +129,40 @@ def _read_xlsx(head: bytes, file: BinaryIO) -> Table:
             "this .xlsx file is not an Excel workbook (a CSV renamed .xlsx?): "
             "save it as .xlsx or upload it as .csv"
         )
-    source = _seekable(head, file)
+    spool = None if file.seekable() else _spooled(head, file)
+    if spool is None:
+        file.seek(-len(head), io.SEEK_CUR)
+    source: IO[bytes] = spool or file
+
+    def close() -> None:  # the caller's file stays open, as it is for a CSV
+        if spool is not None:
+            spool.close()
+
     try:
         workbook = load_workbook(source, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        source.close()
+        close()
         raise UnreadableFile(
             "the workbook is damaged or incomplete: open it in Excel and save it again"
         ) from error
     if not workbook.worksheets:
         workbook.close()
+        close()
         raise UnreadableFile("the workbook has no worksheet")
     sheet = workbook.worksheets[0]
     sheet.reset_dimensions()  # some tools write a wrong size: read the rows as they are
     values: Iterator[tuple[object, ...]] = sheet.iter_rows(values_only=True)
 
-    def close() -> None:
+    def close_all() -> None:
         workbook.close()
-        source.close()
+        close()
 
-    headers, rows = _split(enumerate(values, start=1), close)
+    headers, rows = _split(enumerate(values, start=1), close_all)
     return Table(format="xlsx", encoding=None, separator=None, headers=headers, rows=rows)
 
 
-def _seekable(head: bytes, file: BinaryIO) -> IO[bytes]:
-    """The whole file, seekable (a zip is read from its end): the file itself, or a spooled copy."""
-    if file.seekable():
-        file.seek(0)
-        return file
+def _spooled(head: bytes, file: BinaryIO) -> IO[bytes]:
+    """A seekable copy of a stream (a zip is read from its end), in memory while it is small."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (closed with the rows)
     spool.write(head)
     shutil.copyfileobj(file, spool)
