@@ -1,7 +1,8 @@
 """Contact normalisation (pure): one phone number, one way of writing it.
 
 ``0912 345 678``, ``+84 912345678`` and ``84912345678`` are the same subscriber; storing E.164 makes
-duplicates findable. Region VN is the default for numbers written without a country code.
+duplicates findable. Region VN is the default for numbers written without a country code. A mobile
+number from before Vietnam's 2018 renumbering (``0169 123 4567``) is read as the number it became.
 """
 
 from __future__ import annotations
@@ -31,9 +32,66 @@ EMAIL_SCHEMA = {
 _BARE_COUNTRY_CODE = re.compile(r"^84\d{9,10}$")
 
 
-def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
+#: Vietnam's 2018 renumbering of 11-digit mobile numbers (15 Sep 2018 to 30 Jun 2019): the old prefix
+#: (after the trunk 0) → the new one; the last 7 digits stay. Ministry of Information and Communications'
+#: plan as the operators published it: MobiFone's "Kế hoạch triển khai chuyển đổi thuê bao"
+#: (https://mobifone.vn/wps/portal/public/gioi-thieu/doi-dau-so/Doi_dau_so_top_1/ke-hoach-trien-khai-chuyen-doi-thue-bao)
+#: and all five networks in
+#: https://kynguyenso.plo.vn/ky-nguyen-so/tuyet-chieu/2-cach-chuyen-so-dien-thoai-11-so-ve-10-so-773007.html
+#: (also https://lawnet.vn/en/laws/what-is-the-current-list-of-prefixes-of-vietnamese-phone-numbers-of-mobile-network-operators-what-i-134777.html).
+OLD_MOBILE_PREFIXES: dict[str, str] = {
+    # Viettel
+    "162": "32",
+    "163": "33",
+    "164": "34",
+    "165": "35",
+    "166": "36",
+    "167": "37",
+    "168": "38",
+    "169": "39",
+    # MobiFone
+    "120": "70",
+    "121": "79",
+    "122": "77",
+    "126": "76",
+    "128": "78",
+    # VinaPhone
+    "123": "83",
+    "124": "84",
+    "125": "85",
+    "127": "81",
+    "129": "82",
+    # Vietnamobile
+    "186": "56",
+    "188": "58",
+    # Gmobile (Gtel)
+    "199": "59",
+}
+#: An old 11-digit mobile number once its separators are gone: national (0…), +84… or 84…; the old
+#: prefix, then the subscriber's 7 digits.
+_OLD_MOBILE = re.compile(r"^(?P<country>\+84|84|0)(?P<prefix>1\d\d)(?P<subscriber>\d{7})$")
+
+
+@dataclass(frozen=True)
+class PhoneReading:
+    """A phone number as read: ``e164`` to store and dedupe by, ``as_typed`` (stripped) to show, and
+    whether an old 11-digit mobile number was ``converted`` to its new number."""
+
+    e164: str
+    as_typed: str
+    converted: bool
+
+
+def read_phone(raw: str, region: str = DEFAULT_REGION) -> PhoneReading:
+    """``raw`` as a phone number (``ValueError`` if it is not one); an old mobile number converted."""
     text = raw.strip()
     digits = re.sub(r"[\s.\-()]", "", text)
+    converted = False
+    old = _OLD_MOBILE.match(digits)
+    # "0169…" is Vietnamese only when the number is read as Vietnamese; "+84169…" always is
+    if old and old["prefix"] in OLD_MOBILE_PREFIXES and (old["country"] != "0" or region == DEFAULT_REGION):
+        digits = f"+84{OLD_MOBILE_PREFIXES[old['prefix']]}{old['subscriber']}"
+        converted = True
     if _BARE_COUNTRY_CODE.match(digits):
         digits = "+" + digits  # "84912345678": a VN number written with its country code but no "+"
     try:
@@ -42,7 +100,13 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
         raise ValueError("not a phone number") from error
     if not phonenumbers.is_valid_number(number):
         raise ValueError("not a valid phone number (Vietnamese numbers: 10 digits starting with 0, or +84…)")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return PhoneReading(e164=e164, as_typed=text, converted=converted)
+
+
+def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
+    """``raw`` in E.164 (``ValueError`` if it is not a phone number): ``read_phone``'s number."""
+    return read_phone(raw, region).e164
 
 
 def normalise_email(raw: str) -> str:

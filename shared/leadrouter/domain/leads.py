@@ -78,6 +78,9 @@ class Lead(_Model):
     lead_id: Ident
     name: Name
     phone: Annotated[str, Field(max_length=32)] | None = None
+    #: The phone as it was typed when it was an old 11-digit mobile number converted to ``phone``
+    #: (``read_phone``), so a colleague can match it with older records; None otherwise.
+    phone_as_typed: Annotated[str, Field(max_length=32)] | None = None
     email: Annotated[str, Field(max_length=254)] | None = None
     pool: Label
     step: Label

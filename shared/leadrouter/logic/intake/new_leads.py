@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from leadrouter.clock import utc_now
 from leadrouter.domain.attribution import Touch, merged
@@ -13,9 +22,11 @@ from leadrouter.domain.base import Label, Name
 from leadrouter.domain.contacts import (
     EMAIL_SCHEMA,
     PHONE_SCHEMA,
+    PhoneReading,
     contact_keys,
     normalise_email,
     normalise_phone,
+    read_phone,
 )
 from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.forms import FormSource
@@ -50,6 +61,29 @@ class IntakeRequest(BaseModel):
     submission_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     #: Free-form form fields, checked like the lead's ``attributes`` they become (so none can fail later).
     fields: Attributes = Field(default_factory=dict)
+    #: How ``phone`` was read: what was typed, and whether an old 11-digit number was converted.
+    _phone_reading: PhoneReading | None = PrivateAttr(default=None)
+
+    @property
+    def phone_reading(self) -> PhoneReading | None:
+        return self._phone_reading
+
+    @property
+    def phone_as_typed(self) -> str | None:
+        """The phone as typed when it was an old mobile number converted to ``phone`` (else None)."""
+        reading = self._phone_reading
+        return reading.as_typed if reading is not None and reading.converted else None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_phone_as_typed(cls, data: object, handler: ValidatorFunctionWrapHandler) -> IntakeRequest:
+        # Not a check: the one place the phone as sent is still seen, kept beside its normalised form
+        # (``phone`` itself stays the E.164 number every caller dedupes by).
+        request: IntakeRequest = handler(data)
+        typed = data.get("phone") if isinstance(data, dict) else None
+        if isinstance(typed, str) and request.phone is not None:
+            request._phone_reading = read_phone(typed)
+        return request
 
     @field_validator("phone")
     @classmethod
@@ -110,6 +144,7 @@ def submit_lead(
         lead_id=lead_id,
         name=request.name,
         phone=request.phone,
+        phone_as_typed=request.phone_as_typed,
         email=request.email,
         pool=source.pool,
         step=allowed_step(source, request.step),

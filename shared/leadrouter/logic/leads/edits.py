@@ -18,7 +18,7 @@ from leadrouter.domain.contacts import (
     PHONE_SCHEMA,
     contact_keys,
     normalise_email,
-    normalise_phone,
+    read_phone,
 )
 from leadrouter.domain.errors import Conflict, ContactTaken, InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.leads import Attributes, Decision, Lead, LeadEvent, LeadStatus
@@ -51,11 +51,17 @@ def edit_lead(repo: EditPorts, caller: Caller, lead_id: str, edit: LeadEdit, now
     lead = get_lead(repo, caller, lead_id)
     changes: dict[str, Any] = edit.model_dump(exclude_unset=True)
     problems: dict[str, str] = {}
+    typed: dict[str, str | None] = {}  # what was typed goes with the phone it was read as
     if changes.get("phone"):
         try:
-            changes["phone"] = normalise_phone(changes["phone"])
+            reading = read_phone(changes["phone"])
         except ValueError as error:
             problems["phone"] = str(error)
+        else:
+            changes["phone"] = reading.e164
+            typed["phone_as_typed"] = reading.as_typed if reading.converted else None
+    elif "phone" in changes:
+        typed["phone_as_typed"] = None
     if changes.get("email"):
         try:
             changes["email"] = normalise_email(changes["email"])
@@ -63,7 +69,7 @@ def edit_lead(repo: EditPorts, caller: Caller, lead_id: str, edit: LeadEdit, now
             problems["email"] = str(error)
     if problems:
         raise InvalidInput("invalid contact fields", problems)
-    after = changed(lead, **changes)
+    after = changed(lead, **changes, **typed)
     if not (after.phone or after.email):
         raise InvalidInput("a lead needs a phone number or an email", {"phone": "required if no email"})
     before_keys = contact_keys(lead.phone, lead.email)
