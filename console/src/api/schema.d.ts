@@ -1703,6 +1703,8 @@ export interface components {
             owner?: string | null;
             /** Phone */
             phone?: string | null;
+            /** Phone As Typed */
+            phone_as_typed?: string | null;
             /** Pool */
             pool: string;
             /** Queued At */
