@@ -33,6 +33,13 @@ STATUS_LABELS_VI: dict[LeadStatus, str] = {
     LeadStatus.ESCALATED: "Cần xử lý thủ công",
     LeadStatus.DELETED: "Đã xóa",
 }
+#: The same in English (the export's English option; an import reads both back).
+STATUS_LABELS_EN: dict[LeadStatus, str] = {
+    LeadStatus.PENDING: "Awaiting assignment",
+    LeadStatus.ASSIGNED: "Assigned",
+    LeadStatus.ESCALATED: "Needs manual handling",
+    LeadStatus.DELETED: "Deleted",
+}
 
 
 class SkipRecord(_Model):
