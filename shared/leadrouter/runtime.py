@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 
 from leadrouter.data.bus import EventBus
+from leadrouter.data.export_queue import ExportQueue
 from leadrouter.data.fetch_queue import FetchQueue
 from leadrouter.data.files import S3Files
 from leadrouter.data.identity import CognitoUsers
@@ -140,6 +141,16 @@ def _fetch_queue(url: str) -> FetchQueue:
 def fetch_queue() -> FetchQueue:
     """LeadFetchQueue (``LEAD_FETCH_QUEUE_URL``): platform deliveries whose lead is to be fetched."""
     return _fetch_queue(Settings.from_env().lead_fetch_queue_url)
+
+
+@cache
+def _export_queue(url: str) -> ExportQueue:
+    return ExportQueue(url, boto3.client("sqs"))
+
+
+def export_queue() -> ExportQueue:
+    """ExportQueue (``EXPORT_QUEUE_URL``): requested lead exports, for the export worker."""
+    return _export_queue(Settings.from_env().export_queue_url)
 
 
 @cache

@@ -39,6 +39,8 @@ class Settings:
     fetch_retry_scale: float = 1.0
     #: The tenants' uploaded lists and made exports (template.yaml's FilesBucket); empty: no file store.
     files_bucket: str = ""
+    #: Lead exports: the queue a requested export waits on for the export worker.
+    export_queue_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,4 +69,5 @@ class Settings:
             meta_graph_url=os.environ.get("META_GRAPH_URL", "https://graph.facebook.com"),
             fetch_retry_scale=float(os.environ.get("FETCH_RETRY_SCALE", "1")),
             files_bucket=os.environ.get("FILES_BUCKET", ""),
+            export_queue_url=os.environ.get("EXPORT_QUEUE_URL", ""),
         )

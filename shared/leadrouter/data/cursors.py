@@ -136,3 +136,26 @@ def submission_start_key(cursor: Cursor | None, tenant_id: str, source_id: str |
     if source_id and not submission_id.startswith(f"{source_id}."):
         raise _refuse("this cursor belongs to a listing of another source")
     return {"tenant_id": {"S": tenant_id}, "submission_id": {"S": submission_id}}
+
+
+_EXPORT_KEY = re.compile(r"^EXPORT#[A-Za-z0-9_.:-]{1,64}$")
+
+
+def export_cursor(key: PageKey) -> Cursor | None:
+    """A tenant's exports listing LastEvaluatedKey → its cursor (the sort key only; None at the end)."""
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps({"s": key["sk"]["S"]}).encode()).decode()
+
+
+def export_start_key(cursor: Cursor | None, partition: str) -> PageKey:
+    """An exports cursor back to a start key, rebuilt on the caller's tenant partition."""
+    if not cursor:
+        return None
+    try:
+        sk = _read(cursor, _NOT_OURS)["s"]
+        if not isinstance(sk, str) or not _EXPORT_KEY.match(sk):
+            raise ValueError
+    except (ValueError, KeyError, TypeError) as error:
+        raise _refuse(_NOT_OURS) from error
+    return {"pk": {"S": partition}, "sk": {"S": sk}}

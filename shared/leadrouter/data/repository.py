@@ -14,7 +14,8 @@ Layout (tables come from template.yaml; local tables are created from the same f
   next be due). The sparse GSI ``active_rules`` lists active rules by action (assign / reclaim), each
   tenant under one of 16 shard keys (``domain.dispatch``), so a tick reads 16 partitions in parallel.
   ``WEBHOOK#<id>`` items are tenants' webhooks (``data.webhooks``). ``LIMIT#<scope>`` items count
-  requests per rate-limit window (``data.limits``), deleted by TTL.
+  requests per rate-limit window (``data.limits``), deleted by TTL. ``EXPORT#<id>`` items record lead
+  exports (``data.exports``).
 * deliveries table: each webhook's delivery log (``data.webhooks``).
 
 One module per aggregate (``leads`` reads and ``lead_changes`` writes, ``transitions``, ``contacts``,
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 from leadrouter.data.contacts import ContactStore
 from leadrouter.data.dispatch import DispatchStore
+from leadrouter.data.exports import ExportStore
 from leadrouter.data.items import (
     Item,
     PageKey,
@@ -84,5 +86,6 @@ class Repository(
     SubmissionStore,
     WebhookStore,
     LimitStore,
+    ExportStore,
 ):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""

@@ -21,6 +21,7 @@ from leadrouter.data.webhooks import Claim as DeliveryClaim
 from leadrouter.data.webhooks import Subscription
 from leadrouter.domain.attribution import Touch
 from leadrouter.domain.contacts import Claim
+from leadrouter.domain.exports import Export
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.leads import Decision, Lead, LeadEvent
 from leadrouter.domain.pools import PoolSettings
@@ -363,3 +364,15 @@ class Deliveries(Protocol):
     def list_deliveries(
         self, tenant_id: str, webhook_id: str, *, limit: int, start: Cursor | None = None
     ) -> tuple[list[Delivery], Cursor | None]: ...
+
+
+class Exports(Protocol):
+    """A tenant's lead exports: the record of each (who, when, which filter, how many rows)."""
+
+    def put_export(self, export: Export) -> None: ...
+
+    def get_export(self, tenant_id: str, export_id: str) -> Export | None: ...
+
+    def list_exports(
+        self, tenant_id: str, *, requested_by: str | None, limit: int, start: Cursor | None = None
+    ) -> tuple[list[Export], Cursor | None]: ...
