@@ -13,19 +13,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from openpyxl import load_workbook
 
+from leadrouter.api.auth import caller_from_claims
 from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import DISPATCH_SHARDS
 from leadrouter.domain.events import EVENT_SOURCE
+from leadrouter.domain.exports import Export, ExportFormat, ExportStatus
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.keys import hash_form_key
 from leadrouter.domain.leads import Lead, LeadStatus
@@ -49,6 +54,7 @@ from leadrouter_local.sam_ddb import (
     stream_images,
 )
 from leadrouter_local.template import load_template
+from tests.support.files import MemoryFiles
 from tests.support.webhooks import Receiver
 
 #: The lead of LeadArrived-pending-lead.json (pending) and of LeadArrived-assigned-lead-called.json (B's).
@@ -463,6 +469,44 @@ def meta_lead_fetched(sam: Sam) -> None:
     assert (made.name, made.phone, made.source) == ("Trần Thị Bình", "+84987654321", META_SOURCE)
 
 
+def demo_export_made(sam: Sam) -> None:
+    # Given the demo admin's export of every lead, recorded as POST /leads/exports records it (under the
+    # committed message's id), and the tenant's files in memory
+    rel = "LeadExportFunction/Exports-demo-export.json"
+    export_id = body_of(rel)["export_id"]
+    files = MemoryFiles()
+    sam.monkeypatch.setattr("leadrouter.runtime.files", lambda: files)
+    admin = caller_from_claims(
+        event("ApiFunction/GetLeads-admin.json")["requestContext"]["authorizer"]["claims"]
+    )
+    sam.repo.put_export(
+        Export(
+            export_id=export_id,
+            tenant_id=TENANT,
+            requested_by=admin,
+            requested_at=datetime(2026, 12, 7, 2, 0, tzinfo=UTC),
+            format=ExportFormat.XLSX,
+        )
+    )
+    # When ExportQueue delivers the committed message, and then the same message again
+    first = sam.invoke(rel)
+    again = sam.invoke(rel)
+    # Then the file was made once, holding every lead of the tenant, and the record says done
+    assert first == again == {"batchItemFailures": []}
+    key = f"exports/{TENANT}/{export_id}.xlsx"
+    assert files.puts == [key]
+    sheet = load_workbook(io.BytesIO(files.objects[key]), read_only=True)["Leads"]
+    listed = [str(row[0]) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    live = sorted((x.lead_id for x in sam.repo_leads() if x.status is not LeadStatus.DELETED), reverse=True)
+    assert listed == live and set(live) >= SEEDED_LEADS  # the demo's leads and the stream events' own
+    record = sam.repo.get_export(TENANT, export_id)
+    assert record is not None and (record.status, record.rows, record.file_key) == (
+        ExportStatus.DONE,
+        len(live),
+        key,
+    )
+
+
 Check = Callable[[Sam], None]
 OUTCOMES: dict[str, Check] = {
     "DispatchFunction/AssignTick-tick.json": assign_tick,
@@ -482,6 +526,7 @@ OUTCOMES: dict[str, Check] = {
     "WebhookDeliveryFunction/Deliveries-lead-assigned.json": webhook_delivery,
     "AlertFunction/Escalations-lead-escalated.json": escalation_alert,
     "LeadFetchFunction/Fetches-meta-lead.json": meta_lead_fetched,
+    "LeadExportFunction/Exports-demo-export.json": demo_export_made,
 }
 
 

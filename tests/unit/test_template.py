@@ -470,6 +470,8 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
         "DeliveriesTable": {"Query"},  # a webhook's delivery log
         "WebhookDeliveryQueue": {"sqs:SendMessage"},  # a webhook's test event
         "LeadFetchQueue": {"sqs:SendMessage"},  # a Meta delivery, stored, waits there for its lead
+        "ExportQueue": {"sqs:SendMessage"},  # POST /leads/exports queues the export
+        "FilesBucket/exports/*": {"s3:GetObject"},  # GET /leads/exports/{id} signs the file's download
         "SecretsKey": {"kms:Encrypt", "kms:Decrypt"},  # seal secrets; open CAPTCHA ones (test_secrets_*)
         # /users and POST /operator/tenants (leadrouter.data.identity); RESEND is an AdminCreateUser
         "UserPool": {
@@ -500,6 +502,43 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
 
     # Then it is exactly that: nothing missing (a transaction would fail), nothing more
     assert granted == expected
+
+
+def _grants(lid: str) -> dict[str, set[str]]:
+    """A function's inline statements folded per resource: ``T`` or ``T/index/x`` → its actions."""
+    policies = FUNCTIONS[lid]["Properties"]["Policies"]
+    assert all(isinstance(p, dict) and set(p) == {"Statement"} for p in policies), "inline statements only"
+    granted: dict[str, set[str]] = {}
+    for statement in _statements(policies):
+        assert statement["Effect"] == "Allow" and "Condition" not in statement
+        for resource in _as_list(statement["Resource"]):
+            for action in _as_list(statement["Action"]):
+                granted.setdefault(_resource_key(resource), set()).add(str(action))
+    return granted
+
+
+def test_the_export_worker_reads_listings_writes_its_record_and_puts_only_export_files():
+    # Given what make_export calls: the requester's listing (the key range, or an owner's index and its
+    # base items), the record (read, rewritten), the tenant and its staff, and Files.put under exports/
+    assert _grants("LeadExportFunction") == {
+        "LeadsTable": {"dynamodb:Query", "dynamodb:BatchGetItem"},
+        "LeadsTable/index/owner_idle": {"dynamodb:Query"},
+        "ConfigTable": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+        "FilesBucket/exports/*": {"s3:PutObject"},
+    }
+    # And it runs one export per invocation, a few at a time, retried then dead-lettered
+    props = FUNCTIONS["LeadExportFunction"]["Properties"]
+    (trigger,) = props["Events"].values()
+    assert trigger["Type"] == "SQS" and trigger["Properties"]["Queue"] == {
+        "Fn::GetAtt": ["ExportQueue", "Arn"]
+    }
+    assert trigger["Properties"]["BatchSize"] == 1
+    assert trigger["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert trigger["Properties"]["ScalingConfig"]["MaximumConcurrency"] == 2
+    queue = RESOURCES["ExportQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * int(props["Timeout"])
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ExportDeadLetterQueue", "Arn"]}
+    assert props["Environment"]["Variables"]["FILES_BUCKET"] == {"Ref": "FilesBucket"}
 
 
 def test_no_policy_in_the_template_allows_a_scan_or_a_wildcard_dynamodb_action():

@@ -18,6 +18,7 @@ from leadrouter.api.forms.pages import error_page
 from leadrouter.api.routes import (
     alerts,
     campaigns,
+    exports,
     holidays,
     intake,
     leads,
@@ -133,4 +134,4 @@ def create_app() -> LeadRouterResolver:
 
 
 ROUTERS = [intake, submissions, leads, campaigns, rules, staff, holidays, reports, sources, webhooks, alerts]
-ROUTERS += [users, operator]
+ROUTERS += [users, operator, exports]

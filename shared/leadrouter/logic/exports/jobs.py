@@ -125,16 +125,27 @@ def file_name(export: Export, tz: ZoneInfo) -> str:
     return f"leads-{export.requested_at.astimezone(tz):%Y%m%d-%H%M}.{export.format.value}"
 
 
-def export_link(repo: LinkPorts, files: Files, caller: Caller, export_id: str) -> tuple[Export, str | None]:
-    """The record and, when the file is made, a download link valid ``LINK_SECONDS``."""
+def get_export(repo: Exports, caller: Caller, export_id: str) -> Export:
+    """The export if the caller may see it (admins: the tenant's; team leads: theirs), else NotFound."""
     _exporter(caller)
     export = repo.get_export(caller.tenant_id, export_id)
     if export is None or not _theirs(caller, export):
         raise NotFound(f"export {export_id} not found")
+    return export
+
+
+def download_link(repo: Tenants, files: Files, export: Export) -> str | None:
+    """A link to the made file, valid ``LINK_SECONDS``; None until the export is done."""
     if export.status is not ExportStatus.DONE or not export.file_key:
-        return export, None
+        return None
     name = file_name(export, _zone(repo, export.tenant_id))
-    return export, files.download_url(export.file_key, filename=name, expires_in=LINK_SECONDS)
+    return files.download_url(export.file_key, filename=name, expires_in=LINK_SECONDS)
+
+
+def export_link(repo: LinkPorts, files: Files, caller: Caller, export_id: str) -> tuple[Export, str | None]:
+    """The record and, when the file is made, a download link valid ``LINK_SECONDS``."""
+    export = get_export(repo, caller, export_id)
+    return export, download_link(repo, files, export)
 
 
 class _StaffReadOnce:
