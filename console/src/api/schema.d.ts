@@ -261,6 +261,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/leads/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The exports made: who exported what, when, how many rows (admins all; team leads theirs) */
+        get: operations["list_exports_leads_exports_get"];
+        put?: never;
+        /**
+         * Export the filtered leads to .xlsx or .csv (admins; team leads: their team's leads)
+         * @description Takes the filters of `GET /leads` (`assignee` is the owner), a `format` (xlsx, csv) and a `language` (vi, en) for the headers and labels. The export is recorded and made in the background: follow it with `GET /leads/exports/{export_id}`, which gives a download link once it is done. Phones stay text (leading + or 0 kept), dates are in the tenant's time zone, a CSV is UTF-8 with BOM for Excel.
+         */
+        post: operations["request_export_leads_exports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/leads/exports/{export_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One export and, once it is done, its download link (15 minutes) */
+        get: operations["get_export_leads_exports__export_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/leads/{lead_id}": {
         parameters: {
             query?: never;
@@ -891,6 +929,30 @@ export interface components {
             latest: components["schemas"]["Touch"];
         };
         /**
+         * Caller
+         * @description Who is acting, as established by authentication (never by the request body).
+         *
+         *     Roles: ``admin`` (the whole tenant), ``team_lead`` (leads held by their team), ``staff`` (their own).
+         */
+        Caller: {
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "team_lead" | "staff";
+            /** Staff Id */
+            staff_id?: string | null;
+            /**
+             * Subject
+             * @default
+             */
+            subject: string;
+            /** Team */
+            team?: string | null;
+            /** Tenant Id */
+            tenant_id: string;
+        };
+        /**
          * CampaignMembers
          * @description Either explicit lead ids or a filter (resolved to at most 500 leads).
          */
@@ -1173,6 +1235,113 @@ export interface components {
          * @enum {string}
          */
         EventType: "LeadReceived" | "LeadAssigned" | "LeadReclaimed" | "LeadEscalated" | "LeadReleased";
+        /**
+         * Export
+         * @description One export and its outcome; ``requested_by`` is the caller as authenticated (never the body).
+         */
+        Export: {
+            /** Error */
+            error?: string | null;
+            /** Export Id */
+            export_id: string;
+            /** File Key */
+            file_key?: string | null;
+            filters?: components["schemas"]["LeadFilters"];
+            /** Finished At */
+            finished_at?: string | null;
+            format: components["schemas"]["ExportFormat"];
+            /**
+             * Language
+             * @default vi
+             * @enum {string}
+             */
+            language: "vi" | "en";
+            /** Requested At */
+            requested_at: string;
+            requested_by: components["schemas"]["Caller"];
+            /** Rows */
+            rows?: number | null;
+            /** Started At */
+            started_at?: string | null;
+            /** @default queued */
+            status: components["schemas"]["ExportStatus"];
+            /** Tenant Id */
+            tenant_id: string;
+        };
+        /** ExportDetail */
+        ExportDetail: {
+            /**
+             * Download Url
+             * @description when the export is done: a signed link to the file, valid 15 minutes (ask again for a fresh one); null until then
+             */
+            download_url?: string | null;
+            export: components["schemas"]["Export"];
+        };
+        /**
+         * ExportFormat
+         * @enum {string}
+         */
+        ExportFormat: "xlsx" | "csv";
+        /** ExportPage */
+        ExportPage: {
+            /**
+             * Cursor
+             * @description pass back as ?cursor= for the next page; null at the end
+             */
+            cursor: string | null;
+            /** Items */
+            items: components["schemas"]["Export"][];
+        };
+        /**
+         * ExportRequest
+         * @description What the console asks for: its current filters, the file format and the language.
+         */
+        ExportRequest: {
+            /**
+             * Assignee
+             * @description owner staff id
+             */
+            assignee?: string | null;
+            /** Campaign */
+            campaign?: string | null;
+            /** @default xlsx */
+            format: components["schemas"]["ExportFormat"];
+            /**
+             * Language
+             * @default vi
+             * @enum {string}
+             */
+            language: "vi" | "en";
+            /** Pool */
+            pool?: string | null;
+            /** Received From */
+            received_from?: string | null;
+            /** Received To */
+            received_to?: string | null;
+            /**
+             * Source
+             * @description the form source it came through (source_id)
+             */
+            source?: string | null;
+            status?: components["schemas"]["LeadStatus"] | null;
+            /** Step */
+            step?: string | null;
+            /**
+             * Utm Campaign
+             * @description the first touch's utm_campaign, exactly
+             */
+            utm_campaign?: string | null;
+            /**
+             * Utm Source
+             * @description the first touch's utm_source, exactly
+             */
+            utm_source?: string | null;
+        };
+        /**
+         * ExportStatus
+         * @enum {string}
+         */
+        ExportStatus: "queued" | "running" | "done" | "failed";
         /** FieldError */
         FieldError: {
             /** @description the offending field: `staff.1.weight`, `cursor`, `body` */
@@ -1791,6 +1960,43 @@ export interface components {
             status?: components["schemas"]["LeadStatus"] | null;
             /** Step */
             step?: string | null;
+        };
+        /**
+         * LeadFilters
+         * @description The console's lead filters, as ``GET /leads`` takes them (all optional, combined with AND).
+         */
+        LeadFilters: {
+            /**
+             * Assignee
+             * @description owner staff id
+             */
+            assignee?: string | null;
+            /** Campaign */
+            campaign?: string | null;
+            /** Pool */
+            pool?: string | null;
+            /** Received From */
+            received_from?: string | null;
+            /** Received To */
+            received_to?: string | null;
+            /**
+             * Source
+             * @description the form source it came through (source_id)
+             */
+            source?: string | null;
+            status?: components["schemas"]["LeadStatus"] | null;
+            /** Step */
+            step?: string | null;
+            /**
+             * Utm Campaign
+             * @description the first touch's utm_campaign, exactly
+             */
+            utm_campaign?: string | null;
+            /**
+             * Utm Source
+             * @description the first touch's utm_source, exactly
+             */
+            utm_source?: string | null;
         };
         /** LeadOut */
         LeadOut: {
@@ -4664,6 +4870,211 @@ export interface operations {
             };
             /** @description The token's role may not do this (or the token names an unknown role) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_exports_leads_exports_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description opaque: the `cursor` the previous page of this same listing returned (same filters); any other value is a 422 naming `cursor` */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportPage"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    request_export_leads_exports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description the export, recorded and queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_export_leads_exports__export_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the export, with a download link when done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDetail"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such export in the caller's tenant, or (a team lead) not one they requested */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
