@@ -471,7 +471,6 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
         "WebhookDeliveryQueue": {"sqs:SendMessage"},  # a webhook's test event
         "LeadFetchQueue": {"sqs:SendMessage"},  # a Meta delivery, stored, waits there for its lead
         "ExportQueue": {"sqs:SendMessage"},  # POST /leads/exports queues the export
-        "FilesBucket/exports/*": {"s3:GetObject"},  # GET /leads/exports/{id} signs the file's download
         "SecretsKey": {"kms:Encrypt", "kms:Decrypt"},  # seal secrets; open CAPTCHA ones (test_secrets_*)
         # /users and POST /operator/tenants (leadrouter.data.identity); RESEND is an AdminCreateUser
         "UserPool": {
