@@ -48,6 +48,7 @@ _STORED = "depends on what is stored (the lead, the submission, the source's set
 _FORM = "which fields carry name, phone and email is the source's field_map, set by its admin"
 BY_DESIGN: dict[tuple[str, str], str] = {
     ("GET /leads", "cursor"): _CURSOR,
+    ("GET /leads/exports", "cursor"): _CURSOR,
     ("GET /intake/submissions", "cursor"): _CURSOR,
     ("GET /webhooks/{webhook_id}/deliveries", "cursor"): _CURSOR,
     ("GET /leads", "received_to"): _ORDER,
