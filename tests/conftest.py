@@ -25,7 +25,10 @@ from moto.kms.utils import generate_private_key
 from leadrouter.data.repository import Repository
 from leadrouter.runtime import new_repository
 from leadrouter_local.template import create_tables, table_env
+from tests.support import moto_fast
 from tests.support.template import template
+
+moto_fast.install()
 
 # Hypothesis's per-example deadline is a timing assertion: on a loaded 2-core CI machine it fails
 # correct code. Speed is measured in bench/, not asserted here.
