@@ -54,8 +54,8 @@ console-test: $(CONSOLE_STAMP)
 ## sets REQUIRE_PY312=1 so that a missing 3.12 fails instead). The installs run side by side (mostly
 ## downloads), then two lanes of about the same length: the 3.11 suite but the console's browser tests,
 ## and everything else one after the other (the console's own tests, lint/types/template, the 3.12 unit
-## suite, then the console's browser tests on 3.11). Each lane's output is printed as a block when it
-## ends; make fails if either lane does.
+## suite, Schemathesis against two stacks side by side, then the console's browser tests on 3.11). Each
+## lane's output is printed as a block when it ends; make fails if either lane does.
 test:
 	@$(MAKE) --no-print-directory -j4 deps $(CHROMIUM) console test-envs
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-others
@@ -66,14 +66,24 @@ test:
 PYTEST_WORKERS ?= 2
 .PHONY: test-suite test-others
 CONSOLE_BROWSER_TESTS := tests/integration/console
+## Schemathesis' two runs (admin, staff) are about 4 minutes of CPU: they run in the other lane, which
+## was shorter by about that much.
+SCHEMATHESIS_TESTS := tests/integration/test_schemathesis.py
 test-suite: deps
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --maxschedchunk 1 --ignore=$(CONSOLE_BROWSER_TESTS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --maxschedchunk 1 --ignore=$(CONSOLE_BROWSER_TESTS) \
+	  --ignore=$(SCHEMATHESIS_TESTS)
 
 test-others: deps console
 	$(MAKE) --no-print-directory console-test
 	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory test-py312
+	$(MAKE) --no-print-directory test-schemathesis
 	$(MAKE) --no-print-directory test-console-browser
+
+## Schemathesis against `make run`'s stack, once per identity, the two side by side.
+.PHONY: test-schemathesis
+test-schemathesis: deps
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 $(SCHEMATHESIS_TESTS)
 
 ## The console in headless Chromium on `make run`'s stack (one stack and one browser for all of them).
 .PHONY: test-console-browser
