@@ -169,7 +169,7 @@ def phone_cell(i: int) -> int:
 
 
 # The 200-row list: Excel numbers its rows from 2 (row 1 is the header)
-BAD = {
+BAD: dict[int, tuple[str, list[Any]]] = {
     12: ("missing_contact", ["Không liên lạc", None, None, None, None, None, None]),
     25: ("invalid_phone", ["Số sai", "12345", None, None, None, None, None]),
     38: ("invalid_email", ["Email sai", None, "khong-phai-email", None, None, None, None]),
@@ -304,7 +304,7 @@ def test_a_crash_in_the_middle_of_a_chunk_is_retried_with_no_duplicate_and_exact
     stack.start(import_id)
     # Given the worker dies on the 70th row it writes (the 20th row of the second chunk)
     calls: list[int] = []
-    original: Callable[..., IntakeResult] = jobs.submit_lead
+    original: Callable[..., IntakeResult] = submit_lead
 
     def crashing(*args: Any, **kwargs: Any) -> IntakeResult:
         calls.append(1)
@@ -416,12 +416,13 @@ class _ExportQueue:
 
 def test_an_export_reimported_links_every_row_and_creates_no_lead(stack: Stack) -> None:
     # Given 30 leads of the tenant, some held by A, exported by the export worker as xlsx
+    held_by_a: dict[str, Any] = {"status": LeadStatus.ASSIGNED, "owner": "A", "assignees": ["A"]}
     made = [
         lead(
             received_at=NOW - timedelta(hours=i),
             name=f"Khách {i}",
             phone=f"+8490{i:07d}",
-            **({"status": LeadStatus.ASSIGNED, "owner": "A", "assignees": ["A"]} if i % 3 == 0 else {}),
+            **(held_by_a if i % 3 == 0 else {}),
         )
         for i in range(30)
     ]
