@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from leadrouter.api.context import PathIdent, caller_of, now
 from leadrouter.api.contract import answers
 from leadrouter.domain.errors import Unavailable
-from leadrouter.domain.imports import MAX_UPLOAD_BYTES, FileName, Import, ImportOptions
+from leadrouter.domain.imports import MAX_UPLOAD_BYTES, FileName, Import, ImportMode, ImportOptions
 from leadrouter.logic.imports import jobs
 from leadrouter.logic.imports.columns import ColumnMapping
 from leadrouter.runtime import files, identity, import_queue, repository
@@ -146,7 +146,9 @@ def get_import(import_id: PathIdent) -> ImportDetail:
 )
 def mark_uploaded(import_id: PathIdent) -> Response[Import]:
     caller = caller_of(router, "admin")
-    return _accepted(jobs.mark_uploaded(repository(), files(), import_queue(), caller, import_id, now()))
+    repo = repository()
+    jobs.get_import(repo, caller, import_id)  # a 404 before the file store is asked
+    return _accepted(jobs.mark_uploaded(repo, files(), import_queue(), caller, import_id, now()))
 
 
 @router.post(
@@ -161,14 +163,17 @@ def mark_uploaded(import_id: PathIdent) -> Response[Import]:
 )
 def check_import(import_id: PathIdent, body: CheckRequest) -> Response[Import]:
     caller = caller_of(router, "admin")
+    repo = repository()
+    jobs.get_import(repo, caller, import_id)  # a 404 before the user pool and the file store are asked
     emails: dict[str, str] = {}
-    try:
-        users = identity().list_users(caller.tenant_id)
-        emails = {u.email: u.staff_id for u in users if u.staff_id}
-    except Unavailable:  # no user pool here: owners are matched by staff id and name only
-        pass
+    if body.options.mode is ImportMode.KEEP_OWNER:  # owners may be named by their user's e-mail
+        try:
+            users = identity().list_users(caller.tenant_id)
+            emails = {u.email: u.staff_id for u in users if u.staff_id}
+        except Unavailable:  # no user pool here: owners are matched by staff id and name only
+            pass
     record = jobs.request_check(
-        repository(), files(), import_queue(), caller, import_id, body.mapping, body.options, emails, now()
+        repo, files(), import_queue(), caller, import_id, body.mapping, body.options, emails, now()
     )
     return _accepted(record)
 
