@@ -5,7 +5,8 @@
   While workers run (reading, checking, importing) the record is never rewritten whole: workers ADD
   their chunk's counts and the API changes only the status, each with a condition on it.
 * ``IMPORTCHUNK#<import_id>#<stage>#<chunk>``: a chunk's counts were added. Put in the same
-  transaction as the counters' ADD, conditioned on its absence, so a redelivered message adds nothing.
+  transaction as the counters' ADD, conditioned on its absence, so a redelivered message adds nothing
+  (deleted by TTL long after the chunk files are gone).
 * ``IMPORTMAPPING``: the tenant's last confirmed mapping and the headers it was made for.
 * ``IMPORTFILE#<sha256>``: when a file was first read, the time its rows' lead ids are made from, so
   every import of the same file names the same leads.
@@ -14,12 +15,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from leadrouter.clock import from_iso, to_iso
+from leadrouter.clock import from_iso, to_iso, utc_now
 from leadrouter.data.contacts import is_cancellation
 from leadrouter.data.items import (
     Store,
@@ -38,6 +39,9 @@ IMPORT_PREFIX = "IMPORT#"
 CHUNK_PREFIX = "IMPORTCHUNK#"
 MAPPING_KEY = "IMPORTMAPPING"
 FILE_PREFIX = "IMPORTFILE#"
+#: How long a chunk marker is kept (then TTL deletes it): longer than the chunk files it stands for
+#: (FilesBucket's imports/ expire after FileRetentionDays), so no chunk can be counted twice.
+MARKER_LIFE = timedelta(days=400)
 #: The counters one chunk adds (``domain.imports.StageCounts``'s fields).
 COUNTERS = ("chunks", "rows", "created", "linked", "rejected", "already_imported", "converted")
 
@@ -139,7 +143,11 @@ class ImportStore(Store):
                         "Put": {
                             "TableName": self._config,
                             "Item": to_item(
-                                {"pk": tenant_pk(tenant_id), "sk": _chunk_key(import_id, stage, chunk)}
+                                {
+                                    "pk": tenant_pk(tenant_id),
+                                    "sk": _chunk_key(import_id, stage, chunk),
+                                    "expires_at": int((utc_now() + MARKER_LIFE).timestamp()),
+                                }
                             ),
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
