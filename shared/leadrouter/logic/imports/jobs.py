@@ -17,9 +17,13 @@ Stages, each a message on ImportQueue handled by the import worker (one message 
   assigns the lead to the matched staff. Counts added once per chunk (a marker in the same transaction).
 * ``finish``: ``import-report.csv`` from the chunks' outcomes; the record says done.
 
+The API queues a chunked stage's messages (ten per SendMessageBatch: 200 calls for a million rows).
 A chunk's counts go to the record in one transaction with its marker item (``data.imports``); the
-worker whose chunk completes the count queues the next stage (a second one does no harm: both stages
-are safe to run twice).
+worker whose chunk completes the count queues the closing stage (a second one does no harm: both
+closing stages are safe to run twice).
+
+Rows carry no date of their own unless a column is mapped to received_at; without one, every row's
+lead is received at the time the file (by content) was first read, so all imports of it agree.
 
 Load on DynamoDB. A tenant's leads share one partition key (``tenant_id``), and so do its contact
 claims (``TENANT#<id>`` in the config table); a partition key takes at most 1,000 WCU/s. A created
