@@ -22,6 +22,7 @@ from leadrouter.data.export_queue import ExportQueue
 from leadrouter.data.fetch_queue import FetchQueue
 from leadrouter.data.files import S3Files
 from leadrouter.data.identity import CognitoUsers
+from leadrouter.data.import_queue import ImportQueue
 from leadrouter.data.mail import SesMailer
 from leadrouter.data.platform_http import PlatformApis
 from leadrouter.data.repository import Repository
@@ -151,6 +152,16 @@ def _export_queue(url: str) -> ExportQueue:
 def export_queue() -> ExportQueue:
     """ExportQueue (``EXPORT_QUEUE_URL``): requested lead exports, for the export worker."""
     return _export_queue(Settings.from_env().export_queue_url)
+
+
+@cache
+def _import_queue(url: str) -> ImportQueue:
+    return ImportQueue(url, boto3.client("sqs"))
+
+
+def import_queue() -> ImportQueue:
+    """ImportQueue (``IMPORT_QUEUE_URL``): the stages and chunks of customer-list imports."""
+    return _import_queue(Settings.from_env().import_queue_url)
 
 
 @cache

@@ -41,6 +41,11 @@ class Settings:
     files_bucket: str = ""
     #: Lead exports: the queue a requested export waits on for the export worker.
     export_queue_url: str = ""
+    #: Customer-list imports: the queue of their stages and chunks, the rows of a chunk, and the rows
+    #: per second one chunk worker writes at most (0: no pace; ``logic.imports.jobs`` says why).
+    import_queue_url: str = ""
+    import_chunk_rows: int = 500
+    import_rows_per_second: float = 60.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -70,4 +75,7 @@ class Settings:
             fetch_retry_scale=float(os.environ.get("FETCH_RETRY_SCALE", "1")),
             files_bucket=os.environ.get("FILES_BUCKET", ""),
             export_queue_url=os.environ.get("EXPORT_QUEUE_URL", ""),
+            import_queue_url=os.environ.get("IMPORT_QUEUE_URL", ""),
+            import_chunk_rows=int(os.environ.get("IMPORT_CHUNK_ROWS", "500")),
+            import_rows_per_second=float(os.environ.get("IMPORT_ROWS_PER_SECOND", "60")),
         )

@@ -32,10 +32,12 @@ from leadrouter.domain.dispatch import DISPATCH_SHARDS
 from leadrouter.domain.events import EVENT_SOURCE
 from leadrouter.domain.exports import Export, ExportFormat, ExportStatus
 from leadrouter.domain.forms import FormSource
+from leadrouter.domain.imports import Import, ImportStatus
 from leadrouter.domain.keys import hash_form_key
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.secrets import source_secret_context
 from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
+from leadrouter.logic.imports.jobs import upload_key
 from leadrouter.runtime import repository, secret_box
 from leadrouter.signing import HEADER, verify
 from leadrouter_local.apigw import proxy_event
@@ -507,6 +509,40 @@ def demo_export_made(sam: Sam) -> None:
     )
 
 
+def demo_import_read(sam: Sam) -> None:
+    # Given the demo admin's upload of a Vietnamese CSV, recorded as POST /imports/{id}/uploaded leaves
+    # it (reading, under the committed message's id), and the tenant's files in memory
+    rel = "ImportFunction/Imports-demo-split.json"
+    import_id = body_of(rel)["import_id"]
+    files = MemoryFiles()
+    sam.monkeypatch.setattr("leadrouter.runtime.files", lambda: files)
+    admin = caller_from_claims(
+        event("ApiFunction/GetLeads-admin.json")["requestContext"]["authorizer"]["claims"]
+    )
+    record = Import(
+        import_id=import_id,
+        tenant_id=TENANT,
+        requested_by=admin,
+        requested_at=datetime(2026, 12, 7, 2, 0, tzinfo=UTC),
+        file_name="khach-hang.csv",
+        size=1,
+        status=ImportStatus.READING,
+    )
+    sam.repo.put_import(record)
+    content = "Họ tên;SĐT\nNguyễn Văn An;0912345678\nTrần Thị Bình;912345679\n".encode("utf-8-sig")
+    files.objects[upload_key(record)] = content
+    # When ImportQueue delivers the committed message, and then the same message again
+    first = sam.invoke(rel)
+    again = sam.invoke(rel)
+    # Then the file was read once into one chunk, and the record is ready with the suggested mapping
+    assert first == again == {"batchItemFailures": []}
+    assert files.puts == [f"imports/{TENANT}/{import_id}/chunks/0.jsonl"]
+    read = sam.repo.get_import(TENANT, import_id)
+    assert read is not None and (read.status, read.total_rows, read.chunk_count) == (ImportStatus.READY, 2, 1)
+    assert read.mapping == {"columns": {"Họ tên": "name", "SĐT": "phone"}, "attributes": {}}
+    assert read.sha256 == hashlib.sha256(content).hexdigest()
+
+
 Check = Callable[[Sam], None]
 OUTCOMES: dict[str, Check] = {
     "DispatchFunction/AssignTick-tick.json": assign_tick,
@@ -527,6 +563,7 @@ OUTCOMES: dict[str, Check] = {
     "AlertFunction/Escalations-lead-escalated.json": escalation_alert,
     "LeadFetchFunction/Fetches-meta-lead.json": meta_lead_fetched,
     "LeadExportFunction/Exports-demo-export.json": demo_export_made,
+    "ImportFunction/Imports-demo-split.json": demo_import_read,
 }
 
 

@@ -471,6 +471,7 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
         "WebhookDeliveryQueue": {"sqs:SendMessage"},  # a webhook's test event
         "LeadFetchQueue": {"sqs:SendMessage"},  # a Meta delivery, stored, waits there for its lead
         "ExportQueue": {"sqs:SendMessage"},  # POST /leads/exports queues the export
+        "ImportQueue": {"sqs:SendMessage"},  # POST /imports/{id}/uploaded, /check, /start, /resume
         "SecretsKey": {"kms:Encrypt", "kms:Decrypt"},  # seal secrets; open CAPTCHA ones (test_secrets_*)
         # /users and POST /operator/tenants (leadrouter.data.identity); RESEND is an AdminCreateUser
         "UserPool": {
@@ -557,6 +558,41 @@ def test_no_policy_in_the_template_allows_a_scan_or_a_wildcard_dynamodb_action()
     # SAM's DynamoDB policy templates all include Scan
     templates = {k for v in _walk(TEMPLATE["Resources"]) if isinstance(v, dict) for k in v}
     assert not {t for t in templates if t.startswith("DynamoDB") and t.endswith("Policy")}
+
+
+def test_the_import_worker_writes_leads_as_intake_does_and_touches_only_import_files():
+    # Given what the import stages call: intake's lead writes (a conditional put, a known lead's
+    # resubmission, a kept owner's assignment: a transaction with its history event), the record and
+    # its chunk markers (a transaction), the source, rules, staff and pools, and Files under imports/
+    assert _grants("ImportFunction") == {
+        "LeadsTable": {
+            *("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"),
+            *("dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+        },
+        "ConfigTable": {
+            *("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+            *("dynamodb:ConditionCheckItem", "dynamodb:Query"),
+        },
+        "EventsTable": {"dynamodb:PutItem"},
+        "FilesBucket/imports/*": {"s3:GetObject", "s3:PutObject"},
+        "FilesBucket": {"s3:ListBucket"},  # an absent file is a 404, not a 403
+        "ImportQueue": {"sqs:SendMessage"},  # its own fan-out, nothing else
+    }
+    # And one message per invocation, two at a time (the load bound), retried then dead-lettered
+    props = FUNCTIONS["ImportFunction"]["Properties"]
+    (trigger,) = props["Events"].values()
+    assert trigger["Type"] == "SQS"
+    assert trigger["Properties"]["Queue"] == {"Fn::GetAtt": ["ImportQueue", "Arn"]}
+    assert trigger["Properties"]["BatchSize"] == 1
+    assert trigger["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert trigger["Properties"]["ScalingConfig"]["MaximumConcurrency"] == 2
+    queue = RESOURCES["ImportQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * int(props["Timeout"])
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ImportDeadLetterQueue", "Arn"]}
+    variables = props["Environment"]["Variables"]
+    assert variables["IMPORT_QUEUE_URL"] == {"Ref": "ImportQueue"}
+    assert variables["FILES_BUCKET"] == {"Ref": "FilesBucket"}
+    assert float(variables["IMPORT_ROWS_PER_SECOND"]) * 2 * 4 < 1000  # ≈ WRU/s of one partition's 1,000
 
 
 def test_the_stack_exports_the_api_url_and_the_user_pool():

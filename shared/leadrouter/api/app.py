@@ -20,6 +20,7 @@ from leadrouter.api.routes import (
     campaigns,
     exports,
     holidays,
+    imports,
     intake,
     leads,
     operator,
@@ -134,4 +135,4 @@ def create_app() -> LeadRouterResolver:
 
 
 ROUTERS = [intake, submissions, leads, campaigns, rules, staff, holidays, reports, sources, webhooks, alerts]
-ROUTERS += [users, operator, exports]
+ROUTERS += [users, operator, exports, imports]

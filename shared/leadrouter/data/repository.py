@@ -31,6 +31,7 @@ from __future__ import annotations
 from leadrouter.data.contacts import ContactStore
 from leadrouter.data.dispatch import DispatchStore
 from leadrouter.data.exports import ExportStore
+from leadrouter.data.imports import ImportStore
 from leadrouter.data.items import (
     Item,
     PageKey,
@@ -87,5 +88,6 @@ class Repository(
     WebhookStore,
     LimitStore,
     ExportStore,
+    ImportStore,
 ):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""

@@ -23,6 +23,7 @@ from leadrouter.domain.attribution import Touch
 from leadrouter.domain.contacts import Claim
 from leadrouter.domain.exports import Export
 from leadrouter.domain.forms import FormSource
+from leadrouter.domain.imports import Import, ImportStatus
 from leadrouter.domain.leads import Decision, Lead, LeadEvent
 from leadrouter.domain.pools import PoolSettings
 from leadrouter.domain.rules import Rule
@@ -376,3 +377,40 @@ class Exports(Protocol):
     def list_exports(
         self, tenant_id: str, *, requested_by: str | None, limit: int, start: Cursor | None = None
     ) -> tuple[list[Export], Cursor | None]: ...
+
+
+class Imports(Protocol):
+    """A tenant's customer-list imports: the record, each chunk counted once, the remembered mapping."""
+
+    def put_import(self, record: Import, *, expected: Sequence[ImportStatus] = ()) -> None: ...
+
+    def get_import(self, tenant_id: str, import_id: str) -> Import | None: ...
+
+    def list_imports(self, tenant_id: str, *, limit: int) -> list[Import]: ...
+
+    def set_import_status(
+        self,
+        tenant_id: str,
+        import_id: str,
+        *,
+        expected: Sequence[ImportStatus],
+        status: ImportStatus,
+        at: datetime,
+        fields: Mapping[str, Any] | None = None,
+    ) -> bool: ...
+
+    def count_chunk(
+        self, tenant_id: str, import_id: str, stage: str, chunk: int, counts: Mapping[str, int]
+    ) -> bool: ...
+
+    def counted_chunks(self, tenant_id: str, import_id: str, stage: str) -> set[int]: ...
+
+    def clear_chunk_counts(self, tenant_id: str, import_id: str, stage: str) -> None: ...
+
+    def put_import_mapping(
+        self, tenant_id: str, headers: Sequence[str], mapping: Mapping[str, Any]
+    ) -> None: ...
+
+    def get_import_mapping(self, tenant_id: str) -> tuple[list[str], dict[str, Any]] | None: ...
+
+    def file_first_read(self, tenant_id: str, sha256: str, at: datetime) -> datetime: ...
