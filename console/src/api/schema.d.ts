@@ -164,6 +164,155 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's imports, newest first (admins) */
+        get: operations["list_imports_imports_get"];
+        put?: never;
+        /**
+         * Start an import: the record and a signed upload of the file (admins)
+         * @description Records the import (`awaiting_upload`) and answers a signed form upload: the browser POSTs `upload.fields` and then the file (field `file`) to `upload.url`, then calls `POST /imports/{import_id}/uploaded`. At most 200 MB; .xlsx, .csv, .txt or .tsv (422 otherwise, nothing recorded).
+         */
+        post: operations["create_import_imports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/imports/mapping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's remembered column mapping (admins) */
+        get: operations["remembered_mapping_imports_mapping_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One import: its stage, counts, first problems and a link to its last report (admins) */
+        get: operations["get_import_imports__import_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/imports/{import_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop an import that is running (admins) */
+        post: operations["cancel_import_imports__import_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/imports/{import_id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dry-run the import with this mapping and these options (admins)
+         * @description Each row's outcome, nothing written: created, linked, rejected (with reasons) or already_imported. The mapping is remembered for the tenant. 422 for a mapping without phone or email, a column the file does not have, an unknown source, or keep_owner without an owner column. Follow the record until `checked`; `report_url` is the dry run's CSV.
+         */
+        post: operations["check_import_imports__import_id__check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/imports/{import_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Go on with a cancelled import: its chunks not done are queued again (admins) */
+        post: operations["resume_import_imports__import_id__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/imports/{import_id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import the checked file (admins)
+         * @description Only from `checked`, with the checked mapping and options. Follow `imported` counts against `total_rows` until `done`; `report_url` then is the import's CSV.
+         */
+        post: operations["start_import_imports__import_id__start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/imports/{import_id}/uploaded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The file is uploaded: read it once into chunks, in the background (admins)
+         * @description 409 if the file has not arrived or the import is past this step. Follow the record until `ready` (headers, preview, suggested mapping) or `failed` (`error` says why).
+         */
+        post: operations["mark_uploaded_imports__import_id__uploaded_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/intake/leads": {
         parameters: {
             query?: never;
@@ -1052,11 +1201,31 @@ export interface components {
          * @enum {string}
          */
         Check: "origin" | "honeypot" | "captcha";
+        /** CheckRequest */
+        CheckRequest: {
+            mapping: components["schemas"]["ColumnMapping"];
+            options: components["schemas"]["ImportOptions"];
+        };
         /**
          * CheckResult
          * @enum {string}
          */
         CheckResult: "passed" | "failed" | "not_run" | "off" | "released";
+        /**
+         * ColumnMapping
+         * @description Header → lead field, as the admin confirmed it (remembered per tenant). Headers not named are
+         *     not read. Each attribute column is kept under ``attributes[header]``, or under its header.
+         */
+        ColumnMapping: {
+            /** Attributes */
+            attributes?: {
+                [key: string]: string;
+            };
+            /** Columns */
+            columns?: {
+                [key: string]: components["schemas"]["LeadField"];
+            };
+        };
         /**
          * Decision
          * @description Why a lead went where it went: written in the same conditional write as the change itself.
@@ -1676,6 +1845,100 @@ export interface components {
             removed?: string[];
         };
         /**
+         * Import
+         * @description One import and its progress; ``requested_by`` is the caller as authenticated.
+         */
+        Import: {
+            checked?: components["schemas"]["StageCounts"];
+            /**
+             * Chunk Count
+             * @default 0
+             */
+            chunk_count: number;
+            /** Error */
+            error?: string | null;
+            /** File Name */
+            file_name: string;
+            /** Headers */
+            headers?: string[];
+            /** Import Id */
+            import_id: string;
+            imported?: components["schemas"]["StageCounts"];
+            /** Mapping */
+            mapping?: {
+                [key: string]: unknown;
+            } | null;
+            options?: components["schemas"]["ImportOptions"] | null;
+            /** Preview */
+            preview?: (string | null)[][];
+            /** Problems */
+            problems?: components["schemas"]["RowProblem"][];
+            /** Report Key */
+            report_key?: string | null;
+            /** Requested At */
+            requested_at: string;
+            requested_by: components["schemas"]["Caller"];
+            /** Sha256 */
+            sha256?: string | null;
+            /** Size */
+            size: number;
+            /** @default awaiting_upload */
+            status: components["schemas"]["ImportStatus"];
+            /** Tenant Id */
+            tenant_id: string;
+            /**
+             * Total Rows
+             * @default 0
+             */
+            total_rows: number;
+            /** Updated At */
+            updated_at?: string | null;
+        };
+        /** ImportCreated */
+        ImportCreated: {
+            record: components["schemas"]["Import"];
+            upload: components["schemas"]["UploadForm"];
+        };
+        /** ImportDetail */
+        ImportDetail: {
+            record: components["schemas"]["Import"];
+            /**
+             * Report Url
+             * @description the last report (dry run, then import) as CSV, valid 15 minutes (ask again for a fresh one); null before the first report
+             */
+            report_url?: string | null;
+        };
+        /**
+         * ImportMode
+         * @enum {string}
+         */
+        ImportMode: "rotation" | "keep_owner";
+        /**
+         * ImportOptions
+         * @description What the admin chose for this import.
+         */
+        ImportOptions: {
+            /**
+             * Count Towards Caps
+             * @default false
+             */
+            count_towards_caps: boolean;
+            /** @default rotation */
+            mode: components["schemas"]["ImportMode"];
+            /** Source Id */
+            source_id: string;
+        };
+        /** ImportPage */
+        ImportPage: {
+            /** Items */
+            items: components["schemas"]["Import"][];
+        };
+        /**
+         * ImportStatus
+         * @enum {string}
+         */
+        ImportStatus: "awaiting_upload" | "reading" | "ready" | "checking" | "checked" | "importing" | "cancelled" | "done" | "failed";
+        /**
          * IntakeRequest
          * @description What a form or CRM posts. Unknown top-level fields are refused; free-form extras go in ``fields``.
          */
@@ -1951,6 +2214,12 @@ export interface components {
             /** Phone */
             phone?: string | null;
         };
+        /**
+         * LeadField
+         * @description What a column holds.
+         * @enum {string}
+         */
+        LeadField: "name" | "phone" | "email" | "owner" | "pool" | "step" | "campaign" | "source" | "note" | "received_at" | "lead_id" | "attribute";
         /** LeadFilter */
         LeadFilter: {
             /** Assignee */
@@ -2151,6 +2420,19 @@ export interface components {
              * @description the URL to paste into a platform (Meta, Google Ads, Zalo OA …)
              */
             webhook_url: string;
+        };
+        /** NewImport */
+        NewImport: {
+            /**
+             * File Name
+             * @description the file's name as the user picked it: .xlsx, .csv, .txt or .tsv
+             */
+            file_name: string;
+            /**
+             * Size
+             * @description the file's size in bytes
+             */
+            size: number;
         };
         /** NewSourceSecret */
         NewSourceSecret: {
@@ -2400,6 +2682,21 @@ export interface components {
             reclaim_after_minutes?: null;
             staff?: unknown;
         });
+        /** RememberedMapping */
+        RememberedMapping: {
+            /**
+             * Headers
+             * @description the headers the mapping was made for
+             */
+            headers?: string[];
+            /**
+             * Mapping
+             * @description a ColumnMapping; null if none yet
+             */
+            mapping?: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** ReplayOptions */
         ReplayOptions: {
             /**
@@ -2421,6 +2718,16 @@ export interface components {
              * @description the checks it was let in without passing (empty: it had passed them all)
              */
             unverified_checks: components["schemas"]["Check"][];
+        };
+        /**
+         * RowProblem
+         * @description A rejected row: its number as Excel shows it and why (the column, never the cell's value).
+         */
+        RowProblem: {
+            /** Reasons */
+            reasons: string[];
+            /** Row */
+            row: number;
         };
         /**
          * Rule
@@ -3066,6 +3373,47 @@ export interface components {
             released_leads: number;
             staff: components["schemas"]["StaffMember"];
         };
+        /**
+         * StageCounts
+         * @description A stage's progress: chunks and rows done, and the rows by outcome.
+         */
+        StageCounts: {
+            /**
+             * Already Imported
+             * @default 0
+             */
+            already_imported: number;
+            /**
+             * Chunks
+             * @default 0
+             */
+            chunks: number;
+            /**
+             * Converted
+             * @default 0
+             */
+            converted: number;
+            /**
+             * Created
+             * @default 0
+             */
+            created: number;
+            /**
+             * Linked
+             * @default 0
+             */
+            linked: number;
+            /**
+             * Rejected
+             * @default 0
+             */
+            rejected: number;
+            /**
+             * Rows
+             * @default 0
+             */
+            rows: number;
+        };
         /** StepMove */
         StepMove: {
             /** Step */
@@ -3274,6 +3622,22 @@ export interface components {
             utm_term?: string | null;
             /** Wbraid */
             wbraid?: string | null;
+        };
+        /**
+         * UploadForm
+         * @description A signed form upload: POST ``fields`` and then the file (as field ``file``) to ``url``.
+         */
+        UploadForm: {
+            /** Expires At */
+            expires_at: string | null;
+            /** Fields */
+            fields: {
+                [key: string]: string;
+            };
+            /** Max Bytes */
+            max_bytes: number;
+            /** Url */
+            url: string;
         };
         /**
          * UserChange
@@ -4466,6 +4830,667 @@ export interface operations {
             };
             /** @description Stored, but a dependency failed: retry after Retry-After seconds (the same answer, one lead) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_imports_imports_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPage"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_import_imports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewImport"];
+            };
+        };
+        responses: {
+            /** @description the import and its upload */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportCreated"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    remembered_mapping_imports_mapping_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RememberedMapping"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_import_imports__import_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the import */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportDetail"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such import in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancel_import_imports__import_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the import, cancelled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such import in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the import is not at the stage this step needs (the message says which it is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    check_import_imports__import_id__check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckRequest"];
+            };
+        };
+        responses: {
+            /** @description the import, checking */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such import in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the import is not at the stage this step needs (the message says which it is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resume_import_imports__import_id__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the import, importing */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such import in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the import is not at the stage this step needs (the message says which it is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    start_import_imports__import_id__start_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the import, importing */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such import in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the import is not at the stage this step needs (the message says which it is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mark_uploaded_imports__import_id__uploaded_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the import, reading */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such import in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the import is not at the stage this step needs (the message says which it is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
