@@ -25,6 +25,7 @@ export const SCREENS: readonly Screen[] = [
   { id: "rules", label: "nav.rules", roles: ["admin"], load: () => import("./rules") },
   { id: "staff", label: "nav.staff", roles: ["admin", "team_lead"], load: () => import("./staff") },
   { id: "distribution", label: "nav.distribution", roles: ["admin", "team_lead"], load: () => import("./distribution") },
+  { id: "imports", label: "nav.imports", roles: ["admin"], load: () => import("./imports") },
   { id: "sources", label: "nav.sources", roles: ["admin"], load: () => import("./sources") },
   { id: "webhooks", label: "nav.webhooks", roles: ["admin"], load: () => import("./webhooks") },
   { id: "users", label: "nav.users", roles: ["admin"], load: () => import("./users") },
