@@ -1,6 +1,6 @@
 /** The import wizard: one import followed from its file to its summary. The step comes from the import's
  * status (so a past import reopens where it stands), and a running stage is polled until it settles. */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { useT } from "../../i18n";
 import { usePoll } from "../../polling";
 import { Refusal } from "../leads/shared";
@@ -29,6 +29,10 @@ export function ImportWizard(props: {
     settledFor(waiting ?? "read"),
   );
   const shown = waiting && polled.data ? polled.data : record;
+  // The past imports follow what the poll sees (a stage that settled).
+  useEffect(() => {
+    if (polled.data) props.onChanged(polled.data);
+  }, [polled.data?.status]);
   const answered = (next: ImportRecord) => {
     setRemap(false);
     setRecord(next);
