@@ -1,7 +1,7 @@
 // Nhập khách hàng: the column mapping's state (one column per field, moved when chosen twice; a phone or
 // an email before the dry run), the 422's errors by column, an API answer as one record, the upload form.
 import { describe, expect, it } from "vitest";
-import { importOf, settledFor, stepOf, uploadForm, type ImportOptions } from "../src/screens/imports/api";
+import { importOf, importProgress, settledFor, stepOf, uploadForm, type ImportOptions } from "../src/screens/imports/api";
 import {
   blockers,
   checkBody,
@@ -14,7 +14,7 @@ import {
 } from "../src/screens/imports/mapping";
 
 const HEADERS = ["Họ tên", "SĐT", "Email", "Nhân viên phụ trách", "Ghi chú", "Facebook"];
-const rotation: ImportOptions = { source: "website", mode: "rotation" };
+const rotation: ImportOptions = { source_id: "website", mode: "rotation" };
 const empty: Mapping = { columns: {}, attributes: {} };
 
 describe("the column mapping", () => {
@@ -65,7 +65,7 @@ describe("the column mapping", () => {
 
   it("needs a source, an owner column to keep owners, and a name for each attribute", () => {
     const mapping = choose(empty, "SĐT", "phone");
-    expect(blockers(mapping, { ...rotation, source: "" })).toEqual(["source"]);
+    expect(blockers(mapping, { ...rotation, source_id: "" })).toEqual(["source"]);
     expect(blockers(mapping, { ...rotation, mode: "keep_owner" })).toEqual(["owner"]);
     expect(blockers(choose(mapping, "Nhân viên phụ trách", "owner"), { ...rotation, mode: "keep_owner" })).toEqual([]);
     expect(blockers(renamed(choose(mapping, "Facebook", "attribute"), "Facebook", " "), rotation)).toEqual([
@@ -77,10 +77,10 @@ describe("the column mapping", () => {
     const mapping = renamed(choose(choose(empty, "SĐT", "phone"), "Facebook", "attribute"), "Facebook", " fb ");
     expect(checkBody(mapping, { ...rotation, count_towards_caps: false })).toEqual({
       mapping: { columns: { SĐT: "phone", Facebook: "attribute" }, attributes: { Facebook: "fb" } },
-      options: { source: "website", mode: "rotation" },
+      options: { source_id: "website", mode: "rotation" },
     });
-    expect(checkBody(mapping, { source: "website", mode: "keep_owner", count_towards_caps: false }).options).toEqual({
-      source: "website",
+    expect(checkBody(mapping, { source_id: "website", mode: "keep_owner", count_towards_caps: false }).options).toEqual({
+      source_id: "website",
       mode: "keep_owner",
       count_towards_caps: false,
     });
@@ -102,20 +102,18 @@ describe("the column mapping", () => {
 });
 
 describe("the import API's answers", () => {
-  it("reads a wrapped record with its counters nested under import", () => {
+  it("reads GET /imports/{id}'s record with its report link, and an action's bare record", () => {
     const record = importOf({
-      import: { import_id: "imp1", status: "importing", import: { rows_done: 40, total_rows: 200 } },
+      record: { import_id: "imp1", status: "importing", total_rows: 200, imported: { rows: 40 } },
       report_url: "https://files/report.csv",
     });
     expect(record.import_id).toBe("imp1");
     expect(record.report_url).toBe("https://files/report.csv");
-    expect(record.progress).toEqual({ rows_done: 40, total_rows: 200 });
-  });
-
-  it("reads a bare record with flat counters", () => {
-    const record = importOf({ import_id: "imp2", status: "done", rows_done: 200, total_rows: 200, created: 180 });
-    expect(record.progress?.rows_done).toBe(200);
-    expect(record.progress?.created).toBe(180);
+    expect(importProgress(record)).toEqual({ done: 40, total: 200 });
+    const bare = importOf({ import_id: "imp2", status: "cancelled", total_rows: 200 });
+    expect(bare.status).toBe("cancelled");
+    expect(importProgress(bare)).toEqual({ done: 0, total: 200 });
+    expect(() => importOf(null)).toThrow();
   });
 
   it("polls each stage until its own terminal statuses", () => {

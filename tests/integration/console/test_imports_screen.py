@@ -2,9 +2,10 @@
 upload (the presigned POST: policy fields first, file last), column mapping, dry run, import with stop and
 resume, to the summary and the past imports.
 
-The import API (``/imports``…) is built in parallel: until it merges, these tests answer the console's
-calls to it in the browser (Playwright's ``page.route``) with the agreed contract, and record what the
-console sent; everything else (sign-in, the lead list, the form sources) is the real local stack.
+The import API (``/imports``…) is built in parallel (the engine branch's ``api/routes/imports.py``):
+until it merges, these tests answer the console's calls to it in the browser (Playwright's
+``page.route``) with that API's shapes, and record what the console sent; everything else (sign-in, the
+lead list, the form sources) is the real local stack.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ class FakeImports:
     refuse_first_check: bool = True
 
     def become(self, **changes: Any) -> dict[str, Any]:
+        """The record changed, as the actions answer it (the bare record)."""
         self.record = {**self.record, **changes}
-        return {"import": self.record}
+        return self.record
 
     def answer(self, route: Route, request: Request) -> None:
         path = re.sub(r"\?.*$", "", request.url.split("://", 1)[1].split("/", 1)[1])
@@ -62,11 +64,11 @@ class FakeImports:
             body = {"items": [self.record] if self.record else [], "cursor": None}
         elif method == "POST" and path == "imports":
             self.sent["create"] = request.post_data_json
-            self.record = {"import_id": "imp-1", "status": "created", "file_name": "khach.xlsx"}
-            self.record["created_at"] = "2026-12-07T03:00:00Z"
+            self.record = {"import_id": "imp-1", "status": "awaiting_upload", "file_name": "khach.xlsx"}
+            self.record["requested_at"] = "2026-12-07T03:00:00Z"
             fields = {"key": "imports/demo/imp-1.xlsx", "Policy": "cG9saWN5", "X-Amz-Signature": "sig"}
             upload = {"url": f"{self.app_url}{UPLOAD_PATH}", "fields": fields}
-            body = {"import": self.record, "upload": upload}
+            body = {"record": self.record, "upload": upload}
             status = 201
         elif method == "POST" and path.endswith("/uploaded"):
             body = self.become(status="reading")
@@ -82,43 +84,56 @@ class FakeImports:
                 body = self.become(status="checking")
                 self.following = [self.checked()]
         elif method == "POST" and path.endswith("/start"):
-            body = self.become(status="importing", progress={"rows_done": 0, "total_rows": 200})
-            self.following = [{"status": "importing", "progress": {"rows_done": 80, "total_rows": 200}}]
+            body = self.become(status="importing", imported=counts(rows=0))
+            self.following = [{"status": "importing", "imported": counts(rows=80, created=80)}]
         elif method == "POST" and path.endswith("/cancel"):
             body = self.become(status="cancelled")
             self.following = []
         elif method == "POST" and path.endswith("/resume"):
             body = self.become(status="importing")
-            done = {"rows_done": 200, "total_rows": 200, "created": 190, "linked": 5, "rejected": 5}
-            self.following = [{"status": "done", "progress": done}]
+            done = counts(rows=200, created=188, linked=5, rejected=5, already_imported=2, converted=3)
+            self.following = [{"status": "done", "imported": done}]
         elif method == "GET":
             if self.following:
                 self.become(**self.following.pop(0))
-            body = {"import": self.record}
+            body = {"record": self.record, "report_url": self.report_url}
         else:
             status, body = 404, {"message": f"no {method} {path} in the fake"}
         route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+
+    @property
+    def report_url(self) -> str | None:
+        checked = self.record.get("status") in {"checked", "importing", "cancelled", "done"}
+        return f"{self.app_url}{UPLOAD_PATH}/report.csv" if checked else None
 
     def ready(self) -> dict[str, Any]:
         return {
             "status": "ready",
             "headers": HEADERS,
             "preview": [["Nguyễn Văn An", "912345678", "an@example.vn", "khách cũ"]],
-            "suggested": {"columns": {"Họ tên": "name", "SĐT": "phone", "Ghi chú": "note"}, "attributes": {}},
+            "total_rows": 200,
+            "mapping": {"columns": {"Họ tên": "name", "SĐT": "phone", "Ghi chú": "note"}, "attributes": {}},
         }
 
     def checked(self) -> dict[str, Any]:
         return {
             "status": "checked",
-            "check": {"created": 190, "linked": 5, "rejected": 5, "already_imported": 0, "converted": 3},
-            "problems": [{"row": 7, "field": "phone", "message": "not a Vietnamese phone number"}],
-            "report_url": f"{self.app_url}{UPLOAD_PATH}/report.csv",
+            "checked": counts(rows=200, created=190, linked=5, rejected=5, converted=3),
+            "problems": [{"row": 7, "reasons": ["phone: not a Vietnamese phone number"]}],
         }
 
     def upload(self, route: Route, request: Request) -> None:
         self.sent["upload"] = request.post_data_buffer
         self.sent["upload_type"] = request.headers.get("content-type", "")
         route.fulfill(status=204, body="")
+
+
+def counts(**outcomes: int) -> dict[str, int]:
+    """A stage's counts (``StageCounts``): rows done and by outcome."""
+    zero = dict.fromkeys(
+        ["chunks", "rows", "created", "linked", "rejected", "already_imported", "converted"], 0
+    )
+    return zero | outcomes
 
 
 def multipart_names(body: bytes, content_type: str) -> list[str]:
@@ -144,10 +159,10 @@ def test_the_admin_imports_a_customer_list_through_the_wizard(page: Page, consol
     expect(page.get_by_text("Chưa có lần nhập nào.")).to_be_visible()
     assert_accessible(page, "27-imports-choose-file")
 
-    # Then a file that is neither .xlsx nor .csv is refused before anything is sent
+    # Then a file that is not a customer list (.xlsx, .csv, .txt, .tsv) is refused before anything is sent
     chooser = page.get_by_label("File khách hàng (.xlsx, .csv)")
-    chooser.set_input_files(files=[FilePayload(name="khach.txt", mimeType="text/plain", buffer=b"x")])
-    expect(page.get_by_text("Chỉ nhận file .xlsx hoặc .csv.")).to_be_visible()
+    chooser.set_input_files(files=[FilePayload(name="khach.pdf", mimeType="application/pdf", buffer=b"%PDF")])
+    expect(page.get_by_role("alert")).to_have_text("Chỉ nhận file .xlsx, .csv (hoặc .txt, .tsv).")
     expect(page.get_by_role("button", name="Tải lên")).to_be_disabled()
 
     # When the workbook is uploaded
@@ -196,7 +211,7 @@ def test_the_admin_imports_a_customer_list_through_the_wizard(page: Page, consol
             "columns": {"Họ tên": "name", "SĐT": "phone", "Email": "email", "Ghi chú": "attribute"},
             "attributes": {"Ghi chú": "Ghi chú"},
         },
-        "options": {"source": chosen_source, "mode": "rotation"},
+        "options": {"source_id": chosen_source, "mode": "rotation"},
     }
 
     # And the dry run's counts, first problems and report are shown
@@ -204,7 +219,7 @@ def test_the_admin_imports_a_customer_list_through_the_wizard(page: Page, consol
     expect(counts).to_contain_text("Tạo mới190")
     expect(counts).to_contain_text("Số cũ 11 số đã đổi3")
     problems = page.get_by_role("table", name="Các dòng có vấn đề")
-    expect(problems.locator("tbody tr")).to_have_text(["7phonenot a Vietnamese phone number"])
+    expect(problems.locator("tbody tr")).to_have_text(["7phone: not a Vietnamese phone number"])
     report = page.get_by_role("link", name="Tải báo cáo đầy đủ")
     expect(report).to_have_attribute("href", re.compile("report.csv"))
     assert_accessible(page, "27-imports-dry-run")
@@ -224,8 +239,9 @@ def test_the_admin_imports_a_customer_list_through_the_wizard(page: Page, consol
     expect(page.get_by_text("Đã nhập xong.")).to_be_visible(timeout=15_000)
     expect(bar).to_have_attribute("value", "200")
     summary = page.get_by_role("region", name="Tổng kết")
-    expect(summary).to_contain_text("Tạo mới190")
+    expect(summary).to_contain_text("Tạo mới188")
     expect(summary).to_contain_text("Bị từ chối5")
+    expect(summary).to_contain_text("Đã nhập từ trước2")
     past = page.get_by_role("table", name="Các lần nhập")
     expect(past.get_by_role("link", name="Mở khach.xlsx")).to_be_visible()
     expect(past).to_contain_text("Đã nhập xong")

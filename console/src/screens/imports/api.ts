@@ -1,6 +1,7 @@
 /** Every call the import screen makes, in one place: the import API (POST/GET /imports…) is built in
- * parallel, so its paths and shapes are written here by hand from the agreed contract; after the merge
- * the typed schema (src/api/schema.d.ts) can replace these types and the untyped client below.
+ * parallel (the engine branch's routes/imports.py and domain/imports.py), so its paths and shapes are
+ * written here by hand; after the merge the typed schema (src/api/schema.d.ts) can replace these types
+ * and the untyped client below.
  *
  * Also the browser's upload to the presigned POST (S3's rule: the policy's fields first, the file last),
  * through XMLHttpRequest because fetch cannot report upload progress. */
@@ -8,8 +9,7 @@ import { ok, type Api } from "../../api/client";
 import type { Mapping } from "./mapping";
 
 export type ImportStatus =
-  | "created"
-  | "uploaded"
+  | "awaiting_upload"
   | "reading"
   | "ready"
   | "checking"
@@ -22,14 +22,17 @@ export type ImportStatus =
 export type ImportMode = "rotation" | "keep_owner";
 
 export interface ImportOptions {
-  /** The form source the leads are recorded as coming through (required). */
-  source: string;
+  /** The tenant's form source: the leads' source, and its pool, step and campaign the defaults. */
+  source_id: string;
   mode: ImportMode;
-  /** keep_owner only: whether the kept leads count towards the owners' caps and fairness. */
+  /** keep_owner only: whether the kept leads count towards the owners' daily caps and fairness. */
   count_towards_caps?: boolean;
 }
 
-export interface CheckCounts {
+/** A stage's progress (the dry run's `checked`, the import's `imported`): rows done and by outcome. */
+export interface StageCounts {
+  chunks?: number;
+  rows: number;
   created: number;
   linked: number;
   rejected: number;
@@ -37,47 +40,41 @@ export interface CheckCounts {
   converted: number;
 }
 
+/** A rejected row: its number as Excel shows it, and why (never the cell's value). */
 export interface RowProblem {
   row: number;
-  field: string;
-  message: string;
+  reasons: string[];
 }
 
-export interface ImportCounters extends Partial<CheckCounts> {
-  rows_done: number;
-  total_rows: number;
-}
-
-/** One import as the screen reads it (see `importOf` for how an answer becomes one). */
+/** One import as the screen reads it (the API's `Import` with the report link of `GET /imports/{id}`). */
 export interface ImportRecord {
   import_id: string;
   status: ImportStatus;
   file_name?: string;
   size?: number;
-  created_at?: string;
-  requested_by?: { role?: string; staff_id?: string | null } | null;
+  requested_at?: string;
   headers?: string[];
   /** The first rows of the file, cells as text, in the order of `headers`. */
-  preview?: string[][];
-  suggested?: Mapping;
-  mapping?: Mapping | null;
+  preview?: (string | null)[][];
+  /** The suggested mapping once the file is read, then the one the dry run checked. */
+  mapping?: Partial<Mapping> | null;
   options?: ImportOptions | null;
-  check?: CheckCounts | null;
+  total_rows?: number;
+  checked?: StageCounts;
+  imported?: StageCounts;
   problems?: RowProblem[];
   report_url?: string | null;
-  /** Progress of the import itself (and its outcome once done). */
-  progress?: ImportCounters | null;
   error?: string | null;
 }
 
 export interface Upload {
   url: string;
   fields: Record<string, string>;
+  max_bytes?: number;
 }
 
 export interface ImportPage {
   items: ImportRecord[];
-  cursor: string | null;
 }
 
 const TERMINAL: Record<"read" | "check" | "import", readonly ImportStatus[]> = {
@@ -107,20 +104,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return !!value && typeof value === "object" && !Array.isArray(value);
 }
 
-/** An answer as one record: `{import: {...}, report_url, ...}` or the record itself; the import's
- * counters (`rows_done`, `total_rows`, outcomes) whether nested under `import`/`progress` or flat. */
+/** An answer as one record: `{record: {...}, report_url}` (GET /imports/{id}) or the record itself
+ * (the actions' 202s). */
 export function importOf(answer: unknown): ImportRecord {
   if (!isObject(answer)) throw new Error("unexpected answer");
-  const outer = isObject(answer.import) && "import_id" in answer.import ? answer : null;
-  const record: Record<string, unknown> = outer
-    ? { ...Object.fromEntries(Object.entries(outer).filter(([k]) => k !== "import")), ...(outer.import as object) }
-    : { ...answer };
-  const nested = [record.progress, record.import].find((v) => isObject(v) && "total_rows" in v);
-  if (nested) record.progress = nested;
-  else if (typeof record.total_rows === "number") {
-    record.progress = { ...record, rows_done: typeof record.rows_done === "number" ? record.rows_done : 0 };
-  }
-  return record as unknown as ImportRecord;
+  const inner = [answer.record, answer.import].find((v) => isObject(v) && "import_id" in v);
+  if (!inner) return answer as unknown as ImportRecord;
+  const { record: _r, import: _i, ...extra } = answer;
+  return { ...(inner as object), ...extra } as unknown as ImportRecord;
+}
+
+/** The import's progress: rows done of all (the import stage's counts against the file's rows). */
+export function importProgress(record: ImportRecord): { done: number; total: number } {
+  return { done: record.imported?.rows ?? 0, total: record.total_rows ?? 0 };
 }
 
 export const importsApi = (api: Api) => {
@@ -151,12 +147,11 @@ export const importsApi = (api: Api) => {
     async resume(id: string): Promise<ImportRecord> {
       return importOf(ok(await raw.POST("/imports/{import_id}/resume", path(id))));
     },
-    async list(cursor?: string | null): Promise<ImportPage> {
+    async list(): Promise<ImportPage> {
       const query: Record<string, unknown> = { limit: 20 };
-      if (cursor) query.cursor = cursor;
       const answer = ok(await raw.GET("/imports", { params: { query } }));
       if (!isObject(answer) || !Array.isArray(answer.items)) throw new Error("unexpected answer");
-      return { items: answer.items.map(importOf), cursor: typeof answer.cursor === "string" ? answer.cursor : null };
+      return { items: answer.items.map(importOf) };
     },
   };
 };
@@ -198,8 +193,7 @@ export function uploadFile(
 }
 
 export const STATUSES: readonly ImportStatus[] = [
-  "created",
-  "uploaded",
+  "awaiting_upload",
   "reading",
   "ready",
   "checking",
@@ -217,9 +211,8 @@ export function knownStatus(status: string): status is ImportStatus {
 /** The wizard's step for a status, and the stage being waited for (null: nothing runs). */
 export function stepOf(status: ImportStatus): { step: "file" | "map" | "check" | "import"; waiting: Stage | null } {
   switch (status) {
-    case "created":
+    case "awaiting_upload":
       return { step: "file", waiting: null };
-    case "uploaded":
     case "reading":
       return { step: "file", waiting: "read" };
     case "ready":

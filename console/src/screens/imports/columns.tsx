@@ -28,11 +28,10 @@ export function MapColumns(props: { record: ImportRecord; imports: ImportsApi; o
   const api = useApi();
   const headers = props.record.headers ?? [];
   const preview = props.record.preview ?? [];
-  const [mapping, setMapping] = useState<Mapping>(() =>
-    props.record.mapping ? initialMapping(headers, props.record.mapping) : initialMapping(headers, props.record.suggested),
-  );
+  // The suggestion once the file is read (the tenant's remembered mapping among it), then the checked one.
+  const [mapping, setMapping] = useState<Mapping>(() => initialMapping(headers, props.record.mapping));
   const [options, setOptions] = useState<ImportOptions>(
-    () => props.record.options ?? { source: "", mode: "rotation", count_towards_caps: true },
+    () => props.record.options ?? { source_id: "", mode: "rotation", count_towards_caps: false },
   );
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
@@ -117,9 +116,9 @@ export function MapColumns(props: { record: ImportRecord; imports: ImportsApi; o
         <label>
           {t("source")}
           <select
-            value={options.source}
+            value={options.source_id}
             required
-            onChange={(e) => setOptions((o) => ({ ...o, source: e.currentTarget.value }))}
+            onChange={(e) => setOptions((o) => ({ ...o, source_id: e.currentTarget.value }))}
           >
             <option value="">{t("chooseSource")}</option>
             {(sources.data ?? []).map((s) => (

@@ -7,7 +7,8 @@ import { Refusal } from "../leads/shared";
 import { UploadError, uploadFile, type ImportRecord, type ImportsApi } from "./api";
 import { dict } from "./i18n";
 
-const ACCEPTED = /\.(xlsx|csv)$/i;
+/** What the API reads (logic/imports/reading): Excel, and CSV under its usual names. */
+const ACCEPTED = /\.(xlsx|csv|txt|tsv)$/i;
 
 export function ChooseFile(props: { imports: ImportsApi; onRecord: (record: ImportRecord) => void }) {
   const t = useT(dict);
@@ -45,7 +46,7 @@ export function ChooseFile(props: { imports: ImportsApi; onRecord: (record: Impo
         {t("file")}
         <input
           type="file"
-          accept=".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
+          accept=".xlsx,.csv,.txt,.tsv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
           aria-describedby="import-file-hint"
           onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
           disabled={busy}

@@ -4,7 +4,7 @@ import { useT } from "../../i18n";
 import { href } from "../../router";
 import { useLoad } from "../../ui";
 import { Refusal } from "../leads/shared";
-import { knownStatus, type ImportsApi } from "./api";
+import { importProgress, knownStatus, type ImportsApi } from "./api";
 import { dict } from "./i18n";
 
 export function ImportHistory(props: { imports: ImportsApi; refresh: string }) {
@@ -31,7 +31,7 @@ export function ImportHistory(props: { imports: ImportsApi; refresh: string }) {
             <tbody>
               {items.map((r) => (
                 <tr key={r.import_id}>
-                  <td>{fmt.dateTime(r.created_at)}</td>
+                  <td>{fmt.dateTime(r.requested_at)}</td>
                   <td>
                     <a href={href("imports", r.import_id)} aria-label={t("open", { file: r.file_name ?? r.import_id })}>
                       {r.file_name ?? r.import_id}
@@ -39,8 +39,11 @@ export function ImportHistory(props: { imports: ImportsApi; refresh: string }) {
                   </td>
                   <td>{knownStatus(r.status) ? t(`status.${r.status}`) : r.status}</td>
                   <td>
-                    {r.progress
-                      ? t("rowsDone", { done: fmt.number(r.progress.rows_done), total: fmt.number(r.progress.total_rows) })
+                    {r.total_rows
+                      ? t("rowsDone", {
+                          done: fmt.number(importProgress(r).done),
+                          total: fmt.number(importProgress(r).total),
+                        })
                       : "—"}
                   </td>
                 </tr>

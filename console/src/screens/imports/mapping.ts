@@ -75,7 +75,7 @@ export function blockers(mapping: Mapping, options: ImportOptions): Blocker[] {
   const fields = new Set(Object.values(mapping.columns));
   const found: Blocker[] = [];
   if (!fields.has("phone") && !fields.has("email")) found.push("contact");
-  if (!options.source) found.push("source");
+  if (!options.source_id) found.push("source");
   if (options.mode === "keep_owner" && !fields.has("owner")) found.push("owner");
   if (Object.values(mapping.attributes).some((name) => !name.trim())) found.push("attributeName");
   return found;
@@ -84,7 +84,7 @@ export function blockers(mapping: Mapping, options: ImportOptions): Blocker[] {
 /** POST /imports/{id}/check's body: `count_towards_caps` only where it means something (kept owners). */
 export function checkBody(mapping: Mapping, options: ImportOptions): { mapping: Mapping; options: ImportOptions } {
   const attributes = Object.fromEntries(Object.entries(mapping.attributes).map(([h, name]) => [h, name.trim()]));
-  const chosen: ImportOptions = { source: options.source, mode: options.mode };
+  const chosen: ImportOptions = { source_id: options.source_id, mode: options.mode };
   if (options.mode === "keep_owner") chosen.count_towards_caps = !!options.count_towards_caps;
   return { mapping: { columns: { ...mapping.columns }, attributes }, options: chosen };
 }

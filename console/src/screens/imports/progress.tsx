@@ -4,9 +4,9 @@ import { useState } from "preact/hooks";
 import { useFormat } from "../../format";
 import { useT } from "../../i18n";
 import { Refusal } from "../leads/shared";
-import type { ImportRecord, ImportsApi } from "./api";
+import { importProgress, type ImportRecord, type ImportsApi } from "./api";
 import { dict } from "./i18n";
-import { Counts, ReportLink } from "./result";
+import { Counts, Problems, ReportLink } from "./result";
 
 export function Importing(props: { record: ImportRecord; imports: ImportsApi; onRecord: (r: ImportRecord) => void }) {
   const t = useT(dict);
@@ -14,7 +14,7 @@ export function Importing(props: { record: ImportRecord; imports: ImportsApi; on
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
   const { record } = props;
-  const progress = record.progress ?? { rows_done: 0, total_rows: 0 };
+  const progress = importProgress(record);
   const act = (call: (id: string) => Promise<ImportRecord>) => async () => {
     setBusy(true);
     setFailure(null);
@@ -31,9 +31,9 @@ export function Importing(props: { record: ImportRecord; imports: ImportsApi; on
     <div class="import-run">
       <div class="import-progress">
         <label for="import-progress">{t("importProgress")}</label>
-        <progress id="import-progress" value={progress.rows_done} max={progress.total_rows || 1} />
+        <progress id="import-progress" value={progress.done} max={progress.total || 1} />
         <span role="status">
-          {t("rowsDone", { done: fmt.number(progress.rows_done), total: fmt.number(progress.total_rows) })}
+          {t("rowsDone", { done: fmt.number(progress.done), total: fmt.number(progress.total) })}
         </span>
       </div>
       {record.status === "cancelled" ? <p class="note">{t("cancelled")}</p> : null}
@@ -54,7 +54,8 @@ export function Importing(props: { record: ImportRecord; imports: ImportsApi; on
           <p class="note ok" role="status">
             {t("done")}
           </p>
-          <Counts counts={{ ...(record.check ?? {}), ...progress }} label={t("summary")} />
+          <Counts counts={record.imported} label={t("summary")} />
+          <Problems record={record} />
           <ReportLink url={record.report_url} />
         </section>
       ) : null}

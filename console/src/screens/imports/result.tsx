@@ -4,13 +4,13 @@ import { useState } from "preact/hooks";
 import { useFormat } from "../../format";
 import { useT } from "../../i18n";
 import { Refusal } from "../leads/shared";
-import type { CheckCounts, ImportRecord, ImportsApi } from "./api";
+import type { ImportRecord, ImportsApi, StageCounts } from "./api";
 import { dict } from "./i18n";
 
-const COUNTS: readonly (keyof CheckCounts)[] = ["created", "linked", "rejected", "already_imported", "converted"];
+const COUNTS = ["created", "linked", "rejected", "already_imported", "converted"] as const;
 const FIRST_PROBLEMS = 20;
 
-export function Counts(props: { counts: Partial<CheckCounts>; label: string }) {
+export function Counts(props: { counts: Partial<StageCounts> | undefined; label: string }) {
   const t = useT(dict);
   const fmt = useFormat();
   return (
@@ -18,7 +18,7 @@ export function Counts(props: { counts: Partial<CheckCounts>; label: string }) {
       {COUNTS.map((k) => (
         <div key={k} class={`count-${k}`}>
           <dt>{t(`count.${k}`)}</dt>
-          <dd>{fmt.number(props.counts[k] ?? 0)}</dd>
+          <dd>{fmt.number(props.counts?.[k] ?? 0)}</dd>
         </div>
       ))}
     </dl>
@@ -36,6 +36,34 @@ export function ReportLink(props: { url: string | null | undefined }) {
   ) : null;
 }
 
+/** The first rejected rows (the report has them all): the row as Excel numbers it and why. */
+export function Problems(props: { record: ImportRecord }) {
+  const t = useT(dict);
+  const problems = (props.record.problems ?? []).slice(0, FIRST_PROBLEMS);
+  return problems.length ? (
+    <div class="table-wrap">
+      <table aria-label={t("problemsLabel")}>
+        <thead>
+          <tr>
+            <th scope="col">{t("row")}</th>
+            <th scope="col">{t("reasons")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {problems.map((p) => (
+            <tr key={p.row}>
+              <td>{p.row}</td>
+              <td>{p.reasons.join("; ")}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  ) : (
+    <p class="muted">{t("noProblems")}</p>
+  );
+}
+
 export function DryRunResult(props: {
   record: ImportRecord;
   imports: ImportsApi;
@@ -45,7 +73,6 @@ export function DryRunResult(props: {
   const t = useT(dict);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
-  const problems = (props.record.problems ?? []).slice(0, FIRST_PROBLEMS);
   const start = async () => {
     setBusy(true);
     setFailure(null);
@@ -59,32 +86,9 @@ export function DryRunResult(props: {
   };
   return (
     <div class="import-check">
-      <Counts counts={props.record.check ?? {}} label={t("counts")} />
+      <Counts counts={props.record.checked} label={t("counts")} />
       <h3>{t("problems")}</h3>
-      {problems.length ? (
-        <div class="table-wrap">
-          <table aria-label={t("problemsLabel")}>
-            <thead>
-              <tr>
-                <th scope="col">{t("row")}</th>
-                <th scope="col">{t("field")}</th>
-                <th scope="col">{t("message")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {problems.map((p, i) => (
-                <tr key={`${p.row}:${p.field}:${i}`}>
-                  <td>{p.row}</td>
-                  <td>{p.field}</td>
-                  <td>{p.message}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : (
-        <p class="muted">{t("noProblems")}</p>
-      )}
+      <Problems record={props.record} />
       <ReportLink url={props.record.report_url} />
       {failure ? <Refusal error={failure} /> : null}
       <div class="wizard-actions">

@@ -57,7 +57,7 @@ export function ImportWizard(props: {
           {t("failed", { reason: shown.error || t("unknownReason") })}
         </p>
       ) : null}
-      {!shown || shown.status === "created" || shown.status === "failed" ? (
+      {!shown || shown.status === "awaiting_upload" || shown.status === "failed" ? (
         <ChooseFile imports={props.imports} onRecord={answered} />
       ) : stage.waiting === "read" ? (
         <Waiting label={t("readingLabel")} text={t("reading")} />
@@ -70,7 +70,7 @@ export function ImportWizard(props: {
       ) : (
         <Importing record={shown} imports={props.imports} onRecord={answered} />
       )}
-      {shown && shown.status !== "created" ? (
+      {shown && shown.status !== "awaiting_upload" ? (
         <p>
           <button type="button" class="link" onClick={props.onNew}>
             {t("newImport")}
