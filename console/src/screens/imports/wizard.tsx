@@ -1,6 +1,6 @@
 /** The import wizard: one import followed from its file to its summary. The step comes from the import's
  * status (so a past import reopens where it stands), and a running stage is polled until it settles. */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { useT } from "../../i18n";
 import { usePoll } from "../../polling";
 import { Refusal } from "../leads/shared";
@@ -40,6 +40,13 @@ export function ImportWizard(props: {
   };
   const stage = shown ? stepOf(shown.status) : { step: "file" as const, waiting: null };
   const step = remap ? "map" : stage.step;
+  // A new step replaces the controls just used: the keyboard and screen readers go to its heading.
+  const heading = useRef<HTMLHeadingElement>(null);
+  const lastStep = useRef(step);
+  useEffect(() => {
+    if (lastStep.current !== step) heading.current?.focus();
+    lastStep.current = step;
+  }, [step]);
 
   return (
     <div class="import-wizard">
@@ -50,7 +57,9 @@ export function ImportWizard(props: {
           </li>
         ))}
       </ol>
-      <h2>{t(`step.${step}`)}</h2>
+      <h2 tabIndex={-1} ref={heading}>
+        {t(`step.${step}`)}
+      </h2>
       {polled.error ? <Refusal error={polled.error} onReload={polled.restart} /> : null}
       {shown?.status === "failed" ? (
         <p class="note error" role="alert">

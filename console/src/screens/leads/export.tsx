@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { ok, type Schemas } from "../../api/client";
 import { common } from "../../common";
 import { useFormat } from "../../format";
-import { useT } from "../../i18n";
+import { useLang, useT } from "../../i18n";
 import { usePoll } from "../../polling";
 import { useApi } from "../../session";
 import { useLoad } from "../../ui";
@@ -29,7 +29,8 @@ export function ExportPanel(props: { filters: Filters; dir: Directory }) {
   const api = useApi();
   const fmt = useFormat();
   const [format, setFormat] = useState<ExportFormat>("xlsx");
-  const [language, setLanguage] = useState<ExportLanguage>("vi");
+  // The headers in the console's language unless chosen otherwise.
+  const [language, setLanguage] = useState<ExportLanguage>(useLang());
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
   const [exportId, setExportId] = useState<string | null>(null);
