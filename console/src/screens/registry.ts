@@ -22,6 +22,7 @@ export const SCREENS: readonly Screen[] = [
   { id: "home", label: "nav.home", roles: ["admin", "team_lead"], load: () => import("./home") },
   { id: "mywork", label: "nav.mywork", roles: ["staff", "team_lead"], load: () => import("./mywork") },
   { id: "leads", label: "nav.leads", roles: ["admin", "team_lead", "staff"], load: () => import("./leads") },
+  { id: "imports", label: "nav.imports", roles: ["admin"], load: () => import("./imports") },
   { id: "rules", label: "nav.rules", roles: ["admin"], load: () => import("./rules") },
   { id: "staff", label: "nav.staff", roles: ["admin", "team_lead"], load: () => import("./staff") },
   { id: "distribution", label: "nav.distribution", roles: ["admin", "team_lead"], load: () => import("./distribution") },

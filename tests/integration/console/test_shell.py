@@ -39,6 +39,7 @@ def test_the_admin_signs_in_sees_every_screen_and_switches_to_english_and_back(
     assert names == [
         "Tổng quan",
         "Khách hàng tiềm năng",
+        "Nhập khách hàng",
         "Quy tắc chia",
         "Nhân viên",
         "Phân bổ",

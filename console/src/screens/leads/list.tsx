@@ -9,7 +9,9 @@ import { useLang, useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi, useSession } from "../../session";
 import { Notice, Page, useLoad } from "../../ui";
+import { ExportPanel } from "./export";
 import { dict, say } from "./i18n";
+import { exportDict } from "./i18n-export";
 import {
   apiQuery,
   filtersFromQuery,
@@ -43,6 +45,8 @@ export function LeadList(props: { query: URLSearchParams }) {
   const [result, setResult] = useState<Schemas["MassUpdateResult"] | null>(null);
   const [restoredName, setRestoredName] = useState<string | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
+  const [exportOpen, setExportOpen] = useState(false);
+  const x = useT(exportDict);
 
   // Admins may list the form sources: the source filter offers them.
   const sources = useLoad(
@@ -81,9 +85,32 @@ export function LeadList(props: { query: URLSearchParams }) {
   };
 
   return (
-    <Page title={c("nav.leads")}>
+    <Page
+      title={c("nav.leads")}
+      actions={
+        canManage ? (
+          <>
+            {me.role === "admin" ? (
+              <a class="button secondary" href={href("imports")}>
+                {x("importButton")}
+              </a>
+            ) : null}
+            <button
+              type="button"
+              class={exportOpen ? "secondary" : "primary"}
+              aria-expanded={exportOpen}
+              aria-controls="lead-export"
+              onClick={() => setExportOpen((o) => !o)}
+            >
+              {x("exportButton")}
+            </button>
+          </>
+        ) : null
+      }
+    >
       <p class="muted">{c("timeZoneNote", { zone: fmt.timeZone })}</p>
       <FilterForm filters={filters} dir={dir} sources={sources.data ?? []} onApply={go} />
+      {canManage && exportOpen ? <ExportPanel filters={filters} dir={dir} /> : null}
       {failure ? <Refusal error={failure} /> : null}
       {restoredName ? <Notice>{t("restored")}</Notice> : null}
       {canManage && !deletedView ? (
