@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadrouter import runtime
 from leadrouter.clock import utc_now
-from leadrouter.logic.imports.jobs import handle_message
+from leadrouter.logic.imports.worker import handle_message
 from leadrouter.observability import logger, metrics, tracer
 from leadrouter.settings import Settings
 

@@ -42,7 +42,7 @@ class Settings:
     #: Lead exports: the queue a requested export waits on for the export worker.
     export_queue_url: str = ""
     #: Customer-list imports: the queue of their stages and chunks, the rows of a chunk, and the rows
-    #: per second one chunk worker writes at most (0: no pace; ``logic.imports.jobs`` says why).
+    #: per second one chunk worker writes at most (0: no pace; ``logic.imports.rows`` says why).
     import_queue_url: str = ""
     import_chunk_rows: int = 500
     import_rows_per_second: float = 60.0

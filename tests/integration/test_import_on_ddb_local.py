@@ -29,7 +29,7 @@ from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.staff import StaffMember
 from leadrouter.domain.users import Caller
 from leadrouter.logic.exports.jobs import make_export, request_export
-from leadrouter.logic.imports import jobs
+from leadrouter.logic.imports import steps
 from leadrouter.logic.imports.columns import ColumnMapping
 from leadrouter.logic.intake.new_leads import IntakeRequest, IntakeResult, submit_lead
 from leadrouter_local.aws_endpoint import AwsEmulator
@@ -64,10 +64,10 @@ class Stack:
 
     def upload(self, content: bytes, name: str) -> str:
         """The console's path: the record and its signed upload, the file POSTed, then "uploaded"."""
-        record, upload = jobs.create_import(self.repo, runtime.files(), ADMIN, name, len(content), NOW)
+        record, upload = steps.create_import(self.repo, runtime.files(), ADMIN, name, len(content), NOW)
         posted = requests.post(upload.url, data=upload.fields, files={"file": (name, content)}, timeout=10)
         assert posted.status_code in (200, 201, 204), posted.text
-        jobs.mark_uploaded(self.repo, runtime.files(), runtime.import_queue(), ADMIN, record.import_id, NOW)
+        steps.mark_uploaded(self.repo, runtime.files(), runtime.import_queue(), ADMIN, record.import_id, NOW)
         self.drain()
         return record.import_id
 
@@ -76,12 +76,12 @@ class Stack:
         assert record.status is ImportStatus.READY and record.mapping is not None
         mapping = ColumnMapping.model_validate(record.mapping)  # the suggestion, confirmed as it is
         queue, files = runtime.import_queue(), runtime.files()
-        jobs.request_check(self.repo, files, queue, ADMIN, import_id, mapping, options, emails or {}, NOW)
+        steps.request_check(self.repo, files, queue, ADMIN, import_id, mapping, options, emails or {}, NOW)
         self.drain()
         return self.record(import_id)
 
     def start(self, import_id: str) -> None:
-        jobs.start_import(self.repo, runtime.import_queue(), ADMIN, import_id, NOW)
+        steps.start_import(self.repo, runtime.import_queue(), ADMIN, import_id, NOW)
 
     def record(self, import_id: str) -> Import:
         found = self.repo.get_import(TENANT, import_id)
@@ -312,7 +312,7 @@ def test_a_crash_in_the_middle_of_a_chunk_is_retried_with_no_duplicate_and_exact
             raise RuntimeError("Lambda ran out of time")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(jobs, "submit_lead", crashing)
+    monkeypatch.setattr("leadrouter.logic.imports.rows.submit_lead", crashing)
     stack.drain()
     # Then that chunk's message failed (SQS keeps it) and the others finished
     assert len(stack.failed) == 1
@@ -338,14 +338,14 @@ def test_cancel_then_resume_finishes_with_exact_counts(stack: Stack) -> None:
     stack.start(import_id)
     # When one chunk is imported and the admin cancels
     assert stack.deliver(limit=1) == 1
-    jobs.cancel_import(stack.repo, ADMIN, import_id, NOW)
+    steps.cancel_import(stack.repo, ADMIN, import_id, NOW)
     stack.drain()
     # Then the other chunks stopped before writing anything
     cancelled = stack.record(import_id)
     assert cancelled.status is ImportStatus.CANCELLED
     assert (cancelled.imported.chunks, len(stack.leads())) == (1, 50)
     # When it is resumed
-    jobs.resume_import(stack.repo, runtime.import_queue(), ADMIN, import_id, NOW)
+    steps.resume_import(stack.repo, runtime.import_queue(), ADMIN, import_id, NOW)
     stack.drain()
     # Then it finishes, every row once
     done = stack.record(import_id)

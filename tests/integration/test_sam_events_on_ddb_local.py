@@ -37,7 +37,7 @@ from leadrouter.domain.keys import hash_form_key
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.secrets import source_secret_context
 from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
-from leadrouter.logic.imports.jobs import upload_key
+from leadrouter.logic.imports.store import upload_key
 from leadrouter.runtime import repository, secret_box
 from leadrouter.signing import HEADER, verify
 from leadrouter_local.apigw import proxy_event

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from leadrouter.domain.ids import id_floor
 from leadrouter.domain.imports import RowOutcome
 from leadrouter.domain.staff import StaffMember
-from leadrouter.logic.imports.jobs import Pace
 from leadrouter.logic.imports.outcomes import (
     Outcome,
     StaffDirectory,
@@ -19,6 +18,7 @@ from leadrouter.logic.imports.outcomes import (
     linked_within_file,
     row_lead_id,
 )
+from leadrouter.logic.imports.rows import Pace
 
 SHA = "ab" * 32
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))

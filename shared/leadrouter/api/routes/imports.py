@@ -19,7 +19,7 @@ from leadrouter.api.context import PathIdent, caller_of, now
 from leadrouter.api.contract import answers
 from leadrouter.domain.errors import Unavailable
 from leadrouter.domain.imports import MAX_UPLOAD_BYTES, FileName, Import, ImportMode, ImportOptions
-from leadrouter.logic.imports import jobs
+from leadrouter.logic.imports import steps
 from leadrouter.logic.imports.columns import ColumnMapping
 from leadrouter.runtime import files, identity, import_queue, repository
 
@@ -59,7 +59,7 @@ class ImportDetail(BaseModel):
     record: Import
     report_url: str | None = Field(
         default=None,
-        description=f"the last report (dry run, then import) as CSV, valid {jobs.LINK_SECONDS // 60} "
+        description=f"the last report (dry run, then import) as CSV, valid {steps.LINK_SECONDS // 60} "
         "minutes (ask again for a fresh one); null before the first report",
     )
 
@@ -91,7 +91,7 @@ def _accepted(record: Import) -> Response[Import]:
 )
 def create_import(body: NewImport) -> Response[ImportCreated]:
     caller = caller_of(router, "admin")
-    record, upload = jobs.create_import(repository(), files(), caller, body.file_name, body.size, now())
+    record, upload = steps.create_import(repository(), files(), caller, body.file_name, body.size, now())
     form = UploadForm(
         url=upload.url, fields=upload.fields, expires_at=upload.expires_at, max_bytes=upload.max_bytes
     )
@@ -109,7 +109,7 @@ def create_import(body: NewImport) -> Response[ImportCreated]:
 )
 def list_imports(limit: Annotated[int, Query(ge=1, le=100)] = 50) -> ImportPage:
     caller = caller_of(router, "admin")
-    return ImportPage(items=jobs.list_imports(repository(), caller, limit))
+    return ImportPage(items=steps.list_imports(repository(), caller, limit))
 
 
 @router.get(
@@ -119,7 +119,7 @@ def list_imports(limit: Annotated[int, Query(ge=1, le=100)] = 50) -> ImportPage:
 )
 def remembered_mapping() -> RememberedMapping:
     caller = caller_of(router, "admin")
-    found = jobs.remembered_mapping(repository(), caller)
+    found = steps.remembered_mapping(repository(), caller)
     return RememberedMapping(headers=found[0], mapping=found[1]) if found else RememberedMapping()
 
 
@@ -131,8 +131,8 @@ def remembered_mapping() -> RememberedMapping:
 )
 def get_import(import_id: PathIdent) -> ImportDetail:
     caller = caller_of(router, "admin")
-    record = jobs.get_import(repository(), caller, import_id)
-    url = jobs.report_link(files(), record) if record.report_key else None
+    record = steps.get_import(repository(), caller, import_id)
+    url = steps.report_link(files(), record) if record.report_key else None
     return ImportDetail(record=record, report_url=url)
 
 
@@ -147,8 +147,8 @@ def get_import(import_id: PathIdent) -> ImportDetail:
 def mark_uploaded(import_id: PathIdent) -> Response[Import]:
     caller = caller_of(router, "admin")
     repo = repository()
-    jobs.get_import(repo, caller, import_id)  # a 404 before the file store is asked
-    return _accepted(jobs.mark_uploaded(repo, files(), import_queue(), caller, import_id, now()))
+    steps.get_import(repo, caller, import_id)  # a 404 before the file store is asked
+    return _accepted(steps.mark_uploaded(repo, files(), import_queue(), caller, import_id, now()))
 
 
 @router.post(
@@ -164,7 +164,7 @@ def mark_uploaded(import_id: PathIdent) -> Response[Import]:
 def check_import(import_id: PathIdent, body: CheckRequest) -> Response[Import]:
     caller = caller_of(router, "admin")
     repo = repository()
-    jobs.get_import(repo, caller, import_id)  # a 404 before the user pool and the file store are asked
+    steps.get_import(repo, caller, import_id)  # a 404 before the user pool and the file store are asked
     emails: dict[str, str] = {}
     if body.options.mode is ImportMode.KEEP_OWNER:  # owners may be named by their user's e-mail
         try:
@@ -172,7 +172,7 @@ def check_import(import_id: PathIdent, body: CheckRequest) -> Response[Import]:
             emails = {u.email: u.staff_id for u in users if u.staff_id}
         except Unavailable:  # no user pool here: owners are matched by staff id and name only
             pass
-    record = jobs.request_check(
+    record = steps.request_check(
         repo, files(), import_queue(), caller, import_id, body.mapping, body.options, emails, now()
     )
     return _accepted(record)
@@ -188,7 +188,7 @@ def check_import(import_id: PathIdent, body: CheckRequest) -> Response[Import]:
 )
 def start_import(import_id: PathIdent) -> Response[Import]:
     caller = caller_of(router, "admin")
-    return _accepted(jobs.start_import(repository(), import_queue(), caller, import_id, now()))
+    return _accepted(steps.start_import(repository(), import_queue(), caller, import_id, now()))
 
 
 @router.post(
@@ -199,7 +199,7 @@ def start_import(import_id: PathIdent) -> Response[Import]:
 )
 def cancel_import(import_id: PathIdent) -> Import:
     caller = caller_of(router, "admin")
-    return jobs.cancel_import(repository(), caller, import_id, now())
+    return steps.cancel_import(repository(), caller, import_id, now())
 
 
 @router.post(
@@ -210,4 +210,4 @@ def cancel_import(import_id: PathIdent) -> Import:
 )
 def resume_import(import_id: PathIdent) -> Response[Import]:
     caller = caller_of(router, "admin")
-    return _accepted(jobs.resume_import(repository(), import_queue(), caller, import_id, now()))
+    return _accepted(steps.resume_import(repository(), import_queue(), caller, import_id, now()))
