@@ -103,6 +103,7 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     monkeypatch.setattr("leadrouter.logic.routing.assign.WRITE_CONCURRENCY", 1)
+    monkeypatch.setattr("leadrouter.logic.imports.rows.WRITERS", 1)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setattr("moto.kms.models.generate_private_key", _one_key_pair_per_spec)
