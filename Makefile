@@ -214,6 +214,7 @@ bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/lead_cost.py
 	@PYTHONPATH=shared:. $(PY) bench/intake_cost.py
 	@PYTHONPATH=shared:. $(PY) bench/source_cost.py
+	@PYTHONPATH=shared:. $(PY) bench/import_rate.py
 	@PYTHONPATH=shared:. $(PY) bench/intake_latency.py
 	@PYTHONPATH=shared:. $(PY) bench/event_latency.py
 	@PYTHONPATH=shared:. $(PY) bench/dispatch_bench.py
