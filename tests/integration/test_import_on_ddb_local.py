@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from openpyxl import Workbook
 
 from leadrouter import runtime
+from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
 from leadrouter.domain.exports import ExportOrder, ExportRequest
 from leadrouter.domain.forms import FormSource
@@ -403,7 +404,26 @@ def test_keep_owner_gives_each_lead_to_the_named_staff_and_an_unknown_owner_is_r
     }
     kept = next(x for x in stack.leads() if x.owner == "A")
     assert kept.decisions[-1].action == "manual" and kept.decisions[-1].by == "u-admin"
-    assert kept.assigned_at == kept.received_at  # not counted as today's assignment (caps)
+    # …and, not counting towards caps, none is today's assignment for a daily cap; open-lead caps see them
+    today = utc_now() - timedelta(hours=12)
+    assert [stack.repo.count_assigned_since(TENANT, s, today) for s in "ABC"] == [0, 0, 0]
+    assert [stack.repo.count_open(TENANT, s) for s in "ABC"] == [1, 1, 1]
+
+
+def test_keep_owner_counting_towards_caps_counts_each_as_the_day_s_assignment(stack: Stack) -> None:
+    # Given a migration whose admin chose to count the kept owners towards caps
+    content = xlsx(
+        [["Khách 1", "0912000001", "A"], ["Khách 2", "0912000002", "B"]], ["Họ tên", "SĐT", "Sale"]
+    )
+    import_id = stack.upload(content, "chuyen-crm.xlsx")
+    options = ImportOptions(source_id="excel", mode=ImportMode.KEEP_OWNER, count_towards_caps=True)
+    assert stack.check(import_id, options).checked.created == 2
+    # When it is imported
+    stack.start(import_id)
+    stack.drain()
+    # Then each is the day's assignment of its owner for the daily cap
+    today = utc_now() - timedelta(hours=12)
+    assert [stack.repo.count_assigned_since(TENANT, s, today) for s in "ABC"] == [1, 1, 0]
 
 
 class _ExportQueue:

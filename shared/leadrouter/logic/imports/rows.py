@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from leadrouter.domain.errors import Conflict
@@ -39,6 +39,9 @@ from leadrouter.observability import logger
 
 #: A chunk worker looks at the record (cancelled?) before its chunk and every this many rows.
 CANCEL_CHECK_ROWS = 100
+#: How far before the import an owner kept without counting is dated at the latest (a day: before the
+#: start of any member's day, whatever its time zone).
+UNCOUNTED_AGE = timedelta(days=1)
 #: Rows written at once within a chunk: one row is about 3 calls in a row (claims, the lead, its
 #: history), so a single writer does 35–60 rows/s and could not keep the pace; the pace, not the number
 #: of writers, bounds the load on the tenant's partition.
@@ -78,8 +81,10 @@ def _keep_owner(
 ) -> None:
     """Give the created lead to the staff member its row named (a manual assignment by the importer).
 
-    Not counting towards caps, the assignment is dated at the lead's receipt (daily caps count today's
-    assignments); its idle clock starts now either way. Open-lead caps count what a member holds.
+    Not counting towards caps, the assignment is dated at the lead's receipt, and at the latest a day
+    before the import (``UNCOUNTED_AGE``): daily caps count the assignments made since the start of the
+    member's day, and an undated row is received on the day it is imported. The decision keeps the true
+    time, and the idle clock starts now either way. Open-lead caps count what a member holds.
     """
     lead = repo.get_lead(caller.tenant_id, lead_id)
     if lead is None or lead.owner == staff_id or lead.status is LeadStatus.DELETED:
@@ -97,7 +102,7 @@ def _keep_owner(
         status=LeadStatus.ASSIGNED,
         owner=staff_id,
         assignees=[staff_id],
-        assigned_at=now if count else lead.received_at,
+        assigned_at=now if count else min(lead.received_at, now - UNCOUNTED_AGE),
         idle_since=now,
         held_by=lead.held_by + [staff_id] * (staff_id not in lead.held_by),
         decisions=[*lead.decisions, decision],
