@@ -95,6 +95,14 @@ def _one_key_pair_per_spec(key_spec: str) -> Any:
     return generate_private_key(key_spec)
 
 
+@cache
+def fixture_client(service: str) -> Any:
+    """The fixtures' own clients (tables, key, user pool), built once: building a botocore client is
+    about a tenth of a moto test's setup, and moto's stubber answers any client while a mock is active.
+    Default (legacy) retries keep no state between calls; the code under test builds its own clients."""
+    return boto3.client(service, region_name="ap-southeast-1")
+
+
 @pytest.fixture
 def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto tables created from template.yaml: fast, single-threaded unit tests only.
@@ -108,10 +116,10 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setattr("moto.kms.models.generate_private_key", _one_key_pair_per_spec)
     with mock_aws(config=KEEP_BOTO3_SESSION):
-        names = create_tables(boto3.client("dynamodb", region_name="ap-southeast-1"), template())
+        names = create_tables(fixture_client("dynamodb"), template())
         for var, name in table_env(names, template()).items():
             monkeypatch.setenv(var, name)
-        key = boto3.client("kms", region_name="ap-southeast-1").create_key(Description="SecretsKey")
+        key = fixture_client("kms").create_key(Description="SecretsKey")
         monkeypatch.setenv("SECRETS_KEY_ID", key["KeyMetadata"]["Arn"])
         yield names
 
@@ -125,9 +133,9 @@ def moto_repo(moto_tables: dict[str, str]) -> Repository:
 def user_pool(moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The stack's user pool on moto (inside moto_tables' mock), named to the API by USER_POOL_ID."""
     from leadrouter import runtime
-    from tests.support.cognito import REGION, create_pool
+    from tests.support.cognito import create_pool
 
-    client = boto3.client("cognito-idp", region_name=REGION)
+    client = fixture_client("cognito-idp")
     monkeypatch.setenv("USER_POOL_ID", create_pool(client))
     runtime._identity.cache_clear()
     yield client
