@@ -199,6 +199,23 @@ def test_upload_map_dry_run_import_with_the_progress_bar_then_export(
     created_ids = {line["lead id"] for line in lines if line["outcome"] == "created"}
     assert len(created_ids) == 26 and "" not in created_ids
 
+    # When the same file is uploaded again and dry-run with the same source
+    page.get_by_role("button", name="Nhập file khác").click()
+    chooser = page.get_by_label("File khách hàng (.xlsx, .csv)")
+    chooser.set_input_files(files=[FilePayload(name=file_name, mimeType=XLSX, buffer=customers.content)])
+    page.get_by_role("button", name="Tải lên").click()
+    expect(page.get_by_label("Trường cho cột Số điện thoại")).to_have_value("phone", timeout=30_000)
+    page.get_by_label("Nguồn lead ghi cho khách hàng nhập").select_option(source_id)
+    page.get_by_role("button", name="Kiểm tra thử").click()
+
+    # Then nothing would be created twice: every row imported before is known, the bad ones still bad
+    expect(page.get_by_role("heading", level=2, name="Kết quả kiểm tra thử")).to_be_visible(timeout=30_000)
+    again = page.get_by_label("Kết quả theo dòng")
+    expect(again).to_contain_text("Đã nhập từ trước27")
+    expect(again).to_contain_text("Tạo mới0")
+    expect(again).to_contain_text("Gộp vào lead đã có (trùng)0")
+    expect(again).to_contain_text("Bị từ chối3")
+
     # When the admin lists the leads of the source's pool (only this import's leads are there)
     page.goto(f"{console_app.url}/#/leads")
     filters = page.get_by_role("form", name="Bộ lọc")
