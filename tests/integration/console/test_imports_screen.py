@@ -227,7 +227,7 @@ def test_upload_map_dry_run_import_with_the_progress_bar_then_export(
     assert_accessible(page, "27-imports-leads-listed")
 
     # And exports that list: the file holds exactly the created customers, the old number as today's
-    header, rows = export_the_list_to_excel(page, rows=26, screenshot="27-imports-exported")
+    _, rows = export_the_list_to_excel(page, rows=26, screenshot="27-imports-exported")
     assert {row["Họ tên"] for row in rows} == customers.created
     phones = {row["Họ tên"]: str(row["Số điện thoại"]).replace(" ", "") for row in rows}
     assert phones[f"Khách nhập {OLD_NUMBER:02d} {customers.tag}"] == "+84" + customers.new_number[1:]
