@@ -1,5 +1,5 @@
 """Nhập khách hàng in a real Chromium on `make run`'s stack, end to end as the issue's browser test has it:
-upload, map, dry run, import with the progress bar, export.
+upload, map, dry run, import with the progress bar, export (and the same file again: nothing twice).
 
 Nothing is stood in for: the console asks the import API for a presigned POST and the browser sends the
 workbook to the local S3 emulation (a cross-origin form POST, allowed by the files bucket's CORS rules);
@@ -186,7 +186,9 @@ def test_upload_map_dry_run_import_with_the_progress_bar_then_export(
     href = report.get_attribute("href")
     assert href is not None
     with urllib.request.urlopen(href, timeout=10) as answer:
+        disposition = answer.headers["Content-Disposition"]
         lines = list(csv.DictReader(io.StringIO(answer.read().decode("utf-8-sig"))))
+    assert disposition.startswith("attachment") and f"khach-{customers.tag}-import-report.csv" in disposition
     assert [int(line["row"]) for line in lines] == list(range(2, LAST_ROW + 1))
     outcomes = {int(line["row"]): line["outcome"] for line in lines}
     rejected = {MISSING_CONTACT, BAD_PHONE, BAD_EMAIL}
