@@ -106,8 +106,13 @@ def test_upload_map_dry_run_import_with_the_progress_bar_then_export(
     expect(page.get_by_role("heading", level=1, name="Nhập khách hàng")).to_be_visible()
     assert_accessible(page, "27-imports-choose-file")
 
-    # And uploads the workbook (the presigned POST goes to the local S3 emulation)
+    # Then a file that is not a customer list is refused before anything is sent
     chooser = page.get_by_label("File khách hàng (.xlsx, .csv)")
+    chooser.set_input_files(files=[FilePayload(name="khach.pdf", mimeType="application/pdf", buffer=b"%PDF")])
+    expect(page.get_by_role("alert")).to_have_text("Chỉ nhận file .xlsx, .csv (hoặc .txt, .tsv).")
+    expect(page.get_by_role("button", name="Tải lên")).to_be_disabled()
+
+    # When the admin uploads the workbook (the presigned POST goes to the local S3 emulation)
     file_name = f"khach-{customers.tag}.xlsx"
     chooser.set_input_files(files=[FilePayload(name=file_name, mimeType=XLSX, buffer=customers.content)])
     page.get_by_role("button", name="Tải lên").click()
@@ -121,6 +126,15 @@ def test_upload_map_dry_run_import_with_the_progress_bar_then_export(
     expect(table).to_contain_text(f"Khách nhập 02 {customers.tag}")
     expect(table).to_contain_text(str(customers.first_phone))
     assert_accessible(page, "27-imports-map")
+
+    # When the phone is chosen for Email too, it moves there; with no phone nor email, no dry run
+    page.get_by_label("Trường cho cột Email").select_option("phone")
+    expect(page.get_by_label("Trường cho cột Số điện thoại")).to_have_value("")
+    page.get_by_label("Trường cho cột Email").select_option("")
+    expect(page.get_by_text("Cần ghép một cột Số điện thoại hoặc Email.")).to_be_visible()
+    expect(page.get_by_role("button", name="Kiểm tra thử")).to_be_disabled()
+    page.get_by_label("Trường cho cột Số điện thoại").select_option("phone")
+    page.get_by_label("Trường cho cột Email").select_option("email")
 
     # When the admin picks the source, leads to be split by the rules, and asks for the dry run
     chosen = page.get_by_label("Nguồn lead ghi cho khách hàng nhập")
