@@ -139,6 +139,7 @@ def start_stack(
     aws_port: int = 0,
     queue_time_scale: float = 1.0,
     cognito_port: int = 0,
+    import_chunk_rows: int | None = None,
 ) -> Stack:
     if not port_is_free(host, port):
         raise SystemExit(
@@ -159,6 +160,8 @@ def start_stack(
     environment = resolve_environment(template, tables, aws.refs, aws.attributes, endpoint)
     os.environ.update({k: v for k, v in environment.items() if not quiet or "LOG" not in k})
     os.environ.update(LOCAL_ONLY)
+    if import_chunk_rows is not None:  # the template's 500 makes a small file one chunk
+        os.environ["IMPORT_CHUNK_ROWS"] = str(import_chunk_rows)
     scratch: tempfile.TemporaryDirectory[str] | None = None
     if data_dir is None:
         scratch = tempfile.TemporaryDirectory(prefix="leadrouter-secrets-")
@@ -235,7 +238,15 @@ def main(argv: list[str] | None = None) -> None:
         default=0.1,
         help="scale SQS visibility timeouts and delays (0.1: webhook retries after 3 s, 12 s, 1 min…)",
     )
+    parser.add_argument(
+        "--import-chunk-rows",
+        type=int,
+        default=None,
+        help="rows per chunk of a customer-list import (template: 500), to see a small file in chunks",
+    )
     args = parser.parse_args(argv)
+    if args.import_chunk_rows is not None and args.import_chunk_rows < 1:
+        parser.error("--import-chunk-rows must be at least 1")
     started = time.monotonic()
     signals = StopSignals()
     signals.install()  # before start-up: a signal during it still stops DynamoDB Local on the way out
@@ -247,6 +258,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=not args.no_seed,
         aws_port=args.aws_port,
         queue_time_scale=args.queue_time_scale,
+        import_chunk_rows=args.import_chunk_rows,
     )
     from leadrouter_local.demo_data import banner
 

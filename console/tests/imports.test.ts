@@ -1,7 +1,18 @@
 // Nhập khách hàng: the column mapping's state (one column per field, moved when chosen twice; a phone or
-// an email before the dry run), the 422's errors by column, an API answer as one record, the upload form.
+// an email before the dry run), the 422's errors by column, the API's answers as records, the upload form.
 import { describe, expect, it } from "vitest";
-import { importOf, importProgress, settledFor, stepOf, uploadForm, type ImportOptions } from "../src/screens/imports/api";
+import {
+  STATUSES,
+  importProgress,
+  knownStatus,
+  settledFor,
+  stepOf,
+  uploadForm,
+  withReport,
+  type ImportOptions,
+  type ImportRecord,
+  type ImportStatus,
+} from "../src/screens/imports/api";
 import {
   blockers,
   checkBody,
@@ -14,7 +25,23 @@ import {
 } from "../src/screens/imports/mapping";
 
 const HEADERS = ["Họ tên", "SĐT", "Email", "Nhân viên phụ trách", "Ghi chú", "Facebook"];
-const rotation: ImportOptions = { source_id: "website", mode: "rotation" };
+const rotation: ImportOptions = { source_id: "website", mode: "rotation", count_towards_caps: false };
+
+/** An import as the API answers it (the contract's required fields), at ``status``. */
+function importAt(status: ImportStatus, extra: Partial<ImportRecord> = {}): ImportRecord {
+  return {
+    import_id: "imp1",
+    tenant_id: "demo",
+    requested_by: { tenant_id: "demo", role: "admin", subject: "u1" },
+    requested_at: "2026-12-07T03:00:00Z",
+    file_name: "khach.xlsx",
+    size: 1234,
+    status,
+    total_rows: 200,
+    chunk_count: 1,
+    ...extra,
+  };
+}
 const empty: Mapping = { columns: {}, attributes: {} };
 
 describe("the column mapping", () => {
@@ -73,17 +100,28 @@ describe("the column mapping", () => {
     ]);
   });
 
-  it("sends count_towards_caps only when owners are kept", () => {
+  it("counts towards caps only when owners are kept", () => {
     const mapping = renamed(choose(choose(empty, "SĐT", "phone"), "Facebook", "attribute"), "Facebook", " fb ");
-    expect(checkBody(mapping, { ...rotation, count_towards_caps: false })).toEqual({
+    // A caps choice left over from keep_owner does not travel with rotation
+    expect(checkBody(mapping, { ...rotation, count_towards_caps: true })).toEqual({
       mapping: { columns: { SĐT: "phone", Facebook: "attribute" }, attributes: { Facebook: "fb" } },
-      options: { source_id: "website", mode: "rotation" },
+      options: { source_id: "website", mode: "rotation", count_towards_caps: false },
     });
-    expect(checkBody(mapping, { source_id: "website", mode: "keep_owner", count_towards_caps: false }).options).toEqual({
+    expect(checkBody(mapping, { source_id: "website", mode: "keep_owner", count_towards_caps: true }).options).toEqual({
       source_id: "website",
       mode: "keep_owner",
-      count_towards_caps: false,
+      count_towards_caps: true,
     });
+  });
+
+  it("takes only known fields from the record's open mapping", () => {
+    // The record's mapping is open in the contract (the worker's suggestion or a remembered one)
+    const open = { columns: { SĐT: "phone", Email: "fax", "Họ tên": 3 }, attributes: 7 };
+    expect(initialMapping(HEADERS, open)).toEqual({
+      columns: { SĐT: "phone" },
+      attributes: {},
+    });
+    expect(initialMapping(HEADERS, null)).toEqual(empty);
   });
 
   it("places a 422's field errors by the column they name, the rest above", () => {
@@ -102,35 +140,44 @@ describe("the column mapping", () => {
 });
 
 describe("the import API's answers", () => {
-  it("reads GET /imports/{id}'s record with its report link, and an action's bare record", () => {
-    const record = importOf({
-      record: { import_id: "imp1", status: "importing", total_rows: 200, imported: { rows: 40 } },
+  it("reads GET /imports/{id}'s record with its report link; progress is the import's rows of the file's", () => {
+    const record = withReport({
+      record: importAt("importing", {
+        imported: { rows: 40, chunks: 1, created: 40, linked: 0, rejected: 0, already_imported: 0, converted: 0 },
+      }),
       report_url: "https://files/report.csv",
     });
     expect(record.import_id).toBe("imp1");
     expect(record.report_url).toBe("https://files/report.csv");
     expect(importProgress(record)).toEqual({ done: 40, total: 200 });
-    const bare = importOf({ import_id: "imp2", status: "cancelled", total_rows: 200 });
-    expect(bare.status).toBe("cancelled");
-    expect(importProgress(bare)).toEqual({ done: 0, total: 200 });
-    expect(() => importOf(null)).toThrow();
+    expect(withReport({ record: importAt("ready") }).report_url).toBeNull();
+    expect(importProgress(importAt("cancelled"))).toEqual({ done: 0, total: 200 });
   });
 
   it("polls each stage until its own terminal statuses", () => {
-    const at = (status: "ready" | "checking" | "checked" | "importing" | "done" | "cancelled" | "failed") =>
-      ({ import_id: "x", status }) as const;
-    expect(settledFor("read")(at("ready"))).toBe(true);
-    expect(settledFor("check")(at("checking"))).toBe(false);
-    expect(settledFor("check")(at("checked"))).toBe(true);
-    expect(settledFor("import")(at("importing"))).toBe(false);
-    expect(["done", "cancelled", "failed"].every((s) => settledFor("import")(at(s as "done")))).toBe(true);
+    expect(settledFor("read")(importAt("ready"))).toBe(true);
+    expect(settledFor("check")(importAt("checking"))).toBe(false);
+    expect(settledFor("check")(importAt("checked"))).toBe(true);
+    expect(settledFor("import")(importAt("importing"))).toBe(false);
+    expect((["done", "cancelled", "failed"] as const).every((s) => settledFor("import")(importAt(s)))).toBe(true);
     expect(stepOf("checking")).toEqual({ step: "map", waiting: "check" });
     expect(stepOf("cancelled")).toEqual({ step: "import", waiting: null });
   });
 
+  it("knows every status of the contract, and no other", () => {
+    expect(STATUSES).toHaveLength(9);
+    expect(STATUSES.every(knownStatus)).toBe(true);
+    expect(knownStatus("archived")).toBe(false);
+  });
+
   it("builds the presigned POST with the policy's fields first and the file last", () => {
     const form = uploadForm(
-      { url: "https://bucket", fields: { key: "imports/t/imp1.xlsx", Policy: "p", "X-Amz-Signature": "s" } },
+      {
+        url: "https://bucket",
+        fields: { key: "imports/t/imp1.xlsx", Policy: "p", "X-Amz-Signature": "s" },
+        expires_at: null,
+        max_bytes: 1024,
+      },
       new Blob(["a,b\n"]),
       "khach.csv",
     );

@@ -42,6 +42,8 @@ SALES_B = "binh@demo.test"
 ADMIN_B = "admin@demo-b.test"
 #: What the console tests' stack takes as the operator's signature (IAM on AWS).
 OPERATOR_TOKEN = "console-tests-operator"
+#: The console tests' stack cuts customer lists into chunks of this many rows (the template's: 500).
+IMPORT_CHUNK_ROWS = 10
 
 
 @dataclass

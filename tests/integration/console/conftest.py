@@ -13,6 +13,7 @@ from tests.support import stack as local_stack
 from tests.support.console import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    IMPORT_CHUNK_ROWS,
     OPERATOR_TOKEN,
     ConsoleApp,
     require_build,
@@ -43,7 +44,8 @@ def console_app(console_browser: Browser) -> Iterator[ConsoleApp]:
     url = f"http://127.0.0.1:{port}"
     # The stack keeps a LOCAL_OPERATOR_TOKEN it is given (the operator's IAM stand-in); the tests use it.
     os.environ["LOCAL_OPERATOR_TOKEN"] = OPERATOR_TOKEN
-    process = local_stack.start(port)
+    # Ten rows a chunk: the import screen's 30-row file goes through the worker in three chunks.
+    process = local_stack.start(port, "--import-chunk-rows", str(IMPORT_CHUNK_ROWS))
     try:
         local_stack.wait_ready(process, url)
         yield ConsoleApp(url=url, browser=console_browser)

@@ -8,12 +8,41 @@ import io
 import re
 import urllib.request
 import uuid
+from typing import Any
 
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from tests.integration.console.test_leads import post_lead, sign_in_as_admin
 from tests.support.console import SALES_A, TEAM_LEAD, ConsoleApp, assert_accessible, sign_in
+
+
+def export_the_list_to_excel(
+    page: Page, rows: int, screenshot: str
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    """ "Xuất Excel" of the list as filtered now, with the defaults (xlsx, Vietnamese headers), followed
+    to its end (``rows`` rows; axe-checked, kept as ``screenshot``), and the file behind its link read
+    back: the header row and each row by header."""
+    page.get_by_role("button", name="Xuất Excel").click()
+    panel = page.get_by_role("region", name="Xuất danh sách theo bộ lọc")
+    expect(panel.get_by_label("Định dạng file")).to_have_value("xlsx")
+    expect(panel.get_by_label("Ngôn ngữ tiêu đề cột")).to_have_value("vi")
+    panel.get_by_role("button", name="Bắt đầu xuất").click()
+
+    # The export is followed to its end: done with its rows and a download link
+    state = panel.get_by_role("status").filter(has_text="Đã xuất xong")
+    expect(state).to_have_text(f"Đã xuất xong {rows} dòng trong file.", timeout=30_000)
+    link = panel.get_by_role("link", name="Tải file (xlsx)")
+    expect(link).to_be_visible()
+    assert_accessible(page, screenshot)
+
+    url = link.get_attribute("href")
+    assert url is not None
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        book = load_workbook(io.BytesIO(answer.read()))
+    table = list(book.worksheets[0].iter_rows(values_only=True))
+    header = list(table[0])
+    return header, [dict(zip(header, row, strict=True)) for row in table[1:]]
 
 
 def test_the_admin_exports_the_filtered_list_to_excel_with_vietnamese_headers(
@@ -36,29 +65,11 @@ def test_the_admin_exports_the_filtered_list_to_excel_with_vietnamese_headers(
     expect(page).to_have_url(re.compile(rf"#/leads\?utm_campaign={campaign}$"))
     listed = page.get_by_role("table", name="Danh sách khách hàng tiềm năng").locator("tbody tr")
     expect(listed).to_have_count(2)
-    page.get_by_role("button", name="Xuất Excel").click()
-    panel = page.get_by_role("region", name="Xuất danh sách theo bộ lọc")
-    expect(panel.get_by_label("Định dạng file")).to_have_value("xlsx")
-    expect(panel.get_by_label("Ngôn ngữ tiêu đề cột")).to_have_value("vi")
-    panel.get_by_role("button", name="Bắt đầu xuất").click()
+    header, body = export_the_list_to_excel(page, rows=2, screenshot="27-leads-export-done")
 
-    # Then the export is followed to its end: done with the two rows and a download link
-    state = panel.get_by_role("status").filter(has_text="Đã xuất xong")
-    expect(state).to_have_text("Đã xuất xong 2 dòng trong file.", timeout=30_000)
-    link = panel.get_by_role("link", name="Tải file (xlsx)")
-    expect(link).to_be_visible()
-    assert_accessible(page, "27-leads-export-done")
-
-    # And the file behind the link holds exactly the filtered leads under the Vietnamese headers
-    url = link.get_attribute("href")
-    assert url is not None
-    with urllib.request.urlopen(url, timeout=10) as answer:
-        book = load_workbook(io.BytesIO(answer.read()))
-    rows = list(book.worksheets[0].iter_rows(values_only=True))
-    header = list(rows[0])
+    # Then the file holds exactly the filtered leads under the Vietnamese headers
     assert header[:4] == ["Mã lead", "Họ tên", "Số điện thoại", "Email"]
     assert "Nhân viên phụ trách" in header and "utm_campaign" in header
-    body = [dict(zip(header, row, strict=True)) for row in rows[1:]]
     assert {row["Họ tên"] for row in body} == names
     assert {row["utm_campaign"] for row in body} == {campaign}
     # Phones are text, so Excel keeps the leading +
@@ -66,6 +77,7 @@ def test_the_admin_exports_the_filtered_list_to_excel_with_vietnamese_headers(
     assert all(isinstance(row["Số điện thoại"], str) for row in body)
 
     # And the export history records it: the filter it was made with and its rows
+    panel = page.get_by_role("region", name="Xuất danh sách theo bộ lọc")
     panel.get_by_role("button", name="Xem lịch sử xuất").click()
     history = panel.get_by_role("table", name="Các lần xuất danh sách")
     made = history.locator("tbody tr").filter(has_text=campaign)

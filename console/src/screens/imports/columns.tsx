@@ -1,7 +1,7 @@
 /** Step 2: map the file's columns to lead fields (the preview under each), choose the source and how the
  * customers are assigned, then ask for the dry run. A 422's field errors are shown by their column. */
 import { useState } from "preact/hooks";
-import { ApiError, ok } from "../../api/client";
+import { ApiError, ok, type Schemas } from "../../api/client";
 import { useT } from "../../i18n";
 import { useApi } from "../../session";
 import { useLoad } from "../../ui";
@@ -39,7 +39,7 @@ export function MapColumns(props: { record: ImportRecord; imports: ImportsApi; o
   const blocked = blockers(mapping, options);
   const fieldErrors =
     failure instanceof ApiError && failure.status === 422
-      ? errorsByHeader(((failure.body as { errors?: { field?: string; message?: string }[] }) ?? {}).errors ?? [], headers)
+      ? errorsByHeader((failure.body as Partial<Schemas["Error"]> | null)?.errors ?? [], headers)
       : null;
 
   const submit = async (e: Event) => {
@@ -48,8 +48,7 @@ export function MapColumns(props: { record: ImportRecord; imports: ImportsApi; o
     setBusy(true);
     setFailure(null);
     try {
-      const body = checkBody(mapping, options);
-      props.onRecord(await props.imports.check(props.record.import_id, body.mapping, body.options));
+      props.onRecord(await props.imports.check(props.record.import_id, checkBody(mapping, options)));
     } catch (error) {
       setFailure(error);
     } finally {

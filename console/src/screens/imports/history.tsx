@@ -33,8 +33,8 @@ export function ImportHistory(props: { imports: ImportsApi; refresh: string }) {
                 <tr key={r.import_id}>
                   <td>{fmt.dateTime(r.requested_at)}</td>
                   <td>
-                    <a href={href("imports", r.import_id)} aria-label={t("open", { file: r.file_name ?? r.import_id })}>
-                      {r.file_name ?? r.import_id}
+                    <a href={href("imports", r.import_id)} aria-label={t("open", { file: r.file_name })}>
+                      {r.file_name}
                     </a>
                   </td>
                   <td>{knownStatus(r.status) ? t(`status.${r.status}`) : r.status}</td>

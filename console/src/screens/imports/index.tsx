@@ -21,6 +21,9 @@ export default function Screen(props: ScreenProps) {
   const imports = useMemo(() => importsApi(api), [api]);
   const [importId] = props.route.params;
   const [changed, setChanged] = useState("");
+  // A new import's page only replaces its URL with the import's (no hash change, no remount), so
+  // "another file" from there remounts the wizard itself: a fresh key for each new import.
+  const [fresh, setFresh] = useState(0);
   const existing = useLoad(async () => (importId ? imports.get(importId) : null), [importId]);
   const onChanged = (record: ImportRecord) => {
     setChanged(`${record.import_id}:${record.status}`);
@@ -37,11 +40,14 @@ export default function Screen(props: ScreenProps) {
         <Loading />
       ) : importId && !existing.data ? null : (
         <ImportWizard
-          key={importId ?? "new"}
+          key={importId ?? `new-${fresh}`}
           imports={imports}
           initial={existing.data ?? null}
           onChanged={onChanged}
-          onNew={() => navigate("imports")}
+          onNew={() => {
+            setFresh((n) => n + 1);
+            navigate("imports");
+          }}
         />
       )}
       <ImportHistory imports={imports} refresh={changed} />

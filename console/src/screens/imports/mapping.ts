@@ -1,29 +1,33 @@
 /** The column mapping's pure state: which lead field each header of the file holds. One column per
  * field (choosing a field already taken moves it; only "attribute" columns may be many), and the dry run
  * needs a phone or an email column, a source and, to keep owners, an owner column. */
+import type { Schemas } from "../../api/client";
 import type { ImportOptions } from "./api";
 
-export const FIELDS = [
-  "name",
-  "phone",
-  "email",
-  "owner",
-  "pool",
-  "step",
-  "campaign",
-  "source",
-  "note",
-  "received_at",
-  "lead_id",
-  "attribute",
-] as const;
-export type Field = (typeof FIELDS)[number];
+/** What a column holds (the contract's `LeadField`). */
+export type Field = Schemas["LeadField"];
 
-/** As the API takes it: `columns` header → field; `attributes` header → the attribute's name. */
-export interface Mapping {
-  columns: Record<string, Field>;
-  attributes: Record<string, string>;
-}
+/** Every field, in the order the mapping's choices list them (a field the contract adds or drops fails
+ * `tsc` here). */
+const EVERY_FIELD: Record<Field, true> = {
+  name: true,
+  phone: true,
+  email: true,
+  owner: true,
+  pool: true,
+  step: true,
+  campaign: true,
+  source: true,
+  note: true,
+  received_at: true,
+  lead_id: true,
+  attribute: true,
+};
+export const FIELDS = Object.keys(EVERY_FIELD) as readonly Field[];
+
+/** As the API takes it (`ColumnMapping`): `columns` header → field; `attributes` header → the
+ * attribute's name. */
+export type Mapping = Required<Schemas["ColumnMapping"]>;
 
 export function fieldOf(mapping: Mapping, header: string): Field | null {
   return Object.hasOwn(mapping.columns, header) ? (mapping.columns[header] ?? null) : null;
@@ -52,18 +56,30 @@ export function renamed(mapping: Mapping, header: string, name: string): Mapping
   return { columns: mapping.columns, attributes: { ...mapping.attributes, [header]: name } };
 }
 
-/** The suggestion, cleaned to the file's headers and to one column per field (the first keeps it). */
-export function initialMapping(headers: readonly string[], suggested?: Partial<Mapping> | null): Mapping {
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return !!value && typeof value === "object" && !Array.isArray(value);
+}
+
+function isField(value: unknown): value is Field {
+  return typeof value === "string" && Object.hasOwn(EVERY_FIELD, value);
+}
+
+/** The suggestion (the record's `mapping`, which the contract leaves open: the worker's suggestion or
+ * the tenant's remembered mapping), cleaned to the file's headers, to known fields and to one column
+ * per field (the first keeps it). */
+export function initialMapping(headers: readonly string[], suggested: unknown): Mapping {
   let mapping: Mapping = { columns: {}, attributes: {} };
+  const columns = isRecord(suggested) && isRecord(suggested.columns) ? suggested.columns : {};
+  const names = isRecord(suggested) && isRecord(suggested.attributes) ? suggested.attributes : {};
   const taken = new Set<Field>();
   for (const header of headers) {
-    const field = suggested?.columns?.[header];
-    if (!field || !(FIELDS as readonly string[]).includes(field)) continue;
+    const field = columns[header];
+    if (!isField(field)) continue;
     if (field !== "attribute" && taken.has(field)) continue;
     taken.add(field);
     mapping = choose(mapping, header, field);
-    const name = suggested?.attributes?.[header];
-    if (field === "attribute" && name) mapping = renamed(mapping, header, name);
+    const name = names[header];
+    if (field === "attribute" && typeof name === "string" && name) mapping = renamed(mapping, header, name);
   }
   return mapping;
 }
@@ -81,12 +97,19 @@ export function blockers(mapping: Mapping, options: ImportOptions): Blocker[] {
   return found;
 }
 
-/** POST /imports/{id}/check's body: `count_towards_caps` only where it means something (kept owners). */
-export function checkBody(mapping: Mapping, options: ImportOptions): { mapping: Mapping; options: ImportOptions } {
+/** POST /imports/{id}/check's body: caps and fairness only count for kept owners (rotation's leads
+ * are counted by the rules as they are assigned). */
+export function checkBody(mapping: Mapping, options: ImportOptions): Schemas["CheckRequest"] {
   const attributes = Object.fromEntries(Object.entries(mapping.attributes).map(([h, name]) => [h, name.trim()]));
-  const chosen: ImportOptions = { source_id: options.source_id, mode: options.mode };
-  if (options.mode === "keep_owner") chosen.count_towards_caps = !!options.count_towards_caps;
-  return { mapping: { columns: { ...mapping.columns }, attributes }, options: chosen };
+  const kept = options.mode === "keep_owner";
+  return {
+    mapping: { columns: { ...mapping.columns }, attributes },
+    options: {
+      source_id: options.source_id,
+      mode: options.mode,
+      count_towards_caps: kept && options.count_towards_caps,
+    },
+  };
 }
 
 /** A 422's field errors placed next to the header they name (`mapping.columns.SĐT`, `SĐT`), the rest
