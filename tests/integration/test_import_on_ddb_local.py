@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from leadrouter import runtime
 from leadrouter.clock import utc_now
 from leadrouter.data.repository import Repository
-from leadrouter.domain.exports import ExportOrder, ExportRequest
+from leadrouter.domain.exports import ExportFormat, ExportOrder, ExportRequest
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.imports import Import, ImportMode, ImportOptions, ImportStatus
 from leadrouter.domain.leads import Lead, LeadStatus
@@ -375,6 +375,17 @@ def test_a_vietnamese_windows_csv_imports_with_its_names_intact(stack: Stack) ->
     made = sorted(stack.leads(), key=lambda x: x.phone or "")
     assert [x.name for x in made] == names
     assert made[0].attributes == {"Ghi chú": "Khách quen, gọi sáng"}
+    # When they are exported as CSV (UTF-8 with BOM, for Excel) and that file is imported again
+    request = ExportRequest(format=ExportFormat.CSV)
+    export = request_export(stack.repo, _ExportQueue(), ADMIN, request, NOW)
+    done = make_export(stack.repo, runtime.files(), export.export_id, TENANT, lambda: NOW)
+    assert done is not None and done.file_key is not None
+    exported = runtime.files().open(done.file_key).read()
+    # Then the round trip keeps every name exactly, and each row comes back to its own lead
+    rows = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert sorted(row["Họ tên"] for row in rows) == sorted(names)
+    again = stack.check(stack.upload(exported, "xuat.csv"), ImportOptions(source_id="excel"))
+    assert (again.checked.linked, again.checked.created, again.checked.rejected) == (3, 0, 0)
 
 
 def test_keep_owner_gives_each_lead_to_the_named_staff_and_an_unknown_owner_is_rejected(stack: Stack) -> None:
