@@ -7,6 +7,9 @@ import { Refusal } from "../leads/shared";
 import { importProgress, knownStatus, type ImportsApi } from "./api";
 import { dict } from "./i18n";
 
+/** Statuses in which rows have been imported: the others show the file's row count, not "0 of N". */
+const IMPORTING = new Set(["importing", "cancelled", "done"]);
+
 export function ImportHistory(props: { imports: ImportsApi; refresh: string }) {
   const t = useT(dict);
   const fmt = useFormat();
@@ -39,12 +42,14 @@ export function ImportHistory(props: { imports: ImportsApi; refresh: string }) {
                   </td>
                   <td>{knownStatus(r.status) ? t(`status.${r.status}`) : r.status}</td>
                   <td>
-                    {r.total_rows
-                      ? t("rowsDone", {
-                          done: fmt.number(importProgress(r).done),
-                          total: fmt.number(importProgress(r).total),
-                        })
-                      : "—"}
+                    {!r.total_rows
+                      ? "—"
+                      : IMPORTING.has(r.status)
+                        ? t("rowsDone", {
+                            done: fmt.number(importProgress(r).done),
+                            total: fmt.number(importProgress(r).total),
+                          })
+                        : fmt.number(r.total_rows)}
                   </td>
                 </tr>
               ))}
