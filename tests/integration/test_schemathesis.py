@@ -52,6 +52,10 @@ BY_DESIGN: dict[tuple[str, str], str] = {
     ("GET /intake/submissions", "cursor"): _CURSOR,
     ("GET /webhooks/{webhook_id}/deliveries", "cursor"): _CURSOR,
     ("GET /leads", "received_to"): _ORDER,
+    ("POST /leads/exports", "received_to"): _ORDER,
+    # a mapping names the file's columns: which carries the phone or the email is a value of an object
+    # whose keys are the file's headers, and no schema keyword requires a value among an object's values
+    ("POST /imports/{import_id}/check", "mapping"): "a mapping names a phone or an email column",
     ("GET /reports/distribution", "received_to"): f"{_ORDER} (and at most 92 days later)",
     ("POST /staff", r"working_hours\.\d+\.end"): _ORDER,
     ("PATCH /staff/{staff_id}", r"working_hours\.\d+\.end"): _ORDER,

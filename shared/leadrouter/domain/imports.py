@@ -9,6 +9,7 @@ The record is one item; the rows live in the tenant's files (``imports/<tenant>/
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -21,6 +22,15 @@ from leadrouter.domain.users import Caller
 MAX_UPLOAD_BYTES = 200 * 1024**2
 #: The extensions a customer list may have (what ``logic.imports.reading`` reads).
 EXTENSIONS = (".xlsx", ".csv", ".txt", ".tsv")
+#: A file name with one of them, in any case, after a name that is not empty (``.csv`` alone is a hidden
+#: file with no extension); the spec states it, and ``is_list_file_name`` checks the same expression.
+LIST_FILE_NAME = r"^(?:.*[/\\])?[^/\\]+\.(?:[Xx][Ll][Ss][Xx]|[Cc][Ss][Vv]|[Tt][Xx][Tt]|[Tt][Ss][Vv])$"
+
+
+def is_list_file_name(name: str) -> bool:
+    return re.fullmatch(LIST_FILE_NAME, name) is not None
+
+
 #: Problems kept on the record for the screen (the report file has them all).
 KEPT_PROBLEMS = 100
 #: Rows shown before the admin maps the columns.

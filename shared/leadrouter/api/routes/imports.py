@@ -18,7 +18,14 @@ from pydantic import BaseModel, Field
 from leadrouter.api.context import PathIdent, caller_of, now
 from leadrouter.api.contract import answers
 from leadrouter.domain.errors import Unavailable
-from leadrouter.domain.imports import MAX_UPLOAD_BYTES, FileName, Import, ImportMode, ImportOptions
+from leadrouter.domain.imports import (
+    LIST_FILE_NAME,
+    MAX_UPLOAD_BYTES,
+    FileName,
+    Import,
+    ImportMode,
+    ImportOptions,
+)
 from leadrouter.logic.imports import steps
 from leadrouter.logic.imports.columns import ColumnMapping
 from leadrouter.runtime import files, identity, import_queue, repository
@@ -31,7 +38,8 @@ _WRONG_STAGE = "the import is not at the stage this step needs (the message says
 
 class NewImport(BaseModel):
     file_name: FileName = Field(
-        description="the file's name as the user picked it: .xlsx, .csv, .txt or .tsv"
+        description="the file's name as the user picked it: .xlsx, .csv, .txt or .tsv",
+        json_schema_extra={"pattern": LIST_FILE_NAME},
     )
     size: int = Field(ge=1, le=MAX_UPLOAD_BYTES, description="the file's size in bytes")
 

@@ -27,6 +27,7 @@ from leadrouter.domain.imports import (
     ImportOrder,
     ImportStatus,
     StageCounts,
+    is_list_file_name,
 )
 from leadrouter.domain.users import Caller
 from leadrouter.logic.imports import store
@@ -84,8 +85,7 @@ def create_import(
 ) -> tuple[Import, Upload]:
     """Record the import (awaiting its upload) and sign the browser's upload of the file."""
     _importer(caller)
-    extension = PurePosixPath(file_name.replace("\\", "/")).suffix.lower()
-    if extension not in EXTENSIONS:
+    if not is_list_file_name(file_name):
         raise InvalidInput("not a customer list", {"file_name": f"use one of: {', '.join(EXTENSIONS)}"})
     if size > MAX_UPLOAD_BYTES:
         raise InvalidInput("file too large", {"size": f"at most {MAX_UPLOAD_BYTES // 1024**2} MB"})
