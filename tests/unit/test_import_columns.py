@@ -17,16 +17,8 @@ from openpyxl import Workbook
 from pydantic import ValidationError
 
 from leadrouter.domain.mapping import UNNAMED
-from leadrouter.logic.imports.columns import (
-    NOTE_ATTRIBUTE,
-    ColumnMapping,
-    LeadField,
-    RowProblem,
-    RowRejected,
-    RowValues,
-    read_row,
-    suggest_mapping,
-)
+from leadrouter.logic.imports.columns import NOTE_ATTRIBUTE, ColumnMapping, LeadField, suggest_mapping
+from leadrouter.logic.imports.lead_rows import RowProblem, RowRejected, RowValues, read_row
 from leadrouter.logic.imports.reading import Cell, SheetRow, read_table
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")

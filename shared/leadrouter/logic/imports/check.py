@@ -16,8 +16,8 @@ from leadrouter.domain.files import Files
 from leadrouter.domain.imports import ImportOrder, ImportStatus, RowOutcome
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.logic.imports import store
-from leadrouter.logic.imports.columns import RowRejected, RowValues
 from leadrouter.logic.imports.context import Context, WorkPorts, rejected
+from leadrouter.logic.imports.lead_rows import RowRejected, RowValues
 from leadrouter.logic.imports.orders import ImportRequests, after_chunk
 from leadrouter.logic.imports.outcomes import Outcome, contact_digest, counts_of, problem_text
 

@@ -20,7 +20,8 @@ from leadrouter.domain.forms import FormSource
 from leadrouter.domain.imports import Import, ImportMode, RowOutcome
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE
 from leadrouter.logic.imports import store
-from leadrouter.logic.imports.columns import ColumnMapping, RowRejected, RowValues, read_row
+from leadrouter.logic.imports.columns import ColumnMapping
+from leadrouter.logic.imports.lead_rows import RowRejected, RowValues, read_row
 from leadrouter.logic.imports.outcomes import Outcome, StaffDirectory, row_lead_id
 from leadrouter.logic.imports.reading import SheetRow
 from leadrouter.logic.intake.new_leads import NewLeadPorts

@@ -194,5 +194,5 @@ class Report:
 
 
 def problem_text(problems: Sequence[Any]) -> list[str]:
-    """Row problems (``columns.RowProblem``) as the report writes them: ``field: message``."""
+    """Row problems (``lead_rows.RowProblem``) as the report writes them: ``field: message``."""
     return [f"{p.code}: {p.message}" for p in problems]

@@ -28,8 +28,8 @@ from leadrouter.domain.imports import Import, ImportOrder, ImportStatus, RowOutc
 from leadrouter.domain.leads import Decision, LeadEvent, LeadStatus
 from leadrouter.domain.users import Caller
 from leadrouter.logic.imports import store
-from leadrouter.logic.imports.columns import RowRejected
 from leadrouter.logic.imports.context import Context, WorkPorts, rejected
+from leadrouter.logic.imports.lead_rows import RowRejected
 from leadrouter.logic.imports.orders import ImportRequests, after_chunk
 from leadrouter.logic.imports.outcomes import Outcome, counts_of, problem_text
 from leadrouter.logic.intake.new_leads import submit_lead
