@@ -81,6 +81,7 @@ BY_DESIGN: dict[tuple[str, str], str] = {
         f"a CAPTCHA needs its provider's secret, sent now or kept from before: {_STORED}"
     ),
     ("POST /intake/leads", "Idempotency-Key"): f"a key already used with other content: {_STORED}",
+    ("POST /intake/leads", "submission_id"): f"an id already used with other content: {_STORED}",
     ("POST /form-sources", "platform"): (
         "a source's platform settings are its kind's (the kind is another field of the body)"
     ),
