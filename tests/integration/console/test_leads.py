@@ -114,8 +114,10 @@ def test_filters_by_status_and_owner_are_kept_in_the_url(page: Page, console_app
     filters.get_by_role("button", name="Lọc", exact=True).click()
     expect(page).to_have_url(re.compile(rf"#/leads\?status=assigned&assignee={owner}$"))
     expect(table.get_by_role("link", name=name)).to_be_visible()
-    for row_owner in table.locator("tbody tr td:nth-child(4)").all_inner_texts():
-        assert f"({owner})" in row_owner
+    # (waits for the filtered page: the unfiltered one listed the lead too, with others' leads)
+    owners = table.locator("tbody tr td:nth-child(4)")
+    expect(owners.filter(has_not_text=f"({owner})")).to_have_count(0)
+    assert all(f"({owner})" in row_owner for row_owner in owners.all_inner_texts())
     assert_accessible(page, "41-leads-filtered")
     # A shared link opens the same view; another status does not list the lead
     page.goto(f"{console_app.url}/#/leads?status=pending&assignee={owner}")
