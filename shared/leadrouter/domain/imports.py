@@ -31,6 +31,9 @@ def is_list_file_name(name: str) -> bool:
     return re.fullmatch(LIST_FILE_NAME, name) is not None
 
 
+#: The reason of the manual decision by which an import keeps a lead with its owner from another CRM:
+#: the lead never waited here, so speed-to-lead does not measure it.
+KEPT_OWNER_REASON = "import"
 #: Problems kept on the record for the screen (the report file has them all).
 KEPT_PROBLEMS = 100
 #: Rows shown before the admin maps the columns.

@@ -24,7 +24,7 @@ from typing import Any
 
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.files import Files
-from leadrouter.domain.imports import Import, ImportOrder, ImportStatus, RowOutcome
+from leadrouter.domain.imports import KEPT_OWNER_REASON, Import, ImportOrder, ImportStatus, RowOutcome
 from leadrouter.domain.leads import Decision, LeadEvent, LeadStatus
 from leadrouter.domain.users import Caller
 from leadrouter.logic.imports import store
@@ -95,7 +95,7 @@ def _keep_owner(
         staff_id=staff_id,
         previous_owner=lead.owner,
         by=caller.label,
-        reason="import",
+        reason=KEPT_OWNER_REASON,
     )
     after = changed(
         lead,

@@ -52,7 +52,7 @@ from leadrouter.domain.rules import Rule
 from leadrouter.domain.users import Caller
 from leadrouter.domain.worktime import Schedule
 from leadrouter.logic.ports import LeadReads
-from leadrouter.logic.reports.speed import ASSIGNING_ACTIONS, Speed, speed, speed_to_lead
+from leadrouter.logic.reports.speed import Speed, first_assignment, speed, speed_to_lead
 from leadrouter.logic.routing.assign import due_at
 from leadrouter.logic.routing.clocks import ClockPorts, clocks_of_rules
 from leadrouter.logic.routing.unrouted import GapPorts, tenant_gaps
@@ -274,7 +274,7 @@ def distribution(
                 _count(tallies[decision.rule_id], decision)
             elif decision.action == "escalated" and decision.reason:
                 escalated_unrouted[decision.reason] += 1
-        first = next((d for d in lead.decisions if d.action in ASSIGNING_ACTIONS), None)
+        first = first_assignment(lead)
         if first is not None:
             seconds = (first.at - lead.received_at).total_seconds()
             speeds.append(seconds)

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from leadrouter.domain.leads import Lead
+from leadrouter.domain.imports import KEPT_OWNER_REASON
+from leadrouter.domain.leads import Decision, Lead
 
 ASSIGNING_ACTIONS = frozenset({"assigned", "manual"})
 
@@ -23,9 +24,16 @@ class Speed(BaseModel):
     p95_seconds: float | None = Field(description="nearest-rank 95th percentile")
 
 
-def speed_to_lead(lead: Lead) -> float | None:
-    """Seconds from receipt to the lead's first assigned or manual decision; None if never assigned."""
+def first_assignment(lead: Lead) -> Decision | None:
+    """The lead's first assigned or manual decision; None if never assigned, or if an import kept it
+    with its owner from another CRM (its receipt is the old CRM's: it never waited here)."""
     first = next((d for d in lead.decisions if d.action in ASSIGNING_ACTIONS), None)
+    return None if first is None or first.reason == KEPT_OWNER_REASON else first
+
+
+def speed_to_lead(lead: Lead) -> float | None:
+    """Seconds from receipt to the lead's first assignment (``first_assignment``); None without one."""
+    first = first_assignment(lead)
     return None if first is None else (first.at - lead.received_at).total_seconds()
 
 
