@@ -14,11 +14,16 @@ from botocore.exceptions import ClientError
 
 from functions.assign import app as assign_app
 from functions.dispatch import app as dispatch_app
+from leadrouter.data.bus import EventBus
 from leadrouter.data.repository import Repository
+from leadrouter.domain.leads import Decision, Lead
+from leadrouter.logic.events.publish import publish_changes
 from leadrouter.logic.routing import scheduled
+from leadrouter.observability import metrics
 from leadrouter.settings import Settings
 from tests.support.api import add_form_source
-from tests.support.builders import NOW, add_leads, rule, seed
+from tests.support.builders import NOW, add_leads, lead, rule, seed
+from tests.support.event_records import change_record
 from tests.support.faults import Fault, FaultyClient, config_key
 from tests.support.forms import post_form
 from tests.support.lambda_context import FakeContext
@@ -142,3 +147,41 @@ def test_a_refused_submission_counts_as_a_rejection_not_a_failure(
     assert reply.status == 422, reply.body
     out = capsys.readouterr().out
     assert _values(out, "SubmissionsRejected") == [1.0] and _values(out, "SubmissionsFailed") == []
+
+
+class _AcceptingBus:
+    """PutEvents that takes every entry."""
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": f"eb-{i}"} for i, _ in enumerate(Entries)]}
+
+
+def _decided(before: Lead, action: str, staff_id: str, seconds: float, **fields: Any) -> Lead:
+    decision = Decision(
+        at=before.received_at + timedelta(seconds=seconds), action=action, staff_id=staff_id, **fields
+    )
+    return before.model_copy(update={"decisions": [*before.decisions, decision]})
+
+
+def test_speed_to_lead_is_measured_on_a_leads_first_owner_chosen_by_a_rule_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a lead a rule gave to A after 2.5 s and reclaimed to B after an hour, and a lead an admin
+    # gave by hand (an import keeping another CRM's owner is one) after a day
+    arrived = lead(lead_id="L-1")
+    first = _decided(arrived, "assigned", "A", 2.5, rule_id="r")
+    moved = _decided(first, "assigned", "B", 3600, rule_id="r", previous_owner="A")
+    by_hand = lead(lead_id="L-2")
+    manual = _decided(by_hand, "manual", "C", 86400, by="admin")
+    records = [
+        change_record(None, arrived, 0),
+        change_record(arrived, first, 1),
+        change_record(first, moved, 2),
+        change_record(by_hand, manual, 3),
+    ]
+    capsys.readouterr()
+    # When the batch is published
+    publish_changes(records, EventBus("bus", _AcceptingBus(), pause=lambda attempt: None))
+    metrics.flush_metrics()
+    # Then one speed-to-lead value: the rule's first assignment, in seconds
+    assert _values(capsys.readouterr().out, "SpeedToLead") == [2.5]
