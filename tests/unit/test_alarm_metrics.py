@@ -18,7 +18,7 @@ from leadrouter.data.bus import EventBus
 from leadrouter.data.repository import Repository
 from leadrouter.domain.leads import Decision, Lead
 from leadrouter.logic.events.publish import publish_changes
-from leadrouter.logic.routing import scheduled
+from leadrouter.logic.routing import dispatch, scheduled
 from leadrouter.observability import metrics
 from leadrouter.settings import Settings
 from tests.support.api import add_form_source
@@ -70,7 +70,7 @@ def test_a_tick_that_fails_to_send_its_orders_emits_no_ticks_started(
             {"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, "SendMessageBatch"
         )
 
-    monkeypatch.setattr(scheduled.dispatch, "start_tick", refuse)
+    monkeypatch.setattr(dispatch, "start_tick", refuse)
     # When the tick runs, it fails, and the alarm's metric has no datapoint from it
     with pytest.raises(ClientError):
         dispatch_app.handler({"action": "assign"}, FakeContext())

@@ -153,11 +153,13 @@ def _async_functions(template: dict[str, Any]) -> set[str]:
         for event in (fn["Properties"].get("Events") or {}).values()
         if event["Type"] in ASYNC_EVENTS
     }
-    for rule in _of_type(template, "AWS::Events::Rule").values():
-        found |= {_arn_target(t["Arn"]) for t in rule["Properties"].get("Targets", [])} & set(functions)
-    for schedule in _of_type(template, "AWS::Scheduler::Schedule").values():
-        found |= {_arn_target(schedule["Properties"]["Target"]["Arn"])} & set(functions)
-    return found
+    targets = [
+        t["Arn"] for r in _of_type(template, "AWS::Events::Rule").values() for t in r["Properties"]["Targets"]
+    ]
+    targets += [
+        s["Properties"]["Target"]["Arn"] for s in _of_type(template, "AWS::Scheduler::Schedule").values()
+    ]
+    return found | {lid for lid in map(_arn_target, targets) if lid in functions}
 
 
 def async_functions_without_failure_destination(template: dict[str, Any]) -> list[str]:
