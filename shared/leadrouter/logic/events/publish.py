@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from pydantic import ValidationError
 
 from leadrouter.data.stream import lead_from_image
-from leadrouter.domain.events import DomainEvent, PublishResult, events_of_change
+from leadrouter.domain.events import DomainEvent, LeadAssigned, PublishResult, events_of_change
 from leadrouter.observability import logger, metrics
 
 
@@ -56,6 +56,12 @@ def events_of_record(record: Mapping[str, Any]) -> list[DomainEvent]:
         return []
 
 
+def _first_rotation(event: DomainEvent) -> bool:
+    """A lead's first owner, chosen by a rule: what speed-to-lead measures on the dashboard. A manual
+    choice (an import keeping another CRM's owner among them) and a reassignment are left out."""
+    return isinstance(event, LeadAssigned) and not event.manual and event.previous_owner is None
+
+
 def publish_changes(records: Sequence[Mapping[str, Any]], bus: Bus) -> Callable[[DynamoDBRecord], int]:
     """Publish every event of a batch of stream records now; returns the batch processor's record
     handler, which fails exactly the records whose events did not all get onto the bus."""
@@ -65,6 +71,11 @@ def publish_changes(records: Sequence[Mapping[str, Any]], bus: Bus) -> Callable[
     metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=len(result.published))
     if result.failed:
         metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=len(result.failed))
+    for event in unique.values():
+        if event.event_id not in result.failed and _first_rotation(event):
+            metrics.add_metric(
+                name="SpeedToLead", unit=MetricUnit.Seconds, value=event.seconds_since_received
+            )
     logger.info(
         "events published",
         extra={

@@ -320,6 +320,7 @@ class _Intake:
             return Outcome(record.submission_id, SubmissionStatus.HELD)
         if screened.verdict == "unavailable":
             finish_record(repo, record, SubmissionStatus.FAILED, reason=screened.reason, checks=checks)
+            metrics.add_metric(name="SubmissionsFailed", unit="Count", value=1)
             raise Unavailable(screened.message, retry_after=10)
         if record.conflicts_with is not None:
             named = "Idempotency-Key" if arrival.sender_id else "submission_id"
@@ -349,6 +350,7 @@ class _Intake:
             failure = type(error.__cause__ if isinstance(error, StoreUnavailable) else error).__name__
             logger.warning("submission failed", extra={"submission": record.submission_id, "error": failure})
             finish_record(repo, record, SubmissionStatus.FAILED, reason=f"failed: {failure}", checks=checks)
+            metrics.add_metric(name="SubmissionsFailed", unit="Count", value=1)
             raise Unavailable("the lead could not be stored right now; try again") from error
         status = (
             SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED

@@ -6,11 +6,12 @@ moment it arrives."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated, Any, Protocol
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import Field, TypeAdapter
@@ -44,6 +45,11 @@ def start_tick(event: Mapping[str, Any]) -> dict[str, Any]:
     if action not in ("assign", "reclaim"):
         raise ValueError(f"the schedule's Input must name the action (assign or reclaim), not {action!r}")
     sent = dispatch.start_tick(sweep_queue(Settings.from_env().dispatch_queue_url), action, utc_now())
+    # One value per action and tick, dimension "action": the alarm "a tick did not run" reads its absence
+    with single_metric(
+        name="TicksStarted", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
+    ) as tick:
+        tick.add_dimension(name="action", value=action)
     summary = {"action": action, "shard_orders": sent}
     logger.info(
         f"{action} tick started",
@@ -115,7 +121,8 @@ def run_orders(sweep: SweepFn, context: _Context) -> Callable[[SQSRecord], str]:
 
     def on_record(record: SQSRecord) -> str:
         order = ORDER.validate_json(record.body)
-        outcome = run_order(repo, order, sweep, utc_now(), lease, owner, time_left)
+        with counted_as_failed_rule():
+            outcome = run_order(repo, order, sweep, utc_now(), lease, owner, time_left)
         if isinstance(outcome, SweepReport):
             publish_sweep(outcome)
             return "swept"
@@ -130,6 +137,18 @@ def run_orders(sweep: SweepFn, context: _Context) -> Callable[[SQSRecord], str]:
         return outcome
 
     return on_record
+
+
+@contextmanager
+def counted_as_failed_rule() -> Iterator[None]:
+    """Count a rule's sweep that raised (``RulesFailed``), then let it fail its record: the batch
+    processor reports the record and Lambda's Errors never see it, so this is the early signal (the
+    dead-letter queue fills only after the queue's last receive)."""
+    try:
+        yield
+    except Exception:
+        metrics.add_metric(name="RulesFailed", unit=MetricUnit.Count, value=1)
+        raise
 
 
 def publish_sweep(report: SweepReport) -> None:
@@ -183,7 +202,8 @@ def run_arrivals(context: _Context) -> Callable[[DynamoDBRecord], str]:
         tenant_id, scope = image.get("tenant_id"), image.get("due_scope")
         if not tenant_id or not scope or not str(scope).startswith(f"{tenant_id}#"):
             return "not_pending"
-        outcome = sweeper.arrived(str(tenant_id), str(scope)[len(str(tenant_id)) + 1 :])
+        with counted_as_failed_rule():
+            outcome = sweeper.arrived(str(tenant_id), str(scope)[len(str(tenant_id)) + 1 :])
         if isinstance(outcome, SweepReport):
             metrics.add_metric(name="LeadsAssignedOnArrival", unit=MetricUnit.Count, value=outcome.assigned)
             logger.info("arrival sweep", extra={"rule_id": outcome.rule_id, "assigned": outcome.assigned})
