@@ -130,10 +130,6 @@ class Bill:
     def share(self, usd: float) -> float:
         return usd / self.total if self.total else 0.0
 
-    def at_volume(self, spread_over: float, leads_per_month: float) -> float:
-        """The total per million leads at another volume (fixed lines were spread over ``spread_over``)."""
-        return self.variable + self.fixed * spread_over / leads_per_month
-
 
 def price(lines: Iterable[Line], prices: dict[str, Price]) -> Bill:
     priced = [Priced(line, line.units * prices[line.price].each * 1_000_000) for line in lines]

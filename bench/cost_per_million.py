@@ -1,6 +1,6 @@
 """Cost per million leads, measured: a lead's whole life on the local stack, priced per region.
 
-    PYTHONPATH=shared:. .venv/bin/python bench/cost_per_million.py                 # 40 leads, both regions
+    PYTHONPATH=shared:. .venv/bin/python bench/cost_per_million.py                 # 30 leads, both regions
     PYTHONPATH=shared:. .venv/bin/python bench/cost_per_million.py --leads 100 --leads-per-month 3e6
 
 ``make run``'s stack (DynamoDB Local, the emulated SQS / EventBridge / Scheduler / streams, every handler
@@ -47,7 +47,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -421,6 +421,8 @@ class Measured:
     response_bytes: int
     webhook_bytes: int
     wall_seconds: float
+    #: Bytes a lead keeps in the leads table (items and their owner_idle copies), which has no TTL.
+    stored_bytes: float = 0.0
 
 
 def _wait(condition: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
@@ -485,6 +487,7 @@ def measure(leads: int, warm: int) -> Measured:
                 with meter.measuring() as life:
                     answered = _life_of(stack, meter, receiver, warm, leads)
                 webhook_bytes = sum(receiver.bodies[hooks_before:])
+                stored = _leads_table_bytes(stack) / (warm + leads)
                 ticks: dict[str, Tally] = {}
                 for action in ("assign", "reclaim"):
                     _tick(stack, meter, template, action)  # the first of each warms its shards up
@@ -493,7 +496,49 @@ def measure(leads: int, warm: int) -> Measured:
                     ticks[action] = tick
     finally:
         receiver.stop()
-    return Measured(leads, life, ticks, answered, webhook_bytes, time.monotonic() - started)
+    return Measured(leads, life, ticks, answered, webhook_bytes, time.monotonic() - started, stored)
+
+
+def _leads_table_bytes(stack: Stack) -> float:
+    """The leads table's size as DynamoDB bills it: items and their owner_idle copies."""
+    client = stack.ddb.client()
+    total = 0.0
+    pages = client.get_paginator("scan").paginate(TableName=stack.tables["LeadsTable"])
+    for page in pages:
+        for item in page["Items"]:
+            total += _item_bytes(item) + 100  # DynamoDB counts 100 B of overhead per item
+            if "owner_key" in item:  # its owner_idle copy: keys, two attributes and the overhead
+                total += 100 + sum(
+                    _item_bytes({k: item[k]})
+                    for k in ("tenant_id", "lead_id", "owner_key", "idle_since", "assigned_at", "idle_scope")
+                    if k in item
+                )
+    return total
+
+
+def _item_bytes(value: dict[str, Any]) -> float:
+    """DynamoDB's item size: attribute names and values (numbers ~1 B per 2 digits, +3 B per map/list)."""
+    size = 0.0
+    for name, attribute in value.items():
+        size += len(name.encode()) + _value_bytes(attribute)
+    return size
+
+
+def _value_bytes(attribute: dict[str, Any]) -> float:
+    ((kind, raw),) = attribute.items()
+    if kind == "S":
+        return len(str(raw).encode())
+    if kind == "N":
+        return len(str(raw)) / 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_bytes(v) + 1 for k, v in raw.items())
+    if kind == "L":
+        return 3 + sum(_value_bytes(v) + 1 for v in raw)
+    if kind in ("SS", "NS", "BS"):
+        return sum(len(str(v)) for v in raw)
+    return len(str(raw))
 
 
 def _at_template_levels(template: dict[str, Any]) -> None:
@@ -748,6 +793,17 @@ def lines_of(
 
 
 # ------------------------------------------------------------------------------------------ report
+def _storage(measured: Measured, prices: dict[str, Price]) -> str:
+    gb = measured.stored_bytes * 1e6 / 1e9
+    stored = gb * prices["dynamodb_storage_gb_month"].usd
+    backups = gb * prices["dynamodb_pitr_gb_month"].usd
+    return (
+        f"not in the total: a lead keeps ~{measured.stored_bytes:,.0f} B in the leads table (no TTL there; "
+        f"submissions, deliveries and contact claims expire), so each million leads kept costs "
+        f"${stored:.2f} a month stored + ${backups:.2f} of point-in-time recovery"
+    )
+
+
 def _what_ifs(bill: Bill, prices: dict[str, Price], measured: Measured, template: dict[str, Any]) -> str:
     """What the largest levers are worth, per million leads (from this bill's own lines)."""
     n = measured.leads
@@ -824,7 +880,7 @@ def summary_units(measured: Measured, template: dict[str, Any]) -> dict[str, flo
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--leads", type=int, default=40, help="leads measured (after --warm)")
+    parser.add_argument("--leads", type=int, default=30, help="leads measured (after --warm)")
     parser.add_argument("--warm", type=int, default=3, help="leads posted first, not counted")
     parser.add_argument(
         "--leads-per-month", type=float, default=1_000_000, help="volume the fixed costs are spread over"
@@ -865,7 +921,10 @@ def main() -> None:
         prices = load_prices(region)
         bill = price(lines_of(measured, template, assume, stretch_cpu=False), prices)
         stretched = price(lines_of(measured, template, assume, stretch_cpu=True), prices)
-        volumes = {v: bill.at_volume(month, v) for v in (month / 10, month, month * 10)}
+        volumes = {  # X-Ray's sampled share changes with the volume too
+            v: price(lines_of(measured, template, replace(assume, leads_per_month=v), False), prices).total
+            for v in (month / 10, month, month * 10)
+        }
         out += _markdown(region, bill, units, month)
         out += [
             "",
@@ -874,6 +933,7 @@ def main() -> None:
             + ", ".join(f"at {v:,.0f} a month ${usd:.2f}" for v, usd in volumes.items())
             + f"; with each invocation's CPU stretched to its memory's vCPU share ${stretched.total:.2f}",
             _what_ifs(bill, prices, measured, template),
+            _storage(measured, prices),
             "",
             "largest lines ($ per million leads):",
             *(
@@ -890,6 +950,13 @@ def main() -> None:
             "total_with_cpu_share_usd_per_million": round(stretched.total, 4),
             "total_usd_per_million_at": {f"{v:.0f}": round(usd, 4) for v, usd in volumes.items()},
             "meets_goal": bill.total <= GOAL_USD,
+            "leads_table_bytes_per_lead": round(measured.stored_bytes),
+            "storage_usd_per_million_leads_kept_per_month": round(
+                measured.stored_bytes
+                * 1e-3
+                * (prices["dynamodb_storage_gb_month"].usd + prices["dynamodb_pitr_gb_month"].usd),
+                4,
+            ),
             "services": {
                 s.service: {
                     "variable": round(s.variable, 4),

@@ -76,8 +76,11 @@ def test_units_times_prices_give_dollars_per_million_leads_split_into_variable_a
     assert bill.total == pytest.approx(11.5)
     assert [s.service for s in bill.services] == ["DynamoDB", "CloudWatch"]
     assert bill.share(bill.services[0].total) == pytest.approx(7.5 / 11.5)
-    # And at ten times the volume the fixed part is a tenth
-    assert bill.at_volume(1_000_000, 10_000_000) == pytest.approx(7.9)
+    # And spread over ten times the leads, the alarms are a tenth as much per million
+    tenfold = price(
+        [lines[0], Line("CloudWatch", "alarms", per_lead(40, 10_000_000), "alarm", fixed=True)], PRICES
+    )
+    assert tenfold.total == pytest.approx(7.9)
 
 
 def test_x_ray_records_every_request_when_they_are_rare_and_about_5_percent_when_they_are_many() -> None:
