@@ -7,6 +7,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.deps-installed
 NODE_STAMP := node_modules/.deps-installed
 
+## Python keeps what it compiles: a shell that exports PYTHONDONTWRITEBYTECODE makes every pytest process
+## rewrite the assertions of its plugins' packages again (Schemathesis, Hypothesis, anyio: about 270
+## modules, 5-7 s of CPU per process, and the two lanes start about ten of them).
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: deps test test-unit lint typecheck cfn-lint check run demo bench lock clean
 .PHONY: sam-venv sam-validate sam-build sam-lock ddb
 
