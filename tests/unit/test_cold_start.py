@@ -11,6 +11,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,26 @@ def test_groups_loaded_in_any_order_keep_the_full_apps_precedence() -> None:
     for method, path in (("GET", "/leads/exports/x1"), ("GET", "/leads/x1"), ("POST", "/leads/exports")):
         assert _first_match(lazy, method, path) is _first_match(eager, method, path), path
     assert lazy.included == ["exports", "leads"]
+
+
+def test_first_requests_arriving_together_include_each_group_once() -> None:
+    # Given a lazy app, and 8 threads routing paths of the same two groups at once
+    lazy, eager = create_app(lazy=True), create_app()
+    start = threading.Barrier(8)
+
+    def first_request(path: str) -> None:
+        start.wait()
+        lazy.include_groups(groups_for(path))
+
+    threads = [threading.Thread(target=first_request, args=(p,)) for p in ["/leads/x1", "/leads/exports"] * 4]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then each group was included once, its routes in the full app's order
+    assert sorted(lazy.included) == ["exports", "leads"]
+    eager_leads = [r.rule.pattern for r in eager._dynamic_routes if r.rule.pattern.startswith("^/leads")]
+    assert [r.rule.pattern for r in lazy._dynamic_routes] == eager_leads
 
 
 def _first_match(app: Any, method: str, path: str) -> Any:

@@ -11,6 +11,7 @@ import functools
 import importlib
 import json
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
@@ -32,7 +33,7 @@ SUMMARY = "Fair, fast, exactly-once lead distribution: intake, leads, rules, sta
 #: Each route group (a module of ``leadrouter.api.routes``) with the first path segments of its routes,
 #: in registration order: when two groups have a route matching one path (``/leads/<lead_id>`` and
 #: ``/leads/exports/<export_id>``), the earlier group's wins, however late it was loaded.
-#: ``tests/unit/test_api_lazy_routes.py`` checks this table against the routers themselves.
+#: ``tests/unit/test_cold_start.py`` checks this table against the routers themselves.
 ROUTE_GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
     ("intake", frozenset({"f", "hooks", "intake", "thanks"})),
     ("submissions", frozenset({"intake"})),
@@ -100,6 +101,7 @@ class LeadRouterResolver(APIGatewayRestResolver):
         self._enable_validation = enable_validation
         self.included: list[str] = []
         self._rank: dict[int, tuple[int, int]] = {}
+        self._including = threading.Lock()
 
     def _make_validation(self) -> None:
         """The validation middlewares, as Powertools' resolver makes them when built validating."""
@@ -116,16 +118,23 @@ class LeadRouterResolver(APIGatewayRestResolver):
         )
 
     def include_groups(self, names: Iterable[str]) -> None:
-        """Include these route groups (those not included yet), keeping the registration order."""
-        self._make_validation()
-        missing = [n for n in GROUP_NAMES if n in set(names) and n not in self.included]
-        for name in missing:
-            self.include_router(route_module(name).router)
-            self.included.append(name)
-            for route in self._dynamic_routes:
-                self._rank.setdefault(id(route), (GROUP_NAMES.index(name), len(self._rank)))
-        if missing:
-            self._dynamic_routes.sort(key=self._order)
+        """Include these route groups (those not included yet), keeping the registration order.
+
+        Safe while other threads route (the local stack, tests): one includes at a time, and the
+        routes are re-ordered into a new list that replaces the old one whole."""
+        wanted = set(names)
+        validating = not self._enable_validation or hasattr(self, "_request_validation_middleware")
+        if validating and wanted.issubset(self.included):
+            return
+        with self._including:
+            self._make_validation()
+            missing = [n for n in GROUP_NAMES if n in wanted and n not in self.included]
+            for name in missing:
+                self.include_router(route_module(name).router)
+                for route in self._dynamic_routes:
+                    self._rank.setdefault(id(route), (GROUP_NAMES.index(name), len(self._rank)))
+                self._dynamic_routes = sorted(self._dynamic_routes, key=self._order)
+                self.included.append(name)
 
     def include_all(self) -> None:
         self.include_groups(GROUP_NAMES)
