@@ -231,6 +231,7 @@ demo: deps
 
 ## Every benchmark at full size (bench/dispatch_bench.py alone takes ~6 min on 2 cores; --quick smoke-runs it).
 bench: deps
+	@PYTHONPATH=shared:. $(PY) bench/cold_start.py
 	@PYTHONPATH=shared:. $(PY) bench/rotation_bench.py
 	@PYTHONPATH=shared:. $(PY) bench/sweep_bench.py
 	@PYTHONPATH=shared:. $(PY) bench/write_cost.py

@@ -2,40 +2,44 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_xray_sdk.core import xray_recorder
-from aws_xray_sdk.core.emitters.udp_emitter import PROTOCOL_DELIMITER, PROTOCOL_HEADER, UDPEmitter
 
 
-class FaultsWithoutMessages(UDPEmitter):  # type: ignore[misc]  # the SDK is untyped
-    """The X-Ray SDK's UDP emitter, sending each trace document with its exceptions' messages left out.
+class Untraced:
+    """What handlers decorate with when tracing is off: their handler as written. Powertools' Tracer
+    imports the X-Ray SDK (and patches botocore) even when it is disabled, about a tenth of a
+    second of every cold start for traces no one receives."""
 
-    A failure still shows as a fault with the exception's type and stack (file, line, function); its
-    message stays out because a message may quote input (pydantic's quote the value, a batch error
-    quotes every record's). The invocation's logs, found by its request id, have the detail.
-    """
+    disabled = True
 
-    def send_entity(self, entity: Any) -> None:
-        try:
-            document = entity.to_dict()
-            _drop_exception_messages(document)
-            self._send_data(f"{PROTOCOL_HEADER}{PROTOCOL_DELIMITER}{json.dumps(document, default=str)}")
-        except Exception:  # as the SDK's own emitter: a lost trace never fails an invocation
-            logging.getLogger(__name__).exception("trace document not sent")
+    def capture_lambda_handler(
+        self,
+        lambda_handler: Callable[..., Any] | None = None,
+        capture_response: bool | None = None,
+        capture_error: bool | None = None,
+    ) -> Callable[..., Any]:
+        if lambda_handler is None:
+            return lambda handler: handler
+        return lambda_handler
 
 
-def _drop_exception_messages(document: dict[str, Any]) -> None:
-    cause = document.get("cause")
-    if isinstance(cause, dict):
-        for exception in cause.get("exceptions") or []:
-            exception.pop("message", None)
-    for child in document.get("subsegments") or []:
-        _drop_exception_messages(child)
+def _tracer() -> Tracer | Untraced:
+    """Powertools' Tracer where it would trace (in Lambda, POWERTOOLS_TRACE_DISABLED not set), its
+    documents sent by ``leadrouter.xray.FaultsWithoutMessages``; ``Untraced`` anywhere else."""
+    if Tracer._is_tracer_disabled():  # Powertools' own rule (env, SAM local, outside Lambda)
+        return Untraced()
+    from aws_xray_sdk.core import xray_recorder
+
+    from leadrouter.xray import FaultsWithoutMessages
+
+    traced = Tracer()
+    xray_recorder.configure(emitter=FaultsWithoutMessages())
+    return traced
 
 
 logger = Logger()
@@ -47,8 +51,7 @@ for _library in ("botocore", "boto3", "urllib3", "aws_xray_sdk"):
 #: Handlers are traced with ``capture_response=False, capture_error=False`` (and template.yaml sets
 #: POWERTOOLS_TRACER_CAPTURE_RESPONSE/ERROR to false): an answer or an error object recorded as trace
 #: metadata would put a lead's name, phone and email in X-Ray.
-tracer = Tracer()
-xray_recorder.configure(emitter=FaultsWithoutMessages())
+tracer = _tracer()
 #: The namespace has a default: without one, Powertools raises from ``add_metric`` once 100 values
 #: accumulate (its automatic flush), which failed the 100th lead of a process that had imported this
 #: before setting POWERTOOLS_METRICS_NAMESPACE (the local stack, the demo).

@@ -10,35 +10,35 @@ queue URL, bus name and endpoint), so a test with fresh tables or queues gets a 
 from __future__ import annotations
 
 import os
+import random
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
-from leadrouter.data.bus import EventBus
-from leadrouter.data.export_queue import ExportQueue
-from leadrouter.data.fetch_queue import FetchQueue
-from leadrouter.data.files import S3Files
-from leadrouter.data.identity import CognitoUsers
-from leadrouter.data.import_queue import ImportQueue
-from leadrouter.data.mail import SesMailer
-from leadrouter.data.platform_http import PlatformApis
-from leadrouter.data.repository import Repository
-from leadrouter.data.secrets import KmsSecretBox, LocalSecretBox
-from leadrouter.data.sweep_queue import SEND_THREADS, SweepQueue
-from leadrouter.data.webhook_queue import DeliveryQueue
 from leadrouter.domain.errors import Unavailable
-from leadrouter.domain.files import Files
-from leadrouter.domain.secrets import NO_SECRETS, SecretBox
-from leadrouter.logic.intake.limits import DoorLimits
 from leadrouter.settings import Settings
+
+if TYPE_CHECKING:  # the stores are imported where they are built: a container loads only those it uses
+    from leadrouter.data.bus import EventBus
+    from leadrouter.data.export_queue import ExportQueue
+    from leadrouter.data.fetch_queue import FetchQueue
+    from leadrouter.data.files import S3Files
+    from leadrouter.data.identity import CognitoUsers
+    from leadrouter.data.import_queue import ImportQueue
+    from leadrouter.data.mail import SesMailer
+    from leadrouter.data.platform_http import PlatformApis
+    from leadrouter.data.repository import Repository
+    from leadrouter.data.sweep_queue import SweepQueue
+    from leadrouter.data.webhook_queue import DeliveryQueue
+    from leadrouter.domain.files import Files
+    from leadrouter.domain.secrets import SecretBox
+    from leadrouter.logic.intake.limits import DoorLimits
 
 #: A sweep writes from 16 threads; standard retries ride out throttling.
 DYNAMODB = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=16)
-#: A tick sends its orders from SEND_THREADS threads.
-SWEEP_SQS = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=SEND_THREADS)
 EVENTS = Config(retries={"mode": "standard", "max_attempts": 3})
 #: A request waits on KMS: short timeouts, a few retries.
 KMS = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=3)
@@ -61,6 +61,8 @@ def dynamodb_client() -> Any:
 
 def new_repository(settings: Settings | None = None) -> Repository:
     """A repository on a client of its own, as a fresh container has (tests, benches, one-off tools)."""
+    from leadrouter.data.repository import Repository
+
     return Repository(settings or Settings.from_env(), dynamodb_client())
 
 
@@ -76,6 +78,8 @@ def repository() -> Repository:
 
 @cache
 def _door_limits(repository: Repository) -> DoorLimits:
+    from leadrouter.logic.intake.limits import DoorLimits
+
     return DoorLimits(repository)
 
 
@@ -88,6 +92,9 @@ def door_limits() -> DoorLimits:
 # ------------------------------------------------------------------ KMS
 @cache
 def _secret_box(key_id: str, local_key_file: str) -> SecretBox:
+    from leadrouter.data.secrets import KmsSecretBox, LocalSecretBox
+    from leadrouter.domain.secrets import NO_SECRETS
+
     if key_id:
         return KmsSecretBox(key_id, boto3.client("kms", config=KMS))
     if local_key_file:
@@ -105,6 +112,8 @@ def secret_box() -> SecretBox:
 # ------------------------------------------------------------------ Cognito
 @cache
 def _identity(user_pool_id: str) -> CognitoUsers:
+    from leadrouter.data.identity import CognitoUsers
+
     return CognitoUsers(boto3.client("cognito-idp"), user_pool_id)
 
 
@@ -120,12 +129,18 @@ def identity() -> CognitoUsers:
 # ------------------------------------------------------------------ SQS
 @cache
 def sweep_queue(url: str) -> SweepQueue:
-    """DispatchQueue, AssignQueue or ReclaimQueue: one client per queue URL."""
-    return SweepQueue(url, boto3.client("sqs", config=SWEEP_SQS))
+    """DispatchQueue, AssignQueue or ReclaimQueue: one client per queue URL (a tick sends its orders
+    from SEND_THREADS threads, one connection each)."""
+    from leadrouter.data.sweep_queue import SEND_THREADS, SweepQueue
+
+    config = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=SEND_THREADS)
+    return SweepQueue(url, boto3.client("sqs", config=config))
 
 
 @cache
 def _delivery_queue(url: str) -> DeliveryQueue:
+    from leadrouter.data.webhook_queue import DeliveryQueue
+
     return DeliveryQueue(url, boto3.client("sqs"))
 
 
@@ -136,6 +151,8 @@ def delivery_queue() -> DeliveryQueue:
 
 @cache
 def _fetch_queue(url: str) -> FetchQueue:
+    from leadrouter.data.fetch_queue import FetchQueue
+
     return FetchQueue(url, boto3.client("sqs"))
 
 
@@ -146,6 +163,8 @@ def fetch_queue() -> FetchQueue:
 
 @cache
 def _export_queue(url: str) -> ExportQueue:
+    from leadrouter.data.export_queue import ExportQueue
+
     return ExportQueue(url, boto3.client("sqs"))
 
 
@@ -156,6 +175,8 @@ def export_queue() -> ExportQueue:
 
 @cache
 def _import_queue(url: str) -> ImportQueue:
+    from leadrouter.data.import_queue import ImportQueue
+
     return ImportQueue(url, boto3.client("sqs"))
 
 
@@ -166,6 +187,8 @@ def import_queue() -> ImportQueue:
 
 @cache
 def _platform_apis(meta_graph_url: str) -> PlatformApis:
+    from leadrouter.data.platform_http import PlatformApis
+
     return PlatformApis({"meta": meta_graph_url})
 
 
@@ -177,6 +200,8 @@ def platform_apis() -> PlatformApis:
 # ------------------------------------------------------------------ S3
 @cache
 def _files(bucket: str, endpoint: str | None) -> S3Files:
+    from leadrouter.data.files import S3Files
+
     return S3Files(boto3.client("s3", config=S3_LOCAL if endpoint else S3_ON_AWS), bucket)
 
 
@@ -192,6 +217,8 @@ def files() -> Files:
 # ------------------------------------------------------------------ EventBridge
 @cache
 def _bus(name: str, endpoint: str | None) -> EventBus:
+    from leadrouter.data.bus import EventBus
+
     return EventBus(name, boto3.client("events", config=EVENTS))
 
 
@@ -212,5 +239,37 @@ def _ses(endpoint: str | None) -> Any:
 def mailer() -> SesMailer | None:
     """The escalation alerts' mailer from ``ALERT_SENDER``; None without a sender (template parameter
     AlertSenderEmail empty, as under ``make run``): then nothing is sent."""
+    from leadrouter.data.mail import SesMailer
+
     sender = Settings.from_env().alert_sender
     return SesMailer(sender, _ses(_endpoint("SESV2"))) if sender else None
+
+
+# ------------------------------------------------------------------ SnapStart
+#: Every cache above that holds a client (and so its connections).
+_CONNECTED = (
+    _repository,
+    _door_limits,
+    _secret_box,
+    _identity,
+    sweep_queue,
+    _delivery_queue,
+    _fetch_queue,
+    _export_queue,
+    _import_queue,
+    _platform_apis,
+    _files,
+    _bus,
+    _ses,
+)
+
+
+def renew_after_restore() -> None:
+    """After a SnapStart restore: forget every client built before the snapshot, and the default
+    session's credentials, so each is built again on first use with fresh connections and the
+    restored container's credentials; and reseed ``random``, which every copy of one snapshot would
+    otherwise continue identically (ids and keys use ``secrets``, read from the OS at each call)."""
+    for built in _CONNECTED:
+        built.cache_clear()
+    boto3.DEFAULT_SESSION = None
+    random.seed()

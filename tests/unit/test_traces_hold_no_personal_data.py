@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from leadrouter.data.repository import Repository
-from leadrouter.observability import FaultsWithoutMessages, logger
+from leadrouter.observability import logger
+from leadrouter.xray import FaultsWithoutMessages
 from leadrouter_local.template import load_template
 from tests.support.api import ADMIN, CRM, add_form_source, call, event
 from tests.support.traced_handlers import ALERT_EMAIL, EMAILS, FAILING, NAMES, PHONE_DIGITS, PHONES_SENT

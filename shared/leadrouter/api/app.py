@@ -1,43 +1,67 @@
-"""The API: one resolver, one Router per resource, OpenAPI at /openapi.json and Swagger UI at /swagger."""
+"""The API: one resolver, one Router per resource, OpenAPI at /openapi.json and Swagger UI at /swagger.
+
+A container imports only the resolver; each resource's routes (and the use cases and models behind
+them) are imported the first time a request's path needs them, so a form's POST never loads the
+admin screens' code (``create_app(lazy=True)``, the Lambda handler's). Everything else builds them all.
+"""
 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
+import threading
+from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadrouter.api import contract, errors, screen
 from leadrouter.api.forms.negotiate import wants_json
 from leadrouter.api.forms.pages import error_page
-from leadrouter.api.routes import (
-    alerts,
-    campaigns,
-    exports,
-    holidays,
-    imports,
-    intake,
-    leads,
-    operator,
-    reports,
-    rules,
-    sources,
-    staff,
-    submissions,
-    users,
-    webhooks,
-)
 from leadrouter.domain.bodies import parse_json
 
 TITLE = "leadrouter"
 VERSION = "1.0.0"
 SUMMARY = "Fair, fast, exactly-once lead distribution: intake, leads, rules, staff, reports."
-_SWAGGER_ASSETS = Path(generate_swagger_html.__code__.co_filename).parent
+
+#: Each route group (a module of ``leadrouter.api.routes``) with the first path segments of its routes,
+#: in registration order: when two groups have a route matching one path (``/leads/<lead_id>`` and
+#: ``/leads/exports/<export_id>``), the earlier group's wins, however late it was loaded.
+#: ``tests/unit/test_cold_start.py`` checks this table against the routers themselves.
+ROUTE_GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("intake", frozenset({"f", "hooks", "intake", "thanks"})),
+    ("submissions", frozenset({"intake"})),
+    ("leads", frozenset({"leads"})),
+    ("campaigns", frozenset({"campaigns"})),
+    ("rules", frozenset({"rules"})),
+    ("staff", frozenset({"staff"})),
+    ("holidays", frozenset({"holidays"})),
+    ("reports", frozenset({"reports"})),
+    ("sources", frozenset({"form-sources", "pools"})),
+    ("webhooks", frozenset({"webhooks"})),
+    ("alerts", frozenset({"settings"})),
+    ("users", frozenset({"me", "users"})),
+    ("operator", frozenset({"operator"})),
+    ("exports", frozenset({"leads"})),
+    ("imports", frozenset({"imports"})),
+)
+GROUP_NAMES = tuple(name for name, _ in ROUTE_GROUPS)
+
+
+def groups_for(path: str) -> list[str]:
+    """The route groups that may serve ``path``, in registration order."""
+    first = path.strip("/").split("/", 1)[0]
+    return [name for name, segments in ROUTE_GROUPS if first in segments]
+
+
+def route_module(name: str) -> ModuleType:
+    return importlib.import_module(f"leadrouter.api.routes.{name}")
 
 
 def _refused(status: int, message: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -68,17 +92,70 @@ def reject_oversized(event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class LeadRouterResolver(APIGatewayRestResolver):
-    """Powertools' REST resolver with the body screen in front and our JSON parser behind it."""
+    """Powertools' REST resolver with the body screen in front, our JSON parser behind it, and the
+    route groups a request's path needs included before it is routed."""
+
+    def __init__(self, *, enable_validation: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Validation on, its middlewares (and the OpenAPI models they import) made on first use
+        self._enable_validation = enable_validation
+        self.included: list[str] = []
+        self._rank: dict[int, tuple[int, int]] = {}
+        self._including = threading.Lock()
+
+    def _make_validation(self) -> None:
+        """The validation middlewares, as Powertools' resolver makes them when built validating."""
+        if not self._enable_validation or hasattr(self, "_request_validation_middleware"):
+            return
+        from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+            OpenAPIRequestValidationMiddleware,
+            OpenAPIResponseValidationMiddleware,
+        )
+
+        self._request_validation_middleware = OpenAPIRequestValidationMiddleware()
+        self._response_validation_middleware = OpenAPIResponseValidationMiddleware(
+            validation_serializer=None, has_response_validation_error=self._has_response_validation_error
+        )
+
+    def include_groups(self, names: Iterable[str]) -> None:
+        """Include these route groups (those not included yet), keeping the registration order.
+
+        Safe while other threads route (the local stack, tests): one includes at a time, and the
+        routes are re-ordered into a new list that replaces the old one whole."""
+        wanted = set(names)
+        validating = not self._enable_validation or hasattr(self, "_request_validation_middleware")
+        if validating and wanted.issubset(self.included):
+            return
+        with self._including:
+            self._make_validation()
+            missing = [n for n in GROUP_NAMES if n in wanted and n not in self.included]
+            for name in missing:
+                self.include_router(route_module(name).router)
+                for route in self._dynamic_routes:
+                    self._rank.setdefault(id(route), (GROUP_NAMES.index(name), len(self._rank)))
+                self._dynamic_routes = sorted(self._dynamic_routes, key=self._order)
+                self.included.append(name)
+
+    def include_all(self) -> None:
+        self.include_groups(GROUP_NAMES)
+
+    def _order(self, route: Route) -> tuple[int, int]:
+        return self._rank.get(id(route), (len(GROUP_NAMES), 0))
 
     def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # type: ignore[override]
-        return reject_oversized(event) or super().resolve(event, context)
+        refused = reject_oversized(event)
+        if refused:
+            return refused
+        self.include_groups(groups_for(str(event.get("path") or "/")))
+        return super().resolve(event, context)
 
 
 def _origins() -> list[str]:
     return [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "*").split(",") if o.strip()] or ["*"]
 
 
-def create_app() -> LeadRouterResolver:
+def create_app(*, lazy: bool = False) -> LeadRouterResolver:
+    """The API with every route group included, or (``lazy``) each included on its first request."""
     origins = _origins()
     app = LeadRouterResolver(
         enable_validation=True,
@@ -91,12 +168,13 @@ def create_app() -> LeadRouterResolver:
         ),
     )
     app.configure_openapi(title=TITLE, version=VERSION, summary=SUMMARY)
-    for module in ROUTERS:
-        app.include_router(module.router)
+    if not lazy:
+        app.include_all()
     errors.register(app)
 
     @functools.cache
     def generated() -> dict[str, Any]:
+        app.include_all()
         loaded: dict[str, Any] = json.loads(app.get_openapi_json_schema())
         return loaded
 
@@ -118,13 +196,16 @@ def create_app() -> LeadRouterResolver:
     @app.get("/swagger", include_in_schema=False)
     def swagger() -> Response[str]:
         """Swagger UI over the same contract: "Authorize" takes a bearer token and/or a form key."""
+        from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+        assets = Path(generate_swagger_html.__code__.co_filename).parent
         document = served_document()
         if (app.current_event.query_string_parameters or {}).get("format") == "json":
             return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=document)
         html = generate_swagger_html(
             document.replace("</", "<\\/"),  # the spec is inlined in a <script>
-            (_SWAGGER_ASSETS / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
-            (_SWAGGER_ASSETS / "swagger-ui.min.css").read_text(encoding="utf-8"),
+            (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+            (assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
             "",
             None,
             False,
@@ -132,7 +213,3 @@ def create_app() -> LeadRouterResolver:
         return Response(status_code=200, content_type="text/html", body=html)
 
     return app
-
-
-ROUTERS = [intake, submissions, leads, campaigns, rules, staff, holidays, reports, sources, webhooks, alerts]
-ROUTERS += [users, operator, exports, imports]

@@ -7,7 +7,6 @@ from datetime import date
 from functools import lru_cache
 from typing import Annotated
 
-import holidays as holiday_library
 from pydantic import Field, field_validator
 
 from leadrouter.domain.base import IsoDate, Name, _Model
@@ -15,6 +14,8 @@ from leadrouter.domain.base import IsoDate, Name, _Model
 
 @lru_cache(maxsize=1)
 def _supported() -> frozenset[str]:
+    import holidays as holiday_library  # ~0.1 s to import: only where a calendar is read
+
     return frozenset(holiday_library.list_supported_countries())
 
 
@@ -32,6 +33,8 @@ def check_country(code: str) -> str:
 @lru_cache(maxsize=128)
 def official_holidays(country: str, year: int) -> dict[date, str]:
     """A country's public holidays of one year, by date (Vietnam's named in Vietnamese)."""
+    import holidays as holiday_library
+
     language = "vi" if country == "VN" else None
     return dict(holiday_library.country_holidays(country, years=year, language=language).items())
 
