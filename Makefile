@@ -13,13 +13,13 @@ NODE_STAMP := node_modules/.deps-installed
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: deps test test-unit lint typecheck cfn-lint check run demo bench lock clean
-.PHONY: sam-venv sam-validate sam-build sam-lock ddb
+.PHONY: sam-venv sam-validate sam-build ddb
 
 $(STAMP): requirements-dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11+"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: $(PYTHON) is $$($(PYTHON) -V 2>&1); leadrouter needs Python 3.11+ (make PYTHON=python3.12 …)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(PYTHON) -m venv --clear $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -79,6 +79,7 @@ test-suite: deps
 	  --ignore=$(SCHEMATHESIS_TESTS)
 
 test-others: deps console
+	$(MAKE) --no-print-directory lock-check
 	$(MAKE) --no-print-directory console-test
 	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory test-py312
@@ -96,10 +97,12 @@ test-console-browser: deps console
 	$(PY) -m pytest -q -p no:cacheprovider $(CONSOLE_BROWSER_TESTS)
 
 ## The other environments the lanes use (3.12 when the machine has it, the SAM CLI), installed with the
-## rest before the lanes start instead of inside the second one.
-.PHONY: test-envs
-test-envs:
-	@$(MAKE) --no-print-directory $(SAM_STAMP) $(if $(PY312),$(STAMP312) PY312=$(PY312))
+## rest before the lanes start instead of inside the second one. The SAM CLI's is installed by .venv's uv:
+## a prerequisite here (not in a sub-make), so that the one .venv install is shared with deps.
+.PHONY: test-envs test-env-312
+test-envs: sam-venv test-env-312
+test-env-312:
+	@$(if $(PY312),$(MAKE) --no-print-directory $(STAMP312) PY312=$(PY312),true)
 
 ## The unit suite on the Lambda runtime's Python (3.12), in its own venv from the same lock file.
 # pyenv's shim answers "command not found" unless 3.12 is selected, so ask for a python3.12 that runs.
@@ -108,8 +111,8 @@ PY312 ?= $(shell for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12.*
 VENV312 := .venv-3.12
 STAMP312 := $(VENV312)/.deps-installed
 $(STAMP312): requirements-dev.lock
-	$(PY312) -m venv $(VENV312)
-	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(PY312) -m venv --clear $(VENV312)
+	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	@touch $@
 
 .PHONY: test-py312
@@ -137,13 +140,14 @@ check: lint typecheck cfn-lint sam-validate
 
 ## The SAM CLI (pinned, requirements-sam.txt) in its own .venv-sam: it pins its own boto3. No AWS account
 ## needed for `sam validate --lint` (region from samconfig.toml; no credentials, no network to AWS).
+## Installed by the dev venv's uv: pip's hash-checking mode refuses the SAM CLI's dependency on
+## boto3-stubs[…] ("all requirements must have their versions pinned with ==") although the lock pins it.
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.deps-installed
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
-$(SAM_STAMP): requirements-sam.txt
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11+"; exit 1; }
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+$(SAM_STAMP): requirements-sam.txt $(STAMP)
+	$(PYTHON) -m venv --clear $(SAM_VENV)
+	$(VENV)/bin/uv pip install --quiet --python $(SAM_VENV)/bin/python --require-hashes -r requirements-sam.txt
 	@touch $@
 
 sam-venv: $(SAM_STAMP)
@@ -165,10 +169,6 @@ CONFIG_ENV ?= default
 .PHONY: console-deploy
 console-deploy: $(STAMP) console
 	PYTHONPATH=shared:. $(PY) -m leadrouter_local.console_deploy --config-env $(CONFIG_ENV)
-
-sam-lock: $(SAM_STAMP)
-	{ sed -n '1,2p' requirements-sam.txt; $(SAM_VENV)/bin/python -m pip freeze --disable-pip-version-check; } > requirements-sam.txt.new
-	mv requirements-sam.txt.new requirements-sam.txt
 
 ## checkov (static analysis of template.yaml, pinned) in its own environment; not part of `make test`.
 ## The findings that stay are listed with their reasons in docs/operations.md (## checkov); their check ids
@@ -214,8 +214,39 @@ openapi: $(STAMP)
 event-schemas: $(STAMP)
 	@PYTHONPATH=shared:. $(PY) -m leadrouter_local.event_schemas
 
-lock: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev]' && { echo "# Full pinned environment for tests and tooling (pip freeze of pyproject's dev extra). Regenerate: make lock"; $(PY) -m pip freeze --exclude-editable; } > requirements-dev.lock
+## The hashed locks, compiled by uv (from the dev lock itself) from pyproject.toml's pins, the one source:
+## requirements-dev.lock (the dev extra, for every platform and Python 3.11+: .venv, .venv-3.12),
+## shared/requirements.txt (the runtime dependencies as sam build installs them for the layer, python3.12
+## arm64, held to the dev lock's versions: the layer runs the botocore the tests ran) and
+## requirements-sam.txt (the SAM CLI, pyproject's `sam` group). A lock's existing versions are kept unless
+## a pin moves them, and releases after LOCK_EXCLUDE_NEWER are not seen: `make lock` twice writes the same
+## files. Raise LOCK_EXCLUDE_NEWER when a pin needs a newer release. They are compiled in a copy
+## (LOCK_DIR) and only a changed lock is written back, so an unchanged one does not reinstall the venvs.
+LOCK_EXCLUDE_NEWER := 2026-12-07T00:00:00Z
+LOCK_FILES := requirements-dev.lock shared/requirements.txt requirements-sam.txt
+LOCK_DIR := $(VENV)/locks
+UV_COMPILE := cd $(LOCK_DIR) && $(abspath $(VENV))/bin/uv pip compile --quiet --generate-hashes \
+  --exclude-newer $(LOCK_EXCLUDE_NEWER) --custom-compile-command 'make lock'
+
+.PHONY: lock-compile lock-check
+lock-compile: $(STAMP)
+	@rm -rf $(LOCK_DIR) && mkdir -p $(LOCK_DIR)/shared
+	@for f in pyproject.toml $(LOCK_FILES); do cp $$f $(LOCK_DIR)/$$f; done
+	$(UV_COMPILE) pyproject.toml --extra dev --universal --python-version 3.11 -o requirements-dev.lock
+	$(UV_COMPILE) pyproject.toml --python-version 3.12 --python-platform aarch64-manylinux_2_34 \
+	  -c requirements-dev.lock -o shared/requirements.txt
+	$(UV_COMPILE) --group pyproject.toml:sam --universal --python-version 3.11 -o requirements-sam.txt
+
+lock: lock-compile
+	@for f in $(LOCK_FILES); do cmp -s $$f $(LOCK_DIR)/$$f && echo "$$f: unchanged" || \
+	  { cp $(LOCK_DIR)/$$f $$f && echo "$$f: written"; }; done
+
+## Fails when a lock is stale against pyproject.toml (compiled again, it would differ). It asks PyPI, as
+## make test's installs do: a few seconds with uv's cache.
+lock-check: lock-compile
+	@for f in $(LOCK_FILES); do diff -u $$f $(LOCK_DIR)/$$f >&2 || \
+	  { echo "error: $$f is stale against pyproject.toml: run make lock" >&2; exit 1; }; done
+	@echo "lock-check: $(LOCK_FILES) match pyproject.toml"
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) node_modules console/node_modules console/dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
