@@ -27,7 +27,7 @@ What is counted, in the functions' own calls (the emulators' own bookkeeping is 
 * CloudWatch metrics: the distinct EMF metrics emitted, and API Gateway's detailed metrics of the form
   route (MetricsEnabled), at $/metric-month spread over ``--leads-per-month``; alarms and dashboards
   of the template, monthly;
-* X-Ray (Tracing: Active in the template): one trace per API request and per stream-triggered
+* X-Ray (when the stack's Tracing parameter is Active; it ships off): one trace per API request and per stream-triggered
   invocation (SQS and the bus carry the trace header on), recorded at the default rule's share
   (1 a second + 5 %) for leads spread evenly over the month;
 * DynamoDB Streams reads are free for Lambda triggers; event filtering is not charged.
@@ -572,7 +572,11 @@ def _memory(template: dict[str, Any]) -> dict[str, int]:
 
 
 def _tracing(template: dict[str, Any]) -> bool:
-    return str(template.get("Globals", {}).get("Function", {}).get("Tracing", "PassThrough")) == "Active"
+    """Whether functions trace as deployed with the template's defaults (a ``!Ref`` takes the parameter's)."""
+    mode = template.get("Globals", {}).get("Function", {}).get("Tracing", "PassThrough")
+    if isinstance(mode, dict) and "Ref" in mode:
+        mode = template.get("Parameters", {}).get(mode["Ref"], {}).get("Default", "PassThrough")
+    return str(mode) == "Active"
 
 
 def _resources(template: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -342,7 +342,18 @@ def test_the_api_defaults_to_the_cognito_authorizer_of_this_stacks_user_pool():
     # CORS preflights (OPTIONS) carry no token: they must not need one
     assert auth["AddDefaultAuthorizerToCorsPreflight"] is False
     assert API["StageName"] == {"Ref": "Stage"}
-    assert API["TracingEnabled"] is True
+
+
+def test_one_parameter_turns_tracing_on_for_the_stage_and_every_function_and_it_ships_off() -> None:
+    # Given the template's Tracing parameter (traces are the largest cost per lead when sampled as default)
+    parameter = TEMPLATE["Parameters"]["Tracing"]
+    assert parameter["Default"] == "PassThrough" and set(parameter["AllowedValues"]) == {"Active", "PassThrough"}
+    # Then every function and the API stage follow it, and nothing sets its own
+    assert TEMPLATE["Globals"]["Function"]["Tracing"] == {"Ref": "Tracing"}
+    assert TEMPLATE["Conditions"]["TracingOn"] == {"Fn::Equals": [{"Ref": "Tracing"}, "Active"]}
+    assert API["TracingEnabled"] == {"Fn::If": ["TracingOn", True, False]}
+    functions = [r for r in TEMPLATE["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
+    assert functions and not [f for f in functions if "Tracing" in f["Properties"]]
 
 
 def test_api_gateway_path_parameters_agree_at_each_level():
