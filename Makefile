@@ -81,7 +81,7 @@ test-suite: deps
 test-others: deps console
 	$(MAKE) --no-print-directory lock-check
 	$(MAKE) --no-print-directory console-test
-	$(MAKE) --no-print-directory check
+	$(MAKE) --no-print-directory lint typecheck sam-validate # cfn-lint: tests/unit/test_template.py
 	$(MAKE) --no-print-directory test-py312
 	$(MAKE) --no-print-directory test-schemathesis
 	$(MAKE) --no-print-directory test-console-browser

@@ -48,31 +48,33 @@ def _by_staff(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ the known scenario
-def test_1200_leads_on_3_4_5_are_300_400_500_with_hand_computed_speed(moto_repo: Repository) -> None:
-    # Given the seed's 3:4:5 rule and 1,200 leads received 1..100 s before the sweep (each offset 12×)
+def test_240_leads_on_3_4_5_are_60_80_100_with_hand_computed_speed(moto_repo: Repository) -> None:
+    # Given the seed's 3:4:5 rule and 240 leads (20 whole cycles, three sweep pages) received 1..20 s
+    # before the sweep (each offset 12×)
     seed(moto_repo, rule())
-    offsets = [(i % 100) + 1 for i in range(1200)]
+    offsets = [(i % 20) + 1 for i in range(240)]
     moto_repo.import_leads([_lead(SWEEP_AT - timedelta(seconds=k)) for k in offsets])
     # …one lead of another tenant and one received before the period
     moto_repo.import_leads([_lead(NOW, tenant_id="globex"), _lead(PERIOD[0] - timedelta(seconds=1))])
     # When one tick assigns them all, and the admin asks for the period's report
-    assert run_sweeps(moto_repo, "assign", sweep_due_leads, SWEEP_AT, LEASE).totals()["assigned"] == 1201
+    assert run_sweeps(moto_repo, "assign", sweep_due_leads, SWEEP_AT, LEASE).totals()["assigned"] == 241
     reply = _report()
-    # Then the split is exactly 300/400/500 against an ideal of 300/400/500: deviation 0
+    # Then the split is exactly 60/80/100 against an ideal of 60/80/100: deviation 0
     assert reply.status == 200
     body = reply.body
-    assert body["leads"] == 1200
+    assert body["leads"] == 240
     row = _rows(body)["r-web"]
-    assert row["assigned"] == 1200 and row["versions"] == [1] and row["max_abs_deviation"] == 0
+    assert row["assigned"] == 240 and row["versions"] == [1] and row["max_abs_deviation"] == 0
     staff = _by_staff(row)
     assert {sid: (s["assigned"], s["ideal"], s["deviation"]) for sid, s in staff.items()} == {
-        "A": (300, 300.0, 0.0),
-        "B": (400, 400.0, 0.0),
-        "C": (500, 500.0, 0.0),
+        "A": (60, 60.0, 0.0),
+        "B": (80, 80.0, 0.0),
+        "C": (100, 100.0, 0.0),
     }
     assert staff["A"]["ideal_share"] == pytest.approx(0.25)
-    # …and speed-to-lead: 1..100 s twelve times each → median (50 + 51) / 2, nearest-rank p95 = 95
-    assert body["speed_to_lead"] == {"leads": 1200, "median_seconds": 50.5, "p95_seconds": 95.0}
+    # …and speed-to-lead: 1..20 s twelve times each → median (10 + 11) / 2, nearest-rank p95 = the
+    # 228th of 240 = 19
+    assert body["speed_to_lead"] == {"leads": 240, "median_seconds": 10.5, "p95_seconds": 19.0}
     assert row["speed_to_lead"] == body["speed_to_lead"]
     assert (row["reclaims"], row["escalations"]) == (0, 0) and body["p95_method"] == "nearest-rank"
 
