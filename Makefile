@@ -75,7 +75,7 @@ CONSOLE_BROWSER_TESTS := tests/integration/console
 ## was shorter by about that much.
 SCHEMATHESIS_TESTS := tests/integration/test_schemathesis.py
 test-suite: deps
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --maxschedchunk 1 --ignore=$(CONSOLE_BROWSER_TESTS) \
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --maxschedchunk 1 --durations=15 --ignore=$(CONSOLE_BROWSER_TESTS) \
 	  --ignore=$(SCHEMATHESIS_TESTS)
 
 test-others: deps console
