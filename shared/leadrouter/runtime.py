@@ -24,6 +24,7 @@ from leadrouter.data.files import S3Files
 from leadrouter.data.identity import CognitoUsers
 from leadrouter.data.import_queue import ImportQueue
 from leadrouter.data.mail import SesMailer
+from leadrouter.data.overflow_queue import IntakeOverflowQueue
 from leadrouter.data.platform_http import PlatformApis
 from leadrouter.data.repository import Repository
 from leadrouter.data.secrets import KmsSecretBox, LocalSecretBox
@@ -142,6 +143,18 @@ def _fetch_queue(url: str) -> FetchQueue:
 def fetch_queue() -> FetchQueue:
     """LeadFetchQueue (``LEAD_FETCH_QUEUE_URL``): platform deliveries whose lead is to be fetched."""
     return _fetch_queue(Settings.from_env().lead_fetch_queue_url)
+
+
+@cache
+def _intake_overflow(url: str) -> IntakeOverflowQueue:
+    return IntakeOverflowQueue(url, boto3.client("sqs"))
+
+
+def intake_overflow() -> IntakeOverflowQueue | None:
+    """IntakeOverflowQueue (``INTAKE_OVERFLOW_QUEUE_URL``): screened submissions whose writes were
+    throttled, for the drain; None without one (a throttled write is then a 503, retry)."""
+    url = Settings.from_env().intake_overflow_queue_url
+    return _intake_overflow(url) if url else None
 
 
 @cache
