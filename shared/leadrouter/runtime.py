@@ -38,6 +38,14 @@ from leadrouter.settings import Settings
 
 #: A sweep writes from 16 threads; standard retries ride out throttling.
 DYNAMODB = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=16)
+#: The public door's intake calls: a throttled write goes to IntakeOverflowQueue at once (the queue is
+#: its retry) instead of five retries that back off for up to half a minute while the visitor waits
+#: (API Gateway gives up at 29 s) and hit the same hot partition again.
+DOOR_DYNAMODB = Config(retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=16)
+#: The overflow's drain: one quick retry, then the message comes back a few seconds later (its
+#: visibility set by the drain), rather than backing off inside a short function while the partition
+#: is still hot.
+DRAIN_DYNAMODB = Config(retries={"mode": "standard", "max_attempts": 2}, max_pool_connections=4)
 #: A tick sends its orders from SEND_THREADS threads.
 SWEEP_SQS = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=SEND_THREADS)
 EVENTS = Config(retries={"mode": "standard", "max_attempts": 3})
@@ -73,6 +81,29 @@ def _repository(settings: Settings) -> Repository:
 def repository() -> Repository:
     """Keyed on the settings, so tests that point the env at fresh tables get a fresh client."""
     return _repository(Settings.from_env())
+
+
+@cache
+def _door_repository(settings: Settings) -> Repository:
+    return Repository(settings, boto3.client("dynamodb", config=DOOR_DYNAMODB))
+
+
+def door_repository() -> Repository:
+    """The intake door's store: quick to give up on a throttled write when the overflow queue can take
+    the submission instead (``DOOR_DYNAMODB``); the usual one without a queue."""
+    if intake_overflow() is None:
+        return repository()
+    return _door_repository(Settings.from_env())
+
+
+@cache
+def _drain_repository(settings: Settings) -> Repository:
+    return Repository(settings, boto3.client("dynamodb", config=DRAIN_DYNAMODB))
+
+
+def drain_repository() -> Repository:
+    """The overflow drain's store (``DRAIN_DYNAMODB``)."""
+    return _drain_repository(Settings.from_env())
 
 
 @cache

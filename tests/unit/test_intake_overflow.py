@@ -14,6 +14,7 @@ from functions.intake_overflow import app as drain_app
 from leadrouter import runtime
 from leadrouter.data.repository import Repository
 from leadrouter.domain.submissions import OverflowedSubmission, SubmissionStatus
+from leadrouter.logic.intake.drain import retry_delay
 from leadrouter.settings import Settings
 from tests.support.api import SOURCE_SECRET, add_form_source
 from tests.support.builders import TENANT
@@ -34,11 +35,29 @@ def queue_url(moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> s
     return url
 
 
+def _stores() -> list[Repository]:
+    """The door's store and the drain's (their own clients, as in their own functions)."""
+    return [runtime.door_repository(), runtime.drain_repository()]
+
+
 def _throttle(monkeypatch: pytest.MonkeyPatch, fails: Fails) -> FailingCalls:
-    repo = runtime.repository()
-    faulty = FailingCalls(repo._client, fails)
-    monkeypatch.setattr(repo, "_client", faulty)
+    """``fails`` on the door's and the drain's calls: what the door's client refused."""
+    door, drain = _stores()
+    faulty = FailingCalls(_real(door), fails)
+    monkeypatch.setattr(door, "_client", faulty)
+    monkeypatch.setattr(drain, "_client", FailingCalls(_real(drain), fails))
     return faulty
+
+
+def _calm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The burst is over: every call goes through."""
+    for store in _stores():
+        monkeypatch.setattr(store, "_client", _real(store))
+
+
+def _real(store: Repository) -> Any:
+    client = store._client
+    return client._real if isinstance(client, FailingCalls) else client
 
 
 def _writes_to(table: str) -> Fails:
@@ -118,10 +137,10 @@ def test_the_drain_makes_the_lead_exactly_once_when_the_message_is_delivered_twi
 ) -> None:
     # Given a submission queued while its record could not be stored
     add_form_source(moto_repo)
-    faulty = _throttle(monkeypatch, _writes_to(Settings.from_env().submissions_table))
+    _throttle(monkeypatch, _writes_to(Settings.from_env().submissions_table))
     assert post_form(FORM, headers=FETCH).status == 201
     (message,) = _queued(queue_url)
-    monkeypatch.setattr(runtime.repository(), "_client", faulty._real)  # the burst is over
+    _calm(monkeypatch)
     item = OverflowedSubmission.model_validate_json(message["Body"])
 
     # When the drain gets it twice (SQS delivers at least once): in one batch, and again later
@@ -150,7 +169,7 @@ def test_a_throttled_lead_write_after_the_record_is_stored_is_queued_and_made_on
     assert set(item.record.checks.values()) <= {"passed", "off"}  # as the door's screen said
 
     # When the sender retries while the message waits, then the drain runs
-    monkeypatch.setattr(runtime.repository(), "_client", faulty._real)
+    _calm(monkeypatch)
     retry = post_form(FORM, headers={**FETCH, "Idempotency-Key": "crm-7"})
     assert retry.status == 201
     assert _drain([message]) == {"batchItemFailures": []}
@@ -167,10 +186,10 @@ def test_a_drain_still_throttled_reports_the_item_as_a_batch_failure_and_loses_n
     # Given a queued submission, and the leads table still throttled when the drain runs
     add_form_source(moto_repo)
     settings = Settings.from_env()
-    faulty = _throttle(monkeypatch, _writes_to(settings.submissions_table))
+    _throttle(monkeypatch, _writes_to(settings.submissions_table))
     assert post_form(FORM, headers=FETCH).status == 201
     (message,) = _queued(queue_url)
-    monkeypatch.setattr(runtime.repository(), "_client", faulty._real)
+    _calm(monkeypatch)
     _throttle(monkeypatch, _writes_to(settings.leads_table))
 
     # When the drain gets it
@@ -180,7 +199,7 @@ def test_a_drain_still_throttled_reports_the_item_as_a_batch_failure_and_loses_n
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert _leads(moto_repo) == []
     # And once the table takes writes again, the redelivery makes the lead the record chose
-    monkeypatch.setattr(runtime.repository(), "_client", faulty._real)
+    _calm(monkeypatch)
     assert _drain([message]) == {"batchItemFailures": []}
     (lead,) = _leads(moto_repo)
     item = OverflowedSubmission.model_validate_json(message["Body"])
@@ -210,3 +229,11 @@ def test_an_unreadable_message_is_a_batch_failure_that_quotes_nothing(
     message = {"ReceiptHandle": "r", "Body": '{"record": {"phone": "0912345678"}}', "MD5OfBody": "x"}
     assert _drain([message]) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert "0912345678" not in caplog.text
+
+
+def test_a_message_still_throttled_comes_back_sooner_than_the_visibility_timeout_then_a_minute_apart() -> (
+    None
+):
+    # 30 deliveries (the queue's maxReceiveCount) span about 25 minutes before the dead-letter queue
+    assert [retry_delay(n) for n in (1, 2, 3, 5, 6, 30)] == [2, 4, 8, 32, 60, 60]
+    assert sum(retry_delay(n) for n in range(1, 30)) // 60 == 25

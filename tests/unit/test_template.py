@@ -557,6 +557,7 @@ def test_the_intake_overflow_drain_writes_as_intake_does_from_an_encrypted_queue
             *("dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
         },
         "EventsTable": {"dynamodb:PutItem"},
+        "IntakeOverflowQueue": {"sqs:ChangeMessageVisibility"},  # a throttled one back in seconds
     }
     # And batches with partial failures (a throttled one comes back alone), at a bounded concurrency
     props = FUNCTIONS["IntakeOverflowFunction"]["Properties"]

@@ -32,7 +32,14 @@ from leadrouter.domain.submissions import SubmissionStatus
 from leadrouter.logic.intake.adapters.base import DoorRequest, Reply
 from leadrouter.logic.intake.outcomes import Outcome
 from leadrouter.logic.intake.reception import find_source, handshake, take
-from leadrouter.runtime import door_limits, fetch_queue, intake_overflow, repository, secret_box
+from leadrouter.runtime import (
+    door_limits,
+    door_repository,
+    fetch_queue,
+    intake_overflow,
+    repository,
+    secret_box,
+)
 
 THANKS_PATH = "/thanks"
 
@@ -54,7 +61,7 @@ def take_submission(
         platforms_only=platforms_only,
     )
     taken = take(
-        repository(),
+        door_repository(),
         door_limits(),
         request,
         now(),

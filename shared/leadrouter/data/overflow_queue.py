@@ -27,3 +27,9 @@ class IntakeOverflowQueue:
             )
         except Exception as error:  # botocore's, and connection errors: the sender is told to retry
             raise QueueError(f"SQS did not take the submission: {type(error).__name__}") from error
+
+    def retry_in(self, receipt_handle: str, seconds: int) -> None:
+        """The message comes back after ``seconds`` (not the queue's whole visibility timeout)."""
+        self._client.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(seconds)
+        )

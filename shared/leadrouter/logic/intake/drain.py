@@ -1,8 +1,8 @@
 """The overflow's drain: each queued submission stored and made into its lead, as the door would have.
 
 A write that fails again (the tenant's partitions still throttled) raises: the message is reported as a
-batch item failure and comes back after the queue's visibility timeout, never lost; after the queue's
-last attempt it moves to the dead-letter queue (an alarm). A redelivered message is the same record
+batch item failure and comes back after ``retry_delay`` (its visibility set so), never lost; after the
+queue's last attempt it moves to the dead-letter queue (an alarm). A redelivered message is the same record
 key and the same lead id: it finds what the first delivery made and makes nothing more.
 """
 
@@ -18,6 +18,16 @@ from leadrouter.logic.intake.outcomes import Outcome, finish_record
 from leadrouter.logic.intake.pipeline import IntakePorts, take_overflowed
 from leadrouter.logic.ports import Sources
 from leadrouter.observability import logger, metrics
+
+#: A throttled message comes back after 2, 4, 8 … seconds, at most this long (the partition cools down
+#: in about a second; a table that is down takes longer).
+MAX_RETRY_SECONDS = 60
+
+
+def retry_delay(receive_count: int) -> int:
+    """Seconds before a message that failed on its ``receive_count``-th delivery comes back."""
+    exponent: int = max(1, min(receive_count, 6))
+    return min(MAX_RETRY_SECONDS, 1 << exponent)
 
 
 class DrainPorts(IntakePorts, Sources, Protocol):
