@@ -20,9 +20,6 @@ from leadrouter import runtime
 from leadrouter.logic.intake.drain import drain_message, retry_delay
 from leadrouter.observability import logger, metrics, tracer
 
-#: A batch whose every item failed is reported item by item too (each comes back on its own).
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
 
 def record_handler(record: SQSRecord) -> None:
     drain_message(runtime.drain_repository(), record.body)
@@ -32,6 +29,9 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # A processor per batch: it holds the batch's outcomes (and the local stack runs invocations side
+    # by side in one process). A batch whose every item failed is reported item by item too.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     answer: dict[str, Any] = dict(
         process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context

@@ -41,11 +41,11 @@ DYNAMODB = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_conn
 #: The public door's intake calls: a throttled write goes to IntakeOverflowQueue at once (the queue is
 #: its retry) instead of five retries that back off for up to half a minute while the visitor waits
 #: (API Gateway gives up at 29 s) and hit the same hot partition again.
-DOOR_DYNAMODB = Config(retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=16)
+DOOR_DYNAMODB = Config(retries={"mode": "standard", "total_max_attempts": 1}, max_pool_connections=16)
 #: The overflow's drain: one quick retry, then the message comes back a few seconds later (its
 #: visibility set by the drain), rather than backing off inside a short function while the partition
 #: is still hot.
-DRAIN_DYNAMODB = Config(retries={"mode": "standard", "max_attempts": 2}, max_pool_connections=4)
+DRAIN_DYNAMODB = Config(retries={"mode": "standard", "total_max_attempts": 2}, max_pool_connections=4)
 #: A tick sends its orders from SEND_THREADS threads.
 SWEEP_SQS = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=SEND_THREADS)
 EVENTS = Config(retries={"mode": "standard", "max_attempts": 3})

@@ -98,12 +98,15 @@ def _post(key: str, n: int, now: datetime) -> str:
     return "queued" if taken.outcome.queued else "accepted"
 
 
-def offer(keys: list[str], count: int, threads: int) -> Offered:
-    """``count`` submissions of one tenant across its sources, from ``threads`` senders at once."""
+def offer(keys: list[str], count: int, threads: int, *, start: int = 0) -> Offered:
+    """``count`` submissions of one tenant across its sources (numbered from ``start``: each its own
+    phone), from ``threads`` senders at once."""
     offered = Offered()
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
-        answers = pool.map(lambda n: (n, _post(keys[n % len(keys)], n, utc_now())), range(count))
+        answers = pool.map(
+            lambda n: (n, _post(keys[n % len(keys)], n, utc_now())), range(start, start + count)
+        )
         for n, answer in answers:
             if answer == "accepted":
                 offered.accepted.append(n)
@@ -202,7 +205,7 @@ def ending(repo: Repository, accepted: list[int]) -> Ending:
         if start is None:
             break
     unresolved = sum(1 for r in resolved(repo, records) if r.status.value not in ("accepted", "linked"))
-    return Ending(sum(by_phone.values()), lost, duplicated, unresolved)
+    return Ending(sum(by_phone[p] for p in wanted), lost, duplicated, unresolved)
 
 
 def _set_env(values: dict[str, str | None] | dict[str, str]) -> None:

@@ -109,6 +109,8 @@ class PartitionLimits:
         self.passed: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
         self.units: defaultdict[str, float] = defaultdict(float)
+        #: Units charged per partition key (``table|key`` or ``table/index|key``).
+        self.by_key: defaultdict[str, float] = defaultdict(float)
 
     def install(self, client: Any) -> PartitionLimits:
         client.meta.events.register("before-send.dynamodb", self._before_send)
@@ -147,6 +149,7 @@ class PartitionLimits:
                 self._buckets[partition] = (level, now)
             for partition, units in charges:
                 self.units[partition.split("|", 1)[0]] += units
+                self.by_key[partition] += units
         return True
 
     @staticmethod

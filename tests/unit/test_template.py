@@ -565,7 +565,7 @@ def test_the_intake_overflow_drain_writes_as_intake_does_from_an_encrypted_queue
     assert trigger["Type"] == "SQS"
     assert trigger["Properties"]["Queue"] == {"Fn::GetAtt": ["IntakeOverflowQueue", "Arn"]}
     assert trigger["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert 2 <= trigger["Properties"]["ScalingConfig"]["MaximumConcurrency"] <= 10
+    assert 2 <= trigger["Properties"]["ScalingConfig"]["MaximumConcurrency"] <= 25
     # And the queue (personal data) is encrypted, kept with the stack's data, and dead-letters
     for lid in ("IntakeOverflowQueue", "IntakeOverflowDeadLetterQueue"):
         assert RESOURCES[lid]["Properties"]["SqsManagedSseEnabled"] is True
