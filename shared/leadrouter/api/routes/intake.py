@@ -36,10 +36,6 @@ _COMMON = (
     "a plain form is redirected (303) to the source's thank-you page or the built-in one; errors are "
     "pages for it too. Bodies over 64 KiB are refused (413)."
 )
-QUEUED_DOC = (
-    "with X-Source-Secret during a burst beyond the tenant's write capacity: accepted and queued, a "
-    "receipt; the lead is made within seconds (GET /intake/submissions/{id}). Others get 201/303 as usual"
-)
 #: Not bounded by the route's validation: a browser posting an over-long key must get the door's 401
 #: page (an unknown key), not a validation error in JSON.
 KEY_DOC = "the form source's key (any other, a longer one too, is unknown: 401)"
@@ -61,7 +57,6 @@ SenderId = Annotated[
     ),
     responses={
         201: {"description": "stored and accepted: a receipt (the lead only with X-Source-Secret)"},
-        202: {"description": QUEUED_DOC},
         303: {"description": "see the thank-you page"},
     },
     tags=["intake"],
@@ -82,7 +77,6 @@ def post_lead(idempotency_key: SenderId = None) -> Response[Any]:
     ),
     responses={
         201: {"description": "stored and accepted: a receipt (the lead only with X-Source-Secret)"},
-        202: {"description": QUEUED_DOC},
         303: {"description": "see the thank-you page"},
     },
     tags=["intake"],
