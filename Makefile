@@ -271,6 +271,7 @@ bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/source_cost.py
 	@PYTHONPATH=shared:. $(PY) bench/import_rate.py
 	@PYTHONPATH=shared:. $(PY) bench/intake_latency.py
+	@PYTHONPATH=shared:. $(PY) bench/tenant_burst.py
 	@PYTHONPATH=shared:. $(PY) bench/event_latency.py
 	@PYTHONPATH=shared:. $(PY) bench/cost_per_million.py
 	@PYTHONPATH=shared:. $(PY) bench/dispatch_bench.py

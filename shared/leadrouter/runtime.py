@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the stores are imported where they are built: a container l
     from leadrouter.data.identity import CognitoUsers
     from leadrouter.data.import_queue import ImportQueue
     from leadrouter.data.mail import SesMailer
+    from leadrouter.data.overflow_queue import IntakeOverflowQueue
     from leadrouter.data.platform_http import PlatformApis
     from leadrouter.data.repository import Repository
     from leadrouter.data.sweep_queue import SweepQueue
@@ -39,6 +40,14 @@ if TYPE_CHECKING:  # the stores are imported where they are built: a container l
 
 #: A sweep writes from 16 threads; standard retries ride out throttling.
 DYNAMODB = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=16)
+#: The public door's intake calls: a throttled write goes to IntakeOverflowQueue at once (the queue is
+#: its retry) instead of five retries that back off for up to half a minute while the visitor waits
+#: (API Gateway gives up at 29 s) and hit the same hot partition again.
+DOOR_DYNAMODB = Config(retries={"mode": "standard", "total_max_attempts": 1}, max_pool_connections=16)
+#: The overflow's drain: one quick retry, then the message comes back a few seconds later (its
+#: visibility set by the drain), rather than backing off inside a short function while the partition
+#: is still hot.
+DRAIN_DYNAMODB = Config(retries={"mode": "standard", "total_max_attempts": 2}, max_pool_connections=4)
 EVENTS = Config(retries={"mode": "standard", "max_attempts": 3})
 #: A request waits on KMS: short timeouts, a few retries.
 KMS = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=3)
@@ -74,6 +83,33 @@ def _repository(settings: Settings) -> Repository:
 def repository() -> Repository:
     """Keyed on the settings, so tests that point the env at fresh tables get a fresh client."""
     return _repository(Settings.from_env())
+
+
+@cache
+def _door_repository(settings: Settings) -> Repository:
+    from leadrouter.data.repository import Repository
+
+    return Repository(settings, boto3.client("dynamodb", config=DOOR_DYNAMODB))
+
+
+def door_repository() -> Repository:
+    """The intake door's store: quick to give up on a throttled write when the overflow queue can take
+    the submission instead (``DOOR_DYNAMODB``); the usual one without a queue."""
+    if intake_overflow() is None:
+        return repository()
+    return _door_repository(Settings.from_env())
+
+
+@cache
+def _drain_repository(settings: Settings) -> Repository:
+    from leadrouter.data.repository import Repository
+
+    return Repository(settings, boto3.client("dynamodb", config=DRAIN_DYNAMODB))
+
+
+def drain_repository() -> Repository:
+    """The overflow drain's store (``DRAIN_DYNAMODB``)."""
+    return _drain_repository(Settings.from_env())
 
 
 @cache
@@ -159,6 +195,20 @@ def _fetch_queue(url: str) -> FetchQueue:
 def fetch_queue() -> FetchQueue:
     """LeadFetchQueue (``LEAD_FETCH_QUEUE_URL``): platform deliveries whose lead is to be fetched."""
     return _fetch_queue(Settings.from_env().lead_fetch_queue_url)
+
+
+@cache
+def _intake_overflow(url: str) -> IntakeOverflowQueue:
+    from leadrouter.data.overflow_queue import IntakeOverflowQueue
+
+    return IntakeOverflowQueue(url, boto3.client("sqs"))
+
+
+def intake_overflow() -> IntakeOverflowQueue | None:
+    """IntakeOverflowQueue (``INTAKE_OVERFLOW_QUEUE_URL``): screened submissions whose writes were
+    throttled, for the drain; None without one (a throttled write is then a 503, retry)."""
+    url = Settings.from_env().intake_overflow_queue_url
+    return _intake_overflow(url) if url else None
 
 
 @cache
@@ -249,6 +299,9 @@ def mailer() -> SesMailer | None:
 #: Every cache above that holds a client (and so its connections).
 _CONNECTED = (
     _repository,
+    _door_repository,
+    _drain_repository,
+    _intake_overflow,
     _door_limits,
     _secret_box,
     _identity,

@@ -35,6 +35,8 @@ class Settings:
     #: Platforms' announced leads: the queue they wait on to be fetched, Meta's Graph API (a local
     #: fake under ``make run`` and tests), and the local stack's compressed retry delays.
     lead_fetch_queue_url: str = ""
+    #: Screened submissions whose writes were throttled wait there for the drain (empty: none, 503).
+    intake_overflow_queue_url: str = ""
     meta_graph_url: str = "https://graph.facebook.com"
     fetch_retry_scale: float = 1.0
     #: The tenants' uploaded lists and made exports (template.yaml's FilesBucket); empty: no file store.
@@ -71,6 +73,7 @@ class Settings:
             local_secrets_key_file=os.environ.get("LOCAL_SECRETS_KEY_FILE", ""),
             user_pool_id=os.environ.get("USER_POOL_ID", ""),
             lead_fetch_queue_url=os.environ.get("LEAD_FETCH_QUEUE_URL", ""),
+            intake_overflow_queue_url=os.environ.get("INTAKE_OVERFLOW_QUEUE_URL", ""),
             meta_graph_url=os.environ.get("META_GRAPH_URL", "https://graph.facebook.com"),
             fetch_retry_scale=float(os.environ.get("FETCH_RETRY_SCALE", "1")),
             files_bucket=os.environ.get("FILES_BUCKET", ""),

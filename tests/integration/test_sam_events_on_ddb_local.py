@@ -36,6 +36,7 @@ from leadrouter.domain.imports import Import, ImportStatus
 from leadrouter.domain.keys import hash_form_key
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.secrets import source_secret_context
+from leadrouter.domain.submissions import OverflowedSubmission
 from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
 from leadrouter.logic.imports.store import upload_key
 from leadrouter.runtime import repository, secret_box
@@ -543,6 +544,22 @@ def demo_import_read(sam: Sam) -> None:
     assert read.sha256 == hashlib.sha256(content).hexdigest()
 
 
+def overflowed_form_made(sam: Sam) -> None:
+    # Given a form submission the door queued while the demo tenant's writes were throttled
+    rel = "IntakeOverflowFunction/Overflow-throttled-form.json"
+    item = OverflowedSubmission.model_validate(body_of(rel))
+    # When IntakeOverflowQueue delivers it, and then the same message again
+    first = sam.invoke(rel)
+    again = sam.invoke(rel)
+    # Then its record is stored and its one lead made, pending, the one the record chose
+    assert first == again == {"batchItemFailures": []}
+    lead = sam.lead(item.record.lead_id)
+    assert (lead.phone, lead.status, lead.source) == ("+84903555017", LeadStatus.PENDING, "website")
+    assert [x.lead_id for x in sam.repo_leads() if x.phone == lead.phone] == [lead.lead_id]
+    record = sam.repo.get_submission(TENANT, item.record.submission_id)
+    assert record is not None and record.lead_id == lead.lead_id
+
+
 Check = Callable[[Sam], None]
 OUTCOMES: dict[str, Check] = {
     "DispatchFunction/AssignTick-tick.json": assign_tick,
@@ -564,6 +581,7 @@ OUTCOMES: dict[str, Check] = {
     "LeadFetchFunction/Fetches-meta-lead.json": meta_lead_fetched,
     "LeadExportFunction/Exports-demo-export.json": demo_export_made,
     "ImportFunction/Imports-demo-split.json": demo_import_read,
+    "IntakeOverflowFunction/Overflow-throttled-form.json": overflowed_form_made,
 }
 
 

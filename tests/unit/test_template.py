@@ -481,6 +481,7 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
         "DeliveriesTable": {"Query"},  # a webhook's delivery log
         "WebhookDeliveryQueue": {"sqs:SendMessage"},  # a webhook's test event
         "LeadFetchQueue": {"sqs:SendMessage"},  # a Meta delivery, stored, waits there for its lead
+        "IntakeOverflowQueue": {"sqs:SendMessage"},  # a screened submission whose writes were throttled
         "ExportQueue": {"sqs:SendMessage"},  # POST /leads/exports queues the export
         "ImportQueue": {"sqs:SendMessage"},  # POST /imports/{id}/uploaded, /check, /start, /resume
         "SecretsKey": {"kms:Encrypt", "kms:Decrypt"},  # seal secrets; open CAPTCHA ones (test_secrets_*)
@@ -550,6 +551,45 @@ def test_the_export_worker_reads_listings_writes_its_record_and_puts_only_export
     assert queue["VisibilityTimeout"] >= 6 * int(props["Timeout"])
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ExportDeadLetterQueue", "Arn"]}
     assert props["Environment"]["Variables"]["FILES_BUCKET"] == {"Ref": "FilesBucket"}
+
+
+def test_the_intake_overflow_drain_writes_as_intake_does_from_an_encrypted_queue_with_a_dlq():
+    # Given what take_overflowed calls: the record (stored, read back, finished), intake's lead writes
+    # (a conditional put, a known lead's resubmission, its history event), the source and pool settings
+    # and contact claims; nothing else (no KMS: the door screened it; no SQS call of its own)
+    assert _grants("IntakeOverflowFunction") == {
+        "SubmissionsTable": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+        "LeadsTable": {
+            *("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"),
+            *("dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+        },
+        "ConfigTable": {
+            *("dynamodb:GetItem", "dynamodb:PutItem"),
+            *("dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+        },
+        "EventsTable": {"dynamodb:PutItem"},
+        "IntakeOverflowQueue": {"sqs:ChangeMessageVisibility"},  # a throttled one back in seconds
+    }
+    # And batches with partial failures (a throttled one comes back alone), at a bounded concurrency
+    props = FUNCTIONS["IntakeOverflowFunction"]["Properties"]
+    (trigger,) = props["Events"].values()
+    assert trigger["Type"] == "SQS"
+    assert trigger["Properties"]["Queue"] == {"Fn::GetAtt": ["IntakeOverflowQueue", "Arn"]}
+    assert trigger["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 2 <= trigger["Properties"]["ScalingConfig"]["MaximumConcurrency"] <= 25
+    # And the queue (personal data) is encrypted, kept with the stack's data, and dead-letters
+    for lid in ("IntakeOverflowQueue", "IntakeOverflowDeadLetterQueue"):
+        assert RESOURCES[lid]["Properties"]["SqsManagedSseEnabled"] is True
+        assert RESOURCES[lid]["DeletionPolicy"] == RESOURCES[lid]["UpdateReplacePolicy"] == "Retain"
+    queue = RESOURCES["IntakeOverflowQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * int(props["Timeout"])
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["IntakeOverflowDeadLetterQueue", "Arn"]
+    }
+    # And the API knows where to queue
+    assert API_FUNCTION["Environment"]["Variables"]["INTAKE_OVERFLOW_QUEUE_URL"] == {
+        "Ref": "IntakeOverflowQueue"
+    }
 
 
 def test_no_policy_in_the_template_allows_a_scan_or_a_wildcard_dynamodb_action():

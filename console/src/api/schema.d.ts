@@ -4048,6 +4048,15 @@ export interface operations {
                     "application/json": components["schemas"]["SubmissionReceipt"] | components["schemas"]["SourceAnswer"];
                 };
             };
+            /** @description to X-Source-Secret only, during a burst beyond the tenant's write capacity: accepted and queued (a SubmissionReceipt); its lead is made within seconds and listed at GET /intake/submissions/{id}. The form key alone is answered 201 or 303 as usual */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionReceipt"];
+                };
+            };
             /** @description a browser's plain form post: go to the thank-you page (Location) */
             303: {
                 headers: {
@@ -5536,6 +5545,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SubmissionReceipt"] | components["schemas"]["SourceAnswer"];
+                };
+            };
+            /** @description to X-Source-Secret only, during a burst beyond the tenant's write capacity: accepted and queued (a SubmissionReceipt); its lead is made within seconds and listed at GET /intake/submissions/{id}. The form key alone is answered 201 or 303 as usual */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionReceipt"];
                 };
             };
             /** @description a browser's plain form post: go to the thank-you page (Location) */

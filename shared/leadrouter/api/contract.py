@@ -350,6 +350,16 @@ def _add_door_bodies(document: dict[str, Any]) -> None:
                     }
                 },
             },
+            "202": {
+                "description": (
+                    "to X-Source-Secret only, during a burst beyond the tenant's write capacity: accepted "
+                    "and queued (a SubmissionReceipt); its lead is made within seconds and listed at "
+                    "GET /intake/submissions/{id}. The form key alone is answered 201 or 303 as usual"
+                ),
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/SubmissionReceipt"}}
+                },
+            },
             "303": {"description": "a browser's plain form post: go to the thank-you page (Location)"},
         }
     hook = document["paths"][HOOK[1]][HOOK[0]]

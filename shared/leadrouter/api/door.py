@@ -32,7 +32,14 @@ from leadrouter.domain.submissions import SubmissionStatus
 from leadrouter.logic.intake.adapters.base import DoorRequest, Reply
 from leadrouter.logic.intake.outcomes import Outcome
 from leadrouter.logic.intake.reception import find_source, handshake, take
-from leadrouter.runtime import door_limits, fetch_queue, repository, secret_box
+from leadrouter.runtime import (
+    door_limits,
+    door_repository,
+    fetch_queue,
+    intake_overflow,
+    repository,
+    secret_box,
+)
 
 THANKS_PATH = "/thanks"
 
@@ -53,7 +60,15 @@ def take_submission(
         via=via,
         platforms_only=platforms_only,
     )
-    taken = take(repository(), door_limits(), request, now(), secrets=secret_box(), fetches=fetch_queue())
+    taken = take(
+        door_repository(),
+        door_limits(),
+        request,
+        now(),
+        secrets=secret_box(),
+        fetches=fetch_queue(),
+        overflow=intake_overflow(),
+    )
     if taken.reply is not None:
         return _reply(taken.reply)
     allowed = taken.source.web_form.allowed_origins if taken.source is not None else None
@@ -77,10 +92,23 @@ def _answer(
     *,
     trusted: bool,
 ) -> Response[Any]:
-    """201 JSON (a receipt; the lead only for ``trusted``, the source's secret) or a 303 for a browser."""
-    if outcome.status is SubmissionStatus.REJECTED or outcome.answer is None:
+    """201 JSON (a receipt; the lead only for ``trusted``, the source's secret) or a 303 for a browser.
+
+    A queued submission (its tenant's tables throttled; its lead is made in seconds) is answered as
+    any other to a browser and to the public key; the source's own server, which is told the lead,
+    gets 202 and the receipt instead: its lead is not made yet.
+    """
+    if outcome.queued and as_json:
+        return Response(
+            status_code=202 if trusted else 201,
+            content_type=content_types.APPLICATION_JSON,
+            body=SubmissionReceipt(submission_id=outcome.submission_id).model_dump_json(),
+            headers=cors,
+        )
+    if outcome.status is SubmissionStatus.REJECTED or (outcome.answer is None and not outcome.queued):
         return _problem(outcome.http_status, outcome.message, outcome.problems, as_json, cors=cors)
     if as_json:
+        assert outcome.answer is not None  # a queued one was answered above
         answer: SourceAnswer | SubmissionReceipt = (
             SourceAnswer(submission_id=outcome.submission_id, **outcome.answer.model_dump())
             if trusted

@@ -240,3 +240,31 @@ def kept_headers(headers: dict[str, str]) -> dict[str, str]:
     """The headers worth keeping, lower-cased and bounded; cookies, keys and tokens are never kept."""
     lowered = {k.lower(): v for k, v in headers.items()}
     return {name: str(lowered[name])[:500] for name in KEPT_HEADERS if name in lowered}
+
+
+class OverflowedSubmission(BaseModel):
+    """A submission the door screened and could not store or make into its lead for now (its
+    tenant's tables throttled): queued whole, made later by the drain exactly as the door would have.
+
+    It holds personal data (the record's fields): its queue is encrypted and it is never logged.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: The record as the door built it (or had stored), with the checks its screen passed and the
+    #: one lead id it may become.
+    record: Submission
+    #: The request's Referer (its marketing touch is read from it).
+    referer: str | None = None
+    #: ``Idempotency-Key``, when the sender named the submission there (a conflict is refused in its name).
+    sender_id: str | None = None
+    #: Held parts this submission completes (linked to its lead once it is made), and since when.
+    completes: tuple[str, ...] = ()
+    completes_since: Moment | None = None
+    #: The door had stored the record before the lead's write failed.
+    stored: bool = False
+    queued_at: Moment
+
+    def body(self) -> str:
+        """The message body (the record's computed fields left out: they are computed when read)."""
+        return self.model_dump_json(exclude={"record": {"unverified_checks"}})

@@ -34,6 +34,8 @@ class Outcome:
     redirect: str | None = None
     #: A replay: the checks it was let in without passing (``release_unverified``).
     released: tuple[Check, ...] = ()
+    #: Screened and put on the overflow queue (its write failed): its lead is made shortly.
+    queued: bool = False
 
 
 #: Stored statuses whose record may have become its lead without saying so.

@@ -11,6 +11,10 @@ check said is kept, so a replay (which cannot run them again) lets in nothing un
 
 What differs between source types (reading, the sender's id, screening, mapping) is the adapter's
 (``logic.intake.adapters``), chosen by the channel the arrival and each stored record carry.
+
+A burst beyond what the tenant's partitions take is absorbed, not refused: a screened, mapped
+submission whose record or lead write fails is put on the overflow queue (``logic.intake.overflow``)
+and answered as received; ``take_overflowed`` makes it later, exactly as the door would have.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from typing import Any, Protocol
 
 from leadrouter.captcha import Verdict
 from leadrouter.captcha import verify as verify_captcha
+from leadrouter.clock import utc_now
 from leadrouter.data.outages import store_outages
+from leadrouter.data.webhook_queue import QueueError
 from leadrouter.domain.errors import Conflict, InvalidInput, StoreUnavailable, Unavailable
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.ids import new_id
@@ -36,6 +42,7 @@ from leadrouter.domain.submissions import (
     FINAL,
     KEEP,
     MAX_STORED_BYTES,
+    OverflowedSubmission,
     Submission,
     SubmissionStatus,
     bounded,
@@ -47,7 +54,7 @@ from leadrouter.domain.submissions import (
     without_secrets,
 )
 from leadrouter.logic.intake.adapters import ADAPTERS, Adapters
-from leadrouter.logic.intake.adapters.base import Arrival, HeldParts, Verifier
+from leadrouter.logic.intake.adapters.base import Arrival, HeldParts, Screening, Verifier
 from leadrouter.logic.intake.fetch_requests import NO_FETCHES, FetchRequests, request_fetch
 from leadrouter.logic.intake.new_leads import IntakeResult, NewLeadPorts, submit_lead
 from leadrouter.logic.intake.outcomes import (
@@ -61,6 +68,7 @@ from leadrouter.logic.intake.outcomes import (
     resolved,
     stored_outcome,
 )
+from leadrouter.logic.intake.overflow import OverflowQueue
 from leadrouter.logic.ports import Submissions
 from leadrouter.observability import logger, metrics
 
@@ -84,15 +92,18 @@ def receive(
     secrets: SecretBox = NO_SECRETS,
     adapters: Adapters = ADAPTERS,
     fetches: FetchRequests = NO_FETCHES,
+    overflow: OverflowQueue | None = None,
 ) -> Outcome:
     """Store the arrival first, then decide what it becomes; a repeat gets the first outcome.
 
     ``secrets`` opens the source's sealed CAPTCHA secret for ``verifier``.
 
-    The submissions table failing (throttled, down) is ``Unavailable`` (503, retry): when the first
-    write fails nothing was stored, and a retry is a repeat of whatever was.
+    A write failing (throttled, down) for a submission that passed its screen and maps to a lead puts
+    it on ``overflow`` (answered ``queued``). Otherwise, or when it cannot be queued either, the
+    submissions table failing is ``Unavailable`` (503, retry): when the first write fails nothing was
+    stored, and a retry is a repeat of whatever was.
     """
-    intake = _Intake(repo, source, _opening(verifier, secrets, source), adapters, fetches)
+    intake = _Intake(repo, source, _opening(verifier, secrets, source), adapters, fetches, overflow)
     try:
         with store_outages():
             return intake.receive(arrival, now)
@@ -103,6 +114,42 @@ def receive(
         raise Unavailable(
             "the submission could not be stored right now; try again", retry_after=STORE_RETRY_SECONDS
         ) from error
+
+
+def take_overflowed(
+    repo: IntakePorts,
+    source: FormSource,
+    item: OverflowedSubmission,
+    *,
+    adapters: Adapters = ADAPTERS,
+    fetches: FetchRequests = NO_FETCHES,
+) -> Outcome:
+    """Store and make an overflowed submission as the door would have, at the time it arrived.
+
+    Its screen passed at the door (a CAPTCHA token cannot be checked twice): its checks are taken as
+    they were. The record's key and its one lead id make a redelivered message, or a copy the sender
+    posted meanwhile, the same submission and the same lead. A write failing again raises
+    (``StoreUnavailable`` or ``Unavailable``): the message comes back later.
+    """
+    record = item.record
+    arrival = Arrival(
+        channel=record.channel,
+        pairs=tuple(record.fields),
+        content_type=record.content_type,
+        headers=record.headers,
+        client_ip=record.client_ip,
+        referer=item.referer,
+        sender_id=item.sender_id,
+    )
+    completes = (
+        HeldParts(item.completes, item.completes_since)
+        if item.completes and item.completes_since is not None
+        else None
+    )
+    screened = Screening(verdict="passed", checks=dict(record.checks), completes=completes)
+    intake = _Intake(repo, source, verify_captcha, adapters, fetches)
+    with store_outages():
+        return intake.overflowed(record, arrival, screened)
 
 
 def make_stored_lead(
@@ -152,17 +199,25 @@ class _Intake:
         verifier: Verifier,
         adapters: Adapters,
         fetches: FetchRequests,
+        overflow: OverflowQueue | None = None,
     ) -> None:
         self.repo = repo
         self.source = source
         self.verifier = verifier
         self.adapters = adapters
         self.fetches = fetches
+        self.overflow = overflow
 
     def receive(self, arrival: Arrival, now: datetime) -> Outcome:
         repo, source = self.repo, self.source
         record, previous_key = self._record_of(arrival, now)
-        first = repo.store_submission(record)
+        try:
+            first = repo.store_submission(record)
+        except StoreUnavailable as error:
+            queued = self._overflow(record, arrival, now, error)
+            if queued is None:
+                raise
+            return queued
         if first is None and previous_key is not None:
             earlier = repo.get_submission(source.tenant_id, previous_key)
             # a repeat across a bucket edge; a rejected one is not an answer: this attempt is checked anew
@@ -185,6 +240,69 @@ class _Intake:
             metrics.add_metric(name="SubmissionsRejected", unit="Count", value=1)
             return rejected_outcome(record)
         return self._process(record, arrival, now)
+
+    def overflowed(self, record: Submission, arrival: Arrival, screened: Screening) -> Outcome:
+        """An overflowed submission: stored now (or found stored, by the door or a copy), then made."""
+        now = record.received_at
+        first = self.repo.store_submission(record)
+        if first is None:
+            return self._process(record, arrival, now, screened=screened)
+        if first.payload_hash != record.payload_hash and not self._same_lead(first, record):
+            return self._conflicting(first, record, arrival, now, screened=screened)
+        return self._again(first, arrival, now, screened=screened)
+
+    def _overflow(
+        self,
+        record: Submission,
+        arrival: Arrival,
+        now: datetime,
+        error: StoreUnavailable,
+        screened: Screening | None = None,
+    ) -> Outcome | None:
+        """Queue a submission whose write failed, if it passed its screen and maps to a lead (the
+        door screens it here when the record itself could not be stored); None when it cannot be
+        queued: then the sender is told to retry, as before."""
+        if self.overflow is None or record.status is not SubmissionStatus.RECEIVED:
+            return None
+        if record.conflicts_with is not None:
+            return None
+        stored = screened is not None
+        if screened is None:
+            screened = self.adapters.of_channel(arrival.channel).screen(
+                self.source, record, arrival, self.verifier
+            )
+        if screened.verdict != "passed":
+            return None
+        try:
+            self.adapters.of_channel(record.channel).intake_request(record, self.source, arrival.referer, now)
+        except InvalidInput:
+            return None
+        completes = screened.completes
+        item = OverflowedSubmission(
+            record=record.model_copy(update={"checks": screened.checks}),
+            referer=arrival.referer,
+            sender_id=arrival.sender_id,
+            completes=completes.sender_ids if completes else (),
+            completes_since=completes.since if completes else None,
+            stored=stored,
+            queued_at=utc_now(),
+        )
+        try:
+            self.overflow.put(item)
+        except QueueError as queue_error:
+            logger.warning(
+                "submission not queued",
+                extra={"submission": record.submission_id, "error": str(queue_error)},
+            )
+            return None
+        metrics.add_metric(name="SubmissionsOverflowed", unit="Count", value=1)
+        logger.info(
+            "submission queued: its write failed",
+            extra={"submission": record.submission_id, "error": error.code, "stored": stored},
+        )
+        return Outcome(
+            record.submission_id, SubmissionStatus.RECEIVED, queued=True, redirect=redirect_of(record.fields)
+        )
 
     def _record_of(self, arrival: Arrival, now: datetime) -> tuple[Submission, str | None]:
         """The record stored first (secrets out, bounded in size) and the previous bucket's key to check."""
@@ -246,7 +364,15 @@ class _Intake:
             return False
         return made[0] == made[1]
 
-    def _conflicting(self, first: Submission, record: Submission, arrival: Arrival, now: datetime) -> Outcome:
+    def _conflicting(
+        self,
+        first: Submission,
+        record: Submission,
+        arrival: Arrival,
+        now: datetime,
+        *,
+        screened: Screening | None = None,
+    ) -> Outcome:
         """A sender id reused with other content: stored under a key of its own (one per content, so its
         copies are one record), checked like any submission, then refused as a conflict (422), listed
         and replayable. Whoever posted the id first, nothing sent later can replace or hide either one."""
@@ -259,12 +385,14 @@ class _Intake:
         metrics.add_metric(name="SubmissionsConflicting", unit="Count", value=1)
         earlier = self.repo.store_submission(conflict)
         if earlier is not None:
-            return self._again(earlier, arrival, now)
+            return self._again(earlier, arrival, now, screened=screened)
         if conflict.status is SubmissionStatus.REJECTED:
             return rejected_outcome(conflict)
-        return self._process(conflict, arrival, now)
+        return self._process(conflict, arrival, now, screened=screened)
 
-    def _again(self, first: Submission, arrival: Arrival, now: datetime) -> Outcome:
+    def _again(
+        self, first: Submission, arrival: Arrival, now: datetime, *, screened: Screening | None = None
+    ) -> Outcome:
         """A repeat: the first outcome, with the lead's status as it is now; an unfinished one is finished.
 
         A rejection is not a final answer: a new attempt is checked anew (a new CAPTCHA token, another
@@ -279,25 +407,33 @@ class _Intake:
                     first.submission_id, first.status, answer=answer, redirect=redirect_of(first.fields)
                 )
         if first.status is SubmissionStatus.REJECTED and not _refused_as_sent(first):
-            return self._process(first, arrival, now, repeat=True)
+            return self._process(first, arrival, now, repeat=True, screened=screened)
         if first.status in FINAL:
             return stored_outcome(self.repo, first)
         # received (in flight, or crashed) or failed: finishing it is safe, it can only make its one
         # lead. At the first copy's time: every copy then makes the same lead, or the same event.
-        return self._process(first, arrival, first.received_at, repeat=True)
+        return self._process(first, arrival, first.received_at, repeat=True, screened=screened)
 
     def _process(
-        self, record: Submission, arrival: Arrival, now: datetime, *, repeat: bool = False
+        self,
+        record: Submission,
+        arrival: Arrival,
+        now: datetime,
+        *,
+        repeat: bool = False,
+        screened: Screening | None = None,
     ) -> Outcome:
-        """The adapter's screen, mapping, the lead; then the record's outcome.
+        """The adapter's screen (unless ``screened`` already: an overflowed submission), mapping, the
+        lead; then the record's outcome.
 
         What each check said is written with every outcome that is written (rejected, spam, failed,
         linked), so an admin sees what a replay would let in unverified.
         """
         repo, source = self.repo, self.source
         # the live request is screened as it came; the record is mapped as it was stored
-        screener = self.adapters.of_channel(arrival.channel)
-        screened = screener.screen(source, record, arrival, self.verifier)
+        if screened is None:
+            screener = self.adapters.of_channel(arrival.channel)
+            screened = screener.screen(source, record, arrival, self.verifier)
         checks = screened.checks
         if screened.verdict == "refused":
             return reject_record(
@@ -347,6 +483,10 @@ class _Intake:
         except InvalidInput as error:  # e.g. a step this source may not use
             return reject_record(repo, record, error.fields, 422, str(error), checks=checks)
         except (StoreUnavailable, Conflict) as error:
+            if isinstance(error, StoreUnavailable):
+                queued = self._overflow(record, arrival, now, error, screened)
+                if queued is not None:  # the record stays received; the drain makes its lead
+                    return queued
             failure = type(error.__cause__ if isinstance(error, StoreUnavailable) else error).__name__
             logger.warning("submission failed", extra={"submission": record.submission_id, "error": failure})
             finish_record(repo, record, SubmissionStatus.FAILED, reason=f"failed: {failure}", checks=checks)

@@ -32,6 +32,7 @@ from leadrouter.logic.intake.adapters.base import (
 from leadrouter.logic.intake.fetch_requests import NO_FETCHES, FetchRequests
 from leadrouter.logic.intake.limits import DoorLimits
 from leadrouter.logic.intake.outcomes import Outcome
+from leadrouter.logic.intake.overflow import OverflowQueue
 from leadrouter.logic.intake.pipeline import IntakePorts, receive
 from leadrouter.logic.ports import SourceHealthNotes, Sources
 from leadrouter.observability import logger
@@ -79,10 +80,12 @@ def take(
     verifier: Verifier = verify_captcha,
     adapters: Adapters = ADAPTERS,
     fetches: FetchRequests = NO_FETCHES,
+    overflow: OverflowQueue | None = None,
 ) -> Taken:
     """Find the source, let its adapter authenticate and read the request, limit it, then store it
     first and decide (``pipeline.receive``). Every request with a valid key is stored, an unreadable
-    one too (then refused as it was sent), but a platform's event that is never a lead (no arrival)."""
+    one too (then refused as it was sent), but a platform's event that is never a lead (no arrival).
+    One whose writes are throttled after its screen passed waits on ``overflow`` instead."""
     reader = adapters.of_kind(request.via or DEFAULT_KIND)
     decoded: Decoded | None = None
     key = request.path_key
@@ -132,6 +135,7 @@ def take(
                 secrets=secrets,
                 adapters=adapters,
                 fetches=fetches,
+                overflow=overflow,
             )
     except InvalidInput as error:
         return Taken(source, refusal=Refusal(422, str(error), error.fields), trusted=trusted)
