@@ -27,9 +27,9 @@ What is counted, in the functions' own calls (the emulators' own bookkeeping is 
 * CloudWatch metrics: the distinct EMF metrics emitted, and API Gateway's detailed metrics of the form
   route (MetricsEnabled), at $/metric-month spread over ``--leads-per-month``; alarms and dashboards
   of the template, monthly;
-* X-Ray (when the stack's Tracing parameter is Active; it ships off): one trace per API request and per stream-triggered
-  invocation (SQS and the bus carry the trace header on), recorded at the default rule's share
-  (1 a second + 5 %) for leads spread evenly over the month;
+* X-Ray (when the stack's Tracing parameter is Active; it ships off): one trace per API request and
+  per stream-triggered invocation (SQS and the bus carry the trace header on), recorded at the default
+  rule's share (1 a second + 5 %) for leads spread evenly over the month;
 * DynamoDB Streams reads are free for Lambda triggers; event filtering is not charged.
 """
 

@@ -21,7 +21,7 @@ import boto3
 import pytest
 from hypothesis import settings
 from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 from moto.kms.utils import generate_private_key
 

@@ -347,7 +347,8 @@ def test_the_api_defaults_to_the_cognito_authorizer_of_this_stacks_user_pool():
 def test_one_parameter_turns_tracing_on_for_the_stage_and_every_function_and_it_ships_off() -> None:
     # Given the template's Tracing parameter (traces are the largest cost per lead when sampled as default)
     parameter = TEMPLATE["Parameters"]["Tracing"]
-    assert parameter["Default"] == "PassThrough" and set(parameter["AllowedValues"]) == {"Active", "PassThrough"}
+    assert parameter["Default"] == "PassThrough"
+    assert set(parameter["AllowedValues"]) == {"Active", "PassThrough"}
     # Then every function and the API stage follow it, and nothing sets its own
     assert TEMPLATE["Globals"]["Function"]["Tracing"] == {"Ref": "Tracing"}
     assert TEMPLATE["Conditions"]["TracingOn"] == {"Fn::Equals": [{"Ref": "Tracing"}, "Active"]}
