@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import UnroutedScope
 from leadrouter.logic.routing.dispatch import plan_tick
+from leadrouter.logic.routing.reclaim import probe_finds_held
 from leadrouter.logic.routing.sweeps import (
     SAFETY_MARGIN_SECONDS,
     SweepFn,
@@ -46,6 +47,8 @@ class RunReport:
     failed: list[RuleFailure] = field(default_factory=list)
     #: Scopes no rule assigns that hold a pending lead (assign ticks; escalated by ``escalate_unrouted``).
     unrouted: list[UnroutedScope] = field(default_factory=list)
+    #: Reclaim rules probed (read only); those whose probe found a lead are swept too.
+    probed: list[str] = field(default_factory=list)
 
     def totals(self) -> Counter[str]:
         total: Counter[str] = Counter()
@@ -92,7 +95,10 @@ def run_sweeps(
         shadowed=plan.shadowed,
         unrouted=plan.unrouted,
     )
-    for rule in plan.due:
+    probed = [p.rule for p in plan.probed if probe_finds_held(repo, p.rule, p.since, now, p.known_due)]
+    report.idle += [p.rule.rule_id for p in plan.probed if p.rule not in probed]
+    report.probed = [p.rule.rule_id for p in plan.probed]
+    for rule in plan.due + probed:
         if time_left() < SAFETY_MARGIN_SECONDS:
             report.busy.append(rule.rule_id)
             continue
