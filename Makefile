@@ -217,4 +217,5 @@ bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/import_rate.py
 	@PYTHONPATH=shared:. $(PY) bench/intake_latency.py
 	@PYTHONPATH=shared:. $(PY) bench/event_latency.py
+	@PYTHONPATH=shared:. $(PY) bench/idle_rules.py
 	@PYTHONPATH=shared:. $(PY) bench/dispatch_bench.py
