@@ -135,3 +135,37 @@ def test_a_lead_moved_by_the_sweep_is_stamped_and_reclaimed_again_when_due(repo:
     stored = repo.get_lead(TENANT, lead.lead_id)
     assert stored is not None and stored.reclaim_count == 2 and stored.owner in {"B", "C"}
     assert set(stored.held_by) == {"A", "B", "C"}
+
+
+class StampWrites:
+    """A botocore hook counting the writes of ``STAMP#`` items (the rules' listed stamps)."""
+
+    def __init__(self, client: Any) -> None:
+        self.count = 0
+        client.meta.events.register("provide-client-params.dynamodb.UpdateItem", self._count)
+
+    def _count(self, params: dict[str, Any], **_: Any) -> None:
+        self.count += str(params.get("Key", {}).get("sk", {}).get("S", "")).startswith("STAMP#")
+
+
+def test_a_rule_swept_every_tick_for_a_waiting_lead_writes_its_stamp_once(repo: Repository) -> None:
+    # Given a lead A has held since 09:00 and a 30-minute reclaim rule to B, who is paused (so a due
+    # lead waits with A, up to the rule's escalation time)
+    seed(repo, rule("r-assign", weights={"A": 1}), [staff("A")])
+    (lead,) = add_leads(repo, 1)
+    run_sweeps(repo, "assign", sweep_due_leads, NOW, LEASE)
+    seed(repo, _reclaim_rule("r-back"), [staff("B", paused=True)])
+    client = boto3.client("dynamodb")
+    stamps = StampWrites(client)
+    metered = Repository(Settings.from_env(), client=client)
+    # When the reclaim ticks run from 09:30 to 09:35
+    reports = [
+        run_sweeps(metered, "reclaim", sweep_idle_leads, NOW + timedelta(minutes=m), LEASE)
+        for m in range(30, 36)
+    ]
+    # Then the rule is swept on each tick (the lead waits), but its stamp ("sweep again next tick") is
+    # written once: the later sweeps find it stored already
+    assert [sum(s.waiting for s in r.swept) for r in reports] == [1] * 6
+    assert stamps.count == 1
+    stored = repo.get_lead(TENANT, lead.lead_id)
+    assert stored is not None and stored.owner == "A"

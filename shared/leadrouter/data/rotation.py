@@ -154,6 +154,13 @@ class RotationStore(Store):
             if not is_condition_failure(error):
                 raise
 
+    def reclaim_stamp(self, rule: Rule) -> ReclaimStamp | None:
+        """The rule's stored stamp, read consistently (1 RRU); None if there is none or it is unreadable."""
+        key = to_item({"pk": tenant_pk(rule.tenant_id), "sk": f"{STAMP_PREFIX}{rule.rule_id}"})
+        raw = self._client.get_item(TableName=self._config, Key=key, ConsistentRead=True).get("Item")
+        stamped = stamp_from_item(from_item(raw)) if raw else None
+        return stamped[2] if stamped else None
+
 
 def stamp_from_item(item: Item) -> tuple[str, str, ReclaimStamp] | None:
     """(tenant, rule, stamp) of a listed ``STAMP#`` item; None if it is unreadable (the rule is then

@@ -197,6 +197,8 @@ class Rotation(Protocol):
 
     def save_reclaim_stamp(self, rule: Rule, stamp: ReclaimStamp) -> None: ...
 
+    def reclaim_stamp(self, rule: Rule) -> ReclaimStamp | None: ...
+
 
 # ---------------------------------------------------------------------- configuration
 

@@ -172,7 +172,7 @@ def sweep_under_lease(
         return None
     try:
         report = sweep(repo, rule, now, time_left, release_after(now, lease, held.previous_run))
-        if report.complete and report.stamp is not None:
+        if report.complete and report.stamp is not None and not _stamped_already(repo, rule, report.stamp):
             # Under the lease, so sweeps of the rule stamp in order. If this write fails the order
             # fails and is swept again: the dispatcher must never go by a stamp older than the sweep.
             repo.save_reclaim_stamp(rule, report.stamp)
@@ -181,6 +181,21 @@ def sweep_under_lease(
         raise
     _free_lease(repo, rule, owner)
     return report
+
+
+def _stamped_already(repo: Rotation, rule: Rule, stamp: ReclaimStamp) -> bool:
+    """Whether the stored stamp already says what ``stamp`` says when that is "sweep again next tick"
+    (leads left waiting for someone eligible, or to retry): such a rule is swept every tick, and a
+    consistent read (1 RRU) spares it rewriting the same stamp (2 WRU) each time."""
+    if stamp.next_due is None or stamp.next_due > stamp.swept_at:
+        return False
+    stored = repo.reclaim_stamp(rule)
+    return (
+        stored is not None
+        and stored.rule_rev == stamp.rule_rev
+        and stored.next_due is not None
+        and stored.next_due <= stamp.swept_at
+    )
 
 
 def _free_lease(repo: Rotation, rule: Rule, owner: str) -> None:
