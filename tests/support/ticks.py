@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 
 from leadrouter.data.repository import Repository
 from leadrouter.domain.dispatch import UnroutedScope
-from leadrouter.logic.routing.dispatch import plan_tick
-from leadrouter.logic.routing.reclaim import probe_finds_held
+from leadrouter.logic.routing.dispatch import plan_tick, probe_then_sweep
 from leadrouter.logic.routing.sweeps import (
     SAFETY_MARGIN_SECONDS,
     SweepFn,
@@ -95,10 +94,16 @@ def run_sweeps(
         shadowed=plan.shadowed,
         unrouted=plan.unrouted,
     )
-    probed = [p.rule for p in plan.probed if probe_finds_held(repo, p.rule, p.since, now, p.known_due)]
-    report.idle += [p.rule.rule_id for p in plan.probed if p.rule not in probed]
     report.probed = [p.rule.rule_id for p in plan.probed]
-    for rule in plan.due + probed:
+    for probe in plan.probed:
+        outcome = probe_then_sweep(
+            repo, probe.rule, sweep, now, lease, owner, time_left, probe.since, probe.known_due
+        )
+        if isinstance(outcome, SweepReport):
+            report.swept.append(outcome)
+        else:
+            (report.idle if outcome == "idle" else report.busy).append(probe.rule.rule_id)
+    for rule in plan.due:
         if time_left() < SAFETY_MARGIN_SECONDS:
             report.busy.append(rule.rule_id)
             continue

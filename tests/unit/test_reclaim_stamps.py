@@ -18,10 +18,11 @@ from leadrouter.domain.dispatch import (
     reclaim_action,
 )
 from leadrouter.domain.rules import RuleKind
-from leadrouter.logic.routing.dispatch import orders_of, plan_tick
+from leadrouter.logic.routing.assign import sweep_due_leads
+from leadrouter.logic.routing.dispatch import orders_of, plan_tick, run_order
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from leadrouter.logic.routing.scheduled import scheduled_at
-from tests.support.builders import NOW, rule, seed
+from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
 from tests.support.ticks import run_sweeps
 
 LEASE = timedelta(minutes=3)
@@ -132,3 +133,24 @@ def test_a_tick_counts_probe_points_on_the_schedules_own_time() -> None:
     # without the Scheduler's time (a hand-made event), the minute it runs in
     assert scheduled_at({"action": "reclaim"}, late) == datetime(2026, 12, 7, 17, 1, tzinfo=UTC)
     assert scheduled_at({"scheduled_time": "<aws.scheduler.scheduled-time>"}, late).second == 0
+
+
+def test_a_probe_that_finds_a_lead_it_cannot_sweep_yet_has_the_rule_swept_from_the_next_tick(
+    moto_repo: Repository,
+) -> None:
+    # Given a reclaim rule stamped at 09:00 with nothing held, then a lead assigned to A at 09:07
+    seed(moto_repo, rule("r-assign", weights={"A": 1}), [staff("A"), staff("B")])
+    seed(moto_repo, rule("r-back", weights={"B": 1}, kind=RuleKind.RECLAIM, reclaim_after_minutes=30))
+    run_sweeps(moto_repo, "reclaim", sweep_idle_leads, NOW, LEASE)
+    add_leads(moto_repo, 1, received_at=NOW + timedelta(minutes=7))
+    run_sweeps(moto_repo, "assign", sweep_due_leads, NOW + timedelta(minutes=7), LEASE)
+    # When the 09:30 probe finds it while another sweep holds the rule's lease
+    at = NOW + timedelta(minutes=30)
+    back = moto_repo.get_rule(TENANT, "r-back")
+    assert back is not None and moto_repo.acquire_lease(back, "other", at, LEASE, timedelta(0)) is not None
+    plan = plan_tick(moto_repo, "reclaim", at)
+    (order,) = orders_of(plan, at)
+    assert isinstance(order, SweepOrder)
+    assert run_order(moto_repo, order, sweep_idle_leads, at, LEASE, "me") == "busy"
+    # Then the rule is swept on the next tick (not left to the 10:00 probe, after the lead is due)
+    assert [r.rule_id for r in plan_tick(moto_repo, "reclaim", at + timedelta(minutes=1)).due] == ["r-back"]

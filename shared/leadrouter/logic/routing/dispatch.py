@@ -276,9 +276,33 @@ def run_order(
         return "gone"
     if not rule.window.is_open(now):
         return "closed"
-    if order.probe_since is not None and not probe_finds_held(
-        repo, rule, order.probe_since, now, order.known_due
-    ):
+    if order.probe_since is None:
+        swept = sweep_rule(repo, rule, sweep, now, lease, owner, time_left)
+        return "busy" if swept is None else swept
+    return probe_then_sweep(
+        repo, rule, sweep, now, lease, owner, time_left, order.probe_since, order.known_due
+    )
+
+
+def probe_then_sweep(
+    repo: RoutingPorts,
+    rule: Rule,
+    sweep: SweepFn,
+    now: datetime,
+    lease: timedelta,
+    owner: str,
+    time_left: Callable[[], float],
+    since: datetime,
+    known_due: datetime | None,
+) -> SweepReport | str:
+    """A reclaim probe: "idle" if no lead became held since ``since`` (reads only), else a sweep. If
+    the sweep cannot run now (another holds the lease, or the rule's interval has not elapsed), the
+    rule is stamped "sweep from the next tick on" (``next_due`` = now), so the lead found is never
+    left to the next probe point, which may come after it is due."""
+    if not probe_finds_held(repo, rule, since, now, known_due):
         return "idle"
     swept = sweep_rule(repo, rule, sweep, now, lease, owner, time_left)
-    return "busy" if swept is None else swept
+    if swept is None:
+        repo.save_reclaim_stamp(rule, ReclaimStamp(rule_rev=rule.rev, swept_at=now, next_due=now))
+        return "busy"
+    return swept
