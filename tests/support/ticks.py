@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.dispatch import UnroutedScope
-from leadrouter.logic.routing.dispatch import plan_tick, probe_then_sweep
+from leadrouter.domain.dispatch import SweepOrder, UnroutedScope
+from leadrouter.logic.routing.dispatch import TickPlan, orders_of, plan_tick, run_order
 from leadrouter.logic.routing.sweeps import (
     SAFETY_MARGIN_SECONDS,
     SweepFn,
@@ -95,14 +95,13 @@ def run_sweeps(
         unrouted=plan.unrouted,
     )
     report.probed = [p.rule.rule_id for p in plan.probed]
-    for probe in plan.probed:
-        outcome = probe_then_sweep(
-            repo, probe.rule, sweep, now, lease, owner, time_left, probe.since, probe.known_due
-        )
+    for order in orders_of(TickPlan(action=action, probed=plan.probed), now):
+        assert isinstance(order, SweepOrder)
+        outcome = run_order(repo, order, sweep, now, lease, owner, time_left)
         if isinstance(outcome, SweepReport):
             report.swept.append(outcome)
         else:
-            (report.idle if outcome == "idle" else report.busy).append(probe.rule.rule_id)
+            (report.idle if outcome == "idle" else report.busy).append(order.rule_id)
     for rule in plan.due:
         if time_left() < SAFETY_MARGIN_SECONDS:
             report.busy.append(rule.rule_id)

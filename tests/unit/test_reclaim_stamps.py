@@ -19,7 +19,7 @@ from leadrouter.domain.dispatch import (
 )
 from leadrouter.domain.rules import RuleKind
 from leadrouter.logic.routing.assign import sweep_due_leads
-from leadrouter.logic.routing.dispatch import orders_of, plan_tick, run_order
+from leadrouter.logic.routing.dispatch import TickPlan, orders_of, plan_tick, run_order
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from leadrouter.logic.routing.scheduled import scheduled_at
 from tests.support.builders import NOW, TENANT, add_leads, rule, seed, staff
@@ -153,4 +153,19 @@ def test_a_probe_that_finds_a_lead_it_cannot_sweep_yet_has_the_rule_swept_from_t
     assert isinstance(order, SweepOrder)
     assert run_order(moto_repo, order, sweep_idle_leads, at, LEASE, "me") == "busy"
     # Then the rule is swept on the next tick (not left to the 10:00 probe, after the lead is due)
+    assert [r.rule_id for r in plan_tick(moto_repo, "reclaim", at + timedelta(minutes=1)).due] == ["r-back"]
+
+
+def test_a_one_shot_order_out_of_time_has_the_rule_swept_from_the_next_tick(moto_repo: Repository) -> None:
+    # Given a reclaim rule stamped with nothing held, and its window-opening order (one shot)
+    seed(moto_repo, rule("r-back", weights={"A": 1}, kind=RuleKind.RECLAIM, reclaim_after_minutes=30))
+    run_sweeps(moto_repo, "reclaim", sweep_idle_leads, NOW, LEASE)
+    back = moto_repo.get_rule(TENANT, "r-back")
+    assert back is not None
+    at = NOW + timedelta(minutes=7)
+    (order,) = orders_of(TickPlan(action="reclaim", due=[back], opened=["r-back"]), at)
+    assert isinstance(order, SweepOrder) and order.one_shot
+    # When the sweeper is nearly out of time
+    assert run_order(moto_repo, order, sweep_idle_leads, at, LEASE, "me", time_left=lambda: 5.0) == "no_time"
+    # Then the next tick sweeps it (no later tick would have ordered it by itself)
     assert [r.rule_id for r in plan_tick(moto_repo, "reclaim", at + timedelta(minutes=1)).due] == ["r-back"]

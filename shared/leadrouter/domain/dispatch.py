@@ -87,6 +87,9 @@ class SweepOrder(_Model):
     #: stamp's moment, if any) and sweep only if one is found (``reclaim_action``).
     probe_since: Moment | None = None
     known_due: Moment | None = None
+    #: No later tick orders this rule by itself (a probe, a window that just opened): if the order
+    #: cannot run to the end, the rule is stamped "sweep from the next tick on".
+    one_shot: bool = False
 
 
 class UnroutedScope(_Model):

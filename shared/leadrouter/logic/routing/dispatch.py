@@ -91,6 +91,8 @@ class TickPlan:
     unrouted: list[UnroutedScope] = field(default_factory=list)
     #: Reclaim rules to probe this tick (read only; swept only if the probe finds a lead).
     probed: list[Probe] = field(default_factory=list)
+    #: Reclaim rules swept because their window has just opened (subset of ``due``).
+    opened: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,8 @@ def _plan_reclaim(
         action = reclaim_action(stamp, rule.rev, reclaim_after, now, tick_at, opened_this_tick=opened)
         if action == "sweep":
             plan.due.append(rule)
+            if opened:
+                plan.opened.append(rule.rule_id)
         elif action == "probe":
             since, _ = probe_window(tick_at, reclaim_after)
             plan.probed.append(Probe(rule, since, stamp.next_due if stamp else None))
@@ -210,6 +214,7 @@ def orders_of(plan: TickPlan, now: datetime) -> list[SweepOrder | UnroutedOrder]
             rule_id=rule.rule_id,
             rule_version=rule.version,
             dispatched_at=now,
+            one_shot=rule.rule_id in plan.opened,
         )
         for rule in plan.due
     ]
@@ -222,6 +227,7 @@ def orders_of(plan: TickPlan, now: datetime) -> list[SweepOrder | UnroutedOrder]
             dispatched_at=now,
             probe_since=probe.since,
             known_due=probe.known_due,
+            one_shot=True,
         )
         for probe in plan.probed
     ]
@@ -270,39 +276,27 @@ def run_order(
     if isinstance(order, UnroutedOrder):
         return escalate_unrouted(repo, order.scopes, now, time_left)
     if time_left() < SAFETY_MARGIN_SECONDS:
+        if order.one_shot:
+            _stamp_due_now(repo, repo.get_rule(order.tenant_id, order.rule_id), now)
         return "no_time"
     rule = repo.get_rule(order.tenant_id, order.rule_id)
     if rule is None or not rule.active or rule.action != order.action:
         return "gone"
     if not rule.window.is_open(now):
         return "closed"
-    if order.probe_since is None:
-        swept = sweep_rule(repo, rule, sweep, now, lease, owner, time_left)
-        return "busy" if swept is None else swept
-    return probe_then_sweep(
-        repo, rule, sweep, now, lease, owner, time_left, order.probe_since, order.known_due
-    )
-
-
-def probe_then_sweep(
-    repo: RoutingPorts,
-    rule: Rule,
-    sweep: SweepFn,
-    now: datetime,
-    lease: timedelta,
-    owner: str,
-    time_left: Callable[[], float],
-    since: datetime,
-    known_due: datetime | None,
-) -> SweepReport | str:
-    """A reclaim probe: "idle" if no lead became held since ``since`` (reads only), else a sweep. If
-    the sweep cannot run now (another holds the lease, or the rule's interval has not elapsed), the
-    rule is stamped "sweep from the next tick on" (``next_due`` = now), so the lead found is never
-    left to the next probe point, which may come after it is due."""
-    if not probe_finds_held(repo, rule, since, now, known_due):
+    if order.probe_since is not None and not probe_finds_held(
+        repo, rule, order.probe_since, now, order.known_due
+    ):
         return "idle"
     swept = sweep_rule(repo, rule, sweep, now, lease, owner, time_left)
-    if swept is None:
+    if order.one_shot and (swept is None or not swept.complete):
+        _stamp_due_now(repo, rule, now)
+    return "busy" if swept is None else swept
+
+
+def _stamp_due_now(repo: OrderPorts, rule: Rule | None, now: datetime) -> None:
+    """A one-shot reclaim order that could not run to the end (lease held, interval not elapsed, out
+    of time) stamps its rule "sweep from the next tick on": no later tick would order it by itself,
+    and the lead its probe found may be due before the next probe point."""
+    if rule is not None and rule.action == "reclaim":
         repo.save_reclaim_stamp(rule, ReclaimStamp(rule_rev=rule.rev, swept_at=now, next_due=now))
-        return "busy"
-    return swept
