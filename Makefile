@@ -274,4 +274,5 @@ bench: deps
 	@PYTHONPATH=shared:. $(PY) bench/tenant_burst.py
 	@PYTHONPATH=shared:. $(PY) bench/event_latency.py
 	@PYTHONPATH=shared:. $(PY) bench/cost_per_million.py
+	@PYTHONPATH=shared:. $(PY) bench/idle_rules.py
 	@PYTHONPATH=shared:. $(PY) bench/dispatch_bench.py

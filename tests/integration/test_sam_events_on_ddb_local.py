@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -248,9 +248,10 @@ def reclaim_order(sam: Sam) -> None:
     lead = sam.lead(CALLED_LEAD)
     assert lead.reclaim_count == 1
     assert lead.owner in STAFF and lead.owner != "B"
-    # …and stamped its lease: nothing more can be due before 30 minutes from now
-    (check,) = sam.repo.reclaim_checks([sam.repo.get_rule("demo", "web-new-reclaim")]).values()  # type: ignore[list-item]
-    assert check.at > lead.idle_since  # type: ignore[operator]
+    # …and stamped, where the dispatcher lists the rule, when the moved lead can next be due
+    stamp = sam.repo.dispatch_listing("reclaim").stamps[("demo", "web-new-reclaim")]
+    assert lead.idle_since is not None
+    assert stamp.next_due == lead.idle_since + timedelta(minutes=30)
 
 
 def pending_lead_arrives(sam: Sam) -> None:

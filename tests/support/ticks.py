@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from leadrouter.data.repository import Repository
-from leadrouter.domain.dispatch import UnroutedScope
-from leadrouter.logic.routing.dispatch import plan_tick
+from leadrouter.domain.dispatch import SweepOrder, UnroutedScope
+from leadrouter.logic.routing.dispatch import TickPlan, orders_of, plan_tick, run_order
 from leadrouter.logic.routing.sweeps import (
     SAFETY_MARGIN_SECONDS,
     SweepFn,
@@ -46,6 +46,8 @@ class RunReport:
     failed: list[RuleFailure] = field(default_factory=list)
     #: Scopes no rule assigns that hold a pending lead (assign ticks; escalated by ``escalate_unrouted``).
     unrouted: list[UnroutedScope] = field(default_factory=list)
+    #: Reclaim rules probed (read only); those whose probe found a lead are swept too.
+    probed: list[str] = field(default_factory=list)
 
     def totals(self) -> Counter[str]:
         total: Counter[str] = Counter()
@@ -92,6 +94,14 @@ def run_sweeps(
         shadowed=plan.shadowed,
         unrouted=plan.unrouted,
     )
+    report.probed = [p.rule.rule_id for p in plan.probed]
+    for order in orders_of(TickPlan(action=action, probed=plan.probed), now):
+        assert isinstance(order, SweepOrder)
+        outcome = run_order(repo, order, sweep, now, lease, owner, time_left)
+        if isinstance(outcome, SweepReport):
+            report.swept.append(outcome)
+        else:
+            (report.idle if outcome == "idle" else report.busy).append(order.rule_id)
     for rule in plan.due:
         if time_left() < SAFETY_MARGIN_SECONDS:
             report.busy.append(rule.rule_id)

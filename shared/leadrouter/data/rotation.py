@@ -1,4 +1,5 @@
-"""Rotation state: each rule version's atomic slot counter and each rule's sweep lease."""
+"""Rotation state: each rule version's atomic slot counter, each rule's sweep lease, and each reclaim
+rule's stamp (what its last complete sweep saw, ``domain.dispatch.ReclaimStamp``)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from leadrouter.data.items import (
     tenant_pk,
     to_item,
 )
+from leadrouter.domain.dispatch import ReclaimStamp, shard_key
 from leadrouter.domain.rules import Rule
+
+#: Sort-key prefix of reclaim rules' stamps, listed in the same partitions as the rules.
+STAMP_PREFIX = "STAMP#"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +39,7 @@ def _held_by(lease: Item, owner: str, until: str) -> bool:
 
 
 class RotationStore(Store):
-    """The only writers of COUNTER# and LEASE# items."""
+    """The only writers of COUNTER#, LEASE# and STAMP# items."""
 
     # ------------------------------------------------------------------ rotation: counter and lease
     def claim_slots(self, rule: Rule, count: int) -> int:
@@ -101,25 +106,72 @@ class RotationStore(Store):
             return Lease(previous_run=None)
         raise error
 
-    def release_lease(self, rule: Rule, owner: str, next_check: datetime | None = None) -> None:
-        """Free the lease early (keeping last_run_at); a no-op if it was already taken over.
-
-        ``next_check``: a complete reclaim sweep's "nothing is due before" stamp for this rule version
-        (read by the dispatcher, ``data.dispatch``); written in the same update, so it costs nothing.
-        """
-        update = "REMOVE lease_owner, lease_until"
-        values: dict[str, Any] = {"owner": owner}
-        if next_check is not None:
-            update = "SET next_check = :check, check_version = :version " + update
-            values |= {"check": to_iso(next_check), "version": rule.version}
+    def release_lease(self, rule: Rule, owner: str) -> None:
+        """Free the lease early (keeping last_run_at); a no-op if it was already taken over."""
         try:
             self._client.update_item(
                 TableName=self._config,
                 Key=to_item({"pk": tenant_pk(rule.tenant_id), "sk": f"LEASE#{rule.rule_id}"}),
-                UpdateExpression=update,
+                UpdateExpression="REMOVE lease_owner, lease_until",
                 ConditionExpression="lease_owner = :owner",
-                ExpressionAttributeValues=expr_values(**values),
+                ExpressionAttributeValues=expr_values(owner=owner),
             )
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
+
+    def save_reclaim_stamp(self, rule: Rule, stamp: ReclaimStamp) -> None:
+        """Store a complete reclaim sweep's stamp where the dispatcher lists the rule (the sparse
+        ``active_rules`` index, the tenant's ``reclaim#<shard>`` partition), so reading it costs only
+        its ~200 bytes of the listing. Written only by sweeps (2 WRU: the item and its index entry),
+        never on an idle tick; a sweep that started earlier never overwrites a later one's stamp."""
+        values = expr_values(
+            tenant=rule.tenant_id,
+            rule=rule.rule_id,
+            kind=shard_key("reclaim", rule.tenant_id),
+            ref=f"{rule.tenant_id}#~stamp#{rule.rule_id}",
+            rev=stamp.rule_rev,
+            swept=to_iso(stamp.swept_at),
+        )
+        update = (
+            "SET tenant_id = :tenant, rule_id = :rule, active_kind = :kind, rule_ref = :ref,"
+            " rule_rev = :rev, swept_at = :swept"
+        )
+        if stamp.next_due is None:
+            update += " REMOVE next_due"
+        else:
+            update += ", next_due = :due"
+            values |= expr_values(due=to_iso(stamp.next_due))
+        try:
+            self._client.update_item(
+                TableName=self._config,
+                Key=to_item({"pk": tenant_pk(rule.tenant_id), "sk": f"{STAMP_PREFIX}{rule.rule_id}"}),
+                UpdateExpression=update,
+                ConditionExpression="attribute_not_exists(swept_at) OR swept_at <= :swept",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+
+    def reclaim_stamp(self, rule: Rule) -> ReclaimStamp | None:
+        """The rule's stored stamp, read consistently (1 RRU); None if there is none or it is unreadable."""
+        key = to_item({"pk": tenant_pk(rule.tenant_id), "sk": f"{STAMP_PREFIX}{rule.rule_id}"})
+        raw = self._client.get_item(TableName=self._config, Key=key, ConsistentRead=True).get("Item")
+        stamped = stamp_from_item(from_item(raw)) if raw else None
+        return stamped[2] if stamped else None
+
+
+def stamp_from_item(item: Item) -> tuple[str, str, ReclaimStamp] | None:
+    """(tenant, rule, stamp) of a listed ``STAMP#`` item; None if it is unreadable (the rule is then
+    swept, as if never stamped)."""
+    try:
+        due = item.get("next_due")
+        stamp = ReclaimStamp(
+            rule_rev=int(item["rule_rev"]),
+            swept_at=from_iso(str(item["swept_at"])),
+            next_due=from_iso(str(due)) if due is not None else None,
+        )
+        return str(item["tenant_id"]), str(item["rule_id"]), stamp
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,7 +1,8 @@
 """Rules: ``RULE#<id>`` items, and the sparse ``active_rules`` index the dispatcher lists them from.
 
-A tenant's ``RECHECK#<action>`` items sit in the same index partitions, so one listing tells a tick
-both which rules are active and which tenants want every rule swept.
+A tenant's ``RECHECK#<action>`` items and its reclaim rules' ``STAMP#`` items sit in the same index
+partitions, so one listing tells a tick which rules are active, which tenants want every rule swept,
+and what each reclaim rule's last sweep saw.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from botocore.exceptions import ClientError
 from leadrouter.clock import from_iso, to_iso
 from leadrouter.data.items import Item, is_condition_failure, read_model, strip_rule, tenant_pk, to_item
 from leadrouter.data.revisions import RevisedStore
-from leadrouter.domain.dispatch import shard_key, shard_keys
+from leadrouter.data.rotation import STAMP_PREFIX, stamp_from_item
+from leadrouter.domain.dispatch import ReclaimStamp, shard_key, shard_keys
 from leadrouter.domain.errors import Conflict, NotFound
 from leadrouter.domain.rules import Rule
 
@@ -29,6 +31,8 @@ class DispatchListing:
 
     rules: list[Rule] = field(default_factory=list)
     rechecks: dict[str, datetime] = field(default_factory=dict)
+    #: Reclaim rules' stamps by (tenant, rule) (``data.rotation.save_reclaim_stamp``).
+    stamps: dict[tuple[str, str], ReclaimStamp] = field(default_factory=dict)
 
 
 class RuleStore(RevisedStore):
@@ -63,7 +67,8 @@ class RuleStore(RevisedStore):
         return [rule for rule in found if rule is not None]
 
     def delete_rule(self, tenant_id: str, rule_id: str) -> None:
-        """Remove a rule (leads it assigned keep its id and version in their decision records)."""
+        """Remove a rule (leads it assigned keep its id and version in their decision records), and
+        its reclaim stamp from the listing."""
         try:
             self._client.delete_item(
                 TableName=self._config,
@@ -74,6 +79,10 @@ class RuleStore(RevisedStore):
             if is_condition_failure(error):
                 raise NotFound(f"rule {rule_id} not found") from error
             raise
+        self._client.delete_item(
+            TableName=self._config,
+            Key=to_item({"pk": tenant_pk(tenant_id), "sk": f"{STAMP_PREFIX}{rule_id}"}),
+        )
 
     def active_rules(self, action: str, shard: int | None = None) -> list[Rule]:
         """Every active rule of one action across tenants (or of one dispatch shard's tenants), from
@@ -90,6 +99,10 @@ class RuleStore(RevisedStore):
         for item in self._list_partitions("active_rules", "active_kind", shard_keys(action, shard)):
             if str(item.get("sk", "")).startswith(RECHECK_PREFIX):
                 listing.rechecks[str(item["tenant_id"])] = from_iso(str(item["recheck_until"]))
+                continue
+            if str(item.get("sk", "")).startswith(STAMP_PREFIX):
+                if (stamped := stamp_from_item(item)) is not None:
+                    listing.stamps[stamped[0], stamped[1]] = stamped[2]
                 continue
             rule = read_model(Rule, strip_rule(item))  # an unreadable rule is skipped, never the tick
             if rule is not None:

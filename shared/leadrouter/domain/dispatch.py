@@ -5,15 +5,17 @@ A tick is a dispatcher in two steps. The scheduled invocation sends one ``ShardO
 (``DISPATCH_SHARDS`` of them); each shard's invocation lists that shard's active rules (one index
 partition), keeps those in charge of their scope and open, asks each one cheap question (is anything
 due?) and sends one ``SweepOrder`` per rule that has work to the action's queue. Each order is swept by
-its own invocation, with its own retries and dead-letter queue; an idle rule costs one eventually
-consistent read per tick and no write.
+its own invocation, with its own retries and dead-letter queue. An idle assign rule costs one
+eventually consistent read per tick and no write; an idle reclaim rule costs its share of the listing
+(its stamp is listed with it) and, once per reclaim window, a read-only probe (``reclaim_action``).
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import Field, StrictInt
@@ -58,10 +60,16 @@ class ShardOrder(_Model):
     action: Action
     shard: StrictInt = Field(ge=0, lt=DISPATCH_SHARDS)
     dispatched_at: Moment
+    #: The schedule's own time for this tick (Scheduler's ``scheduled-time``): reclaim probe points
+    #: are counted on it, so each falls in exactly one tick however late the tick runs.
+    scheduled_at: Moment | None = None
 
 
-def shard_orders(action: Action, now: datetime) -> list[ShardOrder]:
-    return [ShardOrder(action=action, shard=n, dispatched_at=now) for n in range(DISPATCH_SHARDS)]
+def shard_orders(action: Action, now: datetime, scheduled_at: datetime | None = None) -> list[ShardOrder]:
+    return [
+        ShardOrder(action=action, shard=n, dispatched_at=now, scheduled_at=scheduled_at)
+        for n in range(DISPATCH_SHARDS)
+    ]
 
 
 class SweepOrder(_Model):
@@ -75,6 +83,13 @@ class SweepOrder(_Model):
     rule_version: StrictInt = Field(ge=1)
     #: When the dispatcher listed the rule (to measure queueing delay; the sweep uses its own clock).
     dispatched_at: Moment
+    #: A reclaim probe: look for leads held since ``probe_since`` (and due before ``known_due``, the
+    #: stamp's moment, if any) and sweep only if one is found (``reclaim_action``).
+    probe_since: Moment | None = None
+    known_due: Moment | None = None
+    #: No later tick orders this rule by itself (a probe, a window that just opened): if the order
+    #: cannot run to the end, the rule is stamped "sweep from the next tick on".
+    one_shot: bool = False
 
 
 class UnroutedScope(_Model):
@@ -97,25 +112,86 @@ class UnroutedOrder(_Model):
     dispatched_at: Moment
 
 
+#: How far back a probe looks for leads that became held: two reclaim windows (so one probe lost with
+#: its tick is made up by the next) and the longest a sweep can run between stamping a lead's
+#: ``idle_since`` (its start) and writing it (the sweepers' 15-minute Lambda limit).
+PROBE_SLACK = timedelta(minutes=15)
+#: The schedule's period: a reclaim probe point belongs to the one tick scheduled in (t - TICK, t].
+TICK = timedelta(minutes=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+ReclaimAction = Literal["sweep", "probe", "idle"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReclaimStamp:
+    """What a reclaim rule's last complete sweep left, for the rule as it read it (``rule_rev``):
+    the earliest moment a lead it saw held can be due (``next_due``; None: it saw none), and when it
+    ran (``swept_at``)."""
+
+    rule_rev: int
+    swept_at: datetime
+    next_due: datetime | None
+
+
+def is_probe_tick(tick_at: datetime, reclaim_after: timedelta) -> bool:
+    """Whether a probe point falls in the tick scheduled at ``tick_at``: probe points are the
+    multiples of ``reclaim_after`` since the epoch, each in exactly one tick (t - TICK, t]."""
+    step = reclaim_after // timedelta(microseconds=1)
+    now = (tick_at - _EPOCH) // timedelta(microseconds=1)
+    before = (tick_at - TICK - _EPOCH) // timedelta(microseconds=1)
+    return now // step > before // step
+
+
+def probe_window(tick_at: datetime, reclaim_after: timedelta) -> tuple[datetime, datetime]:
+    """The ``idle_since`` range a probe at ``tick_at`` looks at: leads that became held (or were cared
+    for) since two windows and the slack before it."""
+    return tick_at - 2 * reclaim_after - PROBE_SLACK, tick_at
+
+
+def reclaim_action(
+    stamp: ReclaimStamp | None,
+    rule_rev: int,
+    reclaim_after: timedelta,
+    now: datetime,
+    tick_at: datetime,
+    opened_this_tick: bool = False,
+) -> ReclaimAction:
+    """What a reclaim rule needs this tick: a sweep, a read-only probe, or nothing.
+
+    * no stamp, or one for another revision of the rule (an edit, a disable and enable): sweep;
+    * a lead the last sweep saw held can be due (``next_due`` reached): sweep;
+    * the rule's window opened this tick (nobody probed while it was closed): sweep;
+    * a probe point (``is_probe_tick``): probe. A lead that becomes held at ``t`` has ``idle_since``
+      ≥ ``t`` and is due no sooner than ``t + reclaim_after``; the first probe point after ``t`` comes
+      within ``reclaim_after`` and looks back further (``probe_window``), so it finds the lead before
+      it can be due and has it swept, which stamps its due moment;
+    * otherwise nothing can be due: idle, no read beyond the listing.
+    """
+    if stamp is None or stamp.rule_rev != rule_rev or opened_this_tick:
+        return "sweep"
+    if stamp.next_due is not None and stamp.next_due <= now:
+        return "sweep"
+    return "probe" if is_probe_tick(tick_at, reclaim_after) else "idle"
+
+
 def next_reclaim_check(
     now: datetime,
     reclaim_after: timedelta,
     next_idle_since: Iterable[datetime],
     due_again: Iterable[datetime],
-) -> datetime:
-    """The earliest moment a reclaim rule swept completely at ``now`` can have a lead to move.
+) -> datetime | None:
+    """The earliest moment a lead that a reclaim rule swept completely at ``now`` saw held can be due;
+    None when it saw none (leads held later are found by the probes, ``reclaim_action``).
 
-    * A lead that becomes idle later (assigned, reassigned, cared for or moved here after ``now``)
-      has ``idle_since`` ≥ ``now``, so it is due no sooner than ``now + reclaim_after``.
-    * A lead already held and not yet idle long enough is due no sooner than its ``idle_since`` plus
+    * A lead held and not yet idle long enough is due no sooner than its ``idle_since`` plus
       ``reclaim_after`` (working time never runs faster than the wall clock): ``next_idle_since``
-      gives the earliest such ``idle_since`` per owner (a lower bound is enough).
+      gives the earliest such ``idle_since`` per owner in the rule's scope.
     * ``due_again``: leads the sweep saw and left (nobody could take them, their owner's working
-      clock had not reached the limit, a write failed), each with when to look again.
+      clock had not reached the limit, a write failed) or moved, each with when to look again.
 
     The result is a lower bound: sweeping before it would find nothing; sweeping at it may.
     """
-    candidates = [now + reclaim_after]
-    candidates += [since + reclaim_after for since in next_idle_since]
+    candidates = [since + reclaim_after for since in next_idle_since]
     candidates += list(due_again)
-    return max(min(candidates), now)
+    return max(min(candidates), now) if candidates else None

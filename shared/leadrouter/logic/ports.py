@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from leadrouter.data.cursors import Cursor
-from leadrouter.data.dispatch import ReclaimCheck
 from leadrouter.data.repository import PageKey
 from leadrouter.data.rotation import Lease
 from leadrouter.data.rules import DispatchListing
@@ -21,6 +20,7 @@ from leadrouter.data.webhooks import Claim as DeliveryClaim
 from leadrouter.data.webhooks import Subscription
 from leadrouter.domain.attribution import Touch
 from leadrouter.domain.contacts import Claim
+from leadrouter.domain.dispatch import ReclaimStamp
 from leadrouter.domain.exports import Export
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.imports import Import, ImportStatus
@@ -179,9 +179,9 @@ class DispatchChecks(Protocol):
 
     def has_due_lead(self, tenant_id: str, scope_key: str, queued_before: datetime) -> bool: ...
 
-    def next_idle_since(self, tenant_id: str, owner: str, after: datetime) -> datetime | None: ...
-
-    def reclaim_checks(self, rules: Sequence[Rule]) -> dict[tuple[str, str], ReclaimCheck]: ...
+    def earliest_held_since(
+        self, tenant_id: str, owner: str, scope_key: str, after: datetime, until: datetime | None = None
+    ) -> datetime | None: ...
 
 
 class Rotation(Protocol):
@@ -193,7 +193,11 @@ class Rotation(Protocol):
         self, rule: Rule, owner: str, now: datetime, lease: timedelta, interval: timedelta
     ) -> Lease | None: ...
 
-    def release_lease(self, rule: Rule, owner: str, next_check: datetime | None = None) -> None: ...
+    def release_lease(self, rule: Rule, owner: str) -> None: ...
+
+    def save_reclaim_stamp(self, rule: Rule, stamp: ReclaimStamp) -> None: ...
+
+    def reclaim_stamp(self, rule: Rule) -> ReclaimStamp | None: ...
 
 
 # ---------------------------------------------------------------------- configuration

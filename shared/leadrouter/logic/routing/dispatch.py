@@ -8,6 +8,10 @@ calendar edit) are swept whatever the answer. ``dispatch_tick`` sends one ``Swee
 work, and on assign ticks ``UnroutedOrder`` messages for scopes no open rule covers that hold
 pending leads.
 
+Reclaim rules are asked nothing: each one's stamp is listed with it, and ``reclaim_action`` decides
+from it and the tick's scheduled time whether the rule is swept, probed (a read-only look for leads
+that became held, once per reclaim window) or left idle.
+
 A question that fails counts as "due": a wasted sweep costs a lease write, a skipped one strands
 leads. The sweeps themselves (``logic.routing.sweeps``) keep every delivery safe: a lease per rule, the
 rule's interval, and a conditional write per lead.
@@ -15,7 +19,7 @@ rule's interval, and a conditional write per lead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,16 +27,21 @@ from typing import Protocol
 
 from leadrouter.domain.dispatch import (
     SCOPES_PER_ORDER,
+    TICK,
     Action,
+    ReclaimStamp,
     ShardOrder,
     SweepOrder,
     UnroutedOrder,
     UnroutedScope,
+    probe_window,
+    reclaim_action,
     shard_orders,
 )
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.rules import Rule
 from leadrouter.logic.ports import ActiveRules, DispatchChecks, Rules, Scopes
+from leadrouter.logic.routing.reclaim import probe_finds_held
 from leadrouter.logic.routing.sweeps import (
     SAFETY_MARGIN_SECONDS,
     RoutingPorts,
@@ -80,10 +89,30 @@ class TickPlan:
     unchecked: list[str] = field(default_factory=list)
     #: Unrouted scopes holding pending leads (assign ticks only).
     unrouted: list[UnroutedScope] = field(default_factory=list)
+    #: Reclaim rules to probe this tick (read only; swept only if the probe finds a lead).
+    probed: list[Probe] = field(default_factory=list)
+    #: Reclaim rules swept because their window has just opened (subset of ``due``).
+    opened: list[str] = field(default_factory=list)
 
 
-def plan_tick(repo: PlanPorts, action: str, now: datetime, shard: int | None = None) -> TickPlan:
-    """Which rules of ``action`` have work at ``now`` (all shards, or one)."""
+@dataclass(frozen=True)
+class Probe:
+    """A reclaim rule to probe: leads held since ``since``, due before ``known_due`` (None: ever)."""
+
+    rule: Rule
+    since: datetime
+    known_due: datetime | None
+
+
+def plan_tick(
+    repo: PlanPorts,
+    action: str,
+    now: datetime,
+    shard: int | None = None,
+    tick_at: datetime | None = None,
+) -> TickPlan:
+    """Which rules of ``action`` have work at ``now`` (all shards, or one). ``tick_at``: the tick's
+    scheduled time (reclaim probe points are counted on it; default ``now``)."""
     listing = repo.dispatch_listing(action, shard)
     plan = TickPlan(action=action, rules_active=len(listing.rules))
     in_charge, shadowed = rules_in_charge(listing.rules)
@@ -92,7 +121,12 @@ def plan_tick(repo: PlanPorts, action: str, now: datetime, shard: int | None = N
     plan.closed = [rule.rule_id for rule in in_charge if not rule.window.is_open(now)]
     recheck = [r for r in open_rules if listing.rechecks.get(r.tenant_id, now) > now]
     ask = [r for r in open_rules if listing.rechecks.get(r.tenant_id, now) <= now]
-    answers = _ask(repo, action, ask, now)
+    if action == "reclaim":
+        _plan_reclaim(plan, ask, listing.stamps, now, tick_at or now)
+        plan.due += recheck
+        plan.rechecked = [r.rule_id for r in recheck]
+        return plan
+    answers = _ask(repo, ask, now)
     for rule in ask:
         answer = answers.get((rule.tenant_id, rule.rule_id))
         if answer is False:
@@ -108,12 +142,32 @@ def plan_tick(repo: PlanPorts, action: str, now: datetime, shard: int | None = N
     return plan
 
 
-def _ask(
-    repo: DispatchChecks, action: str, rules: Sequence[Rule], now: datetime
-) -> dict[tuple[str, str], bool | None]:
-    """Each rule's answer: True (due), False (idle), None (the question failed)."""
-    if action == "reclaim":
-        return _reclaim_answers(repo, rules, now)
+def _plan_reclaim(
+    plan: TickPlan,
+    rules: Sequence[Rule],
+    stamps: Mapping[tuple[str, str], ReclaimStamp],
+    now: datetime,
+    tick_at: datetime,
+) -> None:
+    """Sort open reclaim rules into swept, probed and idle from their listed stamps (no read)."""
+    for rule in rules:
+        reclaim_after = timedelta(minutes=rule.reclaim_after_minutes or 0)
+        stamp = stamps.get((rule.tenant_id, rule.rule_id))
+        opened = not rule.window.is_open(tick_at - TICK)
+        action = reclaim_action(stamp, rule.rev, reclaim_after, now, tick_at, opened_this_tick=opened)
+        if action == "sweep":
+            plan.due.append(rule)
+            if opened:
+                plan.opened.append(rule.rule_id)
+        elif action == "probe":
+            since, _ = probe_window(tick_at, reclaim_after)
+            plan.probed.append(Probe(rule, since, stamp.next_due if stamp else None))
+        else:
+            plan.idle.append(rule.rule_id)
+
+
+def _ask(repo: DispatchChecks, rules: Sequence[Rule], now: datetime) -> dict[tuple[str, str], bool | None]:
+    """Each assign rule's answer: True (due), False (idle), None (the question failed)."""
 
     def due(rule: Rule) -> bool | None:
         cutoff = now - timedelta(minutes=rule.delay_minutes)
@@ -121,23 +175,6 @@ def _ask(
 
     with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
         return dict(zip(((r.tenant_id, r.rule_id) for r in rules), pool.map(due, rules), strict=True))
-
-
-def _reclaim_answers(
-    repo: DispatchChecks, rules: Sequence[Rule], now: datetime
-) -> dict[tuple[str, str], bool | None]:
-    try:
-        checks = repo.reclaim_checks(rules)
-    except Exception as error:  # every rule is swept: a failed question never strands a lead
-        log_failure("reclaim checks failed", error, rules=len(rules))
-        return {}
-    answers: dict[tuple[str, str], bool | None] = {}
-    for rule in rules:
-        check = checks.get((rule.tenant_id, rule.rule_id))
-        answers[(rule.tenant_id, rule.rule_id)] = (
-            check is None or check.rule_version != rule.version or check.at <= now
-        )
-    return answers
 
 
 def _guarded(question: Callable[[], bool], rule: Rule) -> bool | None:
@@ -177,8 +214,22 @@ def orders_of(plan: TickPlan, now: datetime) -> list[SweepOrder | UnroutedOrder]
             rule_id=rule.rule_id,
             rule_version=rule.version,
             dispatched_at=now,
+            one_shot=rule.rule_id in plan.opened,
         )
         for rule in plan.due
+    ]
+    orders += [
+        SweepOrder(
+            action=probe.rule.action,
+            tenant_id=probe.rule.tenant_id,
+            rule_id=probe.rule.rule_id,
+            rule_version=probe.rule.version,
+            dispatched_at=now,
+            probe_since=probe.since,
+            known_due=probe.known_due,
+            one_shot=True,
+        )
+        for probe in plan.probed
     ]
     for start in range(0, len(plan.unrouted), SCOPES_PER_ORDER):
         chunk = plan.unrouted[start : start + SCOPES_PER_ORDER]
@@ -186,18 +237,23 @@ def orders_of(plan: TickPlan, now: datetime) -> list[SweepOrder | UnroutedOrder]
     return orders
 
 
-def start_tick(queue: OrderQueue, action: Action, now: datetime) -> int:
+def start_tick(queue: OrderQueue, action: Action, now: datetime, scheduled_at: datetime | None = None) -> int:
     """The scheduled invocation: one order per shard on the dispatch queue (each shard is listed and
     asked by its own invocation, so the tick's work does not grow with the rule count)."""
-    return queue.send(shard_orders(action, now))
+    return queue.send(shard_orders(action, now, scheduled_at))
 
 
 def dispatch_tick(
-    repo: PlanPorts, queue: OrderQueue, action: str, now: datetime, shard: int | None = None
+    repo: PlanPorts,
+    queue: OrderQueue,
+    action: str,
+    now: datetime,
+    shard: int | None = None,
+    tick_at: datetime | None = None,
 ) -> TickPlan:
     """One shard's part of a tick (or, ``shard`` None, the whole tick): plan it and send its orders
     (QueueError if SQS refused some; the shard order is then retried)."""
-    plan = plan_tick(repo, action, now, shard)
+    plan = plan_tick(repo, action, now, shard, tick_at)
     queue.send(orders_of(plan, now))
     return plan
 
@@ -214,16 +270,33 @@ def run_order(
     """Carry out one queue message. A sweep order sweeps the rule as it is now (a consistent read):
     "gone" if it was deleted, disabled or changed action since the tick, "closed" if its window closed,
     "busy" if another sweep holds it or its interval has not elapsed, "no_time" if the invocation is
-    nearly out of time (the next tick orders it again). Anything raised fails the message, which SQS
+    nearly out of time (the next tick orders it again), "idle" if it was a reclaim probe that found
+    no lead held since its probe window began. Anything raised fails the message, which SQS
     redelivers, then moves to the dead-letter queue."""
     if isinstance(order, UnroutedOrder):
         return escalate_unrouted(repo, order.scopes, now, time_left)
     if time_left() < SAFETY_MARGIN_SECONDS:
+        if order.one_shot:
+            _stamp_due_now(repo, repo.get_rule(order.tenant_id, order.rule_id), now)
         return "no_time"
     rule = repo.get_rule(order.tenant_id, order.rule_id)
     if rule is None or not rule.active or rule.action != order.action:
         return "gone"
     if not rule.window.is_open(now):
         return "closed"
+    if order.probe_since is not None and not probe_finds_held(
+        repo, rule, order.probe_since, now, order.known_due
+    ):
+        return "idle"
     swept = sweep_rule(repo, rule, sweep, now, lease, owner, time_left)
+    if order.one_shot and (swept is None or not swept.complete):
+        _stamp_due_now(repo, rule, now)
     return "busy" if swept is None else swept
+
+
+def _stamp_due_now(repo: OrderPorts, rule: Rule | None, now: datetime) -> None:
+    """A one-shot reclaim order that could not run to the end (lease held, interval not elapsed, out
+    of time) stamps its rule "sweep from the next tick on": no later tick would order it by itself,
+    and the lead its probe found may be due before the next probe point."""
+    if rule is not None and rule.action == "reclaim":
+        repo.save_reclaim_stamp(rule, ReclaimStamp(rule_rev=rule.rev, swept_at=now, next_due=now))

@@ -6,10 +6,11 @@ with a 30-minute reclaim is reclaimed at 08:20 on the owner's next working day, 
 Each move is a conditional write on (status, owner, idle_since) as read, so a care activity that
 lands while the sweep runs wins: the write fails and the lead stays put.
 
-A sweep that runs to the end also says when the rule can next have anything to do (``next_check``,
-stamped on its lease): the dispatcher does not sweep it before, so an idle reclaim rule costs one
-half-unit read per tick. Staff and calendar edits ask for a re-check (``logic.admin``), since
-working-time due moments follow them.
+A sweep that runs to the end stamps what it saw (``domain.dispatch.ReclaimStamp``, listed with the
+rule): when the earliest lead it left held can be due, or that it left none. Until then the dispatcher
+does not sweep the rule; once per reclaim window it has it probed instead (``probe_finds_held``), a
+read-only look for leads that became held since, so an idle rule writes nothing on any tick. Staff and
+calendar edits ask for a re-check (``logic.admin``), since working-time due moments follow them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from leadrouter.data.repository import PageKey
-from leadrouter.domain.dispatch import next_reclaim_check
+from leadrouter.domain.dispatch import ReclaimStamp, next_reclaim_check
 from leadrouter.domain.eligibility import HELD_BEFORE
 from leadrouter.domain.leads import Lead
 from leadrouter.domain.rotation import Pick, allocate_block
@@ -65,7 +66,7 @@ def sweep_idle_leads(
     cutoff = now - reclaim_after
     clocks = LazyClocks(repo, rule, staff, now)
     later: list[datetime] = []  # when leads seen and left here are due again
-    next_idle: list[datetime] = []  # per owner, the earliest idle_since not yet past the cutoff
+    next_idle: list[datetime] = []  # per owner, the earliest idle_since in the scope not yet past the cutoff
     for owner in holders(repo, rule):
         page_through(
             report,
@@ -75,14 +76,36 @@ def sweep_idle_leads(
         )
         if not report.complete:
             break
-        since = repo.next_idle_since(rule.tenant_id, owner, cutoff)
+        since = repo.earliest_held_since(rule.tenant_id, owner, rule.scope.key, cutoff)
         if since is not None:
             next_idle.append(since)
     if report.complete:
         if report.waiting or report.failed or report.lost:
             later.append(now)  # left with their owner, or to retry: look again next tick
-        report.next_check = next_reclaim_check(now, reclaim_after, next_idle, later)
+        if report.assigned:
+            later.append(now + reclaim_after)  # moved now (the owner index may not show them yet)
+        due = next_reclaim_check(now, reclaim_after, next_idle, later)
+        report.stamp = ReclaimStamp(rule_rev=rule.rev, swept_at=now, next_due=due)
     return report
+
+
+def probe_finds_held(
+    repo: RoutingPorts, rule: Rule, since: datetime, until: datetime, known_due: datetime | None
+) -> bool:
+    """Whether any lead of the rule's scope became held (or was cared for) between ``since`` and
+    ``until`` and can be due before ``known_due`` (the stamp's moment; None: none): read only, one
+    listing of the tenant's members and one owner-index query per member. True means sweep now, so
+    the lead's due moment is stamped before it comes."""
+    if rule.reclaim_after_minutes is None:
+        raise ValueError(f"rule {rule.rule_id} is not a reclaim rule")
+    if known_due is not None:  # a lead idle since then or later is due after the stamp: not news
+        until = min(until, known_due - timedelta(minutes=rule.reclaim_after_minutes, microseconds=1))
+    if until < since:
+        return False
+    return any(
+        repo.earliest_held_since(rule.tenant_id, owner, rule.scope.key, since, until) is not None
+        for owner in holders(repo, rule)
+    )
 
 
 def holders(repo: Staff, rule: Rule) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -44,7 +44,10 @@ def start_tick(event: Mapping[str, Any]) -> dict[str, Any]:
     action = event.get("action")
     if action not in ("assign", "reclaim"):
         raise ValueError(f"the schedule's Input must name the action (assign or reclaim), not {action!r}")
-    sent = dispatch.start_tick(sweep_queue(Settings.from_env().dispatch_queue_url), action, utc_now())
+    now = utc_now()
+    sent = dispatch.start_tick(
+        sweep_queue(Settings.from_env().dispatch_queue_url), action, now, scheduled_at(event, now)
+    )
     # One value per action and tick, dimension "action": the alarm "a tick did not run" reads its absence
     with single_metric(
         name="TicksStarted", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
@@ -62,6 +65,19 @@ def start_tick(event: Mapping[str, Any]) -> dict[str, Any]:
     return summary
 
 
+def scheduled_at(event: Mapping[str, Any], now: datetime) -> datetime:
+    """The tick's scheduled time (Scheduler's ``<aws.scheduler.scheduled-time>``, e.g.
+    ``2026-12-07T17:00:00Z``); without one, ``now`` down to its minute (a rate(1 minute) tick fires
+    just after its minute)."""
+    text = event.get("scheduled_time")
+    if isinstance(text, str):
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            pass
+    return now.replace(second=0, microsecond=0)
+
+
 def run_shards(context: _Context) -> Callable[[SQSRecord], str]:
     """A dispatch-queue record handler: list one shard's rules, ask each, order the ones with work."""
     settings, repo = Settings.from_env(), repository()
@@ -70,12 +86,15 @@ def run_shards(context: _Context) -> Callable[[SQSRecord], str]:
         order = SHARD_ORDER.validate_json(record.body)
         started = utc_now()
         url = settings.assign_queue_url if order.action == "assign" else settings.reclaim_queue_url
-        plan = dispatch.dispatch_tick(repo, sweep_queue(url), order.action, started, order.shard)
+        plan = dispatch.dispatch_tick(
+            repo, sweep_queue(url), order.action, started, order.shard, order.scheduled_at
+        )
         elapsed_ms = (utc_now() - started).total_seconds() * 1000
         summary = summarise_plan(plan, elapsed_ms)
         metrics.add_metric(name="RulesActive", unit=MetricUnit.Count, value=plan.rules_active)
         metrics.add_metric(name="RulesDue", unit=MetricUnit.Count, value=len(plan.due))
         metrics.add_metric(name="RulesIdle", unit=MetricUnit.Count, value=len(plan.idle))
+        metrics.add_metric(name="RulesProbed", unit=MetricUnit.Count, value=len(plan.probed))
         metrics.add_metric(name="DueChecksFailed", unit=MetricUnit.Count, value=len(plan.unchecked))
         metrics.add_metric(name="UnroutedScopes", unit=MetricUnit.Count, value=len(plan.unrouted))
         metrics.add_metric(name="DispatchDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
@@ -97,6 +116,7 @@ def summarise_plan(plan: TickPlan, elapsed_ms: float) -> dict[str, Any]:
         "rules_active": plan.rules_active,
         "rules_due": len(plan.due),
         "rules_idle": len(plan.idle),
+        "rules_probed": len(plan.probed),
         "rules_closed": len(plan.closed),
         "rules_shadowed": len(plan.shadowed),
         "rules_rechecked": len(plan.rechecked),
@@ -181,7 +201,7 @@ def publish_sweep(report: SweepReport) -> None:
             "rule_id": report.rule_id,
             "rule_version": report.rule_version,
             "complete": report.complete,
-            "next_check": report.next_check.isoformat() if report.next_check else None,
+            "next_due": report.stamp.next_due.isoformat() if report.stamp and report.stamp.next_due else None,
             **totals,
         },
     )

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from leadrouter.data.repository import PageKey
 from leadrouter.data.transitions import error_code
+from leadrouter.domain.dispatch import ReclaimStamp
 from leadrouter.domain.eligibility import (
     local_day_start,
     remaining_capacity,
@@ -91,8 +92,8 @@ class SweepReport:
     slots_claimed: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     complete: bool = True
-    #: Reclaim sweeps that ran to the end: nothing can be due before this (``domain.dispatch``).
-    next_check: datetime | None = None
+    #: Reclaim sweeps that ran to the end: what they saw, for the dispatcher (``domain.dispatch``).
+    stamp: ReclaimStamp | None = None
 
     def record(self, outcome: str, skipped: Iterable[str] = ()) -> None:
         """Count one lead's outcome: assigned, escalated, waiting, lost (another writer won), failed
@@ -171,18 +172,36 @@ def sweep_under_lease(
         return None
     try:
         report = sweep(repo, rule, now, time_left, release_after(now, lease, held.previous_run))
+        if report.complete and report.stamp is not None and not _stamped_already(repo, rule, report.stamp):
+            # Under the lease, so sweeps of the rule stamp in order. If this write fails the order
+            # fails and is swept again: the dispatcher must never go by a stamp older than the sweep.
+            repo.save_reclaim_stamp(rule, report.stamp)
     except BaseException:
         _free_lease(repo, rule, owner)
         raise
-    _free_lease(repo, rule, owner, report.next_check if report.complete else None)
+    _free_lease(repo, rule, owner)
     return report
 
 
-def _free_lease(repo: Rotation, rule: Rule, owner: str, next_check: datetime | None = None) -> None:
-    """Release early; if that fails the lease simply expires, so it never turns a sweep into a failure
-    (a lost ``next_check`` only means the rule is swept again next tick)."""
+def _stamped_already(repo: Rotation, rule: Rule, stamp: ReclaimStamp) -> bool:
+    """Whether the stored stamp already says what ``stamp`` says when that is "sweep again next tick"
+    (leads left waiting for someone eligible, or to retry): such a rule is swept every tick, and a
+    consistent read (1 RRU) spares it rewriting the same stamp (2 WRU) each time."""
+    if stamp.next_due is None or stamp.next_due > stamp.swept_at:
+        return False
+    stored = repo.reclaim_stamp(rule)
+    return (
+        stored is not None
+        and stored.rule_rev == stamp.rule_rev
+        and stored.next_due is not None
+        and stored.next_due <= stamp.swept_at
+    )
+
+
+def _free_lease(repo: Rotation, rule: Rule, owner: str) -> None:
+    """Release early; if that fails the lease simply expires, so it never turns a sweep into a failure."""
     try:
-        repo.release_lease(rule, owner, next_check)
+        repo.release_lease(rule, owner)
     except Exception as error:
         log_failure("lease release failed", error, tenant_id=rule.tenant_id, rule_id=rule.rule_id)
 
