@@ -34,21 +34,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.trees import ROOT, import_first_from, measured_tree
 
-
-def _tree_arg(argv: Sequence[str]) -> Path:
-    for i, arg in enumerate(argv):
-        if arg == "--tree" and i + 1 < len(argv):
-            return Path(argv[i + 1]).resolve()
-        if arg.startswith("--tree="):
-            return Path(arg.split("=", 1)[1]).resolve()
-    return ROOT
-
-
-TREE = _tree_arg(sys.argv) if __name__ == "__main__" else ROOT
+TREE = measured_tree(sys.argv) if __name__ == "__main__" else ROOT
 if __name__ == "__main__":  # the measured tree first: its leadrouter, leadrouter_local and bench
-    sys.path[:0] = [str(TREE / "shared"), str(TREE)]
+    import_first_from(TREE)
 
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
