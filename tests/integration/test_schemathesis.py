@@ -85,6 +85,9 @@ BY_DESIGN: dict[tuple[str, str], str] = {
     ("POST /form-sources", "platform"): (
         "a source's platform settings are its kind's (the kind is another field of the body)"
     ),
+    ("PATCH /form-sources/{source_id}", "platform"): (
+        f"a source's platform settings are its kind's, and the kind is the stored source's: {_STORED}"
+    ),
     **{
         (operation, r"platform\.json_webhook\.mapping(\..+)?"): (
             "each expression must compile as JMESPath, attribution keys are the touch's fields, and "
