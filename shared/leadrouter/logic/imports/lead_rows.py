@@ -30,7 +30,7 @@ from leadrouter.logic.imports.columns import (
     LeadField,
     attribute_name,
 )
-from leadrouter.logic.imports.reading import Cell, SheetRow
+from leadrouter.logic.imports.reading import Cell, SheetRow, cell_text
 from leadrouter.logic.intake.new_leads import IntakeRequest
 
 _LABEL: TypeAdapter[str] = TypeAdapter(Label)
@@ -84,15 +84,15 @@ def read_row(
     problems: list[RowProblem] = []
     fields: dict[str, str] = {}
     for header, field in mapping.columns.items():
-        text = _text(cells.get(header))
+        text = cell_text(cells.get(header))
         if text is not None and field is LeadField.ATTRIBUTE:
             fields[attribute_name(mapping, header)] = text
         elif text is not None and field is LeadField.NOTE:
             fields[NOTE_ATTRIBUTE] = text
     data: dict[str, Any] = {
-        "name": _text(value.get(LeadField.NAME)) or UNNAMED,
+        "name": cell_text(value.get(LeadField.NAME)) or UNNAMED,
         "phone": _phone_text(value.get(LeadField.PHONE)),
-        "email": _text(value.get(LeadField.EMAIL)),
+        "email": cell_text(value.get(LeadField.EMAIL)),
         "fields": fields,
     }
     request: IntakeRequest | None = None
@@ -103,7 +103,7 @@ def read_row(
     labels = {f: _label(value.get(f), f, mapping, problems) for f in (LeadField.POOL, LeadField.STEP)}
     campaign = _label(value.get(LeadField.CAMPAIGN), LeadField.CAMPAIGN, mapping, problems)
     source = _label(value.get(LeadField.SOURCE), LeadField.SOURCE, mapping, problems)
-    owner = _text(value.get(LeadField.OWNER))
+    owner = cell_text(value.get(LeadField.OWNER))
     if owner is not None and len(owner) > MAX_OWNER:
         problems.append(_problem(LeadField.OWNER, "too_long", f"at most {MAX_OWNER} characters", mapping))
         owner = None
@@ -179,7 +179,7 @@ def _request_problems(
 
 
 def _label(cell: Cell, field: LeadField, mapping: ColumnMapping, problems: list[RowProblem]) -> str | None:
-    text = _text(cell)
+    text = cell_text(cell)
     if text is None:
         return None
     try:
@@ -192,7 +192,7 @@ def _label(cell: Cell, field: LeadField, mapping: ColumnMapping, problems: list[
 
 
 def _lead_id(cell: Cell, mapping: ColumnMapping, problems: list[RowProblem]) -> str | None:
-    text = _text(cell)
+    text = cell_text(cell)
     if text is None:
         return None
     try:
@@ -205,23 +205,12 @@ def _lead_id(cell: Cell, mapping: ColumnMapping, problems: list[RowProblem]) -> 
 
 
 # ------------------------------------------------------------------ cells
-def _text(cell: Cell) -> str | None:
-    """A cell as text: numbers as Excel shows them (``912345678.0`` → ``912345678``), dates in ISO."""
-    if cell is None or isinstance(cell, str):
-        return cell
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    if isinstance(cell, datetime | date):
-        return cell.isoformat()
-    return str(cell)
-
-
 def _phone_text(cell: Cell) -> str | None:
     """A phone cell as text, the digits Excel dropped put back: a number lost its leading 0
     (``912345678`` → ``0912345678``, ``1691234567`` → ``01691234567``) or its ``+``
     (``84912345678`` → ``+84912345678``); text of digits alone did the same in a CSV Excel saved."""
     if isinstance(cell, bool) or not isinstance(cell, int | float | str):
-        return _text(cell)
+        return cell_text(cell)
     if isinstance(cell, float) and not cell.is_integer():
         return str(cell)  # not a phone number: read_phone says so
     digits = str(int(cell)) if isinstance(cell, int | float) else cell

@@ -99,6 +99,17 @@ class Table:
     rows: Iterator[SheetRow]
 
 
+def cell_text(cell: Cell) -> str | None:
+    """A cell as text: numbers as Excel shows them (``912345678.0`` → ``912345678``), dates in ISO."""
+    if cell is None or isinstance(cell, str):
+        return cell
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, datetime | date):
+        return cell.isoformat()
+    return str(cell)
+
+
 def read_table(file: BinaryIO, filename: str) -> Table:
     """``file`` as a table, its kind told by ``filename``'s extension and its first bytes.
 

@@ -9,7 +9,7 @@ preview, the suggested (or remembered) mapping, and the row and chunk counts.
 from __future__ import annotations
 
 import tempfile
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from leadrouter.domain.files import Files
@@ -17,19 +17,9 @@ from leadrouter.domain.imports import PREVIEW_ROWS, ImportOrder, ImportStatus
 from leadrouter.logic.imports import store
 from leadrouter.logic.imports.columns import suggest_mapping
 from leadrouter.logic.imports.orders import ImportRequests
-from leadrouter.logic.imports.reading import Cell, UnreadableFile, read_table
+from leadrouter.logic.imports.reading import UnreadableFile, cell_text, read_table
 from leadrouter.logic.ports import Imports
 from leadrouter.observability import logger
-
-
-def _shown(cell: Cell) -> str | None:
-    if cell is None or isinstance(cell, str):
-        return cell
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    if isinstance(cell, datetime | date):
-        return cell.isoformat()
-    return str(cell)
 
 
 def split_file(
@@ -48,7 +38,7 @@ def split_file(
             batch: list[dict[str, Any]] = []
             for row in table.rows:
                 if len(preview) < PREVIEW_ROWS:
-                    preview.append([_shown(c) for c in row.cells])
+                    preview.append([cell_text(c) for c in row.cells])
                 batch.append({"row": row.number, "cells": list(row.cells)})
                 total += 1
                 if len(batch) == chunk_rows:
