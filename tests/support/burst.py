@@ -8,7 +8,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -119,16 +119,23 @@ def offer(keys: list[str], count: int, threads: int, *, start: int = 0) -> Offer
 
 
 @contextmanager
-def overflow_stack(describe: Any, wcu: float, *, time_scale: float = 0.2) -> Iterator[Stack]:
+def overflow_stack(
+    describe: Any,
+    wcu: float,
+    *,
+    time_scale: float = 0.2,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[Stack]:
     """The template's queues served locally (the env pointed at them) and ``wcu`` a second per
-    partition key on the repository's client; the drain runs when the caller says (``Stack.drain``)."""
+    partition key on the repository's client, refilled by ``clock``; the drain runs when the caller
+    says (``Stack.drain``)."""
     template = load_template()
     emulator = AwsEmulator(template, log=lambda _: None, time_scale=time_scale)
     env = {**emulator.environment(), "INTAKE_OVERFLOW_QUEUE_URL": emulator.refs[QUEUE]}
     saved = {var: os.environ.get(var) for var in env}
     _set_env(env)
     clients = [runtime.drain_repository()._client, runtime.door_repository()._client]
-    limits = PartitionLimits(describe, wcu)
+    limits = PartitionLimits(describe, wcu, clock=clock)
     for client in clients:
         limits.install(client)
     emulator.start()  # the endpoint only: the drain's pollers are Stack.drain's
