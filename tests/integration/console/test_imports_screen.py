@@ -102,7 +102,7 @@ def test_upload_map_dry_run_import_with_the_progress_bar_then_export(
     # When the admin opens Nhập khách hàng from the lead list
     sign_in_as_admin(page, console_app)
     page.goto(f"{console_app.url}/#/leads")
-    page.get_by_role("link", name="Nhập khách hàng").click()
+    page.locator("#main").get_by_role("link", name="Nhập khách hàng").click()
     expect(page.get_by_role("heading", level=1, name="Nhập khách hàng")).to_be_visible()
     assert_accessible(page, "27-imports-choose-file")
 
