@@ -271,13 +271,16 @@ def _enable_ttl(client: Any, name: str, attribute: str, *, new: bool = False) ->
         logger.warning("could not enable TTL on %s: %s", name, exc)
 
 
-def create_tables(client: Any, template: dict[str, Any] | None = None, prefix: str = "") -> dict[str, str]:
+def create_tables(
+    client: Any, template: dict[str, Any] | None = None, prefix: str = "", *, ttl: bool = True
+) -> dict[str, str]:
     """Create every DynamoDB table of the template as ``prefix + logical id``; idempotent.
 
     Existing tables are kept, their GSIs made the template's (see ``_sync_indexes``); new ones
     are created.
-    Waits until every table and index is ACTIVE and enables TTL where the template declares it.
-    Returns logical id -> table name.
+    Waits until every table and index is ACTIVE and enables TTL where the template declares it
+    (``ttl=False``: left off, for tests whose clock is not the machine's; see the integration
+    ``ddb_tables`` fixture). Returns logical id -> table name.
     """
     template = load_template() if template is None else template
     specs = table_specs(template)
@@ -304,7 +307,7 @@ def create_tables(client: Any, template: dict[str, Any] | None = None, prefix: s
         if name not in ready:
             _wait_active(client, name)
         attribute = ttl_attribute(template, lid)
-        if attribute:
+        if attribute and ttl:
             _enable_ttl(client, name, attribute, new=name in ready)
     return names
 

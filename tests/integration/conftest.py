@@ -49,17 +49,37 @@ def ddb_local() -> Iterator[DynamoDBLocal]:
             server.stop()
 
 
-@pytest.fixture
-def ddb_tables(ddb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """Fresh tables from template.yaml under a unique prefix; table env vars set; logical id -> name."""
+def _fresh_tables(
+    ddb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch, *, ttl: bool
+) -> Iterator[dict[str, str]]:
     client = ddb_local.client()
-    names = create_tables(client, template(), prefix=f"t{uuid.uuid4().hex[:12]}-")
+    names = create_tables(client, template(), prefix=f"t{uuid.uuid4().hex[:12]}-", ttl=ttl)
     for var, name in table_env(names, template()).items():
         monkeypatch.setenv(var, name)
     yield names
     for name in names.values():
         with contextlib.suppress(client.exceptions.ResourceNotFoundException):
             client.delete_table(TableName=name)
+
+
+@pytest.fixture
+def ddb_tables(ddb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Fresh tables from template.yaml under a unique prefix; table env vars set; logical id -> name.
+
+    TTL stays off: these tests run on a fixed clock in the past (``tests.support.builders.NOW``), and
+    DynamoDB Local's TTL sweeper, on the machine's clock, deletes within seconds every item whose expiry
+    is already behind it, such as a re-check window a test has just opened. Tests of expiry itself
+    take ``ddb_tables_with_ttl``.
+    """
+    yield from _fresh_tables(ddb_local, monkeypatch, ttl=False)
+
+
+@pytest.fixture
+def ddb_tables_with_ttl(
+    ddb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    """``ddb_tables`` with TTL on where the template declares it, for tests on the machine's clock."""
+    yield from _fresh_tables(ddb_local, monkeypatch, ttl=True)
 
 
 @pytest.fixture(scope="session")

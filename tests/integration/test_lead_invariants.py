@@ -85,7 +85,7 @@ class LeadInvariants(RuleBasedStateMachine):
         assert LeadInvariants.server is not None
         self._saved_env = dict(os.environ)
         client = LeadInvariants.server.client()
-        self._names = create_tables(client, prefix=f"s{uuid.uuid4().hex[:12]}-")
+        self._names = create_tables(client, prefix=f"s{uuid.uuid4().hex[:12]}-", ttl=False)  # NOW is past
         os.environ.update(table_env(self._names))
         self.client = client
         self.tables = Settings.from_env()

@@ -36,7 +36,8 @@ def _drop(client: Any, names: dict[str, str]) -> None:
         client.delete_table(TableName=name)
 
 
-def test_tables_created_from_the_template_have_exactly_its_keys_and_indexes(ddb_local, ddb_tables):
+def test_tables_created_from_the_template_have_exactly_its_keys_and_indexes(ddb_local, ddb_tables_with_ttl):
+    ddb_tables = ddb_tables_with_ttl
     # Given the template's table definitions
     template = load_template()
     specs = table_specs(template)
@@ -88,6 +89,17 @@ def test_tables_created_from_the_template_have_exactly_its_keys_and_indexes(ddb_
     ttl = client.describe_time_to_live(TableName=ddb_tables["SubmissionsTable"])["TimeToLiveDescription"]
     assert ttl_attribute(template, "SubmissionsTable") == "expires_at"
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+
+def test_the_fixed_clock_tables_keep_ttl_off_so_dynamodb_local_deletes_nothing_behind_a_test(
+    ddb_local, ddb_tables
+):
+    # DynamoDB Local's TTL sweeper runs on the machine's clock and deleted, within seconds, a re-check
+    # window stamped on builders.NOW (in the past), failing a dispatch test at random
+    client = ddb_local.client()
+    for name in ddb_tables.values():
+        ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        assert ttl["TimeToLiveStatus"] == "DISABLED", name
 
 
 def test_create_tables_is_idempotent_and_keeps_data(ddb_local, ddb_tables):
