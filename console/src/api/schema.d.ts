@@ -1227,6 +1227,39 @@ export interface components {
             };
         };
         /**
+         * ConsentMethod
+         * @description How the person's answer reached leadrouter.
+         * @enum {string}
+         */
+        ConsentMethod: "checkbox" | "api" | "platform" | "import" | "staff" | "withdrawal";
+        /**
+         * ConsentRecord
+         * @description What one person said about one purpose, with its proof.
+         */
+        ConsentRecord: {
+            /** At */
+            at: string;
+            /** By */
+            by?: string | null;
+            method: components["schemas"]["ConsentMethod"];
+            /** Notice Sha256 */
+            notice_sha256?: string | null;
+            /** Notice Version */
+            notice_version?: string | null;
+            /** Purpose */
+            purpose: string;
+            /** Source */
+            source: string;
+            status: components["schemas"]["ConsentStatus"];
+            /** Submission Id */
+            submission_id?: string | null;
+        };
+        /**
+         * ConsentStatus
+         * @enum {string}
+         */
+        ConsentStatus: "granted" | "refused" | "unknown";
+        /**
          * Decision
          * @description Why a lead went where it went: written in the same conditional write as the change itself.
          */
@@ -2102,6 +2135,10 @@ export interface components {
             attribution?: components["schemas"]["Attribution"] | null;
             /** Campaign */
             campaign?: string | null;
+            /** Consents */
+            consents?: {
+                [key: string]: components["schemas"]["ConsentRecord"];
+            };
             /** Damaged Fields */
             damaged_fields?: string[];
             /** Decisions */
@@ -2148,6 +2185,7 @@ export interface components {
              * @default 0
              */
             reclaim_count: number;
+            restriction?: components["schemas"]["Restriction"] | null;
             /**
              * Rev
              * @default 0
@@ -2719,6 +2757,23 @@ export interface components {
              */
             unverified_checks: components["schemas"]["Check"][];
         };
+        /**
+         * Restriction
+         * @description A data-subject request that stops a lead being worked (no calls, no marketing events) until it
+         *     is lifted.
+         */
+        Restriction: {
+            kind: components["schemas"]["RestrictionKind"];
+            /** Request Id */
+            request_id?: string | null;
+            /** Since */
+            since: string;
+        };
+        /**
+         * RestrictionKind
+         * @enum {string}
+         */
+        RestrictionKind: "restrict" | "object";
         /**
          * RowProblem
          * @description A rejected row: its number as Excel shows it and why (the column, never the cell's value).

@@ -15,6 +15,7 @@ from pydantic import (
 
 from leadrouter.domain.attribution import Attribution
 from leadrouter.domain.base import Ident, Label, Moment, Name, _Model
+from leadrouter.domain.consent import Consents, Restriction
 from leadrouter.domain.scopes import scope_key
 from leadrouter.domain.text import LABEL_PATTERN, accepted_text, check_label
 
@@ -96,6 +97,10 @@ class Lead(_Model):
     attributes: Attributes = Field(default_factory=dict)
     #: Where the lead came from (UTM tags, click ids, landing page): first touch kept, latest updated.
     attribution: Attribution | None = None
+    #: What the person said per purpose (``domain.consent``): the latest record each; none is ``unknown``.
+    consents: Consents = Field(default_factory=dict, exclude_if=lambda v: not v)
+    #: Set while a data-subject request restricts or objects to processing: no calls, no marketing.
+    restriction: Restriction | None = Field(default=None, exclude_if=lambda v: v is None)
     status: LeadStatus = LeadStatus.PENDING
     owner: str | None = None
     assignees: list[str] = Field(default_factory=list)
