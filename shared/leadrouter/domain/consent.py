@@ -23,13 +23,13 @@ from leadrouter.domain.text import check_text
 #: A purpose's key: lower-case words joined by ``_`` (``call``, ``email_marketing``).
 PurposeKey = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 
-#: The purposes every tenant starts with; a tenant may add its own.
+#: The purposes every tenant starts with (their notices: ``domain.privacy``); a tenant may add its own.
 ENQUIRY = "enquiry"  # contact the person about the enquiry they made
 CALL = "call"  # advertising calls (Decree 91/2020: prior consent, 08:00-17:00, once a day)
 SMS = "sms"
 EMAIL_MARKETING = "email_marketing"
 SHARE_INTEGRATORS = "share_integrators"  # hand the lead to the tenant's integrations (webhooks)
-DEFAULT_PURPOSES: tuple[str, ...] = (ENQUIRY, CALL, SMS, EMAIL_MARKETING, SHARE_INTEGRATORS)
+DEFAULT_PURPOSE_KEYS: tuple[str, ...] = (ENQUIRY, CALL, SMS, EMAIL_MARKETING, SHARE_INTEGRATORS)
 
 
 class ConsentStatus(StrEnum):

@@ -11,6 +11,7 @@ from pydantic import (
 from leadrouter.domain.alerts import EscalationAlerts
 from leadrouter.domain.base import Ident, Name, _Model
 from leadrouter.domain.holidays import HolidayCalendar
+from leadrouter.domain.privacy import PrivacySettings
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE, check_zone
 
 
@@ -24,6 +25,8 @@ class Tenant(_Model):
     holidays: HolidayCalendar = Field(default_factory=HolidayCalendar)
     #: Who is told when a lead is escalated (webhooks, e-mail).
     alerts: EscalationAlerts = Field(default_factory=EscalationAlerts)
+    #: Purposes and notices, retention, calling hours (the tenant is the controller).
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     rev: int = 0
 
     @field_validator("time_zone")
