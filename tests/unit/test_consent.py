@@ -86,3 +86,12 @@ def test_a_lead_without_consents_stores_no_consent_field() -> None:
     assert "consents" not in lead.model_dump() and "restriction" not in lead.model_dump()
     with_consent = lead.model_copy(update={"consents": {CALL: record(ConsentStatus.GRANTED)}})
     assert Lead.model_validate(with_consent.model_dump()).consents[CALL].status is ConsentStatus.GRANTED
+
+
+def test_a_contact_digest_depends_on_the_tenants_pepper_and_never_shows_the_number() -> None:
+    from leadrouter.domain.privacy import contact_digest
+
+    key = "phone#+84912345678"
+    one, other = contact_digest(b"pepper-one", key), contact_digest(b"pepper-two", key)
+    assert one != other and one == contact_digest(b"pepper-one", key)
+    assert "912345678" not in one and len(one) == 64

@@ -8,6 +8,8 @@ shorter than the lead, every purpose asked, none assumed).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import time
 from typing import Annotated
 
@@ -111,3 +113,14 @@ class PrivacySettings(_Model):
 
     def purpose(self, key: str) -> Purpose | None:
         return next((p for p in self.purposes if p.key == key), None)
+
+
+def contact_digest(pepper: bytes, contact_key: str) -> str:
+    """A contact kept without the contact: HMAC-SHA256 (hex) of its dedupe key (``phone#+84…`` or
+    ``email#…``, ``domain.contacts.contact_keys``) under the tenant's secret pepper.
+
+    Do-Not-Call lists, the advertising-call log and the erasure suppression list hold only these. A
+    phone number has too few digits for a plain hash to hide it; the pepper, sealed with the stack's
+    key and never stored in clear beside the digests, is what makes them unreadable.
+    """
+    return hmac.new(pepper, contact_key.encode("utf-8"), hashlib.sha256).hexdigest()

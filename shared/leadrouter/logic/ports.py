@@ -159,6 +159,12 @@ class Contacts(Protocol):
     def contact_holders(self, tenant_id: str, contacts: Sequence[str]) -> dict[str, str]: ...
 
 
+class ContactPeppers(Protocol):
+    """Each tenant's secret pepper for ``domain.privacy.contact_digest`` (created on first use)."""
+
+    def contact_pepper(self, tenant_id: str) -> bytes: ...
+
+
 class Scopes(Protocol):
     """The scopes that ever held a lead, per tenant and per dispatch shard."""
 
