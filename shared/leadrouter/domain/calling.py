@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from importlib.resources import files
@@ -78,16 +78,39 @@ class CallingSchedule(Schedule):
         first = start.astimezone(zone).date() - timedelta(days=1)
         last = end.astimezone(zone).date() + timedelta(days=1)
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-        return merge(
-            clip(
-                [
-                    (local_instant(day, self.hours.start, zone), local_instant(day, self.hours.end, zone))
-                    for day in days
-                ],
-                start,
-                end,
+        spans = [
+            span
+            for day in days
+            for span in _on_the_wall(
+                zone,
+                self.hours.start,
+                local_instant(day, self.hours.start, zone),
+                local_instant(day, self.hours.end, zone),
             )
-        )
+        ]
+        return merge(clip(spans, start, end))
+
+
+def _on_the_wall(zone: ZoneInfo, opening: time, opens: datetime, closes: datetime) -> list[Interval]:
+    """The day's span, less the stretch after the clocks go back inside it during which they read
+    before ``opening`` again (hours that straddle the repeated hour of daylight saving time's end), so
+    every instant of a span reads inside the hours on the wall."""
+    before = opens.astimezone(zone).utcoffset()
+    if closes <= opens or before == closes.astimezone(zone).utcoffset():
+        return [(opens, closes)]
+    lo, hi = int(opens.timestamp()), int(closes.timestamp())  # the offset changes in (lo, hi]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, zone).utcoffset() == before:
+            lo = mid
+        else:
+            hi = mid
+    change = datetime.fromtimestamp(hi, UTC)
+    wall = change.astimezone(zone)
+    behind = datetime.combine(wall.date(), opening) - wall.replace(tzinfo=None)
+    if behind <= timedelta(0):  # the clocks went forward, or back to a time still inside the hours
+        return [(opens, closes)]
+    return [(opens, change), (min(change + behind, closes), closes)]
 
 
 @lru_cache(maxsize=64)
