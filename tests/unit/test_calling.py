@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from leadrouter.domain.calling import (
     CALL_GAP,
     CallBar,
-    CallPermission,
     CallingSchedule,
+    CallPermission,
     DoNotCallOrigin,
     call_permission,
     customer_zone,
