@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from functions.assign import app as assign_app
+from leadrouter.data.repository import Repository
 from leadrouter.domain.calling import CALL_GAP, CallBar, DoNotCallOrigin
 from leadrouter.domain.consent import ConsentStatus, Restriction, RestrictionKind
 from leadrouter.domain.errors import InvalidInput, NotFound
@@ -20,10 +22,13 @@ from leadrouter.logic.leads.care import add_activity
 from leadrouter.logic.privacy import do_not_call
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
+from leadrouter.runtime import new_repository
 from tests.support.api import call_as, claims, config_items
 from tests.support.builders import NOW, TENANT, add_leads, lead, rule, seed
 from tests.support.calling import PepperedRepository, call_consent, peppered_repository
 from tests.support.event_records import change_record
+from tests.support.lambda_context import FakeContext
+from tests.support.streams import stream_event
 from tests.support.ticks import run_sweeps
 
 LEASE = timedelta(minutes=3)
@@ -210,3 +215,26 @@ def test_the_routes_are_for_admins_and_refuse_more_than_a_thousand(moto_tables: 
     assert bad.status == 422 and [e["field"] for e in bad.body["errors"]] == ["phones[1]"]
     assert call_as("POST", "/privacy/do-not-call/remove", {"phone": "0912345678"}).status == 204
     assert call_as("POST", "/privacy/do-not-call/remove", {"phone": "0912345678"}).status == 404
+
+
+def test_on_arrival_assignment_says_whether_to_call(
+    moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a continuous rule, and two leads arriving at 09:00: one granted calls, one said nothing
+    monkeypatch.setattr("leadrouter.logic.routing.scheduled.utc_now", lambda: NOW + timedelta(seconds=1))
+    repo = new_repository()
+    seed(repo, rule(weights={"A": 1}))
+    granted = lead(lead_id="L-granted", phone=PHONE, consents=call_consent())
+    silent = lead(lead_id="L-silent", phone="+84987654321")
+    repo.import_leads([granted, silent])
+    # When their stream records reach the assign function (the lambda's own repository and pepper)
+    assert assign_app.handler(stream_event([granted, silent]), FakeContext()) == {"batchItemFailures": []}
+    # Then both are assigned at once, only the granted one as a call
+    calls = {x: _stored_decision(repo, x) for x in ("L-granted", "L-silent")}
+    assert calls == {"L-granted": (True, None), "L-silent": (False, "no_call_consent")}
+
+
+def _stored_decision(repo: Repository, lead_id: str) -> tuple[bool | None, str | None]:
+    stored = repo.get_lead(TENANT, lead_id)
+    assert stored is not None and stored.status is LeadStatus.ASSIGNED
+    return stored.decisions[-1].call_allowed, stored.decisions[-1].call_reason
