@@ -62,6 +62,13 @@ FIELDS = {
     "manual": "True when an admin or team lead chose the assignee (by says who).",
     "by": "Who acted, for manual actions: a staff id or an opaque user id, never a name or email.",
     "reclaim_count": "How many times this lead has been reclaimed, this one included.",
+    "call_allowed": "Whether the new owner may make an advertising call now (Decree 91/2020: consent, "
+    "Do-Not-Call lists, one call per 24 h, calling hours). A dialer calls only on true; false or absent: "
+    "follow up without calling.",
+    "call_reason": "Why no call, as a short code: restricted, no_call_consent, no_phone, do_not_call, "
+    "national_do_not_call, called_within_24h, outside_calling_hours, call_check_failed.",
+    "call_allowed_from": "When a call becomes allowed, if only time stands in the way (24 h since the "
+    "last advertising call, the calling hours on the customer's clock).",
     "reason": "Why, as a short code: for escalations e.g. no_rule, window_closed, no_eligible_staff, "
     "reclaim_limit; for releases e.g. restored, or the owner's deactivation.",
 }

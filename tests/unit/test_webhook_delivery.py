@@ -389,7 +389,20 @@ def test_a_deleted_or_unsubscribed_webhook_gets_nothing_more(
     receiver = receivers(200)
     moto_repo.create_webhook(webhook(receiver.url, webhook_id="W2", event_types=["LeadAssigned"]), SECRET)
     escalated = LeadEscalated(
-        **{**assigned().model_dump(exclude={"type", "staff_id", "manual", "by"}), "reason": "x"}
+        **{
+            **assigned().model_dump(
+                exclude={
+                    "type",
+                    "staff_id",
+                    "manual",
+                    "by",
+                    "call_allowed",
+                    "call_reason",
+                    "call_allowed_from",
+                }
+            ),
+            "reason": "x",
+        }
     )
     _enqueue(
         queues,

@@ -576,6 +576,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/privacy/do-not-call": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many numbers each Do-Not-Call list holds
+         * @description The lists cannot be read back as numbers: only counted. A number on either list is never offered as an advertising call: the rotation still hands its lead out, with call_allowed false and the reason in the decision and the LeadAssigned event. Numbers are kept only as a keyed hash (HMAC under the tenant's secret pepper), never in clear.
+         */
+        get: operations["get_do_not_call_privacy_do_not_call_get"];
+        put?: never;
+        /**
+         * Add numbers to a Do-Not-Call list (the tenant's own, or the national register)
+         * @description Up to 1000 numbers per request, written as on a lead (0912345678, +84912345678, old 11-digit mobiles). If any line is not a valid phone number the answer is a 422 naming each such line and nothing is written. A number already listed keeps its date. A number on either list is never offered as an advertising call: the rotation still hands its lead out, with call_allowed false and the reason in the decision and the LeadAssigned event. Numbers are kept only as a keyed hash (HMAC under the tenant's secret pepper), never in clear.
+         */
+        post: operations["post_do_not_call_privacy_do_not_call_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/privacy/do-not-call/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take one number off a Do-Not-Call list
+         * @description 204 when it was on the list; 404 when it was not (on that list).
+         */
+        post: operations["remove_do_not_call_privacy_do_not_call_remove_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/reports/distribution": {
         parameters: {
             query?: never;
@@ -1273,6 +1317,12 @@ export interface components {
             at: string;
             /** By */
             by?: string | null;
+            /** Call Allowed */
+            call_allowed?: boolean | null;
+            /** Call Allowed From */
+            call_allowed_from?: string | null;
+            /** Call Reason */
+            call_reason?: string | null;
             /** Previous Owner */
             previous_owner?: string | null;
             /** Reason */
@@ -1401,6 +1451,52 @@ export interface components {
             unrouted?: {
                 [key: string]: number;
             };
+        };
+        /** DoNotCallAdded */
+        DoNotCallAdded: {
+            /** Numbers */
+            numbers: number;
+            origin: components["schemas"]["DoNotCallOrigin"];
+        };
+        /** DoNotCallCounts */
+        DoNotCallCounts: {
+            /**
+             * National
+             * @description numbers of the national register the tenant uploaded
+             */
+            national: number;
+            /**
+             * Tenant
+             * @description numbers on the tenant's own list
+             */
+            tenant: number;
+        };
+        /**
+         * DoNotCallOrigin
+         * @description Which list a number is on: the tenant's own, or the national register the tenant uploaded.
+         * @enum {string}
+         */
+        DoNotCallOrigin: "tenant" | "national";
+        /** DoNotCallRemoval */
+        DoNotCallRemoval: {
+            /** @default tenant */
+            origin: components["schemas"]["DoNotCallOrigin"];
+            /**
+             * Phone
+             * @description a phone number: Vietnamese as 0xxxxxxxxx or +84xxxxxxxxx (other countries as +<country code><number>; spaces, dots and dashes are ignored); stored in E.164
+             * @example 0912345678
+             */
+            phone: string;
+        };
+        /** DoNotCallUpload */
+        DoNotCallUpload: {
+            /**
+             * @description tenant: the tenant's own list; national: numbers of the national Do-Not-Call register
+             * @default tenant
+             */
+            origin: components["schemas"]["DoNotCallOrigin"];
+            /** Phones */
+            phones: string[];
         };
         /** Error */
         Error: {
@@ -6969,6 +7065,225 @@ export interface operations {
             };
             /** @description the settings changed meanwhile: retry */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_do_not_call_privacy_do_not_call_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoNotCallCounts"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_do_not_call_privacy_do_not_call_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DoNotCallUpload"];
+            };
+        };
+        responses: {
+            /** @description how many distinct numbers the upload put on the list */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoNotCallAdded"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    remove_do_not_call_privacy_do_not_call_remove_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DoNotCallRemoval"];
+            };
+        };
+        responses: {
+            /** @description the number is off the list */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the number is not on that list */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -61,7 +61,17 @@ class LeadReceived(_LeadEvent):
     duplicate_of: Ident | None = None
 
 
-class LeadAssigned(_LeadEvent):
+class _CallAdvice(_Model):
+    """Whether the new owner may make an advertising call (``domain.calling``): a dialer integration
+    calls only on ``call_allowed: true``. None: not checked (manual assignment, older decisions), so
+    not allowed either. ``call_reason`` says why not, ``call_allowed_from`` from when."""
+
+    call_allowed: bool | None = None
+    call_reason: str | None = None
+    call_allowed_from: Moment | None = None
+
+
+class LeadAssigned(_LeadEvent, _CallAdvice):
     """A rule's rotation gave the lead to ``staff_id`` (``manual``: an admin chose, ``by`` says who)."""
 
     type: Literal[EventType.LEAD_ASSIGNED] = EventType.LEAD_ASSIGNED
@@ -73,7 +83,7 @@ class LeadAssigned(_LeadEvent):
     previous_owner: Ident | None = None
 
 
-class LeadReclaimed(_LeadEvent):
+class LeadReclaimed(_LeadEvent, _CallAdvice):
     """Nobody cared for the lead in time: taken from ``previous_owner`` and given to ``staff_id``."""
 
     type: Literal[EventType.LEAD_RECLAIMED] = EventType.LEAD_RECLAIMED
@@ -145,10 +155,16 @@ def _decision_event(
 ) -> DomainEvent | None:
     common = _common(lead, n, decision.at)
     rule = {"rule_id": decision.rule_id, "rule_version": decision.rule_version}
+    call = {
+        "call_allowed": decision.call_allowed,
+        "call_reason": decision.call_reason,
+        "call_allowed_from": decision.call_allowed_from,
+    }
     if decision.action in ("assigned", "manual") and decision.staff_id:
         return LeadAssigned(
             **common,
             **rule,
+            **call,
             staff_id=decision.staff_id,
             manual=decision.action == "manual",
             by=decision.by,
@@ -159,6 +175,7 @@ def _decision_event(
         return LeadReclaimed(
             **common,
             **rule,
+            **call,
             staff_id=decision.staff_id,
             previous_owner=decision.previous_owner,
             reclaim_count=reclaims,

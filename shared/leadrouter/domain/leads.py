@@ -64,6 +64,13 @@ class Decision(_Model):
     skipped: list[SkipRecord] = Field(default_factory=list)
     reason: str | None = None
     by: str | None = None
+    #: Whether the new owner may make an advertising call (``domain.calling``); None on decisions that
+    #: give the lead to nobody, and on those written before calls were checked. False: hand it out for
+    #: follow-up that is not a call; ``call_reason`` says why, ``call_allowed_from`` when (if only time
+    #: stands in the way: the 24 hours since the last call, the calling hours).
+    call_allowed: bool | None = None
+    call_reason: str | None = None
+    call_allowed_from: Moment | None = None
 
 
 AttributeName = Annotated[

@@ -8,10 +8,11 @@ each call); a unit test may hand it a small fake of exactly those ports instead.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from leadrouter.data.calling import CallingRecord
 from leadrouter.data.cursors import Cursor
 from leadrouter.data.repository import PageKey
 from leadrouter.data.rotation import Lease
@@ -19,6 +20,7 @@ from leadrouter.data.rules import DispatchListing
 from leadrouter.data.webhooks import Claim as DeliveryClaim
 from leadrouter.data.webhooks import Subscription
 from leadrouter.domain.attribution import Touch
+from leadrouter.domain.calling import DoNotCallOrigin
 from leadrouter.domain.contacts import Claim
 from leadrouter.domain.dispatch import ReclaimStamp
 from leadrouter.domain.exports import Export
@@ -163,6 +165,22 @@ class ContactPeppers(Protocol):
     """Each tenant's secret pepper for ``domain.privacy.contact_digest`` (created on first use)."""
 
     def contact_pepper(self, tenant_id: str) -> bytes: ...
+
+
+class CallingLists(Protocol):
+    """Do-Not-Call lists and the advertising-call log, by phone digest (``data.calling``)."""
+
+    def calling_records(self, tenant_id: str, digests: Sequence[str]) -> dict[str, CallingRecord]: ...
+
+    def record_advertising_call(self, tenant_id: str, digest: str, at: datetime) -> None: ...
+
+    def add_do_not_call(
+        self, tenant_id: str, digests: Iterable[str], origin: DoNotCallOrigin, at: datetime
+    ) -> None: ...
+
+    def remove_do_not_call(self, tenant_id: str, digest: str, origin: DoNotCallOrigin) -> bool: ...
+
+    def count_do_not_call(self, tenant_id: str) -> dict[DoNotCallOrigin, int]: ...
 
 
 class Scopes(Protocol):

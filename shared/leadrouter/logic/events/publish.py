@@ -5,6 +5,11 @@ the sweep's conditional write produced), never from a sweep's memory: a sweep th
 write still yields its event, and publishing adds no write to the assignment path. Every event of a
 batch is sent up front in chunks of ten; a record whose events did not all get onto the bus fails (a
 batch item failure), so Lambda retries it, and the retry yields the same event ids (receivers dedupe).
+
+**No marketing event** for a restricted lead: while a data-subject request restricts or objects to
+processing (``Lead.restriction``), none of its changes reaches the bus, so no integrator (dialer, CRM,
+webhook) is told to work it; the decisions stay on the lead itself, and its history is whole. Each
+withheld record counts in the ``EventsWithheldRestricted`` metric.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ def events_of_record(record: Mapping[str, Any]) -> list[DomainEvent]:
     change = record.get("dynamodb") or {}
     try:
         old, new = lead_from_image(change.get("OldImage")), lead_from_image(change.get("NewImage"))
+        if new is not None and new.restriction is not None:
+            metrics.add_metric(name="EventsWithheldRestricted", unit=MetricUnit.Count, value=1)
+            return []  # no marketing event: see the module docstring
         return events_of_change(old, new)
     except (ValueError, AttributeError, TypeError) as error:  # ValidationError is a ValueError
         keys = {k: next(iter(v.values()), None) for k, v in (change.get("Keys") or {}).items()}

@@ -15,11 +15,12 @@ from leadrouter.domain.scopes import scope_key
 from leadrouter.domain.users import Caller
 from leadrouter.logic.leads.reading import ReadPorts, get_lead
 from leadrouter.logic.ports import LeadChanges, Rules
+from leadrouter.logic.privacy.calling import CallCheckPorts, record_call
 from leadrouter.logic.validation import changed
 
 
-class CarePorts(ReadPorts, LeadChanges, Protocol):
-    """A visible lead and its care save."""
+class CarePorts(ReadPorts, LeadChanges, CallCheckPorts, Protocol):
+    """A visible lead and its care save; a call also goes in the advertising-call log."""
 
 
 class StepPorts(CarePorts, Rules, Protocol):
@@ -62,8 +63,15 @@ def add_activity(
     now: datetime,
 ) -> Lead:
     """A note or a call: recorded in the history, and it restarts the lead's reclaim clock (the lead, then
-    the event: ``save_care``, at the cost floor of a care activity)."""
+    the event: ``save_care``, at the cost floor of a care activity).
+
+    A call is taken as an advertising call (Decree 91/2020 counts every call that offers something):
+    its phone goes in the call log first (one write), so no sweep offers it as a call for 24 hours,
+    to this owner or the next. Logged before the activity, a failure saves nothing and is retried.
+    """
     lead = get_lead(repo, caller, lead_id)
+    if kind == "call":
+        record_call(repo, lead, now)
     update: dict[str, Any] = {"last_activity_at": now}
     if lead.status is LeadStatus.ASSIGNED:
         update["idle_since"] = now

@@ -14,12 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 
+from leadrouter.domain.calling import CallPermission
 from leadrouter.domain.leads import Lead
 from leadrouter.domain.rotation import Pick, Skip, allocate_block
 from leadrouter.domain.rules import Rule
 from leadrouter.logic.ports import Transitions
+from leadrouter.logic.privacy.calling import CallChecks
 from leadrouter.logic.routing.clocks import RuleClocks
-from leadrouter.logic.routing.decisions import decision_for, escalation_reason, guarded
+from leadrouter.logic.routing.decisions import call_fields, decision_for, escalation_reason, guarded
 from leadrouter.logic.routing.sweeps import (
     PAGE_SIZE,
     LazyClocks,
@@ -57,12 +59,13 @@ def sweep_due_leads(
     report.released = release_deactivated(repo, rule, staff, now)
     cutoff = now - timedelta(minutes=rule.delay_minutes)
     clocks = LazyClocks(repo, rule, staff, now)
+    calls = clocks.calls(repo)
     # WRITE_CONCURRENCY is read at call time so single-threaded tests (moto) can set it to 1.
     with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
         page_through(
             report,
             lambda start: repo.due_leads(rule.tenant_id, rule.scope.key, cutoff, page_size, start),
-            lambda leads: _assign_page(repo, rule, leads, staff, clocks.get(), report, pool),
+            lambda leads: _assign_page(repo, rule, leads, staff, clocks.get(), report, pool, calls),
             time_left,
             pool,
             read_ahead=lambda: staff.anyone_can_take(rule.cycle),
@@ -83,8 +86,13 @@ def _assign_page(
     clocks: RuleClocks,
     report: SweepReport,
     pool: ThreadPoolExecutor,
+    calls: CallChecks,
 ) -> bool:
-    """Assign one page; False when no later lead can change this tick (the rest only wait)."""
+    """Assign one page; False when no later lead can change this tick (the rest only wait).
+
+    The leads given to someone are checked for an advertising call in one read for the page
+    (``logic.privacy.calling``): each is assigned either way, its decision saying whether to call.
+    """
     now = clocks.now
     held_before = clocks.held_before
     if held_before is not None:
@@ -104,8 +112,12 @@ def _assign_page(
         everyone = tuple(Skip(staff_id=sid, reason=why) for sid, why in staff.unavailable.items())
         picks = [Pick(slot=-1, staff_id=None, skipped=everyone) for _ in leads]
 
+    permissions = calls.of_leads([lead for lead, pick in zip(leads, picks, strict=True) if pick.staff_id])
+
     def write(lead: Lead, pick: Pick) -> str:
-        return guarded(repo, rule, lead, now, partial(_settle, repo, rule, lead, pick, now, cutoff))
+        call = permissions.get(lead.lead_id)
+        settle = partial(_settle, repo, rule, lead, pick, now, cutoff, call)
+        return guarded(repo, rule, lead, now, settle)
 
     for pick, outcome in zip(picks, pool.map(write, leads, picks), strict=True):
         tally(report, staff, pick, outcome)
@@ -116,10 +128,16 @@ def _assign_page(
 
 
 def _settle(
-    repo: Transitions, rule: Rule, lead: Lead, pick: Pick, now: datetime, cutoff: datetime | None
+    repo: Transitions,
+    rule: Rule,
+    lead: Lead,
+    pick: Pick,
+    now: datetime,
+    cutoff: datetime | None,
+    call: CallPermission | None,
 ) -> str:
     if pick.staff_id is not None:
-        decision = decision_for(rule, now, "assigned", pick)
+        decision = decision_for(rule, now, "assigned", pick, **call_fields(call))
         return "assigned" if repo.assign_pending(lead, pick.staff_id, rule, decision) else "lost"
     reason = escalation_reason(pick, due_at(rule, lead), cutoff)
     if reason is None:

@@ -25,6 +25,7 @@ from leadrouter.domain.eligibility import HOLIDAY, unavailability
 from leadrouter.domain.holidays import HolidayCalendar, day_off
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.staff import StaffMember
+from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.worktime import HORIZON, AroundTheClock, MemberSchedule, Schedule, TeamSchedule
 from leadrouter.logic.ports import Staff, Tenants
 
@@ -44,14 +45,22 @@ class RuleClocks:
     members: dict[str, StaffMember]
     day_off: Callable[[date], bool]
     now: datetime
+    #: The tenant item the calendar came from (None: the tenant runs on defaults); the call checks
+    #: read its calling hours and time zone from here, so a sweep reads the tenant once.
+    tenant: Tenant | None = None
     _owners: dict[str | None, Schedule] = field(default_factory=dict)
     _cutoffs: dict[str | None, datetime | None] = field(default_factory=dict)
 
     @classmethod
     def of(
-        cls, rule: Rule, members: Mapping[str, StaffMember], calendar: HolidayCalendar, now: datetime
+        cls,
+        rule: Rule,
+        members: Mapping[str, StaffMember],
+        calendar: HolidayCalendar,
+        now: datetime,
+        tenant: Tenant | None = None,
     ) -> RuleClocks:
-        return cls(rule=rule, members=dict(members), day_off=day_off(calendar), now=now)
+        return cls(rule=rule, members=dict(members), day_off=day_off(calendar), now=now, tenant=tenant)
 
     # ------------------------------------------------------------------ the team clock
     def member_schedule(self, member: StaffMember) -> MemberSchedule:
@@ -172,7 +181,9 @@ def tenant_calendar(repo: Tenants, tenant_id: str) -> HolidayCalendar:
 
 def rule_clocks(repo: Tenants, rule: Rule, members: Mapping[str, StaffMember], now: datetime) -> RuleClocks:
     """One rule's clocks, for a sweep that already holds the rule's staff."""
-    return RuleClocks.of(rule, members, tenant_calendar(repo, rule.tenant_id), now)
+    tenant = repo.get_tenant(rule.tenant_id)
+    calendar = tenant.holidays if tenant is not None else HolidayCalendar()
+    return RuleClocks.of(rule, members, calendar, now, tenant)
 
 
 def clocks_of_rules(

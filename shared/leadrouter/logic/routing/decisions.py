@@ -11,11 +11,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from leadrouter.domain.calling import CallBar, CallPermission
 from leadrouter.domain.eligibility import INACTIVE, UNKNOWN
 from leadrouter.domain.leads import Decision, DecisionAction, Lead, SkipRecord
 from leadrouter.domain.rotation import Pick
 from leadrouter.domain.rules import Rule
 from leadrouter.logic.ports import Transitions
+from leadrouter.logic.privacy.calling import decision_fields
 from leadrouter.logic.routing.sweeps import log_failure
 
 #: Reasons that will not go away by waiting: a lead nobody can ever take is escalated at once.
@@ -45,6 +47,12 @@ def decision_for(
         skipped=[SkipRecord(staff_id=s.staff_id, reason=s.reason) for s in (pick.skipped if pick else ())],
         **fields,
     )
+
+
+def call_fields(call: CallPermission | None) -> dict[str, Any]:
+    """A decision that gives the lead to someone says whether they may call it for advertising; a
+    missing check (never expected) bars the call rather than allow it."""
+    return decision_fields(call or CallPermission(allowed=False, reason=CallBar.CHECK_FAILED))
 
 
 def escalation_reason(pick: Pick, due_at: datetime | None, cutoff: datetime | None) -> str | None:

@@ -20,14 +20,16 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from leadrouter.data.repository import PageKey
+from leadrouter.domain.calling import CallPermission
 from leadrouter.domain.dispatch import ReclaimStamp, next_reclaim_check
 from leadrouter.domain.eligibility import HELD_BEFORE
 from leadrouter.domain.leads import Lead
 from leadrouter.domain.rotation import Pick, allocate_block
 from leadrouter.domain.rules import Rule
 from leadrouter.logic.ports import LeadQueues, Staff, Transitions
+from leadrouter.logic.privacy.calling import CallChecks
 from leadrouter.logic.routing.clocks import RuleClocks
-from leadrouter.logic.routing.decisions import decision_for, escalation_reason, guarded
+from leadrouter.logic.routing.decisions import call_fields, decision_for, escalation_reason, guarded
 from leadrouter.logic.routing.sweeps import (
     PAGE_SIZE,
     LazyClocks,
@@ -65,13 +67,14 @@ def sweep_idle_leads(
     reclaim_after = timedelta(minutes=rule.reclaim_after_minutes)
     cutoff = now - reclaim_after
     clocks = LazyClocks(repo, rule, staff, now)
+    calls = clocks.calls(repo)
     later: list[datetime] = []  # when leads seen and left here are due again
     next_idle: list[datetime] = []  # per owner, the earliest idle_since in the scope not yet past the cutoff
     for owner in holders(repo, rule):
         page_through(
             report,
             partial(_idle_page, repo, rule, owner, cutoff, page_size),
-            lambda leads: _reclaim_page(repo, rule, leads, staff, clocks.get(), report, later),
+            lambda leads: _reclaim_page(repo, rule, leads, staff, clocks.get(), report, later, calls),
             time_left,
         )
         if not report.complete:
@@ -134,7 +137,10 @@ def _reclaim_page(
     clocks: RuleClocks,
     report: SweepReport,
     later: list[datetime],
+    calls: CallChecks,
 ) -> bool:
+    """Reclaim one page. The new owner's decision says whether they may call: never within 24 hours
+    of the last advertising call to the phone (the previous owner's too), and from when."""
     now = clocks.now
     clocks.know(repo, (lead.owner for lead in leads))
     due = [lead for lead in leads if _idle_long_enough(clocks, lead)]
@@ -158,16 +164,19 @@ def _reclaim_page(
     first = repo.claim_slots(rule, len(movable))
     report.slots_claimed += len(movable)
     picks = allocate_block(rule.cycle, first, len(movable), staff.unavailable, staff.capacity, excluded)
+    permissions = calls.of_leads([lead for lead, pick in zip(movable, picks, strict=True) if pick.staff_id])
     for lead, pick in zip(movable, picks, strict=True):
-        settle = partial(_settle, repo, rule, lead, pick, clocks)
+        settle = partial(_settle, repo, rule, lead, pick, clocks, permissions.get(lead.lead_id))
         tally(report, staff, pick, guarded(repo, rule, lead, now, settle))
     return True  # owners differ, so a later page may hold leads that are due
 
 
-def _settle(repo: Transitions, rule: Rule, lead: Lead, pick: Pick, clocks: RuleClocks) -> str:
+def _settle(
+    repo: Transitions, rule: Rule, lead: Lead, pick: Pick, clocks: RuleClocks, call: CallPermission | None
+) -> str:
     now = clocks.now
     if pick.staff_id is not None:
-        decision = decision_for(rule, now, "reclaimed", pick, previous_owner=lead.owner)
+        decision = decision_for(rule, now, "reclaimed", pick, previous_owner=lead.owner, **call_fields(call))
         return "assigned" if repo.reclaim_assigned(lead, pick.staff_id, decision) else "lost"
     # Due for reclaim since the owner's clock reached the limit; escalated after the rule's escalation
     # time of team working time beyond that, like a pending lead.

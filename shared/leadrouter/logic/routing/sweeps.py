@@ -42,6 +42,7 @@ from leadrouter.logic.ports import (
     Transitions,
     Workloads,
 )
+from leadrouter.logic.privacy.calling import CallCheckPorts, CallChecks
 from leadrouter.logic.routing.clocks import RuleClocks, rule_clocks
 from leadrouter.logic.routing.release import DEACTIVATED, ReleasePorts, release_leads_of
 from leadrouter.observability import logger
@@ -51,9 +52,11 @@ class SnapshotPorts(Staff, Workloads, Protocol):
     """A rule's members and what each holds (caps)."""
 
 
-class SweepPorts(SnapshotPorts, ReleasePorts, Tenants, LeadQueues, Rotation, Transitions, Protocol):
+class SweepPorts(
+    SnapshotPorts, ReleasePorts, Tenants, LeadQueues, Rotation, Transitions, CallCheckPorts, Protocol
+):
     """What every sweep of a rule touches: its staff and their load, the calendar, the rule's queue,
-    its rotation and lease, and the conditional writes on each lead."""
+    its rotation and lease, the conditional writes on each lead, and the call lists."""
 
 
 class RoutingPorts(SweepPorts, DispatchChecks, Protocol):
@@ -299,6 +302,10 @@ class LazyClocks:
                 self.staff.unavailable.setdefault(staff_id, reason)
                 self.staff.capacity.pop(staff_id, None)
         return self._clocks
+
+    def calls(self, repo: CallCheckPorts) -> CallChecks:
+        """The sweep's call checks, on the tenant these clocks read (read when first needed)."""
+        return CallChecks(repo, self.rule.tenant_id, self.now, lambda: self.get().tenant)
 
 
 def release_deactivated(repo: ReleasePorts, rule: Rule, staff: StaffSnapshot, now: datetime) -> int:
