@@ -126,7 +126,8 @@ REGISTRY: tuple[PersonalDataStore, ...] = (
                 "name, phone, phone as typed, e-mail, form fields (attributes), attribution (UTM tags, "
                 "click ids, referrer, landing page), consents' evidence",
                 Treatment.PSEUDONYMISED,
-                "name, phone, e-mail, attributes and attribution replaced by the erased placeholders; "
+                "name, phone, e-mail and attributes replaced by the erased placeholders, attribution cut to "
+                "its touches' times and campaign tags (utm_source, utm_medium, utm_campaign); "
                 "lead id, status, owner, assignees, decisions, rule, scope and times kept (a pending "
                 "lead is marked deleted so the rotation does not hand out an empty lead)",
             ),

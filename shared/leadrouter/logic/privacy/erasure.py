@@ -4,10 +4,11 @@ A person is a phone and/or an e-mail within a tenant. Their leads are those hold
 claims and any lead still carrying their phone or e-mail (a rotate pool's duplicates, deleted leads).
 What is done, store by store (the receipt counts each under the registry's logical id):
 
-* LeadsTable: each of their leads pseudonymised: name, phone, e-mail, form fields and attribution
-  replaced by the erased placeholders. Its id, status, owner, assignees, decisions, rule, scope and
-  times stay, so the rotation's history and the reports' counts do not move. A lead still pending is
-  marked deleted: the rotation would otherwise hand an empty lead to someone.
+* LeadsTable: each of their leads pseudonymised: name, phone, e-mail and form fields replaced by the
+  erased placeholders, attribution cut to each touch's time and campaign tags (``campaign_only``). Its
+  id, status, owner, assignees, decisions, rule, scope and times stay, so the rotation's history and
+  the reports' counts do not move. A lead still pending is marked deleted: the rotation would
+  otherwise hand an empty lead to someone.
 * EventsTable: the free text of their leads' history lines (notes, calls) replaced.
 * ConfigTable: their contact claims deleted (the contact is the key); the preview of an import whose
   files held them emptied; their digests put on the suppression list.
@@ -28,6 +29,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
+from leadrouter.domain.attribution import Attribution, Touch
 from leadrouter.domain.erasure import ERASED, ErasureReceipt, Person, Suppression
 from leadrouter.domain.errors import Conflict, InvalidInput
 from leadrouter.domain.files import ListedFiles, tenant_key
@@ -49,6 +51,8 @@ from leadrouter.logic.validation import changed
 
 #: The registry's stores an erasure changes, which its receipt counts (the registry's test checks it).
 COUNTED_STORES = ("LeadsTable", "EventsTable", "ConfigTable", "SubmissionsTable", "FilesBucket")
+#: What an erased lead keeps of each touch: when, and which of the tenant's campaigns it came through.
+CAMPAIGN_TAGS = ("at", "utm_source", "utm_medium", "utm_campaign")
 #: How many of a tenant's latest import records have their preview looked through (their files expire
 #: after FileRetentionDays; the record, and its first rows, stay).
 IMPORTS_LOOKED_AT = 1000
@@ -151,7 +155,7 @@ def _pseudonymise(repo: ErasurePorts, lead: Lead, now: datetime) -> bool:
             "phone_as_typed": None,
             "email": None,
             "attributes": {},
-            "attribution": None,
+            "attribution": campaign_only(lead.attribution),
         }
         if lead.status is LeadStatus.PENDING:
             update |= {"status": LeadStatus.DELETED, "deleted_at": now}
@@ -167,6 +171,19 @@ def _pseudonymise(repo: ErasurePorts, lead: Lead, now: datetime) -> bool:
                 return False
             lead = fresh
     raise Conflict(f"lead {lead.lead_id} kept changing during the erasure; run it again")
+
+
+def campaign_only(attribution: Attribution | None) -> Attribution | None:
+    """A lead's attribution without the person: each touch's time and campaign tags (the tenant's
+    campaign, which the reports count leads by), without search terms, click ids, cookies, referrer,
+    landing page or the platform's ids of them."""
+    if attribution is None:
+        return None
+
+    def kept(touch: Touch) -> Touch:
+        return Touch.model_validate({name: getattr(touch, name) for name in CAMPAIGN_TAGS})
+
+    return Attribution(first=kept(attribution.first), latest=kept(attribution.latest))
 
 
 def _erase_files(files: ListedFiles, person: Person, keys: Iterable[str]) -> int:
