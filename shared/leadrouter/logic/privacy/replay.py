@@ -75,11 +75,11 @@ def _person_of(repo: ReplayPorts, tenant_id: str, digests: set[str]) -> Person |
     """The person whose contacts' digests are ``digests``, from the contacts the tenant's claims and
     leads still hold; None if none of them is there any more."""
     pepper = repo.contact_pepper(tenant_id)
-    found: dict[str, str] = {}
+    found: dict[str, str] = {}  # "phone" / "email" → the contact
 
     def look(contact: str) -> None:
-        if contact not in found.values() and contact_digest(pepper, contact) in digests:
-            kind, _, value = contact.partition("#")
+        kind, _, value = contact.partition("#")
+        if kind not in found and contact_digest(pepper, contact) in digests:
             found[kind] = value
 
     for contact, _ in repo.tenant_claims(tenant_id):
