@@ -337,6 +337,30 @@ REGISTRY: tuple[PersonalDataStore, ...] = (
         ),
     ),
     PersonalDataStore(
+        "UserPool",
+        StoreKind.OTHER,
+        (
+            Part(
+                "the tenants' users (Cognito)",
+                "staff's names and e-mails: the tenant's people, not its leads",
+                Treatment.NONE,
+                "not a data subject of the leads: a user is removed through /users",
+            ),
+        ),
+    ),
+    PersonalDataStore(
+        "Escalation e-mails (SES)",
+        StoreKind.OTHER,
+        (
+            Part(
+                "alert e-mails sent to the tenant's named recipients",
+                "the lead's id, the tenant's name and the reason (logic.events.alerts.alert_email)",
+                Treatment.IDS_ONLY,
+                "nothing to erase",
+            ),
+        ),
+    ),
+    PersonalDataStore(
         "Lambda containers' memory",
         StoreKind.OTHER,
         (
