@@ -160,6 +160,8 @@ class S3Rest:
             raise S3Error("AccessDenied", "Access Denied", 403)  # a private bucket: no anonymous access
         if "X-Amz-Signature" in query:
             check_presigned_url(query, self.s3.clock())
+        if not key and method == "GET" and query.get("list-type") == "2":
+            return self._list(bucket, query.get("prefix", ""))
         if not key:
             raise S3Error("NotImplemented", f"{method} on a bucket is not emulated locally", 501)
         if method in ("GET", "HEAD"):
@@ -205,6 +207,23 @@ class S3Rest:
                 self.s3.delete(bucket, key)
             return _Answer(204, {})
         raise S3Error("NotImplemented", f"{method} {'?'.join(query)} is not emulated locally", 501)
+
+    def _list(self, bucket: str, prefix: str) -> _Answer:
+        """ListObjectsV2, every key under ``prefix`` in one page (a local bucket holds few files)."""
+        self.s3.head_bucket(bucket)
+        root = ET.Element("ListBucketResult", xmlns=_XMLNS)
+        keys = [key for key in self.s3.keys(bucket) if key.startswith(prefix)]
+        for name, value in (("Name", bucket), ("Prefix", prefix), ("KeyCount", str(len(keys)))):
+            ET.SubElement(root, name).text = value
+        ET.SubElement(root, "IsTruncated").text = "false"
+        for key in keys:
+            stored = self.s3.head(bucket, key)
+            entry = ET.SubElement(root, "Contents")
+            ET.SubElement(entry, "Key").text = key
+            ET.SubElement(entry, "Size").text = str(stored.size)
+            ET.SubElement(entry, "ETag").text = stored.etag
+        body = bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+        return _Answer(200, {"Content-Type": "application/xml"}, body)
 
     def _form_upload(self, bucket: str, headers: Any, body: _Body) -> _Answer:
         """A browser's POST of a presigned upload: the policy's fields, then ``file`` (fields after it

@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # the stores are imported where they are built: a container l
     from leadrouter.data.repository import Repository
     from leadrouter.data.sweep_queue import SweepQueue
     from leadrouter.data.webhook_queue import DeliveryQueue
-    from leadrouter.domain.files import Files
+    from leadrouter.domain.files import ListedFiles
     from leadrouter.domain.secrets import SecretBox
     from leadrouter.logic.intake.limits import DoorLimits
 
@@ -72,7 +72,7 @@ def new_repository(settings: Settings | None = None) -> Repository:
     """A repository on a client of its own, as a fresh container has (tests, benches, one-off tools)."""
     from leadrouter.data.repository import Repository
 
-    return Repository(settings or Settings.from_env(), dynamodb_client())
+    return Repository(settings or Settings.from_env(), dynamodb_client(), secret_box=secret_box)
 
 
 @cache
@@ -89,7 +89,7 @@ def repository() -> Repository:
 def _door_repository(settings: Settings) -> Repository:
     from leadrouter.data.repository import Repository
 
-    return Repository(settings, boto3.client("dynamodb", config=DOOR_DYNAMODB))
+    return Repository(settings, boto3.client("dynamodb", config=DOOR_DYNAMODB), secret_box=secret_box)
 
 
 def door_repository() -> Repository:
@@ -104,7 +104,7 @@ def door_repository() -> Repository:
 def _drain_repository(settings: Settings) -> Repository:
     from leadrouter.data.repository import Repository
 
-    return Repository(settings, boto3.client("dynamodb", config=DRAIN_DYNAMODB))
+    return Repository(settings, boto3.client("dynamodb", config=DRAIN_DYNAMODB), secret_box=secret_box)
 
 
 def drain_repository() -> Repository:
@@ -255,7 +255,7 @@ def _files(bucket: str, endpoint: str | None) -> S3Files:
     return S3Files(boto3.client("s3", config=S3_LOCAL if endpoint else S3_ON_AWS), bucket)
 
 
-def files() -> Files:
+def files() -> ListedFiles:
     """The tenants' uploaded lists and made exports in FilesBucket (``FILES_BUCKET``); a 503 naming what
     is missing when the process has no bucket."""
     bucket = Settings.from_env().files_bucket

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import quote
@@ -42,6 +43,9 @@ class MemoryFiles:
         self.objects[key] = body.read()
         self.content_types[key] = content_type
         self.puts.append(key)
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        yield from sorted(k for k in self.objects if k.startswith(prefix))
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)

@@ -50,11 +50,20 @@ def test_only_the_api_the_delivery_and_the_fetch_may_use_the_key_each_for_its_ow
     grants = {lid: _kms_grants(lid) for lid in FUNCTIONS}
     # The API seals every kind of secret, and opens CAPTCHA and platform secrets (a signature to check),
     # never a webhook's signing secret
-    sealed = {SecretPurpose.WEBHOOK_SIGNING.value, SecretPurpose.CAPTCHA.value, SecretPurpose.SOURCE.value}
+    # (and the tenant's contact pepper, which it makes on first use and opens for an erasure's digests)
+    pepper = SecretPurpose.CONTACT_PEPPER.value
+    sealed = {
+        SecretPurpose.WEBHOOK_SIGNING.value,
+        SecretPurpose.CAPTCHA.value,
+        SecretPurpose.SOURCE.value,
+        pepper,
+    }
     assert grants.pop("ApiFunction") == {
         "kms:Encrypt": (key, sealed),
-        "kms:Decrypt": (key, {SecretPurpose.CAPTCHA.value, SecretPurpose.SOURCE.value}),
+        "kms:Decrypt": (key, {SecretPurpose.CAPTCHA.value, SecretPurpose.SOURCE.value, pepper}),
     }
+    # The import worker opens the contact pepper only (the suppression list's digests), and seals nothing
+    assert grants.pop("ImportFunction") == {"kms:Decrypt": (key, {pepper})}
     # The fetch opens platform tokens only, and seals nothing
     assert grants.pop("LeadFetchFunction") == {"kms:Decrypt": (key, {SecretPurpose.SOURCE.value})}
     # The delivery opens signing secrets only, and seals nothing
@@ -67,7 +76,7 @@ def test_only_the_api_the_delivery_and_the_fetch_may_use_the_key_each_for_its_ow
 
 def test_the_key_is_named_only_to_the_functions_that_use_it():
     holders = {lid for lid, fn in FUNCTIONS.items() if "SECRETS_KEY_ID" in fn["environment"]}
-    assert holders == {"ApiFunction", "WebhookDeliveryFunction", "LeadFetchFunction"}
+    assert holders == {"ApiFunction", "WebhookDeliveryFunction", "LeadFetchFunction", "ImportFunction"}
     assert "SECRETS_KEY_ID" not in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
     for lid in holders:
         assert FUNCTIONS[lid]["environment"]["SECRETS_KEY_ID"] == {"Fn::GetAtt": ["SecretsKey", "Arn"]}

@@ -477,7 +477,7 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
         "LeadsTable/index/due_queue": {"Query"},
         "LeadsTable/index/owner_idle": {"Query"},
         "ConfigTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem", "Query"},
-        "EventsTable": {"PutItem", "Query"},
+        "EventsTable": {"PutItem", "Query", "UpdateItem"},  # an erasure rewrites history texts
         "SubmissionsTable": {"GetItem", "PutItem", "UpdateItem", "Query"},
         "DeliveriesTable": {"Query"},  # a webhook's delivery log
         "WebhookDeliveryQueue": {"sqs:SendMessage"},  # a webhook's test event
@@ -494,8 +494,10 @@ def test_the_api_function_gets_exactly_the_dynamodb_actions_it_uses():
         },
         # The signer of presigned uploads (PutObject) and downloads (GetObject) of tenants' files, which
         # also reads an upload's size (HeadObject); ListBucket so a key not yet uploaded is a 404
-        "FilesBucket/imports/*": {"s3:PutObject", "s3:GetObject"},
-        "FilesBucket/exports/*": {"s3:PutObject", "s3:GetObject"},
+        # (an erasure deletes the files holding the person, and keeps its receipt under erasures/)
+        "FilesBucket/imports/*": {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
+        "FilesBucket/exports/*": {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
+        "FilesBucket/erasures/*": {"s3:PutObject", "s3:GetObject"},
         "FilesBucket": {"s3:ListBucket"},
     }
 
@@ -523,7 +525,11 @@ def _grants(lid: str) -> dict[str, set[str]]:
     assert all(isinstance(p, dict) and set(p) == {"Statement"} for p in policies), "inline statements only"
     granted: dict[str, set[str]] = {}
     for statement in _statements(policies):
-        assert statement["Effect"] == "Allow" and "Condition" not in statement
+        actions = [str(a) for a in _as_list(statement["Action"])]
+        # only KMS statements are conditioned (on the purpose: test_secrets_template checks them)
+        assert statement["Effect"] == "Allow" and (
+            "Condition" not in statement or all(a.startswith("kms:") for a in actions)
+        )
         for resource in _as_list(statement["Resource"]):
             for action in _as_list(statement["Action"]):
                 granted.setdefault(_resource_key(resource), set()).add(str(action))
@@ -624,7 +630,10 @@ def test_the_import_worker_writes_leads_as_intake_does_and_touches_only_import_f
         "ConfigTable": {
             *("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
             *("dynamodb:ConditionCheckItem", "dynamodb:Query"),
+            # the rows' contacts on the suppression list, and a suppression lifted
+            *("dynamodb:BatchGetItem", "dynamodb:DeleteItem"),
         },
+        "SecretsKey": {"kms:Decrypt"},  # the contact pepper only (test_secrets_template)
         "EventsTable": {"dynamodb:PutItem"},
         "FilesBucket/imports/*": {"s3:GetObject", "s3:PutObject"},
         "FilesBucket": {"s3:ListBucket"},  # an absent file is a 404, not a 403

@@ -10,6 +10,7 @@ regional virtual-hosted endpoint on AWS, path style on the local stack).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, BinaryIO, cast
 from urllib.parse import quote
@@ -108,3 +109,8 @@ class S3Files:
 
     def delete(self, key: str) -> None:
         self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for found in page.get("Contents", []):
+                yield str(found["Key"])

@@ -16,7 +16,9 @@ Layout (tables come from template.yaml; local tables are created from the same f
   ``WEBHOOK#<id>`` items are tenants' webhooks (``data.webhooks``). ``LIMIT#<scope>`` items count
   requests per rate-limit window (``data.limits``), deleted by TTL. ``EXPORT#<id>`` items record lead
   exports (``data.exports``). ``DNC#<digest>`` and ``CALLED#<digest>`` items are the Do-Not-Call
-  lists and the advertising-call log, by phone digest (``data.calling``).
+  lists and the advertising-call log, by phone digest (``data.calling``). ``PEPPER`` is the tenant's
+  sealed contact pepper (``data.peppers``) and ``SUPPRESSED#<digest>`` its erasure suppression list
+  (``data.erasure``).
 * deliveries table: each webhook's delivery log (``data.webhooks``).
 
 One module per aggregate (``leads`` reads and ``lead_changes`` writes, ``transitions``, ``contacts``,
@@ -29,9 +31,13 @@ another writer got there first, and the caller skips the lead instead of retryin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from leadrouter.data.calling import CallingStore
 from leadrouter.data.contacts import ContactStore
 from leadrouter.data.dispatch import DispatchStore
+from leadrouter.data.erasure import ErasureStore
 from leadrouter.data.exports import ExportStore
 from leadrouter.data.imports import ImportStore
 from leadrouter.data.items import (
@@ -59,6 +65,8 @@ from leadrouter.data.submissions import SubmissionStore
 from leadrouter.data.tenants import TenantStore
 from leadrouter.data.transitions import TransitionStore
 from leadrouter.data.webhooks import WebhookStore
+from leadrouter.domain.secrets import SecretBox
+from leadrouter.settings import Settings
 
 __all__ = [
     "Item",
@@ -94,5 +102,14 @@ class Repository(
     ImportStore,
     CallingStore,
     PepperStore,
+    ErasureStore,
 ):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""
+
+    def __init__(
+        self, settings: Settings, client: Any, secret_box: Callable[[], SecretBox] | None = None
+    ) -> None:
+        """``secret_box`` gives the box that opens the tenants' peppers, asked on first use only."""
+        super().__init__(settings, client)
+        if secret_box is not None:
+            self._secret_box = secret_box

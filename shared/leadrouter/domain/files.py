@@ -8,12 +8,13 @@ never built from what a request names.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Literal, Protocol
 
 #: What a tenant's files are for; each kind expires on its own schedule (the bucket's lifecycle rules).
-FileKind = Literal["imports", "exports"]
+FileKind = Literal["imports", "exports", "erasures"]
 
 
 def tenant_key(kind: FileKind, tenant_id: str, name: str) -> str:
@@ -60,4 +61,12 @@ class Files(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove ``key`` (nothing happens when it is absent)."""
+        ...
+
+
+class ListedFiles(Files, Protocol):
+    """The store of a tenant's files, listed too: an erasure looks through every file of a tenant."""
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every stored key that starts with ``prefix``, in key order."""
         ...

@@ -27,6 +27,8 @@ class SecretPurpose(StrEnum):
     CAPTCHA = "captcha"
     #: A platform source's credentials (an app secret, a page token, a webhook key).
     SOURCE = "source"
+    #: A tenant's pepper for contact digests (``domain.privacy.contact_digest``).
+    CONTACT_PEPPER = "contact_pepper"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,11 @@ def source_secret_context(tenant_id: str, source_id: str, name: str) -> SecretCo
     """A platform source's secret ``name`` (``app_secret``, ``page_token`` …): bound to that name too,
     so one of a source's secrets never opens as another."""
     return SecretContext(tenant_id, SecretPurpose.SOURCE, f"{source_id}#{name}")
+
+
+def pepper_context(tenant_id: str) -> SecretContext:
+    """A tenant's contact pepper: one per tenant, so its owner is always the same name."""
+    return SecretContext(tenant_id, SecretPurpose.CONTACT_PEPPER, "pepper")
 
 
 def given_within(max_chars: int) -> Callable[[str], str]:

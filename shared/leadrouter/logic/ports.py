@@ -23,6 +23,7 @@ from leadrouter.domain.attribution import Touch
 from leadrouter.domain.calling import DoNotCallOrigin
 from leadrouter.domain.contacts import Claim
 from leadrouter.domain.dispatch import ReclaimStamp
+from leadrouter.domain.erasure import Suppression
 from leadrouter.domain.exports import Export
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.imports import Import, ImportStatus
@@ -181,6 +182,45 @@ class CallingLists(Protocol):
     def remove_do_not_call(self, tenant_id: str, digest: str, origin: DoNotCallOrigin) -> bool: ...
 
     def count_do_not_call(self, tenant_id: str) -> dict[DoNotCallOrigin, int]: ...
+
+
+class PepperCopies(Protocol):
+    """A tenant's pepper as stored (sealed), kept beside the erasure receipts and put back after a
+    restore of the config table lost it (``logic.privacy.replay``)."""
+
+    def sealed_pepper(self, tenant_id: str) -> str | None: ...
+
+    def restore_pepper(self, tenant_id: str, sealed: str) -> bool: ...
+
+
+class Suppressions(Protocol):
+    """The contacts an erasure put out of reach of imports, as peppered digests."""
+
+    def suppress_contacts(self, tenant_id: str, suppressions: Sequence[Suppression]) -> None: ...
+
+    def has_suppressions(self, tenant_id: str) -> bool: ...
+
+    def suppressed(self, tenant_id: str, digests: Sequence[str]) -> dict[str, Suppression]: ...
+
+    def lift_suppressions(self, tenant_id: str, digests: Sequence[str]) -> None: ...
+
+
+class PersonalData(Protocol):
+    """Where an erasure finds a person beyond their claims, and what it rewrites there."""
+
+    def leads_carrying(self, tenant_id: str, phone: str | None, email: str | None) -> list[Lead]: ...
+
+    def tenant_claims(self, tenant_id: str) -> Iterator[tuple[str, str]]: ...
+
+    def tenant_submissions(self, tenant_id: str) -> Iterator[Submission]: ...
+
+    def erase_history_texts(self, tenant_id: str, lead_id: str) -> int: ...
+
+    def erase_submission(self, tenant_id: str, submission_id: str) -> bool: ...
+
+    def delete_claims(self, tenant_id: str, contacts: Sequence[str]) -> int: ...
+
+    def erase_import_preview(self, tenant_id: str, import_id: str) -> bool: ...
 
 
 class Scopes(Protocol):

@@ -1,7 +1,8 @@
 """The ``check`` stage (one per chunk), the dry run: each row's outcome, nothing written to leads.
 
-Rejected (with reasons), created, linked (intake's duplicate rule on the contacts' claims),
-already_imported (its lead exists, or an earlier import of this file linked it). Written to
+Rejected (with reasons; a contact on the erasure suppression list too, ``logic.privacy.suppression``),
+created, linked (intake's duplicate rule on the contacts' claims), already_imported (its lead exists,
+or an earlier import of this file linked it). Written to
 ``check/<n>.jsonl``; its counts added once. The ``report`` stage then lists them (``reports``).
 """
 
@@ -20,6 +21,7 @@ from leadrouter.logic.imports.context import Context, WorkPorts, rejected
 from leadrouter.logic.imports.lead_rows import RowRejected, RowValues
 from leadrouter.logic.imports.orders import ImportRequests, after_chunk
 from leadrouter.logic.imports.outcomes import Outcome, contact_digest, counts_of, problem_text
+from leadrouter.logic.privacy.suppression import SUPPRESSED_REASON, still_suppressed
 
 
 def check_rows(
@@ -31,10 +33,15 @@ def check_rows(
     ids = {v.number: context.lead_id(v) for v in valid}
     named = [v.lead_id for v in valid if v.lead_id]
     existing = repo.leads_by_id(context.record.tenant_id, [*ids.values(), *named])
+    contacts = [c for v in valid for c in contact_keys(v.request.phone, v.request.email)]
+    suppressed = still_suppressed(repo, context.record.tenant_id, contacts)
     outcomes: list[Outcome] = []
     for values in read:
         if isinstance(values, RowRejected):
             outcomes.append(rejected(values.number, problem_text(values.reasons)))
+            continue
+        if suppressed & set(contact_keys(values.request.phone, values.request.email)):
+            outcomes.append(rejected(values.number, [SUPPRESSED_REASON], values))
             continue
         outcomes.append(_check_row(repo, context, values, ids[values.number], existing, done_before))
     return outcomes
