@@ -1,5 +1,5 @@
-"""Advertising-call helpers for tests: a repository with a fixed, fake pepper (the real pepper store is
-the erasure work's), consent records, and leads that may be called."""
+"""Advertising-call helpers for tests: a repository with a fixed, fake pepper (no key to open a sealed
+one), consent records, and leads that may be called."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ class PepperedRepository(Repository):
 
     def contact_pepper(self, tenant_id: str) -> bytes:
         return FAKE_PEPPER + tenant_id.encode()
+
+    def existing_pepper(self, tenant_id: str) -> bytes | None:
+        return self.contact_pepper(tenant_id)
 
 
 def peppered_repository(settings: Settings | None = None, client: Any = None) -> PepperedRepository:

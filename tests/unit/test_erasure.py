@@ -110,6 +110,15 @@ def test_the_pepper_is_made_once_sealed_and_the_same_for_every_container(moto_re
     assert new_repository().contact_pepper("globex") != pepper  # each tenant its own
 
 
+def test_a_reader_finds_no_pepper_until_one_is_made_and_never_makes_one(moto_repo: Repository) -> None:
+    # Given a tenant that never listed, logged or erased a number: a sweep asks without making one
+    assert moto_repo.existing_pepper(TENANT) is None and moto_repo.sealed_pepper(TENANT) is None
+    # When the API makes it (a Do-Not-Call upload, a logged call, an erasure)
+    made = new_repository().contact_pepper(TENANT)
+    # Then a reader in another container opens the same one
+    assert new_repository().existing_pepper(TENANT) == made
+
+
 def test_an_erasure_removes_the_person_from_every_store_and_keeps_the_history_pseudonymous(
     world: tuple[Repository, MemoryFiles, str, str],
 ) -> None:

@@ -62,8 +62,11 @@ def test_only_the_api_the_delivery_and_the_fetch_may_use_the_key_each_for_its_ow
         "kms:Encrypt": (key, sealed),
         "kms:Decrypt": (key, {SecretPurpose.CAPTCHA.value, SecretPurpose.SOURCE.value, pepper}),
     }
-    # The import worker opens the contact pepper only (the suppression list's digests), and seals nothing
+    # The import worker opens the contact pepper only (the suppression list's digests), and seals nothing;
+    # so do the sweeps (the call lists' digests), which never make one
     assert grants.pop("ImportFunction") == {"kms:Decrypt": (key, {pepper})}
+    assert grants.pop("AssignFunction") == {"kms:Decrypt": (key, {pepper})}
+    assert grants.pop("ReclaimFunction") == {"kms:Decrypt": (key, {pepper})}
     # The fetch opens platform tokens only, and seals nothing
     assert grants.pop("LeadFetchFunction") == {"kms:Decrypt": (key, {SecretPurpose.SOURCE.value})}
     # The delivery opens signing secrets only, and seals nothing
@@ -76,7 +79,14 @@ def test_only_the_api_the_delivery_and_the_fetch_may_use_the_key_each_for_its_ow
 
 def test_the_key_is_named_only_to_the_functions_that_use_it():
     holders = {lid for lid, fn in FUNCTIONS.items() if "SECRETS_KEY_ID" in fn["environment"]}
-    assert holders == {"ApiFunction", "WebhookDeliveryFunction", "LeadFetchFunction", "ImportFunction"}
+    assert holders == {
+        "ApiFunction",
+        "WebhookDeliveryFunction",
+        "LeadFetchFunction",
+        "ImportFunction",
+        "AssignFunction",
+        "ReclaimFunction",
+    }
     assert "SECRETS_KEY_ID" not in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
     for lid in holders:
         assert FUNCTIONS[lid]["environment"]["SECRETS_KEY_ID"] == {"Fn::GetAtt": ["SecretsKey", "Arn"]}

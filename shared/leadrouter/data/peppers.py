@@ -50,6 +50,14 @@ class PepperStore(Store):
                 found = self._peppers[tenant_id] = self._read_or_make_pepper(tenant_id)
         return found
 
+    def existing_pepper(self, tenant_id: str) -> bytes | None:
+        """The tenant's pepper if one was ever made, never making one: without a pepper no digest of the
+        tenant exists anywhere, so a reader (a sweep checking the call lists) has nothing to look up."""
+        found = self._peppers.get(tenant_id)
+        if found is not None or self.sealed_pepper(tenant_id) is None:
+            return found
+        return self.contact_pepper(tenant_id)
+
     def sealed_pepper(self, tenant_id: str) -> str | None:
         """The pepper as stored (sealed), to keep a copy beside the erasure receipts; None if not made."""
         item = self._get_config(tenant_id, PEPPER_KEY)

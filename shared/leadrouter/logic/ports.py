@@ -167,6 +167,8 @@ class ContactPeppers(Protocol):
 
     def contact_pepper(self, tenant_id: str) -> bytes: ...
 
+    def existing_pepper(self, tenant_id: str) -> bytes | None: ...
+
 
 class CallingLists(Protocol):
     """Do-Not-Call lists and the advertising-call log, by phone digest (``data.calling``)."""

@@ -94,7 +94,9 @@ class CallChecks:
         if not leads:
             return {}
         if self._pepper is None:
-            self._pepper = self.repo.contact_pepper(self.tenant_id)
+            self._pepper = self.repo.existing_pepper(self.tenant_id)
+            if self._pepper is None:  # no pepper: the tenant has never listed or logged a number
+                return {}
         return {lead.lead_id: phone_digest(self._pepper, lead.phone) for lead in leads if lead.phone}
 
 
