@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the stores are imported where they are built: a container l
     from leadrouter.domain.files import Files
     from leadrouter.domain.secrets import SecretBox
     from leadrouter.logic.intake.limits import DoorLimits
+    from leadrouter.logic.ports import ContactPeppers
 
 #: A sweep writes from 16 threads; standard retries ride out throttling.
 DYNAMODB = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=16)
@@ -278,6 +279,20 @@ def event_bus() -> EventBus:
     if not name:
         raise RuntimeError("missing environment variable EVENT_BUS_NAME (set by template.yaml)")
     return _bus(name, _endpoint("EVENTBRIDGE"))
+
+
+class _NoPeppers:
+    """Stands in until the pepper store (``data.peppers``, #29's erasure part) is merged: a digest
+    made without the tenant's secret pepper would be a plain hash of a phone, so none is made."""
+
+    def contact_pepper(self, tenant_id: str) -> bytes:
+        raise Unavailable("contact peppers are not available on this stack yet", retry_after=60)
+
+
+def contact_peppers() -> ContactPeppers:
+    """Each tenant's secret pepper for contact digests: the repository once it serves them."""
+    repo = repository()
+    return repo if hasattr(repo, "contact_pepper") else _NoPeppers()
 
 
 # ------------------------------------------------------------------ SES

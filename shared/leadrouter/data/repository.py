@@ -15,7 +15,8 @@ Layout (tables come from template.yaml; local tables are created from the same f
   tenant under one of 16 shard keys (``domain.dispatch``), so a tick reads 16 partitions in parallel.
   ``WEBHOOK#<id>`` items are tenants' webhooks (``data.webhooks``). ``LIMIT#<scope>`` items count
   requests per rate-limit window (``data.limits``), deleted by TTL. ``EXPORT#<id>`` items record lead
-  exports (``data.exports``).
+  exports (``data.exports``). ``PRIVACYREQ#<id>`` items are data-subject requests, listed in
+  ``active_rules`` under ``privacy#<shard>`` while open (``data.privacy_requests``).
 * deliveries table: each webhook's delivery log (``data.webhooks``).
 
 One module per aggregate (``leads`` reads and ``lead_changes`` writes, ``transitions``, ``contacts``,
@@ -46,6 +47,7 @@ from leadrouter.data.lead_changes import LeadChangeStore
 from leadrouter.data.leads import LeadStore
 from leadrouter.data.limits import LimitStore
 from leadrouter.data.pools import PoolStore
+from leadrouter.data.privacy_requests import PrivacyRequestStore
 from leadrouter.data.rotation import RotationStore
 from leadrouter.data.rules import RuleStore
 from leadrouter.data.scopes import ScopeStore
@@ -89,5 +91,6 @@ class Repository(
     LimitStore,
     ExportStore,
     ImportStore,
+    PrivacyRequestStore,
 ):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""
