@@ -47,10 +47,11 @@ def _served_by_the_repository(repo: Repository) -> list[object]:
     deliveries: ports.Deliveries = repo
     exports: ports.Exports = repo
     imports: ports.Imports = repo
+    privacy_requests: ports.PrivacyRequests = repo
     return [
         lead_reads, lead_queues, workloads, lead_changes, lead_history, transitions, contacts, scopes,
         dispatch_checks, rotation, tenants, staff, rules, active_rules, sources, source_health, pools,
-        submissions, limits, webhooks, deliveries, exports, imports,
+        submissions, limits, webhooks, deliveries, exports, imports, privacy_requests,
     ]  # fmt: skip
 
 
