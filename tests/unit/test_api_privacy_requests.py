@@ -363,3 +363,19 @@ def test_the_alert_function_runs_the_daily_privacy_deadline_job(
     answer = alerts_app.handler(tick, FakeContext(function_name="leadrouter-alerts"))
     # Then it counts the request due (nothing is mailed without a sender)
     assert answer == {"alerted": 1}
+
+
+def test_without_the_tenants_pepper_nothing_is_done_and_the_request_stays_open(
+    acme: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stack whose pepper store is not there yet (before #29's erasure part is merged)
+    from leadrouter import runtime
+    from leadrouter.api.routes import privacy_requests as routes
+
+    monkeypatch.setattr(routes, "contact_peppers", runtime._NoPeppers)
+    mine = _person(acme)
+    created = _create("restrict", phone=PHONE)
+    # When the request is completed, Then 503: no digest could be made, so nothing was done
+    assert _complete(created["request_id"]).status == 503
+    assert (acme.get_lead(TENANT, mine.lead_id) or mine).restriction is None
+    assert call_as("GET", f"/privacy/requests/{created['request_id']}").body["status"] == "open"

@@ -226,6 +226,7 @@ def complete_request(
         problems["lift"] = "only a fulfilled restrict or object request can lift a restriction"
     if problems:
         raise InvalidInput("invalid completion", problems)
+    pepper = peppers.contact_pepper(caller.tenant_id)  # before acting: no digest, no completion
     data: dict[str, Any] | None = None
     if body.result == "refused":
         outcome = Outcome(result="refused", refusal=body.refusal)
@@ -233,7 +234,6 @@ def complete_request(
         leads = subject_leads(repo, caller.tenant_id, request.subject)
         done = FULFILMENT[request.kind](repo, caller, request, leads, now, lift=body.lift)
         outcome, data = done.outcome, done.data
-    pepper = peppers.contact_pepper(caller.tenant_id)
     keys = contact_keys(request.subject.phone, request.subject.email)
     completed = PrivacyRequest.model_validate(
         {

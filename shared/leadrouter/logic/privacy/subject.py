@@ -84,7 +84,7 @@ def subject_document(
     Export answers it inline too, rather than through the lead export's files: those are written to
     the files bucket and kept ``FileRetentionDays``, a further copy of the person's data that outlives
     the request, that erasure would then have to find, and that a signed link could leak. The admin
-    saves the answer as the file handed to the person (``Content-Disposition`` names it).
+    saves the answer's ``data`` as the file handed to the person.
     """
     return {
         "format": DOCUMENT_FORMAT,
