@@ -7608,6 +7608,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the tenant's contact pepper is not available, so no digest can replace the contact: nothing was done and the request stays open; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     extend_request_privacy_requests__request_id__extend_post: {
