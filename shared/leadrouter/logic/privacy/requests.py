@@ -36,7 +36,7 @@ from leadrouter.domain.privacy_requests import (
     listing_order,
 )
 from leadrouter.domain.tenants import Tenant
-from leadrouter.domain.text import check_text
+from leadrouter.domain.text import TEXT_PATTERN, accepted_text, check_text
 from leadrouter.domain.users import Caller
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE
 from leadrouter.logic.ports import ContactPeppers, PrivacyRequests, Tenants
@@ -90,9 +90,12 @@ class PrivacyRequestIn(BaseModel):
 class ExtendIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(check_text)] = Field(
-        description="why more time is needed (told to the person; no personal data)"
-    )
+    reason: Annotated[
+        str,
+        Field(min_length=1, max_length=500),
+        AfterValidator(check_text),
+        accepted_text(TEXT_PATTERN, 500),
+    ] = Field(description="why more time is needed (told to the person; no personal data)")
 
 
 class CompleteIn(BaseModel):
