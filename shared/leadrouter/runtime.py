@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
-from leadrouter.domain.errors import Unavailable
+from leadrouter.domain.errors import Conflict, Unavailable
 from leadrouter.settings import Settings
 
 if TYPE_CHECKING:  # the stores are imported where they are built: a container loads only those it uses
@@ -283,10 +283,11 @@ def event_bus() -> EventBus:
 
 class _NoPeppers:
     """Stands in until the pepper store (``data.peppers``, #29's erasure part) is merged: a digest
-    made without the tenant's secret pepper would be a plain hash of a phone, so none is made."""
+    made without the tenant's secret pepper would be a plain hash of a phone, so none is made (409,
+    as for erasure before it is wired: nothing done, the request stays open)."""
 
     def contact_pepper(self, tenant_id: str) -> bytes:
-        raise Unavailable("contact peppers are not available on this stack yet", retry_after=60)
+        raise Conflict("contact digests are not available on this stack yet: the request stays open")
 
 
 def contact_peppers() -> ContactPeppers:

@@ -375,7 +375,7 @@ def test_without_the_tenants_pepper_nothing_is_done_and_the_request_stays_open(
     monkeypatch.setattr(routes, "contact_peppers", runtime._NoPeppers)
     mine = _person(acme)
     created = _create("restrict", phone=PHONE)
-    # When the request is completed, Then 503: no digest could be made, so nothing was done
-    assert _complete(created["request_id"]).status == 503
+    # When the request is completed, Then 409: no digest could be made, so nothing was done
+    assert _complete(created["request_id"]).status == 409
     assert (acme.get_lead(TENANT, mine.lead_id) or mine).restriction is None
     assert call_as("GET", f"/privacy/requests/{created['request_id']}").body["status"] == "open"

@@ -7563,7 +7563,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already completed, a corrected contact belongs to another lead, or erasure unavailable */
+            /** @description already completed, a corrected contact belongs to another lead, or erasure (or the contact digests) not available on this stack yet: nothing was done, the request stays open */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7601,15 +7601,6 @@ export interface operations {
             };
             /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
             429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the tenant's contact pepper is not available, so no digest can replace the contact: nothing was done and the request stays open; retry after Retry-After */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };

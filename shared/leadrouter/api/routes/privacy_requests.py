@@ -7,7 +7,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from leadrouter.api.context import PathIdent, caller_of, now
 from leadrouter.api.contract import answers
@@ -18,13 +17,6 @@ from leadrouter.runtime import contact_peppers, repository
 router = Router()
 
 _NO_REQUEST = "no such privacy request in the caller's tenant"
-_NO_PEPPER: dict[int, OpenAPIResponse] = {
-    503: {
-        "description": "the tenant's contact pepper is not available, so no digest can replace the "
-        "contact: nothing was done and the request stays open; retry after Retry-After",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-}
 _DEADLINES = (
     "Deadlines are in Vietnamese working days on the tenant's holiday calendar (weekends and holidays, "
     "Tết included, do not count), from the day after the request was received in the tenant's time "
@@ -105,14 +97,12 @@ def extend_request(request_id: PathIdent, body: logic.ExtendIn) -> logic.Request
         "person carries the restriction (routing stops calls and events), or loses it with `lift`. "
         "erase: the erasure of every store. After completion the request keeps no phone or e-mail."
     ),
-    responses={
-        **answers(
-            "the completed request, with the person's data for access and export",
-            not_found=_NO_REQUEST,
-            conflict="already completed, a corrected contact belongs to another lead, or erasure unavailable",
-        ),
-        **_NO_PEPPER,
-    },
+    responses=answers(
+        "the completed request, with the person's data for access and export",
+        not_found=_NO_REQUEST,
+        conflict="already completed, a corrected contact belongs to another lead, or erasure (or the "
+        "contact digests) not available on this stack yet: nothing was done, the request stays open",
+    ),
     tags=["privacy"],
 )
 def complete_request(request_id: PathIdent, body: logic.CompleteIn) -> logic.Completion:
