@@ -425,6 +425,32 @@ def escalation_alert(sam: Sam) -> None:
     assert "Chờ quá lâu" in content["Body"]["Text"]["Data"]
 
 
+def privacy_deadlines(sam: Sam) -> None:
+    # Given an open access request of the demo tenant made a month ago (overdue)
+    from leadrouter.domain.users import Caller
+    from leadrouter.logic.privacy.requests import PrivacyRequestIn, create_request
+
+    now = datetime.now(UTC)
+    body = PrivacyRequestIn.model_validate(
+        {"kind": "access", "phone": "0912345678", "received_at": now - timedelta(days=30)}
+    )
+    request = create_request(sam.repo, Caller(tenant_id=TENANT, role="admin", subject="dpo"), body, now)
+    outbox = sam.ses()
+    rel = "AlertFunction/PrivacyDeadlines-daily.json"
+    # When the daily schedule reaches the alert function without an SES sender (as under make run)
+    # Then the request is counted and nothing is sent
+    assert sam.invoke(rel) == {"alerted": 1}
+    assert outbox.sent == []
+    # When it runs with the stack's sender set
+    sam.monkeypatch.setenv("ALERT_SENDER", ALERT_SENDER)
+    assert sam.invoke(rel) == {"alerted": 1}
+    # Then one e-mail went to the tenant's alert address, naming the request and not the person
+    (mail,) = outbox.sent
+    assert mail["Destination"] == {"ToAddresses": [DEMO_ALERT_EMAIL]}
+    text = mail["Content"]["Simple"]["Body"]["Text"]["Data"]
+    assert request.request_id in text and "912345678" not in text
+
+
 def meta_lead_fetched(sam: Sam) -> None:
     # Given the demo tenant's Meta source (its page token sealed), a fake Graph API serving the lead, and
     # Meta's signed delivery announcing it, stored by the door
@@ -579,6 +605,7 @@ OUTCOMES: dict[str, Check] = {
     "WebhookFanoutFunction/LeadEvents-lead-assigned.json": webhook_fan_out,
     "WebhookDeliveryFunction/Deliveries-lead-assigned.json": webhook_delivery,
     "AlertFunction/Escalations-lead-escalated.json": escalation_alert,
+    "AlertFunction/PrivacyDeadlines-daily.json": privacy_deadlines,
     "LeadFetchFunction/Fetches-meta-lead.json": meta_lead_fetched,
     "LeadExportFunction/Exports-demo-export.json": demo_export_made,
     "ImportFunction/Imports-demo-split.json": demo_import_read,

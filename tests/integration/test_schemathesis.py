@@ -108,6 +108,14 @@ BY_DESIGN: dict[tuple[str, str], str] = {
     ("POST /intake/leads", "body"): "a body holding a NUL character is refused as sent",
     ("POST /f/{form_key}", "step"): f"one of the source's steps: {_STORED}",
     ("POST /f/{form_key}", r"name|phone|email"): _FORM,
+    # a phone or an e-mail names the person; corrections belong to correct requests, a processor's stop
+    # deadline to restrict and object; a request is not received in the future
+    ("POST /privacy/requests", r"phone|email|corrections(\..+)?|processor_must_stop|received_at"): (
+        "rules across fields (and the clock) that a schema cannot state"
+    ),
+    ("POST /privacy/requests/{request_id}/complete", r"refusal|lift"): (
+        f"a refusal names its reason and only restrict or object can be lifted: {_STORED}"
+    ),
 }
 
 

@@ -209,8 +209,13 @@ def test_the_alert_function_may_read_the_tenant_and_send_only_from_the_configure
     function = resources["AlertFunction"]["Properties"]
     (policy,) = function["Policies"]
     statements = {s["Sid"]: s for s in policy["Statement"]}
-    assert set(statements) == {"TenantAlerts", "SendAlertEmail"}
+    assert set(statements) == {"TenantAlerts", "OpenPrivacyRequests", "SendAlertEmail"}
     assert statements["TenantAlerts"]["Action"] == "dynamodb:GetItem"
+    # the daily privacy-deadline run reads only the sparse index its open requests are listed in
+    assert statements["OpenPrivacyRequests"]["Action"] == "dynamodb:Query"
+    assert statements["OpenPrivacyRequests"]["Resource"] == {
+        "Fn::Sub": "${ConfigTable.Arn}/index/active_rules"
+    }
     assert statements["SendAlertEmail"]["Action"] == "ses:SendEmail"
     assert statements["SendAlertEmail"]["Condition"] == {
         "StringEquals": {"ses:FromAddress": {"Ref": "AlertSenderEmail"}}

@@ -41,11 +41,12 @@ def test_routes_and_schedules_come_from_the_template() -> None:
     assert found[("POST", "/intake/leads")].authenticated is False
     assert found[("GET", "/leads/{lead_id}")].authenticated is True
     assert found[("GET", "/leads/{lead_id}")].match("GET", "/leads/L123") == {"lead_id": "L123"}
-    assert {(s.function, s.input["action"]) for s in schedules(template)} == {
+    assert {(s.function, s.input.get("action") or s.input["kind"]) for s in schedules(template)} == {
         ("DispatchFunction", "assign"),
         ("DispatchFunction", "reclaim"),
+        ("AlertFunction", "privacy_requests_due"),
     }
-    assert {s.seconds for s in schedules(template)} == {60}
+    assert {s.seconds for s in schedules(template)} == {60, 86400}
 
 
 def test_the_runner_follows_an_edited_template(tmp_path: Path) -> None:
@@ -63,7 +64,7 @@ def test_the_runner_follows_an_edited_template(tmp_path: Path) -> None:
     # Then the runner's tables of routes and schedules follow it
     paths = {r.path for r in routes(template)}
     assert "/v2/leads/{lead_id}" in paths and "/leads/{lead_id}" not in paths
-    assert sorted(s.seconds for s in schedules(template)) == [60, 300]
+    assert sorted(s.seconds for s in schedules(template)) == [60, 300, 86400]
 
 
 def test_scheduler_input_fills_the_context_attributes() -> None:

@@ -92,7 +92,8 @@ def test_cfn_lint_reports_nothing():
 
 def test_there_are_functions_and_schedules_to_check():
     assert {"DispatchFunction", "AssignFunction", "ReclaimFunction"} <= set(FUNCTIONS)
-    assert {lid for lid, _, _ in SCHEDULES} == {"DispatchFunction"}
+    # the routing ticks, and the daily privacy-deadline alert
+    assert {lid for lid, _, _ in SCHEDULES} == {"DispatchFunction", "AlertFunction"}
 
 
 @pytest.mark.parametrize("lid", sorted(FUNCTIONS))
@@ -135,7 +136,7 @@ def test_every_schedule_omits_its_name_retries_and_dead_letters(lid, name, props
     assert RESOURCES[arn["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
     # ... and sends a JSON input the handler can read
     payload = json.loads(props["Input"])
-    assert payload["action"] in ("assign", "reclaim")
+    assert payload.get("action") in ("assign", "reclaim") or payload.get("kind") == "privacy_requests_due"
     assert payload["scheduled_time"] == "<aws.scheduler.scheduled-time>"
     assert payload["execution_id"] == "<aws.scheduler.execution-id>"
 

@@ -620,6 +620,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/privacy/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's data-subject requests: open first, soonest due first
+         * @description With `status`, only open or only completed ones. Deadlines are in Vietnamese working days on the tenant's holiday calendar (weekends and holidays, Tết included, do not count), from the day after the request was received in the tenant's time zone: an answer within 2; for restrict and object, processing stopped within 15 (20 when a processor must stop too); one extension of 15. `next_due` is the deadline that counts now: the answer's, or the extended one.
+         */
+        get: operations["list_requests_privacy_requests_get"];
+        put?: never;
+        /**
+         * Record a data-subject request (access, export, correct, erase, restrict, object)
+         * @description The person is named by phone and/or e-mail within the tenant; their leads are those holding that phone or e-mail. A correct request carries the corrected values. A bad field is a 422 naming it and nothing is written. Deadlines are in Vietnamese working days on the tenant's holiday calendar (weekends and holidays, Tết included, do not count), from the day after the request was received in the tenant's time zone: an answer within 2; for restrict and object, processing stopped within 15 (20 when a processor must stop too); one extension of 15. `next_due` is the deadline that counts now: the answer's, or the extended one.
+         */
+        post: operations["create_request_privacy_requests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/privacy/requests/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One data-subject request and its deadlines */
+        get: operations["get_request_privacy_requests__request_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/privacy/requests/{request_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a request: do what it asks (or refuse it), then keep only the contact's digests
+         * @description access/export: the answer's `data` is what leadrouter holds about the person (leads, history, consents, submissions), given once and never kept. correct: the corrections are applied to the person's leads (their contact claims move with them). restrict/object: every lead of the person carries the restriction (routing stops calls and events), or loses it with `lift`. erase: the erasure of every store. After completion the request keeps no phone or e-mail.
+         */
+        post: operations["complete_request_privacy_requests__request_id__complete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/privacy/requests/{request_id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend a request's deadline once, by 15 working days, with a reason
+         * @description Restrict and object: past the stop deadline; the other kinds: past the answer deadline. A second extension, or one of a completed request, is a 409.
+         */
+        post: operations["extend_request_privacy_requests__request_id__extend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/reports/distribution": {
         parameters: {
             query?: never;
@@ -1270,6 +1351,34 @@ export interface components {
                 [key: string]: components["schemas"]["LeadField"];
             };
         };
+        /** CompleteIn */
+        CompleteIn: {
+            /**
+             * Lift
+             * @description restrict/object only: lift the person's restriction instead of setting it
+             * @default false
+             */
+            lift: boolean;
+            /** @description refused requests only (and required for them) */
+            refusal?: components["schemas"]["Refusal"] | null;
+            /**
+             * Result
+             * @default fulfilled
+             * @enum {string}
+             */
+            result: "fulfilled" | "refused";
+        };
+        /** Completion */
+        Completion: {
+            /**
+             * Data
+             * @description access and export: what leadrouter holds about the person (given once, never kept)
+             */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            request: components["schemas"]["RequestView"];
+        };
         /**
          * ConsentMethod
          * @description How the person's answer reached leadrouter.
@@ -1303,6 +1412,27 @@ export interface components {
          * @enum {string}
          */
         ConsentStatus: "granted" | "refused" | "unknown";
+        /**
+         * Corrections
+         * @description What a ``correct`` request changes on the person's leads (personal data: dropped on completion).
+         */
+        Corrections: {
+            /** Email */
+            email?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Phone */
+            phone?: string | null;
+        };
+        /** CorrectionsIn */
+        CorrectionsIn: {
+            /** Email */
+            email?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Phone */
+            phone?: string | null;
+        };
         /**
          * Decision
          * @description Why a lead went where it went: written in the same conditional write as the change itself.
@@ -1640,6 +1770,31 @@ export interface components {
          * @enum {string}
          */
         ExportStatus: "queued" | "running" | "done" | "failed";
+        /** ExtendIn */
+        ExtendIn: {
+            /**
+             * Reason
+             * @description why more time is needed (told to the person; no personal data)
+             */
+            reason: string;
+        };
+        /**
+         * Extension
+         * @description The one extension: who granted it, why, and the due date it gave.
+         */
+        Extension: {
+            /** At */
+            at: string;
+            /** By */
+            by: string;
+            /**
+             * Due
+             * Format: date
+             */
+            due: string;
+            /** Reason */
+            reason: string;
+        };
         /** FieldError */
         FieldError: {
             /** @description the offending field: `staff.1.weight`, `cursor`, `body` */
@@ -2620,6 +2775,24 @@ export interface components {
             signature_header: string;
             webhook: components["schemas"]["Webhook"];
         };
+        /**
+         * Outcome
+         * @description What was done, without personal data: counts and lead ids only.
+         */
+        Outcome: {
+            /** Counts */
+            counts?: {
+                [key: string]: number;
+            };
+            /** Lead Ids */
+            lead_ids?: string[];
+            refusal?: components["schemas"]["Refusal"] | null;
+            /**
+             * Result
+             * @enum {string}
+             */
+            result: "fulfilled" | "refused" | "lifted";
+        };
         /** Overview */
         Overview: {
             /**
@@ -2816,6 +2989,42 @@ export interface components {
             reclaim_after_minutes?: null;
             staff?: unknown;
         });
+        /**
+         * PrivacyRequestIn
+         * @description A request as the person made it (by phone, e-mail, in person), recorded by an admin.
+         */
+        PrivacyRequestIn: {
+            /** @description correct requests only (and required for them): the corrected values */
+            corrections?: components["schemas"]["CorrectionsIn"] | null;
+            /**
+             * Email
+             * @description the person's e-mail (this or phone, or both)
+             */
+            email?: string | null;
+            kind: components["schemas"]["RequestKind"];
+            /**
+             * Phone
+             * @description the person's phone (this or email, or both)
+             */
+            phone?: string | null;
+            /**
+             * Processor Must Stop
+             * @description restrict/object: a processor (an integration receiving the leads) must stop too, which gives 20 working days instead of 15
+             * @default false
+             */
+            processor_must_stop: boolean;
+            /**
+             * Received At
+             * @description when the person made the request, if before now (the deadlines count from that day); default now. Never in the future.
+             */
+            received_at?: string | null;
+        };
+        /**
+         * Refusal
+         * @description Why a request was answered without acting on it (no free text: it could hold personal data).
+         * @enum {string}
+         */
+        Refusal: "identity_not_verified" | "no_data" | "manifestly_unfounded" | "legal_obligation";
         /** RememberedMapping */
         RememberedMapping: {
             /**
@@ -2852,6 +3061,80 @@ export interface components {
              * @description the checks it was let in without passing (empty: it had passed them all)
              */
             unverified_checks: components["schemas"]["Check"][];
+        };
+        /**
+         * RequestKind
+         * @enum {string}
+         */
+        RequestKind: "access" | "export" | "correct" | "erase" | "restrict" | "object";
+        /** RequestList */
+        RequestList: {
+            /** Due Soon */
+            due_soon: number;
+            /** Open */
+            open: number;
+            /** Requests */
+            requests: components["schemas"]["RequestView"][];
+        };
+        /**
+         * RequestStatus
+         * @enum {string}
+         */
+        RequestStatus: "open" | "completed";
+        /** RequestView */
+        RequestView: {
+            /**
+             * Answer Due
+             * Format: date
+             */
+            answer_due: string;
+            /** Completed At */
+            completed_at?: string | null;
+            /** Completed By */
+            completed_by?: string | null;
+            corrections?: components["schemas"]["Corrections"] | null;
+            /** Created By */
+            created_by: string;
+            /** Due Soon */
+            due_soon: boolean;
+            extension?: components["schemas"]["Extension"] | null;
+            kind: components["schemas"]["RequestKind"];
+            /**
+             * Next Due
+             * Format: date
+             */
+            next_due: string;
+            outcome?: components["schemas"]["Outcome"] | null;
+            /** Overdue */
+            overdue: boolean;
+            /**
+             * Processor Must Stop
+             * @default false
+             */
+            processor_must_stop: boolean;
+            /** Received At */
+            received_at: string;
+            /**
+             * Received On
+             * Format: date
+             */
+            received_on: string;
+            /** Request Id */
+            request_id: string;
+            /**
+             * Rev
+             * @default 0
+             */
+            rev: number;
+            /** @default open */
+            status: components["schemas"]["RequestStatus"];
+            /** Stop Due */
+            stop_due?: string | null;
+            subject?: components["schemas"]["Subject"] | null;
+            /** Subject Digests */
+            subject_digests?: string[];
+            /** Tenant Id */
+            tenant_id: string;
         };
         /**
          * Restriction
@@ -3569,6 +3852,16 @@ export interface components {
         StepMove: {
             /** Step */
             step: string;
+        };
+        /**
+         * Subject
+         * @description Who the request is about, by the contacts leads are matched on (normalised: E.164, lower-case).
+         */
+        Subject: {
+            /** Email */
+            email?: string | null;
+            /** Phone */
+            phone?: string | null;
         };
         /** Submission */
         Submission: {
@@ -7284,6 +7577,407 @@ export interface operations {
             };
             /** @description the number is not on that list */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_requests_privacy_requests_get: {
+        parameters: {
+            query?: {
+                /** @description open or completed; default both */
+                status?: components["schemas"]["RequestStatus"] | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestList"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_request_privacy_requests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrivacyRequestIn"];
+            };
+        };
+        responses: {
+            /** @description the request as recorded, with its deadlines */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestView"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_request_privacy_requests__request_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestView"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such privacy request in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    complete_request_privacy_requests__request_id__complete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompleteIn"];
+            };
+        };
+        responses: {
+            /** @description the completed request, with the person's data for access and export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Completion"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such privacy request in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description already completed, a corrected contact belongs to another lead, or erasure (or the contact digests) not available on this stack yet: nothing was done, the request stays open */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    extend_request_privacy_requests__request_id__extend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtendIn"];
+            };
+        };
+        responses: {
+            /** @description the request with its extension */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestView"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such privacy request in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description already extended once, completed, or changed meanwhile */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

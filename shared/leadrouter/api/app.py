@@ -51,6 +51,7 @@ ROUTE_GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
     ("exports", frozenset({"leads"})),
     ("imports", frozenset({"imports"})),
     ("calling", frozenset({"privacy"})),
+    ("privacy_requests", frozenset({"privacy"})),
 )
 GROUP_NAMES = tuple(name for name, _ in ROUTE_GROUPS)
 

@@ -18,7 +18,8 @@ Layout (tables come from template.yaml; local tables are created from the same f
   exports (``data.exports``). ``DNC#<digest>`` and ``CALLED#<digest>`` items are the Do-Not-Call
   lists and the advertising-call log, by phone digest (``data.calling``). ``PEPPER`` is the tenant's
   sealed contact pepper (``data.peppers``) and ``SUPPRESSED#<digest>`` its erasure suppression list
-  (``data.erasure``).
+  (``data.erasure``). ``PRIVACYREQ#<id>`` items are data-subject requests, listed in
+  ``active_rules`` under ``privacy#<shard>`` while open (``data.privacy_requests``).
 * deliveries table: each webhook's delivery log (``data.webhooks``).
 
 One module per aggregate (``leads`` reads and ``lead_changes`` writes, ``transitions``, ``contacts``,
@@ -55,6 +56,7 @@ from leadrouter.data.leads import LeadStore
 from leadrouter.data.limits import LimitStore
 from leadrouter.data.peppers import PepperStore
 from leadrouter.data.pools import PoolStore
+from leadrouter.data.privacy_requests import PrivacyRequestStore
 from leadrouter.data.rotation import RotationStore
 from leadrouter.data.rules import RuleStore
 from leadrouter.data.scopes import ScopeStore
@@ -103,6 +105,7 @@ class Repository(
     CallingStore,
     PepperStore,
     ErasureStore,
+    PrivacyRequestStore,
 ):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""
 

@@ -29,6 +29,7 @@ from leadrouter.domain.forms import FormSource
 from leadrouter.domain.imports import Import, ImportStatus
 from leadrouter.domain.leads import Decision, Lead, LeadEvent
 from leadrouter.domain.pools import PoolSettings
+from leadrouter.domain.privacy_requests import PrivacyRequest
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.source_health import SourceHealth
 from leadrouter.domain.staff import StaffMember
@@ -484,3 +485,20 @@ class Imports(Protocol):
     def get_import_mapping(self, tenant_id: str) -> tuple[list[str], dict[str, Any]] | None: ...
 
     def file_first_read(self, tenant_id: str, sha256: str, at: datetime) -> datetime: ...
+
+
+# ---------------------------------------------------------------------- privacy
+
+
+class PrivacyRequests(Protocol):
+    """A tenant's data-subject requests, and the open ones of every tenant (the deadline alert)."""
+
+    def create_privacy_request(self, request: PrivacyRequest) -> None: ...
+
+    def save_privacy_request(self, before: PrivacyRequest, after: PrivacyRequest) -> PrivacyRequest: ...
+
+    def get_privacy_request(self, tenant_id: str, request_id: str) -> PrivacyRequest | None: ...
+
+    def list_privacy_requests(self, tenant_id: str) -> list[PrivacyRequest]: ...
+
+    def open_privacy_requests(self, shard: int | None = None) -> list[PrivacyRequest]: ...
