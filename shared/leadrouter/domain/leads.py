@@ -154,6 +154,7 @@ class LeadEvent(_Model):
         "resubmitted",
         "campaign",
         "released",
+        "consent",
     ]
     by: str | None = None
     text: str | None = None

@@ -26,11 +26,11 @@ from leadrouter.logic.imports.outcomes import Outcome, StaffDirectory, row_lead_
 from leadrouter.logic.imports.reading import SheetRow
 from leadrouter.logic.intake.new_leads import NewLeadPorts
 from leadrouter.logic.leads.reading import ReadPorts
-from leadrouter.logic.ports import Imports, LeadChanges, Rules, Sources, Tenants
+from leadrouter.logic.ports import Imports, Rules, Sources
 
 
-class WorkPorts(Imports, Sources, Rules, Tenants, NewLeadPorts, ReadPorts, LeadChanges, Protocol):
-    """The record, the source and pools, the staff, and intake's lead writes."""
+class WorkPorts(Imports, Sources, Rules, NewLeadPorts, ReadPorts, Protocol):
+    """The record, the source and pools, the staff, and intake's lead writes (the tenant with them)."""
 
 
 class Context:
