@@ -66,7 +66,10 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 #: The field a fetched lead is added to its record under (Graph's answer, as canonical JSON).
 LEAD_FIELD = "lead"
 #: What is asked of the Graph API for a lead.
-LEAD_FIELDS = "created_time,field_data,custom_disclaimer_responses,ad_id,adset_id,campaign_id,form_id,is_organic,platform"
+LEAD_FIELDS = (
+    "created_time,field_data,custom_disclaimer_responses,"
+    "ad_id,adset_id,campaign_id,form_id,is_organic,platform"
+)
 #: Graph error codes that refuse us the lead until the source is fixed (token, permissions).
 _REFUSING = frozenset({190, 102, 10, *range(200, 300)})
 #: Graph error codes that are rate limits (retried later, by the queue's schedule).
