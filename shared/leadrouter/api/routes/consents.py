@@ -83,7 +83,7 @@ def put_settings(body: consents.PrivacySettingsIn) -> PrivacySettingsOut:
         "whose SHA-256 is the records' `notice_sha256`."
     ),
     responses=answers("the lead's consents and their history", not_found=_NO_LEAD),
-    tags=["leads", "privacy"],
+    tags=["privacy"],
 )
 def get_lead_consents(lead_id: PathIdent) -> lead_answers.LeadConsents:
     return lead_answers.lead_consents(repository(), caller_of(router), lead_id)
@@ -102,7 +102,7 @@ def get_lead_consents(lead_id: PathIdent) -> lead_answers.LeadConsents:
     responses=answers(
         "the lead's consents after the answer", status=201, not_found=_NO_LEAD, conflict="retry"
     ),
-    tags=["leads", "privacy"],
+    tags=["privacy"],
 )
 def post_lead_consent(
     lead_id: PathIdent, body: lead_answers.ConsentChange
