@@ -38,16 +38,20 @@ WHEN = {
     "a person must act.",
     EventType.LEAD_RELEASED: "The lead went back to the queue (its owner was deactivated, "
     "it was restored, ...).",
+    EventType.CONSENT_WITHDRAWN: "The person no longer consents to purpose (withdrawn, or a refusal a "
+    "staff member recorded): stop pursuing that purpose now.",
 }
 
 FIELDS = {
     "schema_version": "Major version of this event's schema; a breaking change bumps it.",
     "type": "The event type; also the EventBridge detail-type.",
-    "event_id": "Stable id, <lead_id>-<n>: n = 0 for the arrival, i + 1 for the lead's i-th decision. "
-    "The same change delivered twice has the same id: dedupe on it.",
+    "event_id": "Stable id, <lead_id>-<n>: n = 0 for the arrival, i + 1 for the lead's i-th decision "
+    "(ConsentWithdrawn: <lead_id>-c<12 hex> of its purpose and time). The same change delivered twice "
+    "has the same id: dedupe on it.",
     "tenant_id": "The tenant (company) the lead belongs to.",
     "lead_id": "The lead (GET /leads/{lead_id}).",
-    "occurred_at": "When it happened (the decision's time; the arrival's for LeadReceived).",
+    "occurred_at": "When it happened (the decision's time; the arrival's for LeadReceived; the answer's "
+    "for ConsentWithdrawn).",
     "received_at": "When the lead arrived.",
     "seconds_since_received": "occurred_at - received_at in seconds (speed to lead, for LeadAssigned).",
     "pool": "The lead's pool (a label, e.g. web).",
@@ -71,6 +75,9 @@ FIELDS = {
     "last advertising call, the calling hours on the customer's clock).",
     "reason": "Why, as a short code: for escalations e.g. no_rule, window_closed, no_eligible_staff, "
     "reclaim_limit; for releases e.g. restored, or the owner's deactivation.",
+    "purpose": "The purpose consent was taken from (the tenant's key, e.g. call, email_marketing).",
+    "method": "How the answer came: withdrawal (the person took it back), staff (a refusal recorded by "
+    "a staff member), checkbox, api or platform (a later submission left it refused).",
 }
 
 

@@ -74,6 +74,7 @@ def test_the_secret_is_shown_once_and_never_again(moto_repo: Repository, queues:
 def test_event_types_default_to_all(moto_repo: Repository, queues: Queues):
     created = _create()
     assert created["webhook"]["event_types"] == [
+        "ConsentWithdrawn",
         "LeadAssigned",
         "LeadEscalated",
         "LeadReceived",

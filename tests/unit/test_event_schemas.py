@@ -17,6 +17,7 @@ from leadrouter.domain.leads import Decision
 from leadrouter.domain.rules import RuleKind
 from leadrouter.domain.users import Caller
 from leadrouter.logic.leads.assignment import assign_manually
+from leadrouter.logic.privacy.answers import ConsentChange, record_change
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from leadrouter.logic.routing.release import release_leads_of
@@ -69,11 +70,18 @@ def test_events_from_real_lead_changes_validate_against_the_committed_schemas(mo
     stranded = add_leads(moto_repo, 1, step="Gọi lại")
     sweep_unrouted(moto_repo, NOW + timedelta(hours=3))  # escalated: no rule covers the step
     stored = [moto_repo.get_lead(TENANT, x.lead_id) for x in [*leads, *stranded]]
+    granted = ConsentChange(purpose="call", answer="granted")
+    record_change(moto_repo, ADMIN, leads[1].lead_id, granted, NOW + timedelta(minutes=34))
+    before = moto_repo.get_lead(TENANT, leads[1].lead_id)
+    withdrawal = ConsentChange(purpose="call", answer="withdrawn")
+    record_change(moto_repo, ADMIN, leads[1].lead_id, withdrawal, NOW + timedelta(minutes=35))
+    after = moto_repo.get_lead(TENANT, leads[1].lead_id)  # a withdrawal: ConsentWithdrawn
 
     # When each stored lead's history is turned into events, as the stream would carry them
     emitted = [e.model_dump_json() for x in stored if x is not None for e in events_of_change(None, x)]
+    emitted += [e.model_dump_json() for e in events_of_change(before, after)]
 
-    # Then every one of them validates against its committed schema, and all five types occurred
+    # Then every one of them validates against its committed schema, and every type occurred
     assert {_validate(e) for e in emitted} == {str(k) for k in EventType}
 
 

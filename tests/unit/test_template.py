@@ -574,6 +574,7 @@ def test_the_intake_overflow_drain_writes_as_intake_does_from_an_encrypted_queue
         "ConfigTable": {
             *("dynamodb:GetItem", "dynamodb:PutItem"),
             *("dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+            "dynamodb:BatchGetItem",  # the archived notice versions a form's consent boxes showed
         },
         "EventsTable": {"dynamodb:PutItem"},
         "IntakeOverflowQueue": {"sqs:ChangeMessageVisibility"},  # a throttled one back in seconds

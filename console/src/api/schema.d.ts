@@ -501,6 +501,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/leads/{lead_id}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A lead's consent per purpose, every answer given, and the notice texts they point at
+         * @description `consents` holds the latest answer per purpose (a purpose absent is unknown, never granted); `history` every answer recorded, oldest first, with its evidence (the stored submission, or the staff member who recorded it); `notices` the exact text of each notice version named, whose SHA-256 is the records' `notice_sha256`.
+         */
+        get: operations["get_lead_consents_leads__lead_id__consents_get"];
+        put?: never;
+        /**
+         * Record what the person said about a purpose, or their withdrawal
+         * @description granted or refused: what the person answered when a staff member asked (by phone, in person), against the notice version read to them (default: the current one). withdrawn: they took a consent back; routing stops that purpose from its next sweep and integrators get a ConsentWithdrawn event. The staff member is recorded as `by`. 422 for a purpose the tenant does not have or a version it never showed.
+         */
+        post: operations["post_lead_consent_leads__lead_id__consents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/leads/{lead_id}/restore": {
         parameters: {
             query?: never;
@@ -695,6 +719,30 @@ export interface paths {
          * @description Restrict and object: past the stop deadline; the other kinds: past the answer deadline. A second extension, or one of a completed request, is a 409.
          */
         post: operations["extend_request_privacy_requests__request_id__extend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/privacy/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's privacy settings: purposes and notices, retention, calling hours
+         * @description A tenant that never saved them has the defaults: five purposes with Vietnamese notices, retention per kind of data, advertising calls 08:00-17:00. `consent_fields` is the HTML of the consent boxes for the current notices.
+         */
+        get: operations["get_settings_privacy_settings_get"];
+        /**
+         * Replace the tenant's privacy settings (purposes and notices, retention, calling hours)
+         * @description The body replaces the settings whole. Every notice version shown is archived, so a consent record keeps pointing at its exact words: a notice whose text changed without a new `notice_version` is a 422 naming it, and nothing is written. 409 if the settings changed meanwhile (or are not at `expected_revision`). A form made earlier keeps posting its versions, which stay valid; paste `consent_fields` into it to show the new ones.
+         */
+        put: operations["put_settings_privacy_settings_put"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1227,6 +1275,27 @@ export interface components {
             tenant_id: string;
         };
         /**
+         * CallingHours
+         * @description When advertising calls may be offered, on the customer's clock (Decree 91/2020: 08:00-17:00
+         *     unless the person agreed otherwise).
+         */
+        CallingHours: {
+            /**
+             * End
+             * @description local time of day, HH:MM or HH:MM:SS (no offset: the member's own time zone)
+             * @default 17:00:00
+             * @example 08:30
+             */
+            end: string;
+            /**
+             * Start
+             * @description local time of day, HH:MM or HH:MM:SS (no offset: the member's own time zone)
+             * @default 08:00:00
+             * @example 08:30
+             */
+            start: string;
+        };
+        /**
          * CampaignMembers
          * @description Either explicit lead ids or a filter (resolved to at most 500 leads).
          */
@@ -1378,6 +1447,51 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             request: components["schemas"]["RequestView"];
+        };
+        /**
+         * ConsentAnswer
+         * @description What the person answered for one purpose, as a form, the JSON API or an adapter says it.
+         */
+        ConsentAnswer: {
+            /**
+             * Notice Version
+             * @description the version of the purpose's notice the person was shown; required for granted (except from an ad platform, whose form shows its own disclaimer)
+             * @default null
+             */
+            notice_version: string | null;
+            /**
+             * Purpose
+             * @description one of the tenant's purposes (GET /privacy/settings)
+             */
+            purpose: string;
+            /**
+             * Status
+             * @description granted only if the person ticked or said yes themselves; silence is not consent
+             * @enum {string}
+             */
+            status: "granted" | "refused";
+        };
+        /**
+         * ConsentChange
+         * @description What the person said about one purpose, as a staff member records it.
+         */
+        ConsentChange: {
+            /**
+             * Answer
+             * @description granted or refused: what the person said when asked; withdrawn: they took a consent back (stops the purpose from the next sweep, and tells integrators)
+             * @enum {string}
+             */
+            answer: "granted" | "refused" | "withdrawn";
+            /**
+             * Notice Version
+             * @description for granted or refused: the notice version read to the person (default: the purpose's current one); not taken for withdrawn
+             */
+            notice_version?: string | null;
+            /**
+             * Purpose
+             * @description one of the tenant's purposes (GET /privacy/settings)
+             */
+            purpose: string;
         };
         /**
          * ConsentMethod
@@ -1662,7 +1776,7 @@ export interface components {
          * EventType
          * @enum {string}
          */
-        EventType: "LeadReceived" | "LeadAssigned" | "LeadReclaimed" | "LeadEscalated" | "LeadReleased";
+        EventType: "LeadReceived" | "LeadAssigned" | "LeadReclaimed" | "LeadEscalated" | "LeadReleased" | "ConsentWithdrawn";
         /**
          * Export
          * @description One export and its outcome; ``requested_by`` is the caller as authenticated (never the body).
@@ -2228,6 +2342,11 @@ export interface components {
          */
         IntakeRequest: {
             /**
+             * Consents
+             * @description the person's answer per purpose of the tenant, with the notice version shown; a purpose or version the tenant never had is a 422 and nothing is written
+             */
+            consents?: components["schemas"]["ConsentAnswer"][];
+            /**
              * Email
              * @default null
              */
@@ -2455,6 +2574,26 @@ export interface components {
             /** Tenant Id */
             tenant_id: string;
         };
+        /** LeadConsents */
+        LeadConsents: {
+            /**
+             * Consents
+             * @description the latest answer per purpose; absent is unknown
+             */
+            consents: components["schemas"]["ConsentRecord"][];
+            /**
+             * History
+             * @description every answer recorded, oldest first
+             */
+            history: components["schemas"]["ConsentRecord"][];
+            /** Lead Id */
+            lead_id: string;
+            /**
+             * Notices
+             * @description the exact text of every notice version named above
+             */
+            notices: components["schemas"]["NoticeText"][];
+        };
         /** LeadDetail */
         LeadDetail: {
             /**
@@ -2662,6 +2801,10 @@ export interface components {
         MetaLeadAdsSettings: {
             /** App Secret */
             app_secret?: string | null;
+            /** Consent Checkboxes */
+            consent_checkboxes?: {
+                [key: string]: string;
+            };
             /** Field Map */
             field_map?: {
                 [key: string]: "name" | "phone" | "email";
@@ -2774,6 +2917,20 @@ export interface components {
              */
             signature_header: string;
             webhook: components["schemas"]["Webhook"];
+        };
+        /**
+         * NoticeText
+         * @description The exact words a record points at: ``sha256`` is their digest (NFC, UTF-8).
+         */
+        NoticeText: {
+            /** Purpose */
+            purpose: string;
+            /** Sha256 */
+            sha256: string;
+            /** Text */
+            text: string;
+            /** Version */
+            version: string;
         };
         /**
          * Outcome
@@ -3019,6 +3176,71 @@ export interface components {
              */
             received_at?: string | null;
         };
+        /** PrivacySettings */
+        PrivacySettings: {
+            calling_hours?: components["schemas"]["CallingHours"];
+            /** Purposes */
+            purposes?: components["schemas"]["Purpose-Output"][];
+            retention?: components["schemas"]["Retention"];
+        };
+        /**
+         * PrivacySettingsIn
+         * @description The whole privacy settings: what is sent replaces what was there.
+         */
+        PrivacySettingsIn: {
+            calling_hours?: components["schemas"]["CallingHours"];
+            /**
+             * Expected Revision
+             * @description the revision you read (GET /privacy/settings): if the tenant's settings moved on meanwhile the answer is 409 and nothing is written
+             */
+            expected_revision?: number | null;
+            /** Purposes */
+            purposes?: components["schemas"]["Purpose-Input"][];
+            retention?: components["schemas"]["Retention"];
+        };
+        /** PrivacySettingsOut */
+        PrivacySettingsOut: {
+            /**
+             * Consent Fields
+             * @description the consent boxes of the current notices as HTML, to paste into a form made earlier (each unticked, its notice as the label, its version in a hidden field)
+             */
+            consent_fields: string;
+            /**
+             * Revision
+             * @description the settings' revision; send it back as expected_revision
+             */
+            revision: number;
+            /** @description what PUT /privacy/settings replaces */
+            settings: components["schemas"]["PrivacySettings"];
+        };
+        /**
+         * Purpose
+         * @description A purpose a tenant asks consent for, and the notice its people are shown.
+         */
+        "Purpose-Input": {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Notice Text */
+            notice_text: string;
+            /** Notice Version */
+            notice_version: string;
+        };
+        /**
+         * Purpose
+         * @description A purpose a tenant asks consent for, and the notice its people are shown.
+         */
+        "Purpose-Output": {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Notice Text */
+            notice_text: string;
+            /** Notice Version */
+            notice_version: string;
+        };
         /**
          * Refusal
          * @description Why a request was answered without acting on it (no free text: it could hold personal data).
@@ -3153,6 +3375,42 @@ export interface components {
          * @enum {string}
          */
         RestrictionKind: "restrict" | "object";
+        /**
+         * Retention
+         * @description How long each kind of personal data is kept, in days after it was last written.
+         */
+        Retention: {
+            /**
+             * Attribution Days
+             * @default 90
+             */
+            attribution_days: number;
+            /**
+             * Audit Days
+             * @default 730
+             */
+            audit_days: number;
+            /**
+             * Keep Attribution
+             * @default true
+             */
+            keep_attribution: boolean;
+            /**
+             * Leads Days
+             * @default 730
+             */
+            leads_days: number;
+            /**
+             * Logs Days
+             * @default 30
+             */
+            logs_days: number;
+            /**
+             * Submissions Days
+             * @default 90
+             */
+            submissions_days: number;
+        };
         /**
          * RowProblem
          * @description A rejected row: its number as Excel shows it and why (the column, never the cell's value).
@@ -7026,6 +7284,171 @@ export interface operations {
             };
         };
     };
+    get_lead_consents_leads__lead_id__consents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the lead's consents and their history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadConsents"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such lead in the caller's tenant, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_lead_consent_leads__lead_id__consents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentChange"];
+            };
+        };
+        responses: {
+            /** @description the lead's consents after the answer */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadConsents"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such lead in the caller's tenant, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     restore_lead_leads__lead_id__restore_post: {
         parameters: {
             query?: never;
@@ -7977,6 +8400,149 @@ export interface operations {
                 };
             };
             /** @description already extended once, completed, or changed meanwhile */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB (or a form with too many fields) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_settings_privacy_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacySettingsOut"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_settings_privacy_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrivacySettingsIn"];
+            };
+        };
+        responses: {
+            /** @description the settings as saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacySettingsOut"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the settings changed since they were read (or are not at expected_revision) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -52,6 +52,7 @@ ROUTE_GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
     ("imports", frozenset({"imports"})),
     ("calling", frozenset({"privacy"})),
     ("privacy_requests", frozenset({"privacy"})),
+    ("consents", frozenset({"privacy", "leads"})),
 )
 GROUP_NAMES = tuple(name for name, _ in ROUTE_GROUPS)
 

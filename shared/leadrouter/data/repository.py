@@ -20,6 +20,8 @@ Layout (tables come from template.yaml; local tables are created from the same f
   sealed contact pepper (``data.peppers``) and ``SUPPRESSED#<digest>`` its erasure suppression list
   (``data.erasure``). ``PRIVACYREQ#<id>`` items are data-subject requests, listed in
   ``active_rules`` under ``privacy#<shard>`` while open (``data.privacy_requests``).
+  ``NOTICE#<purpose>#<version>`` items archive every version of the tenant's consent notices
+  (``data.notices``).
 * deliveries table: each webhook's delivery log (``data.webhooks``).
 
 One module per aggregate (``leads`` reads and ``lead_changes`` writes, ``transitions``, ``contacts``,
@@ -36,6 +38,7 @@ from collections.abc import Callable
 from typing import Any
 
 from leadrouter.data.calling import CallingStore
+from leadrouter.data.consents import ConsentStore
 from leadrouter.data.contacts import ContactStore
 from leadrouter.data.dispatch import DispatchStore
 from leadrouter.data.erasure import ErasureStore
@@ -54,6 +57,7 @@ from leadrouter.data.items import (
 from leadrouter.data.lead_changes import LeadChangeStore
 from leadrouter.data.leads import LeadStore
 from leadrouter.data.limits import LimitStore
+from leadrouter.data.notices import NoticeStore
 from leadrouter.data.peppers import PepperStore
 from leadrouter.data.pools import PoolStore
 from leadrouter.data.privacy_requests import PrivacyRequestStore
@@ -106,6 +110,8 @@ class Repository(
     PepperStore,
     ErasureStore,
     PrivacyRequestStore,
+    NoticeStore,
+    ConsentStore,
 ):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""
 

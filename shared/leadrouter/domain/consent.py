@@ -10,8 +10,10 @@ boxes are not consent. So a lead carries, per purpose, the latest record of what
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -122,3 +124,75 @@ class Restriction(_Model):
     since: Moment
     #: The privacy request that set it.
     request_id: Ident | None = None
+
+
+def withdrawn(before: Mapping[str, ConsentRecord], after: Mapping[str, ConsentRecord]) -> list[str]:
+    """The purposes granted in ``before`` and no longer granted in ``after`` (a withdrawal, or a later
+    refusal a staff member recorded): what integrators must hear of, in purpose order."""
+    return sorted(p for p in before if granted(before, p) and not granted(after, p))
+
+
+def answered_by_person(record: ConsentRecord) -> bool:
+    """Whether the person themselves gave the answer (a box, a platform's form, their system), as
+    opposed to a staff member recording what they said or their withdrawal."""
+    return record.method not in (ConsentMethod.STAFF, ConsentMethod.WITHDRAWAL)
+
+
+class ArchivedNotice(_Model):
+    """One version of a purpose's notice, kept for as long as a record may point at it: the exact words a
+    person was shown, so ``notice_digest(text) == record.notice_sha256`` proves which text they saw."""
+
+    purpose: PurposeKey
+    version: Annotated[str, Field(min_length=1, max_length=40)]
+    label: Name
+    text: Annotated[str, Field(min_length=1, max_length=4000)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    archived_at: Moment
+
+    @classmethod
+    def of(cls, purpose: Purpose, at: datetime) -> ArchivedNotice:
+        return cls(
+            purpose=purpose.key,
+            version=purpose.notice_version,
+            label=purpose.label,
+            text=purpose.notice_text,
+            sha256=notice_digest(purpose.notice_text),
+            archived_at=at,
+        )
+
+
+#: A form's consent fields (the snippet writes them; names starting with ``_`` never become lead
+#: fields): the box ``_consent_<purpose>``, unticked by default, and the hidden ``_notice_<purpose>``
+#: holding the notice version shown beside it, which proves the box was there.
+CONSENT_FIELD = "_consent_"
+NOTICE_FIELD = "_notice_"
+#: A box's values that mean "not ticked" (a browser sends nothing then; JSON senders may send these).
+_UNTICKED = frozenset({"", "0", "false", "no", "off", "refused"})
+_PURPOSE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def form_answers(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, ConsentStatus, str]]:
+    """A form's consent answers as (purpose, granted/refused, notice version), in purpose order.
+
+    A purpose whose notice version came with the form was shown: ticked is granted, left unticked is
+    refused. A box without its version (an old or hand-written form) proves no text: nothing is
+    recorded for it, so the purpose stays unknown.
+    """
+    versions: dict[str, str] = {}
+    ticked: set[str] = set()
+    for name, value in pairs:
+        if name.startswith(NOTICE_FIELD):
+            purpose = name.removeprefix(NOTICE_FIELD)
+            if _PURPOSE.fullmatch(purpose) and value.strip():
+                versions.setdefault(purpose, value.strip())
+        elif name.startswith(CONSENT_FIELD) and value.strip().lower() not in _UNTICKED:
+            ticked.add(name.removeprefix(CONSENT_FIELD))
+    return [
+        (p, ConsentStatus.GRANTED if p in ticked else ConsentStatus.REFUSED, versions[p])
+        for p in sorted(versions)
+    ]
+
+
+def is_consent_field(name: str) -> bool:
+    """A form's consent box or notice version: an answer, never a lead field."""
+    return name.startswith((CONSENT_FIELD, NOTICE_FIELD))

@@ -12,6 +12,7 @@ Each type has a versioned JSON Schema (``docs/events/``); a breaking change bump
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from leadrouter.domain.base import Ident, Label, Moment, _Model
+from leadrouter.domain.consent import PurposeKey, withdrawn
 from leadrouter.domain.leads import Decision, Lead
 
 #: The EventBridge ``source`` of every event leadrouter publishes.
@@ -34,6 +36,7 @@ class EventType(StrEnum):
     LEAD_RECLAIMED = "LeadReclaimed"
     LEAD_ESCALATED = "LeadEscalated"
     LEAD_RELEASED = "LeadReleased"
+    CONSENT_WITHDRAWN = "ConsentWithdrawn"
 
 
 class _LeadEvent(_Model):
@@ -114,8 +117,19 @@ class LeadReleased(_LeadEvent):
     by: str | None = None
 
 
+class ConsentWithdrawn(_LeadEvent):
+    """The person no longer consents to ``purpose`` (they withdrew it, or a staff member recorded their
+    refusal): stop pursuing it now. Ids and the purpose only, never who the person is."""
+
+    type: Literal[EventType.CONSENT_WITHDRAWN] = EventType.CONSENT_WITHDRAWN
+    purpose: PurposeKey
+    #: ``withdrawal`` (the person took it back) or ``staff`` (a refusal recorded by a staff member), ...
+    method: Annotated[str, Field(min_length=1, max_length=20)]
+
+
 DomainEvent = Annotated[
-    LeadReceived | LeadAssigned | LeadReclaimed | LeadEscalated | LeadReleased, Field(discriminator="type")
+    LeadReceived | LeadAssigned | LeadReclaimed | LeadEscalated | LeadReleased | ConsentWithdrawn,
+    Field(discriminator="type"),
 ]
 DOMAIN_EVENT: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)
 EVENT_MODELS: dict[EventType, type[_LeadEvent]] = {
@@ -124,6 +138,7 @@ EVENT_MODELS: dict[EventType, type[_LeadEvent]] = {
     EventType.LEAD_RECLAIMED: LeadReclaimed,
     EventType.LEAD_ESCALATED: LeadEscalated,
     EventType.LEAD_RELEASED: LeadReleased,
+    EventType.CONSENT_WITHDRAWN: ConsentWithdrawn,
 }
 
 
@@ -131,11 +146,19 @@ def event_id(lead_id: str, n: int) -> str:
     return f"{lead_id}-{n}"
 
 
+def consent_event_id(lead_id: str, purpose: str, at: datetime) -> str:
+    """``<lead_id>-c<12 hex>``: the same withdrawal (purpose and time) has the same id on every replay."""
+    digest = hashlib.sha256(f"{purpose}#{at.isoformat()}".encode()).hexdigest()[:12]
+    return f"{lead_id}-c{digest}"
+
+
 def events_of_change(old: Lead | None, new: Lead | None) -> list[DomainEvent]:
-    """The events a change of one lead item means: its arrival, then each decision appended to it.
+    """The events a change of one lead item means: its arrival, then each decision appended to it,
+    then each purpose whose grant the change took away (``ConsentWithdrawn``).
 
     Decisions are only ever appended, so the new ones are those past the old image's count. A change
-    with no new decision (a care activity, an edit, a touch) means no event; a removed item neither.
+    with no new decision nor lost grant (a care activity, an edit, a touch) means no event; a removed
+    item neither.
     """
     if new is None:
         return []
@@ -147,6 +170,14 @@ def events_of_change(old: Lead | None, new: Lead | None) -> list[DomainEvent]:
         event = _decision_event(new, index + 1, decision, new.decisions[:index])
         if event is not None:
             found.append(event)
+    if old is not None:
+        for purpose in withdrawn(old.consents, new.consents):
+            record = new.consents.get(purpose)
+            if record is None:  # never dropped by a merge; nothing to date the change by
+                continue
+            common = _common(new, 0, record.at)
+            common["event_id"] = consent_event_id(new.lead_id, purpose, record.at)
+            found.append(ConsentWithdrawn(**common, purpose=purpose, method=record.method.value))
     return found
 
 

@@ -161,6 +161,7 @@ class LeadEvent(_Model):
         "resubmitted",
         "campaign",
         "released",
+        "consent",
     ]
     by: str | None = None
     text: str | None = None

@@ -21,6 +21,7 @@ from leadrouter.data.webhooks import Claim as DeliveryClaim
 from leadrouter.data.webhooks import Subscription
 from leadrouter.domain.attribution import Touch
 from leadrouter.domain.calling import DoNotCallOrigin
+from leadrouter.domain.consent import ArchivedNotice, Consents
 from leadrouter.domain.contacts import Claim
 from leadrouter.domain.dispatch import ReclaimStamp
 from leadrouter.domain.erasure import Suppression
@@ -161,6 +162,24 @@ class Contacts(Protocol):
     def contact_holder(self, tenant_id: str, contact: str) -> str | None: ...
 
     def contact_holders(self, tenant_id: str, contacts: Sequence[str]) -> dict[str, str]: ...
+
+
+class Notices(Protocol):
+    """The archive of every version of the tenant's consent notices, saved with its privacy settings."""
+
+    def archived_notices(
+        self, tenant_id: str, refs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], ArchivedNotice]: ...
+
+    def save_privacy(
+        self, before: Tenant | None, after: Tenant, notices: Sequence[ArchivedNotice]
+    ) -> Tenant: ...
+
+
+class ConsentChanges(Protocol):
+    """A lead's consents, replaced on the revision read."""
+
+    def save_consents(self, before: Lead, consents: Consents) -> Lead: ...
 
 
 class ContactPeppers(Protocol):

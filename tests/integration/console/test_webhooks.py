@@ -150,7 +150,14 @@ def test_an_invalid_webhook_shows_the_apis_messages_by_field_and_saves_nothing(
     open_screen(page, SCREEN)
     before = _webhook_ids(console_app)
     # No event type ticked: the API's 422 names event_types
-    for name in ("LeadReceived", "LeadAssigned", "LeadReclaimed", "LeadEscalated", "LeadReleased"):
+    for name in (
+        "LeadReceived",
+        "LeadAssigned",
+        "LeadReclaimed",
+        "LeadEscalated",
+        "LeadReleased",
+        "ConsentWithdrawn",
+    ):
         page.get_by_role("checkbox", name=re.compile(name)).uncheck()
     page.get_by_label("Địa chỉ nhận (URL)").fill("https://crm.example.vn/hook")
     page.get_by_role("button", name="Tạo webhook").click()

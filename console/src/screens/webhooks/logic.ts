@@ -12,6 +12,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   "LeadReclaimed",
   "LeadEscalated",
   "LeadReleased",
+  "ConsentWithdrawn",
 ];
 /** As the API's EscalationAlerts bounds them (domain/alerts.py). */
 export const MAX_ALERT_EMAILS = 10;

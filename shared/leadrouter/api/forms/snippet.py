@@ -12,8 +12,11 @@ answer from any site while the source lists no ``allowed_origins`` (the default)
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from html import escape
 from urllib.parse import quote
+
+from leadrouter.domain.consent import CONSENT_FIELD, NOTICE_FIELD, Purpose
 
 CAPTCHA_PROVIDERS = ("turnstile", "hcaptcha", "recaptcha_v3")
 #: Off-screen rather than ``display:none`` only: some bots skip fields that are hidden outright.
@@ -32,8 +35,10 @@ def form_snippet(
     honeypot_field: str = "_gotcha",
     captcha: tuple[str, str] | None = None,
     with_script: bool = True,
+    purposes: Sequence[Purpose] = (),
 ) -> str:
-    """HTML for a form posting to ``action_url``; ``captcha`` is (one of CAPTCHA_PROVIDERS, site key)."""
+    """HTML for a form posting to ``action_url``; ``captcha`` is (one of CAPTCHA_PROVIDERS, site key);
+    one unticked consent box per purpose, its notice as the label (``consent_fields``)."""
     if captcha is not None and captcha[0] not in CAPTCHA_PROVIDERS:
         raise ValueError(f"unknown CAPTCHA provider {captcha[0]!r}; one of {', '.join(CAPTCHA_PROVIDERS)}")
     provider, site_key = captcha if captcha is not None else (None, "")
@@ -54,6 +59,7 @@ def form_snippet(
         f'<input type="text" name="{escape(honeypot_field)}" tabindex="-1" autocomplete="off" value="">'
         "</label></div>",
         *_captcha_markup(provider, site_key),
+        *consent_lines(purposes),
         '  <p><button type="submit">Gửi</button></p>',
         "</form>",
         '<p class="leadrouter-note" role="status" aria-live="polite"></p>',
@@ -62,6 +68,29 @@ def form_snippet(
         lines.append(f"<script>\n{_script(provider, site_key, inline=with_script)}</script>")
     lines.append("</div>")
     return "\n".join(lines) + "\n"
+
+
+def consent_lines(purposes: Sequence[Purpose]) -> list[str]:
+    """One box per purpose, never ticked by default (silence is not consent), labelled with the exact
+    notice text, and the notice's version in a hidden field: it proves the box was shown, so a box
+    left unticked is recorded as refused and the record points at these very words."""
+    if not purposes:
+        return []
+    lines = ['  <fieldset class="leadrouter-consents">', "    <legend>Sự đồng ý của bạn</legend>"]
+    for purpose in purposes:
+        key, version = escape(purpose.key), escape(purpose.notice_version)
+        lines += [
+            f'    <p><label><input type="checkbox" name="{CONSENT_FIELD}{key}" value="granted"> '
+            f"{escape(purpose.notice_text)}</label>",
+            f'    <input type="hidden" name="{NOTICE_FIELD}{key}" value="{version}"></p>',
+        ]
+    lines.append("  </fieldset>")
+    return lines
+
+
+def consent_fields(purposes: Sequence[Purpose]) -> str:
+    """The consent boxes alone, to paste into a form made before the purposes or notices changed."""
+    return "\n".join(line.removeprefix("  ") for line in consent_lines(purposes)) + "\n" if purposes else ""
 
 
 def _captcha_markup(provider: str | None, site_key: str) -> list[str]:

@@ -21,6 +21,7 @@ from leadrouter.domain.forms import CaptchaView, FormDoor, FormSource
 from leadrouter.domain.pools import PoolSettings
 from leadrouter.domain.source_health import SourceHealth
 from leadrouter.logic.admin import pools, sources
+from leadrouter.logic.privacy import consents
 from leadrouter.runtime import repository, secret_box
 
 router = Router()
@@ -105,6 +106,7 @@ def create_source(body: sources.FormSourceCreate) -> Response[NewFormSource]:
         action,
         honeypot_field=source.web_form.honeypot_field,
         captcha=(captcha.provider, captcha.site_key) if captcha else None,
+        purposes=consents.form_purposes(repository(), caller),
     )
     return Response(
         status_code=201,

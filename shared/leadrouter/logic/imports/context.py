@@ -26,22 +26,12 @@ from leadrouter.logic.imports.outcomes import Outcome, StaffDirectory, row_lead_
 from leadrouter.logic.imports.reading import SheetRow
 from leadrouter.logic.intake.new_leads import NewLeadPorts
 from leadrouter.logic.leads.reading import ReadPorts
-from leadrouter.logic.ports import ContactPeppers, Imports, LeadChanges, Rules, Sources, Suppressions, Tenants
+from leadrouter.logic.ports import ContactPeppers, Imports, Rules, Sources, Suppressions
 
 
-class WorkPorts(
-    Imports,
-    Sources,
-    Rules,
-    Tenants,
-    NewLeadPorts,
-    ReadPorts,
-    LeadChanges,
-    Suppressions,
-    ContactPeppers,
-    Protocol,
-):
-    """The record, the source and pools, the staff, intake's lead writes and the suppression list."""
+class WorkPorts(Imports, Sources, Rules, NewLeadPorts, ReadPorts, Suppressions, ContactPeppers, Protocol):
+    """The record, the source and pools, the staff, intake's lead writes (the tenant with them) and the
+    suppression list."""
 
 
 class Context:

@@ -20,6 +20,7 @@ from leadrouter.logic.intake.fetch_requests import NO_FETCHES, FetchRequests, re
 from leadrouter.logic.intake.new_leads import NewLeadPorts, submit_lead
 from leadrouter.logic.intake.outcomes import UNFINISHED, Outcome, resolved
 from leadrouter.logic.ports import LeadReads, Sources, Submissions
+from leadrouter.logic.privacy.consents import submission_evidence
 from leadrouter.observability import logger
 
 
@@ -136,7 +137,10 @@ def lead_of_stored(
     if the record is still at the revision read (``Conflict`` otherwise)."""
     adapter = adapters.of_channel(record.channel)
     request, touch = adapter.intake_request(record, source, record.headers.get("referer"), record.received_at)
-    result = submit_lead(repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=True)
+    evidence = submission_evidence(source, record)
+    result = submit_lead(
+        repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=True, evidence=evidence
+    )
     status = SubmissionStatus.LINKED if result.linked or result.duplicate_of else SubmissionStatus.ACCEPTED
     answer = result.model_dump(mode="json")
     repo.finish_submission(record, status, answer=answer, reason=reason, replayed=True, checks=checks)

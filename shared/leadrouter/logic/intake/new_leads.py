@@ -19,6 +19,7 @@ from pydantic import (
 from leadrouter.clock import utc_now
 from leadrouter.domain.attribution import Touch, merged
 from leadrouter.domain.base import Label, Name
+from leadrouter.domain.consent import ConsentMethod
 from leadrouter.domain.contacts import (
     EMAIL_SCHEMA,
     PHONE_SCHEMA,
@@ -34,10 +35,19 @@ from leadrouter.domain.ids import new_id
 from leadrouter.domain.leads import Attributes, Lead, LeadEvent, LeadStatus
 from leadrouter.logic.leads.claims import settle, sort_holders
 from leadrouter.logic.ports import Contacts, LeadChanges, LeadHistory, LeadReads, Pools
+from leadrouter.logic.privacy.consents import (
+    ConsentAnswer,
+    ConsentPorts,
+    Evidence,
+    consent_records,
+    event_slot,
+    history_event,
+    record_answers,
+)
 
 
-class NewLeadPorts(LeadReads, LeadChanges, LeadHistory, Contacts, Pools, Protocol):
-    """The lead's insert, its contacts' claims and the pool's settings."""
+class NewLeadPorts(LeadChanges, Contacts, Pools, ConsentPorts, Protocol):
+    """The lead's insert, its contacts' claims, the pool's settings, and the consents it carries."""
 
 
 class IntakeRequest(BaseModel):
@@ -61,6 +71,13 @@ class IntakeRequest(BaseModel):
     submission_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     #: Free-form form fields, checked like the lead's ``attributes`` they become (so none can fail later).
     fields: Attributes = Field(default_factory=dict)
+    #: What the person answered per purpose (``logic.privacy.consents``); a purpose left out is unknown.
+    consents: list[ConsentAnswer] = Field(
+        default_factory=list,
+        max_length=20,
+        description="the person's answer per purpose of the tenant, with the notice version shown; a "
+        "purpose or version the tenant never had is a 422 and nothing is written",
+    )
     #: How ``phone`` was read: what was typed, and whether an old 11-digit number was converted.
     _phone_reading: PhoneReading | None = PrivateAttr(default=None)
 
@@ -125,6 +142,7 @@ def submit_lead(
     lead_id: str | None = None,
     touch: Touch | None = None,
     repeat: bool = False,
+    evidence: Evidence | None = None,
 ) -> IntakeResult:
     """Create the lead, or link it to the live lead that already has this phone/email (per pool setting).
 
@@ -135,10 +153,18 @@ def submit_lead(
     ``lead_id`` is the id its submission record chose: a repeat or a replay of one submission runs this
     again with the same id (``repeat``), and the insert's condition lets only one of them create the
     lead. A linked submission updates the known lead's latest ``touch``; its first touch is kept.
+
+    The request's consent answers become records with ``evidence`` (the stored submission, how they
+    were given; default: the JSON API's, at ``now``), checked against the tenant's notices before
+    anything is written; a linked submission's answers replace the known lead's, per purpose.
     """
     lead_id = lead_id or new_id("L", now)
     if repeat and (already := repo.get_lead(source.tenant_id, lead_id)) is not None:
         return _result(already, duplicate_of=already.duplicate_of)
+    evidence = evidence or Evidence(
+        source=source.source_id, method=ConsentMethod.API, at=now, submission_id=request.submission_id
+    )
+    consents = consent_records(repo, source.tenant_id, request.consents, evidence)
     lead = Lead(
         tenant_id=source.tenant_id,
         lead_id=lead_id,
@@ -152,6 +178,7 @@ def submit_lead(
         source=source.source_id,
         attributes=request.fields,
         attribution=merged(None, touch),
+        consents=consents,
         received_at=now,
         queued_at=now,
     )
@@ -172,6 +199,7 @@ def submit_lead(
                 repo.put_new_lead(duplicate)
             except Conflict:
                 return _created_meanwhile(repo, duplicate)
+            _consent_history(repo, duplicate, evidence)
             return _result(duplicate, duplicate_of=existing.lead_id)
         if existing is not None:
             data: dict[str, str | int | None] = {"fields": len(request.fields)}
@@ -181,6 +209,8 @@ def submit_lead(
             # too); every submission itself is stored and listed.
             if repo.add_event(existing, event, slot=resubmit_slot(now)) and touch is not None:
                 repo.record_touch(existing.tenant_id, existing.lead_id, touch)
+            if consents:  # the person's latest answers, one history line per submission
+                record_answers(repo, existing, consents, evidence)
             return _result(existing, duplicate_of=existing.lead_id, linked=True)
         # claim first, then insert: two plain conditional puts instead of one transaction at twice
         # the price. The claim is stamped with the wall clock (not ``now``, a replay's logical time).
@@ -195,8 +225,15 @@ def submit_lead(
             repo.put_new_lead(lead)
         except Conflict:
             return _created_meanwhile(repo, lead)  # another copy of this submission inserted it
+        _consent_history(repo, lead, evidence)
         return _result(lead)
     raise Conflict("this phone or email changed hands several times meanwhile; retry")
+
+
+def _consent_history(repo: LeadHistory, lead: Lead, evidence: Evidence) -> None:
+    """A new lead's answers as the first line of their history (one per submission: keyed by it)."""
+    if lead.consents:
+        repo.add_event(lead, history_event(lead.consents, evidence), slot=event_slot(evidence))
 
 
 def resubmit_slot(at: datetime) -> str:

@@ -70,6 +70,7 @@ from leadrouter.logic.intake.outcomes import (
 )
 from leadrouter.logic.intake.overflow import OverflowQueue
 from leadrouter.logic.ports import Submissions
+from leadrouter.logic.privacy.consents import submission_evidence
 from leadrouter.observability import logger, metrics
 
 
@@ -478,7 +479,14 @@ class _Intake:
         try:
             with store_outages():
                 result = submit_lead(
-                    repo, source, request, now, lead_id=record.lead_id, touch=touch, repeat=repeat
+                    repo,
+                    source,
+                    request,
+                    now,
+                    lead_id=record.lead_id,
+                    touch=touch,
+                    repeat=repeat,
+                    evidence=submission_evidence(source, record),
                 )
         except InvalidInput as error:  # e.g. a step this source may not use
             return reject_record(repo, record, error.fields, 422, str(error), checks=checks)

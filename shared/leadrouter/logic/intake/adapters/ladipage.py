@@ -20,6 +20,10 @@ own lead, so one visitor is one lead carrying the full data. A capture nothing c
 listed, and an admin may let it in (replay); or, when the admin chose ``capture_becomes_lead``, it
 becomes a lead on its own once the window is over (the fetch worker lets it in then, if still held).
 
+Consent: LadiPage documents no consent field of its own; a page's form carries the same boxes as our
+snippet (``_consent_<purpose>`` ticked or not, beside the hidden ``_notice_<purpose>`` version, pasted
+from ``GET /privacy/settings``'s ``consent_fields``) and they are read as a web form's are.
+
 LadiPage sends no id of its own for a submission as far as is known: ``event_id`` is used when
 present, else a delivery is deduplicated by its content (``sender_id`` None).
 
@@ -43,6 +47,7 @@ from typing import Annotated, Any, ClassVar, Literal, cast
 from pydantic import AfterValidator, Field, StrictInt
 
 from leadrouter.domain.attribution import CLICK_ID_FIELDS, UTM_FIELDS, Touch
+from leadrouter.domain.consent import form_answers, is_consent_field
 from leadrouter.domain.contacts import normalise_phone
 from leadrouter.domain.forms import DEFAULT_ALIASES, FieldTarget, FormFieldName, FormSource, SourceKind
 from leadrouter.domain.submissions import KEPT_HEADERS, Channel, Submission
@@ -179,7 +184,7 @@ class LadiPageAdapter(PlatformAdapter):
         attribution: dict[str, Any] = {"lead_platform": "ladipage"}
         for key, raw in data.items():
             value = _text(raw)
-            if not value or key in _DROPPED:
+            if not value or key in _DROPPED or is_consent_field(key):
                 continue
             target = _target(key, field_map)
             if target is not None and not contact.get(target):
@@ -188,7 +193,11 @@ class LadiPageAdapter(PlatformAdapter):
                 attribution.setdefault(_ATTRIBUTION[key], value)
             else:
                 extra[key] = value
-        return mapped_request(contact, extra, attribution, now=now)
+        consents = [
+            {"purpose": p, "status": status.value, "notice_version": version}
+            for p, status, version in form_answers([(k, _text(v)) for k, v in data.items()])
+        ]
+        return mapped_request(contact, extra, attribution, now=now, consents=consents)
 
     def _settings(self, source: FormSource) -> LadiPageSettings:
         return cast(LadiPageSettings, self.settings(source))

@@ -10,7 +10,9 @@ What Meta documents and this relies on (developers.facebook.com, Webhooks "Getti
 Lead Ads "Retrieving Leads"): the subscription handshake is a GET with ``hub.mode=subscribe``,
 ``hub.verify_token`` and ``hub.challenge`` (echoed as text); every POST carries
 ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body with the app secret>``; a lead's
-``field_data`` is a list of ``{name, values[]}``. Graph errors: code 190 (an expired or invalid
+``field_data`` is a list of ``{name, values[]}``, and ``custom_disclaimer_responses`` a list of
+``{checkbox_key, is_checked}`` for the form's custom disclaimer checkboxes (mapped to the tenant's
+purposes by ``consent_checkboxes``: consent per purpose). Graph errors: code 190 (an expired or invalid
 token), 10 and 200–299 (a permission withdrawn, including "CRM access has been revoked from Leads
 Access Manager") refuse us the lead until an admin fixes the source; 4, 17, 32, 613 and 80005 are
 rate limits (retried later).
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
@@ -27,6 +30,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from leadrouter.domain.attribution import Touch
+from leadrouter.domain.consent import PurposeKey
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.fetches import FetchFailed, FetchRefused
 from leadrouter.domain.forms import FieldTarget, FormSource, SourceKind
@@ -62,7 +66,10 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 #: The field a fetched lead is added to its record under (Graph's answer, as canonical JSON).
 LEAD_FIELD = "lead"
 #: What is asked of the Graph API for a lead.
-LEAD_FIELDS = "created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform"
+LEAD_FIELDS = (
+    "created_time,field_data,custom_disclaimer_responses,"
+    "ad_id,adset_id,campaign_id,form_id,is_organic,platform"
+)
 #: Graph error codes that refuse us the lead until the source is fixed (token, permissions).
 _REFUSING = frozenset({190, 102, 10, *range(200, 300)})
 #: Graph error codes that are rate limits (retried later, by the queue's schedule).
@@ -94,6 +101,11 @@ class MetaLeadAdsSettings(PlatformSettings):
     #: A form's own question names → what they are on the lead (added to Meta's standard names).
     field_map: dict[Annotated[str, Field(min_length=1, max_length=100)], FieldTarget] = Field(
         default_factory=dict, max_length=30
+    )
+    #: The form's custom disclaimer checkboxes (their ``checkbox_key``) → the tenant's purpose each asks
+    #: consent for. A checkbox not named here records nothing.
+    consent_checkboxes: dict[Annotated[str, Field(min_length=1, max_length=100)], PurposeKey] = Field(
+        default_factory=dict, max_length=20
     )
     #: The Graph API version to read leads with (Meta retires each after about two years).
     graph_version: Annotated[str, Field(max_length=8, pattern=r"^v[0-9]{1,3}\.[0-9]{1,2}$")] = "v21.0"
@@ -203,7 +215,25 @@ class MetaLeadAdsAdapter(PlatformAdapter):
             "platform_account_id": announced.get("page_id"),
             "is_organic": None if lead.get("is_organic") is None else str(bool(lead["is_organic"])).lower(),
         }
-        return mapped_request(contact, extra, attribution, now=now)
+        answers = disclaimer_answers(lead, source.platform.get("consent_checkboxes") or {})
+        return mapped_request(contact, extra, attribution, now=now, consents=answers)
+
+
+def disclaimer_answers(lead: dict[str, Any], checkboxes: Mapping[str, str]) -> list[dict[str, str | None]]:
+    """A lead's ``custom_disclaimer_responses`` (``[{checkbox_key, is_checked}]``, as Meta documents
+    them under "Retrieving Leads") as consent answers for the purposes the admin mapped the
+    checkboxes to: checked is granted, unchecked refused. The disclaimer's text lives in Meta's form,
+    so no notice version is named; the stored delivery with Meta's answer is the evidence."""
+    found: dict[str, dict[str, str | None]] = {}
+    for response in lead.get("custom_disclaimer_responses") or []:
+        if not isinstance(response, dict):
+            continue
+        purpose = checkboxes.get(str(response.get("checkbox_key") or ""))
+        if purpose is None or purpose in found:
+            continue
+        checked = str(response.get("is_checked", "")).strip().lower() in ("1", "true")
+        found[purpose] = {"purpose": purpose, "status": "granted" if checked else "refused"}
+    return [found[p] for p in sorted(found)]
 
 
 #: The Graph API version asked (a source may name another: ``platform.graph_version``).

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from leadrouter.domain.attribution import ATTRIBUTION_FIELDS, Touch, touch_from
+from leadrouter.domain.consent import is_consent_field
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.forms import FormSource, SourceKind
 from leadrouter.domain.submissions import Channel, Check, CheckResult, Submission
@@ -170,18 +171,21 @@ def mapped_request(
     *,
     now: datetime,
     step: str | None = None,
+    consents: Sequence[Mapping[str, str | None]] = (),
 ) -> tuple[IntakeRequest, Touch | None]:
     """A platform's lead as the one intake request: ``contact`` (name, phone, email), the platform's
     other answers as the lead's fields (bounded: those that do not fit are dropped, never the lead),
-    ``attribution`` as its touch."""
+    ``attribution`` as its touch, ``consents`` the answers its form documents (``ConsentAnswer``)."""
     data: dict[str, Any] = {k: v for k, v in contact.items() if v}
     data.setdefault("name", contact.get("phone") or contact.get("email") or "")
     if step:
         data["step"] = step
+    if consents:
+        data["consents"] = [dict(c) for c in consents]
     fields = {
         str(k)[:64]: str(v)[:1000]
         for k, v in extra.items()
-        if v not in (None, "") and str(k) not in ATTRIBUTION_FIELDS
+        if v not in (None, "") and str(k) not in ATTRIBUTION_FIELDS and not is_consent_field(str(k))
     }
     data["fields"] = dict(list(fields.items())[:30])
     request = validated_request(data, {})

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from leadrouter.captcha import TOKEN_FIELDS
 from leadrouter.domain.attribution import ATTRIBUTION_FIELDS, Touch, touch_from
+from leadrouter.domain.consent import form_answers
 from leadrouter.domain.forms import FormSource, SourceKind
 from leadrouter.domain.keys import source_secret_matches
 from leadrouter.domain.mapping import flatten_json, map_form
@@ -196,11 +197,17 @@ class WebFormAdapter:
     def intake_request(
         self, record: Submission, source: FormSource, referer: str | None, now: datetime
     ) -> tuple[IntakeRequest, Touch | None]:
-        """The stored fields through the source's map; attribution from the UTM fields and the page."""
+        """The stored fields through the source's map; attribution from the UTM fields and the page;
+        the consent boxes the page showed (``domain.consent.form_answers``)."""
         door = source.web_form
         ignored = {door.honeypot_field, *TOKEN_FIELDS.values()}
         mapped = map_form(record.fields, door, attribution_fields=ATTRIBUTION_FIELDS, ignored=ignored)
-        request = validated_request(mapped.request, mapped.labels)
+        answers = [
+            {"purpose": p, "status": status.value, "notice_version": version}
+            for p, status, version in form_answers(record.fields)
+        ]
+        data = {**mapped.request, "consents": answers} if answers else mapped.request
+        request = validated_request(data, mapped.labels)
         touch = touch_from(mapped.attribution, landing_url=referer, referrer=None, at=now)
         return request, touch
 
