@@ -15,7 +15,8 @@ Layout (tables come from template.yaml; local tables are created from the same f
   tenant under one of 16 shard keys (``domain.dispatch``), so a tick reads 16 partitions in parallel.
   ``WEBHOOK#<id>`` items are tenants' webhooks (``data.webhooks``). ``LIMIT#<scope>`` items count
   requests per rate-limit window (``data.limits``), deleted by TTL. ``EXPORT#<id>`` items record lead
-  exports (``data.exports``).
+  exports (``data.exports``). ``AUDIT#<seq>`` items and ``AUDITHEAD`` are the access
+  audit's hash chain (``data.audit``), deleted by TTL.
 * deliveries table: each webhook's delivery log (``data.webhooks``).
 
 One module per aggregate (``leads`` reads and ``lead_changes`` writes, ``transitions``, ``contacts``,
@@ -28,6 +29,7 @@ another writer got there first, and the caller skips the lead instead of retryin
 
 from __future__ import annotations
 
+from leadrouter.data.audit import AuditStore
 from leadrouter.data.contacts import ContactStore
 from leadrouter.data.dispatch import DispatchStore
 from leadrouter.data.exports import ExportStore
@@ -89,5 +91,6 @@ class Repository(
     LimitStore,
     ExportStore,
     ImportStore,
+    AuditStore,
 ):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""

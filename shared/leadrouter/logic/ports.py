@@ -19,6 +19,7 @@ from leadrouter.data.rules import DispatchListing
 from leadrouter.data.webhooks import Claim as DeliveryClaim
 from leadrouter.data.webhooks import Subscription
 from leadrouter.domain.attribution import Touch
+from leadrouter.domain.audit import AuditDraft, AuditEntry, ChainHead
 from leadrouter.domain.contacts import Claim
 from leadrouter.domain.dispatch import ReclaimStamp
 from leadrouter.domain.exports import Export
@@ -424,3 +425,31 @@ class Imports(Protocol):
     def get_import_mapping(self, tenant_id: str) -> tuple[list[str], dict[str, Any]] | None: ...
 
     def file_first_read(self, tenant_id: str, sha256: str, at: datetime) -> datetime: ...
+
+
+# ---------------------------------------------------------------------- privacy
+
+
+class AuditTrail(Protocol):
+    """The access audit's chain: each entry added as the newest of its tenant's."""
+
+    def append_audit(self, draft: AuditDraft) -> AuditEntry: ...
+
+
+class AuditLog(Protocol):
+    """The access audit as admins read and verify it."""
+
+    def audit_head(self, tenant_id: str) -> ChainHead | None: ...
+
+    def audit_chain(self, tenant_id: str, *, from_seq: int, limit: int) -> list[AuditEntry]: ...
+
+    def audit_entries(
+        self,
+        tenant_id: str,
+        *,
+        now: datetime,
+        lead_id: str | None = None,
+        actor: str | None = None,
+        limit: int,
+        start: Cursor | None = None,
+    ) -> tuple[list[AuditEntry], Cursor | None]: ...

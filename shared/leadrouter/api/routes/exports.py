@@ -13,9 +13,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
-from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathIdent, caller_of, now
+from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathIdent, caller_of, now, request_id
 from leadrouter.api.contract import answers
-from leadrouter.domain.exports import Export, ExportRequest, ExportStatus
+from leadrouter.domain.exports import Export, ExportRequest
 from leadrouter.logic.exports import jobs
 from leadrouter.runtime import export_queue, files, repository
 
@@ -80,7 +80,6 @@ def list_exports(
 )
 def get_export(export_id: PathIdent) -> ExportDetail:
     caller = caller_of(router, *_EXPORTERS)
-    repo = repository()
-    export = jobs.get_export(repo, caller, export_id)
-    url = jobs.download_link(repo, files(), export) if export.status is ExportStatus.DONE else None
+    asked = request_id(router)
+    export, url = jobs.export_link(repository(), files(), caller, export_id, now(), request_id=asked)
     return ExportDetail(export=export, download_url=url)
