@@ -50,6 +50,7 @@ ROUTE_GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
     ("operator", frozenset({"operator"})),
     ("exports", frozenset({"leads"})),
     ("imports", frozenset({"imports"})),
+    ("audit", frozenset({"privacy"})),
 )
 GROUP_NAMES = tuple(name for name, _ in ROUTE_GROUPS)
 

@@ -147,7 +147,7 @@ def chained(entry: AuditDraft, head: ChainHead | None) -> AuditEntry:
     fields = _fields(entry, head.seq + 1, head.hash, head.expires_at)
     digest = hashlib.sha256(canonical(fields)).hexdigest()
     return AuditEntry(
-        **entry.model_dump(),
+        **entry.model_dump(include=set(AuditDraft.model_fields)),
         seq=head.seq + 1,
         prev_hash=head.hash,
         prev_expires_at=head.expires_at,
