@@ -68,7 +68,7 @@ def list_audit(
     tags=["privacy"],
 )
 def verify_audit(
-    from_seq: Annotated[int | None, Query(ge=1, description="the first entry to check")] = None,
+    from_seq: Annotated[int | None, Query(ge=1, le=10**12, description="the first entry to check")] = None,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_VERIFY)] = audit.MAX_VERIFY,
 ) -> Verification:
     caller = caller_of(router, *_ADMINS)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathIdent, caller_of, now, request_id
 from leadrouter.api.contract import answers
-from leadrouter.domain.exports import Export, ExportRequest
+from leadrouter.domain.exports import Export, ExportRequest, ExportStatus
 from leadrouter.logic.exports import jobs
 from leadrouter.runtime import export_queue, files, repository
 
@@ -80,6 +80,9 @@ def list_exports(
 )
 def get_export(export_id: PathIdent) -> ExportDetail:
     caller = caller_of(router, *_EXPORTERS)
-    asked = request_id(router)
-    export, url = jobs.export_link(repository(), files(), caller, export_id, now(), request_id=asked)
+    repo = repository()
+    export = jobs.get_export(repo, caller, export_id)
+    url = None
+    if export.status is ExportStatus.DONE:
+        url = jobs.hand_out_link(repo, files(), caller, export, now(), request_id=request_id(router))
     return ExportDetail(export=export, download_url=url)

@@ -155,16 +155,29 @@ def export_link(
     *,
     request_id: str | None = None,
 ) -> tuple[Export, str | None]:
-    """The record and, when the file is made, a download link valid ``LINK_SECONDS``: a link handed
-    out is recorded in the access audit (``export``, the export's rows as the count)."""
+    """The record and, when the file is made, a download link valid ``LINK_SECONDS`` (audited)."""
     export = get_export(repo, caller, export_id)
+    return export, hand_out_link(repo, files, caller, export, now, request_id=request_id)
+
+
+def hand_out_link(
+    repo: LinkPorts,
+    files: Files,
+    caller: Caller,
+    export: Export,
+    now: datetime,
+    *,
+    request_id: str | None = None,
+) -> str | None:
+    """``download_link`` for ``caller``, recorded in the access audit when there is one (``export``:
+    the export's id and its rows as the count): whoever takes the link takes the leads."""
     link = download_link(repo, files, export)
     if link is not None:
         rows = export.rows or 0
         record_access(
             repo, caller, AuditAction.EXPORT, [], now, count=rows, request_id=request_id, ref=export.export_id
         )
-    return export, link
+    return link
 
 
 class _StaffReadOnce:
