@@ -232,3 +232,20 @@ def test_the_inventory_as_csv_opens_in_excel_with_vietnamese_intact(
     ] in [r[:4] for r in rows]
     # And a format it does not make is a 422
     assert call(event("GET", "/privacy/inventory?format=pdf", claims=ADMIN)).status == 422
+
+
+def test_a_manual_assignment_and_a_mass_update_are_change_entries(leads: list[str]) -> None:
+    # When an admin assigns one lead by hand, then moves two into a campaign in one request
+    assert (
+        call(event("POST", f"/leads/{leads[0]}/assignees", {"staff_ids": ["A"]}, claims=ADMIN)).status == 200
+    )
+    moved = call(event("POST", "/campaigns/Tết 2027/leads", {"lead_ids": leads[1:]}, claims=ADMIN))
+    assert moved.status == 200, moved.body
+    # Then each request is one change entry: the mass update names both leads and the campaign
+    mass, manual = audit()
+    assert (manual["action"], manual["lead_ids"]) == ("change", [leads[0]])
+    assert (mass["action"], sorted(mass["lead_ids"]), mass["ref"]) == (
+        "change",
+        sorted(leads[1:]),
+        "Tết 2027",
+    )

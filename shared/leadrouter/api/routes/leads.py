@@ -214,9 +214,9 @@ def edit_lead(lead_id: PathIdent, body: edits.LeadEdit) -> LeadOut:
     tags=["leads"],
 )
 def assign(lead_id: PathIdent, body: Assignees) -> LeadOut:
-    return LeadOut.of(
-        assignment.assign_manually(repository(), caller_of(router), lead_id, body.staff_ids, now())
-    )
+    caller, asked = caller_of(router), request_id(router)
+    lead = assignment.assign_manually(repository(), caller, lead_id, body.staff_ids, now(), request_id=asked)
+    return LeadOut.of(lead)
 
 
 @router.post(
