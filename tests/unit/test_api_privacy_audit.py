@@ -128,6 +128,15 @@ def test_verify_reports_an_intact_chain_then_the_entry_edited_in_the_table(
     assert page["ok"] and page["next_from_seq"] == 3
     rest = call(event("GET", "/privacy/audit/verify?from_seq=3&limit=2", claims=ADMIN)).body
     assert rest["ok"] and rest["last_seq"] == 3 and rest["next_from_seq"] is None
+    # And a head kept from this answer is still held by the chain
+    head = found["head"]
+    anchored = f"/privacy/audit/verify?anchor_seq={head['seq']}&anchor_hash={head['hash']}"
+    assert call(event("GET", anchored, claims=ADMIN)).body["anchor_matches"] is True
+    wrong = f"/privacy/audit/verify?anchor_seq={head['seq']}&anchor_hash={'f' * 64}"
+    rewritten = call(event("GET", wrong, claims=ADMIN)).body
+    assert rewritten["anchor_matches"] is False and not rewritten["ok"]
+    half = call(event("GET", f"/privacy/audit/verify?anchor_seq={head['seq']}", claims=ADMIN))
+    assert half.status == 422
     # When someone edits entry 2 in the table (another lead id)
     moto_repo._client.update_item(
         TableName=moto_repo._config,

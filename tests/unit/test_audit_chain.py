@@ -15,6 +15,7 @@ from leadrouter.domain.audit import (
     AuditAction,
     AuditEntry,
     ChainHead,
+    anchor_mismatch,
     chained,
     draft,
     head_of,
@@ -157,3 +158,23 @@ def test_a_listing_names_each_lead_once_and_a_large_one_keeps_its_count() -> Non
     ids = [f"L{i:04d}" for i in range(600)]
     entry = draft(ADMIN, AuditAction.LIST, [*ids, ids[0]], NOW, KEEP)
     assert len(entry.lead_ids) == 500 and entry.count == 600
+
+
+def test_a_chain_rewritten_whole_verifies_but_no_longer_holds_a_head_kept_from_before() -> None:
+    # Given a head the admin kept when the chain had three entries
+    entries = chain(5)
+    kept = head_of(entries[2])
+    # When someone rewrites the chain from the second entry on, every hash recomputed, head included
+    forged: list[AuditEntry] = entries[:1]
+    for entry in entries[1:]:
+        edited = entry.model_copy(update={"lead_ids": ["L9999"]})
+        forged.append(chained(edited, head_of(forged[-1])))
+    # Then the forged chain is consistent in itself
+    assert verify_chain(forged, NOW, head=head_of(forged[-1])).ok
+    # But it no longer holds the kept head, whether its entry is still there or expired before the next
+    assert anchor_mismatch(kept, forged[2:]) is True
+    assert anchor_mismatch(kept, forged[3:]) is True
+    # And the true chain holds it, even once the kept entry itself is gone
+    assert anchor_mismatch(kept, entries[2:]) is False
+    assert anchor_mismatch(kept, entries[3:]) is False
+    assert anchor_mismatch(kept, entries[4:]) is None

@@ -180,6 +180,9 @@ class Verification(_Model):
     head: ChainHead | None = None
     #: Where to continue (``?from_seq=``) when more entries follow; None when the chain was read to its head.
     next_from_seq: int | None = None
+    #: Whether the chain still holds a head recorded earlier (None: none given, or it expired with its
+    #: successor so nothing is left to compare).
+    anchor_matches: bool | None = None
 
 
 def verify_chain(
@@ -275,4 +278,16 @@ def _head_mismatch(entries: Sequence[AuditEntry], head: ChainHead, now_s: int) -
     at_head = next((e for e in entries if e.seq == head.seq), None)
     if at_head is not None and at_head.hash != head.hash:
         return f"entry {head.seq} is not the one the head names"
+    return None
+
+
+def anchor_mismatch(anchor: ChainHead, near: Sequence[AuditEntry]) -> bool | None:
+    """Whether the chain disagrees with a head recorded earlier (``anchor``), given the entries from
+    its sequence number on: its own entry must have its hash, or (once that expired) the next entry
+    must name it. None: neither is left to compare."""
+    for entry in near[:2]:
+        if entry.seq == anchor.seq:
+            return entry.hash != anchor.hash
+        if entry.seq == anchor.seq + 1:
+            return entry.prev_hash != anchor.hash
     return None

@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 
 from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, caller_of, now
 from leadrouter.api.contract import answers
-from leadrouter.domain.audit import AuditEntry, Verification
+from leadrouter.domain.audit import AuditEntry, ChainHead, Digest, Verification
 from leadrouter.domain.base import Ident
+from leadrouter.domain.errors import InvalidInput
 from leadrouter.logic.exports.writing import CSV_CONTENT_TYPE
 from leadrouter.logic.privacy import audit, inventory
 from leadrouter.runtime import hosting_region, repository
@@ -63,16 +64,26 @@ def list_audit(
         "`from_seq`), for up to `limit` entries; `next_from_seq` says where to continue. Entries that "
         "expired by the retention period are accepted as gaps; one missing before its expiry, an edited "
         "one or one out of order is reported. Keep the `head` it returns somewhere else: a later "
-        "answer that does not contain it means the chain was rewritten."
+        "answer that does not contain it means the chain was rewritten: pass it back as `anchor_seq` and "
+        "`anchor_hash` and `anchor_matches` says whether the chain still holds it."
     ),
     tags=["privacy"],
 )
 def verify_audit(
     from_seq: Annotated[int | None, Query(ge=1, le=10**12, description="the first entry to check")] = None,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_VERIFY)] = audit.MAX_VERIFY,
+    anchor_seq: Annotated[
+        int | None, Query(ge=1, le=10**12, description="the `head.seq` of an earlier answer, kept by you")
+    ] = None,
+    anchor_hash: Annotated[
+        Digest | None, Query(description="the `head.hash` of that answer: is it still in the chain?")
+    ] = None,
 ) -> Verification:
     caller = caller_of(router, *_ADMINS)
-    return audit.verify(repository(), caller, now(), from_seq=from_seq, limit=limit)
+    if (anchor_seq is None) != (anchor_hash is None):
+        raise InvalidInput("give both or neither", {"anchor_hash": "goes with anchor_seq"})
+    anchor = ChainHead(seq=anchor_seq, hash=anchor_hash) if anchor_seq and anchor_hash else None
+    return audit.verify(repository(), caller, now(), from_seq=from_seq, limit=limit, anchor=anchor)
 
 
 @router.get(

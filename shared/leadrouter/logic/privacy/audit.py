@@ -16,7 +16,16 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from leadrouter.data.cursors import Cursor
-from leadrouter.domain.audit import AuditAction, AuditEntry, Verification, draft, verify_chain
+from leadrouter.domain.audit import (
+    AuditAction,
+    AuditEntry,
+    Break,
+    ChainHead,
+    Verification,
+    anchor_mismatch,
+    draft,
+    verify_chain,
+)
 from leadrouter.domain.errors import NotAllowed
 from leadrouter.domain.privacy import Retention
 from leadrouter.domain.users import Caller
@@ -76,15 +85,41 @@ def list_entries(
 
 
 def verify(
-    repo: AuditLog, caller: Caller, now: datetime, *, from_seq: int | None = None, limit: int = MAX_VERIFY
+    repo: AuditLog,
+    caller: Caller,
+    now: datetime,
+    *,
+    from_seq: int | None = None,
+    limit: int = MAX_VERIFY,
+    anchor: ChainHead | None = None,
 ) -> Verification:
     """Recompute the tenant's chain (admins) from its oldest entry, or from ``from_seq``, for up to
-    ``limit`` entries, and report the first broken link and where to continue."""
+    ``limit`` entries, and report the first broken link and where to continue. With ``anchor`` (a
+    head ``verify`` returned before, kept by the admin), also whether the chain still holds it: a
+    chain rewritten whole, hashes and head included, does not."""
     _admin(caller)
-    head = repo.audit_head(caller.tenant_id)
+    found = _verify(repo, caller.tenant_id, now, from_seq, limit)
+    if anchor is None:
+        return found
+    near = repo.audit_chain(caller.tenant_id, from_seq=anchor.seq, limit=2)
+    mismatch = anchor_mismatch(anchor, near)
+    if mismatch is None:
+        return found
+    if not mismatch:
+        return found.model_copy(update={"anchor_matches": True})
+    rewritten = Break(
+        seq=anchor.seq, reason=f"entry {anchor.seq} is not the one recorded: the chain was rewritten"
+    )
+    return found.model_copy(
+        update={"anchor_matches": False, "ok": False, "broken": found.broken or rewritten}
+    )
+
+
+def _verify(repo: AuditLog, tenant_id: str, now: datetime, from_seq: int | None, limit: int) -> Verification:
+    head = repo.audit_head(tenant_id)
     anchored = from_seq is not None and from_seq > 1
     start = from_seq - 1 if from_seq is not None and anchored else 0
-    entries = repo.audit_chain(caller.tenant_id, from_seq=start, limit=limit + 1)
+    entries = repo.audit_chain(tenant_id, from_seq=start, limit=limit + 1)
     more = len(entries) > limit
     entries = entries[:limit]
     found = verify_chain(entries, now, head=head, anchored=anchored, complete=not more)
