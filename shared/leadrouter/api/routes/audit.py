@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, caller_of, now
 from leadrouter.api.contract import answers
-from leadrouter.domain.audit import AuditEntry, ChainHead, Digest, Verification
+from leadrouter.domain.audit import AuditEntry, ChainHead, Verification
 from leadrouter.domain.base import Ident
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.logic.exports.writing import CSV_CONTENT_TYPE
@@ -76,7 +76,13 @@ def verify_audit(
         int | None, Query(ge=1, le=10**12, description="the `head.seq` of an earlier answer, kept by you")
     ] = None,
     anchor_hash: Annotated[
-        Digest | None, Query(description="the `head.hash` of that answer: is it still in the chain?")
+        str | None,
+        Query(
+            min_length=64,
+            max_length=64,
+            pattern=r"^[0-9a-f]{64}$",
+            description="the `head.hash` of that answer: is it still in the chain?",
+        ),
     ] = None,
 ) -> Verification:
     caller = caller_of(router, *_ADMINS)
