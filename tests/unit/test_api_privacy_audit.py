@@ -130,12 +130,12 @@ def test_verify_reports_an_intact_chain_then_the_entry_edited_in_the_table(
     assert rest["ok"] and rest["last_seq"] == 3 and rest["next_from_seq"] is None
     # And a head kept from this answer is still held by the chain
     head = found["head"]
-    anchored = f"/privacy/audit/verify?anchor_seq={head['seq']}&anchor_hash={head['hash']}"
+    anchored = f"/privacy/audit/verify?anchor={head['seq']}:{head['hash']}"
     assert call(event("GET", anchored, claims=ADMIN)).body["anchor_matches"] is True
-    wrong = f"/privacy/audit/verify?anchor_seq={head['seq']}&anchor_hash={'f' * 64}"
+    wrong = f"/privacy/audit/verify?anchor={head['seq']}:{'f' * 64}"
     rewritten = call(event("GET", wrong, claims=ADMIN)).body
     assert rewritten["anchor_matches"] is False and not rewritten["ok"]
-    half = call(event("GET", f"/privacy/audit/verify?anchor_seq={head['seq']}", claims=ADMIN))
+    half = call(event("GET", f"/privacy/audit/verify?anchor={head['seq']}", claims=ADMIN))
     assert half.status == 422
     # When someone edits entry 2 in the table (another lead id)
     moto_repo._client.update_item(

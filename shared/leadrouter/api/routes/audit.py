@@ -14,7 +14,6 @@ from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, caller_of, now
 from leadrouter.api.contract import answers
 from leadrouter.domain.audit import AuditEntry, ChainHead, Verification
 from leadrouter.domain.base import Ident
-from leadrouter.domain.errors import InvalidInput
 from leadrouter.logic.exports.writing import CSV_CONTENT_TYPE
 from leadrouter.logic.privacy import audit, inventory
 from leadrouter.runtime import hosting_region, repository
@@ -63,33 +62,29 @@ def list_audit(
         "Recomputes each entry's hash and its link to the one before, from the oldest entry kept (or "
         "`from_seq`), for up to `limit` entries; `next_from_seq` says where to continue. Entries that "
         "expired by the retention period are accepted as gaps; one missing before its expiry, an edited "
-        "one or one out of order is reported. Keep the `head` it returns somewhere else: a later "
-        "answer that does not contain it means the chain was rewritten: pass it back as `anchor_seq` and "
-        "`anchor_hash` and `anchor_matches` says whether the chain still holds it."
+        "one or one out of order is reported. Keep the `head` it returns somewhere else and pass it "
+        "back later as `anchor=<seq>:<hash>`: `anchor_matches` false means the chain was rewritten."
     ),
     tags=["privacy"],
 )
 def verify_audit(
     from_seq: Annotated[int | None, Query(ge=1, le=10**12, description="the first entry to check")] = None,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_VERIFY)] = audit.MAX_VERIFY,
-    anchor_seq: Annotated[
-        int | None, Query(ge=1, le=10**12, description="the `head.seq` of an earlier answer, kept by you")
-    ] = None,
-    anchor_hash: Annotated[
+    anchor: Annotated[
         str | None,
         Query(
-            min_length=64,
-            max_length=64,
-            pattern=r"^[0-9a-f]{64}$",
-            description="the `head.hash` of that answer: is it still in the chain?",
+            max_length=77,
+            pattern=r"^[0-9]{1,12}:[0-9a-f]{64}$",
+            description="`<head.seq>:<head.hash>` of an earlier answer: is it still in the chain?",
         ),
     ] = None,
 ) -> Verification:
     caller = caller_of(router, *_ADMINS)
-    if (anchor_seq is None) != (anchor_hash is None):
-        raise InvalidInput("give both or neither", {"anchor_hash": "goes with anchor_seq"})
-    anchor = ChainHead(seq=anchor_seq, hash=anchor_hash) if anchor_seq and anchor_hash else None
-    return audit.verify(repository(), caller, now(), from_seq=from_seq, limit=limit, anchor=anchor)
+    kept = None
+    if anchor is not None:
+        seq, digest = anchor.split(":")
+        kept = ChainHead(seq=int(seq), hash=digest)
+    return audit.verify(repository(), caller, now(), from_seq=from_seq, limit=limit, anchor=kept)
 
 
 @router.get(
