@@ -605,7 +605,7 @@ export interface paths {
         };
         /**
          * Verify the access audit's hash chain (admins): the first broken link, if any
-         * @description Recomputes each entry's hash and its link to the one before, from the oldest entry kept (or `from_seq`), for up to `limit` entries; `next_from_seq` says where to continue. Entries that expired by the retention period are accepted as gaps; one missing before its expiry, an edited one or one out of order is reported. Keep the `head` it returns somewhere else: a later answer that does not contain it means the chain was rewritten: pass it back as `anchor_seq` and `anchor_hash` and `anchor_matches` says whether the chain still holds it.
+         * @description Recomputes each entry's hash and its link to the one before, from the oldest entry kept (or `from_seq`), for up to `limit` entries; `next_from_seq` says where to continue. Entries that expired by the retention period are accepted as gaps; one missing before its expiry, an edited one or one out of order is reported. Keep the `head` it returns somewhere else and pass it back later as `anchor=<seq>:<hash>`: `anchor_matches` false means the chain was rewritten.
          */
         get: operations["verify_audit_privacy_audit_verify_get"];
         put?: never;
@@ -7372,10 +7372,8 @@ export interface operations {
                 /** @description the first entry to check */
                 from_seq?: number | null;
                 limit?: number;
-                /** @description the `head.seq` of an earlier answer, kept by you */
-                anchor_seq?: number | null;
-                /** @description the `head.hash` of that answer: is it still in the chain? */
-                anchor_hash?: string | null;
+                /** @description `<head.seq>:<head.hash>` of an earlier answer: is it still in the chain? */
+                anchor?: string | null;
             };
             header?: never;
             path?: never;
