@@ -85,6 +85,11 @@ def repository() -> Repository:
     return _repository(Settings.from_env())
 
 
+def hosting_region() -> str:
+    """The AWS region the stack runs in (Lambda sets ``AWS_REGION``): where every store's data lives."""
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "unknown"
+
+
 @cache
 def _door_repository(settings: Settings) -> Repository:
     from leadrouter.data.repository import Repository

@@ -51,6 +51,7 @@ BY_DESIGN: dict[tuple[str, str], str] = {
     ("GET /leads/exports", "cursor"): _CURSOR,
     ("GET /intake/submissions", "cursor"): _CURSOR,
     ("GET /webhooks/{webhook_id}/deliveries", "cursor"): _CURSOR,
+    ("GET /privacy/audit", "cursor"): _CURSOR,
     ("GET /leads", "received_to"): _ORDER,
     ("POST /leads/exports", "received_to"): _ORDER,
     # a mapping names the file's columns: which carries the phone or the email is a value of an object

@@ -234,19 +234,19 @@ def test_the_download_link_is_for_a_made_export_its_requester_and_admins(moto_re
     files = MemoryFiles()
     export, _ = _export(moto_repo, RED_LEAD)
     # Given a queued export: the record, no link yet
-    assert export_link(moto_repo, files, RED_LEAD, export.export_id) == (export, None)
+    assert export_link(moto_repo, files, RED_LEAD, export.export_id, NOW) == (export, None)
     make_export(moto_repo, files, export.export_id, TENANT, later)
     # When it is done: a link to its key, saved under a dated name, valid 15 minutes
-    record, url = export_link(moto_repo, files, RED_LEAD, export.export_id)
+    record, url = export_link(moto_repo, files, RED_LEAD, export.export_id, NOW)
     assert record.status is ExportStatus.DONE and LINK_SECONDS == 900
     assert url == (
         f"memory://exports/{TENANT}/{export.export_id}.xlsx?filename=leads-20261124-0900.xlsx&expires_in=900"
     )
-    assert export_link(moto_repo, files, ADMIN, export.export_id)[1] == url
+    assert export_link(moto_repo, files, ADMIN, export.export_id, NOW)[1] == url
     # And another team lead, or another tenant's admin, finds no such export; staff may not ask
     with pytest.raises(NotFound):
-        export_link(moto_repo, files, BLUE_LEAD, export.export_id)
+        export_link(moto_repo, files, BLUE_LEAD, export.export_id, NOW)
     with pytest.raises(NotFound):
-        export_link(moto_repo, files, ADMIN.model_copy(update={"tenant_id": "globex"}), export.export_id)
+        export_link(moto_repo, files, ADMIN.model_copy(update={"tenant_id": "globex"}), export.export_id, NOW)
     with pytest.raises(NotAllowed):
-        export_link(moto_repo, files, SELLER, export.export_id)
+        export_link(moto_repo, files, SELLER, export.export_id, NOW)

@@ -600,6 +600,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/privacy/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The access audit: who read, listed, exported, changed or deleted which leads (admins)
+         * @description Newest first; one entry per request, naming lead ids only (a listing names the page's ids, a download of an export its row count and the export's id). `lead_id` keeps the entries naming that lead, `actor` those of a user (their subject) or a staff id. Filters apply after the read, so a page may be short with a cursor. Entries are kept for the tenant's `privacy.retention.audit_days`.
+         */
+        get: operations["list_audit_privacy_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/privacy/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify the access audit's hash chain (admins): the first broken link, if any
+         * @description Recomputes each entry's hash and its link to the one before, from the oldest entry kept (or `from_seq`), for up to `limit` entries; `next_from_seq` says where to continue. Entries that expired by the retention period are accepted as gaps; one missing before its expiry, an edited one or one out of order is reported. Keep the `head` it returns somewhere else and pass it back later as `anchor=<seq>:<hash>`: `anchor_matches` false means the chain was rewritten.
+         */
+        get: operations["verify_audit_privacy_audit_verify_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/privacy/do-not-call": {
         parameters: {
             query?: never;
@@ -638,6 +678,26 @@ export interface paths {
          * @description 204 when it was on the list; 404 when it was not (on that list).
          */
         post: operations["remove_do_not_call_privacy_do_not_call_remove_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/privacy/inventory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The processing inventory of the tenant (admins): JSON, or CSV for Excel
+         * @description Categories of personal data held and how long, purposes, sources, retention, recipients (webhook hosts and their countries as the tenant declares them in `privacy.recipient_countries`, else `unknown`), the hosting region as a transfer out of Vietnam, and sub-processors. `format=csv`: one table, UTF-8 with BOM.
+         */
+        get: operations["get_inventory_privacy_inventory_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1160,6 +1220,21 @@ export interface components {
             /** Text */
             text: string;
         };
+        /**
+         * Actor
+         * @description Who acted, as authentication established it: the user's subject, their staff id, their role.
+         */
+        Actor: {
+            /** Role */
+            role: string;
+            /** Staff Id */
+            staff_id?: string | null;
+            /**
+             * Subject
+             * @default
+             */
+            subject: string;
+        };
         /** AddedHoliday */
         AddedHoliday: {
             /**
@@ -1249,6 +1324,61 @@ export interface components {
         Attribution: {
             first: components["schemas"]["Touch"];
             latest: components["schemas"]["Touch"];
+        };
+        /**
+         * AuditAction
+         * @enum {string}
+         */
+        AuditAction: "read" | "list" | "export" | "change" | "delete" | "erase" | "privacy_request";
+        /**
+         * AuditEntry
+         * @description An entry in its tenant's chain.
+         */
+        AuditEntry: {
+            action: components["schemas"]["AuditAction"];
+            actor: components["schemas"]["Actor"];
+            /** At */
+            at: string;
+            /** Count */
+            count: number;
+            /** Expires At */
+            expires_at: number;
+            /** Hash */
+            hash: string;
+            /** Lead Ids */
+            lead_ids?: string[];
+            /** Prev Expires At */
+            prev_expires_at: number;
+            /** Prev Hash */
+            prev_hash: string;
+            /** Ref */
+            ref?: string | null;
+            /** Request Id */
+            request_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Tenant Id */
+            tenant_id: string;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /**
+             * Cursor
+             * @description pass back as ?cursor= for the next page; null at the end
+             */
+            cursor: string | null;
+            /** Items */
+            items: components["schemas"]["AuditEntry"][];
+        };
+        /**
+         * Break
+         * @description The first broken link: the entry where the chain stops holding, and why.
+         */
+        Break: {
+            /** Reason */
+            reason: string;
+            /** Seq */
+            seq: number;
         };
         /**
          * Caller
@@ -1388,6 +1518,40 @@ export interface components {
             provider: "turnstile" | "hcaptcha" | "recaptcha_v3";
             /** Site Key */
             site_key: string;
+        };
+        /**
+         * Category
+         * @description A kind of personal data held, where and for how long.
+         */
+        Category: {
+            /** Category */
+            category: string;
+            /** Data */
+            data: string;
+            /** Held In */
+            held_in: string;
+            /** Note */
+            note?: string | null;
+            /**
+             * Retention Days
+             * @description null: as long as the tenant's account (users)
+             */
+            retention_days: number | null;
+        };
+        /**
+         * ChainHead
+         * @description The newest entry's sequence number and hash, kept apart so a dropped tail is seen.
+         */
+        ChainHead: {
+            /**
+             * Expires At
+             * @default 0
+             */
+            expires_at: number;
+            /** Hash */
+            hash: string;
+            /** Seq */
+            seq: number;
         };
         /**
          * Check
@@ -2392,6 +2556,43 @@ export interface components {
             /** Status Label */
             status_label: string;
         };
+        /** Inventory */
+        Inventory: {
+            /** Categories */
+            categories: components["schemas"]["Category"][];
+            /**
+             * Controller
+             * @description the tenant: it decides the purposes and means
+             */
+            controller: string;
+            /** Generated At */
+            generated_at: string;
+            /** Hosting Region */
+            hosting_region: string;
+            /**
+             * Processor
+             * @default leadrouter, processing on the tenant's behalf
+             */
+            processor: string;
+            /** Purposes */
+            purposes: components["schemas"]["PurposeLine"][];
+            /** Recipients */
+            recipients: components["schemas"]["Recipient"][];
+            /** Retention */
+            retention: {
+                [key: string]: number | boolean;
+            };
+            /** Sources */
+            sources: components["schemas"]["SourceLine"][];
+            /** Sub Processors */
+            sub_processors: components["schemas"]["SubProcessor"][];
+            /** Tenant Id */
+            tenant_id: string;
+            /** Tenant Name */
+            tenant_name: string;
+            /** Transfers */
+            transfers: components["schemas"]["Transfer"][];
+        };
         /**
          * Invitation
          * @description A new user of the admin's tenant (the tenant is the admin's own; it is never sent).
@@ -3181,6 +3382,10 @@ export interface components {
             calling_hours?: components["schemas"]["CallingHours"];
             /** Purposes */
             purposes?: components["schemas"]["Purpose-Output"][];
+            /** Recipient Countries */
+            recipient_countries?: {
+                [key: string]: string;
+            };
             retention?: components["schemas"]["Retention"];
         };
         /**
@@ -3196,6 +3401,10 @@ export interface components {
             expected_revision?: number | null;
             /** Purposes */
             purposes?: components["schemas"]["Purpose-Input"][];
+            /** Recipient Countries */
+            recipient_countries?: {
+                [key: string]: string;
+            };
             retention?: components["schemas"]["Retention"];
         };
         /** PrivacySettingsOut */
@@ -3240,6 +3449,34 @@ export interface components {
             notice_text: string;
             /** Notice Version */
             notice_version: string;
+        };
+        /** PurposeLine */
+        PurposeLine: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Notice Version */
+            notice_version: string;
+        };
+        /**
+         * Recipient
+         * @description A webhook receiver: leads' data (and events about them) are sent there.
+         */
+        Recipient: {
+            /** Active */
+            active: boolean;
+            /**
+             * Country
+             * @description as the tenant declared it (ISO 3166-1 alpha-2), else unknown
+             */
+            country: string;
+            /** Event Types */
+            event_types: string[];
+            /** Host */
+            host: string;
+            /** Webhook Id */
+            webhook_id: string;
         };
         /**
          * Refusal
@@ -3858,6 +4095,19 @@ export interface components {
             /** Source Id */
             source_id: string;
         };
+        /** SourceLine */
+        SourceLine: {
+            /** Active */
+            active: boolean;
+            /** Channel */
+            channel: string;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Source Id */
+            source_id: string;
+        };
         /** SourceRow */
         SourceRow: {
             /** Leads */
@@ -4111,6 +4361,15 @@ export interface components {
             /** Step */
             step: string;
         };
+        /** SubProcessor */
+        SubProcessor: {
+            /** Country */
+            country: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+        };
         /**
          * Subject
          * @description Who the request is about, by the contacts leads are matched on (normalised: E.164, lower-case).
@@ -4326,6 +4585,18 @@ export interface components {
             wbraid?: string | null;
         };
         /**
+         * Transfer
+         * @description Personal data leaving Vietnam: where, and why.
+         */
+        Transfer: {
+            /** Country */
+            country: string;
+            /** Destination */
+            destination: string;
+            /** Reason */
+            reason: string;
+        };
+        /**
          * UploadForm
          * @description A signed form upload: POST ``fields`` and then the file (as field ``file``) to ``url``.
          */
@@ -4395,6 +4666,31 @@ export interface components {
              * @description the user's id in this API's paths (Cognito's username, its sub)
              */
             username: string;
+        };
+        /**
+         * Verification
+         * @description What ``verify`` found over the entries it read.
+         */
+        Verification: {
+            /** Anchor Matches */
+            anchor_matches?: boolean | null;
+            broken?: components["schemas"]["Break"] | null;
+            /** Checked */
+            checked: number;
+            /**
+             * Expired Gaps
+             * @default 0
+             */
+            expired_gaps: number;
+            /** First Seq */
+            first_seq?: number | null;
+            head?: components["schemas"]["ChainHead"] | null;
+            /** Last Seq */
+            last_seq?: number | null;
+            /** Next From Seq */
+            next_from_seq?: number | null;
+            /** Ok */
+            ok: boolean;
         };
         /**
          * WaitingGroup
@@ -7826,6 +8122,132 @@ export interface operations {
             };
         };
     };
+    list_audit_privacy_audit_get: {
+        parameters: {
+            query?: {
+                /** @description only entries naming this lead */
+                lead_id?: string | null;
+                /** @description only entries by this user (subject) or staff id */
+                actor?: string | null;
+                limit?: number;
+                /** @description opaque: the `cursor` the previous page of this same listing returned (same filters); any other value is a 422 naming `cursor` */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    verify_audit_privacy_audit_verify_get: {
+        parameters: {
+            query?: {
+                /** @description the first entry to check */
+                from_seq?: number | null;
+                limit?: number;
+                /** @description `<head.seq>:<head.hash>` of an earlier answer: is it still in the chain? */
+                anchor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Verification"];
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_do_not_call_privacy_do_not_call_get: {
         parameters: {
             query?: never;
@@ -8018,6 +8440,65 @@ export interface operations {
             };
             /** @description The body is not UTF-8 JSON (send Content-Type: application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid input: `errors` names every offending field; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (the stage's throttle, or the form key's per-minute limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_inventory_privacy_inventory_get: {
+        parameters: {
+            query?: {
+                /** @description json (default) or csv */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the inventory (`format=csv`: text/csv, UTF-8 with BOM) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inventory"] | string;
+                };
+            };
+            /** @description No valid credentials: a missing or invalid token, a missing or unknown form key, or a wrong source secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not do this (or the token names an unknown role) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

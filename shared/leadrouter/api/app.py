@@ -53,6 +53,7 @@ ROUTE_GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
     ("calling", frozenset({"privacy"})),
     ("privacy_requests", frozenset({"privacy"})),
     ("consents", frozenset({"privacy", "leads"})),
+    ("audit", frozenset({"privacy"})),
 )
 GROUP_NAMES = tuple(name for name, _ in ROUTE_GROUPS)
 

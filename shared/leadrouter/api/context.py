@@ -31,6 +31,12 @@ def caller_of(router: Router, *roles: str) -> Caller:
     return caller
 
 
+def request_id(router: Router) -> str | None:
+    """API Gateway's id of this request, which the access audit records beside the caller."""
+    event = cast(APIGatewayProxyEvent, router.current_event)
+    return event.request_context.request_id or None
+
+
 #: The API's clock; tests replace it to place API actions on the same timeline as sweeps.
 clock: Callable[[], datetime] = utc_now
 
@@ -92,4 +98,5 @@ __all__ = [
     "caller_of",
     "check_order",
     "now",
+    "request_id",
 ]

@@ -21,7 +21,8 @@ Layout (tables come from template.yaml; local tables are created from the same f
   (``data.erasure``). ``PRIVACYREQ#<id>`` items are data-subject requests, listed in
   ``active_rules`` under ``privacy#<shard>`` while open (``data.privacy_requests``).
   ``NOTICE#<purpose>#<version>`` items archive every version of the tenant's consent notices
-  (``data.notices``).
+  (``data.notices``). ``AUDIT#<seq>`` items and ``AUDITHEAD`` are the access audit's hash chain
+  (``data.audit``), deleted by TTL.
 * deliveries table: each webhook's delivery log (``data.webhooks``).
 
 One module per aggregate (``leads`` reads and ``lead_changes`` writes, ``transitions``, ``contacts``,
@@ -37,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from leadrouter.data.audit import AuditStore
 from leadrouter.data.calling import CallingStore
 from leadrouter.data.consents import ConsentStore
 from leadrouter.data.contacts import ContactStore
@@ -112,6 +114,7 @@ class Repository(
     PrivacyRequestStore,
     NoticeStore,
     ConsentStore,
+    AuditStore,
 ):
     """Typed access to the leads, config and events tables. Thread-safe (it holds only a boto3 client)."""
 

@@ -13,7 +13,7 @@ import hmac
 from datetime import time
 from typing import Annotated
 
-from pydantic import Field, StrictBool, StrictInt, model_validator
+from pydantic import Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from leadrouter.domain.base import LocalTime, _Model
 from leadrouter.domain.consent import (
@@ -99,10 +99,19 @@ class CallingHours(_Model):
         return self
 
 
+#: A webhook receiver's host name, as in its URL (lower case).
+HostName = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^[a-z0-9.:\[\]-]+$")]
+#: An ISO 3166-1 alpha-2 country code (``VN``, ``SG``).
+CountryCode = Annotated[str, StringConstraints(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$")]
+
+
 class PrivacySettings(_Model):
     purposes: list[Purpose] = Field(default_factory=lambda: list(DEFAULT_PURPOSES), max_length=20)
     retention: Retention = Field(default_factory=Retention)
     calling_hours: CallingHours = Field(default_factory=CallingHours)
+    #: Where each webhook receiver processes what it is sent, as the tenant declares it (host → country):
+    #: the processing inventory lists a receiver with no declaration as "unknown".
+    recipient_countries: dict[HostName, CountryCode] = Field(default_factory=dict, max_length=100)
 
     @model_validator(mode="after")
     def _unique_purposes(self) -> PrivacySettings:

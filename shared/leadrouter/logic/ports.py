@@ -20,6 +20,7 @@ from leadrouter.data.rules import DispatchListing
 from leadrouter.data.webhooks import Claim as DeliveryClaim
 from leadrouter.data.webhooks import Subscription
 from leadrouter.domain.attribution import Touch
+from leadrouter.domain.audit import AuditDraft, AuditEntry, ChainHead
 from leadrouter.domain.calling import DoNotCallOrigin
 from leadrouter.domain.consent import ArchivedNotice, Consents
 from leadrouter.domain.contacts import Claim
@@ -521,3 +522,28 @@ class PrivacyRequests(Protocol):
     def list_privacy_requests(self, tenant_id: str) -> list[PrivacyRequest]: ...
 
     def open_privacy_requests(self, shard: int | None = None) -> list[PrivacyRequest]: ...
+
+
+class AuditTrail(Protocol):
+    """The access audit's chain: each entry added as the newest of its tenant's."""
+
+    def append_audit(self, draft: AuditDraft) -> AuditEntry: ...
+
+
+class AuditLog(Protocol):
+    """The access audit as admins read and verify it."""
+
+    def audit_head(self, tenant_id: str) -> ChainHead | None: ...
+
+    def audit_chain(self, tenant_id: str, *, from_seq: int, limit: int) -> list[AuditEntry]: ...
+
+    def audit_entries(
+        self,
+        tenant_id: str,
+        *,
+        now: datetime,
+        lead_id: str | None = None,
+        actor: str | None = None,
+        limit: int,
+        start: Cursor | None = None,
+    ) -> tuple[list[AuditEntry], Cursor | None]: ...

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Self
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from leadrouter.api.context import PathLabel, caller_of, now
+from leadrouter.api.context import PathLabel, caller_of, now, request_id
 from leadrouter.domain.base import Ident, Label, omissible
 from leadrouter.domain.leads import LeadStatus
 from leadrouter.logic.leads import campaigns, reading
@@ -63,4 +63,5 @@ def add_to_campaign(campaign: PathLabel, body: CampaignMembers) -> MassUpdateRes
             wanted["owner"] = wanted.pop("assignee")
         leads, _ = reading.list_leads(repo, caller, wanted, None, None, campaigns.MAX_BATCH, None)
         ids = [x.lead_id for x in leads]
-    return MassUpdateResult.model_validate(campaigns.put_in_campaign(repo, caller, campaign, ids, now()))
+    moved = campaigns.put_in_campaign(repo, caller, campaign, ids, now(), request_id=request_id(router))
+    return MassUpdateResult.model_validate(moved)

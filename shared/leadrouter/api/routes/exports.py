@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
-from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathIdent, caller_of, now
+from leadrouter.api.context import CURSOR_DOC, CURSOR_MAX_LENGTH, PathIdent, caller_of, now, request_id
 from leadrouter.api.contract import answers
 from leadrouter.domain.exports import Export, ExportRequest, ExportStatus
 from leadrouter.logic.exports import jobs
@@ -82,5 +82,7 @@ def get_export(export_id: PathIdent) -> ExportDetail:
     caller = caller_of(router, *_EXPORTERS)
     repo = repository()
     export = jobs.get_export(repo, caller, export_id)
-    url = jobs.download_link(repo, files(), export) if export.status is ExportStatus.DONE else None
+    url = None
+    if export.status is ExportStatus.DONE:
+        url = jobs.hand_out_link(repo, files(), caller, export, now(), request_id=request_id(router))
     return ExportDetail(export=export, download_url=url)

@@ -17,6 +17,7 @@ from leadrouter.api.context import (
     caller_of,
     check_order,
     now,
+    request_id,
 )
 from leadrouter.api.contract import answers
 from leadrouter.domain.attribution import UtmValue
@@ -161,13 +162,16 @@ def list_leads(
         }.items()
         if v is not None
     }
+    repo, asked = repository(), request_id(router)
     if unrouted:
-        found = list_unrouted(repository(), caller, filters, now(), limit)
+        found = list_unrouted(repo, caller, filters, now(), limit)
         found = [x for x in found if reading.first_touch_matches(x.lead, filters)]
+        reading.shown(repo, caller, [x.lead for x in found], now(), request_id=asked)
         items = [LeadOut.of(x.lead, x.reason, x.expected_at) for x in found]
         return LeadPage(items=items, cursor=None)
-    repo = repository()
-    leads, next_page = reading.list_leads(repo, caller, filters, received_from, received_to, limit, cursor)
+    leads, next_page = reading.read_leads(
+        repo, caller, filters, received_from, received_to, limit, cursor, now(), request_id=asked
+    )
     clocks = reading.reclaim_clocks(repo, caller.tenant_id, leads, now())
     items = [LeadOut.of(x, clock=clocks.get(x.lead_id)) for x in leads]
     return LeadPage(items=items, cursor=next_page)
@@ -181,7 +185,7 @@ def list_leads(
 )
 def get_lead(lead_id: PathIdent) -> LeadDetail:
     repo = repository()
-    lead = reading.get_lead(repo, caller_of(router), lead_id)
+    lead = reading.read_lead(repo, caller_of(router), lead_id, now(), request_id=request_id(router))
     clock = reading.reclaim_clocks(repo, lead.tenant_id, [lead], now()).get(lead.lead_id)
     out = LeadOut.of(lead, clock=clock)
     return LeadDetail(**dict(out), history=reading.history(repo, lead))
@@ -199,7 +203,8 @@ def get_lead(lead_id: PathIdent) -> LeadDetail:
     tags=["leads"],
 )
 def edit_lead(lead_id: PathIdent, body: edits.LeadEdit) -> LeadOut:
-    return LeadOut.of(edits.edit_lead(repository(), caller_of(router), lead_id, body, now()))
+    caller, asked = caller_of(router), request_id(router)
+    return LeadOut.of(edits.edit_lead(repository(), caller, lead_id, body, now(), request_id=asked))
 
 
 @router.post(
@@ -209,9 +214,9 @@ def edit_lead(lead_id: PathIdent, body: edits.LeadEdit) -> LeadOut:
     tags=["leads"],
 )
 def assign(lead_id: PathIdent, body: Assignees) -> LeadOut:
-    return LeadOut.of(
-        assignment.assign_manually(repository(), caller_of(router), lead_id, body.staff_ids, now())
-    )
+    caller, asked = caller_of(router), request_id(router)
+    lead = assignment.assign_manually(repository(), caller, lead_id, body.staff_ids, now(), request_id=asked)
+    return LeadOut.of(lead)
 
 
 @router.post(
@@ -243,7 +248,7 @@ def add_activity(lead_id: PathIdent, body: Activity) -> LeadOut:
 )
 def delete_lead(lead_id: PathIdent) -> LeadOut:
     caller = caller_of(router, "admin", "team_lead")
-    return LeadOut.of(edits.delete_lead(repository(), caller, lead_id, now()))
+    return LeadOut.of(edits.delete_lead(repository(), caller, lead_id, now(), request_id=request_id(router)))
 
 
 @router.post(
@@ -260,4 +265,4 @@ def delete_lead(lead_id: PathIdent) -> LeadOut:
 )
 def restore_lead(lead_id: PathIdent) -> LeadOut:
     caller = caller_of(router, "admin", "team_lead")
-    return LeadOut.of(edits.restore_lead(repository(), caller, lead_id, now()))
+    return LeadOut.of(edits.restore_lead(repository(), caller, lead_id, now(), request_id=request_id(router)))

@@ -2,6 +2,8 @@
 
 Only admins (the tenant's leads) and team leads (their team's leads) export; every export is recorded
 (``Export``: who, when, which filters, how many rows) and the record is kept as the audit of exports.
+Each download link handed out is an ``export`` entry of the access audit (who got the file, how many
+leads it holds, the export's id), since whoever takes the link takes the leads.
 The worker lists the leads *as the requester* (``reading.list_leads``, the same visibility as the
 console), so an export never holds a lead its requester could not see.
 
@@ -22,6 +24,7 @@ from pydantic import ValidationError
 
 from leadrouter.data.cursors import Cursor
 from leadrouter.data.webhook_queue import QueueError
+from leadrouter.domain.audit import AuditAction
 from leadrouter.domain.errors import InvalidInput, NotAllowed, NotFound, Unavailable
 from leadrouter.domain.exports import (
     Export,
@@ -41,6 +44,7 @@ from leadrouter.logic.exports.columns import headers, history_summary, lead_row
 from leadrouter.logic.exports.writing import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, write_csv, write_xlsx
 from leadrouter.logic.leads.reading import ReadPorts, list_leads
 from leadrouter.logic.ports import Exports, Tenants
+from leadrouter.logic.privacy.audit import AuditPorts, record_access
 from leadrouter.observability import logger
 
 #: Who may export: admins (the tenant's leads) and team leads (their team's leads); never staff.
@@ -62,8 +66,8 @@ class MakePorts(Exports, ReadPorts, Tenants, Protocol):
     """The record, the leads and staff the requester sees, the tenant's time zone."""
 
 
-class LinkPorts(Exports, Tenants, Protocol):
-    """The record, and the tenant's time zone for the file's name."""
+class LinkPorts(Exports, AuditPorts, Protocol):
+    """The record, the tenant's time zone for the file's name, and the access audit."""
 
 
 def _exporter(caller: Caller) -> None:
@@ -142,10 +146,38 @@ def download_link(repo: Tenants, files: Files, export: Export) -> str | None:
     return files.download_url(export.file_key, filename=name, expires_in=LINK_SECONDS)
 
 
-def export_link(repo: LinkPorts, files: Files, caller: Caller, export_id: str) -> tuple[Export, str | None]:
-    """The record and, when the file is made, a download link valid ``LINK_SECONDS``."""
+def export_link(
+    repo: LinkPorts,
+    files: Files,
+    caller: Caller,
+    export_id: str,
+    now: datetime,
+    *,
+    request_id: str | None = None,
+) -> tuple[Export, str | None]:
+    """The record and, when the file is made, a download link valid ``LINK_SECONDS`` (audited)."""
     export = get_export(repo, caller, export_id)
-    return export, download_link(repo, files, export)
+    return export, hand_out_link(repo, files, caller, export, now, request_id=request_id)
+
+
+def hand_out_link(
+    repo: LinkPorts,
+    files: Files,
+    caller: Caller,
+    export: Export,
+    now: datetime,
+    *,
+    request_id: str | None = None,
+) -> str | None:
+    """``download_link`` for ``caller``, recorded in the access audit when there is one (``export``:
+    the export's id and its rows as the count): whoever takes the link takes the leads."""
+    link = download_link(repo, files, export)
+    if link is not None:
+        rows = export.rows or 0
+        record_access(
+            repo, caller, AuditAction.EXPORT, [], now, count=rows, request_id=request_id, ref=export.export_id
+        )
+    return link
 
 
 class _StaffReadOnce:

@@ -1,4 +1,5 @@
-"""Assigning a lead by hand (admins, team leads within their team) to one or several active staff."""
+"""Assigning a lead by hand (admins, team leads within their team) to one or several active staff;
+each assignment is a ``change`` in the access audit."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from leadrouter.domain.audit import AuditAction
 from leadrouter.domain.errors import InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.leads import Decision, Lead, LeadEvent, LeadStatus
 from leadrouter.domain.staff import StaffMember
 from leadrouter.domain.users import Caller
 from leadrouter.logic.leads.reading import ReadPorts, get_lead
 from leadrouter.logic.ports import LeadChanges, Staff
+from leadrouter.logic.privacy.audit import AuditPorts, record_access
 from leadrouter.logic.validation import changed
 
 
-class ManualAssignPorts(ReadPorts, LeadChanges, Protocol):
-    """A visible lead, the members it goes to, and its save."""
+class ManualAssignPorts(ReadPorts, LeadChanges, AuditPorts, Protocol):
+    """A visible lead, the members it goes to, its save, and the access audit."""
 
 
 def _active_staff(repo: Staff, tenant_id: str, staff_ids: Sequence[str]) -> dict[str, StaffMember]:
@@ -32,7 +35,13 @@ def _active_staff(repo: Staff, tenant_id: str, staff_ids: Sequence[str]) -> dict
 
 
 def assign_manually(
-    repo: ManualAssignPorts, caller: Caller, lead_id: str, staff_ids: Sequence[str], now: datetime
+    repo: ManualAssignPorts,
+    caller: Caller,
+    lead_id: str,
+    staff_ids: Sequence[str],
+    now: datetime,
+    *,
+    request_id: str | None = None,
 ) -> Lead:
     """CRMOnline's "giao cho": one or several staff; the first is the owner the reclaim clock watches."""
     if caller.role == "staff":
@@ -58,4 +67,6 @@ def assign_manually(
         ],
     )
     event = LeadEvent(at=now, kind="manual_assign", by=caller.label, data={"staff": ",".join(ids)})
-    return repo.save_lead(lead, after, event)
+    saved = repo.save_lead(lead, after, event)
+    record_access(repo, caller, AuditAction.CHANGE, [lead.lead_id], now, request_id=request_id)
+    return saved

@@ -1,4 +1,5 @@
-"""Moving leads into a campaign in one request (a mass update), for the campaign's rule to split."""
+"""Moving leads into a campaign in one request (a mass update), for the campaign's rule to split; the
+leads it moved are one ``change`` entry of the access audit."""
 
 from __future__ import annotations
 
@@ -6,16 +7,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from leadrouter.domain.audit import AuditAction
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from leadrouter.domain.leads import Decision, LeadEvent, LeadStatus
 from leadrouter.domain.users import Caller
 from leadrouter.logic.leads.reading import ReadPorts, get_lead
 from leadrouter.logic.ports import LeadChanges
+from leadrouter.logic.privacy.audit import AuditPorts, record_access
 from leadrouter.logic.validation import changed
 
 
-class CampaignPorts(ReadPorts, LeadChanges, Protocol):
-    """Visible leads and their saves."""
+class CampaignPorts(ReadPorts, LeadChanges, AuditPorts, Protocol):
+    """Visible leads, their saves, and the access audit."""
 
 
 MAX_BATCH = 500
@@ -26,7 +29,13 @@ MOVED = "moved_to_campaign"
 
 
 def put_in_campaign(
-    repo: CampaignPorts, caller: Caller, campaign: str, lead_ids: Sequence[str], now: datetime
+    repo: CampaignPorts,
+    caller: Caller,
+    campaign: str,
+    lead_ids: Sequence[str],
+    now: datetime,
+    *,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """CRMOnline's mass update: the leads join the campaign as "Lead gán tự động" for its rule to split.
 
@@ -64,4 +73,6 @@ def put_in_campaign(
             updated.append(lead_id)
         except (NotFound, Conflict) as error:
             skipped.append({"lead_id": lead_id, "reason": str(error)})
+    if updated:
+        record_access(repo, caller, AuditAction.CHANGE, updated, now, request_id=request_id, ref=campaign)
     return {"campaign": campaign, "updated": len(updated), "lead_ids": updated, "skipped": skipped}

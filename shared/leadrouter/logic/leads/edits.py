@@ -2,7 +2,8 @@
 
 Every change reads the lead, builds the new state with the domain model (validated: ``changed``),
 and saves it conditioned on the revision it read (``LeadChanges.save_lead``), together with its
-history event and the contact claims it moves.
+history event and the contact claims it moves. Each saved change is recorded in the access audit
+(``change``, ``delete``; lead ids only).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadrouter.domain.audit import AuditAction
 from leadrouter.domain.base import Name, omissible
 from leadrouter.domain.contacts import (
     EMAIL_SCHEMA,
@@ -26,11 +28,12 @@ from leadrouter.domain.users import Caller
 from leadrouter.logic.leads.claims import Holders, contact_field, sort_holders
 from leadrouter.logic.leads.reading import ReadPorts, get_lead, visible
 from leadrouter.logic.ports import Contacts, LeadChanges
+from leadrouter.logic.privacy.audit import AuditPorts, record_access
 from leadrouter.logic.validation import changed
 
 
-class EditPorts(ReadPorts, LeadChanges, Contacts, Protocol):
-    """A visible lead, saved with the contacts it claims or releases."""
+class EditPorts(ReadPorts, LeadChanges, Contacts, AuditPorts, Protocol):
+    """A visible lead, saved with the contacts it claims or releases, and the change audited."""
 
 
 class LeadEdit(BaseModel):
@@ -42,7 +45,15 @@ class LeadEdit(BaseModel):
     attributes: Attributes | None = omissible()
 
 
-def edit_lead(repo: EditPorts, caller: Caller, lead_id: str, edit: LeadEdit, now: datetime) -> Lead:
+def edit_lead(
+    repo: EditPorts,
+    caller: Caller,
+    lead_id: str,
+    edit: LeadEdit,
+    now: datetime,
+    *,
+    request_id: str | None = None,
+) -> Lead:
     """Edit name, contacts or attributes; a changed phone/email moves its claim in the same write.
 
     The old claim is freed (if this lead held it) and the new one taken, in one transaction with the
@@ -83,7 +94,7 @@ def edit_lead(repo: EditPorts, caller: Caller, lead_id: str, edit: LeadEdit, now
         raise ContactTaken(contact_field(taken[0]), taken[1].lead_id)
     _refuse_in_flight(found)
     event = LeadEvent(at=now, kind="edited", by=caller.label, data={"fields": ",".join(sorted(changes))})
-    return repo.save_lead(
+    saved = repo.save_lead(
         lead,
         after,
         event,
@@ -91,6 +102,8 @@ def edit_lead(repo: EditPorts, caller: Caller, lead_id: str, edit: LeadEdit, now
         release=[c for c in gone if c in held and held[c].lead_id == lead.lead_id],
         replacing=found.stale,
     )
+    record_access(repo, caller, AuditAction.CHANGE, [lead.lead_id], now, request_id=request_id)
+    return saved
 
 
 def _refuse_in_flight(found: Holders) -> None:
@@ -100,7 +113,9 @@ def _refuse_in_flight(found: Holders) -> None:
         raise Conflict(f"a new submission with this {contact_field(contact)} is being stored now; retry")
 
 
-def delete_lead(repo: EditPorts, caller: Caller, lead_id: str, now: datetime) -> Lead:
+def delete_lead(
+    repo: EditPorts, caller: Caller, lead_id: str, now: datetime, *, request_id: str | None = None
+) -> Lead:
     """Soft delete (admins, team leads): the lead leaves every queue and listing; record and history stay.
 
     Its contact claims are released in the same write, so the customer's next enquiry is a new lead
@@ -114,10 +129,14 @@ def delete_lead(repo: EditPorts, caller: Caller, lead_id: str, now: datetime) ->
     after = changed(lead, status=LeadStatus.DELETED, deleted_at=now)
     data: dict[str, str | int | None] = {"released": ",".join(contact_field(c) for c in mine)}
     event = LeadEvent(at=now, kind="deleted", by=caller.label, data=data)
-    return repo.save_lead(lead, after, event, release=mine)
+    saved = repo.save_lead(lead, after, event, release=mine)
+    record_access(repo, caller, AuditAction.DELETE, [lead.lead_id], now, request_id=request_id)
+    return saved
 
 
-def restore_lead(repo: EditPorts, caller: Caller, lead_id: str, now: datetime) -> Lead:
+def restore_lead(
+    repo: EditPorts, caller: Caller, lead_id: str, now: datetime, *, request_id: str | None = None
+) -> Lead:
     """Undo a delete (admins, team leads): pending again, queued now, and its contacts claimed again.
 
     One transaction; a contact that a newer lead took meanwhile is a 409 naming it (the newer lead is
@@ -155,4 +174,6 @@ def restore_lead(repo: EditPorts, caller: Caller, lead_id: str, now: datetime) -
     )
     event = LeadEvent(at=now, kind="restored", by=caller.label)
     claim = [c for c in contacts if c not in found.live]
-    return repo.save_lead(lead, after, event, claim=claim, replacing=found.stale)
+    saved = repo.save_lead(lead, after, event, claim=claim, replacing=found.stale)
+    record_access(repo, caller, AuditAction.CHANGE, [lead.lead_id], now, request_id=request_id)
+    return saved

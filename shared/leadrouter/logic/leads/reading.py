@@ -1,7 +1,8 @@
 """Reading leads: who may see which, a page of them, one with its history, its reclaim clock.
 
 Admins see the tenant's leads, team leads the leads their team holds, staff the leads they hold; a
-lead the caller may not see is "not found" (its existence is not leaked).
+lead the caller may not see is "not found" (its existence is not leaked). What the API shows is recorded
+in the access audit (``read_lead``, ``read_leads``, ``shown``: one entry per request, lead ids only).
 """
 
 from __future__ import annotations
@@ -12,16 +13,22 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from leadrouter.data.cursors import Cursor
+from leadrouter.domain.audit import AuditAction
 from leadrouter.domain.errors import NotFound
 from leadrouter.domain.leads import Lead, LeadStatus
 from leadrouter.domain.precedence import rules_in_charge
 from leadrouter.domain.users import Caller
 from leadrouter.logic.ports import LeadHistory, LeadReads, Rules, Staff
+from leadrouter.logic.privacy.audit import AuditPorts, record_access
 from leadrouter.logic.routing.clocks import ClockPorts, RuleClocks, tenant_calendar
 
 
 class ReadPorts(LeadReads, Staff, Protocol):
     """A lead and who may see it."""
+
+
+class AuditedReadPorts(ReadPorts, AuditPorts, Protocol):
+    """A lead and who may see it, and the access audit that records who did."""
 
 
 class ReclaimClockPorts(ClockPorts, Rules, Protocol):
@@ -52,6 +59,24 @@ def get_lead(repo: ReadPorts, caller: Caller, lead_id: str) -> Lead:
     if lead is None or lead.status is LeadStatus.DELETED or not visible(repo, caller, lead):
         raise NotFound(f"lead {lead_id} not found")
     return lead
+
+
+def read_lead(
+    repo: AuditedReadPorts, caller: Caller, lead_id: str, now: datetime, *, request_id: str | None = None
+) -> Lead:
+    """``get_lead`` for the API: the read is recorded in the access audit."""
+    lead = get_lead(repo, caller, lead_id)
+    record_access(repo, caller, AuditAction.READ, [lead.lead_id], now, request_id=request_id)
+    return lead
+
+
+def shown(
+    repo: AuditPorts, caller: Caller, leads: Sequence[Lead], now: datetime, *, request_id: str | None = None
+) -> None:
+    """Record a listing the caller was shown (one ``list`` entry with the ids; none for an empty page)."""
+    if leads:
+        ids = [x.lead_id for x in leads]
+        record_access(repo, caller, AuditAction.LIST, ids, now, request_id=request_id)
 
 
 def history(repo: LeadHistory, lead: Lead) -> list[dict[str, Any]]:
@@ -104,6 +129,24 @@ def list_leads(
     if caller.role == "team_lead":
         shown = [x for x in shown if visible(repo, caller, x)]
     return shown, cursor
+
+
+def read_leads(
+    repo: AuditedReadPorts,
+    caller: Caller,
+    filters: dict[str, str],
+    received_from: datetime | None,
+    received_to: datetime | None,
+    limit: int,
+    cursor: Cursor | None,
+    now: datetime,
+    *,
+    request_id: str | None = None,
+) -> tuple[list[Lead], Cursor | None]:
+    """``list_leads`` for the API: the page shown is recorded in the access audit."""
+    leads, next_page = list_leads(repo, caller, filters, received_from, received_to, limit, cursor)
+    shown(repo, caller, leads, now, request_id=request_id)
+    return leads, next_page
 
 
 @dataclass(frozen=True)
