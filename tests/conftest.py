@@ -82,6 +82,16 @@ def _fresh_settings_cache() -> Iterator[None]:
     SETTINGS_CACHE.forget()
 
 
+@pytest.fixture(autouse=True)
+def _reads_judge_expiry_on_the_test_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads hide what is past its period by ``leadrouter.data.expiry.now``: on the suite's fixed day
+    (``builders.NOW``), not the machine's, or a touch recorded on that day would vanish from every test
+    once the calendar passed its ``attribution_days``. Tests of expiry move it themselves."""
+    from tests.support.builders import NOW
+
+    monkeypatch.setattr("leadrouter.data.expiry.now", lambda: NOW)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _local_secrets_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Tenants' secrets are sealed with a local key, as under ``make run``, unless a test gives a KMS

@@ -89,6 +89,7 @@ def test_each_webhook_function_gets_only_what_it_calls():
     }
     assert _granted("WebhookDeliveryFunction") == {
         ("dynamodb:Query", "ConfigTable"),
+        ("dynamodb:GetItem", "ConfigTable"),  # the tenant's retention: how long its delivery logs are kept
         ("dynamodb:GetItem", "DeliveriesTable"),
         ("dynamodb:UpdateItem", "DeliveriesTable"),
         ("sqs:ChangeMessageVisibility", "WebhookDeliveryQueue"),

@@ -12,9 +12,12 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
 from leadrouter.clock import to_iso
+from leadrouter.data import expiry
 from leadrouter.data.attribution import flatten_attribution, nest_attribution
+from leadrouter.domain.attribution import Attribution
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.leads import Lead, LeadStatus
+from leadrouter.domain.retention import kept_attribution
 from leadrouter.observability import logger
 from leadrouter.settings import Settings
 
@@ -223,13 +226,23 @@ def lead_item(lead: Lead) -> Item:
 
 
 def lead_from_item(item: Item) -> Lead:
-    """A stored lead; one with unreadable fields comes back with placeholders and ``damaged_fields``."""
-    data = nest_attribution({k: v for k, v in item.items() if k not in LEAD_INDEX_ATTRS})
+    """A stored lead; one with unreadable fields comes back with placeholders and ``damaged_fields``.
+
+    Touches past the tenant's attribution period (``attribution_days`` stored with them) are left out,
+    so the lead's next full write drops them from the item (``data.expiry``).
+    """
+    days = item.get(expiry.ATTRIBUTION_DAYS_ATTR)
+    hidden = (*LEAD_INDEX_ATTRS, *expiry.LEAD_RETENTION_ATTRS)
+    data = nest_attribution({k: v for k, v in item.items() if k not in hidden})
     try:
-        return Lead.model_validate(data)
+        lead = Lead.model_validate(data)
     except ValidationError as error:
         bad = sorted({str(problem["loc"][0]) for problem in error.errors() if problem["loc"]})
-    lead = read_model(Lead, data, LEAD_PLACEHOLDERS)
-    if lead is None:  # even the keys are unusable: show what there is rather than fail the listing
-        lead = Lead.model_construct(**{k: v for k, v in data.items() if k in Lead.model_fields})
-    return lead.model_copy(update={"damaged_fields": bad})
+        salvaged = read_model(Lead, data, LEAD_PLACEHOLDERS)
+        if salvaged is None:  # even the keys are unusable: show what there is rather than fail the listing
+            salvaged = Lead.model_construct(**{k: v for k, v in data.items() if k in Lead.model_fields})
+        lead = salvaged.model_copy(update={"damaged_fields": bad})
+    if not isinstance(lead.attribution, Attribution):  # none, or an unvalidated salvage
+        return lead
+    kept = kept_attribution(lead.attribution, days if isinstance(days, int) else None, expiry.now())
+    return lead if kept is lead.attribution else lead.model_copy(update={"attribution": kept})

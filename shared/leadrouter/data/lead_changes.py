@@ -8,13 +8,16 @@ The routing sweeps' conditional transitions live in ``data.transitions``; reads 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from leadrouter.clock import to_iso
+from leadrouter.data import expiry
 from leadrouter.data.attribution import FIRST_ATTR, LATEST_ATTR
 from leadrouter.data.contacts import ClaimChange, Tag, claim_operations, explain_cancellation, is_cancellation
+from leadrouter.data.expiry import ATTRIBUTION_DAYS_ATTR, EXPIRES_ATTR, stamp_lead
 from leadrouter.data.items import (
     Item,
     expr_values,
@@ -24,22 +27,34 @@ from leadrouter.data.items import (
     strip_keys,
     to_item,
 )
+from leadrouter.data.retention import RetentionStore
 from leadrouter.data.scopes import ScopeStore
 from leadrouter.domain.attribution import Touch
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.ids import new_id
 from leadrouter.domain.leads import Lead, LeadEvent
+from leadrouter.domain.retention import expires_at
 
 
-class LeadChangeStore(ScopeStore):
-    """Inserts, saves on the revision read, and the timeline of a lead."""
+class LeadChangeStore(ScopeStore, RetentionStore):
+    """Inserts, saves on the revision read, and the timeline of a lead.
+
+    Every write here is the customer's or a person's (intake, a resubmission, an import, an API edit,
+    a care activity) and renews the lead's period: its TTL is stamped ``leads_days`` from the write
+    (``data.expiry``). The sweeps' transitions (``data.transitions``) keep the stamp they find: a lead
+    nobody touches expires its period after the last person did, whatever the rotation did meanwhile.
+    """
+
+    def _stored(self, lead: Lead) -> Item:
+        """The lead's item as written now: stamped with the tenant's periods, attribution as it keeps it."""
+        return stamp_lead(lead_item(lead), self._retention_of(lead.tenant_id))
 
     def put_new_lead(self, lead: Lead) -> None:
         self.mark_lead_scope(lead)
         try:
             self._client.put_item(
                 TableName=self._leads,
-                Item=to_item(lead_item(lead)),
+                Item=to_item(self._stored(lead)),
                 ConditionExpression="attribute_not_exists(lead_id)",
             )
         except ClientError as error:
@@ -55,23 +70,63 @@ class LeadChangeStore(ScopeStore):
         Nothing else changes (not the status, not the indexes) but ``rev``: every write bumps it, so an
         API edit that read the lead before this touch gets a 409 instead of writing the old attribution
         back.
+
+        The customer's return renews the lead's period (its TTL). A first touch past the tenant's
+        attribution period is replaced by this one (a second write, only then); a tenant that keeps no
+        attribution gets only the renewal.
         """
+        retention = self._retention_of(tenant_id)
+        key = to_item({"tenant_id": tenant_id, "lead_id": lead_id})
+        renewal = expires_at(expiry.stamp_now(), retention.leads_days)
+        if not retention.keep_attribution:
+            self._touch_update(
+                key,
+                "SET #expires = :expires, rev = if_not_exists(rev, :zero) + :one",
+                "attribute_exists(lead_id)",
+                {"#expires": EXPIRES_ATTR},
+                expr_values(expires=renewal, zero=0, one=1),
+            )
+            return
         stored = touch.model_dump(mode="json", exclude_none=True)
+        names = {"#first": FIRST_ATTR, "#latest": LATEST_ATTR, "#days": ATTRIBUTION_DAYS_ATTR}
+        names["#expires"] = EXPIRES_ATTR
+        values = expr_values(touch=stored, zero=0, one=1, days=retention.attribution_days, expires=renewal)
+        common = "#days = :days, #expires = :expires, rev = if_not_exists(rev, :zero) + :one"
+        oldest = to_iso(expiry.now() - timedelta(days=retention.attribution_days))
+        kept = self._touch_update(
+            key,
+            f"SET #latest = :touch, #first = if_not_exists(#first, :touch), {common}",
+            "attribute_exists(lead_id) AND (attribute_not_exists(#first) OR #first.#at > :oldest)",
+            names | {"#at": "at"},
+            values | expr_values(oldest=oldest),
+        )
+        if not kept:  # gone, or its first touch is past its period: then this touch is the first
+            self._touch_update(
+                key,
+                f"SET #first = :touch, {common} REMOVE #latest",
+                "attribute_exists(lead_id)",
+                names,
+                values,
+            )
+
+    def _touch_update(
+        self, key: Item, update: str, condition: str, names: dict[str, str], values: dict[str, Any]
+    ) -> bool:
+        """One conditional UpdateItem of a lead; False when its condition failed."""
         try:
             self._client.update_item(
                 TableName=self._leads,
-                Key=to_item({"tenant_id": tenant_id, "lead_id": lead_id}),
-                UpdateExpression=(
-                    "SET #latest = :touch, #first = if_not_exists(#first, :touch),"
-                    " rev = if_not_exists(rev, :zero) + :one"
-                ),
-                ConditionExpression="attribute_exists(lead_id)",
-                ExpressionAttributeNames={"#first": FIRST_ATTR, "#latest": LATEST_ATTR},
-                ExpressionAttributeValues=expr_values(touch=stored, zero=0, one=1),
+                Key=key,
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
+            return False
+        return True
 
     def import_leads(self, leads: Sequence[Lead]) -> None:
         """Bulk-load new leads (Excel import, tests): BatchWriteItem in 25s, unprocessed items retried.
@@ -83,7 +138,8 @@ class LeadChangeStore(ScopeStore):
         for start in range(0, len(leads), 25):
             request: dict[str, Any] = {
                 self._leads: [
-                    {"PutRequest": {"Item": to_item(lead_item(lead))}} for lead in leads[start : start + 25]
+                    {"PutRequest": {"Item": to_item(self._stored(lead))}}
+                    for lead in leads[start : start + 25]
                 ]
             }
             while request:
@@ -115,7 +171,7 @@ class LeadChangeStore(ScopeStore):
             {
                 "Put": {
                     "TableName": self._leads,
-                    "Item": to_item(lead_item(stored)),
+                    "Item": to_item(self._stored(stored)),
                     "ConditionExpression": "rev = :rev",
                     "ExpressionAttributeValues": expr_values(rev=before.rev),
                 }
@@ -154,7 +210,7 @@ class LeadChangeStore(ScopeStore):
         try:
             self._client.put_item(
                 TableName=self._leads,
-                Item=to_item(lead_item(stored)),
+                Item=to_item(self._stored(stored)),
                 ConditionExpression="rev = :rev",
                 ExpressionAttributeValues=expr_values(rev=before.rev),
             )

@@ -34,6 +34,7 @@ from typing import Any
 from leadrouter.clock import to_iso
 from leadrouter.data.attribution import FILTER_PATHS
 from leadrouter.data.cursors import Cursor, lead_cursor, lead_start_key
+from leadrouter.data.expiry import live, live_filter
 from leadrouter.data.items import (
     BATCH_GET_LIMIT,
     Item,
@@ -65,8 +66,25 @@ def _matches(item: Item, wanted: Mapping[str, str]) -> bool:
     return True
 
 
+def _shown_attribution_matches(lead: Lead, wanted: Mapping[str, str]) -> bool:
+    """Whether the lead's attribution as shown (touches past their period gone) has every attribution
+    filter's value: the stored item may still hold a touch the lead no longer shows."""
+    for field_name, value in wanted.items():
+        if field_name in FILTER_PATHS:
+            first = lead.attribution.first if lead.attribution is not None else None
+            if first is None or getattr(first, field_name, None) != value:
+                return False
+    return True
+
+
 class LeadStore(Store):
-    """Reads of leads: by id, the tenant's listings, counts and the sweeps' index pages."""
+    """Reads of leads: by id, the tenant's listings, counts and the sweeps' index pages.
+
+    A lead past its period (``expires_at`` reached, ``data.expiry``) is absent to every read here, from
+    that second, though DynamoDB deletes it up to two days later: so no sweep can assign it, no listing
+    shows it. The two counts on ``owner_idle`` cannot tell (the index does not carry the stamp): a
+    staff member's cap may count such a lead until it is deleted.
+    """
 
     def get_lead(self, tenant_id: str, lead_id: str) -> Lead | None:
         response = self._client.get_item(
@@ -75,7 +93,8 @@ class LeadStore(Store):
             ConsistentRead=True,
         )
         raw = response.get("Item")
-        return lead_from_item(from_item(raw)) if raw else None
+        item = from_item(raw) if raw else None
+        return lead_from_item(item) if item is not None and live(item) else None
 
     def leads_by_id(self, tenant_id: str, lead_ids: Sequence[str]) -> dict[str, Lead]:
         """Leads by id (missing ids are absent): BatchGetItem in pages of 100, consistent reads."""
@@ -84,7 +103,8 @@ class LeadStore(Store):
         }
 
     def _items_by_id(self, tenant_id: str, lead_ids: Sequence[str]) -> dict[str, Item]:
-        """Stored lead items by id, index attributes included: BatchGetItem, consistent, in pages of 100."""
+        """Stored lead items by id, index attributes included: BatchGetItem, consistent, in pages of 100.
+        A lead past its period is absent."""
         found: dict[str, Item] = {}
         unique = list(dict.fromkeys(lead_ids))
         for start in range(0, len(unique), BATCH_GET_LIMIT):
@@ -97,7 +117,8 @@ class LeadStore(Store):
                 response = self._client.batch_get_item(RequestItems=request)
                 for raw in response.get("Responses", {}).get(self._leads, []):
                     item = from_item(raw)
-                    found[str(item["lead_id"])] = item
+                    if live(item):
+                        found[str(item["lead_id"])] = item
                 request = response.get("UnprocessedKeys") or {}
         return found
 
@@ -108,7 +129,8 @@ class LeadStore(Store):
             KeyConditionExpression="tenant_id = :t",
             ExpressionAttributeValues=expr_values(t=tenant_id),
         ):
-            yield lead_from_item(item)
+            if live(item):
+                yield lead_from_item(item)
 
     def due_leads(
         self, tenant_id: str, scope_key: str, queued_before: datetime, limit: int, start: PageKey = None
@@ -286,6 +308,7 @@ class LeadStore(Store):
             names.update({f"#f{n}_{i}": part for i, part in enumerate(path)})
             values.update(expr_values(**{f"f{n}": value}))
             clauses.append(".".join(f"#f{n}_{i}" for i in range(len(path))) + f" = :f{n}")
+        clauses.append(live_filter(values))
         kwargs: dict[str, Any] = {
             "TableName": self._leads,
             "ScanIndexForward": False,
@@ -293,7 +316,7 @@ class LeadStore(Store):
             "ExpressionAttributeValues": values,
         }
         if clauses:
-            kwargs["FilterExpression"] = " AND ".join(clauses)
+            kwargs["FilterExpression"] = " AND ".join(clauses)  # a lead past its period: absent
         if names:
             kwargs["ExpressionAttributeNames"] = names
         found: list[Lead] = []
@@ -305,7 +328,8 @@ class LeadStore(Store):
             if key:
                 kwargs["ExclusiveStartKey"] = key
             response = self._client.query(**kwargs)
-            found += [lead_from_item(from_item(raw)) for raw in response.get("Items", [])]
+            read = (lead_from_item(from_item(raw)) for raw in response.get("Items", []))
+            found += [lead for lead in read if _shown_attribution_matches(lead, wanted)]
             evaluated += int(response.get("ScannedCount", 0))
             key = response.get("LastEvaluatedKey")
             if key is None or len(found) >= limit or evaluated >= max_evaluated:
@@ -343,9 +367,10 @@ class LeadStore(Store):
                 kwargs["ExclusiveStartKey"] = start
             response = self._client.query(**kwargs)
             ids = [str(from_item(raw)["lead_id"]) for raw in response.get("Items", [])]
-            found += self._base_leads(
+            page = self._base_leads(
                 tenant_id, ids, lambda item: item.get("owner_key") == owner_key and _matches(item, wanted)
             )
+            found += [lead for lead in page if _shown_attribution_matches(lead, wanted)]
             evaluated += int(response.get("ScannedCount", 0))
             start = response.get("LastEvaluatedKey")
             if start is None or len(found) >= limit or evaluated >= max_evaluated:
@@ -358,4 +383,5 @@ class LeadStore(Store):
             KeyConditionExpression="tenant_id = :t AND lead_id BETWEEN :low AND :high",
             ExpressionAttributeValues=expr_values(t=tenant_id, low=id_floor(start), high=id_floor(end)),
         ):
-            yield lead_from_item(item)
+            if live(item):
+                yield lead_from_item(item)

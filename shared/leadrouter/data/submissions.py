@@ -4,6 +4,11 @@ Key ``tenant_id`` + ``submission_id`` (the sender's id or the content's hash, se
 ``domain.submissions``), so the first put is the idempotency check: a conditional put that fails
 returns the first record (``ReturnValuesOnConditionCheckFailure``) at no extra call. A table that
 does not answer (throttled, down) is ``StoreUnavailable``.
+
+A record is kept the tenant's ``submissions_days`` from when it was stored (``expires_at``, TTL): the
+store stamps it from the tenant's retention at the first write, whatever the record came with, and
+later writes (its outcome, fetched answers, replays) keep it. A record past its period is absent to
+every read, and a new submission under its key takes its place (``data.expiry``).
 """
 
 from __future__ import annotations
@@ -13,10 +18,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from leadrouter.data import expiry
 from leadrouter.data.cursors import Cursor, submission_cursor, submission_start_key
-from leadrouter.data.items import Item, Store, expr_values, from_item, is_condition_failure, to_item
+from leadrouter.data.expiry import expired_condition, live, live_filter
+from leadrouter.data.items import Item, expr_values, from_item, is_condition_failure, to_item
 from leadrouter.data.outages import store_outages
+from leadrouter.data.retention import RetentionStore
 from leadrouter.domain.errors import Conflict
+from leadrouter.domain.retention import expires_at
 from leadrouter.domain.submissions import Check, CheckResult, Submission, SubmissionStatus
 
 
@@ -26,17 +35,25 @@ def _record(item: Item) -> Submission:
     return Submission.model_validate(data)
 
 
-class SubmissionStore(Store):
+class SubmissionStore(RetentionStore):
     def store_submission(self, record: Submission) -> Submission | None:
-        """Write a new submission record; None if written, else the record already stored under its key."""
+        """Write a new submission record; None if written, else the record already stored under its key.
+
+        Its ``expires_at`` is the tenant's ``submissions_days`` from now; one past its period under the
+        same key is replaced, as if it were gone already.
+        """
+        days = self._retention_of(record.tenant_id).submissions_days
+        item = record.model_dump(mode="json", exclude_none=True, exclude={"unverified_checks"})
+        item["expires_at"] = expires_at(expiry.stamp_now(), days)
+        values: dict[str, Any] = {}
+        gone = expired_condition(values)
         with store_outages():
             try:
                 self._client.put_item(
                     TableName=self._submissions,
-                    Item=to_item(
-                        record.model_dump(mode="json", exclude_none=True, exclude={"unverified_checks"})
-                    ),
-                    ConditionExpression="attribute_not_exists(submission_id)",
+                    Item=to_item(item),
+                    ConditionExpression=f"attribute_not_exists(submission_id) OR {gone}",
+                    ExpressionAttributeValues=values,
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
             except ClientError as error:
@@ -58,7 +75,8 @@ class SubmissionStore(Store):
                 ConsistentRead=True,
             )
         raw = response.get("Item")
-        return _record(from_item(raw)) if raw else None
+        item = from_item(raw) if raw else None
+        return _record(item) if item is not None and live(item) else None
 
     def finish_submission(
         self,
@@ -150,8 +168,9 @@ class SubmissionStore(Store):
     ) -> tuple[list[Submission], Cursor | None]:
         """One page of a tenant's submissions (by source, then key), filtered by stored status.
 
-        A filtered Query reads the partition (30 days at most, by TTL), so a page may hold fewer than
-        ``limit`` records and still have a next cursor.
+        A filtered Query reads the partition (the tenant's ``submissions_days`` at most, by TTL), so a
+        page may hold fewer than ``limit`` records and still have a next cursor. Records past their
+        period are filtered out like the others.
         """
         kwargs: dict[str, Any] = {
             "TableName": self._submissions,
@@ -162,9 +181,10 @@ class SubmissionStore(Store):
         if source_id:
             kwargs["KeyConditionExpression"] += " AND begins_with(submission_id, :s)"
             kwargs["ExpressionAttributeValues"].update(expr_values(s=f"{source_id}."))
+        kwargs["FilterExpression"] = live_filter(kwargs["ExpressionAttributeValues"])
         if statuses:
             names = [f":status{n}" for n in range(len(statuses))]
-            kwargs["FilterExpression"] = f"#status IN ({', '.join(names)})"
+            kwargs["FilterExpression"] += f" AND #status IN ({', '.join(names)})"
             kwargs["ExpressionAttributeNames"] = {"#status": "status"}
             kwargs["ExpressionAttributeValues"].update(
                 expr_values(**{name[1:]: status.value for name, status in zip(names, statuses, strict=True)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from leadrouter.data.cache import SETTINGS_CACHE
 from leadrouter.data.items import is_condition_failure, read_model, tenant_pk, to_item
 from leadrouter.data.revisions import RevisedStore
 from leadrouter.domain.errors import Conflict
@@ -16,6 +17,7 @@ class TenantStore(RevisedStore):
     def put_tenant(self, tenant: Tenant) -> None:
         item = {"pk": tenant_pk(tenant.tenant_id), "sk": "TENANT", **tenant.model_dump(mode="json")}
         self._client.put_item(TableName=self._config, Item=to_item(item))
+        SETTINGS_CACHE.forget()  # its retention periods, cached for the writes that stamp them
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         item = self._get_config(tenant_id, "TENANT")
@@ -33,6 +35,7 @@ class TenantStore(RevisedStore):
         what = f"tenant {stored.tenant_id} settings"
         if before is not None:
             self._put_at_revision(item, rev, what)
+            SETTINGS_CACHE.forget()  # its retention periods, cached for the writes that stamp them
             return stored
         try:
             self._client.put_item(
@@ -42,4 +45,5 @@ class TenantStore(RevisedStore):
             if is_condition_failure(error):
                 raise Conflict(f"{what} changed meanwhile; reload them and retry") from error
             raise
+        SETTINGS_CACHE.forget()
         return stored

@@ -6,7 +6,8 @@
   One Query lists a tenant's webhooks; fan-out and delivery read them through the per-container
   settings cache (``SETTINGS_TTL``): a new, changed or deleted webhook takes effect within that time.
 * Deliveries table: ``pk`` = ``<tenant>#<webhook_id>``, ``sk`` = ``<occurred_at>#<event_id>`` (newest
-  first is a reverse Query), TTL ``expires_at`` 30 days. One item per event per webhook: the key comes
+  first is a reverse Query), TTL ``expires_at``: the tenant's ``logs_days`` from the last attempt (a
+  log past it is absent to every read, ``data.expiry``). One item per event per webhook: the key comes
   from the event, so every copy of a delivery message (SQS and EventBridge are at least once) lands on
   the same item, and the conditional *claim* below lets only one of them post at a time.
 """
@@ -20,11 +21,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from leadrouter.clock import to_iso
+from leadrouter.data import expiry
 from leadrouter.data.cache import SETTINGS_CACHE
 from leadrouter.data.cursors import Cursor, delivery_cursor, delivery_start_key
+from leadrouter.data.expiry import live, live_filter
 from leadrouter.data.items import (
     Item,
-    Store,
     expr_values,
     from_item,
     is_condition_failure,
@@ -32,12 +34,13 @@ from leadrouter.data.items import (
     tenant_pk,
     to_item,
 )
+from leadrouter.data.retention import RetentionStore
 from leadrouter.domain.errors import Conflict, NotFound
+from leadrouter.domain.retention import expires_at
 from leadrouter.domain.webhooks import Delivery, DeliveryRequest, DeliveryStatus, Webhook
 from leadrouter.settings import Settings
 
 _PREFIX = "WEBHOOK#"
-LOG_DAYS = 30
 #: Log attributes that are bookkeeping, not part of what the API shows.
 _INTERNAL = ("pk", "sk", "tenant_id", "holder", "lease_until", "expires_at", "created_at")
 
@@ -68,7 +71,7 @@ def log_key(request: DeliveryRequest) -> dict[str, str]:
     }
 
 
-class WebhookStore(Store):
+class WebhookStore(RetentionStore):
     def __init__(self, settings: Settings, client: Any) -> None:
         super().__init__(settings, client)
         self._deliveries = settings.deliveries_table
@@ -157,7 +160,7 @@ class WebhookStore(Store):
             event_type=str(event.type),
             occurred=to_iso(event.occurred_at),
             test=request.test,
-            expires=int(now.timestamp()) + LOG_DAYS * 86_400,
+            expires=expires_at(expiry.stamp_now(), self._retention_of(request.tenant_id).logs_days),
         )
         try:
             response = self._client.update_item(
@@ -169,7 +172,7 @@ class WebhookStore(Store):
                     "tenant_id = :tenant, webhook_id = :webhook, event_id = :event_id, "
                     "event_type = :event_type, occurred_at = :occurred, test = :test, "
                     "created_at = if_not_exists(created_at, :now), "
-                    "expires_at = if_not_exists(expires_at, :expires) "
+                    "expires_at = :expires "
                     "REMOVE next_attempt_at"
                 ),
                 ConditionExpression=(
@@ -245,12 +248,13 @@ class WebhookStore(Store):
 
     def get_delivery(self, request: DeliveryRequest) -> Delivery | None:
         item = self._log_item(request)
-        return _delivery(item) if item else None
+        return _delivery(item) if item and live(item) else None
 
     def list_deliveries(
         self, tenant_id: str, webhook_id: str, *, limit: int, start: Cursor | None = None
     ) -> tuple[list[Delivery], Cursor | None]:
-        """One page of a webhook's log, newest event first."""
+        """One page of a webhook's log, newest event first; logs past their period left out (a page may
+        then hold fewer than ``limit`` and still have a next cursor)."""
         key = delivery_start_key(start, tenant_id, webhook_id)
         kwargs: dict[str, Any] = {
             "TableName": self._deliveries,
@@ -259,6 +263,7 @@ class WebhookStore(Store):
             "ScanIndexForward": False,
             "Limit": limit,
         }
+        kwargs["FilterExpression"] = live_filter(kwargs["ExpressionAttributeValues"])
         if key:
             kwargs["ExclusiveStartKey"] = key
         response = self._client.query(**kwargs)
