@@ -245,6 +245,9 @@ def test_access_and_export_give_what_leadrouter_holds_about_the_person(
         "counts": {"leads": 1, "submissions": 1},
     }
     _assert_forgotten(reply.body["request"], moto_tables, created["request_id"])
+    # And the access audit names who answered it, for which lead, under the request
+    (audited,), _ = acme.audit_entries(TENANT, now=NOW, lead_id=mine.lead_id, limit=10)
+    assert audited.action == "privacy_request" and audited.ref == created["request_id"]
     # And a completed request is not completed again
     assert _complete(created["request_id"]).status == 409
 
@@ -329,6 +332,9 @@ def test_an_erase_request_is_tracked_then_erases_the_person_and_keeps_only_diges
     assert erased is not None and erased.phone is None and erased.email is None
     assert erased.decisions == mine.decisions
     _assert_forgotten(reply.body["request"], moto_tables, created["request_id"])
+    # And the access audit records the erasure of that lead under the request
+    (audited,), _ = acme.audit_entries(TENANT, now=NOW, lead_id=mine.lead_id, limit=10)
+    assert audited.action == "erase" and audited.ref == created["request_id"]
 
 
 # ------------------------------------------------------------------ the daily alert

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
+from leadrouter.domain.audit import AuditAction
 from leadrouter.domain.base import IsoDate, Name, PlausibleMoment
 from leadrouter.domain.contacts import EMAIL_SCHEMA, PHONE_SCHEMA, contact_keys, normalise_email, read_phone
 from leadrouter.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -41,6 +42,7 @@ from leadrouter.domain.text import TEXT_PATTERN, accepted_text, check_text
 from leadrouter.domain.users import Caller
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE
 from leadrouter.logic.ports import ContactPeppers, PrivacyRequests, Tenants
+from leadrouter.logic.privacy.audit import record_access
 from leadrouter.logic.privacy.subject import FULFILMENT, SubjectPorts, subject_leads
 from leadrouter.logic.validation import known_id, validated
 
@@ -253,6 +255,8 @@ def complete_request(
         }
     )
     saved = repo.save_privacy_request(request, completed)
+    action = AuditAction.ERASE if request.kind is RequestKind.ERASE else AuditAction.PRIVACY_REQUEST
+    record_access(repo, caller, action, outcome.lead_ids, now, ref=request_id)
     return Completion(request=_view(saved, _today(tenant, now), tenant), data=data)
 
 
