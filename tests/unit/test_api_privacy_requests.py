@@ -278,23 +278,26 @@ def test_a_correction_moves_the_persons_contact_claims(acme: Repository, moto_ta
 def test_a_restriction_is_set_on_every_lead_of_the_person_and_lifted_by_a_later_request(
     acme: Repository, moto_tables: dict[str, str], kind: str
 ) -> None:
-    # Given the person's two leads (one found by phone, one by e-mail) and someone else's
+    # Given the person's two leads (one found by phone, one by e-mail), a duplicate rotated as a lead
+    # of its own (it holds no claim), and someone else's
     by_phone = _person(acme, phone=PHONE, email=None)
     by_email = _person(acme, phone=None, email=EMAIL)
+    rotated = lead(phone=PHONE, duplicate_of=by_phone.lead_id)
+    acme.put_new_lead(rotated)
     other = _person(acme, phone="+84987654321", email=None)
     created = _create(kind, phone=PHONE, email=EMAIL)
     assert created["stop_due"] == "2026-12-15"  # 15 working days after Tuesday 24 November
     # When it is completed
     reply = _complete(created["request_id"])
     assert reply.status == 200, reply.body
-    # Then both leads carry the restriction naming the request, the other lead none
-    for mine in (by_phone, by_email):
+    # Then every lead of theirs carries the restriction naming the request, the other lead none
+    for mine in (by_phone, by_email, rotated):
         after = acme.get_lead(TENANT, mine.lead_id)
         assert after is not None and after.restriction is not None
         assert after.restriction.kind is RestrictionKind(kind)
         assert after.restriction.request_id == created["request_id"]
     assert (acme.get_lead(TENANT, other.lead_id) or other).restriction is None
-    assert reply.body["request"]["outcome"]["counts"] == {"leads": 2, "leads_restricted": 2}
+    assert reply.body["request"]["outcome"]["counts"] == {"leads": 3, "leads_restricted": 3}
     _assert_forgotten(reply.body["request"], moto_tables, created["request_id"])
     # When a later request of the person is completed with lift
     later = _create(kind, phone=PHONE, email=EMAIL)

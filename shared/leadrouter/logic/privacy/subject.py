@@ -73,11 +73,13 @@ class Fulfil(Protocol):
 
 
 def subject_leads(repo: SubjectPorts, tenant_id: str, subject: Subject) -> list[Lead]:
-    """The person's live leads: those holding the subject's phone or e-mail claim, oldest first."""
+    """The person's live leads, by id: those holding the subject's phone or e-mail claim, and those
+    carrying it without a claim (a duplicate rotated as a lead of its own), as erasure finds them."""
     claims = repo.contact_claims(tenant_id, contact_keys(subject.phone, subject.email))
-    ids = sorted({claim.lead_id for claim in claims.values()})
-    found = repo.leads_by_id(tenant_id, ids) if ids else {}
-    return [found[i] for i in ids if i in found and found[i].status is not LeadStatus.DELETED]
+    ids = {claim.lead_id for claim in claims.values()}
+    found = repo.leads_by_id(tenant_id, sorted(ids)) if ids else {}
+    found |= {lead.lead_id: lead for lead in repo.leads_carrying(tenant_id, subject.phone, subject.email)}
+    return [found[i] for i in sorted(found) if found[i].status is not LeadStatus.DELETED]
 
 
 def subject_document(
