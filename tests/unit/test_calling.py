@@ -19,6 +19,7 @@ from leadrouter.domain.calling import (
 )
 from leadrouter.domain.consent import (
     CALL,
+    AgreedHours,
     ConsentMethod,
     ConsentRecord,
     ConsentStatus,
@@ -159,6 +160,29 @@ def test_defaults_are_08_to_17_on_the_customers_clock() -> None:
     assert answer.reason is CallBar.OUTSIDE_CALLING_HOURS
     assert answer.allowed_from == datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # 08:00 next morning
     assert not _ask(now=datetime(2026, 11, 24, 0, 59, tzinfo=UTC)).allowed
+
+
+@given(hour_pairs, zones, instants)
+def test_hours_the_person_agreed_to_replace_the_tenants(
+    pair: tuple[int, int], zone: str, now: datetime
+) -> None:
+    # Given a call consent naming the hours the person agreed to be called at
+    agreed = AgreedHours(start=time(pair[0]), end=time(pair[1]))
+    record = GRANTED[CALL].model_copy(update={"agreed_hours": agreed})
+    answer = _ask(consents={CALL: record}, zone=zone, now=now)
+    # Then a call is allowed exactly inside those hours on the customer's clock, the tenant's ignored
+    theirs = CallingHours(start=agreed.start, end=agreed.end)
+    assert answer.allowed == (CallingSchedule(zone=zone, hours=theirs).next_start(now) == now)
+    if not answer.allowed:
+        assert answer.allowed_from is not None and _inside(theirs, zone, answer.allowed_from)
+
+
+def test_an_evening_agreed_to_allows_the_evening_call_the_law_otherwise_bars() -> None:
+    evening = GRANTED[CALL].model_copy(update={"agreed_hours": AgreedHours(start=time(18), end=time(20))})
+    at_seven_pm = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 19:00 in Ho Chi Minh City
+    assert not _ask(now=at_seven_pm).allowed
+    assert _ask(consents={CALL: evening}, now=at_seven_pm).allowed
+    assert _ask(consents={CALL: evening}).reason is CallBar.OUTSIDE_CALLING_HOURS  # 09:00 is not theirs
 
 
 def test_the_customers_zone_is_their_phones_country_when_it_has_one_zone() -> None:

@@ -280,6 +280,30 @@ def test_staff_record_answers_and_withdrawals_on_leads_they_may_see(moto_repo: R
     )
 
 
+def test_staff_record_the_evening_hours_a_person_agreed_to_be_called_at(moto_repo: Repository) -> None:
+    held = lead(owner="A", status="assigned", assigned_at=NOW, idle_since=NOW)
+    moto_repo.import_leads([held])
+    path = f"/leads/{held.lead_id}/consents"
+    evening = {"start": "18:00", "end": "20:00"}
+    # When staff A records a call grant for the evening, as the person asked
+    reply = call_as(
+        "POST", path, {"purpose": "call", "answer": "granted", "agreed_hours": evening}, who=STAFF_A
+    )
+    # Then the lead's call consent carries those hours (routing offers calls in them, not 08:00-17:00)
+    assert reply.status == 201, reply.body
+    stored = moto_repo.get_lead(TENANT, held.lead_id)
+    assert stored is not None and stored.consents["call"].agreed_hours is not None
+    assert stored.consents["call"].agreed_hours.start.hour == 18
+    # And hours go with a granted call only, in order: anything else is a 422 with nothing written
+    for body in (
+        {"purpose": "sms", "answer": "granted", "agreed_hours": evening},
+        {"purpose": "call", "answer": "refused", "agreed_hours": evening},
+        {"purpose": "call", "answer": "granted", "agreed_hours": {"start": "20:00", "end": "18:00"}},
+    ):
+        assert call_as("POST", path, body, who=STAFF_A).status == 422, body
+    assert moto_repo.get_lead(TENANT, held.lead_id) == stored
+
+
 # ------------------------------------------------------------------ the ad platforms' payloads
 def _record_of(channel: Channel, fields: list[tuple[str, str]]) -> Submission:
     return Submission(

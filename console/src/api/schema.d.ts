@@ -1248,6 +1248,25 @@ export interface components {
              */
             name: string;
         };
+        /**
+         * AgreedHours
+         * @description The hours a person agreed to be called at, on their own clock: Decree 91/2020 allows advertising
+         *     calls outside 08:00-17:00 only when the person agreed to it.
+         */
+        AgreedHours: {
+            /**
+             * End
+             * @description local time of day, HH:MM or HH:MM:SS (no offset: the member's own time zone)
+             * @example 08:30
+             */
+            end: string;
+            /**
+             * Start
+             * @description local time of day, HH:MM or HH:MM:SS (no offset: the member's own time zone)
+             * @example 08:30
+             */
+            start: string;
+        };
         /** AlertsIn */
         AlertsIn: {
             /** Emails */
@@ -1618,6 +1637,11 @@ export interface components {
          */
         ConsentAnswer: {
             /**
+             * @description a granted call only: the hours (on the person's clock) they agreed to be called at; without it, calls are offered in the tenant's calling hours (08:00-17:00 by default)
+             * @default null
+             */
+            agreed_hours: components["schemas"]["AgreedHours"] | null;
+            /**
              * Notice Version
              * @description the version of the purpose's notice the person was shown; required for granted (except from an ad platform, whose form shows its own disclaimer)
              * @default null
@@ -1640,6 +1664,8 @@ export interface components {
          * @description What the person said about one purpose, as a staff member records it.
          */
         ConsentChange: {
+            /** @description a granted call only: the hours (on the person's clock) they agreed to be called at */
+            agreed_hours?: components["schemas"]["AgreedHours"] | null;
             /**
              * Answer
              * @description granted or refused: what the person said when asked; withdrawn: they took a consent back (stops the purpose from the next sweep, and tells integrators)
@@ -1668,6 +1694,7 @@ export interface components {
          * @description What one person said about one purpose, with its proof.
          */
         ConsentRecord: {
+            agreed_hours?: components["schemas"]["AgreedHours"] | null;
             /** At */
             at: string;
             /** By */

@@ -163,7 +163,8 @@ def call_permission(
     """Whether an advertising call to the lead is allowed at ``now``.
 
     ``do_not_call``: the lists its phone is on; ``last_call_at``: the last advertising call to its phone
-    (any lead's); ``zone``: the customer's (``customer_zone``). Barred for good (restriction, consent,
+    (any lead's); ``zone``: the customer's (``customer_zone``); ``hours``: the tenant's, unless the call
+    consent names hours the person agreed to. Barred for good (restriction, consent,
     no phone, a list): no ``allowed_from``. Barred for now (24 h, hours): ``allowed_from`` is the first
     instant both the 24 hours have passed and the hours are open (None: not within the clock's horizon).
     """
@@ -178,6 +179,9 @@ def call_permission(
     if DoNotCallOrigin.NATIONAL in do_not_call:
         return CallPermission(allowed=False, reason=CallBar.NATIONAL_DO_NOT_CALL)
     earliest = now if last_call_at is None else max(now, last_call_at + CALL_GAP)
+    agreed = consents[CALL].agreed_hours
+    if agreed is not None:  # the person agreed to other hours: theirs, not the tenant's
+        hours = CallingHours(start=agreed.start, end=agreed.end)
     schedule = CallingSchedule(zone=zone, hours=hours)
     opens = schedule.next_start(earliest)
     if opens == now:

@@ -17,9 +17,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
-from leadrouter.domain.base import Ident, Moment, Name, _Model
+from leadrouter.domain.base import Ident, LocalTime, Moment, Name, _Model
 from leadrouter.domain.text import check_text
 
 #: A purpose's key: lower-case words joined by ``_`` (``call``, ``email_marketing``).
@@ -52,6 +52,20 @@ class ConsentMethod(StrEnum):
     WITHDRAWAL = "withdrawal"  # the person took a consent back
 
 
+class AgreedHours(_Model):
+    """The hours a person agreed to be called at, on their own clock: Decree 91/2020 allows advertising
+    calls outside 08:00-17:00 only when the person agreed to it."""
+
+    start: LocalTime
+    end: LocalTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgreedHours:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
 class ConsentRecord(_Model):
     """What one person said about one purpose, with its proof."""
 
@@ -68,6 +82,16 @@ class ConsentRecord(_Model):
     submission_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     #: Who recorded it: a staff member's id, or None when the person themselves answered.
     by: Ident | None = None
+    #: A granted ``call`` only: the hours the person agreed to be called at, instead of the tenant's.
+    agreed_hours: AgreedHours | None = Field(default=None, exclude_if=lambda v: v is None)
+
+    @model_validator(mode="after")
+    def _hours_with_a_call_grant(self) -> ConsentRecord:
+        if self.agreed_hours is not None and (
+            self.purpose != CALL or self.status is not ConsentStatus.GRANTED
+        ):
+            raise ValueError("agreed_hours belong to a granted call consent only")
+        return self
 
 
 #: A lead's consents: the latest record per purpose.

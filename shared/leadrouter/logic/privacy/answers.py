@@ -12,9 +12,16 @@ import re
 from datetime import datetime
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from leadrouter.domain.consent import ConsentMethod, ConsentRecord, ConsentStatus, PurposeKey
+from leadrouter.domain.consent import (
+    CALL,
+    AgreedHours,
+    ConsentMethod,
+    ConsentRecord,
+    ConsentStatus,
+    PurposeKey,
+)
 from leadrouter.domain.errors import InvalidInput
 from leadrouter.domain.privacy import PrivacySettings
 from leadrouter.domain.users import Caller
@@ -55,6 +62,16 @@ class ConsentChange(BaseModel):
         description="for granted or refused: the notice version read to the person (default: the "
         "purpose's current one); not taken for withdrawn",
     )
+    agreed_hours: AgreedHours | None = Field(
+        default=None,
+        description="a granted call only: the hours (on the person's clock) they agreed to be called at",
+    )
+
+    @model_validator(mode="after")
+    def _hours_with_a_call_grant(self) -> ConsentChange:
+        if self.agreed_hours is not None and (self.purpose != CALL or self.answer != "granted"):
+            raise ValueError("agreed_hours go with a granted call only")
+        return self
 
 
 class LeadConsents(BaseModel):
@@ -117,7 +134,12 @@ def record_change(
                 raise InvalidInput("unknown purpose", {"purpose": "not one of this tenant's purposes"})
             version = purpose.notice_version
         evidence = Evidence(source="staff", method=ConsentMethod.STAFF, at=now, by=by)
-        answer = ConsentAnswer(purpose=change.purpose, status=change.answer, notice_version=version)
+        answer = ConsentAnswer(
+            purpose=change.purpose,
+            status=change.answer,
+            notice_version=version,
+            agreed_hours=change.agreed_hours,
+        )
         try:
             records = consent_records(repo, caller.tenant_id, [answer], evidence)
         except InvalidInput as error:

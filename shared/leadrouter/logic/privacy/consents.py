@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from leadrouter.clock import to_iso
 from leadrouter.domain.consent import (
+    CALL,
+    AgreedHours,
     ArchivedNotice,
     ConsentMethod,
     ConsentRecord,
@@ -72,6 +74,17 @@ class ConsentAnswer(BaseModel):
         description="the version of the purpose's notice the person was shown; required for granted "
         "(except from an ad platform, whose form shows its own disclaimer)",
     )
+    agreed_hours: AgreedHours | None = Field(
+        default=None,
+        description="a granted call only: the hours (on the person's clock) they agreed to be called "
+        "at; without it, calls are offered in the tenant's calling hours (08:00-17:00 by default)",
+    )
+
+    @model_validator(mode="after")
+    def _hours_with_a_call_grant(self) -> ConsentAnswer:
+        if self.agreed_hours is not None and (self.purpose != CALL or self.status != "granted"):
+            raise ValueError("agreed_hours go with a granted call only")
+        return self
 
 
 @dataclass(frozen=True)
@@ -157,6 +170,7 @@ def consent_records(
             notice_sha256=digest,
             submission_id=evidence.submission_id,
             by=evidence.by,
+            agreed_hours=answer.agreed_hours,
         )
     if problems:
         raise InvalidInput("the consent answers name notices this tenant never showed", problems)
