@@ -41,8 +41,6 @@ AUDIT_PREFIX = "AUDIT#"
 HEAD_SK = "AUDITHEAD"
 #: Appends one request tries before it gives up (each lost race means another append went in).
 MAX_APPEND_ATTEMPTS = 32
-#: Items one listing call reads at most (the lead and actor filters apply after the key condition).
-_MAX_EVALUATED = 1000
 _ENTRY_SK = re.compile(r"^AUDIT#\d{12}$")
 _BAD_CURSOR = "not a cursor this API returned"
 
@@ -184,16 +182,5 @@ class AuditStore(Store):
             "FilterExpression": " AND ".join(filters),
             "ExpressionAttributeValues": values,
         }
-        key = audit_start_key(start, partition)
-        found: list[AuditEntry] = []
-        evaluated = 0
-        while True:
-            kwargs["Limit"] = min(limit - len(found), _MAX_EVALUATED - evaluated)
-            if key:
-                kwargs["ExclusiveStartKey"] = key
-            response = self._client.query(**kwargs)
-            found += [e for e in (_entry(raw) for raw in response.get("Items", [])) if e is not None]
-            evaluated += int(response.get("ScannedCount", 0))
-            key = response.get("LastEvaluatedKey")
-            if key is None or len(found) >= limit or evaluated >= _MAX_EVALUATED:
-                return found, audit_cursor(key)
+        found, key = self._filtered_page(kwargs, audit_start_key(start, partition), limit, _entry)
+        return found, audit_cursor(key)

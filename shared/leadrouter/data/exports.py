@@ -15,7 +15,6 @@ from leadrouter.domain.exports import Export
 
 EXPORT_PREFIX = "EXPORT#"
 #: Items one listing call reads at most (a requester filter is applied after the key condition).
-_MAX_EVALUATED = 1000
 
 
 class ExportStore(Store):
@@ -43,19 +42,10 @@ class ExportStore(Store):
         if requested_by is not None:
             kwargs["FilterExpression"] = "requested_by.subject = :subject"
             kwargs["ExpressionAttributeValues"] |= expr_values(subject=requested_by)
-        key = export_start_key(start, partition)
-        found: list[Export] = []
-        evaluated = 0
-        while True:
-            kwargs["Limit"] = min(limit - len(found), _MAX_EVALUATED - evaluated)
-            if key:
-                kwargs["ExclusiveStartKey"] = key
-            response = self._client.query(**kwargs)
-            for raw in response.get("Items", []):
-                export = read_model(Export, strip_keys(from_item(raw)))
-                if export is not None:
-                    found.append(export)
-            evaluated += int(response.get("ScannedCount", 0))
-            key = response.get("LastEvaluatedKey")
-            if key is None or len(found) >= limit or evaluated >= _MAX_EVALUATED:
-                return found, export_cursor(key)
+        found, key = self._filtered_page(
+            kwargs,
+            export_start_key(start, partition),
+            limit,
+            lambda raw: read_model(Export, strip_keys(from_item(raw))),
+        )
+        return found, export_cursor(key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -110,6 +110,34 @@ class Store:
                 return False
             raise
         return True
+
+    def _filtered_page(
+        self,
+        query: dict[str, Any],
+        start: Item | None,
+        limit: int,
+        read: Callable[[Item], M | None],
+        max_evaluated: int = 1000,
+    ) -> tuple[list[M], Item | None]:
+        """Up to ``limit`` items a filtered Query keeps (each read by ``read``; None skips it), reading
+        at most ``max_evaluated`` before the filter, and the key to go on from (None: no more).
+
+        A filter applies after the key condition, so a page may come back short, with a key: that
+        bound keeps a rare match in a large partition from turning one page into a read of all of it.
+        """
+        kwargs = dict(query)
+        found: list[M] = []
+        key, evaluated = start, 0
+        while True:
+            kwargs["Limit"] = min(limit - len(found), max_evaluated - evaluated)
+            if key:
+                kwargs["ExclusiveStartKey"] = key
+            response = self._client.query(**kwargs)
+            found += [m for m in (read(raw) for raw in response.get("Items", [])) if m is not None]
+            evaluated += int(response.get("ScannedCount", 0))
+            key = response.get("LastEvaluatedKey")
+            if key is None or len(found) >= limit or evaluated >= max_evaluated:
+                return found, key
 
     def _get_config(self, tenant_id: str, sk: str) -> Item | None:
         response = self._client.get_item(
