@@ -50,6 +50,7 @@ from leadrouter.logic.leads import campaigns, care, edits
 from leadrouter.logic.routing.assign import sweep_due_leads
 from leadrouter.logic.routing.reclaim import sweep_idle_leads
 from leadrouter.logic.routing.unrouted import escalate_unrouted, tenant_gaps
+from leadrouter.runtime import secret_box
 from leadrouter.settings import Settings
 from leadrouter_local.ddb_local import DynamoDBLocal
 from leadrouter_local.template import create_tables, table_env
@@ -89,7 +90,7 @@ class LeadInvariants(RuleBasedStateMachine):
         os.environ.update(table_env(self._names))
         self.client = client
         self.tables = Settings.from_env()
-        self.repo = Repository(self.tables, client)
+        self.repo = Repository(self.tables, client, secret_box=secret_box)  # a call's log needs the pepper
         self.now = NOW
         self.lead_ids: list[str] = []
         self.ticked_after_staff_change = True

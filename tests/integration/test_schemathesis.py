@@ -117,6 +117,18 @@ BY_DESIGN: dict[tuple[str, str], str] = {
     ("POST /privacy/requests/{request_id}/complete", r"refusal|lift"): (
         f"a refusal names its reason and only restrict or object can be lifted: {_STORED}"
     ),
+    # calling hours end after they start, attribution is kept no longer than its lead; a notice's text
+    # changes only with a new version (the archive holds the old words), and a purpose appears once
+    ("PUT /privacy/settings", r"calling_hours(\..+)?|retention(\..+)?"): _ORDER,
+    ("PUT /privacy/settings", r"purposes(\.\d+\.(key|notice_text|notice_version))?"): (
+        f"a purpose appears once and its notice's words change only with its version: {_STORED}"
+    ),
+    # answers name the tenant's own purposes and the notice versions it archived; a grant names the
+    # version shown, hours go with a granted call, a withdrawal names no notice (rules across fields)
+    ("POST /intake/leads", r"consents(\..+)?"): f"the tenant's purposes and notice versions: {_STORED}",
+    ("POST /leads/{lead_id}/consents", r"purpose|notice_version|agreed_hours"): (
+        f"the tenant's purposes and notice versions, and rules across fields: {_STORED}"
+    ),
 }
 
 

@@ -20,7 +20,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, model_validator
 
 from leadrouter.domain.base import Ident, LocalTime, Moment, Name, _Model
-from leadrouter.domain.text import check_text
+from leadrouter.domain.text import TEXT_PATTERN, accepted_text, check_text
 
 #: A purpose's key: lower-case words joined by ``_`` (``call``, ``email_marketing``).
 PurposeKey = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -104,7 +104,12 @@ class Purpose(_Model):
     key: PurposeKey
     label: Name
     notice_version: Annotated[str, Field(min_length=1, max_length=40)]
-    notice_text: Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(check_text)]
+    notice_text: Annotated[
+        str,
+        Field(min_length=1, max_length=4000),
+        AfterValidator(check_text),
+        accepted_text(TEXT_PATTERN, 4000),
+    ]
 
 
 def notice_digest(text: str) -> str:

@@ -26,7 +26,7 @@ MAX_UPLOAD = 1000
 
 PhoneText = Annotated[
     str,
-    Field(min_length=1, max_length=40, description=str(PHONE_SCHEMA["description"]), examples=["0912345678"]),
+    Field(min_length=1, max_length=40, json_schema_extra=PHONE_SCHEMA),
 ]
 
 

@@ -104,9 +104,9 @@ class MetaLeadAdsSettings(PlatformSettings):
     )
     #: The form's custom disclaimer checkboxes (their ``checkbox_key``) → the tenant's purpose each asks
     #: consent for. A checkbox not named here records nothing.
-    consent_checkboxes: dict[Annotated[str, Field(min_length=1, max_length=100)], PurposeKey] = Field(
-        default_factory=dict, max_length=20
-    )
+    consent_checkboxes: dict[
+        Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")], PurposeKey
+    ] = Field(default_factory=dict, max_length=20)
     #: The Graph API version to read leads with (Meta retires each after about two years).
     graph_version: Annotated[str, Field(max_length=8, pattern=r"^v[0-9]{1,3}\.[0-9]{1,2}$")] = "v21.0"
 
