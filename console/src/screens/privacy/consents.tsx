@@ -75,7 +75,7 @@ export function ConsentPanel(props: { leadId: string }) {
         )
       ) : (
         <>
-          <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="pv-consents-title">
+          <div class="table-wrap">
             <table>
               <thead>
                 <tr>

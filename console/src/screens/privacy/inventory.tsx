@@ -25,7 +25,9 @@ export function Inventory() {
       const text = ok(
         await api.GET("/privacy/inventory", { params: { query: { format: "csv" } }, parseAs: "text" }),
       );
-      download(`leadrouter-inventory-${new Date().toISOString().slice(0, 10)}.csv`, String(text), "text/csv;charset=utf-8");
+      // Reading the answer as text drops its byte-order mark, which Excel needs to read UTF-8: put it back.
+      const csvText = String(text).startsWith("\uFEFF") ? String(text) : `\uFEFF${String(text)}`;
+      download(`leadrouter-inventory-${new Date().toISOString().slice(0, 10)}.csv`, csvText, "text/csv;charset=utf-8");
     } catch (error) {
       setFailure(error);
     } finally {
