@@ -113,11 +113,32 @@ def test_requests_are_recorded_with_their_due_date_fulfilled_into_a_file_or_refu
     page.get_by_role("link", name="← Danh sách yêu cầu").click()
     record_request(page, "Xuất dữ liệu (máy đọc được)", phone)
     page.get_by_role("row").filter(has_text=e164).get_by_role("link").click()
+    # …after extending it once, with a reason
+    page.get_by_label(re.compile("^Lý do gia hạn")).fill("Cần xác minh danh tính qua điện thoại")
+    page.get_by_role("button", name="Gia hạn", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Đã gia hạn đến "))).to_be_visible()
+    expect(page.locator(".pv-facts")).to_contain_text("Cần xác minh danh tính qua điện thoại")
+    expect(page.get_by_role("button", name="Gia hạn", exact=True)).to_have_count(0)  # once only
     page.get_by_label("Lý do từ chối").select_option(label="Chưa xác minh được danh tính")
     page.get_by_role("button", name="Từ chối yêu cầu").click()
     # Then it is closed as refused, with the reason, and no phone kept on it
     expect(page.locator(".pv-facts")).to_contain_text("Từ chối: Chưa xác minh được danh tính")
     expect(page.locator(".pv-facts")).not_to_contain_text(e164)
+
+    # When an erasure is asked for, the admin is first told what it does, and may change their mind
+    page.get_by_role("link", name="← Danh sách yêu cầu").click()
+    other = new_phone()
+    record_request(page, "Xóa dữ liệu", other)
+    page.get_by_role("row").filter(has_text="+84" + other[1:]).get_by_role("link").click()
+    page.get_by_role("button", name="Thực hiện: xóa dữ liệu của khách…").click()
+    dialog = page.get_by_role("dialog", name="Xóa vĩnh viễn dữ liệu của khách này?")
+    expect(dialog).to_contain_text("danh sách chặn")
+    expect(dialog).to_contain_text("Không thể hoàn tác.")
+    expect(dialog.get_by_role("button", name="Hủy")).to_be_focused()  # the safe choice first
+    assert_accessible(page, "97-privacy-erase-confirm")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(page.locator(".badge")).to_have_text(re.compile("Đang mở|Sắp đến hạn|Quá hạn"))
 
 
 @pytest.fixture
