@@ -42,7 +42,9 @@ const form: RequestForm = {
   correctName: "",
   correctPhone: "",
   correctEmail: "",
+  receivedOn: "",
 };
+const ZONE = "Asia/Ho_Chi_Minh";
 
 describe("requests", () => {
   it("are overdue, due soon, open or done", () => {
@@ -63,22 +65,28 @@ describe("requests", () => {
   });
 
   it("send only what was filled, the processor flag for restrict and object, corrections for correct", () => {
-    expect(requestBody({ ...form, phone: " 0912345678 " })).toEqual({
+    expect(requestBody({ ...form, phone: " 0912345678 " }, ZONE)).toEqual({
       kind: "access",
       phone: "0912345678",
       processor_must_stop: false,
     });
-    expect(requestBody({ ...form, kind: "object", email: "a@example.vn" })).toEqual({
+    expect(requestBody({ ...form, kind: "object", email: "a@example.vn" }, ZONE)).toEqual({
       kind: "object",
       email: "a@example.vn",
       processor_must_stop: true,
     });
-    expect(requestBody({ ...form, kind: "correct", phone: "0912345678", correctName: " Bình " })).toEqual({
+    expect(requestBody({ ...form, kind: "correct", phone: "0912345678", correctName: " Bình " }, ZONE)).toEqual({
       kind: "correct",
       phone: "0912345678",
       processor_must_stop: false,
       corrections: { name: "Bình" },
     });
+  });
+
+  it("send an earlier day received as that day's start on the tenant's clock", () => {
+    expect(requestBody({ ...form, phone: "0912345678", receivedOn: "2026-12-30" }, ZONE).received_at).toBe(
+      "2026-12-29T17:00:00Z",
+    );
   });
 
   it("name a data file without personal data", () => {

@@ -10,8 +10,10 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -66,9 +68,11 @@ def open_requests(app: ConsoleApp) -> list[dict[str, Any]]:
     return requests
 
 
-def record_request(page: Page, kind: str, phone: str) -> None:
+def record_request(page: Page, kind: str, phone: str, received_on: date | None = None) -> None:
     page.get_by_label("Loại yêu cầu").select_option(label=kind)
     page.get_by_label("Số điện thoại của khách").fill(phone)
+    if received_on is not None:
+        page.get_by_label("Ngày khách gửi yêu cầu").fill(received_on.isoformat())
     page.get_by_role("button", name="Ghi nhận yêu cầu").click()
     expect(page.get_by_text(re.compile(r"^Đã ghi nhận yêu cầu\. Hạn trả lời: "))).to_be_visible()
 
@@ -125,11 +129,17 @@ def test_requests_are_recorded_with_their_due_date_fulfilled_into_a_file_or_refu
     expect(page.locator(".pv-facts")).to_contain_text("Từ chối: Chưa xác minh được danh tính")
     expect(page.locator(".pv-facts")).not_to_contain_text(e164)
 
-    # When an erasure is asked for, the admin is first told what it does, and may change their mind
+    # When an erasure made two weeks ago is recorded only now
     page.get_by_role("link", name="← Danh sách yêu cầu").click()
     other = new_phone()
-    record_request(page, "Xóa dữ liệu", other)
-    page.get_by_role("row").filter(has_text="+84" + other[1:]).get_by_role("link").click()
+    two_weeks_ago = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date() - timedelta(days=14)
+    record_request(page, "Xóa dữ liệu", other, received_on=two_weeks_ago)
+    # Then it is listed as received that day, and overdue
+    late = page.get_by_role("row").filter(has_text="+84" + other[1:])
+    expect(late).to_contain_text(vi_date(page, two_weeks_ago.isoformat()))
+    expect(late).to_contain_text("Quá hạn")
+    # …and, fulfilling it, the admin is first told what erasure does, and may change their mind
+    late.get_by_role("link").click()
     page.get_by_role("button", name="Thực hiện: xóa dữ liệu của khách…").click()
     dialog = page.get_by_role("dialog", name="Xóa vĩnh viễn dữ liệu của khách này?")
     expect(dialog).to_contain_text("danh sách chặn")

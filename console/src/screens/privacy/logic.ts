@@ -1,6 +1,7 @@
 /** The privacy screens' own reckoning, pure: how urgent a request is, what the forms send, the API's
  * 422 on pasted Do-Not-Call lines mapped back to the lines the admin sees, and the settings' errors. */
 import type { Schemas } from "../../api/client";
+import { startOfDay } from "../../zoned";
 
 export type RequestView = Schemas["RequestView"];
 export type RequestKind = Schemas["RequestKind"];
@@ -70,17 +71,23 @@ export interface RequestForm {
   correctName: string;
   correctPhone: string;
   correctEmail: string;
+  /** The day the person made the request (YYYY-MM-DD, the tenant's calendar) when before today; "" for now. */
+  receivedOn: string;
 }
 
 /** POST /privacy/requests' body: blanks left out, the processor flag true for restrict/object only, the
- * corrections for correct only. */
-export function requestBody(form: RequestForm): Schemas["PrivacyRequestIn"] {
+ * corrections for correct only; an earlier day received as that day's start in the tenant's ``zone``
+ * (the deadlines count from the day). */
+export function requestBody(form: RequestForm, zone: string): Schemas["PrivacyRequestIn"] {
   const body: Schemas["PrivacyRequestIn"] = {
     kind: form.kind,
     processor_must_stop: stops(form.kind) && form.processorMustStop,
   };
   if (form.phone.trim()) body.phone = form.phone.trim();
   if (form.email.trim()) body.email = form.email.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(form.receivedOn)) {
+    body.received_at = startOfDay(form.receivedOn, zone).toISOString().replace(".000Z", "Z");
+  }
   if (form.kind === "correct") {
     const corrections: Schemas["CorrectionsIn"] = {};
     if (form.correctName.trim()) corrections.name = form.correctName.trim();

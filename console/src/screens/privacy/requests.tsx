@@ -119,11 +119,13 @@ const EMPTY: RequestForm = {
   correctName: "",
   correctPhone: "",
   correctEmail: "",
+  receivedOn: "",
 };
 
 function CreateRequest(props: { onCreated: (made: RequestView) => void }) {
   const t = useT(dict);
   const api = useApi();
+  const fmt = useFormat();
   const [form, setForm] = useState<RequestForm>(EMPTY);
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<Record<string, string[]>>({});
@@ -136,7 +138,7 @@ function CreateRequest(props: { onCreated: (made: RequestView) => void }) {
     setErrors({});
     setFailure(null);
     try {
-      const made = ok(await api.POST("/privacy/requests", { body: requestBody(form) }));
+      const made = ok(await api.POST("/privacy/requests", { body: requestBody(form, fmt.timeZone) }));
       setForm(EMPTY);
       props.onCreated(made);
     } catch (error) {
@@ -149,7 +151,8 @@ function CreateRequest(props: { onCreated: (made: RequestView) => void }) {
   const phoneErrors = messagesFor(errors, "phone");
   const emailErrors = messagesFor(errors, "email");
   const correctionErrors = messagesFor(errors, "corrections");
-  const rest = otherMessages(errors, ["phone", "email", "corrections"]);
+  const receivedErrors = messagesFor(errors, "received_at");
+  const rest = otherMessages(errors, ["phone", "email", "corrections", "received_at"]);
   return (
     <form class="card pv-card" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="pv-create-title">
       <h2 id="pv-create-title">{t("createHeading")}</h2>
@@ -195,6 +198,19 @@ function CreateRequest(props: { onCreated: (made: RequestView) => void }) {
         onInput={(e) => set({ email: e.currentTarget.value })}
       />
       <FieldError id="pv-email-error" label={t("field.email")} messages={emailErrors} />
+      <label for="pv-received-on">{t("receivedOnField")}</label>
+      <input
+        id="pv-received-on"
+        type="date"
+        value={form.receivedOn}
+        aria-invalid={receivedErrors.length ? true : undefined}
+        aria-describedby="pv-received-hint pv-received-error"
+        onInput={(e) => set({ receivedOn: e.currentTarget.value })}
+      />
+      <div id="pv-received-hint" class="muted">
+        {t("receivedOnHint")}
+      </div>
+      <FieldError id="pv-received-error" label={t("receivedOnField")} messages={receivedErrors} />
       {stops(form.kind) ? (
         <label class="inline">
           <input
