@@ -97,6 +97,11 @@ def test_requests_are_recorded_with_their_due_date_fulfilled_into_a_file_or_refu
     expect(row).to_contain_text(vi_date(page, made["next_due"]))
     expect(row).to_contain_text(re.compile("Đang mở|Sắp đến hạn|Quá hạn"))
     assert_accessible(page, "90-privacy-requests")
+    # …readable on a phone: the list scrolls inside its frame, the page itself does not
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page, "98-privacy-requests-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # When they open it and fulfil it
     row.get_by_role("link").click()

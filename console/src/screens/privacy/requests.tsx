@@ -82,9 +82,9 @@ export function RequestList() {
                           </a>
                         </td>
                         <td>{contact(r) || <span class="muted">{t("hidden")}</span>}</td>
-                        <td>{fmt.date(r.received_on)}</td>
-                        <td>{r.status === "completed" ? "—" : fmt.date(r.next_due)}</td>
-                        <td>{r.stop_due ? fmt.date(r.stop_due) : "—"}</td>
+                        <td class="pv-date">{fmt.date(r.received_on)}</td>
+                        <td class="pv-date">{r.status === "completed" ? "—" : fmt.date(r.next_due)}</td>
+                        <td class="pv-date">{r.stop_due ? fmt.date(r.stop_due) : "—"}</td>
                         <td>
                           <span class={`badge pv-${u}`}>{t(`urgency.${u}`)}</span>
                         </td>
