@@ -305,12 +305,15 @@ def test_a_salesperson_records_a_withdrawal_on_a_lead_that_may_not_be_called(
     call_row = page.locator(".pv-consents tr").filter(has_text="Gọi điện tư vấn")
     expect(call_row).to_contain_text("Chưa rõ")
 
-    # When the salesperson records the customer's yes, then their withdrawal
+    # When the salesperson records the customer's yes (to calls in the evening), then their withdrawal
     consent = page.locator(".pv-consents form")
     consent.get_by_label("Mục đích").select_option(label="Gọi điện tư vấn")
     consent.get_by_label("Khách trả lời").select_option(label="Đồng ý")
+    consent.get_by_label("Khách đồng ý nghe gọi từ").fill("18:00")
+    consent.get_by_label("đến", exact=True).fill("20:00")
     consent.get_by_role("button", name="Ghi nhận").click()
     expect(call_row).to_contain_text("Đồng ý")
+    expect(call_row).to_contain_text("nghe gọi 18:00–20:00")
     consent.get_by_label("Khách trả lời").select_option(label="Rút lại sự đồng ý")
     consent.get_by_role("button", name="Ghi nhận").click()
     # Then the call consent is refused by withdrawal, by them

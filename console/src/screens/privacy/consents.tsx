@@ -25,6 +25,10 @@ export function ConsentPanel(props: { leadId: string }) {
   const [tick, setTick] = useState(0);
   const [purpose, setPurpose] = useState("call");
   const [answer, setAnswer] = useState<Answer>("granted");
+  // a granted call may name the hours (on the customer's clock) they agreed to be called at
+  const [hoursFrom, setHoursFrom] = useState("");
+  const [hoursTo, setHoursTo] = useState("");
+  const withHours = purpose === "call" && answer === "granted";
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
   const [notice, setNotice] = useState("");
@@ -56,7 +60,11 @@ export function ConsentPanel(props: { leadId: string }) {
     setFailure(null);
     setNotice("");
     try {
-      setLoaded(ok(await api.POST("/leads/{lead_id}/consents", { params: { path }, body: { purpose, answer } })));
+      const body: Schemas["ConsentChange"] = { purpose, answer };
+      if (withHours && (hoursFrom || hoursTo)) body.agreed_hours = { start: hoursFrom, end: hoursTo };
+      setLoaded(ok(await api.POST("/leads/{lead_id}/consents", { params: { path }, body })));
+      setHoursFrom("");
+      setHoursTo("");
       setNotice(t("recorded"));
     } catch (error) {
       setFailure(error);
@@ -99,7 +107,17 @@ export function ConsentPanel(props: { leadId: string }) {
                         {record ? t(`method.${record.method}`) : "—"}
                         {record?.by ? <span class="muted"> ({record.by})</span> : null}
                       </td>
-                      <td>{record?.notice_version ?? "—"}</td>
+                      <td>
+                        {record?.notice_version ?? "—"}
+                        {record?.agreed_hours ? (
+                          <div class="muted">
+                            {t("agreedHours", {
+                              from: record.agreed_hours.start.slice(0, 5),
+                              to: record.agreed_hours.end.slice(0, 5),
+                            })}
+                          </div>
+                        ) : null}
+                      </td>
                     </tr>
                   );
                 })}
@@ -130,11 +148,23 @@ export function ConsentPanel(props: { leadId: string }) {
                 ))}
               </select>
             </label>
+            {withHours ? (
+              <>
+                <label>
+                  {t("agreedFrom")}
+                  <input type="time" value={hoursFrom} onInput={(e) => setHoursFrom(e.currentTarget.value)} />
+                </label>
+                <label>
+                  {t("agreedTo")}
+                  <input type="time" value={hoursTo} onInput={(e) => setHoursTo(e.currentTarget.value)} />
+                </label>
+              </>
+            ) : null}
             <button type="submit" class="primary" disabled={busy}>
               {busy ? c("saving") : t("recordButton")}
             </button>
             <p id="pv-withdraw-hint" class="muted pv-full">
-              {t("withdrawHint")}
+              {t("withdrawHint")} {withHours ? t("agreedHint") : ""}
             </p>
           </form>
           {notice ? <Notice>{notice}</Notice> : null}
