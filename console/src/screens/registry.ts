@@ -29,6 +29,7 @@ export const SCREENS: readonly Screen[] = [
   { id: "sources", label: "nav.sources", roles: ["admin"], load: () => import("./sources") },
   { id: "webhooks", label: "nav.webhooks", roles: ["admin"], load: () => import("./webhooks") },
   { id: "users", label: "nav.users", roles: ["admin"], load: () => import("./users") },
+  { id: "privacy", label: "nav.privacy", roles: ["admin"], load: () => import("./privacy") },
 ];
 
 export function screensFor(role: Role): Screen[] {

@@ -46,6 +46,7 @@ def test_the_admin_signs_in_sees_every_screen_and_switches_to_english_and_back(
         "Nguồn lead",
         "Webhook và cảnh báo",
         "Người dùng",
+        "Quyền riêng tư",
     ]
     expect(page).to_have_url(re.compile(r"#/home$"))
     page.get_by_role("button", name="Switch to English").click()
@@ -72,6 +73,8 @@ def test_a_salesperson_lands_on_their_own_work_and_sees_no_admin_screen(
     names = page.get_by_role("navigation", name="Menu chính").get_by_role("link").all_inner_texts()
     assert names == ["Việc của tôi", "Khách hàng tiềm năng"]
     page.goto(f"{console_app.url}/#/rules")  # not in their menu: not shown, whatever the URL says
+    expect(page.get_by_role("heading", level=1, name="Không tìm thấy trang này.")).to_be_visible()
+    page.goto(f"{console_app.url}/#/privacy")  # nor the privacy screens (admins only)
     expect(page.get_by_role("heading", level=1, name="Không tìm thấy trang này.")).to_be_visible()
 
 

@@ -1,5 +1,6 @@
 /** A lead's page: its fields, source and attribution, its full history with each decision's reason in
- * words ("vì sao tôi / vì sao không phải tôi"), and the actions the role may take. */
+ * words ("vì sao tôi / vì sao không phải tôi", and "no advertising call" with its reason), the person's
+ * consent per purpose (privacy/consents.tsx), and the actions the role may take. */
 import { useState } from "preact/hooks";
 import { ok, type Schemas } from "../../api/client";
 import { common } from "../../common";
@@ -8,6 +9,7 @@ import { useLang, useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi, useSession } from "../../session";
 import { Loading, Notice, Page, useLoad } from "../../ui";
+import { CallNote, ConsentPanel } from "../privacy/consents";
 import { dict, say } from "./i18n";
 import { explainDecision, explainEvent, toggled } from "./logic";
 import { Refusal, useDirectory, type Directory } from "./shared";
@@ -90,6 +92,7 @@ export function LeadPage(props: { leadId: string }) {
         <LeadFields lead={lead} dir={dir} />
         <Attribution lead={lead} />
       </div>
+      <ConsentPanel leadId={lead.lead_id} />
       <section class="lead-actions" aria-labelledby="lead-actions">
         <h2 id="lead-actions">{c("actions")}</h2>
         {canManage ? (
@@ -246,6 +249,7 @@ function History(props: { history: Record<string, unknown>[]; dir: Directory }) 
               <li key={i} class="decision">
                 <p class="when">{fmt.dateTime(at)}</p>
                 <p class="what">{say(lang, words.title)}</p>
+                <CallNote decision={entry as unknown as Schemas["Decision"]} />
                 <div class="why">
                   <h3>{t("whyMe")}</h3>
                   <ul>
