@@ -28,13 +28,15 @@ from openpyxl import load_workbook
 
 from leadrouter.api.auth import caller_from_claims
 from leadrouter.data.repository import Repository
+from leadrouter.data.stream import lead_from_image
+from leadrouter.domain.contacts import contact_keys
 from leadrouter.domain.dispatch import DISPATCH_SHARDS
 from leadrouter.domain.events import EVENT_SOURCE
 from leadrouter.domain.exports import Export, ExportFormat, ExportStatus
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.imports import Import, ImportStatus
 from leadrouter.domain.keys import hash_form_key
-from leadrouter.domain.leads import Lead, LeadStatus
+from leadrouter.domain.leads import Lead, LeadEvent, LeadStatus
 from leadrouter.domain.secrets import source_secret_context
 from leadrouter.domain.submissions import OverflowedSubmission
 from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
@@ -587,6 +589,27 @@ def overflowed_form_made(sam: Sam) -> None:
     assert record is not None and record.lead_id == lead.lead_id
 
 
+def expired_lead_forgotten(sam: Sam) -> None:
+    # Given the lead of the committed TTL deletion, its two history lines, its phone's claim, and its
+    # e-mail now claimed by another lead
+    rel = "LeadExpiryFunction/LeadExpired-ttl-deletion.json"
+    lead = lead_from_image(event(rel)["Records"][0]["dynamodb"]["OldImage"])
+    assert lead is not None and lead.phone is not None
+    other = lead.model_copy(update={"lead_id": "L-other", "phone": None, "email": "an@example.vn"})
+    assert sam.repo.claim_contacts(lead, contact_keys(lead.phone, None), lead.received_at) is None
+    assert sam.repo.claim_contacts(other, contact_keys(None, other.email), lead.received_at) is None
+    for n in range(2):
+        sam.repo.add_event(lead, LeadEvent(at=lead.received_at, kind="note", by="C", text=f"Gọi lại {n}"))
+    # When the stream delivers DynamoDB's deletion of the lead, and then the same record again
+    first = sam.invoke(rel)
+    again = sam.invoke(rel)
+    # Then its phone's claim and its history are gone, and the other lead keeps its claim
+    assert first == again == {"batchItemFailures": []}
+    assert sam.repo.contact_claims(TENANT, contact_keys(lead.phone, None)) == {}
+    assert sam.repo.lead_events(TENANT, lead.lead_id) == []
+    assert sam.repo.contact_holder(TENANT, contact_keys(None, other.email)[0]) == "L-other"
+
+
 Check = Callable[[Sam], None]
 OUTCOMES: dict[str, Check] = {
     "DispatchFunction/AssignTick-tick.json": assign_tick,
@@ -610,6 +633,7 @@ OUTCOMES: dict[str, Check] = {
     "LeadExportFunction/Exports-demo-export.json": demo_export_made,
     "ImportFunction/Imports-demo-split.json": demo_import_read,
     "IntakeOverflowFunction/Overflow-throttled-form.json": overflowed_form_made,
+    "LeadExpiryFunction/LeadExpired-ttl-deletion.json": expired_lead_forgotten,
 }
 
 

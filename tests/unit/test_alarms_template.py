@@ -374,7 +374,7 @@ def test_every_stream_consumer_has_an_iterator_age_alarm() -> None:
         for event in (fn["Properties"].get("Events") or {}).values()
         if event["Type"] in ("DynamoDB", "Kinesis")
     }
-    assert consumers == {"AssignFunction", "PublishFunction"}
+    assert consumers == {"AssignFunction", "PublishFunction", "LeadExpiryFunction"}
     for lid in consumers:
         (alarm,) = _of_function(TEMPLATE, lid, "IteratorAge")
         assert alarm["Statistic"] == "Maximum" and 0 < alarm["Threshold"] <= 300_000

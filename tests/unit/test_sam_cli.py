@@ -123,7 +123,8 @@ def _check_stream(rel: str, props: dict[str, Any], event: dict[str, Any]) -> Non
         assert f":table/{table}/stream/" in record["eventSourceARN"], rel
         change = record["dynamodb"]
         assert set(change["Keys"]) == key_names and change["StreamViewType"] == view
-        assert {k: change["NewImage"][k] for k in key_names} == change["Keys"], rel
+        image = change["OldImage" if record["eventName"] == "REMOVE" else "NewImage"]  # a REMOVE has no new
+        assert {k: image[k] for k in key_names} == change["Keys"], rel
 
 
 def _check_api(rel: str, props: dict[str, Any], event: dict[str, Any]) -> None:
@@ -187,6 +188,12 @@ def test_the_stream_events_show_what_the_filter_lets_through_and_what_it_drops()
     # invoke does not filter: the handler must ignore it, which the integration test checks)
     assert passes("AssignFunction/LeadArrived-pending-lead.json")
     assert not passes("AssignFunction/LeadArrived-assigned-lead-called.json")
+    # And the expiry function's filter lets DynamoDB's own deletion through, and no lead change
+    expiry = triggers()[("LeadExpiryFunction", "LeadExpired")]["properties"]
+    patterns = [json.loads(f["Pattern"]) for f in expiry["FilterCriteria"]["Filters"]]
+    assert passes("LeadExpiryFunction/LeadExpired-ttl-deletion.json")
+    assert not passes("AssignFunction/LeadArrived-pending-lead.json")
+    assert not passes("PublishFunction/LeadChanged-lead-assigned.json")
 
 
 # ------------------------------------------------------------------ DynamoDB endpoint

@@ -100,6 +100,24 @@ class ErasureStore(Store):
             erased += 1
         return erased
 
+    def delete_history(self, tenant_id: str, lead_id: str) -> int:
+        """Delete every history line of a lead (one gone for good); how many there were."""
+        keys = [
+            {"pk": item["pk"], "sk": item["sk"]}
+            for item in self._paginate_query(
+                TableName=self._events,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=expr_values(pk=f"{tenant_id}#{lead_id}"),
+                ProjectionExpression="pk, sk",
+            )
+        ]
+        for start in range(0, len(keys), 25):
+            requests = [{"DeleteRequest": {"Key": to_item(key)}} for key in keys[start : start + 25]]
+            pending: dict[str, Any] = {self._events: requests}
+            while pending:  # unprocessed deletes are sent again (throttling)
+                pending = self._client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        return len(keys)
+
     def erase_submission(self, tenant_id: str, submission_id: str) -> bool:
         """Remove a stored submission's body, headers and client IP; keep the record (False if gone)."""
         try:

@@ -147,7 +147,8 @@ REGISTRY: tuple[PersonalDataStore, ...] = (
                 "CONTACT#<phone|email> contact claims",
                 "the phone or e-mail in the item's KEY",
                 Treatment.ERASED,
-                "deleted (a key cannot be rewritten)",
+                "deleted (a key cannot be rewritten); a lead's claims also go when TTL deletes the lead "
+                "(LeadExpiryFunction)",
             ),
             Part(
                 "IMPORT#<id> import records",
@@ -333,6 +334,7 @@ REGISTRY: tuple[PersonalDataStore, ...] = (
     _log_group("AssignFunctionLogGroup"),
     _log_group("ReclaimFunctionLogGroup"),
     _log_group("PublishFunctionLogGroup"),
+    _log_group("LeadExpiryFunctionLogGroup"),
     _log_group("AlertFunctionLogGroup"),
     _log_group("WebhookFanoutFunctionLogGroup"),
     _log_group("WebhookDeliveryFunctionLogGroup"),
