@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from leadrouter.domain.consent import (
     CALL,
@@ -67,11 +67,12 @@ class ConsentChange(BaseModel):
         description="a granted call only: the hours (on the person's clock) they agreed to be called at",
     )
 
-    @model_validator(mode="after")
-    def _hours_with_a_call_grant(self) -> ConsentChange:
-        if self.agreed_hours is not None and (self.purpose != CALL or self.answer != "granted"):
+    @field_validator("agreed_hours")
+    @classmethod
+    def _hours_with_a_call_grant(cls, hours: AgreedHours | None, info: ValidationInfo) -> AgreedHours | None:
+        if hours is not None and (info.data.get("purpose") != CALL or info.data.get("answer") != "granted"):
             raise ValueError("agreed_hours go with a granted call only")
-        return self
+        return hours
 
 
 class LeadConsents(BaseModel):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 
 from leadrouter.clock import to_iso
 from leadrouter.domain.consent import (
@@ -80,11 +80,12 @@ class ConsentAnswer(BaseModel):
         "at; without it, calls are offered in the tenant's calling hours (08:00-17:00 by default)",
     )
 
-    @model_validator(mode="after")
-    def _hours_with_a_call_grant(self) -> ConsentAnswer:
-        if self.agreed_hours is not None and (self.purpose != CALL or self.status != "granted"):
+    @field_validator("agreed_hours")
+    @classmethod
+    def _hours_with_a_call_grant(cls, hours: AgreedHours | None, info: ValidationInfo) -> AgreedHours | None:
+        if hours is not None and (info.data.get("purpose") != CALL or info.data.get("status") != "granted"):
             raise ValueError("agreed_hours go with a granted call only")
-        return self
+        return hours
 
 
 @dataclass(frozen=True)
