@@ -83,3 +83,40 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const reload = useCallback(() => setTick((n) => n + 1), []);
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }
+
+/** A modal confirmation (native <dialog>: focus kept inside, Esc cancels, focus returns afterwards). */
+export function Confirm(props: {
+  title: string;
+  confirm: string;
+  busy?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+  children: ComponentChildren;
+}) {
+  const t = useT(common);
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const opener = document.activeElement as HTMLElement | null;
+    dialog.current?.showModal();
+    return () => opener?.focus();
+  }, []);
+  return (
+    <dialog
+      ref={dialog}
+      class="confirm-dialog"
+      aria-labelledby="confirm-dialog-title"
+      onCancel={(e) => (e.preventDefault(), props.onCancel())}
+    >
+      <h2 id="confirm-dialog-title">{props.title}</h2>
+      {props.children}
+      <div class="row">
+        <button type="button" class="danger" disabled={props.busy} onClick={props.onConfirm}>
+          {props.confirm}
+        </button>
+        <button type="button" onClick={props.onCancel} autoFocus>
+          {t("cancel")}
+        </button>
+      </div>
+    </dialog>
+  );
+}

@@ -1,8 +1,6 @@
-/** What the privacy screens share: their tabs, a modal confirmation, a field's errors, a file download
- * and a copy box. */
-import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
-import { common } from "../../common";
+/** What the privacy screens share: their tabs, the modal confirmation (from ui.tsx), a field's errors,
+ * a file download and a copy box. */
+import { useRef, useState } from "preact/hooks";
 import { useT } from "../../i18n";
 import { href } from "../../router";
 import { dict } from "./i18n";
@@ -27,42 +25,7 @@ export function Tabs(props: { current: Section }) {
   );
 }
 
-/** A modal confirmation (native <dialog>: focus kept inside, Esc cancels, focus returns afterwards). */
-export function Confirm(props: {
-  title: string;
-  confirm: string;
-  busy?: boolean;
-  onConfirm: () => void;
-  onCancel: () => void;
-  children: ComponentChildren;
-}) {
-  const c = useT(common);
-  const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const opener = document.activeElement as HTMLElement | null;
-    dialog.current?.showModal();
-    return () => opener?.focus();
-  }, []);
-  return (
-    <dialog
-      ref={dialog}
-      class="pv-confirm"
-      aria-labelledby="pv-confirm-title"
-      onCancel={(e) => (e.preventDefault(), props.onCancel())}
-    >
-      <h2 id="pv-confirm-title">{props.title}</h2>
-      {props.children}
-      <div class="row">
-        <button type="button" class="danger" disabled={props.busy} onClick={props.onConfirm}>
-          {props.confirm}
-        </button>
-        <button type="button" onClick={props.onCancel} autoFocus>
-          {c("cancel")}
-        </button>
-      </div>
-    </dialog>
-  );
-}
+export { Confirm } from "../../ui";
 
 export function FieldError(props: { id: string; label: string; messages: string[] }) {
   return (

@@ -8,7 +8,7 @@ import { useT } from "../../i18n";
 import { href, navigate } from "../../router";
 import { useApi } from "../../session";
 import { ErrorNote, Loading, Notice, Page, useLoad } from "../../ui";
-import { Confirm } from "./confirm";
+import { Confirm } from "../../ui";
 import { dict } from "./i18n";
 import { EventList } from "./list";
 import { EVENT_TYPES, testOutcome, type Delivery, type EventType } from "./logic";

@@ -8,7 +8,7 @@ import { useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi } from "../../session";
 import { ErrorNote, Loading, Notice } from "../../ui";
-import { Confirm } from "./confirm";
+import { Confirm } from "../../ui";
 import { dict } from "./i18n";
 import {
   EVENT_TYPES,
