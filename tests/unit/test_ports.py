@@ -57,12 +57,13 @@ def _served_by_the_repository(repo: Repository) -> list[object]:
     consent_changes: ports.ConsentChanges = repo
     audit_trail: ports.AuditTrail = repo
     audit_log: ports.AuditLog = repo
+    retention_periods: ports.RetentionPeriods = repo
     return [
         lead_reads, lead_queues, workloads, lead_changes, lead_history, transitions, contacts, scopes,
         dispatch_checks, rotation, tenants, staff, rules, active_rules, sources, source_health, pools,
         submissions, limits, webhooks, deliveries, exports, imports, contact_peppers, calling_lists,
         pepper_copies, suppressions, personal_data, privacy_requests, notices, consent_changes,
-        audit_trail, audit_log,
+        audit_trail, audit_log, retention_periods,
     ]  # fmt: skip
 
 
@@ -78,7 +79,7 @@ def test_every_port_is_listed_in_the_static_check() -> None:
     # Given the ports module, Then each of its Protocols is checked against the repository above
     checked = inspect.getsource(_served_by_the_repository)
     assert [name for name in sorted(PORTS) if f"ports.{name} = repo" not in checked] == []
-    assert len(PORTS) == 33
+    assert len(PORTS) == 34
 
 
 def test_every_store_method_of_the_repository_belongs_to_a_port() -> None:

@@ -17,6 +17,10 @@ from leadrouter.domain.tenants import Tenant
 
 
 class RetentionStore(Store):
+    def retention_periods(self, tenant_id: str) -> Retention:
+        """The tenant's periods as every stamping write sees them (``logic.ports.RetentionPeriods``)."""
+        return self._retention_of(tenant_id)
+
     def _retention_of(self, tenant_id: str) -> Retention:
         """The tenant's periods (the defaults when it has no settings item), cached per container."""
         return SETTINGS_CACHE.get(

@@ -31,6 +31,7 @@ from leadrouter.domain.forms import FormSource
 from leadrouter.domain.imports import Import, ImportStatus
 from leadrouter.domain.leads import Decision, Lead, LeadEvent
 from leadrouter.domain.pools import PoolSettings
+from leadrouter.domain.privacy import Retention
 from leadrouter.domain.privacy_requests import PrivacyRequest
 from leadrouter.domain.rules import Rule
 from leadrouter.domain.source_health import SourceHealth
@@ -530,6 +531,12 @@ class AuditTrail(Protocol):
     """The access audit's chain: each entry added as the newest of its tenant's."""
 
     def append_audit(self, draft: AuditDraft) -> AuditEntry: ...
+
+
+class RetentionPeriods(Protocol):
+    """A tenant's retention periods, from the per-container settings cache the stamping writes use."""
+
+    def retention_periods(self, tenant_id: str) -> Retention: ...
 
 
 class AuditLog(Protocol):

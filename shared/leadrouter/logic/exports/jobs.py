@@ -66,7 +66,7 @@ class MakePorts(Exports, ReadPorts, Tenants, Protocol):
     """The record, the leads and staff the requester sees, the tenant's time zone."""
 
 
-class LinkPorts(Exports, AuditPorts, Protocol):
+class LinkPorts(Exports, Tenants, AuditPorts, Protocol):
     """The record, the tenant's time zone for the file's name, and the access audit."""
 
 

@@ -27,16 +27,15 @@ from leadrouter.domain.audit import (
     verify_chain,
 )
 from leadrouter.domain.errors import NotAllowed
-from leadrouter.domain.privacy import Retention
 from leadrouter.domain.users import Caller
-from leadrouter.logic.ports import AuditLog, AuditTrail, Tenants
+from leadrouter.logic.ports import AuditLog, AuditTrail, RetentionPeriods
 
 #: Entries one ``verify`` call reads at most (continue with ``next_from_seq``).
 MAX_VERIFY = 5000
 
 
-class AuditPorts(AuditTrail, Tenants, Protocol):
-    """The chain, and the tenant's retention for the entry's expiry."""
+class AuditPorts(AuditTrail, RetentionPeriods, Protocol):
+    """The chain, and the tenant's retention for the entry's expiry (cached, as every stamping write)."""
 
 
 def record_access(
@@ -55,8 +54,7 @@ def record_access(
     The one port the privacy requests and erasure use cases call too: ``ERASE`` for an erasure,
     ``PRIVACY_REQUEST`` for a request opened, answered or exported, ``ref`` naming the request.
     """
-    tenant = repo.get_tenant(caller.tenant_id)
-    days = (tenant.privacy.retention if tenant else Retention()).audit_days
+    days = repo.retention_periods(caller.tenant_id).audit_days
     expires_at = int((at + timedelta(days=days)).timestamp())
     entry = draft(caller, action, lead_ids, at, expires_at, count=count, request_id=request_id, ref=ref)
     return repo.append_audit(entry)
