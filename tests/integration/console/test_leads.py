@@ -148,6 +148,51 @@ def test_filters_by_status_and_owner_are_kept_in_the_url(page: Page, console_app
     )
 
 
+#: A busy browser: every frame and short timer (what Preact runs effects on) fires 1.5 s late;
+#: ``window.__held`` counts those not run yet.
+LATE_EFFECTS = """
+(() => {
+  const held = new Set();
+  const later = window.setTimeout.bind(window);
+  const clear = window.clearTimeout.bind(window);
+  const hold = (run, ms) => {
+    const id = later(() => { held.delete(id); run(); }, ms + 1500);
+    held.add(id);
+    return id;
+  };
+  const release = (id) => { held.delete(id); clear(id); };
+  window.setTimeout = (fn, ms = 0, ...args) =>
+    ms <= 200 && typeof fn === "function" ? hold(() => fn(...args), ms) : later(fn, ms, ...args);
+  window.clearTimeout = release;
+  window.requestAnimationFrame = (fn) => hold(() => fn(performance.now()), 0);
+  window.cancelAnimationFrame = release;
+  Object.defineProperty(window, "__held", { get: () => held.size });
+})();
+"""
+
+
+def test_a_filter_typed_while_the_screen_is_still_settling_is_the_one_applied(
+    page: Page, console_app: ConsoleApp
+) -> None:
+    # Given the admin opening the lead list in a browser so busy that the screen's effects run late
+    campaign = f"loc-som-{uuid.uuid4().hex[:8]}"
+    sign_in_as_admin(page, console_app)
+    page.add_init_script(LATE_EFFECTS)
+    page.goto(f"{console_app.url}/#/leads")
+    page.reload()
+    filters = page.get_by_role("form", name="Bộ lọc")
+    field = filters.get_by_label("utm_campaign (lần đầu)")
+
+    # When they type a utm_campaign before those effects ran, and then the effects run
+    field.fill(campaign)
+    page.wait_for_function("window.__held === 0")
+
+    # Then what they typed is kept, and it is what "Lọc" applies
+    expect(field).to_have_value(campaign)
+    filters.get_by_role("button", name="Lọc", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"#/leads\?utm_campaign={campaign}$"))
+
+
 def test_assign_by_hand_to_two_staff_change_step_and_see_a_refusal(
     page: Page, console_app: ConsoleApp
 ) -> None:

@@ -1,6 +1,6 @@
 /** The list: filters kept in the URL (`#/leads?status=pending&pool=web`), the API's cursor paging,
  * and a mass update that moves the selected leads into a campaign (POST /campaigns/{campaign}/leads). */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ok, type Schemas } from "../../api/client";
 import type { paths } from "../../api/schema";
 import { common } from "../../common";
@@ -272,8 +272,15 @@ function FilterForm(props: {
   const lang = useLang();
   const { me } = useSession();
   const [draft, setDraft] = useState<Filters>(props.filters);
+  // The draft follows the URL when the applied filters change, never on mount: an effect runs after
+  // paint, and in a busy browser what the user typed by then would be wiped.
   const key = queryFromFilters(props.filters);
-  useEffect(() => setDraft(props.filters), [key]);
+  const applied = useRef(key);
+  useEffect(() => {
+    if (applied.current === key) return;
+    applied.current = key;
+    setDraft(props.filters);
+  }, [key]);
   const set = (name: keyof Filters) => (e: Event) => {
     const value = (e.currentTarget as HTMLInputElement).value;
     setDraft((d) => ({ ...d, [name]: value || undefined }));
