@@ -97,10 +97,10 @@ HEADER_BYTES = 400
 #: API Gateway's detailed metrics per resource and method (Count, 4XXError, 5XXError, Latency,
 #: IntegrationLatency).
 APIGW_DETAILED_METRICS = 5
-#: What a deployed function's log line carries beyond the local one: its stack-prefixed name twice
-#: (``function_name`` and ``function_arn``, ~29 characters longer each), the region in the ARN, and
-#: ``xray_trace_id`` (~52 characters with tracing on). EMF blobs carry none of these.
-AWS_LOG_LINE_EXTRA_BYTES = 114
+#: What a deployed function's log line carries beyond the local one: ``xray_trace_id`` (~52
+#: characters), always present in Lambda's environment whether or not the stack traces. The function's
+#: name, ARN and memory are not written (``observability.LambdaLines``); EMF blobs carry none of these.
+AWS_LOG_LINE_EXTRA_BYTES = 52
 #: The signing secret is opened once per container per this many seconds (data/secrets.OPENED_TTL).
 KMS_OPENED_TTL = 300
 

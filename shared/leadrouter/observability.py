@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
 
 
 class Untraced:
@@ -42,7 +44,21 @@ def _tracer() -> Tracer | Untraced:
     return traced
 
 
-logger = Logger()
+#: Context keys every line would repeat that its log group already names (one group per function):
+#: about 170 bytes of a deployed line, a fifth of the log bill. ``function_request_id`` and
+#: ``cold_start`` stay: they tell invocations apart.
+SAID_BY_THE_LOG_GROUP = ("function_name", "function_arn", "function_memory_size")
+
+
+class LambdaLines(LambdaPowertoolsFormatter):
+    """Powertools' JSON lines without what the log group already says."""
+
+    def serialize(self, log: LogRecord) -> str:
+        lean = {key: value for key, value in log.items() if key not in SAID_BY_THE_LOG_GROUP}
+        return super().serialize(cast(LogRecord, lean))
+
+
+logger = Logger(logger_formatter=LambdaLines())
 #: Libraries whose DEBUG lines quote whole payloads: botocore every item it writes or reads (a lead's
 #: name, phone and email), the X-Ray SDK every trace document. Lambda sets the root logger to the
 #: function's LogLevel, so at DEBUG they would log contacts: they log from INFO up whatever it is.
