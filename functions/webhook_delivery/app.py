@@ -2,9 +2,10 @@
 
 The batch's deliveries run side by side (``logic.events.delivery.deliver_batch``: Powertools' BatchProcessor
 handles records one after another, so one slow receiver would delay the rest). A failed attempt sets
-its message's visibility to the schedule's next delay (by ApproximateReceiveCount) and is reported as
-a batch item failure, so SQS brings back that message alone; after the last attempt the message comes
-back at once and the queue's redrive moves it to WebhookDeliveryDeadLetterQueue.
+its message's visibility to the schedule's next delay (by the delivery log's attempt count) and is
+reported as a batch item failure, so SQS brings back that message alone; after the round's last
+attempt the function puts the message on WebhookDeliveryDeadLetterQueue itself, marked, and it is
+deleted here.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             message_id=record.message_id,
             receipt_handle=record.receipt_handle,
             body=record.body,
-            receive_count=int(record.attributes.approximate_receive_count or 1),
         )
         for record in SQSEvent(event).records
     ]

@@ -179,15 +179,17 @@ def sweep_queue(url: str) -> SweepQueue:
 
 
 @cache
-def _delivery_queue(url: str) -> DeliveryQueue:
+def _delivery_queue(url: str, dead_letter_url: str) -> DeliveryQueue:
     from leadrouter.data.webhook_queue import DeliveryQueue
 
-    return DeliveryQueue(url, boto3.client("sqs"))
+    return DeliveryQueue(url, boto3.client("sqs"), dead_letter_url)
 
 
 def delivery_queue() -> DeliveryQueue:
-    """WebhookDeliveryQueue (``WEBHOOK_DELIVERY_QUEUE_URL``)."""
-    return _delivery_queue(Settings.from_env().webhook_delivery_queue_url)
+    """WebhookDeliveryQueue (``WEBHOOK_DELIVERY_QUEUE_URL``) and, where set (the delivery function),
+    its dead-letter queue (``WEBHOOK_DEAD_LETTER_QUEUE_URL``)."""
+    settings = Settings.from_env()
+    return _delivery_queue(settings.webhook_delivery_queue_url, settings.webhook_dead_letter_queue_url)
 
 
 @cache

@@ -17,6 +17,8 @@ class Settings:
     #: allowances (http://127.0.0.1 receivers; retry delays compressed by ``webhook_retry_scale``).
     deliveries_table: str = ""
     webhook_delivery_queue_url: str = ""
+    #: Where the delivery function puts a dead delivery's message (WebhookDeliveryDeadLetterQueue).
+    webhook_dead_letter_queue_url: str = ""
     webhooks_allow_local: bool = False
     webhook_retry_scale: float = 1.0
     webhook_timeout_seconds: float = 10.0
@@ -62,6 +64,7 @@ class Settings:
             lease_seconds=int(os.environ.get("LEASE_SECONDS", "180")),
             deliveries_table=os.environ.get("DELIVERIES_TABLE", ""),
             webhook_delivery_queue_url=os.environ.get("WEBHOOK_DELIVERY_QUEUE_URL", ""),
+            webhook_dead_letter_queue_url=os.environ.get("WEBHOOK_DEAD_LETTER_QUEUE_URL", ""),
             webhooks_allow_local=os.environ.get("WEBHOOKS_ALLOW_LOCAL", "") in ("1", "true"),
             webhook_retry_scale=float(os.environ.get("WEBHOOK_RETRY_SCALE", "1")),
             webhook_timeout_seconds=float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),

@@ -62,6 +62,7 @@ def aws(ddb_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator
         monkeypatch.setenv(var, value)
     monkeypatch.setenv("EVENT_BUS_NAME", emulator.refs["EventBus"])
     monkeypatch.setenv("WEBHOOK_DELIVERY_QUEUE_URL", emulator.refs["WebhookDeliveryQueue"])
+    monkeypatch.setenv("WEBHOOK_DEAD_LETTER_QUEUE_URL", emulator.refs["WebhookDeliveryDeadLetterQueue"])
     monkeypatch.setenv("WEBHOOKS_ALLOW_LOCAL", "1")
     monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "2")
     monkeypatch.setenv("WEBHOOK_RETRY_SCALE", "0.0001")  # every retry delay 1 s, then scaled 0.01

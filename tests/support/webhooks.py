@@ -231,9 +231,13 @@ def create_queues(monkeypatch: pytest.MonkeyPatch) -> Queues:
     events = client.create_queue(QueueName="WebhookEventsQueue")["QueueUrl"]
     spy = SqsSpy(client)
     monkeypatch.setenv("WEBHOOK_DELIVERY_QUEUE_URL", url)
+    monkeypatch.setenv("WEBHOOK_DEAD_LETTER_QUEUE_URL", dead)
     monkeypatch.setenv("WEBHOOKS_ALLOW_LOCAL", "1")
     monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "0.5")
-    monkeypatch.setattr("leadrouter.runtime._delivery_queue", lambda queue_url: DeliveryQueue(queue_url, spy))
+    monkeypatch.setattr(
+        "leadrouter.runtime._delivery_queue",
+        lambda url, dead_letter_url: DeliveryQueue(url, spy, dead_letter_url),
+    )
     return Queues(events=events, delivery=url, dead=dead, spy=spy, client=client)
 
 

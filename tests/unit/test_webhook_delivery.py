@@ -3,21 +3,28 @@ from the template, and a real HTTP receiver on 127.0.0.1 (the only other thread)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
+from leadrouter.clock import to_iso
+from leadrouter.data.items import expr_values, to_item
 from leadrouter.data.repository import Repository
+from leadrouter.data.webhooks import log_key
 from leadrouter.domain.events import LeadEscalated
 from leadrouter.domain.webhooks import SCHEDULE, DeliveryRequest, DeliveryStatus
 from leadrouter.logic.events.delivery import MARGIN_SECONDS, TENANT_SLOTS, Message, deliver_batch
 from leadrouter.logic.events.webhook_http import PostResult, no_answer
 from leadrouter.settings import Settings
 from leadrouter.signing import HEADER, verify
+from tests.support.lambda_context import FakeContext
 from tests.support.webhooks import (
     AT,
     Queues,
@@ -28,6 +35,7 @@ from tests.support.webhooks import (
     receiver_factory,
     run_delivery,
     run_fanout,
+    sqs_event,
     webhook,
 )
 
@@ -53,6 +61,9 @@ class RecordingQueue:
 
     def retry_in(self, receipt_handle: str, seconds: int) -> None:
         self.retries.append((receipt_handle, seconds))
+
+    def dead_letter(self, request: DeliveryRequest) -> None:
+        raise AssertionError("no delivery dies here")
 
 
 def _log(repo: Repository, webhook_id: str, event_id: str, tenant: str = "acme"):
@@ -182,11 +193,14 @@ def test_a_dead_endpoint_ends_dead_in_the_dlq_while_another_tenants_endpoint_kee
 
     # Then the dead endpoint got exactly max_attempts POSTs, spaced by the whole schedule, then no more ...
     assert len(dead.received) == SCHEDULE.max_attempts == 10
-    assert queues.spy.visibility == [*SCHEDULE.delays, 0]
-    # ... the message is in the dead-letter queue and the log says dead, with the last error
+    assert queues.spy.visibility == list(SCHEDULE.delays)
+    # ... the function put the message on the dead-letter queue, marked with the attempts it died
+    # after, and the log says dead, with the last error
     dlq = queues.receive(queues.dead)
     assert len(dlq) == 1
-    assert DeliveryRequest.model_validate_json(dlq[0]["Body"]).event_id == "L0001-1"
+    buried = DeliveryRequest.model_validate_json(dlq[0]["Body"])
+    assert (buried.event_id, buried.redriven_after) == ("L0001-1", SCHEDULE.max_attempts)
+    assert queues.count(queues.delivery) == 0
     log = _log(moto_repo, "W1", "L0001-1")
     assert log.status is DeliveryStatus.DEAD
     assert log.attempts == 10
@@ -206,6 +220,129 @@ def test_a_dead_endpoint_ends_dead_in_the_dlq_while_another_tenants_endpoint_kee
     assert len(dead.received) == SCHEDULE.max_attempts + 1
     log = _log(moto_repo, "W1", "L0001-1")
     assert (log.status, log.attempts, log.last_error) == (DeliveryStatus.DELIVERED, 11, None)
+
+
+def _hand_over(queues: Queues, message: dict[str, Any]) -> list[str]:
+    """One delivery invocation on this one received message; deleted unless reported failed."""
+    from functions.webhook_delivery import app
+
+    answer = app.handler(sqs_event([message]), FakeContext(function_name="leadrouter-webhook-delivery"))
+    failed = [f["itemIdentifier"] for f in answer["batchItemFailures"]]
+    if message["MessageId"] not in failed:
+        queues.client.delete_message(QueueUrl=queues.delivery, ReceiptHandle=message["ReceiptHandle"])
+    return failed
+
+
+def _retry_falls_due(tables: dict[str, str], request: DeliveryRequest) -> None:
+    """Time passes: the delivery's pending retry is due now (its next_attempt_at moved to the past)."""
+    boto3.client("dynamodb", region_name="ap-southeast-1").update_item(
+        TableName=tables["DeliveriesTable"],
+        Key=to_item(log_key(request)),
+        UpdateExpression="SET next_attempt_at = :past",
+        ConditionExpression="attribute_exists(next_attempt_at)",
+        ExpressionAttributeValues=expr_values(past=to_iso(AT)),
+    )
+
+
+def _dead_letters(queues: Queues) -> list[DeliveryRequest]:
+    return [DeliveryRequest.model_validate_json(m["Body"]) for m in queues.receive(queues.dead)]
+
+
+def test_two_copies_taking_turns_post_at_most_max_attempts_and_only_a_redrive_of_the_dead_one_starts_a_round(
+    moto_tables: dict[str, str], moto_repo: Repository, queues: Queues, receivers: Callable[..., Receiver]
+):
+    # Given an endpoint that always answers 503, and two copies A and B of one delivery on the queue
+    # (a replayed stream batch, or EventBridge's at-least-once)
+    dead = receivers(503)
+    moto_repo.create_webhook(webhook(dead.url), SECRET)
+    request = DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned())
+    _enqueue(queues, request, request)
+
+    # When both keep coming back and each takes the other's retry once it is due, turn by turn
+    turns = 0
+    while (copies := sorted(queues.receive(queues.delivery), key=lambda m: m["MessageId"])) and turns < 40:
+        for message in copies:
+            _hand_over(queues, message)
+            turns += 1
+            with contextlib.suppress(ClientError):  # no retry pending: the delivery is over
+                _retry_falls_due(moto_tables, request)
+
+    # Then the endpoint got exactly max_attempts POSTs in all, and the log says dead after them ...
+    assert len(dead.received) == SCHEDULE.max_attempts == 10
+    log = _log(moto_repo, "W1", "L0001-1")
+    assert (log.status, log.attempts) == (DeliveryStatus.DEAD, SCHEDULE.max_attempts)
+    # ... each copy's retry waited the delivery's place in the schedule, not its own receive count ...
+    assert queues.spy.visibility == list(SCHEDULE.delays)
+    # ... and exactly one message is on the DLQ, marked with the attempts it died after
+    [buried] = _dead_letters(queues)
+    assert buried.event_id == "L0001-1"
+    assert buried.redriven_after == SCHEDULE.max_attempts
+
+    # When a late copy (a replay, unmarked) arrives after the death
+    _enqueue(queues, request)
+    handled, failed = run_delivery(queues)
+
+    # Then it posts nothing and is deleted
+    assert (handled, failed) == (1, [])
+    assert len(dead.received) == SCHEDULE.max_attempts
+    assert queues.count(queues.delivery) == 0
+
+    # When an operator redrives the dead message and the endpoint still fails
+    queues.client.send_message(QueueUrl=queues.delivery, MessageBody=buried.model_dump_json())
+    rounds = 0
+    while run_delivery(queues)[0]:
+        rounds += 1
+        assert rounds < 20
+
+    # Then a second round of max_attempts POSTs from the start of the schedule ends dead at 20 ...
+    assert len(dead.received) == 2 * SCHEDULE.max_attempts
+    assert queues.spy.visibility == 2 * list(SCHEDULE.delays)
+    log = _log(moto_repo, "W1", "L0001-1")
+    assert (log.status, log.attempts) == (DeliveryStatus.DEAD, 2 * SCHEDULE.max_attempts)
+    # ... with a new DLQ message marked 20
+    [again] = _dead_letters(queues)
+    assert again.redriven_after == 2 * SCHEDULE.max_attempts
+
+
+def test_a_dead_delivery_the_dlq_refused_comes_back_posts_nothing_and_lands_on_the_dlq(
+    moto_repo: Repository, queues: Queues, receivers: Callable[..., Receiver]
+):
+    # Given an endpoint that always answers 503, and a DLQ that refuses the first message sent to it
+    dead = receivers(503)
+    moto_repo.create_webhook(webhook(dead.url), SECRET)
+    _enqueue(queues, DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned()))
+    refused: list[str] = []
+    send = queues.client.send_message
+
+    def flaky_send(**kwargs: Any) -> Any:
+        if kwargs["QueueUrl"] == queues.dead and not refused:
+            refused.append(kwargs["MessageBody"])
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "x"}}, "SendMessage")
+        return send(**kwargs)
+
+    queues.spy.send_message = flaky_send  # type: ignore[attr-defined]
+
+    # When the delivery function runs until its last attempt has failed
+    for _ in range(SCHEDULE.max_attempts):
+        run_delivery(queues)
+
+    # Then the DLQ refused it, and the message was reported failed to come back at once
+    assert len(refused) == 1
+    assert len(dead.received) == SCHEDULE.max_attempts
+    assert queues.spy.visibility == [*SCHEDULE.delays, 0]
+    assert queues.count(queues.dead) == 0
+
+    # When it comes back
+    handled, failed = run_delivery(queues)
+
+    # Then it posts nothing, lands on the DLQ marked with the delivery's attempts, and is deleted
+    assert (handled, failed) == (1, [])
+    assert len(dead.received) == SCHEDULE.max_attempts
+    [buried] = _dead_letters(queues)
+    assert buried.redriven_after == SCHEDULE.max_attempts
+    assert queues.count(queues.delivery) == 0
+    log = _log(moto_repo, "W1", "L0001-1")
+    assert (log.status, log.attempts) == (DeliveryStatus.DEAD, SCHEDULE.max_attempts)
 
 
 def test_a_slow_loris_receiver_is_cut_at_the_deadline_while_another_tenants_delivery_in_the_batch_is_made(
@@ -282,7 +419,7 @@ def test_one_tenant_runs_at_most_its_slots_at_once_and_another_tenant_is_not_kep
             in_flight["acme"] -= 1
         return PostResult(None, no_answer(0.5), 0.5)
 
-    messages = [Message(f"m{n}", f"r{n}", request.model_dump_json(), 1) for n, request in enumerate(requests)]
+    messages = [Message(f"m{n}", f"r{n}", request.model_dump_json()) for n, request in enumerate(requests)]
 
     # When the batch is delivered
     failed = deliver_batch(
@@ -307,7 +444,7 @@ def test_a_delivery_that_cannot_finish_before_the_invocation_ends_goes_back_unat
     # Given a delivery handed to an invocation with less time left than a deadline and its margin
     moto_repo.create_webhook(webhook("https://a.example.com/h"), SECRET)
     message = Message(
-        "m1", "r1", DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned()).model_dump_json(), 1
+        "m1", "r1", DeliveryRequest(tenant_id="acme", webhook_id="W1", event=assigned()).model_dump_json()
     )
     queue = RecordingQueue()
     posted: list[str] = []

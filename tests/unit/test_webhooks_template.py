@@ -42,11 +42,17 @@ def _granted(lid: str) -> set[tuple[str, str]]:
     return found
 
 
-def test_the_queue_redrives_after_exactly_the_schedules_attempts():
-    assert QUEUE["RedrivePolicy"]["maxReceiveCount"] == SCHEDULE.max_attempts
+def test_the_function_dead_letters_a_dead_delivery_and_the_queues_redrive_is_only_a_backstop():
+    # The function sends a dead delivery's message to the DLQ itself (marked for its redrive); the
+    # queue's redrive comes only after more receives than a message making every attempt needs
+    assert QUEUE["RedrivePolicy"]["maxReceiveCount"] == SCHEDULE.max_attempts + 3
     assert QUEUE["RedrivePolicy"]["deadLetterTargetArn"] == {
         "Fn::GetAtt": ["WebhookDeliveryDeadLetterQueue", "Arn"]
     }
+    environment = FUNCTIONS["WebhookDeliveryFunction"]["environment"]
+    assert environment["WEBHOOK_DEAD_LETTER_QUEUE_URL"] == {"Ref": "WebhookDeliveryDeadLetterQueue"}
+    for lid in ("WebhookFanoutFunction", "ApiFunction"):
+        assert "WEBHOOK_DEAD_LETTER_QUEUE_URL" not in FUNCTIONS[lid]["environment"]
 
 
 def test_messages_outlive_the_retries_and_every_delay_fits_sqs():
@@ -93,6 +99,7 @@ def test_each_webhook_function_gets_only_what_it_calls():
         ("dynamodb:GetItem", "DeliveriesTable"),
         ("dynamodb:UpdateItem", "DeliveriesTable"),
         ("sqs:ChangeMessageVisibility", "WebhookDeliveryQueue"),
+        ("sqs:SendMessage", "WebhookDeliveryDeadLetterQueue"),  # a dead delivery, marked
         ("kms:Decrypt", "SecretsKey"),  # signing secrets only (tests/unit/test_secrets_template.py)
     }
     for lid in ("WebhookFanoutFunction", "WebhookDeliveryFunction", "ApiFunction"):

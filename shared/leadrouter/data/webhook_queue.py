@@ -20,10 +20,13 @@ class QueueError(RuntimeError):
 
 
 class DeliveryQueue:
-    def __init__(self, queue_url: str, client: Any) -> None:
+    """WebhookDeliveryQueue, and (for the delivery function only) its dead-letter queue."""
+
+    def __init__(self, queue_url: str, client: Any, dead_letter_url: str = "") -> None:
         if not queue_url:
             raise RuntimeError("WEBHOOK_DELIVERY_QUEUE_URL is not set (template.yaml sets it)")
         self.queue_url = queue_url
+        self.dead_letter_url = dead_letter_url
         self._client = client  # SQS, from runtime.delivery_queue
 
     def send(self, requests: Sequence[DeliveryRequest]) -> None:
@@ -46,8 +49,24 @@ class DeliveryQueue:
             if entries:
                 raise QueueError(f"SQS refused {len(entries)} delivery message(s)")
 
+    def dead_letter(self, request: DeliveryRequest) -> None:
+        """Put a dead delivery's message on WebhookDeliveryDeadLetterQueue (its ``redriven_after`` set
+        by the caller), in its tenant's group as on the queue, so a redrive keeps the fairness.
+
+        The delivery function sends it itself rather than leave it to the queue's redrive policy:
+        SQS's copy would be the body as sent, without the mark that alone lets a redrive start a new
+        round. Redrive these to WebhookDeliveryQueue by name (they have no recorded source queue).
+        """
+        if not self.dead_letter_url:
+            raise RuntimeError("WEBHOOK_DEAD_LETTER_QUEUE_URL is not set (template.yaml sets it)")
+        self._client.send_message(
+            QueueUrl=self.dead_letter_url,
+            MessageBody=request.model_dump_json(),
+            MessageGroupId=request.tenant_id,
+        )
+
     def retry_in(self, receipt_handle: str, seconds: int) -> None:
-        """The message comes back after ``seconds`` (0: at once, e.g. to be moved to the DLQ)."""
+        """The message comes back after ``seconds`` (0: at once)."""
         self._client.change_message_visibility(
             QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(seconds)
         )

@@ -57,10 +57,14 @@ class Subscription:
 @dataclass(frozen=True, slots=True)
 class Claim:
     """The outcome of claiming a delivery: ``attempt`` (1-based) if this copy may post now, else the
-    status that stopped it (delivered, or another copy's attempt or pending retry)."""
+    status that stopped it (delivered, dead, or another copy's attempt or pending retry) with the
+    message that made the last attempt (``holder``) and the attempts so far: a dead delivery's own
+    message, back because the DLQ did not take it, knows itself by its id."""
 
     attempt: int | None
     status: DeliveryStatus | None = None
+    holder: str | None = None
+    attempts: int = 0
 
 
 def log_key(request: DeliveryRequest) -> dict[str, str]:
@@ -139,16 +143,16 @@ class WebhookStore(RetentionStore):
 
         A copy may post if the delivery is new, if its last attempt failed and the retry is due (or
         this is the message that owns that retry), if an attempt's lease ran out (its invocation
-        crashed), or if it is dead (an operator redrove it from the DLQ). A delivered delivery is never
-        posted again, and while another copy's attempt or retry is pending this copy stands aside: that
-        copy stays on the queue until it is done.
+        crashed), or if it is dead and this is the message it died with, redriven from the DLQ
+        (``request.redriven_after`` equal to its attempts). A delivered delivery is never posted again,
+        nor a dead one by any other copy; while another copy's attempt or retry is pending this copy
+        stands aside: that copy stays on the queue until it is done.
         """
         moment = to_iso(now)
         event = request.event
         values = expr_values(
             pending=DeliveryStatus.PENDING.value,
             retrying=DeliveryStatus.RETRYING.value,
-            dead=DeliveryStatus.DEAD.value,
             zero=0,
             one=1,
             now=moment,
@@ -162,6 +166,14 @@ class WebhookStore(RetentionStore):
             test=request.test,
             expires=expires_at(expiry.stamp_now(), self._retention_of(request.tenant_id).logs_days),
         )
+        condition = (
+            "attribute_not_exists(pk)"
+            " OR (#status = :retrying AND (holder = :holder OR next_attempt_at <= :now))"
+            " OR (#status = :pending AND (holder = :holder OR lease_until < :now))"
+        )
+        if request.redriven_after is not None:
+            condition += " OR (#status = :dead AND attempts = :redriven_after)"
+            values |= expr_values(dead=DeliveryStatus.DEAD.value, redriven_after=request.redriven_after)
         try:
             response = self._client.update_item(
                 TableName=self._deliveries,
@@ -175,12 +187,7 @@ class WebhookStore(RetentionStore):
                     "expires_at = :expires "
                     "REMOVE next_attempt_at"
                 ),
-                ConditionExpression=(
-                    "attribute_not_exists(pk)"
-                    " OR (#status = :retrying AND (holder = :holder OR next_attempt_at <= :now))"
-                    " OR (#status = :pending AND (holder = :holder OR lease_until < :now))"
-                    " OR #status = :dead"
-                ),
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=values,
                 ReturnValues="UPDATED_NEW",
@@ -191,8 +198,15 @@ class WebhookStore(RetentionStore):
                 raise
             old = error.response.get("Item")
             stored = from_item(old) if old else self._log_item(request)
-            status = stored.get("status") if stored else None
-            return Claim(None, DeliveryStatus(status) if status in set(DeliveryStatus) else None)
+            if not stored:
+                return Claim(None)
+            status, held_by = stored.get("status"), stored.get("holder")
+            return Claim(
+                None,
+                DeliveryStatus(status) if status in set(DeliveryStatus) else None,
+                holder=held_by if isinstance(held_by, str) else None,
+                attempts=int(stored.get("attempts", 0)),
+            )
         attempts = from_item(response.get("Attributes", {})).get("attempts", 1)
         return Claim(int(attempts))
 

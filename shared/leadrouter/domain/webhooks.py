@@ -13,8 +13,10 @@ Pure: no AWS, no HTTP. The data layer stores these models, the logic posts them.
 
   A *test event* (``POST /webhooks/{id}/test``) is ``LeadAssigned``-shaped with ``"test": true``, an id
   ``test-…`` and placeholder lead/staff ids, so a receiver's normal parsing path is exercised.
-* The **retry schedule** is data: the delay before attempt n+1 after attempt n failed. SQS redrive
-  (``maxReceiveCount`` = ``max_attempts``) moves a delivery that failed its last attempt to the DLQ.
+* The **retry schedule** is data: the delay before attempt n+1 after attempt n failed, n counted in the
+  delivery's log (shared by every copy of its message). A delivery that failed its last attempt is
+  dead; the delivery function puts its message on the DLQ marked ``redriven_after``, and only that
+  message, redriven, may try again: a new round of ``max_attempts``.
 """
 
 from __future__ import annotations
@@ -202,6 +204,11 @@ class DeliveryRequest(_Model):
     webhook_id: Ident
     event: DomainEvent
     test: bool = False
+    #: The delivery's attempt count when this message was dead-lettered; absent on a message that never
+    #: died. Only a dead delivery's own message, redriven from the DLQ (with a new message id), may
+    #: start a new round: a replayed copy finding the delivery dead has none, and one from an earlier
+    #: death names a count the delivery has left behind. The round's attempts count from here.
+    redriven_after: Annotated[int, Field(ge=1)] | None = None
 
     @property
     def event_id(self) -> str:

@@ -2,9 +2,19 @@
 
 The path of a delivery message (AWS's engines do the queueing and the retrying)::
 
-    WebhookDeliveryQueue ─▶ delivery: sign, POST, log
-          failed: ChangeMessageVisibility(next delay of the schedule), the message comes back
-          last attempt failed: logged dead, redrive (maxReceiveCount) moves it to the DLQ
+    WebhookDeliveryQueue ─▶ delivery: claim in the log (attempt n), sign, POST, log
+          failed: ChangeMessageVisibility(the schedule's delay after n), the message comes back
+          n was the round's last: logged dead, then SendMessage to WebhookDeliveryDeadLetterQueue
+              (marked redriven_after = n), then the message is deleted
+              (the send failed: back at once; its claim finds it dead with itself as holder: sent again)
+    WebhookDeliveryDeadLetterQueue ─ operator's redrive ─▶ WebhookDeliveryQueue: a new round
+          (only a message marked with the delivery's attempts may claim it dead)
+
+The schedule's position is the delivery's attempt count in the log, shared by every copy of its message
+(SQS and EventBridge are at least once, a stream batch may be replayed), less the count it was
+redriven after: two copies taking each other's due retries still make one round of
+``max_attempts``, and a copy arriving after the death is skipped. The queue's own redrive policy
+(maxReceiveCount, with headroom) is only the backstop for crashes and unreadable bodies.
 
 Each webhook's deliveries are their own messages, so a slow or dead endpoint holds up only its own
 (one deadline per attempt, ``WEBHOOK_TIMEOUT_SECONDS``, then backoff), never another tenant's or the
@@ -83,8 +93,9 @@ Poster = Callable[..., PostResult]
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one delivery message: ``retry_in`` seconds for a failed attempt with more to
-    come; ``dead`` after the last one; ``skipped`` when nothing was posted (delivered already, another
-    copy has it, the webhook is gone, its secret cannot be read)."""
+    come; ``dead`` after the round's last one (or when the message it died with is back), the message
+    then to go to the DLQ marked with ``attempt``; ``skipped`` when nothing was posted (delivered or
+    dead already, another copy has it, the webhook is gone, its secret cannot be read)."""
 
     result: Literal["delivered", "retry", "dead", "skipped"]
     attempt: int | None = None
@@ -108,7 +119,6 @@ def deliver(
     request: DeliveryRequest,
     *,
     holder: str,
-    receive_count: int,
     settings: Settings,
     now: Callable[[], datetime] = utc_now,
     poster: Poster = post,
@@ -120,9 +130,11 @@ def deliver(
     another webhook or tenant, altered) is logged dead at once and its message consumed: no retry
     could sign it, and nothing unsigned is ever posted.
 
-    ``holder`` is the SQS message id and ``receive_count`` its ApproximateReceiveCount: attempt n of
-    the message waits ``schedule.delay_after(n)`` before the next, and the last one is logged dead
-    (the queue's redrive, maxReceiveCount = ``schedule.max_attempts``, then moves it to the DLQ).
+    ``holder`` is the SQS message id. Attempt n of the round (the log's count less
+    ``request.redriven_after``) waits ``schedule.delay_after(n)`` before the next; after the last the
+    delivery is logged dead and the outcome is ``dead``, for the caller to dead-letter the message.
+    A message the delivery died with that finds it dead again (the DLQ did not take it) is ``dead``
+    too, without a post.
     """
     ids = {"tenant_id": request.tenant_id, "webhook_id": request.webhook_id, "event_id": request.event_id}
     subscription = _subscription(repo, request.tenant_id, request.webhook_id)
@@ -133,6 +145,9 @@ def deliver(
         return Outcome("skipped", reason="webhook no longer subscribed")
     claim = repo.claim_delivery(request, holder, now(), LEASE_SECONDS)
     if claim.attempt is None:
+        if claim.status is DeliveryStatus.DEAD and claim.holder == holder:
+            logger.warning("dead delivery's message back; dead-lettered again", extra=ids)
+            return Outcome("dead", claim.attempts, reason="dead, not yet on the DLQ")
         logger.info("delivery not claimed", extra={**ids, "status": str(claim.status)})
         return Outcome("skipped", reason=f"delivery is {claim.status}")
     body = delivery_body(request)
@@ -170,7 +185,7 @@ def deliver(
         metrics.add_metric(name="WebhookDelivered", unit=MetricUnit.Count, value=1)
         logger.info("webhook delivered", extra=extra)
         return Outcome("delivered", claim.attempt, status_code=result.status_code)
-    delay = schedule.delay_after(max(receive_count, 1))
+    delay = schedule.delay_after(max(claim.attempt - (request.redriven_after or 0), 1))
     if delay is None:
         repo.finish_delivery(
             request, holder, DeliveryStatus.DEAD, finished, status_code=result.status_code, error=result.error
@@ -218,6 +233,8 @@ def request_of_message(body: str) -> DeliveryRequest:
 class RetryQueue(Protocol):
     def retry_in(self, receipt_handle: str, seconds: int) -> None: ...
 
+    def dead_letter(self, request: DeliveryRequest) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -226,7 +243,6 @@ class Message:
     message_id: str
     receipt_handle: str
     body: str
-    receive_count: int
 
 
 def deliver_batch(
@@ -241,8 +257,9 @@ def deliver_batch(
 ) -> list[str]:
     """Deliver a batch side by side; the ids of the messages that failed (a partial batch response).
 
-    Only a message whose own attempt failed is reported (its visibility set to the schedule's delay);
-    the others are deleted. Copies of one delivery run one after the other (their claim decides which
+    Only a message whose own attempt failed is reported (its visibility set to the schedule's delay),
+    or a dead one the DLQ did not take (back at once); the others are deleted, a dead one once it is
+    on the DLQ. Copies of one delivery run one after the other (their claim decides which
     one posts), one tenant runs at most ``TENANT_SLOTS`` at once, and a delivery starts only while the
     invocation (``time_left``, seconds) can still hold its deadline, so a batch never times out whole.
     """
@@ -298,7 +315,6 @@ def _deliver_one(
                 repo,
                 request,
                 holder=message.message_id,
-                receive_count=message.receive_count,
                 settings=settings,
                 poster=poster,
                 secrets=secrets,
@@ -306,7 +322,26 @@ def _deliver_one(
         except Exception:
             logger.exception("delivery attempt crashed", extra=ids)
             return False
-    if outcome.result in ("retry", "dead"):
+    if outcome.result == "retry":
         queue.retry_in(message.receipt_handle, outcome.retry_in or 0)
+        return False
+    if outcome.result == "dead":
+        return _dead_letter(queue, message, request.model_copy(update={"redriven_after": outcome.attempt}))
+    return True
+
+
+def _dead_letter(queue: RetryQueue, message: Message, marked: DeliveryRequest) -> bool:
+    """Put a dead delivery's message, marked, on the DLQ; True once it is there (delete the original).
+
+    Sent before the original is deleted, so a crash in between leaves a duplicate on the DLQ, never a
+    loss: a redrive of either copy starts the next round, the other then finds it taken or past.
+    If the DLQ refuses, the message comes back at once and its claim sends it again.
+    """
+    ids = {"tenant_id": marked.tenant_id, "webhook_id": marked.webhook_id, "event_id": marked.event_id}
+    try:
+        queue.dead_letter(marked)
+    except Exception:
+        logger.exception("dead delivery not taken by the DLQ; its message comes back", extra=ids)
+        queue.retry_in(message.receipt_handle, 0)
         return False
     return True
