@@ -415,6 +415,8 @@ def test_keep_owner_gives_each_lead_to_the_named_staff_and_an_unknown_owner_is_r
     }
     kept = next(x for x in stack.leads() if x.owner == "A")
     assert kept.decisions[-1].action == "manual" and kept.decisions[-1].by == "u-admin"
+    # …told, as a rule's assignment would tell them, not to call: the list gave no consent to calls
+    assert (kept.decisions[-1].call_allowed, kept.decisions[-1].call_reason) == (False, "no_call_consent")
     # …and, not counting towards caps, none is today's assignment for a daily cap; open-lead caps see them
     today = utc_now() - timedelta(hours=12)
     assert [stack.repo.count_assigned_since(TENANT, s, today) for s in "ABC"] == [0, 0, 0]

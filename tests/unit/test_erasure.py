@@ -11,8 +11,13 @@ from datetime import timedelta
 
 import pytest
 
+from leadrouter.clock import utc_now
+from leadrouter.data import expiry
+from leadrouter.data.items import from_item, to_item
 from leadrouter.data.repository import Repository
+from leadrouter.domain.attribution import Touch
 from leadrouter.domain.erasure import ERASED, Person
+from leadrouter.domain.errors import Conflict
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.leads import LeadStatus
 from leadrouter.domain.privacy import contact_digest
@@ -193,6 +198,54 @@ def test_a_pending_lead_of_the_person_is_taken_out_of_the_rotation(moto_repo: Re
     erased = moto_repo.get_lead(TENANT, lead_id)
     assert erased is not None and erased.status is LeadStatus.DELETED and erased.deleted_at == LATER
     assert moto_repo.due_leads(TENANT, rule().scope.key, LATER + timedelta(days=1), 10)[0] == []
+
+
+def _stamp(repo: Repository, lead_id: str) -> object:
+    item = repo._client.get_item(
+        TableName=repo._leads, Key=to_item({"tenant_id": TENANT, "lead_id": lead_id})
+    )
+    return from_item(item["Item"]).get(expiry.EXPIRES_ATTR)
+
+
+def test_an_erased_lead_keeps_the_end_of_its_period(
+    moto_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the person's two leads written 700 days ago (kept 730 days: a month left), one assigned
+    seed(moto_repo, rule(weights={"A": 1}))
+    moto_repo.put_form_source(SOURCE, "0" * 64)
+    monkeypatch.setattr(expiry, "stamp_now", lambda: utc_now() - timedelta(days=700))
+    assigned = _submit(moto_repo, "An", PHONE, None)
+    run_sweeps(moto_repo, "assign", sweep_due_leads, NOW + timedelta(minutes=1), timedelta(minutes=3))
+    pending = _submit(moto_repo, "An", None, EMAIL, NOW + timedelta(minutes=2))
+    stamps = {lead_id: _stamp(moto_repo, lead_id) for lead_id in (assigned, pending)}
+    assert all(isinstance(stamp, int) for stamp in stamps.values())
+    monkeypatch.setattr(expiry, "stamp_now", lambda: utc_now() - timedelta(days=60))  # kept 90 days
+    _stored_submission(moto_repo, assigned, [("sdt", PHONE)], "old", "https://example.vn/")
+    submitted = moto_repo.get_submission(TENANT, "web.K.old")
+    assert submitted is not None
+    # When the person is erased today
+    monkeypatch.setattr(expiry, "stamp_now", utc_now)
+    receipt = erase_person(
+        moto_repo, MemoryFiles(), TENANT, phone=PHONE, email=EMAIL, request_id="R4", by="u", now=LATER
+    )
+    # Then both leads are pseudonymised, and still end when they would have: an erasure is nobody's use
+    assert receipt.counts["LeadsTable"] == {"leads": 2}
+    assert {lead_id: _stamp(moto_repo, lead_id) for lead_id in stamps} == stamps
+    # …as their stored submission does (its body gone, its record kept to its own end)
+    erased = moto_repo.get_submission(TENANT, "web.K.old")
+    assert erased is not None and erased.fields == [] and erased.expires_at == submitted.expires_at
+
+
+def test_a_save_keeping_the_stamp_refuses_a_lead_changed_since_it_was_read(moto_repo: Repository) -> None:
+    # Given a lead read, then renewed by the customer's return (a touch: a new revision, a new stamp)
+    moto_repo.put_form_source(SOURCE, "0" * 64)
+    lead_id = _submit(moto_repo, "An", PHONE, None)
+    read = moto_repo.get_lead(TENANT, lead_id)
+    assert read is not None
+    moto_repo.record_touch(TENANT, lead_id, Touch(at=LATER, utm_source="zalo"))
+    # Then a save keeping the stamp it read is refused (the erasure reads the lead again and retries)
+    with pytest.raises(Conflict):
+        moto_repo.save_lead(read, read.model_copy(update={"name": ERASED}), renew=False)
 
 
 def test_an_erased_contact_stays_suppressed_until_the_person_submits_again(

@@ -68,6 +68,15 @@ def expired_condition(values: dict[str, Any]) -> str:
     return "expires_at <= :live_now"
 
 
+def keep_stamp(item: dict[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A lead item as written now (``stamp_lead``) with the stamps of ``stored``, the item it replaces:
+    the end of its period, and its touches' period. A stored item without a stamp gets the new one."""
+    for attr in LEAD_RETENTION_ATTRS:
+        if attr in item and isinstance(stored.get(attr), int | float):
+            item[attr] = int(stored[attr])
+    return item
+
+
 def stamp_lead(item: dict[str, Any], retention: Retention) -> dict[str, Any]:
     """A lead item as written now: its TTL stamp, and its attribution kept (with its period) or,
     when the tenant keeps none, left out."""

@@ -17,10 +17,17 @@ from leadrouter.clock import to_iso
 from leadrouter.data import expiry
 from leadrouter.data.attribution import FIRST_ATTR, LATEST_ATTR
 from leadrouter.data.contacts import ClaimChange, Tag, claim_operations, explain_cancellation, is_cancellation
-from leadrouter.data.expiry import ATTRIBUTION_DAYS_ATTR, EXPIRES_ATTR, stamp_lead
+from leadrouter.data.expiry import (
+    ATTRIBUTION_DAYS_ATTR,
+    EXPIRES_ATTR,
+    LEAD_RETENTION_ATTRS,
+    keep_stamp,
+    stamp_lead,
+)
 from leadrouter.data.items import (
     Item,
     expr_values,
+    from_item,
     is_condition_failure,
     lead_item,
     read_model,
@@ -43,6 +50,7 @@ class LeadChangeStore(ScopeStore, RetentionStore):
     a care activity) and renews the lead's period: its TTL is stamped ``leads_days`` from the write
     (``data.expiry``). The sweeps' transitions (``data.transitions``) keep the stamp they find: a lead
     nobody touches expires its period after the last person did, whatever the rotation did meanwhile.
+    Nor does an erasure's save (``save_lead(renew=False)``): it is nobody's use of the lead.
     """
 
     def _stored(self, lead: Lead) -> Item:
@@ -155,6 +163,7 @@ class LeadChangeStore(ScopeStore, RetentionStore):
         claim: Sequence[str] = (),
         release: Sequence[str] = (),
         replacing: Mapping[str, str] | None = None,
+        renew: bool = True,
     ) -> Lead:
         """Write an edited lead if nobody changed it since ``before`` was read, with its history event.
 
@@ -164,14 +173,21 @@ class LeadChangeStore(ScopeStore, RetentionStore):
         its own, or held by the stale holder ``replacing`` names), each of ``release`` is deleted if it
         still points at the lead. Raises Conflict when the lead changed meanwhile, ContactTaken when a
         contact to claim belongs to another lead (told apart by the transaction's CancellationReasons).
+
+        ``renew`` False: the lead keeps the end of its period (and its touches' period) as stamped, read
+        with the revision (a consistent GetItem of those attributes); one at another revision is a
+        Conflict already, and the write's revision condition holds the stamp read until the write.
         """
         self.mark_lead_scope(after)
         stored = Lead.model_validate({**after.model_dump(), "rev": before.rev + 1})
+        item = self._stored(stored)
+        if not renew:
+            item = keep_stamp(item, self._stamps_at(before))
         operations: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._leads,
-                    "Item": to_item(self._stored(stored)),
+                    "Item": to_item(item),
                     "ConditionExpression": "rev = :rev",
                     "ExpressionAttributeValues": expr_values(rev=before.rev),
                 }
@@ -195,6 +211,20 @@ class LeadChangeStore(ScopeStore, RetentionStore):
                 explain_cancellation(error, tags, before)
             raise
         return stored
+
+    def _stamps_at(self, before: Lead) -> Item:
+        """The stored lead's retention stamps, if it is still at ``before``'s revision (else Conflict)."""
+        found = self._client.get_item(
+            TableName=self._leads,
+            Key=to_item({"tenant_id": before.tenant_id, "lead_id": before.lead_id}),
+            ConsistentRead=True,
+            ProjectionExpression="rev, #expires, #days",
+            ExpressionAttributeNames={"#expires": EXPIRES_ATTR, "#days": ATTRIBUTION_DAYS_ATTR},
+        ).get("Item")
+        item = from_item(found) if found else {}
+        if item.get("rev", 0) != before.rev:
+            raise Conflict(f"lead {before.lead_id} changed meanwhile; reload it and retry")
+        return {k: v for k, v in item.items() if k in LEAD_RETENTION_ATTRS}
 
     def save_care(self, before: Lead, after: Lead, event: LeadEvent) -> Lead:
         """Write a care activity (note, call, step change): the lead on its revision as read, then its

@@ -66,8 +66,9 @@ class LeadReceived(_LeadEvent):
 
 class _CallAdvice(_Model):
     """Whether the new owner may make an advertising call (``domain.calling``): a dialer integration
-    calls only on ``call_allowed: true``. None: not checked (manual assignment, older decisions), so
-    not allowed either. ``call_reason`` says why not, ``call_allowed_from`` from when."""
+    calls only on ``call_allowed: true``, whether a rule or a person gave the lead. None: not checked
+    (decisions older than the check), so not allowed either. ``call_reason`` says why not,
+    ``call_allowed_from`` from when."""
 
     call_allowed: bool | None = None
     call_reason: str | None = None

@@ -113,6 +113,7 @@ class LeadChanges(Protocol):
         claim: Sequence[str] = (),
         release: Sequence[str] = (),
         replacing: Mapping[str, str] | None = None,
+        renew: bool = True,
     ) -> Lead: ...
 
     def save_care(self, before: Lead, after: Lead, event: LeadEvent) -> Lead: ...

@@ -18,6 +18,7 @@ from leadrouter.domain.errors import NotFound
 from leadrouter.domain.files import Files
 from leadrouter.domain.forms import FormSource
 from leadrouter.domain.imports import Import, ImportMode, RowOutcome
+from leadrouter.domain.tenants import Tenant
 from leadrouter.domain.zones import DEFAULT_TIME_ZONE
 from leadrouter.logic.imports import store
 from leadrouter.logic.imports.columns import ColumnMapping
@@ -26,12 +27,13 @@ from leadrouter.logic.imports.outcomes import Outcome, StaffDirectory, row_lead_
 from leadrouter.logic.imports.reading import SheetRow
 from leadrouter.logic.intake.new_leads import NewLeadPorts
 from leadrouter.logic.leads.reading import ReadPorts
-from leadrouter.logic.ports import ContactPeppers, Imports, Rules, Sources, Suppressions
+from leadrouter.logic.ports import Imports, Rules, Sources, Suppressions
+from leadrouter.logic.privacy.calling import CallCheckPorts
 
 
-class WorkPorts(Imports, Sources, Rules, NewLeadPorts, ReadPorts, Suppressions, ContactPeppers, Protocol):
-    """The record, the source and pools, the staff, intake's lead writes (the tenant with them) and the
-    suppression list."""
+class WorkPorts(Imports, Sources, Rules, NewLeadPorts, ReadPorts, Suppressions, CallCheckPorts, Protocol):
+    """The record, the source and pools, the staff, intake's lead writes (the tenant with them), the
+    suppression list, and the call lists a kept owner's decision is checked against."""
 
 
 class Context:
@@ -48,6 +50,8 @@ class Context:
             raise NotFound(f"source {record.options.source_id} is gone")
         self.source: FormSource = source
         tenant = repo.get_tenant(record.tenant_id)
+        #: Its settings item (None: the defaults): time zone, calling hours.
+        self.tenant: Tenant | None = tenant
         self.tz = ZoneInfo(tenant.time_zone if tenant else DEFAULT_TIME_ZONE)
         self.first_read = repo.file_first_read(record.tenant_id, record.sha256, now)
         self.pools = {s.pool for s in repo.list_form_sources(record.tenant_id)}

@@ -25,14 +25,14 @@ from typing import Any
 from leadrouter.domain.errors import Conflict
 from leadrouter.domain.files import Files
 from leadrouter.domain.imports import KEPT_OWNER_REASON, Import, ImportOrder, ImportStatus, RowOutcome
-from leadrouter.domain.leads import Decision, LeadEvent, LeadStatus
-from leadrouter.domain.users import Caller
+from leadrouter.domain.leads import LeadEvent, LeadStatus
 from leadrouter.logic.imports import store
 from leadrouter.logic.imports.context import Context, WorkPorts, rejected
 from leadrouter.logic.imports.lead_rows import RowRejected
 from leadrouter.logic.imports.orders import ImportRequests, after_chunk
 from leadrouter.logic.imports.outcomes import Outcome, counts_of, problem_text
 from leadrouter.logic.intake.new_leads import submit_lead
+from leadrouter.logic.leads.assignment import manual_decision
 from leadrouter.logic.ports import Imports
 from leadrouter.logic.validation import changed
 from leadrouter.observability import logger
@@ -72,30 +72,26 @@ class Pace:
 
 def _keep_owner(
     repo: WorkPorts,
-    caller: Caller,
+    context: Context,
     lead_id: str,
     staff_id: str,
-    count: bool,
     now: datetime,
     attempts: int = 3,
 ) -> None:
-    """Give the created lead to the staff member its row named (a manual assignment by the importer).
+    """Give the created lead to the staff member its row named (a manual assignment by the importer,
+    saying whether they may call it, as any manual one).
 
     Not counting towards caps, the assignment is dated at the lead's receipt, and at the latest a day
     before the import (``UNCOUNTED_AGE``): daily caps count the assignments made since the start of the
     member's day, and an undated row is received on the day it is imported. The decision keeps the true
     time, and the idle clock starts now either way. Open-lead caps count what a member holds.
     """
+    caller, count = context.record.requested_by, context.options.count_towards_caps
     lead = repo.get_lead(caller.tenant_id, lead_id)
     if lead is None or lead.owner == staff_id or lead.status is LeadStatus.DELETED:
         return
-    decision = Decision(
-        at=now,
-        action="manual",
-        staff_id=staff_id,
-        previous_owner=lead.owner,
-        by=caller.label,
-        reason=KEPT_OWNER_REASON,
+    decision = manual_decision(
+        repo, lead, staff_id, caller.label, context.tenant, now, reason=KEPT_OWNER_REASON
     )
     after = changed(
         lead,
@@ -113,7 +109,7 @@ def _keep_owner(
     except Conflict:  # the rules assigned it meanwhile: read it again and give it to the named owner
         if attempts <= 1:
             raise
-        _keep_owner(repo, caller, lead_id, staff_id, count, now, attempts - 1)
+        _keep_owner(repo, context, lead_id, staff_id, now, attempts - 1)
 
 
 def _import_row(
@@ -143,8 +139,7 @@ def _import_row(
     if result.linked:
         done.reasons = ["same phone or email as an existing lead"]
     elif checked.staff_id is not None:
-        caps = context.options.count_towards_caps
-        _keep_owner(repo, context.record.requested_by, result.lead_id, checked.staff_id, caps, now)
+        _keep_owner(repo, context, result.lead_id, checked.staff_id, now)
     return done
 
 

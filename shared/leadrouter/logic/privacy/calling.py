@@ -5,6 +5,9 @@ with the rule's clocks, the tenant's pepper is read once per sweep, and the list
 consistent BatchGetItem for the page's leads that are not barred already (no consent, restricted, no
 phone: those need no read). A failed read never blocks routing and never allows a call: the leads of
 that page are handed out with ``call_allowed: false`` (``call_check_failed``).
+
+A lead given to someone without a rule (by hand, an import keeping its owner) is checked by the same
+``CallChecks``, for that one lead (``handover_call``), so its new owner is told the same either way.
 """
 
 from __future__ import annotations
@@ -98,6 +101,13 @@ class CallChecks:
             if self._pepper is None:  # no pepper: the tenant has never listed or logged a number
                 return {}
         return {lead.lead_id: phone_digest(self._pepper, lead.phone) for lead in leads if lead.phone}
+
+
+def handover_call(repo: CallCheckPorts, lead: Lead, tenant: Tenant | None, now: datetime) -> dict[str, Any]:
+    """The call fields of a decision that gives ``lead`` to someone without a rule, as a sweep giving
+    it at ``now`` would write them. ``tenant``: its settings item (None: the defaults)."""
+    checks = CallChecks(repo, lead.tenant_id, now, lambda: tenant)
+    return decision_fields(checks.of_leads([lead])[lead.lead_id])
 
 
 def _permission(

@@ -7,7 +7,8 @@ What is done, store by store (the receipt counts each under the registry's logic
 * LeadsTable: each of their leads pseudonymised: name, phone, e-mail and form fields replaced by the
   erased placeholders, attribution cut to each touch's time and campaign tags (``campaign_only``). Its
   id, status, owner, assignees, decisions, rule, scope and times stay, so the rotation's history and
-  the reports' counts do not move. A lead still pending is marked deleted: the rotation would
+  the reports' counts do not move; so does the end of its retention period (an erasure is nobody's use
+  of the lead: ``save_lead(renew=False)``). A lead still pending is marked deleted: the rotation would
   otherwise hand an empty lead to someone.
 * EventsTable: the free text of their leads' history lines (notes, calls) replaced.
 * ConfigTable: their contact claims deleted (the contact is the key); the preview of an import whose
@@ -163,7 +164,7 @@ def _pseudonymise(repo: ErasurePorts, lead: Lead, now: datetime) -> bool:
         if after.model_dump(exclude={"rev"}) == lead.model_dump(exclude={"rev"}):
             return False
         try:
-            repo.save_lead(lead, after)
+            repo.save_lead(lead, after, renew=False)  # it ends when it would have: erasing is no use
             return True
         except Conflict:
             fresh = repo.get_lead(lead.tenant_id, lead.lead_id)
