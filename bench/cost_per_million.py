@@ -542,14 +542,12 @@ def _value_bytes(attribute: dict[str, Any]) -> float:
 
 
 def _at_template_levels(template: dict[str, Any]) -> None:
-    """Logs as on AWS: Powertools JSON at the template's LogLevel, EMF metrics on."""
-    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-
-    from leadrouter.observability import logger
+    """Logs as on AWS: the deployed JSON lines at the template's LogLevel, EMF metrics on."""
+    from leadrouter.observability import LambdaLines, logger
 
     level = template["Parameters"]["LogLevel"]["Default"]
     logger.setLevel("WARNING" if level == "WARN" else level)
-    formatter = LambdaPowertoolsFormatter()
+    formatter = LambdaLines()
     formatter.append_keys(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "leadrouter"))
     logger.registered_handler.setFormatter(formatter)
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"
