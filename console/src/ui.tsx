@@ -60,6 +60,23 @@ export function Notice(props: { children: ComponentChildren }) {
   );
 }
 
+/**
+ * The scrolling box around a table. A table wider than the screen scrolls sideways inside it, and a
+ * keyboard user can only scroll a box that takes focus: one that holds nothing focusable (an empty or
+ * plain-text table) would be out of their reach (WCAG 2.1.1, axe `scrollable-region-focusable`). So it
+ * is a focusable region named as its table is: pass the table's own name (`label`) or the id of the
+ * element naming it (`labelledBy`).
+ */
+export function TableRegion(
+  props: ({ label: string; labelledBy?: never } | { labelledBy: string; label?: never }) & { children: ComponentChildren },
+) {
+  return (
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={props.label} aria-labelledby={props.labelledBy}>
+      {props.children}
+    </div>
+  );
+}
+
 export interface Loaded<T> {
   data: T | undefined;
   error: unknown;

@@ -8,7 +8,7 @@ import { common } from "../../common";
 import { useFormat, type Formats } from "../../format";
 import { useT } from "../../i18n";
 import { useApi, useSession } from "../../session";
-import { ErrorNote, Loading, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Page, TableRegion, useLoad } from "../../ui";
 import type { ScreenProps } from "../registry";
 import { RuleBars } from "./chart";
 import { chartedRules, chartSummary, type RuleChart } from "./chart-data";
@@ -145,7 +145,7 @@ function Body(props: { report: Report; range: Range; staff: Record<string, strin
       {charts.length === 0 ? <p class="muted">{t("noAssignments")}</p> : charts.map((c) => <RuleSection key={c.ruleId} chart={c} />)}
 
       <h2 id="dist-rules">{t("rulesTitle")}</h2>
-      <div class="table-wrap">
+      <TableRegion labelledBy="dist-rules">
         <table aria-labelledby="dist-rules">
           <thead>
             <tr>
@@ -177,7 +177,7 @@ function Body(props: { report: Report; range: Range; staff: Record<string, strin
             })}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
       <p class="muted">{t("waitHint")}</p>
 
       <div class="dist-two">
@@ -222,7 +222,7 @@ function RuleSection(props: { chart: RuleChart }) {
         describedBy={tableId}
         format={(n) => f.number(n, 1)}
       />
-      <div class="table-wrap">
+      <TableRegion label={t("tableCaption", { rule: chart.title })}>
         <table id={tableId} data-rule={chart.ruleId}>
           <caption>{t("tableCaption", { rule: chart.title })}</caption>
           <thead>
@@ -248,7 +248,7 @@ function RuleSection(props: { chart: RuleChart }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
     </section>
   );
 }
@@ -263,7 +263,7 @@ function CountTable(props: { id: string; title: string; counts: Record<string, n
       {entries.length === 0 ? (
         <p class="muted">{props.empty}</p>
       ) : (
-        <div class="table-wrap">
+        <TableRegion labelledBy={props.id}>
           <table aria-labelledby={props.id}>
             <thead>
               <tr>
@@ -280,7 +280,7 @@ function CountTable(props: { id: string; title: string; counts: Record<string, n
               ))}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       )}
     </section>
   );
@@ -297,7 +297,7 @@ function SpeedTable(props: {
   const f = useFormat();
   if (!props.rows.length) return <p class="muted">{tc("empty")}</p>;
   return (
-    <div class="table-wrap">
+    <TableRegion labelledBy={props.labelledBy}>
       <table aria-labelledby={props.labelledBy}>
         <thead>
           <tr>
@@ -316,6 +316,6 @@ function SpeedTable(props: {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableRegion>
   );
 }

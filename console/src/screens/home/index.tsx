@@ -5,7 +5,7 @@ import { ok } from "../../api/client";
 import { useFormat, type Formats } from "../../format";
 import { useT } from "../../i18n";
 import { useApi, useSession } from "../../session";
-import { ErrorNote, Loading, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Page, TableRegion, useLoad } from "../../ui";
 import { common } from "../../common";
 import type { ScreenProps } from "../registry";
 import { actionsFor, splitSeconds } from "./actions";
@@ -193,7 +193,7 @@ function Waiting(props: { overview: Overview; names: Record<string, string>; f: 
       {overview.waiting_groups.length === 0 ? (
         <p class="muted">{t("noneWaiting")}</p>
       ) : (
-        <div class="table-wrap">
+        <TableRegion labelledBy="home-why-title">
           <table aria-labelledby="home-why-title">
             <thead>
               <tr>
@@ -218,7 +218,7 @@ function Waiting(props: { overview: Overview; names: Record<string, string>; f: 
               ))}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       )}
     </section>
   );

@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { ApiError, ok, type Schemas } from "../../api/client";
 import { useT } from "../../i18n";
 import { useApi } from "../../session";
-import { useLoad } from "../../ui";
+import { TableRegion, useLoad } from "../../ui";
 import { Refusal } from "../leads/shared";
 import type { ImportMode, ImportOptions, ImportRecord, ImportsApi } from "./api";
 import { dict } from "./i18n";
@@ -75,7 +75,7 @@ export function MapColumns(props: { record: ImportRecord; imports: ImportsApi; o
       ) : failure ? (
         <Refusal error={failure} />
       ) : null}
-      <div class="table-wrap">
+      <TableRegion label={t("mapTable")}>
         <table class="mapping-table" aria-label={t("mapTable")}>
           <thead>
             <tr>
@@ -109,7 +109,7 @@ export function MapColumns(props: { record: ImportRecord; imports: ImportsApi; o
             ))}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
       <fieldset class="import-options">
         <legend>{t("options")}</legend>
         <label>

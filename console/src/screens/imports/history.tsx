@@ -2,7 +2,7 @@
 import { useFormat } from "../../format";
 import { useT } from "../../i18n";
 import { href } from "../../router";
-import { useLoad } from "../../ui";
+import { TableRegion, useLoad } from "../../ui";
 import { Refusal } from "../leads/shared";
 import { importProgress, knownStatus, type ImportsApi } from "./api";
 import { dict } from "./i18n";
@@ -21,7 +21,7 @@ export function ImportHistory(props: { imports: ImportsApi; refresh: string }) {
       {list.error ? <Refusal error={list.error} onReload={list.reload} /> : null}
       {list.data && items.length === 0 ? <p class="muted">{t("noImports")}</p> : null}
       {items.length ? (
-        <div class="table-wrap">
+        <TableRegion label={t("historyLabel")}>
           <table aria-label={t("historyLabel")}>
             <thead>
               <tr>
@@ -55,7 +55,7 @@ export function ImportHistory(props: { imports: ImportsApi; refresh: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       ) : null}
     </section>
   );

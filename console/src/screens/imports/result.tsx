@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { useFormat } from "../../format";
 import { useT } from "../../i18n";
+import { TableRegion } from "../../ui";
 import { Refusal } from "../leads/shared";
 import type { ImportRecord, ImportsApi, StageCounts } from "./api";
 import { dict } from "./i18n";
@@ -41,7 +42,7 @@ export function Problems(props: { record: ImportRecord }) {
   const t = useT(dict);
   const problems = (props.record.problems ?? []).slice(0, FIRST_PROBLEMS);
   return problems.length ? (
-    <div class="table-wrap">
+    <TableRegion label={t("problemsLabel")}>
       <table aria-label={t("problemsLabel")}>
         <thead>
           <tr>
@@ -58,7 +59,7 @@ export function Problems(props: { record: ImportRecord }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableRegion>
   ) : (
     <p class="muted">{t("noProblems")}</p>
   );

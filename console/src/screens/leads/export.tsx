@@ -7,7 +7,7 @@ import { useFormat } from "../../format";
 import { useLang, useT } from "../../i18n";
 import { usePoll } from "../../polling";
 import { useApi } from "../../session";
-import { useLoad } from "../../ui";
+import { TableRegion, useLoad } from "../../ui";
 import {
   EXPORT_FORMATS,
   EXPORT_LANGUAGES,
@@ -180,7 +180,7 @@ function ExportHistory(props: { dir: Directory; refresh: string }) {
       {list.loading && !list.data ? <p class="muted">{c("loading")}</p> : null}
       {list.data && items.length === 0 ? <p class="muted">{t("noExports")}</p> : null}
       {items.length ? (
-        <div class="table-wrap">
+        <TableRegion label={t("historyLabel")}>
           <table aria-label={t("historyLabel")}>
             <thead>
               <tr>
@@ -235,7 +235,7 @@ function ExportHistory(props: { dir: Directory; refresh: string }) {
               })}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       ) : null}
     </div>
   );

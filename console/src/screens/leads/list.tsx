@@ -8,7 +8,7 @@ import { useFormat } from "../../format";
 import { useLang, useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi, useSession } from "../../session";
-import { Notice, Page, useLoad } from "../../ui";
+import { Notice, Page, TableRegion, useLoad } from "../../ui";
 import { ExportPanel } from "./export";
 import { dict, say } from "./i18n";
 import { exportDict } from "./i18n-export";
@@ -139,7 +139,7 @@ export function LeadList(props: { query: URLSearchParams }) {
       <p class="muted" role="status">
         {list.loading ? c("loading") : t("count", { n: rows.length })}
       </p>
-      <div class="table-wrap">
+      <TableRegion label={t("listLabel")}>
         <table class="leads-table" aria-label={t("listLabel")}>
           <thead>
             <tr>
@@ -185,7 +185,7 @@ export function LeadList(props: { query: URLSearchParams }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
       {!list.loading && rows.length === 0 && !list.error ? <p class="muted">{t("noLeads")}</p> : null}
       <nav class="pager" aria-label={t("paging")}>
         <button

@@ -6,7 +6,7 @@ import { common } from "../../common";
 import { useFormat } from "../../format";
 import { useT } from "../../i18n";
 import { useApi } from "../../session";
-import { ErrorNote, Loading, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Page, TableRegion, useLoad } from "../../ui";
 import { dict } from "./i18n";
 import { CopyBox, Tabs } from "./shared";
 
@@ -63,7 +63,7 @@ export function Audit() {
       ) : items.length === 0 ? (
         <p class="muted">{t("noEntries")}</p>
       ) : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="pv-audit-caption">
+        <TableRegion labelledBy="pv-audit-caption">
           <table>
             <caption id="pv-audit-caption" class="pv-visually-hidden">
               {t("entryCount", { n: items.length })}
@@ -83,7 +83,7 @@ export function Audit() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       )}
       <nav class="row pv-pager" aria-label={t("paging")}>
         <button type="button" disabled={pageIndex === 0} onClick={() => setCursors((now) => now.slice(0, -1))}>

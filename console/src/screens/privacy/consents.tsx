@@ -6,7 +6,7 @@ import { common } from "../../common";
 import { useFormat } from "../../format";
 import { useT } from "../../i18n";
 import { useApi } from "../../session";
-import { ErrorNote, Loading, Notice } from "../../ui";
+import { ErrorNote, Loading, Notice, TableRegion } from "../../ui";
 import { dict } from "./i18n";
 import { CALL_BARS, currentConsent, leadPurposes } from "./logic";
 import "./privacy.css";
@@ -83,8 +83,8 @@ export function ConsentPanel(props: { leadId: string }) {
         )
       ) : (
         <>
-          <div class="table-wrap">
-            <table>
+          <TableRegion label={t("consentsCaption")}>
+            <table aria-label={t("consentsCaption")}>
               <thead>
                 <tr>
                   <th scope="col">{t("purpose")}</th>
@@ -123,7 +123,7 @@ export function ConsentPanel(props: { leadId: string }) {
                 })}
               </tbody>
             </table>
-          </div>
+          </TableRegion>
           <form class="pv-filters" onSubmit={(e) => void submit(e)} aria-labelledby="pv-record-title">
             <h3 id="pv-record-title" class="pv-full">
               {t("recordHeading")}

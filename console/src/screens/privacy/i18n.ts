@@ -217,6 +217,7 @@ export const dict = dictionary(
     // lead consents
     consentsHeading: "Đồng ý",
     consentsIntro: "Khách đồng ý theo từng mục đích; chưa rõ thì không bao giờ coi là đồng ý.",
+    consentsCaption: "Đồng ý của khách theo từng mục đích",
     purpose: "Mục đích",
     status: "Trạng thái",
     "status.granted": "Đồng ý",
@@ -467,6 +468,7 @@ export const dict = dictionary(
     noneListed: "None.",
     consentsHeading: "Consent",
     consentsIntro: "Consent per purpose; unknown is never taken as granted.",
+    consentsCaption: "The customer's consent per purpose",
     purpose: "Purpose",
     status: "Status",
     "status.granted": "Granted",

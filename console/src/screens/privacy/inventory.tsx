@@ -6,7 +6,7 @@ import { common } from "../../common";
 import { useFormat } from "../../format";
 import { useT } from "../../i18n";
 import { useApi } from "../../session";
-import { ErrorNote, Loading, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Page, TableRegion, useLoad } from "../../ui";
 import { dict } from "./i18n";
 import { Tabs, download } from "./shared";
 
@@ -130,8 +130,8 @@ function Table(props: { id: string; title: string; head: string[]; rows: Compone
       {props.rows.length === 0 ? (
         <p class="muted">{t("noneListed")}</p>
       ) : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby={props.id}>
-          <table>
+        <TableRegion labelledBy={props.id}>
+          <table aria-labelledby={props.id}>
             <thead>
               <tr>
                 {props.head.map((h) => (
@@ -151,7 +151,7 @@ function Table(props: { id: string; title: string; head: string[]; rows: Compone
               ))}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       )}
     </section>
   );

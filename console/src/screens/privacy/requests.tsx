@@ -8,7 +8,7 @@ import { useFormat } from "../../format";
 import { useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi } from "../../session";
-import { ErrorNote, Loading, Notice, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Notice, Page, TableRegion, useLoad } from "../../ui";
 import { fieldErrors, messagesFor, otherMessages } from "../webhooks/logic";
 import { dict } from "./i18n";
 import {
@@ -52,7 +52,7 @@ export function RequestList() {
           {requests.length === 0 ? (
             <p class="muted">{t("noRequests")}</p>
           ) : (
-            <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="pv-requests-caption">
+            <TableRegion labelledBy="pv-requests-caption">
               <table>
                 <caption id="pv-requests-caption" class="pv-visually-hidden">
                   {t("requestCount", { n: requests.length })}
@@ -93,7 +93,7 @@ export function RequestList() {
                   })}
                 </tbody>
               </table>
-            </div>
+            </TableRegion>
           )}
         </>
       )}

@@ -6,7 +6,7 @@ import { useFormat } from "../../format";
 import { useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi } from "../../session";
-import { ErrorNote, Loading, Notice, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Notice, Page, TableRegion, useLoad } from "../../ui";
 import { takeFlash } from "./flash";
 import { words } from "./i18n";
 import { scopeOf, windowOf, type Rule } from "./logic";
@@ -83,7 +83,7 @@ export function RuleList() {
       ) : rules.data.length === 0 ? (
         <p class="muted">{t("noRules")}</p>
       ) : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label={t("listCaption")}>
+        <TableRegion label={t("listCaption")}>
           <table class="rules-table">
             <caption class="visually-hidden">{t("listCaption")}</caption>
             <thead>
@@ -163,7 +163,7 @@ export function RuleList() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       )}
       {confirming ? (
         <ConfirmDelete

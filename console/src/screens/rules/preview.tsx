@@ -6,6 +6,7 @@ import { common } from "../../common";
 import { useFormat } from "../../format";
 import { useLang, useT } from "../../i18n";
 import { useApi } from "../../session";
+import { TableRegion } from "../../ui";
 import { words, type Word } from "./i18n";
 import { bodyOf, fieldErrors, isoOf, nextWeekdayAt, shares, type RuleForm } from "./logic";
 
@@ -136,7 +137,7 @@ export function Preview(props: { form: RuleForm; timeZone: string; nameOf: (staf
             ))}
           </ol>
           <h3 id="rule-preview-shares">{t("preview.shares")}</h3>
-          <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="rule-preview-shares">
+          <TableRegion labelledBy="rule-preview-shares">
             <table aria-labelledby="rule-preview-shares">
               <caption class="visually-hidden">{t("preview.sharesCaption", { n: result.count })}</caption>
               <thead>
@@ -168,7 +169,7 @@ export function Preview(props: { form: RuleForm; timeZone: string; nameOf: (staf
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableRegion>
           <h3 id="rule-preview-timeline">{t("preview.timeline")}</h3>
           <dl class="timeline" aria-labelledby="rule-preview-timeline">
             {steps.map(([label, value]) => (

@@ -8,7 +8,7 @@ import { useFormat } from "../../format";
 import { useLang, useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi } from "../../session";
-import { ErrorNote, Loading, Notice, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Notice, Page, TableRegion, useLoad } from "../../ui";
 import { dict } from "./i18n";
 import { reasonWords } from "./reason";
 import { fieldErrors, leadOf, replayable } from "./logic";
@@ -139,9 +139,9 @@ export function SubmissionDetail(props: { id: string }) {
         <p class="muted">{t("notReplayable")}</p>
       ) : null}
 
-      <h2>{t("checks")}</h2>
-      <div class="table-wrap">
-        <table>
+      <h2 id="submission-checks-title">{t("checks")}</h2>
+      <TableRegion labelledBy="submission-checks-title">
+        <table aria-labelledby="submission-checks-title">
           <thead>
             <tr>
               <th scope="col">{t("check")}</th>
@@ -162,12 +162,12 @@ export function SubmissionDetail(props: { id: string }) {
             })}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
 
-      <h2>{t("fields")}</h2>
+      <h2 id="submission-fields-title">{t("fields")}</h2>
       {s.truncated ? <p class="note warn">{t("truncated")}</p> : null}
-      <div class="table-wrap">
-        <table>
+      <TableRegion labelledBy="submission-fields-title">
+        <table aria-labelledby="submission-fields-title">
           <thead>
             <tr>
               <th scope="col">{t("field")}</th>
@@ -185,11 +185,11 @@ export function SubmissionDetail(props: { id: string }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
 
-      <h2>{t("headers")}</h2>
-      <div class="table-wrap">
-        <table>
+      <h2 id="submission-headers-title">{t("headers")}</h2>
+      <TableRegion labelledBy="submission-headers-title">
+        <table aria-labelledby="submission-headers-title">
           <thead>
             <tr>
               <th scope="col">{t("header")}</th>
@@ -207,7 +207,7 @@ export function SubmissionDetail(props: { id: string }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
     </Page>
   );
 }

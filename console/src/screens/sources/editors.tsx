@@ -4,6 +4,7 @@
 import type { ComponentChildren } from "preact";
 import { common } from "../../common";
 import { useT } from "../../i18n";
+import { TableRegion } from "../../ui";
 import { dict, type SourcesKey } from "./i18n";
 import { removeAt, setAt, type MapRow } from "./logic";
 
@@ -85,8 +86,8 @@ export function MapEditor(props: {
       <legend>{props.legend}</legend>
       {props.hint ? <p class="muted hint">{props.hint}</p> : null}
       {props.rows.length ? (
-        <div class="table-wrap">
-          <table>
+        <TableRegion label={props.legend}>
+          <table aria-label={props.legend}>
             <thead>
               <tr>
                 <th scope="col">{props.fromHeader}</th>
@@ -155,7 +156,7 @@ export function MapEditor(props: {
               })}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       ) : null}
       {props.error ? <p class="field-error">{props.error}</p> : null}
       <button type="button" onClick={() => props.onChange([...props.rows, { from: "", to: "" }])}>

@@ -7,7 +7,7 @@ import { useFormat } from "../../format";
 import { useLang, useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi } from "../../session";
-import { ErrorNote, Loading, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Page, TableRegion, useLoad } from "../../ui";
 import { dict } from "./i18n";
 import { reasonWords } from "./reason";
 import { leadOf, STATUSES, type SubmissionStatus } from "./logic";
@@ -86,8 +86,8 @@ export function Inbox() {
       {first.loading && !first.data ? <Loading /> : null}
       {first.data && !items.length ? <p class="muted">{t("inboxEmpty")}</p> : null}
       {items.length ? (
-        <div class="table-wrap">
-          <table class="inbox">
+        <TableRegion label={t("inboxCaption")}>
+          <table class="inbox" aria-label={t("inboxCaption")}>
             <thead>
               <tr>
                 <th scope="col">{t("colReceived")}</th>
@@ -118,7 +118,7 @@ export function Inbox() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       ) : null}
       {moreError ? <ErrorNote error={moreError} /> : null}
       {cursor ? (

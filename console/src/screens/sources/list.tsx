@@ -4,7 +4,7 @@ import { common } from "../../common";
 import { useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi } from "../../session";
-import { ErrorNote, Loading, Page } from "../../ui";
+import { ErrorNote, Loading, Page, TableRegion } from "../../ui";
 import { dict } from "./i18n";
 import { Tabs } from "./tabs";
 import { useLoad } from "../../ui";
@@ -28,8 +28,8 @@ export function SourceList() {
       {sources.loading && !sources.data ? <Loading /> : null}
       {sources.data && !sources.data.length ? <p class="muted">{t("listEmpty")}</p> : null}
       {sources.data?.length ? (
-        <div class="table-wrap">
-          <table>
+        <TableRegion label={t("listCaption")}>
+          <table aria-label={t("listCaption")}>
             <thead>
               <tr>
                 <th scope="col">{t("colName")}</th>
@@ -67,7 +67,7 @@ export function SourceList() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       ) : null}
     </Page>
   );

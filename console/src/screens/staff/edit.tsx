@@ -6,7 +6,7 @@ import { common } from "../../common";
 import { useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi, useSession } from "../../session";
-import { ErrorNote, Loading, Notice, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Notice, Page, TableRegion, useLoad } from "../../ui";
 import { LeaveCalendar } from "./calendar";
 import { staffDict } from "./i18n";
 import {
@@ -278,8 +278,8 @@ function MemberForm(props: {
       <fieldset disabled={props.readOnly}>
         <legend>{t("sectionShifts")}</legend>
         <p class="muted small">{t("shiftsHelp", { zone: draft.timeZone })}</p>
-        <div class="table-wrap">
-          <table class="shifts">
+        <TableRegion label={t("shiftsCaption")}>
+          <table class="shifts" aria-label={t("shiftsCaption")}>
             <thead>
               <tr>
                 <th scope="col">{t("colDay")}</th>
@@ -351,7 +351,7 @@ function MemberForm(props: {
               })}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
         {props.readOnly ? null : (
           <button type="button" onClick={() => set("week", copyDay(draft.week, 1, [2, 3, 4, 5]))}>
             {t("copyMonday")}

@@ -7,7 +7,7 @@ import { common } from "../../common";
 import { useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi, useSession } from "../../session";
-import { ErrorNote, Loading, Notice, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Notice, Page, TableRegion, useLoad } from "../../ui";
 import { staffDict } from "./i18n";
 import { SaveError, useDayName } from "./shared";
 
@@ -129,7 +129,7 @@ function Calendar(props: { view: View; onReload: () => void }) {
       </label>
       {error ? <SaveError error={error} onReload={props.onReload} /> : null}
       {notice ? <Notice>{notice}</Notice> : null}
-      <div class="table-wrap">
+      <TableRegion label={t("holidaysCaption", { year })}>
         <table class="holidays">
           <caption>{t("holidaysCaption", { year })}</caption>
           <thead>
@@ -168,7 +168,7 @@ function Calendar(props: { view: View; onReload: () => void }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
 
       <section class="card" aria-labelledby="add-holiday">
         <h2 id="add-holiday">{t("addHolidayTitle")}</h2>

@@ -5,7 +5,7 @@ import { common } from "../../common";
 import { useT } from "../../i18n";
 import { href, navigate } from "../../router";
 import { useApi, useSession } from "../../session";
-import { ErrorNote, Loading, Notice, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Notice, Page, TableRegion, useLoad } from "../../ui";
 import { staffDict } from "./i18n";
 import { SaveError } from "./shared";
 import { TIME_ZONES } from "./zones";
@@ -57,7 +57,7 @@ export function StaffList() {
         staff.data.length === 0 ? (
           <p class="muted">{tc("empty")}</p>
         ) : (
-          <div class="table-wrap">
+          <TableRegion label={t("listCaption")}>
             <table class="staff-table">
               <caption class="sr-only">{t("listCaption")}</caption>
               <thead>
@@ -110,7 +110,7 @@ export function StaffList() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableRegion>
         )
       ) : null}
       {admin ? <AddMember onAdded={(id) => navigate("staff", id)} /> : null}

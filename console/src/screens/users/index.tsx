@@ -5,7 +5,7 @@ import { ApiError, ok, type Schemas } from "../../api/client";
 import { common } from "../../common";
 import { useT } from "../../i18n";
 import { useApi, useSession, type Role } from "../../session";
-import { ErrorNote, Loading, Notice, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Notice, Page, TableRegion, useLoad } from "../../ui";
 import type { ScreenProps } from "../registry";
 import { dict } from "./i18n";
 import { fieldProblems } from "./logic";
@@ -68,7 +68,7 @@ export default function Users(_props: ScreenProps) {
       />
       {notice ? <Notice>{notice}</Notice> : null}
       {error ? <ErrorNote error={error} /> : null}
-      <h2>{t("listTitle")}</h2>
+      <h2 id="users-list-title">{t("listTitle")}</h2>
       {users.error ? (
         <ErrorNote error={users.error} onReload={users.reload} />
       ) : !users.data ? (
@@ -76,8 +76,8 @@ export default function Users(_props: ScreenProps) {
       ) : users.data.length === 0 ? (
         <p>{t("noUsers")}</p>
       ) : (
-        <div class="table-wrap">
-          <table>
+        <TableRegion labelledBy="users-list-title">
+          <table aria-labelledby="users-list-title">
             <thead>
               <tr>
                 <th scope="col">{t("email")}</th>
@@ -158,7 +158,7 @@ export default function Users(_props: ScreenProps) {
               })}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       )}
     </Page>
   );

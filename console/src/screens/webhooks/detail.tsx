@@ -7,7 +7,7 @@ import { useFormat } from "../../format";
 import { useT } from "../../i18n";
 import { href, navigate } from "../../router";
 import { useApi } from "../../session";
-import { ErrorNote, Loading, Notice, Page, useLoad } from "../../ui";
+import { ErrorNote, Loading, Notice, Page, TableRegion, useLoad } from "../../ui";
 import { Confirm } from "../../ui";
 import { dict } from "./i18n";
 import { EventList } from "./list";
@@ -214,8 +214,8 @@ function DeliveryTable(props: { items: Delivery[]; highlight?: string | undefine
   const t = useT(dict);
   const fmt = useFormat();
   return (
-    <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="wh-log-title">
-      <table class="wh-log">
+    <TableRegion labelledBy="wh-log-title">
+      <table class="wh-log" aria-labelledby="wh-log-title">
         <thead>
           <tr>
             <th scope="col">{t("event")}</th>
@@ -255,6 +255,6 @@ function DeliveryTable(props: { items: Delivery[]; highlight?: string | undefine
           ))}
         </tbody>
       </table>
-    </div>
+    </TableRegion>
   );
 }

@@ -7,7 +7,7 @@ import { useFormat } from "../../format";
 import { useT } from "../../i18n";
 import { href } from "../../router";
 import { useApi } from "../../session";
-import { ErrorNote, Loading, Notice } from "../../ui";
+import { ErrorNote, Loading, Notice, TableRegion } from "../../ui";
 import { Confirm } from "../../ui";
 import { dict } from "./i18n";
 import {
@@ -75,7 +75,7 @@ export function WebhookList(props: {
       ) : props.listed.length === 0 ? (
         <p class="muted">{t("noWebhooks")}</p>
       ) : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="wh-list-title">
+        <TableRegion labelledBy="wh-list-title">
           <table>
             <caption class="visually-hidden">{t("webhookCount", { n: props.listed.length })}</caption>
             <thead>
@@ -119,7 +119,7 @@ export function WebhookList(props: {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
       )}
       {doomed ? (
         <Confirm
