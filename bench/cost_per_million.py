@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -817,10 +818,27 @@ def _what_ifs(bill: Bill, prices: dict[str, Price], measured: Measured, template
     endpoint = hooks * gb_seconds(100.0, memory) * prices["lambda_arm64_gb_second"].each * 1e6
     api = measured.life.invocations.get("ApiFunction", 0) / n
     http = api * (prices["apigateway_rest_request"].each - prices["apigateway_http_request"].each) * 1e6
+    # The webhook fan-out done by the publish function (the bus still published to, for integrators):
+    # no bus-rule send to WebhookEventsQueue, no receive and delete of it, no fan-out invocation.
+    life = measured.life
+    fanouts = life.invocations.get("WebhookFanoutFunction", 0) / n
+    fanout_ms = statistics.fmean(life.wall_ms["WebhookFanoutFunction"] or [0.0])
+    hop_requests = life.sqs.get("SendMessage (bus rule → queue)", 0) / n + 2 * fanouts
+    fanout_memory = _memory(template).get("WebhookFanoutFunction", 128)
+    invocation = (
+        prices["lambda_request"].each
+        + gb_seconds(fanout_ms, fanout_memory) * prices["lambda_arm64_gb_second"].each
+    )
+    hop = (hop_requests * prices["sqs_standard_request"].each + fanouts * invocation) * 1e6
+    tracing = (
+        f"X-Ray at 1 % with no reservoir −${xray - one_percent:.2f}"
+        if xray
+        else f"X-Ray is off (Active at 1 % with no reservoir would add ${one_percent:.2f})"
+    )
     return (
-        f"levers: X-Ray at 1 % with no reservoir −${xray - one_percent:.2f}; an HTTP API instead of REST "
-        f"−${http:.2f} (WAF does not attach to HTTP APIs); each 100 ms a customer's endpoint takes to "
-        f"answer a webhook +${endpoint:.2f}"
+        f"levers: {tracing}; an HTTP API instead of REST −${http:.2f} (WAF does not attach to HTTP APIs); "
+        f"the webhook fan-out in the publish function, without the bus → WebhookEventsQueue hop −${hop:.2f}; "
+        f"each 100 ms a customer's endpoint takes to answer a webhook +${endpoint:.2f}"
     )
 
 
