@@ -22,6 +22,7 @@ from leadrouter.domain.secrets import captcha_secret_context
 from leadrouter.runtime import secret_box
 from tests.support.api import ADMIN, FORM_KEY, SOURCE_SECRET, add_form_source, call_as
 from tests.support.builders import TENANT
+from tests.support.captcha import fake_captcha
 from tests.support.forms import FETCH, NAVIGATION, multipart, post_form, post_raw, urlencoded
 
 ANH = "Nguyễn Thị Ánh"
@@ -364,11 +365,7 @@ def test_an_emoji_in_a_name_is_kept(moto_repo: Repository, headers: dict[str, st
 # ------------------------------------------------------------------ CAPTCHA (against the local fake)
 @pytest.fixture
 def captcha(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from leadrouter_local.captcha_fake import FakeCaptcha
-
-    with FakeCaptcha(secret="s3cret") as fake:
-        monkeypatch.setenv("CAPTCHA_VERIFY_BASE_URL", fake.base_url)
-        monkeypatch.setattr("leadrouter.logic.intake.adapters.web_form.CAPTCHA_TIMEOUT_SECONDS", 0.3)
+    with fake_captcha(monkeypatch, "s3cret") as fake:
         yield fake
 
 

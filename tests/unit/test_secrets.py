@@ -35,6 +35,7 @@ from leadrouter.domain.webhooks import DeliveryRequest, DeliveryStatus
 from leadrouter.runtime import secret_box
 from leadrouter.signing import HEADER, verify
 from tests.support.api import FORM_KEY, add_form_source, call_as, claims, config_items
+from tests.support.captcha import fake_captcha
 from tests.support.forms import post_form
 from tests.support.webhooks import Queues, Receiver, assigned, create_queues, receiver_factory, run_delivery
 
@@ -65,11 +66,7 @@ def kms_box(moto_tables: dict[str, str]) -> KmsSecretBox:
 
 @pytest.fixture
 def captcha(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from leadrouter_local.captcha_fake import FakeCaptcha
-
-    with FakeCaptcha(secret=CAPTCHA_SECRET) as fake:
-        monkeypatch.setenv("CAPTCHA_VERIFY_BASE_URL", fake.base_url)
-        monkeypatch.setattr("leadrouter.logic.intake.adapters.web_form.CAPTCHA_TIMEOUT_SECONDS", 0.3)
+    with fake_captcha(monkeypatch, CAPTCHA_SECRET) as fake:
         yield fake
 
 

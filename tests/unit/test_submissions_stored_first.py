@@ -22,6 +22,7 @@ from leadrouter.domain.submissions import MAX_STORED_BYTES, stored_size
 from leadrouter.settings import Settings
 from tests.support.api import FORM_KEY, SOURCE_SECRET, Reply, add_form_source, call, call_as, event
 from tests.support.builders import TENANT
+from tests.support.captcha import fake_captcha
 from tests.support.faults import FailingCalls, throttled
 from tests.support.forms import FETCH, NAVIGATION, multipart, post_form, post_raw, urlencoded
 
@@ -48,11 +49,7 @@ def _json_api(body: dict[str, Any], **headers: str) -> Reply:
 
 @pytest.fixture
 def captcha(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from leadrouter_local.captcha_fake import FakeCaptcha
-
-    with FakeCaptcha(secret="s3cret") as fake:
-        monkeypatch.setenv("CAPTCHA_VERIFY_BASE_URL", fake.base_url)
-        monkeypatch.setattr("leadrouter.logic.intake.adapters.web_form.CAPTCHA_TIMEOUT_SECONDS", 0.3)
+    with fake_captcha(monkeypatch, "s3cret") as fake:
         yield fake
 
 
