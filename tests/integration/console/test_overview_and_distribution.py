@@ -129,6 +129,8 @@ def test_the_report_shows_15_20_25_and_home_says_why_leads_wait_and_tenant_b_see
     ):
         row = table.locator(f"tr[data-staff='{staff_id}']")
         expect(row).to_have_count(1)
+        # the staff directory arrives after the report: until then a row names its member by id
+        expect(row.locator("th, td").first).to_have_text(name)
         assert _cells(row) == [name, str(weight), str(count), str(count), "0", "0"]
     chart = page.get_by_role("img", name=re.compile(re.escape(made["rule_name"])))
     expect(chart).to_have_count(1)
@@ -153,6 +155,8 @@ def test_the_report_shows_15_20_25_and_home_says_why_leads_wait_and_tenant_b_see
     open_screen(page, "Tổng quan")
     waiting = page.locator("tr[data-reason='no_eligible_staff']", has_text=made["rule_name"])
     expect(waiting).to_have_count(1, timeout=15_000)
+    for name in made["names"]:  # named once the staff directory has arrived (by id until then)
+        expect(waiting.locator("th, td").nth(4)).to_contain_text(f"{name}: tạm dừng")
     cells = _cells(waiting)
     assert cells[0] == "Không có nhân viên nào nhận được" and cells[2] == "2"
     assert all(f"{n}: tạm dừng" in cells[4] for n in made["names"]), cells
